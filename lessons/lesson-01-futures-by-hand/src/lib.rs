@@ -1,0 +1,234 @@
+//! # Lesson 01: futures by hand
+//!
+//! A café takes orders by calling an async fn for each one. In JavaScript,
+//! calling an async function starts it; in Rust it only builds a *future*: a
+//! value that describes the work and does nothing until something *polls*
+//! it. This crate writes the pieces by hand so nothing is hidden: a future
+//! ([`YieldNow`]), the async fn that uses it ([`cook`]), and an executor
+//! ([`block_on`]) that polls until the work is done.
+
+use shared::TraceExt;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::Duration;
+
+// ANCHOR: orders
+/// One line on the café's order pad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub number: u32,
+    pub dish: &'static str,
+}
+
+/// Tonight's orders.
+pub const ORDERS: [Order; 3] = [
+    Order {
+        number: 1,
+        dish: "soup",
+    },
+    Order {
+        number: 2,
+        dish: "pasta",
+    },
+    Order {
+        number: 3,
+        dish: "salad",
+    },
+];
+
+/// Every dish goes through the same three steps.
+pub const STEPS: [&str; 3] = ["chop", "cook", "plate"];
+// ANCHOR_END: orders
+
+/// How long the cook's hands are busy with one step.
+pub const STEP_TIME: Duration = Duration::from_millis(12);
+
+/// What happened in the kitchen, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    Started(u32),
+    Step(u32, &'static str),
+    Ready(u32),
+}
+
+/// The kitchen keeps a log, so tests (and the binaries) can see exactly what
+/// was cooked and in which order.
+#[derive(Debug, Default)]
+pub struct Kitchen {
+    log: RefCell<Vec<Note>>,
+}
+
+impl Kitchen {
+    pub fn log(&self) -> Vec<Note> {
+        self.log.borrow().clone()
+    }
+
+    /// Orders that reached `Ready`.
+    pub fn cooked(&self) -> usize {
+        self.log
+            .borrow()
+            .iter()
+            .filter(|n| matches!(n, Note::Ready(_)))
+            .count()
+    }
+
+    /// The order numbers of the steps, in the order they were done.
+    pub fn step_order(&self) -> Vec<u32> {
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|n| match n {
+                Note::Step(o, _) => Some(*o),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Did some order take a step while another was half done?
+    pub fn interleaved(&self) -> bool {
+        let steps = self.step_order();
+        steps.iter().enumerate().any(|(i, &o)| {
+            steps[..i].contains(&o) && steps[..i].last().is_some_and(|&prev| prev != o)
+        })
+    }
+
+    fn note(&self, note: Note) {
+        self.log.borrow_mut().push(note);
+    }
+}
+
+// ANCHOR: yield_now
+/// The smallest useful future, written by hand. The first poll answers
+/// "not yet" and, before returning `Pending`, wakes its own waker: a promise
+/// that someone will poll it again. The second poll answers "done".
+#[derive(Debug, Default)]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref(); // "poll me again", or nobody ever will
+        Poll::Pending
+    }
+}
+// ANCHOR_END: yield_now
+
+// ANCHOR: cook
+/// Cooks one order. Between steps it yields, so that whoever polls it can
+/// let another order take a turn.
+pub async fn cook(kitchen: &Kitchen, order: Order) {
+    kitchen.note(Note::Started(order.number));
+    println!("  kitchen: starts #{} {}", order.number, order.dish);
+    for step in STEPS {
+        shared::workload::burn(STEP_TIME); // the cook's hands are busy
+        kitchen.note(Note::Step(order.number, step));
+        YieldNow::default().await; // give another order a turn
+    }
+    kitchen.note(Note::Ready(order.number));
+    println!("  kitchen: #{} {} is ready", order.number, order.dish);
+}
+// ANCHOR_END: cook
+
+// ANCHOR: place_order
+/// Places an order: returns the future that will cook it. Calling this runs
+/// none of `cook`'s body. (`traced` only records each poll for the timeline.)
+pub fn place_order(kitchen: &Kitchen, order: Order) -> impl Future<Output = ()> + '_ {
+    cook(kitchen, order).traced(format!("order {} {}", order.number, order.dish))
+}
+// ANCHOR_END: place_order
+
+// ANCHOR: block_on
+/// Wakes the thread that is waiting in `block_on`.
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A complete executor for one future: poll it; if it is not done, sleep
+/// until its waker is called; poll again.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        count_poll();
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(output) => return output,
+            // If the waker was already called, park returns at once.
+            Poll::Pending => thread::park(),
+        }
+    }
+}
+// ANCHOR_END: block_on
+
+thread_local! {
+    static POLLS: Cell<u32> = const { Cell::new(0) };
+}
+
+fn count_poll() {
+    POLLS.with(|p| p.set(p.get() + 1));
+}
+
+/// How many times `block_on` has polled on this thread so far.
+pub fn polls_made() -> u32 {
+    POLLS.with(Cell::get)
+}
+
+/// The broken way: what a JavaScript programmer would write.
+pub mod broken {
+    use super::*;
+
+    // ANCHOR: broken
+    /// "Places" every order and walks away. Each call builds a future that
+    /// is dropped at the end of its statement, never polled.
+    #[expect(
+        unused_must_use,
+        reason = "the bug this lesson shows: futures do nothing unless polled"
+    )]
+    pub fn take_orders(kitchen: &Kitchen) {
+        for order in ORDERS {
+            place_order(kitchen, order); // BROKEN: the future is dropped here
+        }
+    }
+    // ANCHOR_END: broken
+}
+
+/// The fixed way: hand the futures to an executor.
+pub mod fixed {
+    use super::*;
+
+    // ANCHOR: fixed_in_turn
+    /// Awaits each order before placing the next: one after another.
+    pub fn cook_in_turn(kitchen: &Kitchen) {
+        block_on(async {
+            for order in ORDERS {
+                place_order(kitchen, order).await; // FIXED: awaited
+            }
+        });
+    }
+    // ANCHOR_END: fixed_in_turn
+
+    // ANCHOR: fixed_joined
+    /// Joins all three: one future that polls each order in turn, so every
+    /// order moves one step per poll. Still one thread: this is
+    /// concurrency, not parallelism.
+    pub fn cook_joined(kitchen: &Kitchen) {
+        let orders = ORDERS.map(|order| place_order(kitchen, order));
+        block_on(futures::future::join_all(orders)); // FIXED: joined
+    }
+    // ANCHOR_END: fixed_joined
+}

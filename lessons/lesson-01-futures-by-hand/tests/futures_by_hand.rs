@@ -1,0 +1,110 @@
+//! The claims of lesson 01, proven without a clock: by poll counts, wake
+//! counts and the kitchen's log.
+
+use lesson_01::{Kitchen, Note, ORDERS, YieldNow, block_on, broken, cook, fixed, polls_made};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A waker that only counts how often it was woken.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn calling_an_async_fn_runs_none_of_its_body() {
+    let kitchen = Kitchen::default();
+    let future = cook(&kitchen, ORDERS[0]);
+    assert!(kitchen.log().is_empty(), "not even the first line ran");
+    drop(future);
+    assert!(kitchen.log().is_empty(), "dropping it ran nothing either");
+}
+
+#[test]
+fn the_first_poll_runs_the_body_up_to_the_first_pending() {
+    let kitchen = Kitchen::default();
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(cook(&kitchen, ORDERS[1]));
+    assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
+    assert_eq!(
+        kitchen.log(),
+        [Note::Started(2), Note::Step(2, "chop")],
+        "one poll: start, first step, then Pending at the first yield"
+    );
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "and it asked to be polled again"
+    );
+}
+
+#[test]
+fn yield_now_is_pending_once_and_wakes_before_saying_so() {
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(YieldNow::default());
+    assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(()));
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "Ready needs no wake-up"
+    );
+}
+
+#[test]
+fn block_on_polls_until_ready() {
+    let before = polls_made();
+    block_on(YieldNow::default());
+    assert_eq!(polls_made() - before, 2, "Pending, then Ready");
+    assert_eq!(block_on(async { 6 * 7 }), 42, "and hands back the output");
+}
+
+#[test]
+fn the_broken_kitchen_cooks_nothing() {
+    let kitchen = Kitchen::default();
+    let before = polls_made();
+    broken::take_orders(&kitchen);
+    assert_eq!(kitchen.cooked(), 0);
+    assert!(kitchen.log().is_empty());
+    assert_eq!(polls_made(), before, "nobody polled anything");
+}
+
+#[test]
+fn awaiting_in_turn_cooks_one_order_after_another() {
+    let kitchen = Kitchen::default();
+    let before = polls_made();
+    fixed::cook_in_turn(&kitchen);
+    assert_eq!(kitchen.cooked(), 3);
+    assert_eq!(kitchen.step_order(), [1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    assert!(!kitchen.interleaved());
+    // One first poll, then three more per order: the poll that finishes one
+    // order goes straight on into the next.
+    assert_eq!(polls_made() - before, 10);
+}
+
+#[test]
+fn joining_moves_every_order_one_step_per_poll() {
+    let kitchen = Kitchen::default();
+    let before = polls_made();
+    fixed::cook_joined(&kitchen);
+    assert_eq!(kitchen.cooked(), 3);
+    assert_eq!(kitchen.step_order(), [1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    assert!(kitchen.interleaved());
+    assert_eq!(
+        polls_made() - before,
+        4,
+        "three steps, then the finishing poll"
+    );
+}

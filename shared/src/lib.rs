@@ -1,0 +1,22 @@
+//! The lesson kit shared by every lesson and by the `xtask` runner.
+//!
+//! - [`report`]: the facts and events a lesson binary hands to the runner.
+//! - [`recorder`]: records every poll of traced futures, marks and blocking
+//!   calls ([`traced`], [`mark`], [`blocking`], [`fact`]).
+//! - [`timeline`]: draws a recording as text or SVG.
+//! - [`watchdog`]: stops a stuck program with an explanation.
+//! - [`workload`]: CPU work of a calibrated duration.
+//! - [`lesson`]: the frame each lesson binary runs in.
+//! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
+//!   with a configurable delay, and a client that ignores proxies.
+
+pub mod lesson;
+pub mod recorder;
+pub mod report;
+#[cfg(feature = "kit")]
+pub mod server;
+pub mod timeline;
+pub mod watchdog;
+pub mod workload;
+
+pub use recorder::{TraceExt, Traced, blocking, fact, mark, traced};

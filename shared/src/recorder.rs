@@ -1,0 +1,728 @@
+//! Records what happens while a lesson runs: every poll of every traced
+//! future, blocking calls, marks and facts.
+//!
+//! A lesson wraps each task's future with [`traced`]; the wrapper notes the
+//! thread, start and end of every `poll`. Back-to-back polls of one task on
+//! one thread are merged into one span (a future that wakes itself is polled
+//! thousands of times), keeping the count. Events are kept in memory for the
+//! final picture and streamed to the report file by the watchdog thread.
+
+use crate::report::{Blocked, Event, Mark, Span, SpanKind, Stall, StallReason, Waiting};
+use pin_project_lite::pin_project;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::future::Future;
+use std::io::{BufWriter, Write};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Polls of one task on one thread closer together than this are drawn as
+/// one bar.
+const MERGE_GAP_US: u64 = 50;
+
+static LANE_NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static NEXT_LANE: AtomicU32 = AtomicU32::new(0);
+static NEXT_TASK: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static LANE: Cell<Option<u32>> = const { Cell::new(None) };
+    /// The traced tasks being polled on this thread, innermost last.
+    static CURRENT: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's lane: a small number, the same for the thread's whole life.
+fn lane() -> u32 {
+    LANE.with(|cell| {
+        if let Some(id) = cell.get() {
+            return id;
+        }
+        let id = NEXT_LANE.fetch_add(1, Ordering::Relaxed);
+        let thread = std::thread::current();
+        let base = thread.name().unwrap_or("thread").to_string();
+        let mut names = LANE_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        let same = names
+            .iter()
+            .filter(|n| n.split(" #").next() == Some(base.as_str()))
+            .count();
+        let name = if same == 0 {
+            base
+        } else {
+            format!("{base} #{}", same + 1)
+        };
+        names.push(name);
+        cell.set(Some(id));
+        id
+    })
+}
+
+fn lane_name(id: u32) -> String {
+    LANE_NAMES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id as usize)
+        .cloned()
+        .unwrap_or_else(|| format!("thread {id}"))
+}
+
+fn current_task() -> Option<Arc<str>> {
+    CURRENT.with(|c| c.borrow().last().cloned())
+}
+
+struct TaskState {
+    label: Arc<str>,
+    polls: u32,
+    in_poll: Option<(u32, u64)>,
+    last_poll_end: Option<u64>,
+}
+
+struct State {
+    origin: Instant,
+    running: bool,
+    events: Vec<Event>,
+    /// Per lane, the latest poll span, still open to merging.
+    pending: HashMap<u32, Span>,
+    flushed: usize,
+    tasks: HashMap<u64, TaskState>,
+    seen_lanes: HashSet<u32>,
+    sink: Option<BufWriter<File>>,
+    last_activity_us: u64,
+}
+
+impl State {
+    fn now_us(&self) -> u64 {
+        self.origin.elapsed().as_micros() as u64
+    }
+
+    fn touch(&mut self, lane: Option<u32>) -> u64 {
+        let now = self.now_us();
+        self.last_activity_us = now;
+        if let Some(lane) = lane {
+            if self.seen_lanes.insert(lane) {
+                self.events.push(Event::Lane {
+                    id: lane,
+                    name: lane_name(lane),
+                });
+            }
+        }
+        now
+    }
+
+    fn seal(&mut self) {
+        let mut pending: Vec<Span> = self.pending.drain().map(|(_, s)| s).collect();
+        pending.sort_by_key(|s| s.start_us);
+        self.events.extend(pending.into_iter().map(Event::Span));
+    }
+
+    fn flush(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            for event in &self.events[self.flushed..] {
+                // A report that cannot be written is not worth crashing the
+                // lesson over: the runner will say the report is missing.
+                let _ = writeln!(sink, "{}", event.to_json());
+            }
+            let _ = sink.flush();
+        }
+        self.flushed = self.events.len();
+    }
+
+    fn all_events(&self) -> Vec<Event> {
+        let mut events = self.events.clone();
+        let mut pending: Vec<&Span> = self.pending.values().collect();
+        pending.sort_by_key(|s| s.start_us);
+        events.extend(pending.into_iter().cloned().map(Event::Span));
+        events
+    }
+}
+
+/// Collects one run's events. Lessons use the process-wide one through the
+/// free functions of this module; tests make their own.
+pub struct Recorder {
+    state: Mutex<State>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Recorder {
+            state: Mutex::new(State {
+                origin: Instant::now(),
+                running: false,
+                events: Vec::new(),
+                pending: HashMap::new(),
+                flushed: 0,
+                tasks: HashMap::new(),
+                seen_lanes: HashSet::new(),
+                sink: None,
+                last_activity_us: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a fresh run: time zero is now, earlier events are forgotten.
+    pub fn begin(&self, lesson: &str, scenario: &str, variant: &str, sink: Option<File>) {
+        let mut s = self.lock();
+        s.origin = Instant::now();
+        s.running = true;
+        s.events.clear();
+        s.pending.clear();
+        s.tasks.clear();
+        s.seen_lanes.clear();
+        s.flushed = 0;
+        s.last_activity_us = 0;
+        if sink.is_some() {
+            s.sink = sink.map(BufWriter::new);
+        }
+        s.events.push(Event::Start {
+            lesson: lesson.into(),
+            scenario: scenario.into(),
+            variant: variant.into(),
+        });
+        s.flush();
+    }
+
+    /// Ends the run and returns every event it recorded.
+    pub fn finish(&self) -> Vec<Event> {
+        let mut s = self.lock();
+        s.seal();
+        let elapsed_us = s.now_us();
+        s.events.push(Event::End { elapsed_us });
+        s.running = false;
+        s.flush();
+        s.events.clone()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.lock().running
+    }
+
+    /// Microseconds since the run began.
+    pub fn now_us(&self) -> u64 {
+        self.lock().now_us()
+    }
+
+    /// Microseconds since anything was last recorded.
+    pub fn quiet_us(&self) -> u64 {
+        let s = self.lock();
+        s.now_us().saturating_sub(s.last_activity_us)
+    }
+
+    /// Moves finished spans to the event list and writes new events to the
+    /// report file. The watchdog calls this every few milliseconds.
+    pub fn tick(&self) {
+        let mut s = self.lock();
+        s.seal();
+        s.flush();
+    }
+
+    /// Every event so far, including spans still open to merging.
+    pub fn snapshot(&self) -> Vec<Event> {
+        self.lock().all_events()
+    }
+
+    /// Records a measured fact for the runner. Reporting the same name again
+    /// replaces the value.
+    pub fn fact(&self, name: &str, value: f64) {
+        let mut s = self.lock();
+        s.touch(None);
+        s.events.push(Event::Fact {
+            name: name.into(),
+            value,
+        });
+    }
+
+    /// Records a moment on the current thread, attributed to the task being
+    /// polled (if any).
+    pub fn mark(&self, text: &str) {
+        let lane = lane();
+        let task = current_task();
+        let mut s = self.lock();
+        let at_us = s.touch(Some(lane));
+        s.events.push(Event::Mark(Mark {
+            task: task.map(|t| t.to_string()),
+            lane,
+            at_us,
+            text: text.into(),
+        }));
+    }
+
+    /// Runs `f`, a call that blocks the thread, and records it as a blocking
+    /// span so the timeline can show it.
+    pub fn blocking<R>(&self, note: &str, f: impl FnOnce() -> R) -> R {
+        let lane = lane();
+        let task = current_task().map_or_else(|| "(no task)".to_string(), |t| t.to_string());
+        let start_us = self.lock().touch(Some(lane));
+        let out = f();
+        let mut s = self.lock();
+        let end_us = s.touch(Some(lane));
+        s.events.push(Event::Span(Span {
+            task,
+            lane,
+            kind: SpanKind::Block,
+            start_us,
+            end_us,
+            polls: 0,
+            ready: false,
+            note: Some(note.into()),
+        }));
+        out
+    }
+
+    /// Records a panic's message (called from the panic hook). Never blocks:
+    /// if the recorder is busy the message is only printed, not recorded.
+    pub fn panic(&self, message: &str) {
+        let guard = match self.state.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        let mut s = guard;
+        s.events.push(Event::Panic {
+            message: message.into(),
+        });
+        s.seal();
+        s.flush();
+    }
+
+    /// Records that the run stalled, with who was stuck in a poll and who was
+    /// waiting for a wake-up, and returns every event so far.
+    pub fn stall(&self, reason: StallReason, after_ms: u64) -> (Stall, Vec<Event>) {
+        let mut s = self.lock();
+        s.seal();
+        let at_us = s.now_us();
+        let mut blocked: Vec<Blocked> = s
+            .tasks
+            .values()
+            .filter_map(|t| {
+                t.in_poll.map(|(lane, since_us)| Blocked {
+                    task: t.label.to_string(),
+                    lane,
+                    since_us,
+                })
+            })
+            .collect();
+        blocked.sort_by(|a, b| (a.since_us, &a.task).cmp(&(b.since_us, &b.task)));
+        let mut waiting: Vec<Waiting> = s
+            .tasks
+            .values()
+            .filter(|t| t.in_poll.is_none())
+            .map(|t| Waiting {
+                task: t.label.to_string(),
+                polls: t.polls,
+                last_poll_us: t.last_poll_end,
+            })
+            .collect();
+        waiting.sort_by(|a, b| (a.last_poll_us, &a.task).cmp(&(b.last_poll_us, &b.task)));
+        let stall = Stall {
+            reason,
+            at_us,
+            after_ms,
+            blocked,
+            waiting,
+        };
+        s.events.push(Event::Stall(stall.clone()));
+        s.running = false;
+        s.flush();
+        (stall, s.events.clone())
+    }
+
+    fn register(&self, label: Arc<str>) -> u64 {
+        let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
+        self.lock().tasks.insert(
+            id,
+            TaskState {
+                label,
+                polls: 0,
+                in_poll: None,
+                last_poll_end: None,
+            },
+        );
+        id
+    }
+
+    fn poll_started(&self, id: u64, label: &Arc<str>) -> (u32, u64) {
+        let lane = lane();
+        CURRENT.with(|c| c.borrow_mut().push(label.clone()));
+        let mut s = self.lock();
+        let start = s.touch(Some(lane));
+        if let Some(t) = s.tasks.get_mut(&id) {
+            t.in_poll = Some((lane, start));
+        }
+        (lane, start)
+    }
+
+    fn poll_ended(&self, id: u64, label: &Arc<str>, lane: u32, start_us: u64, ready: bool) {
+        CURRENT.with(|c| {
+            c.borrow_mut().pop();
+        });
+        let mut s = self.lock();
+        let end_us = s.touch(Some(lane));
+        if ready {
+            s.tasks.remove(&id);
+        } else if let Some(t) = s.tasks.get_mut(&id) {
+            t.polls += 1;
+            t.in_poll = None;
+            t.last_poll_end = Some(end_us);
+        }
+        let span = Span {
+            task: label.to_string(),
+            lane,
+            kind: SpanKind::Poll,
+            start_us,
+            end_us,
+            polls: 1,
+            ready,
+            note: None,
+        };
+        match s.pending.get_mut(&lane) {
+            Some(p) if p.task == span.task && span.start_us <= p.end_us + MERGE_GAP_US => {
+                p.end_us = end_us;
+                p.polls += 1;
+                p.ready = ready;
+            }
+            _ => {
+                if let Some(old) = s.pending.insert(lane, span) {
+                    s.events.push(Event::Span(old));
+                }
+            }
+        }
+    }
+
+    fn dropped(&self, id: u64, label: &Arc<str>, polled: bool) {
+        let mut s = self.lock();
+        if s.tasks.remove(&id).is_none() {
+            return; // it finished, or the run was restarted
+        }
+        let lane = lane();
+        let at_us = s.touch(Some(lane));
+        let text = if polled {
+            format!("{label}: dropped while pending (cancelled)")
+        } else {
+            format!("{label}: dropped without ever being polled")
+        };
+        s.events.push(Event::Mark(Mark {
+            task: current_task().map(|t| t.to_string()),
+            lane,
+            at_us,
+            text,
+        }));
+    }
+
+    /// Wraps `fut` so that every poll of it is recorded here under `label`.
+    pub fn traced<F: Future>(&'static self, label: impl Into<String>, fut: F) -> Traced<F> {
+        let label: Arc<str> = Arc::from(label.into());
+        let id = self.register(label.clone());
+        Traced {
+            inner: fut,
+            rec: self,
+            id,
+            label,
+            polled: false,
+        }
+    }
+}
+
+pin_project! {
+    /// A future that records each of its polls. Made by [`traced`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Traced<F> {
+        #[pin]
+        inner: F,
+        rec: &'static Recorder,
+        id: u64,
+        label: Arc<str>,
+        polled: bool,
+    }
+
+    impl<F> PinnedDrop for Traced<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.rec.dropped(*this.id, this.label, *this.polled);
+        }
+    }
+}
+
+impl<F> Traced<F> {
+    /// The label this future's polls are recorded under.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// Ends a poll's record even if the inner poll panics.
+struct PollRecord<'a> {
+    rec: &'a Recorder,
+    id: u64,
+    label: &'a Arc<str>,
+    lane: u32,
+    start_us: u64,
+    ready: bool,
+}
+
+impl Drop for PollRecord<'_> {
+    fn drop(&mut self) {
+        self.rec
+            .poll_ended(self.id, self.label, self.lane, self.start_us, self.ready);
+    }
+}
+
+impl<F: Future> Future for Traced<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        *this.polled = true;
+        let (lane, start_us) = this.rec.poll_started(*this.id, this.label);
+        let mut record = PollRecord {
+            rec: this.rec,
+            id: *this.id,
+            label: this.label,
+            lane,
+            start_us,
+            ready: false,
+        };
+        let out = this.inner.poll(cx);
+        record.ready = out.is_ready();
+        out
+    }
+}
+
+static GLOBAL: LazyLock<Recorder> = LazyLock::new(Recorder::new);
+
+/// The process-wide recorder that lesson binaries use.
+pub fn global() -> &'static Recorder {
+    &GLOBAL
+}
+
+/// Wraps `fut` so that the timeline shows each of its polls under `label`.
+pub fn traced<F: Future>(label: impl Into<String>, fut: F) -> Traced<F> {
+    global().traced(label, fut)
+}
+
+/// Adds `.traced("label")` to every future.
+pub trait TraceExt: Future + Sized {
+    fn traced(self, label: impl Into<String>) -> Traced<Self> {
+        traced(label, self)
+    }
+}
+
+impl<F: Future> TraceExt for F {}
+
+/// Puts a mark on the timeline: a moment worth pointing at.
+pub fn mark(text: &str) {
+    global().mark(text);
+}
+
+/// Runs a call that blocks the thread and shows it on the timeline.
+pub fn blocking<R>(note: &str, f: impl FnOnce() -> R) -> R {
+    global().blocking(note, f)
+}
+
+/// Reports a measured fact to the runner.
+pub fn fact(name: &str, value: impl Into<f64>) {
+    global().fact(name, value.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    /// Returns `Pending` (waking itself) `n` times, then `Ready`.
+    struct YieldTimes(u32);
+
+    impl Future for YieldTimes {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    fn recorder() -> &'static Recorder {
+        let rec: &'static Recorder = Box::leak(Box::new(Recorder::new()));
+        rec.begin("test", "scenario", "fixed", None);
+        rec
+    }
+
+    fn spans(events: &[Event]) -> Vec<&Span> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Span(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn marks(events: &[Event]) -> Vec<&str> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Mark(m) => Some(m.text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn back_to_back_polls_merge_into_one_span_that_counts_them() {
+        let rec = recorder();
+        let mut fut = Box::pin(rec.traced("spinner", YieldTimes(4)));
+        let mut cx = Context::from_waker(Waker::noop());
+        while fut.as_mut().poll(&mut cx).is_pending() {}
+        drop(fut);
+        let events = rec.finish();
+        let spans = spans(&events);
+        let total: u32 = spans.iter().map(|s| s.polls).sum();
+        assert_eq!(total, 5, "four Pending polls and one Ready poll");
+        assert!(spans.iter().all(|s| s.task == "spinner"));
+        assert!(spans.last().unwrap().ready);
+        assert!(
+            marks(&events).is_empty(),
+            "a finished future is not 'dropped'"
+        );
+    }
+
+    #[test]
+    fn dropping_a_future_is_marked_with_whether_it_was_ever_polled() {
+        let rec = recorder();
+        drop(rec.traced("lazy", YieldTimes(1)));
+        let mut started = Box::pin(rec.traced("started", YieldTimes(3)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(started.as_mut().poll(&mut cx).is_pending());
+        drop(started);
+        let marks_seen: Vec<String> = marks(&rec.finish()).into_iter().map(String::from).collect();
+        assert_eq!(
+            marks_seen,
+            [
+                "lazy: dropped without ever being polled",
+                "started: dropped while pending (cancelled)"
+            ]
+        );
+    }
+
+    #[test]
+    fn marks_and_blocking_calls_name_the_task_being_polled() {
+        let rec = recorder();
+        let mut fut = Box::pin(rec.traced(
+            "worker",
+            std::future::poll_fn(|_| {
+                rec.mark("lock taken");
+                rec.blocking("std::thread::sleep", || {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                });
+                Poll::Ready(())
+            }),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_ready());
+        let events = rec.finish();
+        let mark = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Mark(m) => Some(m),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(mark.task.as_deref(), Some("worker"));
+        let block = spans(&events)
+            .into_iter()
+            .find(|s| s.kind == SpanKind::Block)
+            .unwrap();
+        assert_eq!(block.task, "worker");
+        assert!(block.end_us - block.start_us >= 2_000);
+        assert_eq!(block.note.as_deref(), Some("std::thread::sleep"));
+    }
+
+    #[test]
+    fn a_stall_names_the_stuck_poll_and_the_task_nobody_woke() {
+        let rec = recorder();
+        // "sleeper" returns Pending once and is never polled again.
+        let mut sleeper = Box::pin(rec.traced("sleeper", YieldTimes(1)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(sleeper.as_mut().poll(&mut cx).is_pending());
+        // "stuck" is inside a poll when the stall is taken.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut stuck = Box::pin(rec.traced(
+                "stuck",
+                std::future::poll_fn(move |_| {
+                    tx.send(()).unwrap();
+                    go_rx.recv().unwrap();
+                    Poll::Ready(())
+                }),
+            ));
+            let mut cx = Context::from_waker(Waker::noop());
+            let _ = stuck.as_mut().poll(&mut cx);
+        });
+        rx.recv().unwrap();
+        let (stall, events) = rec.stall(StallReason::Quiet, 2000);
+        go_tx.send(()).unwrap();
+        thread.join().unwrap();
+        assert_eq!(stall.blocked.len(), 1);
+        assert_eq!(stall.blocked[0].task, "stuck");
+        assert_eq!(stall.waiting.len(), 1);
+        assert_eq!(stall.waiting[0].task, "sleeper");
+        assert_eq!(stall.waiting[0].polls, 1);
+        assert!(events.iter().any(|e| matches!(e, Event::Stall(_))));
+        assert!(!rec.is_running());
+    }
+
+    #[test]
+    fn the_report_file_receives_every_event_as_json_lines() {
+        let path = std::env::temp_dir().join(format!("recorder-test-{}.jsonl", std::process::id()));
+        let rec: &'static Recorder = Box::leak(Box::new(Recorder::new()));
+        rec.begin("l", "s", "broken", Some(File::create(&path).unwrap()));
+        rec.fact("answer", 42.0);
+        rec.mark("hello");
+        rec.tick();
+        let early = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            early.contains("\"answer\""),
+            "facts are streamed before the end"
+        );
+        rec.finish();
+        let report =
+            crate::report::Report::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(report.fact("answer"), Some(42.0));
+        assert!(report.ended());
+    }
+
+    #[test]
+    fn threads_get_distinct_lane_names() {
+        let a = std::thread::Builder::new()
+            .name("same-name".into())
+            .spawn(|| (lane(), lane_name(lane())))
+            .unwrap()
+            .join()
+            .unwrap();
+        let b = std::thread::Builder::new()
+            .name("same-name".into())
+            .spawn(|| (lane(), lane_name(lane())))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_ne!(a.0, b.0);
+        assert_ne!(a.1, b.1);
+        assert!(a.1.starts_with("same-name") && b.1.starts_with("same-name"));
+    }
+}

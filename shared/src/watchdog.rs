@@ -1,0 +1,151 @@
+//! A plain thread that stops a stuck lesson.
+//!
+//! A lesson about deadlocks must not need Ctrl-C. The watchdog wakes every
+//! few milliseconds, streams new events to the report file, and ends the
+//! process with a clear explanation when nothing has been recorded for the
+//! quiet period (a stall) or the run has gone on past its deadline. It is a
+//! plain OS thread, not a task, so it keeps running when every task and
+//! every runtime thread is stuck.
+
+use crate::recorder::Recorder;
+use crate::report::{DEADLINE_ENV, QUIET_ENV, STALL_EXIT_CODE, StallReason};
+use crate::timeline::Timeline;
+use std::io::Write;
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+/// How long a run may go without progress, and how long it may run at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub quiet: Duration,
+    pub deadline: Duration,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        quiet: Duration::from_secs(2),
+        deadline: Duration::from_secs(20),
+    };
+
+    /// `default`, overridden by `LESSON_QUIET_MS` and `LESSON_DEADLINE_MS`
+    /// (the runner sets them from the lesson's manifest).
+    pub fn from_env(default: Limits) -> Limits {
+        Limits::from_lookup(default, |key| std::env::var(key).ok())
+    }
+
+    fn from_lookup(default: Limits, get: impl Fn(&str) -> Option<String>) -> Limits {
+        let read = |key: &str| {
+            get(key)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_millis)
+        };
+        Limits {
+            quiet: read(QUIET_ENV).unwrap_or(default.quiet),
+            deadline: read(DEADLINE_ENV).unwrap_or(default.deadline),
+        }
+    }
+}
+
+/// What the watchdog decides after looking at the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Fine,
+    Stalled(StallReason),
+}
+
+/// The decision, apart from the thread, so it can be tested.
+pub fn judge(limits: Limits, quiet_us: u64, elapsed_us: u64) -> Verdict {
+    if quiet_us >= limits.quiet.as_micros() as u64 {
+        Verdict::Stalled(StallReason::Quiet)
+    } else if elapsed_us >= limits.deadline.as_micros() as u64 {
+        Verdict::Stalled(StallReason::Deadline)
+    } else {
+        Verdict::Fine
+    }
+}
+
+static LIMITS: Mutex<Limits> = Mutex::new(Limits::DEFAULT);
+const TICK: Duration = Duration::from_millis(20);
+
+/// Starts watching `rec` (once per process; later calls only change limits).
+pub fn watch(rec: &'static Recorder, limits: Limits) {
+    *LIMITS.lock().unwrap_or_else(|e| e.into_inner()) = limits;
+    static START: Once = Once::new();
+    START.call_once(|| {
+        std::thread::Builder::new()
+            .name("watchdog".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(TICK);
+                    rec.tick();
+                    if !rec.is_running() {
+                        continue;
+                    }
+                    let limits = *LIMITS.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Verdict::Stalled(reason) = judge(limits, rec.quiet_us(), rec.now_us()) {
+                        stop(rec, reason);
+                    }
+                }
+            })
+            .expect("could not start the watchdog thread");
+    });
+}
+
+fn stop(rec: &'static Recorder, reason: StallReason) -> ! {
+    let after_ms = match reason {
+        StallReason::Quiet => rec.quiet_us() / 1000,
+        StallReason::Deadline => rec.now_us() / 1000,
+    };
+    let (stall, events) = rec.stall(reason, after_ms);
+    let timeline = Timeline::from_events(&events);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out);
+    let _ = write!(out, "{}", timeline.describe_stall(&stall));
+    let _ = writeln!(out);
+    let _ = write!(out, "{}", timeline.ascii(crate::lesson::CHART_WIDTH));
+    let _ = out.flush();
+    std::process::exit(STALL_EXIT_CODE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        quiet: Duration::from_millis(500),
+        deadline: Duration::from_secs(5),
+    };
+
+    #[test]
+    fn quiet_for_the_whole_quiet_period_is_a_stall() {
+        assert_eq!(judge(LIMITS, 499_999, 1_000_000), Verdict::Fine);
+        assert_eq!(
+            judge(LIMITS, 500_000, 1_000_000),
+            Verdict::Stalled(StallReason::Quiet)
+        );
+    }
+
+    #[test]
+    fn busy_past_the_deadline_is_stopped_too() {
+        assert_eq!(judge(LIMITS, 0, 4_999_999), Verdict::Fine);
+        assert_eq!(
+            judge(LIMITS, 0, 5_000_000),
+            Verdict::Stalled(StallReason::Deadline)
+        );
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_when_set() {
+        let none = Limits::from_lookup(LIMITS, |_| None);
+        assert_eq!(none, LIMITS);
+        let both = Limits::from_lookup(LIMITS, |key| match key {
+            QUIET_ENV => Some("1500".into()),
+            DEADLINE_ENV => Some(" 9000 ".into()),
+            _ => None,
+        });
+        assert_eq!(both.quiet, Duration::from_millis(1500));
+        assert_eq!(both.deadline, Duration::from_millis(9000));
+        let junk = Limits::from_lookup(LIMITS, |_| Some("soon".into()));
+        assert_eq!(junk, LIMITS, "an unreadable value keeps the default");
+    }
+}
