@@ -11,9 +11,22 @@ use crate::timeline::Timeline;
 use crate::watchdog::{self, Limits};
 use std::fs::File;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 /// Columns of time in the terminal chart.
 pub const CHART_WIDTH: usize = 60;
+
+/// How to run the scenarios that a stall keeps from running, for the
+/// watchdog's last words.
+static NOT_YET_RUN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The commands for the scenarios that have not run yet.
+pub(crate) fn not_yet_run() -> Vec<String> {
+    NOT_YET_RUN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
 
 /// Which side of the lesson a binary shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +142,11 @@ pub fn main(lesson: &str, variant: Variant, scenarios: &[Scenario]) -> ExitCode 
     crate::workload::calibration();
     let rec = global();
     watchdog::watch(rec, Limits::from_env(Limits::DEFAULT));
-    for scenario in chosen {
+    for (i, scenario) in chosen.iter().enumerate() {
+        *NOT_YET_RUN.lock().unwrap_or_else(|e| e.into_inner()) = chosen[i + 1..]
+            .iter()
+            .map(|s| format!("{program} {}", s.name))
+            .collect();
         let title = format!("{program} · {}", scenario.name);
         println!(
             "━━ {title} {}",

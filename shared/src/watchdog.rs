@@ -103,6 +103,14 @@ fn stop(rec: &'static Recorder, reason: StallReason) -> ! {
     let _ = write!(out, "{}", timeline.describe_stall(&stall));
     let _ = writeln!(out);
     let _ = write!(out, "{}", timeline.ascii(crate::lesson::CHART_WIDTH));
+    let rest = crate::lesson::not_yet_run();
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "The stall kept the other scenarios from running; to see them, run: {}",
+            rest.join(", ")
+        );
+    }
     let _ = out.flush();
     std::process::exit(STALL_EXIT_CODE);
 }

@@ -72,9 +72,37 @@ pub fn burn(d: Duration) -> u64 {
     hash_rounds(d.as_nanos() as u64, calibration().rounds_for(d))
 }
 
+/// CPU time this process has used so far, on all its threads. Compare two
+/// readings with the wall-clock time between them: a ratio near 1 means one
+/// core was kept busy the whole time.
+#[allow(unsafe_code)]
+pub fn cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the
+    // call, and CLOCK_PROCESS_CPUTIME_ID is always available on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_counts_the_work_this_thread_does() {
+        let before = cpu_time();
+        burn(Duration::from_millis(30));
+        // The rounds for 30 ms at the fastest measured rate need at least
+        // that much CPU time, however slowly they actually ran. (Other test
+        // threads can only add to the process's total.)
+        assert!(cpu_time() - before >= Duration::from_millis(15));
+    }
 
     #[test]
     fn hashing_is_deterministic_and_depends_on_every_round() {
