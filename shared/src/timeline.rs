@@ -9,6 +9,9 @@ use crate::report::{Event, Mark, Span, SpanKind, Stall, StallReason, format_valu
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The note on a span drawn for a poll that never returned.
+pub const STUCK: &str = "stuck: this poll never returned";
+
 const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const PALETTE: &[&str] = &[
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
@@ -60,6 +63,19 @@ impl Timeline {
                 }
                 Event::Stall(s) => {
                     end_us = end_us.max(s.at_us);
+                    // A poll that never returned is drawn up to the stall.
+                    for b in &s.blocked {
+                        spans.push(Span {
+                            task: b.task.clone(),
+                            lane: b.lane,
+                            kind: SpanKind::Poll,
+                            start_us: b.since_us,
+                            end_us: s.at_us,
+                            polls: 1,
+                            ready: false,
+                            note: Some(STUCK.into()),
+                        });
+                    }
                     stall = Some(s.clone());
                 }
                 Event::End { elapsed_us } => end_us = end_us.max(*elapsed_us),
@@ -415,7 +431,9 @@ impl Timeline {
         let per_row = 3usize;
         let legend_rows = self.tasks.len().div_ceil(per_row).max(1);
         let shown_marks: Vec<&Mark> = self.marks.iter().take(8).collect();
-        let marks_y = legend_y + legend_rows as f64 * 20.0 + 8.0;
+        let stall_lines = self.stall_lines();
+        let stall_y = legend_y + legend_rows as f64 * 20.0 + 8.0;
+        let marks_y = stall_y + stall_lines.len() as f64 * 18.0;
         let height = marks_y + shown_marks.len() as f64 * 18.0 + 16.0;
 
         let mut s = String::new();
@@ -485,7 +503,9 @@ impl Timeline {
                 };
                 match sp.kind {
                     SpanKind::Poll => {
-                        let stroke = if long {
+                        let stroke = if sp.note.as_deref() == Some(STUCK) {
+                            r##" stroke="#c00" stroke-width="2.5""##
+                        } else if long {
                             r##" stroke="#111" stroke-width="1.5""##
                         } else {
                             ""
@@ -505,7 +525,14 @@ impl Timeline {
                         );
                     }
                 }
-                if long && w > 44.0 {
+                if sp.note.as_deref() == Some(STUCK) && w > 120.0 {
+                    let _ = writeln!(
+                        s,
+                        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#fff" font-size="11" font-weight="600" stroke="#000" stroke-width="2.5" paint-order="stroke">stuck inside this poll</text>"##,
+                        x0 + w / 2.0,
+                        bar_y + BAR_H / 2.0 + 4.0
+                    );
+                } else if long && w > 44.0 {
                     let label = match sp.kind {
                         SpanKind::Block => format!(
                             "blocked {}",
@@ -577,6 +604,22 @@ impl Timeline {
                 W - RIGHT
             );
         }
+        if let Some(stall) = &self.stall {
+            let sx = x(stall.at_us);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{sx:.1}" y1="{:.1}" x2="{sx:.1}" y2="{axis_y:.1}" stroke="#c00" stroke-width="2" stroke-dasharray="5 3"><title>the watchdog stopped the program here</title></line>"##,
+                TOP - 6.0
+            );
+        }
+        for (i, line) in stall_lines.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                r##"<text x="12" y="{:.1}" fill="#c00" font-size="12" font-weight="600">{}</text>"##,
+                stall_y + 12.0 + i as f64 * 18.0,
+                esc(line)
+            );
+        }
         for (i, m) in shown_marks.iter().enumerate() {
             let my = marks_y + 12.0 + i as f64 * 18.0;
             let _ = writeln!(
@@ -597,6 +640,45 @@ impl Timeline {
         }
         s.push_str("</svg>\n");
         s
+    }
+}
+
+impl Timeline {
+    /// Short lines about a stall, for under the SVG chart.
+    fn stall_lines(&self) -> Vec<String> {
+        let Some(stall) = &self.stall else {
+            return Vec::new();
+        };
+        let mut lines = vec![match stall.reason {
+            StallReason::Quiet => format!(
+                "- - stopped by the watchdog at {}: nothing had happened for {}",
+                ms(stall.at_us),
+                secs(stall.after_ms)
+            ),
+            StallReason::Deadline => format!(
+                "- - stopped by the watchdog at {}: still unfinished",
+                ms(stall.at_us)
+            ),
+        }];
+        for b in &stall.blocked {
+            lines.push(format!(
+                "{} was stuck inside a poll on thread {} from {}",
+                b.task,
+                self.lane_name(b.lane),
+                ms(b.since_us)
+            ));
+        }
+        for w in &stall.waiting {
+            lines.push(match w.last_poll_us {
+                Some(t) => format!(
+                    "{} returned Pending at {} and was never polled again",
+                    w.task,
+                    ms(t)
+                ),
+                None => format!("{} was never polled", w.task),
+            });
+        }
+        lines
     }
 }
 
@@ -828,6 +910,38 @@ mod tests {
         );
         assert!(text.contains("holder returned Pending (1 poll"), "{text}");
         assert!(text.contains("poll of holder returned Pending"), "{text}");
+    }
+
+    #[test]
+    fn a_stall_is_drawn_with_the_stuck_poll_and_the_forgotten_task() {
+        let mut events = lanes();
+        events.push(span("holder", 0, 0, 100));
+        events.push(Event::Stall(Stall {
+            reason: StallReason::Quiet,
+            at_us: 2_000_000,
+            after_ms: 2000,
+            blocked: vec![Blocked {
+                task: "waiter".into(),
+                lane: 0,
+                since_us: 150,
+            }],
+            waiting: vec![Waiting {
+                task: "holder".into(),
+                polls: 1,
+                last_poll_us: Some(100),
+            }],
+        }));
+        let tl = Timeline::from_events(&events);
+        let text = tl.ascii(20);
+        let main_row = text.lines().find(|l| l.contains("main")).unwrap();
+        assert!(
+            main_row.ends_with("BBBBBBBBBBBBBBBBBBB│"),
+            "the stuck poll runs to the end: {main_row}"
+        );
+        let svg = tl.svg("deadlock");
+        assert!(svg.contains(">stuck inside this poll<"), "{svg}");
+        assert!(svg.contains("holder returned Pending at 100 µs and was never polled again"));
+        assert!(svg.contains("stopped by the watchdog at 2000 ms"));
     }
 
     #[test]

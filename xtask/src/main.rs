@@ -4,6 +4,7 @@
 //! what its broken and fixed programs are expected to do, and `check` holds
 //! them to it. See `cargo xtask help`.
 
+mod book;
 mod judge;
 mod lessons;
 mod process;
@@ -35,6 +36,8 @@ commands:
   check [lesson] [--json]                     run every variant of every scenario and compare
                                               it with the lesson's manifest; exits 1 on any
                                               mismatch (--json: one JSON object per variant)
+  book [--open]                               draw every timeline from a real run and build
+                                              the book with mdBook (installed if missing)
   help                                        this text
 
 A lesson can be named lesson-05, lesson-5, 05 or 5.";
@@ -67,8 +70,9 @@ fn dispatch(args: &[String]) -> Result<ExitCode, Failure> {
         }
         "run" => run(rest),
         "check" => check(rest),
+        "book" => build_book(rest),
         other => Err(Failure(format!(
-            "unknown command '{other}'; the commands are list, run, check and help (see `cargo xtask help`)"
+            "unknown command '{other}'; the commands are list, run, check, book and help (see `cargo xtask help`)"
         ))),
     }
 }
@@ -474,4 +478,110 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
         failures.len()
     );
     Ok(ExitCode::from(1))
+}
+
+fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
+    let mut open = false;
+    for a in args {
+        match a.as_str() {
+            "--open" => open = true,
+            other => {
+                return Err(Failure(format!(
+                    "unexpected argument '{other}'; usage: cargo xtask book [--open]"
+                )));
+            }
+        }
+    }
+    let ws = Workspace::load()?;
+    let book_dir = ws.root.join("book");
+    let book_src = book_dir.join("src");
+    let problems = book::check_sources(&book_src, &ws.lessons);
+    if !problems.is_empty() {
+        return Err(Failure(format!(
+            "the book has drifted from the code:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    let mdbook = book::mdbook()?;
+    process::catch_interrupts();
+    let lessons: Vec<&Lesson> = ws.lessons.iter().collect();
+    let exes = build(&lessons)?;
+    let out_dir = book_src.join(book::GENERATED);
+    // Start clean, so that a renamed scenario leaves no stale picture behind.
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| Failure(format!("cannot create {}: {e}", out_dir.display())))?;
+    let write = |name: &str, text: &str| {
+        let path = out_dir.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    };
+    println!("Drawing the timelines from real runs:");
+    for lesson in &lessons {
+        let mut rows = vec![book::FACTS_HEADER.to_string()];
+        for scenario in &lesson.scenarios {
+            for variant in Variant::BOTH {
+                let expect = scenario.expect(variant);
+                let exe = exe_for(&exes, lesson, variant)?;
+                let path = report_path(&ws, lesson, &scenario.name, variant);
+                ensure_parent(&path)?;
+                let result = process::run(exe, &[&scenario.name], &path, &limits(lesson), false)?;
+                if result.stopped == Some(process::Stopped::Interrupted) {
+                    eprintln!("interrupted: stopped {}", exe_name(exe));
+                    return Ok(ExitCode::from(130));
+                }
+                let j = judge(&result, expect);
+                let timeline = Timeline::from_events(&result.report.events);
+                let title = format!(
+                    "{} · {} · {}: {}",
+                    lesson.id,
+                    scenario.name,
+                    variant.name(),
+                    j.observed.describe()
+                );
+                let svg = book::svg_name(lesson, &scenario.name, variant);
+                write(&svg, &timeline.svg(&title))?;
+                rows.push(book::facts_row(&scenario.name, variant, expect, &j));
+                println!(
+                    "  book/src/{}/{svg}  ({})",
+                    book::GENERATED,
+                    j.observed.describe()
+                );
+            }
+        }
+        write(&book::facts_name(lesson), &(rows.join("\n") + "\n"))?;
+    }
+    let problems = book::check_generated(&book_src, &ws);
+    if !problems.is_empty() {
+        return Err(Failure(problems.join("\n  ")));
+    }
+    let status = Command::new(&mdbook)
+        .arg("build")
+        .arg(&book_dir)
+        .status()
+        .map_err(|e| Failure(format!("could not run {}: {e}", mdbook.display())))?;
+    if !status.success() {
+        return Err(Failure(
+            "mdbook could not build the book; its messages above say why".into(),
+        ));
+    }
+    let index = book_dir.join("book").join("index.html");
+    println!("The book is at {}", index.display());
+    if open {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        let opened = Command::new(opener)
+            .arg(&index)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .is_ok();
+        if !opened {
+            println!("(could not find {opener} to open it; open the file above in a browser)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

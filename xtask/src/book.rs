@@ -1,0 +1,379 @@
+//! The book: checking that it cannot drift from the code, drawing its
+//! timelines from real runs, and building it with mdBook.
+
+use crate::Failure;
+use crate::judge::Judgement;
+use crate::lessons::{Expect, Lesson, Variant, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The mdBook release the book is written for.
+pub const MDBOOK_VERSION: &str = "0.5.4";
+
+/// Folder (under `book/src`) of files that `cargo xtask book` writes.
+pub const GENERATED: &str = "timelines";
+
+/// One `{{#include ...}}` (or `{{#rustdoc_include ...}}`) in a chapter.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Include {
+    pub chapter: PathBuf,
+    pub line: usize,
+    pub path: String,
+    pub anchor: Option<String>,
+}
+
+/// Finds every include directive in `text`.
+pub fn includes(chapter: &Path, text: &str) -> Vec<Include> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("{{#") {
+            let after = &rest[start + 3..];
+            let Some(end) = after.find("}}") else { break };
+            let directive = after[..end].trim();
+            rest = &after[end + 2..];
+            let target = directive
+                .strip_prefix("include ")
+                .or_else(|| directive.strip_prefix("rustdoc_include "));
+            let Some(target) = target else { continue };
+            let target = target.trim();
+            let (path, selector) = match target.split_once(':') {
+                Some((p, s)) => (p, Some(s)),
+                None => (target, None),
+            };
+            // `file:10`, `file:2:10` and `file::10` select lines, not anchors.
+            let anchor = selector
+                .filter(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit() || c == ':'))
+                .map(str::to_string);
+            found.push(Include {
+                chapter: chapter.to_path_buf(),
+                line: i + 1,
+                path: path.to_string(),
+                anchor,
+            });
+        }
+    }
+    found
+}
+
+fn has_anchor(text: &str, anchor: &str) -> bool {
+    let marks = |tag: &str| {
+        text.lines().any(|l| {
+            l.split_once(tag)
+                .is_some_and(|(_, name)| name.trim().trim_end_matches("*/").trim() == anchor)
+        })
+    };
+    marks("ANCHOR:") && marks("ANCHOR_END:")
+}
+
+/// The chapters SUMMARY.md links to, relative to `book/src`.
+pub fn summary_chapters(summary: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in summary.lines() {
+        let mut rest = line;
+        while let Some(open) = rest.find("](") {
+            let after = &rest[open + 2..];
+            let Some(close) = after.find(')') else { break };
+            let link = &after[..close];
+            if !link.is_empty() {
+                out.push(link.to_string());
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    out
+}
+
+/// Everything wrong with the book's links to the code. `book_src` is
+/// `book/src`; `lessons` are the workspace's lessons.
+pub fn check_sources(book_src: &Path, lessons: &[Lesson]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let summary = match std::fs::read_to_string(book_src.join("SUMMARY.md")) {
+        Ok(s) => s,
+        Err(e) => return vec![format!("cannot read book/src/SUMMARY.md: {e}")],
+    };
+    let chapters = summary_chapters(&summary);
+    for lesson in lessons {
+        if !chapters.iter().any(|c| c == &lesson.chapter) {
+            problems.push(format!(
+                "book/src/SUMMARY.md has no chapter for {} (its manifest names {})",
+                lesson.id, lesson.chapter
+            ));
+        }
+    }
+    for chapter in &chapters {
+        let path = book_src.join(chapter);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(_) => {
+                problems.push(format!(
+                    "book/src/SUMMARY.md links to {chapter}, which does not exist"
+                ));
+                continue;
+            }
+        };
+        for inc in includes(Path::new(chapter), &text) {
+            if inc.path.starts_with(&format!("{GENERATED}/")) {
+                continue; // written by `cargo xtask book`
+            }
+            let dir = path.parent().unwrap_or(book_src);
+            let target = dir.join(&inc.path);
+            let where_ = format!("book/src/{}:{}", chapter, inc.line);
+            match std::fs::read_to_string(&target) {
+                Err(_) => problems.push(format!(
+                    "{where_} includes {}, which does not exist",
+                    inc.path
+                )),
+                Ok(code) => {
+                    if let Some(anchor) = &inc.anchor {
+                        if !has_anchor(&code, anchor) {
+                            problems.push(format!(
+                                "{where_} includes anchor '{anchor}' of {}, which has no ANCHOR: {anchor} ... ANCHOR_END: {anchor}",
+                                inc.path
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(lesson) = lessons.iter().find(|l| &l.chapter == chapter) {
+            problems.extend(check_lesson_chapter(chapter, &text, lesson));
+        }
+    }
+    problems
+}
+
+/// A lesson chapter pastes no Rust: every Rust block is an include, and it
+/// shows at least one timeline from a real run.
+fn check_lesson_chapter(chapter: &str, text: &str, lesson: &Lesson) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut in_rust = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(fence) = trimmed.strip_prefix("```") {
+            match in_rust {
+                Some(_) => in_rust = None,
+                None if fence.starts_with("rust") => in_rust = Some(i + 1),
+                None => {
+                    // Skip to the end of a non-Rust block.
+                    in_rust = Some(0);
+                }
+            }
+            continue;
+        }
+        if let Some(start) = in_rust {
+            if start > 0 && !trimmed.is_empty() && !trimmed.starts_with("{{#") {
+                problems.push(format!(
+                    "book/src/{chapter}:{}: Rust code pasted into a lesson chapter; include it from {} by anchor instead",
+                    i + 1,
+                    lesson.id
+                ));
+                in_rust = Some(0);
+            }
+        }
+    }
+    let svg = format!("{GENERATED}/{}-", lesson.id);
+    if !text.contains(&svg) {
+        problems.push(format!(
+            "book/src/{chapter} shows no timeline ({svg}<scenario>-<variant>.svg)"
+        ));
+    }
+    problems
+}
+
+/// The generated files a chapter refers to (timelines and fact tables).
+pub fn generated_references(text: &str) -> Vec<String> {
+    let needle = format!("{GENERATED}/");
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&needle) {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c == ')' || c == '}' || c == '"' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        out.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+pub fn svg_name(lesson: &Lesson, scenario: &str, variant: Variant) -> String {
+    format!("{}-{scenario}-{}.svg", lesson.id, variant.name())
+}
+
+pub fn facts_name(lesson: &Lesson) -> String {
+    format!("{}-facts.md", lesson.id)
+}
+
+/// One row of a lesson's table of measured facts.
+pub fn facts_row(scenario: &str, variant: Variant, expect: &Expect, j: &Judgement) -> String {
+    format!(
+        "| {scenario} | {} | {} | {} | {} |",
+        variant.name(),
+        expect.describe().replace('|', "\\|"),
+        j.observed_summary(expect).replace('|', "\\|"),
+        if j.ok() {
+            "as predicted"
+        } else {
+            "**not as predicted**"
+        }
+    )
+}
+
+pub const FACTS_HEADER: &str = "| scenario | variant | the lesson predicts | measured when this book was built | verdict |\n|---|---|---|---|---|";
+
+/// The mdbook to use, installing the pinned version when it is missing.
+pub fn mdbook() -> Result<PathBuf, Failure> {
+    let candidates = [
+        Some(PathBuf::from("mdbook")),
+        cargo_home().map(|h| h.join("bin").join("mdbook")),
+    ];
+    let wanted = format!("mdbook v{MDBOOK_VERSION}");
+    let mut seen = None;
+    for candidate in candidates.iter().flatten() {
+        if let Ok(out) = Command::new(candidate).arg("--version").output() {
+            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if version.starts_with(&wanted) {
+                return Ok(candidate.clone());
+            }
+            seen.get_or_insert(version);
+        }
+    }
+    match &seen {
+        Some(v) => println!("found {v}, but the book is built with mdbook {MDBOOK_VERSION}."),
+        None => println!("mdbook is not installed."),
+    }
+    let args = [
+        "install",
+        "mdbook",
+        "--version",
+        MDBOOK_VERSION,
+        "--locked",
+        "--no-default-features",
+        "--features",
+        "search",
+    ];
+    println!(
+        "Installing it now, once, with: cargo {} (this takes a minute or two)",
+        args.join(" ")
+    );
+    let status = Command::new(crate::lessons::cargo())
+        .args(args)
+        .status()
+        .map_err(|e| Failure(format!("could not run cargo install: {e}")))?;
+    if !status.success() {
+        return Err(Failure(format!(
+            "`cargo install mdbook --version {MDBOOK_VERSION}` failed; cargo's messages above say why"
+        )));
+    }
+    let installed = cargo_home()
+        .map(|h| h.join("bin").join("mdbook"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("mdbook"));
+    Ok(installed)
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+/// Checks every lesson chapter's generated references exist.
+pub fn check_generated(book_src: &Path, ws: &Workspace) -> Vec<String> {
+    let mut problems = Vec::new();
+    for lesson in &ws.lessons {
+        let Ok(text) = std::fs::read_to_string(book_src.join(&lesson.chapter)) else {
+            continue;
+        };
+        for reference in generated_references(&text) {
+            if !book_src.join(&reference).exists() {
+                problems.push(format!(
+                    "book/src/{} refers to {reference}, which no real run produced (is the scenario or variant named right?)",
+                    lesson.chapter
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_directives_are_found_with_their_anchors() {
+        let text = "intro\n```rust\n{{#include ../../lessons/a/src/lib.rs:block_on}}\n```\n{{#include x.rs}} and {{#include y.rs:3:9}} {{#rustdoc_include z.rs:anchor}}\n{{#title no}}";
+        let found = includes(Path::new("ch.md"), text);
+        let summary: Vec<(usize, &str, Option<&str>)> = found
+            .iter()
+            .map(|i| (i.line, i.path.as_str(), i.anchor.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (3, "../../lessons/a/src/lib.rs", Some("block_on")),
+                (5, "x.rs", None),
+                (5, "y.rs", None),
+                (5, "z.rs", Some("anchor")),
+            ]
+        );
+    }
+
+    #[test]
+    fn anchors_need_a_start_and_an_end() {
+        let code = "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n// ANCHOR: half\n";
+        assert!(has_anchor(code, "here"));
+        assert!(!has_anchor(code, "half"));
+        assert!(!has_anchor(code, "her"));
+    }
+
+    #[test]
+    fn summary_links_are_listed() {
+        let summary =
+            "# Summary\n[Intro](introduction.md)\n- [One](lesson-01.md)\n  - [Sub](a/b.md)\n";
+        assert_eq!(
+            summary_chapters(summary),
+            ["introduction.md", "lesson-01.md", "a/b.md"]
+        );
+    }
+
+    #[test]
+    fn generated_references_are_found() {
+        let text = "![t](timelines/lesson-01-orders-broken.svg)\n{{#include timelines/lesson-01-facts.md}}";
+        assert_eq!(
+            generated_references(text),
+            [
+                "timelines/lesson-01-orders-broken.svg",
+                "timelines/lesson-01-facts.md"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_readme_lists_every_lesson() {
+        let ws = Workspace::load().expect("cargo metadata works in tests");
+        let readme = std::fs::read_to_string(ws.root.join("README.md")).unwrap();
+        for lesson in &ws.lessons {
+            let row = format!("| {} | {} |", lesson.id, lesson.title);
+            assert!(
+                readme.contains(&row),
+                "README.md's lesson table lacks: {row}"
+            );
+        }
+    }
+
+    /// The real book against the real lessons: renaming an anchor in a
+    /// lesson without updating its chapter fails here, naming both.
+    #[test]
+    fn the_book_includes_only_code_that_exists_and_covers_every_lesson() {
+        let ws = Workspace::load().expect("cargo metadata works in tests");
+        let problems = check_sources(&ws.root.join("book").join("src"), &ws.lessons);
+        assert!(
+            problems.is_empty(),
+            "the book has drifted from the code:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+}
