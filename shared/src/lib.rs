@@ -7,9 +7,11 @@
 //! - [`watchdog`]: stops a stuck program with an explanation.
 //! - [`workload`]: CPU work of a calibrated duration.
 //! - [`lesson`]: the frame each lesson binary runs in.
+//! - [`alloc`]: a counting global allocator, for lessons that measure memory.
 //! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
 //!   with a configurable delay, and a client that ignores proxies.
 
+pub mod alloc;
 pub mod lesson;
 pub mod recorder;
 pub mod report;

@@ -393,6 +393,14 @@ impl Timeline {
         }
         for w in &stall.waiting {
             let _ = match w.last_poll_us {
+                Some(t) if stall.reason == StallReason::Deadline => writeln!(
+                    out,
+                    "  pending: {} has been polled {} time{} (the last at {}) and is still not done.",
+                    w.task,
+                    w.polls,
+                    if w.polls == 1 { "" } else { "s" },
+                    ms(t)
+                ),
                 Some(t) => writeln!(
                     out,
                     "  waiting: {} returned Pending ({} poll{}, the last at {}) and was not polled again.",
@@ -670,6 +678,9 @@ impl Timeline {
         }
         for w in &stall.waiting {
             lines.push(match w.last_poll_us {
+                Some(_) if stall.reason == StallReason::Deadline => {
+                    format!("{} was polled {} times and never finished", w.task, w.polls)
+                }
                 Some(t) => format!(
                     "{} returned Pending at {} and was never polled again",
                     w.task,

@@ -1,0 +1,87 @@
+//! Lesson 02's claims about layout and polling, proven without a clock.
+
+use lesson_02::{BUFFER, Brew, brew, broken, fixed};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_hand_written_enum_and_the_async_fn_agree_poll_by_poll() {
+    let fn_wakes = Arc::new(CountingWaker::default());
+    let enum_wakes = Arc::new(CountingWaker::default());
+    let fn_waker = Waker::from(fn_wakes.clone());
+    let enum_waker = Waker::from(enum_wakes.clone());
+    let mut by_compiler = pin!(brew(7));
+    let mut by_hand = pin!(Brew::Start { order: 7 });
+    let mut trace = Vec::new();
+    loop {
+        let a = by_compiler
+            .as_mut()
+            .poll(&mut Context::from_waker(&fn_waker));
+        let b = by_hand.as_mut().poll(&mut Context::from_waker(&enum_waker));
+        assert_eq!(a, b, "poll {} differs", trace.len() + 1);
+        assert_eq!(
+            fn_wakes.0.load(Ordering::SeqCst),
+            enum_wakes.0.load(Ordering::SeqCst),
+            "both asked to be woken the same number of times"
+        );
+        trace.push(a);
+        if a.is_ready() {
+            break;
+        }
+    }
+    // Grinding takes two polls, pouring three, and the poll that finishes
+    // grinding also makes pouring's first step: four polls in all.
+    assert_eq!(
+        trace,
+        [
+            Poll::Pending,
+            Poll::Pending,
+            Poll::Pending,
+            Poll::Ready(7218)
+        ]
+    );
+}
+
+#[test]
+fn a_future_is_as_big_as_the_locals_it_keeps_across_an_await() {
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let broken_size = size_of_val(&broken::handle(1, rx.clone()));
+    let fixed_size = size_of_val(&fixed::handle(1, rx));
+    assert!(broken_size >= BUFFER, "the buffer is inside: {broken_size}");
+    assert!(
+        fixed_size * 50 <= broken_size,
+        "{fixed_size} bytes is at most a fiftieth of {broken_size}"
+    );
+}
+
+#[test]
+fn both_handlers_compute_the_same_reply() {
+    let runtime = lesson_02::timer_runtime();
+    let (tx, rx) = tokio::sync::watch::channel(true);
+    let (a, b) = runtime.block_on(async {
+        // Awaiting the 16 KiB future directly is what the lint warns of.
+        #[expect(
+            clippy::large_futures,
+            reason = "awaiting the broken handler on purpose"
+        )]
+        let a = broken::handle(42, rx.clone()).await;
+        (a, fixed::handle(42, rx).await)
+    });
+    drop(tx);
+    assert_eq!(
+        a, b,
+        "the fix changes where the buffer lives, not the answer"
+    );
+}
