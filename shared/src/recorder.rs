@@ -262,7 +262,8 @@ impl Recorder {
     /// span so the timeline can show it.
     pub fn blocking<R>(&self, note: &str, f: impl FnOnce() -> R) -> R {
         let lane = lane();
-        let task = current_task().map_or_else(|| "(no task)".to_string(), |t| t.to_string());
+        // Outside any task, the call itself names its bar.
+        let task = current_task().map_or_else(|| note.to_string(), |t| t.to_string());
         let start_us = self.lock().touch(Some(lane));
         let out = f();
         let mut s = self.lock();

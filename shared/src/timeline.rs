@@ -201,6 +201,16 @@ impl Timeline {
             let _ = writeln!(out, "  {name:<name_w$} │{row}│");
         }
         for t in &self.tasks {
+            if t.polls == 0 {
+                let _ = writeln!(
+                    out,
+                    "  {}  {}: blocked its thread for {}",
+                    t.symbol,
+                    t.label,
+                    ms(t.blocked_us)
+                );
+                continue;
+            }
             let mut line = format!(
                 "  {}  {}: {} poll{}, {} polled",
                 t.symbol,
@@ -590,7 +600,9 @@ impl Timeline {
                 t.polls,
                 if t.polls == 1 { "" } else { "s" }
             );
-            if t.blocked_us > 0 {
+            if t.polls == 0 {
+                text = format!("{}: blocking, no task", t.label);
+            } else if t.blocked_us > 0 {
                 let _ = write!(text, ", {} blocked", ms(t.blocked_us));
             }
             let _ = writeln!(

@@ -1,0 +1,70 @@
+//! Lesson 04, broken: requests awaited one after another, and CPU jobs
+//! joined in one task in the hope of parallelism.
+//! Run it with `cargo xtask run lesson-04 --broken`.
+
+use lesson_04::{Api, IDS, LATENCY, broken, runtime, serial_baseline, timed};
+use shared::lesson::{Scenario, Variant};
+use shared::server::DemoServer;
+use std::process::ExitCode;
+
+fn fetch() {
+    let server = DemoServer::start(LATENCY).expect("the demo server starts on 127.0.0.1");
+    let api = Api::new(&server);
+    println!(
+        "The server answers each request after {} ms.",
+        LATENCY.as_millis()
+    );
+    println!(
+        "Fetching todos {}..={} with a loop of .await:",
+        IDS.start(),
+        IDS.end()
+    );
+    let (todos, took) = timed(|| runtime().block_on(broken::fetch_all(&api)));
+    let todos = todos.expect("the demo server answers");
+    let ratio = took.as_secs_f64() / LATENCY.as_secs_f64();
+    println!(
+        "  got {} todos (\"{}\", ...) in {} ms: {ratio:.1} times one request's latency.",
+        todos.len(),
+        todos[0].title,
+        took.as_millis()
+    );
+    println!(
+        "  At most {} request was in flight at any moment.",
+        server.stats().max_in_flight()
+    );
+    shared::fact("fetch_ratio", ratio);
+    shared::fact("max_in_flight", server.stats().max_in_flight() as u32);
+}
+
+fn cpu() {
+    let rt = runtime();
+    println!("First, as a baseline, the eight 50 ms jobs in a plain loop:");
+    let serial = serial_baseline();
+    println!("  {} ms.", serial.as_millis());
+    println!("Now the same jobs joined in one task, on the multi-threaded runtime:");
+    let (_, took) = timed(|| rt.block_on(broken::run_jobs()));
+    let speedup = serial.as_secs_f64() / took.as_secs_f64();
+    println!(
+        "  {} ms: a speedup of {speedup:.2} over the loop.",
+        took.as_millis()
+    );
+    println!("  Every job ran on the same thread; the other workers sat idle.");
+    shared::fact("cpu_speedup", speedup);
+}
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-04",
+        Variant::Broken,
+        &[
+            Scenario {
+                name: "fetch",
+                run: fetch,
+            },
+            Scenario {
+                name: "cpu",
+                run: cpu,
+            },
+        ],
+    )
+}
