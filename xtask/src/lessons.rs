@@ -71,6 +71,8 @@ impl Expect {
 pub struct Scenario {
     pub name: String,
     pub summary: String,
+    /// Overrides the lesson's `deadline_ms` for this scenario.
+    pub deadline_ms: Option<u64>,
     pub broken: Expect,
     pub fixed: Expect,
 }
@@ -340,6 +342,7 @@ fn parse_lesson(package: &Value, meta: &Value) -> Result<Lesson, Failure> {
         };
         scenarios.push(Scenario {
             summary: text(s, "summary")?,
+            deadline_ms: s.get("deadline_ms").and_then(Value::as_u64),
             broken: expect(Variant::Broken)?,
             fixed: expect(Variant::Fixed)?,
             name: scenario_name,

@@ -170,10 +170,10 @@ fn report_path(ws: &Workspace, lesson: &Lesson, scenario: &str, variant: Variant
     ))
 }
 
-fn limits(lesson: &Lesson) -> process::Limits {
+fn limits(lesson: &Lesson, scenario: &lessons::Scenario) -> process::Limits {
     process::Limits {
         quiet: Duration::from_millis(lesson.quiet_ms),
-        deadline: Duration::from_millis(lesson.deadline_ms),
+        deadline: Duration::from_millis(scenario.deadline_ms.unwrap_or(lesson.deadline_ms)),
         // The child's own watchdog explains a stall better than we can, so
         // it gets the first chance; on a loaded machine it may be late.
         grace: Duration::from_secs(2),
@@ -285,7 +285,13 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
             let exe = exe_for(&exes, lesson, variant)?;
             let path = report_path(&ws, lesson, &scenario.name, variant);
             ensure_parent(&path)?;
-            let result = process::run(exe, &[&scenario.name], &path, &limits(lesson), true)?;
+            let result = process::run(
+                exe,
+                &[&scenario.name],
+                &path,
+                &limits(lesson, scenario),
+                true,
+            )?;
             if result.stopped == Some(process::Stopped::Interrupted) {
                 eprintln!(
                     "interrupted: stopped {} and everything it started",
@@ -397,7 +403,13 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
                 let exe = exe_for(&exes, lesson, variant)?;
                 let path = report_path(&ws, lesson, &scenario.name, variant);
                 ensure_parent(&path)?;
-                let result = process::run(exe, &[&scenario.name], &path, &limits(lesson), false)?;
+                let result = process::run(
+                    exe,
+                    &[&scenario.name],
+                    &path,
+                    &limits(lesson, scenario),
+                    false,
+                )?;
                 if result.stopped == Some(process::Stopped::Interrupted) {
                     eprintln!(
                         "interrupted: stopped {} and everything it started",
@@ -525,7 +537,13 @@ fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
                 let exe = exe_for(&exes, lesson, variant)?;
                 let path = report_path(&ws, lesson, &scenario.name, variant);
                 ensure_parent(&path)?;
-                let result = process::run(exe, &[&scenario.name], &path, &limits(lesson), false)?;
+                let result = process::run(
+                    exe,
+                    &[&scenario.name],
+                    &path,
+                    &limits(lesson, scenario),
+                    false,
+                )?;
                 if result.stopped == Some(process::Stopped::Interrupted) {
                     eprintln!("interrupted: stopped {}", exe_name(exe));
                     return Ok(ExitCode::from(130));
