@@ -8,10 +8,13 @@
 //! - [`workload`]: CPU work of a calibrated duration.
 //! - [`lesson`]: the frame each lesson binary runs in.
 //! - [`alloc`]: a counting global allocator, for lessons that measure memory.
+//! - `heartbeat` (feature `kit`): a task whose lateness shows a blocked thread.
 //! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
 //!   with a configurable delay, and a client that ignores proxies.
 
 pub mod alloc;
+#[cfg(feature = "kit")]
+pub mod heartbeat;
 pub mod lesson;
 pub mod recorder;
 pub mod report;

@@ -431,7 +431,12 @@ impl Recorder {
             id,
             label,
             polled: false,
+            quiet_drop: false,
         }
+    }
+
+    fn forget(&self, id: u64) {
+        self.lock().tasks.remove(&id);
     }
 }
 
@@ -445,12 +450,17 @@ pin_project! {
         id: u64,
         label: Arc<str>,
         polled: bool,
+        quiet_drop: bool,
     }
 
     impl<F> PinnedDrop for Traced<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            this.rec.dropped(*this.id, this.label, *this.polled);
+            if *this.quiet_drop {
+                this.rec.forget(*this.id);
+            } else {
+                this.rec.dropped(*this.id, this.label, *this.polled);
+            }
         }
     }
 }
@@ -459,6 +469,13 @@ impl<F> Traced<F> {
     /// The label this future's polls are recorded under.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Do not mark this future's cancellation: for background tasks (a
+    /// heartbeat) that are always stopped that way.
+    pub fn cancelled_quietly(mut self) -> Self {
+        self.quiet_drop = true;
+        self
     }
 }
 

@@ -333,6 +333,17 @@ impl Timeline {
         let mut items: Vec<(u64, String)> = Vec::new();
         for s in &self.spans {
             let lane = self.lane_name(s.lane);
+            if s.note.as_deref() == Some(STUCK) {
+                items.push((
+                    s.start_us,
+                    format!(
+                        "{:>9}  [{lane}] {} entered a poll that never returned",
+                        ms(s.start_us),
+                        s.task
+                    ),
+                ));
+                continue;
+            }
             let what = match s.kind {
                 SpanKind::Poll if s.polls > 1 => format!(
                     "{} polls of {}, the last returned {}",

@@ -1,0 +1,12 @@
+# use std::sync::{Arc, Mutex};
+# use std::time::Duration;
+# let runtime = tokio::runtime::Runtime::new().unwrap();
+# runtime.block_on(async {
+let hits = Arc::new(Mutex::new(0));
+// error[E0277]: `MutexGuard<'_, i32>` cannot be sent between threads safely
+tokio::spawn(async move {
+    let mut count = hits.lock().unwrap();
+    *count += 1;
+    tokio::time::sleep(Duration::from_millis(20)).await; // guard still held
+});
+# });

@@ -1,0 +1,79 @@
+//! The mutex claims, proven by polling by hand: no thread is ever blocked,
+//! so no test here can hang.
+
+use lesson_06::{SAVE, broken, fixed, two_hits};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::task::{Context, Waker};
+use tokio::time::Instant;
+
+#[tokio::test(start_paused = true)]
+async fn a_std_guard_held_across_await_is_still_locked_while_its_task_is_paused() {
+    let hits = Mutex::new(0);
+    let mut task_a = pin!(broken::record_hit(&hits));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        task_a.as_mut().poll(&mut cx).is_pending(),
+        "A pauses in save()"
+    );
+    // Task B's `hits.lock()` would now block the thread, and with it task A,
+    // which needs that same thread to resume and unlock: a deadlock.
+    assert!(
+        hits.try_lock().is_err(),
+        "the lock is held by a task that is not running"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_guard_scoped_before_the_await_is_released_while_its_task_is_paused() {
+    let hits = Mutex::new(0);
+    let mut task_a = pin!(fixed::record_hit(&hits));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        task_a.as_mut().poll(&mut cx).is_pending(),
+        "A pauses in save()"
+    );
+    assert_eq!(*hits.try_lock().expect("the lock is free"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_scoped_guards_both_saves_overlap() {
+    let hits = Mutex::new(0);
+    let start = Instant::now();
+    let lateness = two_hits(|| fixed::record_hit(&hits)).await;
+    assert_eq!(*hits.lock().unwrap(), 2);
+    // Two 20 ms saves at once, then one heartbeat tick to measure lateness.
+    assert_eq!(start.elapsed(), SAVE + lesson_06::TICK);
+    assert_eq!(lateness, 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_async_mutex_makes_the_second_task_wait_without_blocking() {
+    let hits = tokio::sync::Mutex::new(0);
+    let mut task_a = pin!(fixed::record_hit_in_order(&hits));
+    let mut task_b = pin!(fixed::record_hit_in_order(&hits));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        task_a.as_mut().poll(&mut cx).is_pending(),
+        "A holds the lock, saving"
+    );
+    assert!(
+        task_b.as_mut().poll(&mut cx).is_pending(),
+        "B waits for the lock by returning Pending: the thread stays free"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_an_async_mutex_the_saves_happen_one_after_the_other() {
+    let hits = tokio::sync::Mutex::new(0);
+    let start = Instant::now();
+    let lateness = two_hits(|| fixed::record_hit_in_order(&hits)).await;
+    assert_eq!(*hits.lock().await, 2);
+    assert_eq!(
+        start.elapsed(),
+        SAVE * 2 + lesson_06::TICK,
+        "in order: A, then B"
+    );
+    assert_eq!(lateness, 0.0, "the heartbeat kept time while B waited");
+}

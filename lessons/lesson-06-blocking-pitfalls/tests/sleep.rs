@@ -1,0 +1,44 @@
+//! The broken half of the sleep claims. It really sleeps (one second), since
+//! std::thread::sleep knows nothing of tokio's clock, and asserts only
+//! orderings and lower bounds, which hold on any machine. It reads the
+//! recorder, so it is the only test in this file (its own process).
+
+use lesson_06::{NAP, NAPPERS, broken, nappers, runtime};
+use shared::report::{Event, Span, SpanKind};
+
+fn napper_polls() -> Vec<Span> {
+    let mut spans: Vec<Span> = shared::recorder::global()
+        .snapshot()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Span(s) if s.kind == SpanKind::Poll && s.task.starts_with("napper") => Some(s),
+            _ => None,
+        })
+        .collect();
+    spans.sort_by_key(|s| s.start_us);
+    spans
+}
+
+#[test]
+fn waits_that_block_the_thread_run_one_after_another() {
+    shared::recorder::global().begin("lesson-06", "sleep", "test", None);
+    runtime().block_on(nappers(broken::nap));
+    let polls = napper_polls();
+    assert_eq!(
+        polls.len(),
+        NAPPERS as usize,
+        "one poll each: no napper ever paused"
+    );
+    assert!(polls.iter().all(|p| p.ready));
+    for pair in polls.windows(2) {
+        assert!(
+            pair[1].start_us >= pair[0].end_us,
+            "{} started before {} ended",
+            pair[1].task,
+            pair[0].task
+        );
+    }
+    for p in &polls {
+        assert!(p.end_us - p.start_us >= NAP.as_micros() as u64);
+    }
+}
