@@ -15,7 +15,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -25,7 +25,6 @@ use std::time::Instant;
 const MERGE_GAP_US: u64 = 50;
 
 static LANE_NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static NEXT_LANE: AtomicU32 = AtomicU32::new(0);
 static NEXT_TASK: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
@@ -36,14 +35,25 @@ thread_local! {
 
 /// This thread's lane: a small number, the same for the thread's whole life.
 fn lane() -> u32 {
+    lane_named(None)
+}
+
+/// Names this thread's lane on the timeline (`blocking pool`, say), unless
+/// it already has one. Threads of the same name are numbered `#2`, `#3`...
+pub fn name_lane(name: &str) {
+    lane_named(Some(name));
+}
+
+fn lane_named(name: Option<&str>) -> u32 {
     LANE.with(|cell| {
         if let Some(id) = cell.get() {
             return id;
         }
-        let id = NEXT_LANE.fetch_add(1, Ordering::Relaxed);
         let thread = std::thread::current();
-        let base = thread.name().unwrap_or("thread").to_string();
+        let base = name.or(thread.name()).unwrap_or("thread").to_string();
         let mut names = LANE_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        // The id is the name's index, taken under the same lock.
+        let id = names.len() as u32;
         let same = names
             .iter()
             .filter(|n| n.split(" #").next() == Some(base.as_str()))

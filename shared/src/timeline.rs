@@ -190,7 +190,25 @@ impl Timeline {
         );
         let pad = " ".repeat(name_w + 3);
         let _ = writeln!(out, "{pad}{}", axis_labels(end, width));
-        for (id, name) in &self.lanes {
+        // Dozens of threads doing the same thing say no more than a dozen:
+        // show the first ten and the last two.
+        let shown: Vec<usize> = if self.lanes.len() > 14 {
+            (0..10)
+                .chain(self.lanes.len() - 2..self.lanes.len())
+                .collect()
+        } else {
+            (0..self.lanes.len()).collect()
+        };
+        for (k, &i) in shown.iter().enumerate() {
+            let (id, name) = &self.lanes[i];
+            if k > 0 && i != shown[k - 1] + 1 {
+                let _ = writeln!(
+                    out,
+                    "  {:<name_w$} ⋮ {} more threads",
+                    "",
+                    i - shown[k - 1] - 1
+                );
+            }
             let mut row = String::with_capacity(width);
             for col in 0..width {
                 let t0 = (col as f64 * per_col) as u64;

@@ -222,6 +222,36 @@ pub fn facts_row(scenario: &str, variant: Variant, expect: &Expect, j: &Judgemen
 
 pub const FACTS_HEADER: &str = "| scenario | variant | the lesson predicts | measured when this book was built | verdict |\n|---|---|---|---|---|";
 
+/// A table of every fact one scenario's two variants measured, fact by
+/// fact: the numbers behind the verdicts.
+pub fn all_facts_table(
+    scenario: &str,
+    broken: &[(String, f64)],
+    fixed: &[(String, f64)],
+) -> String {
+    use shared::report::format_value;
+    let mut names: Vec<&String> = broken.iter().chain(fixed).map(|(n, _)| n).collect();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(*n));
+    let value = |facts: &[(String, f64)], name: &str| {
+        facts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or_else(|| "·".to_string(), |(_, v)| format_value(*v))
+    };
+    let mut out = format!(
+        "\n**Every fact measured in the `{scenario}` scenario:**\n\n| fact | broken | fixed |\n|---|---:|---:|\n"
+    );
+    for name in names {
+        out.push_str(&format!(
+            "| `{name}` | {} | {} |\n",
+            value(broken, name),
+            value(fixed, name)
+        ));
+    }
+    out
+}
+
 /// The mdbook to use, installing the pinned version when it is missing.
 pub fn mdbook() -> Result<PathBuf, Failure> {
     let candidates = [
@@ -337,6 +367,16 @@ mod tests {
             summary_chapters(summary),
             ["introduction.md", "lesson-01.md", "a/b.md"]
         );
+    }
+
+    #[test]
+    fn the_facts_table_lists_each_fact_once_with_both_variants() {
+        let broken = vec![("polls".to_string(), 1.0)];
+        let fixed = vec![("polls".to_string(), 2.0), ("cpu".to_string(), 0.25)];
+        let table = all_facts_table("delay", &broken, &fixed);
+        assert!(table.contains("| `polls` | 1 | 2 |"), "{table}");
+        assert!(table.contains("| `cpu` | · | 0.25 |"), "{table}");
+        assert_eq!(table.matches("`polls`").count(), 1);
     }
 
     #[test]

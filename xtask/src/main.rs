@@ -531,7 +531,9 @@ fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
     println!("Drawing the timelines from real runs:");
     for lesson in &lessons {
         let mut rows = vec![book::FACTS_HEADER.to_string()];
+        let mut details: Vec<String> = Vec::new();
         for scenario in &lesson.scenarios {
+            let mut measured: Vec<Vec<(String, f64)>> = Vec::new();
             for variant in Variant::BOTH {
                 let expect = scenario.expect(variant);
                 let exe = exe_for(&exes, lesson, variant)?;

@@ -144,6 +144,8 @@ pub fn run(
         .env(REPORT_ENV, report_path)
         .env(QUIET_ENV, limits.quiet.as_millis().to_string())
         .env(DEADLINE_ENV, limits.deadline.as_millis().to_string())
+        // An expected panic should read as one message, not a backtrace.
+        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,109 @@
+//! Lesson 07, fixed: the same jobs through spawn_blocking, block_in_place,
+//! rayon::spawn and par_iter, measured side by side.
+//! Run it with `cargo xtask run lesson-07 --fixed`.
+
+use lesson_07::{JOB_TIME, JOBS, Measured, broken, cores, fixed, measure, rayon_pool, runtime};
+use shared::lesson::{Scenario, Variant};
+use std::process::ExitCode;
+
+fn show(m: &Measured) {
+    println!(
+        "  {:<28} {:>4.0} jobs/s  {:>2} at once on {:>2} threads  heartbeat {:>4.1} ticks late",
+        m.name,
+        m.jobs_per_sec(),
+        m.at_once,
+        m.threads,
+        m.lateness
+    );
+}
+
+fn approaches() {
+    let rt = runtime();
+    println!(
+        "{JOBS} jobs of {} ms of hashing on {} cores, beside a 10 ms heartbeat, six ways:",
+        JOB_TIME.as_millis(),
+        cores()
+    );
+    let inline = measure(&rt, "inline (for comparison)", broken::inline);
+    show(&inline);
+    let fixes = [
+        measure(&rt, "spawn_blocking, per core", fixed::spawn_blocking),
+        measure(&rt, "block_in_place, per core", fixed::block_in_place),
+        measure(&rt, "rayon::spawn + oneshot", fixed::rayon_spawn),
+        measure(&rt, "rayon par_iter", fixed::par_iter),
+    ];
+    for m in &fixes {
+        show(m);
+    }
+    let unbounded = measure(
+        &rt,
+        "spawn_blocking, all at once",
+        fixed::spawn_blocking_unbounded,
+    );
+    show(&unbounded);
+    for m in &fixes {
+        let key = m.name.split([' ', ',', ':']).next().unwrap_or(m.name);
+        shared::fact(&format!("{key}_lateness"), m.lateness);
+        shared::fact(&format!("{key}_jobs_per_sec"), m.jobs_per_sec());
+        shared::fact(&format!("{key}_threads"), m.threads as u32);
+        shared::fact(&format!("{key}_at_once"), m.at_once as u32);
+    }
+    let worst = fixes.iter().map(|m| m.lateness).fold(0.0, f64::max);
+    let best_rate = fixes.iter().map(Measured::jobs_per_sec).fold(0.0, f64::max);
+    let worst_rate = fixes
+        .iter()
+        .map(Measured::jobs_per_sec)
+        .fold(f64::MAX, f64::min);
+    let pool = rayon_pool().current_num_threads();
+    println!(
+        "All at once, the blocking pool ran {} jobs at once on {} cores: the heartbeat's",
+        unbounded.at_once,
+        cores()
+    );
+    println!(
+        "thread then competes with all of them ({:.1} ticks late). One job per core avoids that.",
+        unbounded.lateness
+    );
+    let rayon_threads = fixes[2].threads;
+    println!(
+        "The heartbeat was {:.0} times less late than inline; the slowest fix ran at {:.0}%",
+        inline.lateness / worst.max(0.01),
+        worst_rate / best_rate * 100.0
+    );
+    println!("of the fastest; rayon used {rayon_threads} threads, its pool's size is {pool}.");
+    shared::fact("inline_lateness", inline.lateness);
+    shared::fact("unbounded_lateness", unbounded.lateness);
+    shared::fact("unbounded_threads", unbounded.threads as u32);
+    shared::fact("unbounded_at_once", unbounded.at_once as u32);
+    shared::fact(
+        "blocking_pool_growth",
+        unbounded.at_once as f64 / cores() as f64,
+    );
+    shared::fact("lateness_improvement", inline.lateness / worst.max(0.01));
+    shared::fact("throughput_spread", worst_rate / best_rate);
+    shared::fact("rayon_threads_ratio", rayon_threads as f64 / pool as f64);
+}
+
+fn current_thread() {
+    println!("spawn_blocking (one job per core), on a current-thread runtime, beside a heartbeat:");
+    let (_, lateness) = fixed::spawn_blocking_on_current_thread();
+    println!("  all {JOBS} jobs done; the heartbeat was at most {lateness:.1} ticks late.");
+    shared::fact("heartbeat_lateness", lateness);
+}
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-07",
+        Variant::Fixed,
+        &[
+            Scenario {
+                name: "approaches",
+                run: approaches,
+            },
+            Scenario {
+                name: "current-thread",
+                run: current_thread,
+            },
+        ],
+    )
+}

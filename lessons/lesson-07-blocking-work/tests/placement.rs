@@ -1,0 +1,83 @@
+//! Where each approach runs its jobs, and how many at once: facts that do
+//! not depend on the machine's speed.
+
+use lesson_07::{Threads, broken, cores, fixed, rayon_pool};
+use std::time::Duration;
+
+fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
+    lesson_07::set_job_time(Duration::from_millis(1));
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn inline_jobs_run_on_the_runtime_workers_themselves() {
+    let threads = Threads::default();
+    runtime_with(2).block_on(broken::inline(threads.clone()));
+    assert!(threads.distinct() <= 2, "only the two workers ran jobs");
+    assert!(threads.most_at_once() <= 2);
+}
+
+#[test]
+fn spawn_blocking_with_a_semaphore_runs_one_job_per_core_at_most() {
+    let threads = Threads::default();
+    runtime_with(2).block_on(fixed::spawn_blocking(threads.clone()));
+    assert!(threads.most_at_once() <= cores());
+}
+
+#[test]
+fn block_in_place_with_a_semaphore_runs_one_job_per_core_at_most() {
+    let threads = Threads::default();
+    runtime_with(2).block_on(fixed::block_in_place(threads.clone()));
+    assert!(threads.most_at_once() <= cores());
+}
+
+#[test]
+fn rayon_never_uses_more_threads_than_its_pool() {
+    let pool = rayon_pool().current_num_threads();
+    let spawned = Threads::default();
+    runtime_with(1).block_on(fixed::rayon_spawn(spawned.clone()));
+    let split = Threads::default();
+    runtime_with(1).block_on(fixed::par_iter(split.clone()));
+    for threads in [spawned, split] {
+        assert!(threads.distinct() <= pool);
+        assert!(threads.most_at_once() <= pool);
+    }
+}
+
+#[test]
+fn every_approach_computes_the_same_answer() {
+    let rt = runtime_with(2);
+    let expected = rt.block_on(broken::inline(Threads::default()));
+    assert_eq!(
+        rt.block_on(fixed::spawn_blocking(Threads::default())),
+        expected
+    );
+    assert_eq!(
+        rt.block_on(fixed::block_in_place(Threads::default())),
+        expected
+    );
+    assert_eq!(
+        rt.block_on(fixed::rayon_spawn(Threads::default())),
+        expected
+    );
+    assert_eq!(rt.block_on(fixed::par_iter(Threads::default())), expected);
+}
+
+#[test]
+#[should_panic(expected = "can call blocking only when running on the multi-threaded runtime")]
+fn block_in_place_panics_on_a_current_thread_runtime() {
+    lesson_07::set_job_time(Duration::from_millis(1));
+    broken::block_in_place_on_current_thread();
+}
+
+#[test]
+fn spawn_blocking_works_on_a_current_thread_runtime() {
+    lesson_07::set_job_time(Duration::from_millis(1));
+    let (sum, _lateness) = fixed::spawn_blocking_on_current_thread();
+    let rt = runtime_with(1);
+    assert_eq!(sum, rt.block_on(fixed::par_iter(Threads::default())));
+}
