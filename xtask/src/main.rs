@@ -567,9 +567,16 @@ fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
                     book::GENERATED,
                     j.observed.describe()
                 );
+                measured.push(j.facts);
             }
+            details.push(book::all_facts_table(
+                &scenario.name,
+                &measured[0],
+                &measured[1],
+            ));
         }
-        write(&book::facts_name(lesson), &(rows.join("\n") + "\n"))?;
+        let text = rows.join("\n") + "\n" + &details.concat();
+        write(&book::facts_name(lesson), &text)?;
     }
     let problems = book::check_generated(&book_src, &ws);
     if !problems.is_empty() {
