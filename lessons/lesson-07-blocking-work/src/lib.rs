@@ -16,9 +16,9 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// How many jobs in a batch.
-pub const JOBS: u64 = 32;
+pub const JOBS: u64 = 24;
 /// How long one job hashes (on an idle core).
-pub const JOB_TIME: Duration = Duration::from_millis(20);
+pub const JOB_TIME: Duration = Duration::from_millis(40);
 static JOB_MICROS: AtomicU64 = AtomicU64::new(JOB_TIME.as_micros() as u64);
 
 /// Makes every job shorter (or longer) than `JOB_TIME`: the tests use 1 ms
@@ -94,7 +94,7 @@ pub mod broken {
         let tasks: Vec<_> = (0..JOBS)
             .map(|i| {
                 let threads = threads.clone();
-                // BROKEN: hashes on the worker; its other tasks wait 20 ms
+                // BROKEN: hashes on the worker; its other tasks wait 40 ms
                 tokio::spawn(async move { hash_job(i, &threads) }.traced(format!("job {i}")))
             })
             .collect();
@@ -143,7 +143,7 @@ pub mod fixed {
             let threads = threads.clone();
             jobs.spawn_blocking(move || {
                 shared::recorder::name_lane("blocking pool");
-                hash_job(i, &threads) // off the workers, but 32 threads for 2 cores
+                hash_job(i, &threads) // off the workers, but a thread per job
             });
         }
         collect(jobs).await
@@ -255,6 +255,9 @@ pub fn cores() -> usize {
 /// What one approach measured.
 #[derive(Debug, Clone)]
 pub struct Measured {
+    /// A short name for facts: `rayon_spawn`.
+    pub key: &'static str,
+    /// A name for people: `rayon::spawn + oneshot`.
     pub name: &'static str,
     pub elapsed: Duration,
     /// The heartbeat's worst lateness, in ticks.
@@ -274,7 +277,7 @@ impl Measured {
 /// Runs one approach on `runtime` beside a heartbeat, and measures it.
 pub fn measure<F, Fut>(
     runtime: &tokio::runtime::Runtime,
-    name: &'static str,
+    (key, name): (&'static str, &'static str),
     approach: F,
 ) -> Measured
 where
@@ -295,6 +298,7 @@ where
         (elapsed, heartbeat.worst_lateness_ratio())
     });
     Measured {
+        key,
         name,
         elapsed,
         lateness,

@@ -24,25 +24,37 @@ fn approaches() {
         JOB_TIME.as_millis(),
         cores()
     );
-    let inline = measure(&rt, "inline (for comparison)", broken::inline);
+    let inline = measure(&rt, ("inline", "inline (for comparison)"), broken::inline);
     show(&inline);
     let fixes = [
-        measure(&rt, "spawn_blocking, per core", fixed::spawn_blocking),
-        measure(&rt, "block_in_place, per core", fixed::block_in_place),
-        measure(&rt, "rayon::spawn + oneshot", fixed::rayon_spawn),
-        measure(&rt, "rayon par_iter", fixed::par_iter),
+        measure(
+            &rt,
+            ("spawn_blocking", "spawn_blocking, per core"),
+            fixed::spawn_blocking,
+        ),
+        measure(
+            &rt,
+            ("block_in_place", "block_in_place, per core"),
+            fixed::block_in_place,
+        ),
+        measure(
+            &rt,
+            ("rayon_spawn", "rayon::spawn + oneshot"),
+            fixed::rayon_spawn,
+        ),
+        measure(&rt, ("par_iter", "rayon par_iter"), fixed::par_iter),
     ];
     for m in &fixes {
         show(m);
     }
     let unbounded = measure(
         &rt,
-        "spawn_blocking, all at once",
+        ("unbounded", "spawn_blocking, all at once"),
         fixed::spawn_blocking_unbounded,
     );
     show(&unbounded);
     for m in &fixes {
-        let key = m.name.split([' ', ',', ':']).next().unwrap_or(m.name);
+        let key = m.key;
         shared::fact(&format!("{key}_lateness"), m.lateness);
         shared::fact(&format!("{key}_jobs_per_sec"), m.jobs_per_sec());
         shared::fact(&format!("{key}_threads"), m.threads as u32);
