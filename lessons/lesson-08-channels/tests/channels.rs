@@ -1,0 +1,140 @@
+//! Lesson 08's claims, on paused tokio time or with plain threads: nothing
+//! here depends on the machine's speed.
+
+use lesson_08::{
+    CAPACITY, ITEMS, PINGS, Square, ask_square, broken, count_pings, fixed, news, setting,
+    square_worker, start_logger, start_sensor,
+};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+#[tokio::test(start_paused = true)]
+async fn recv_returns_none_only_when_the_last_sender_is_dropped() {
+    let (tx, rx) = mpsc::channel(8);
+    let handler = tokio::spawn(count_pings(rx));
+    let clone = tx.clone();
+    for i in 0..3 {
+        tx.send(i).await.unwrap();
+    }
+    drop(tx);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !handler.is_finished(),
+        "one sender (the clone) is still alive"
+    );
+    drop(clone);
+    assert_eq!(handler.await.unwrap(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_broken_session_never_ends_and_the_fixed_one_counts_every_ping() {
+    let broken = tokio::time::timeout(Duration::from_secs(10), broken::ping_session()).await;
+    assert!(broken.is_err(), "still waiting ten seconds later");
+    assert_eq!(fixed::ping_session().await, PINGS);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_channel_queues_everything_a_fast_producer_sends() {
+    let seen = broken::flood().await;
+    assert_eq!(seen.received, ITEMS);
+    assert_eq!(seen.peak_queue, ITEMS as usize);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bounded_channel_never_holds_more_than_its_capacity() {
+    let seen = fixed::flood().await;
+    assert_eq!(seen.received, ITEMS);
+    assert_eq!(seen.peak_queue, CAPACITY, "full, and never fuller");
+}
+
+#[tokio::test]
+async fn a_request_carries_a_oneshot_for_its_answer() {
+    let (tx, rx) = mpsc::channel::<Square>(4);
+    let worker = tokio::spawn(square_worker(rx));
+    let answers = ask_three(&tx).await;
+    assert_eq!(answers, [Some(1), Some(4), Some(9)]);
+    drop(tx);
+    worker.await.unwrap();
+}
+
+async fn ask_three(tx: &mpsc::Sender<Square>) -> [Option<u64>; 3] {
+    let (a, b, c) = tokio::join!(ask_square(tx, 1), ask_square(tx, 2), ask_square(tx, 3));
+    [a, b, c]
+}
+
+#[tokio::test]
+async fn asking_a_worker_that_is_gone_gives_none_not_a_hang() {
+    let (tx, rx) = mpsc::channel::<Square>(4);
+    drop(rx);
+    assert_eq!(ask_square(&tx, 7).await, None);
+}
+
+#[tokio::test]
+async fn broadcast_gives_every_receiver_every_message_unless_it_lags() {
+    let sender = news(4);
+    let mut prompt = sender.subscribe();
+    let mut slow = sender.subscribe();
+    let mut seen_by_prompt = Vec::new();
+    for i in 0..10 {
+        sender.send(format!("news {i}")).unwrap();
+        seen_by_prompt.push(prompt.recv().await.unwrap());
+    }
+    assert_eq!(seen_by_prompt.len(), 10, "the prompt reader saw everything");
+    // The slow one never read: only the last 4 are still in the channel.
+    assert_eq!(
+        slow.recv().await,
+        Err(broadcast::error::RecvError::Lagged(6))
+    );
+    assert_eq!(slow.recv().await.unwrap(), "news 6");
+}
+
+#[tokio::test]
+async fn watch_keeps_only_the_latest_value() {
+    let (tx, mut rx) = setting(1);
+    for v in 2..=5 {
+        tx.send(v).unwrap();
+    }
+    rx.changed().await.unwrap();
+    assert_eq!(*rx.borrow_and_update(), 5, "2, 3 and 4 were never seen");
+    tx.send(6).unwrap();
+    rx.changed().await.unwrap();
+    assert_eq!(*rx.borrow(), 6);
+}
+
+#[tokio::test]
+async fn a_plain_thread_feeds_a_task_with_blocking_send() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let sensor = start_sensor(tx, 100);
+    let mut readings = Vec::new();
+    while let Some(r) = rx.recv().await {
+        readings.push(r);
+    }
+    sensor.join().unwrap();
+    assert_eq!(
+        readings,
+        (0..100).collect::<Vec<_>>(),
+        "all of them, in order"
+    );
+}
+
+#[tokio::test]
+async fn a_task_feeds_a_plain_thread_through_crossbeam() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let logger = start_logger(rx);
+    for i in 0..3 {
+        tx.send(format!("line {i}")).unwrap(); // never blocks: unbounded
+        tokio::task::yield_now().await;
+    }
+    drop(tx);
+    let lines = tokio::task::spawn_blocking(move || logger.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(lines, ["line 0", "line 1", "line 2"]);
+}
+
+#[tokio::test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+async fn blocking_send_inside_a_task_panics_instead_of_blocking_the_runtime() {
+    let (tx, _rx) = mpsc::channel(1);
+    let _ = tx.blocking_send(1);
+}
