@@ -700,12 +700,12 @@ impl Timeline {
         };
         let mut lines = vec![match stall.reason {
             StallReason::Quiet => format!(
-                "- - stopped by the watchdog at {}: nothing had happened for {}",
+                "The dashed line: stopped by the watchdog at {}, after {} with nothing happening.",
                 ms(stall.at_us),
                 secs(stall.after_ms)
             ),
             StallReason::Deadline => format!(
-                "- - stopped by the watchdog at {}: still unfinished",
+                "The dashed line: stopped by the watchdog at {}, still unfinished.",
                 ms(stall.at_us)
             ),
         }];
