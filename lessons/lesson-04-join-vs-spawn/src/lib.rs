@@ -148,9 +148,9 @@ pub mod fixed {
 /// How many CPU jobs the `cpu` scenario runs.
 pub const JOBS: u32 = 8;
 /// How long one job computes (on an idle core).
-pub const JOB_TIME: Duration = Duration::from_millis(30);
-/// Rounds of (baseline, then the variant); the fastest of each counts.
-pub const ROUNDS: u32 = 3;
+pub const JOB_TIME: Duration = Duration::from_millis(20);
+/// Rounds of (baseline, then the variant), timed in alternation.
+pub const ROUNDS: usize = 9;
 
 /// One CPU job: hashing, with no `.await` inside.
 pub async fn job(i: u32) -> u64 {
@@ -178,17 +178,38 @@ pub fn serial_baseline() -> Duration {
 /// ```
 pub struct SpawnNeedsStatic;
 
-/// Times the plain-loop baseline and `variant` in alternation, `ROUNDS`
-/// times, and keeps the fastest of each. Other programs on the machine can
-/// only slow a run down, so the fastest run is the fairest one to compare.
-pub fn best_times(variant: impl Fn() -> Duration) -> (Duration, Duration) {
-    let mut serial = Duration::MAX;
-    let mut best = Duration::MAX;
+/// The speedup of `variant` over the plain-loop baseline: both are timed
+/// back to back, `ROUNDS` times, and the totals compared. On a busy machine
+/// a thread sometimes has a core to itself and sometimes shares one; many
+/// short rounds, taken in turns, even that luck out between the two.
+pub fn speedup(variant: impl Fn() -> Duration) -> Speedup {
+    let mut total = Speedup {
+        serial: Duration::ZERO,
+        run: Duration::ZERO,
+    };
+    // A runtime's idle workers keep spinning a moment after a run before
+    // they sleep; a short pause keeps that from slowing the next timing.
+    let settle = || std::thread::sleep(Duration::from_millis(10));
     for _ in 0..ROUNDS {
-        serial = serial.min(serial_baseline());
-        best = best.min(variant());
+        settle();
+        total.serial += serial_baseline();
+        settle();
+        total.run += variant();
     }
-    (serial, best)
+    total
+}
+
+/// Total times: the baseline's and the variant's.
+#[derive(Debug, Clone, Copy)]
+pub struct Speedup {
+    pub serial: Duration,
+    pub run: Duration,
+}
+
+impl Speedup {
+    pub fn ratio(&self) -> f64 {
+        self.serial.as_secs_f64() / self.run.as_secs_f64()
+    }
 }
 
 /// The multi-threaded runtime the lesson runs on: one worker per core.

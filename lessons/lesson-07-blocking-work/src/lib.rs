@@ -37,6 +37,7 @@ pub struct Threads(Arc<Mutex<ThreadCount>>);
 #[derive(Default)]
 struct ThreadCount {
     seen: HashSet<ThreadId>,
+    jobs_by_thread: Vec<ThreadId>,
     running: usize,
     most_at_once: usize,
 }
@@ -45,6 +46,7 @@ impl Threads {
     fn start(&self) {
         let mut c = self.0.lock().unwrap();
         c.seen.insert(std::thread::current().id());
+        c.jobs_by_thread.push(std::thread::current().id());
         c.running += 1;
         c.most_at_once = c.most_at_once.max(c.running);
     }
@@ -56,6 +58,12 @@ impl Threads {
     /// Distinct threads that ran at least one job.
     pub fn distinct(&self) -> usize {
         self.0.lock().unwrap().seen.len()
+    }
+
+    /// How many jobs ran on thread `id`.
+    pub fn jobs_on(&self, id: ThreadId) -> usize {
+        let c = self.0.lock().unwrap();
+        c.jobs_by_thread.iter().filter(|t| **t == id).count()
     }
 
     /// The most jobs that were running at the same moment.
@@ -231,18 +239,24 @@ pub mod fixed {
 
     // ANCHOR: current_thread
     /// On a current-thread runtime, `spawn_blocking` works: the blocking
-    /// pool is separate from the runtime's one thread.
-    pub fn spawn_blocking_on_current_thread() -> (u64, f64) {
+    /// pool is separate from the runtime's one thread, which runs no job.
+    pub fn spawn_blocking_on_current_thread() -> CurrentThreadRun {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a current-thread runtime always builds");
-        runtime.block_on(async {
+        let threads = Threads::default();
+        let (sum, lateness) = runtime.block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
-            let sum = spawn_blocking(Threads::default()).await; // FIXED
+            let sum = spawn_blocking(threads.clone()).await; // FIXED
             tokio::time::sleep(TICK).await;
             (sum, heartbeat.worst_lateness_ratio())
-        })
+        });
+        CurrentThreadRun {
+            sum,
+            lateness,
+            jobs_on_runtime_thread: threads.jobs_on(std::thread::current().id()),
+        }
     }
     // ANCHOR_END: current_thread
 }
@@ -250,6 +264,16 @@ pub mod fixed {
 /// The number of cores, as the standard library sees it.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What the current-thread run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentThreadRun {
+    pub sum: u64,
+    /// The heartbeat's worst lateness, in ticks.
+    pub lateness: f64,
+    /// Jobs that ran on the runtime's own thread (this one).
+    pub jobs_on_runtime_thread: usize,
 }
 
 /// What one approach measured.

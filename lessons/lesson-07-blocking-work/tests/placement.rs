@@ -77,7 +77,11 @@ fn block_in_place_panics_on_a_current_thread_runtime() {
 #[test]
 fn spawn_blocking_works_on_a_current_thread_runtime() {
     lesson_07::set_job_time(Duration::from_millis(1));
-    let (sum, _lateness) = fixed::spawn_blocking_on_current_thread();
+    let run = fixed::spawn_blocking_on_current_thread();
+    assert_eq!(
+        run.jobs_on_runtime_thread, 0,
+        "the blocking pool ran every job"
+    );
     let rt = runtime_with(1);
-    assert_eq!(sum, rt.block_on(fixed::par_iter(Threads::default())));
+    assert_eq!(run.sum, rt.block_on(fixed::par_iter(Threads::default())));
 }

@@ -98,9 +98,14 @@ fn approaches() {
 
 fn current_thread() {
     println!("spawn_blocking (one job per core), on a current-thread runtime, beside a heartbeat:");
-    let (_, lateness) = fixed::spawn_blocking_on_current_thread();
-    println!("  all {JOBS} jobs done; the heartbeat was at most {lateness:.1} ticks late.");
-    shared::fact("heartbeat_lateness", lateness);
+    let run = fixed::spawn_blocking_on_current_thread();
+    println!(
+        "  all {JOBS} jobs done, {} of them on the runtime's own thread; the heartbeat was",
+        run.jobs_on_runtime_thread
+    );
+    println!("  at most {:.1} ticks late.", run.lateness);
+    shared::fact("jobs_on_runtime_thread", run.jobs_on_runtime_thread as u32);
+    shared::fact("heartbeat_lateness", run.lateness);
 }
 
 fn main() -> ExitCode {
