@@ -148,9 +148,9 @@ pub mod fixed {
 /// How many CPU jobs the `cpu` scenario runs.
 pub const JOBS: u32 = 8;
 /// How long one job computes (on an idle core).
-pub const JOB_TIME: Duration = Duration::from_millis(20);
+pub const JOB_TIME: Duration = Duration::from_millis(10);
 /// Rounds of (baseline, then the variant), timed in alternation.
-pub const ROUNDS: usize = 9;
+pub const ROUNDS: usize = 18;
 
 /// One CPU job: hashing, with no `.await` inside.
 pub async fn job(i: u32) -> u64 {
@@ -189,7 +189,7 @@ pub fn speedup(variant: impl Fn() -> Duration) -> Speedup {
     };
     // A runtime's idle workers keep spinning a moment after a run before
     // they sleep; a short pause keeps that from slowing the next timing.
-    let settle = || std::thread::sleep(Duration::from_millis(10));
+    let settle = || std::thread::sleep(Duration::from_millis(5));
     for _ in 0..ROUNDS {
         settle();
         total.serial += serial_baseline();
