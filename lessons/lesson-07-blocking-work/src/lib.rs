@@ -30,9 +30,19 @@ pub fn set_job_time(time: Duration) {
 /// The heartbeat's period.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// Which threads ran jobs, and how many jobs ran at the same time.
-#[derive(Default, Clone)]
-pub struct Threads(Arc<Mutex<ThreadCount>>);
+/// A batch of jobs: how many, and a record of which threads ran them and
+/// how many ran at the same time.
+#[derive(Clone)]
+pub struct Batch {
+    jobs: u64,
+    count: Arc<Mutex<ThreadCount>>,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch::of(JOBS)
+    }
+}
 
 #[derive(Default)]
 struct ThreadCount {
@@ -42,9 +52,22 @@ struct ThreadCount {
     most_at_once: usize,
 }
 
-impl Threads {
+impl Batch {
+    /// A batch of `jobs` jobs.
+    pub fn of(jobs: u64) -> Batch {
+        Batch {
+            jobs,
+            count: Arc::default(),
+        }
+    }
+
+    /// How many jobs the batch has.
+    pub fn jobs(&self) -> u64 {
+        self.jobs
+    }
+
     fn start(&self) {
-        let mut c = self.0.lock().unwrap();
+        let mut c = self.count.lock().unwrap();
         c.seen.insert(std::thread::current().id());
         c.jobs_by_thread.push(std::thread::current().id());
         c.running += 1;
@@ -52,33 +75,33 @@ impl Threads {
     }
 
     fn end(&self) {
-        self.0.lock().unwrap().running -= 1;
+        self.count.lock().unwrap().running -= 1;
     }
 
     /// Distinct threads that ran at least one job.
     pub fn distinct(&self) -> usize {
-        self.0.lock().unwrap().seen.len()
+        self.count.lock().unwrap().seen.len()
     }
 
     /// How many jobs ran on thread `id`.
     pub fn jobs_on(&self, id: ThreadId) -> usize {
-        let c = self.0.lock().unwrap();
+        let c = self.count.lock().unwrap();
         c.jobs_by_thread.iter().filter(|t| **t == id).count()
     }
 
     /// The most jobs that were running at the same moment.
     pub fn most_at_once(&self) -> usize {
-        self.0.lock().unwrap().most_at_once
+        self.count.lock().unwrap().most_at_once
     }
 }
 
 /// One CPU job: hashing for `JOB_TIME`, recorded on the timeline as a
 /// blocking call of whatever thread runs it.
-pub fn hash_job(i: u64, threads: &Threads) -> u64 {
-    threads.start();
+pub fn hash_job(i: u64, batch: &Batch) -> u64 {
+    batch.start();
     let time = Duration::from_micros(JOB_MICROS.load(Ordering::Relaxed));
     let out = shared::blocking("hashing", || shared::workload::burn(time) ^ i);
-    threads.end();
+    batch.end();
     out
 }
 
@@ -98,12 +121,12 @@ pub mod broken {
 
     // ANCHOR: broken_inline
     /// Runs each job right inside an async task, on a runtime worker.
-    pub async fn inline(threads: Threads) -> u64 {
-        let tasks: Vec<_> = (0..JOBS)
+    pub async fn inline(batch: Batch) -> u64 {
+        let tasks: Vec<_> = (0..batch.jobs())
             .map(|i| {
-                let threads = threads.clone();
+                let batch = batch.clone();
                 // BROKEN: hashes on the worker; its other tasks wait 40 ms
-                tokio::spawn(async move { hash_job(i, &threads) }.traced(format!("job {i}")))
+                tokio::spawn(async move { hash_job(i, &batch) }.traced(format!("job {i}")))
             })
             .collect();
         let mut sum = 0;
@@ -123,7 +146,7 @@ pub mod broken {
             .expect("a current-thread runtime always builds");
         runtime.block_on(async {
             // BROKEN: panics: there is no other thread to take over
-            tokio::task::block_in_place(|| hash_job(0, &Threads::default()))
+            tokio::task::block_in_place(|| hash_job(0, &Batch::default()))
         })
     }
     // ANCHOR_END: broken_current_thread
@@ -145,13 +168,13 @@ pub mod fixed {
     // ANCHOR: spawn_blocking
     /// Sends every job to tokio's blocking pool at once. The pool starts a
     /// thread for each job it cannot hand to an idle one, up to 512.
-    pub async fn spawn_blocking_unbounded(threads: Threads) -> u64 {
+    pub async fn spawn_blocking_unbounded(batch: Batch) -> u64 {
         let mut jobs = JoinSet::new();
-        for i in 0..JOBS {
-            let threads = threads.clone();
+        for i in 0..batch.jobs() {
+            let batch = batch.clone();
             jobs.spawn_blocking(move || {
                 shared::recorder::name_lane("blocking pool");
-                hash_job(i, &threads) // off the workers, but a thread per job
+                hash_job(i, &batch) // off the workers, but a thread per job
             });
         }
         collect(jobs).await
@@ -159,16 +182,16 @@ pub mod fixed {
 
     /// The same, with a semaphore that lets one job per core run at a time.
     /// Waiting for a permit is an `.await`, so it blocks nothing.
-    pub async fn spawn_blocking(threads: Threads) -> u64 {
+    pub async fn spawn_blocking(batch: Batch) -> u64 {
         let per_core = Arc::new(Semaphore::new(cores()));
         let mut jobs = JoinSet::new();
-        for i in 0..JOBS {
+        for i in 0..batch.jobs() {
             let permit = per_core.clone().acquire_owned().await.unwrap();
-            let threads = threads.clone();
+            let batch = batch.clone();
             jobs.spawn_blocking(move || {
                 shared::recorder::name_lane("blocking pool");
                 let _permit = permit; // held until the job is done
-                hash_job(i, &threads) // FIXED: off the workers, one per core
+                hash_job(i, &batch) // FIXED: off the workers, one per core
             });
         }
         collect(jobs).await
@@ -179,16 +202,16 @@ pub mod fixed {
     /// Each job's task tells tokio "this worker is about to block": tokio
     /// hands the worker's other tasks to a fresh thread, then lets it block.
     /// One job per core at a time, as above.
-    pub async fn block_in_place(threads: Threads) -> u64 {
+    pub async fn block_in_place(batch: Batch) -> u64 {
         let per_core = Arc::new(Semaphore::new(cores()));
         let mut jobs = JoinSet::new();
-        for i in 0..JOBS {
-            let (threads, per_core) = (threads.clone(), per_core.clone());
+        for i in 0..batch.jobs() {
+            let (batch, per_core) = (batch.clone(), per_core.clone());
             jobs.spawn(
                 async move {
                     let _permit = per_core.acquire_owned().await.unwrap();
                     // FIXED: the worker's other tasks move elsewhere first
-                    tokio::task::block_in_place(|| hash_job(i, &threads))
+                    tokio::task::block_in_place(|| hash_job(i, &batch))
                 }
                 .traced(format!("job {i}")),
             );
@@ -200,13 +223,13 @@ pub mod fixed {
     // ANCHOR: rayon_spawn
     /// Hands each job to rayon's pool (one thread per core) and awaits the
     /// answer on a oneshot channel: the task waits without blocking.
-    pub async fn rayon_spawn(threads: Threads) -> u64 {
-        let answers: Vec<_> = (0..JOBS)
+    pub async fn rayon_spawn(batch: Batch) -> u64 {
+        let answers: Vec<_> = (0..batch.jobs())
             .map(|i| {
-                let threads = threads.clone();
+                let batch = batch.clone();
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 rayon_pool().spawn(move || {
-                    let _ = tx.send(hash_job(i, &threads)); // FIXED: on rayon's pool
+                    let _ = tx.send(hash_job(i, &batch)); // FIXED: on rayon's pool
                 });
                 rx
             })
@@ -223,13 +246,13 @@ pub mod fixed {
     /// One large job, split by rayon: `par_iter` spreads the pieces over
     /// the pool and blocks its caller until all are done, so the caller
     /// is itself a rayon task, and async code awaits a oneshot.
-    pub async fn par_iter(threads: Threads) -> u64 {
+    pub async fn par_iter(batch: Batch) -> u64 {
         use rayon::prelude::*;
         let (tx, rx) = tokio::sync::oneshot::channel();
         rayon_pool().spawn(move || {
-            let sum = (0..JOBS)
+            let sum = (0..batch.jobs())
                 .into_par_iter()
-                .map(|i| hash_job(i, &threads))
+                .map(|i| hash_job(i, &batch))
                 .reduce(|| 0, |a, b| a ^ b);
             let _ = tx.send(sum);
         });
@@ -245,17 +268,17 @@ pub mod fixed {
             .enable_time()
             .build()
             .expect("a current-thread runtime always builds");
-        let threads = Threads::default();
+        let batch = Batch::default();
         let (sum, lateness) = runtime.block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
-            let sum = spawn_blocking(threads.clone()).await; // FIXED
+            let sum = spawn_blocking(batch.clone()).await; // FIXED
             tokio::time::sleep(TICK).await;
             (sum, heartbeat.worst_lateness_ratio())
         });
         CurrentThreadRun {
             sum,
             lateness,
-            jobs_on_runtime_thread: threads.jobs_on(std::thread::current().id()),
+            jobs_on_runtime_thread: batch.jobs_on(std::thread::current().id()),
         }
     }
     // ANCHOR_END: current_thread
@@ -283,6 +306,8 @@ pub struct Measured {
     pub key: &'static str,
     /// A name for people: `rayon::spawn + oneshot`.
     pub name: &'static str,
+    /// Jobs run.
+    pub jobs: u64,
     pub elapsed: Duration,
     /// The heartbeat's worst lateness, in ticks.
     pub lateness: f64,
@@ -294,28 +319,43 @@ pub struct Measured {
 
 impl Measured {
     pub fn jobs_per_sec(&self) -> f64 {
-        JOBS as f64 / self.elapsed.as_secs_f64()
+        self.jobs as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Two measurements of the same approach as one: the times and jobs
+    /// added up, the worst lateness and the most threads kept.
+    pub fn and(self, other: Measured) -> Measured {
+        Measured {
+            jobs: self.jobs + other.jobs,
+            elapsed: self.elapsed + other.elapsed,
+            lateness: self.lateness.max(other.lateness),
+            threads: self.threads.max(other.threads),
+            at_once: self.at_once.max(other.at_once),
+            ..self
+        }
     }
 }
 
-/// Runs one approach on `runtime` beside a heartbeat, and measures it.
+/// Runs one approach on a batch of `jobs` on `runtime`, beside a
+/// heartbeat, and measures it.
 pub fn measure<F, Fut>(
     runtime: &tokio::runtime::Runtime,
     (key, name): (&'static str, &'static str),
+    jobs: u64,
     approach: F,
 ) -> Measured
 where
-    F: FnOnce(Threads) -> Fut,
+    F: FnOnce(Batch) -> Fut,
     Fut: std::future::Future<Output = u64>,
 {
     shared::mark(name);
-    let threads = Threads::default();
+    let batch = Batch::of(jobs);
     let (elapsed, lateness) = runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         // Let the heartbeat settle into its schedule first.
         tokio::time::sleep(TICK * 2).await;
         let start = Instant::now();
-        std::hint::black_box(approach(threads.clone()).await);
+        std::hint::black_box(approach(batch.clone()).await);
         let elapsed = start.elapsed();
         // One more tick, so that a tick delayed by the last job is measured.
         tokio::time::sleep(TICK * 2).await;
@@ -324,10 +364,11 @@ where
     Measured {
         key,
         name,
+        jobs,
         elapsed,
         lateness,
-        threads: threads.distinct(),
-        at_once: threads.most_at_once(),
+        threads: batch.distinct(),
+        at_once: batch.most_at_once(),
     }
 }
 

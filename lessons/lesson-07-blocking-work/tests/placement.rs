@@ -1,7 +1,7 @@
 //! Where each approach runs its jobs, and how many at once: facts that do
 //! not depend on the machine's speed.
 
-use lesson_07::{Threads, broken, cores, fixed, rayon_pool};
+use lesson_07::{Batch, broken, cores, fixed, rayon_pool};
 use std::time::Duration;
 
 fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
@@ -15,7 +15,7 @@ fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
 
 #[test]
 fn inline_jobs_run_on_the_runtime_workers_themselves() {
-    let threads = Threads::default();
+    let threads = Batch::default();
     runtime_with(2).block_on(broken::inline(threads.clone()));
     assert!(threads.distinct() <= 2, "only the two workers ran jobs");
     assert!(threads.most_at_once() <= 2);
@@ -23,14 +23,14 @@ fn inline_jobs_run_on_the_runtime_workers_themselves() {
 
 #[test]
 fn spawn_blocking_with_a_semaphore_runs_one_job_per_core_at_most() {
-    let threads = Threads::default();
+    let threads = Batch::default();
     runtime_with(2).block_on(fixed::spawn_blocking(threads.clone()));
     assert!(threads.most_at_once() <= cores());
 }
 
 #[test]
 fn block_in_place_with_a_semaphore_runs_one_job_per_core_at_most() {
-    let threads = Threads::default();
+    let threads = Batch::default();
     runtime_with(2).block_on(fixed::block_in_place(threads.clone()));
     assert!(threads.most_at_once() <= cores());
 }
@@ -38,9 +38,9 @@ fn block_in_place_with_a_semaphore_runs_one_job_per_core_at_most() {
 #[test]
 fn rayon_never_uses_more_threads_than_its_pool() {
     let pool = rayon_pool().current_num_threads();
-    let spawned = Threads::default();
+    let spawned = Batch::default();
     runtime_with(1).block_on(fixed::rayon_spawn(spawned.clone()));
-    let split = Threads::default();
+    let split = Batch::default();
     runtime_with(1).block_on(fixed::par_iter(split.clone()));
     for threads in [spawned, split] {
         assert!(threads.distinct() <= pool);
@@ -51,20 +51,17 @@ fn rayon_never_uses_more_threads_than_its_pool() {
 #[test]
 fn every_approach_computes_the_same_answer() {
     let rt = runtime_with(2);
-    let expected = rt.block_on(broken::inline(Threads::default()));
+    let expected = rt.block_on(broken::inline(Batch::default()));
     assert_eq!(
-        rt.block_on(fixed::spawn_blocking(Threads::default())),
+        rt.block_on(fixed::spawn_blocking(Batch::default())),
         expected
     );
     assert_eq!(
-        rt.block_on(fixed::block_in_place(Threads::default())),
+        rt.block_on(fixed::block_in_place(Batch::default())),
         expected
     );
-    assert_eq!(
-        rt.block_on(fixed::rayon_spawn(Threads::default())),
-        expected
-    );
-    assert_eq!(rt.block_on(fixed::par_iter(Threads::default())), expected);
+    assert_eq!(rt.block_on(fixed::rayon_spawn(Batch::default())), expected);
+    assert_eq!(rt.block_on(fixed::par_iter(Batch::default())), expected);
 }
 
 #[test]
@@ -83,5 +80,5 @@ fn spawn_blocking_works_on_a_current_thread_runtime() {
         "the blocking pool ran every job"
     );
     let rt = runtime_with(1);
-    assert_eq!(run.sum, rt.block_on(fixed::par_iter(Threads::default())));
+    assert_eq!(run.sum, rt.block_on(fixed::par_iter(Batch::default())));
 }

@@ -12,7 +12,12 @@ fn approaches() {
         "{JOBS} jobs of {} ms of hashing, each in its own async task, beside a 10 ms heartbeat:",
         JOB_TIME.as_millis()
     );
-    let m = measure(&rt, ("inline", "inline in async tasks"), broken::inline);
+    let m = measure(
+        &rt,
+        ("inline", "inline in async tasks"),
+        JOBS,
+        broken::inline,
+    );
     println!(
         "  {:.0} jobs/s, {} at once; the heartbeat was up to {:.1} ticks late.",
         m.jobs_per_sec(),

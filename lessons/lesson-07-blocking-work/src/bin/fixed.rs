@@ -24,32 +24,44 @@ fn approaches() {
         JOB_TIME.as_millis(),
         cores()
     );
-    let inline = measure(&rt, ("inline", "inline (for comparison)"), broken::inline);
+    let inline = measure(
+        &rt,
+        ("inline", "inline (for comparison)"),
+        JOBS,
+        broken::inline,
+    );
     show(&inline);
-    let fixes = [
-        measure(
-            &rt,
-            ("spawn_blocking", "spawn_blocking, per core"),
-            fixed::spawn_blocking,
-        ),
-        measure(
-            &rt,
-            ("block_in_place", "block_in_place, per core"),
-            fixed::block_in_place,
-        ),
-        measure(
-            &rt,
-            ("rayon_spawn", "rayon::spawn + oneshot"),
-            fixed::rayon_spawn,
-        ),
-        measure(&rt, ("par_iter", "rayon par_iter"), fixed::par_iter),
+    // Each fix runs half the batch, in order, then the other half in reverse
+    // order, so that a busy moment on the machine cannot favour one of them.
+    let half = JOBS / 2;
+    let spawn_blocking = ("spawn_blocking", "spawn_blocking, per core");
+    let block_in_place = ("block_in_place", "block_in_place, per core");
+    let rayon_spawn = ("rayon_spawn", "rayon::spawn + oneshot");
+    let par_iter = ("par_iter", "rayon par_iter");
+    let first = [
+        measure(&rt, spawn_blocking, half, fixed::spawn_blocking),
+        measure(&rt, block_in_place, half, fixed::block_in_place),
+        measure(&rt, rayon_spawn, half, fixed::rayon_spawn),
+        measure(&rt, par_iter, half, fixed::par_iter),
     ];
+    let second = [
+        measure(&rt, par_iter, half, fixed::par_iter),
+        measure(&rt, rayon_spawn, half, fixed::rayon_spawn),
+        measure(&rt, block_in_place, half, fixed::block_in_place),
+        measure(&rt, spawn_blocking, half, fixed::spawn_blocking),
+    ];
+    let fixes: Vec<Measured> = first
+        .into_iter()
+        .zip(second.into_iter().rev())
+        .map(|(a, b)| a.and(b))
+        .collect();
     for m in &fixes {
         show(m);
     }
     let unbounded = measure(
         &rt,
         ("unbounded", "spawn_blocking, all at once"),
+        JOBS,
         fixed::spawn_blocking_unbounded,
     );
     show(&unbounded);
