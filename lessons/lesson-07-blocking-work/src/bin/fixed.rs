@@ -73,8 +73,14 @@ fn approaches() {
         shared::fact(&format!("{key}_at_once"), m.at_once as u32);
     }
     let worst = fixes.iter().map(|m| m.lateness).fold(0.0, f64::max);
-    let best_rate = fixes.iter().map(Measured::jobs_per_sec).fold(0.0, f64::max);
-    let worst_rate = fixes
+    // Throughput is compared among the three ways of running many separate
+    // jobs; par_iter runs one big job, which ends only with its last piece.
+    let per_job = &fixes[..3];
+    let best_rate = per_job
+        .iter()
+        .map(Measured::jobs_per_sec)
+        .fold(0.0, f64::max);
+    let worst_rate = per_job
         .iter()
         .map(Measured::jobs_per_sec)
         .fold(f64::MAX, f64::min);
@@ -90,11 +96,13 @@ fn approaches() {
     );
     let rayon_threads = fixes[2].threads;
     println!(
-        "The heartbeat was {:.0} times less late than inline; the slowest fix ran at {:.0}%",
-        inline.lateness / worst.max(0.01),
+        "The heartbeat was {:.0} times less late than inline. Of the three ways to run many",
+        inline.lateness / worst.max(0.01)
+    );
+    println!(
+        "jobs, the slowest ran at {:.0}% of the fastest. rayon used {rayon_threads} threads; its pool has {pool}.",
         worst_rate / best_rate * 100.0
     );
-    println!("of the fastest; rayon used {rayon_threads} threads, its pool's size is {pool}.");
     shared::fact("inline_lateness", inline.lateness);
     shared::fact("unbounded_lateness", unbounded.lateness);
     shared::fact("unbounded_threads", unbounded.threads as u32);
