@@ -51,6 +51,13 @@ pub struct Scenario {
     pub run: fn(),
 }
 
+impl Scenario {
+    /// The scenario `name`, run by `run`.
+    pub const fn new(name: &'static str, run: fn()) -> Scenario {
+        Scenario { name, run }
+    }
+}
+
 /// Parses `args` (without the program name) into the scenarios to run.
 fn select<'a>(
     program: &str,

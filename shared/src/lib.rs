@@ -8,6 +8,7 @@
 //! - [`workload`]: CPU work of a calibrated duration.
 //! - [`lesson`]: the frame each lesson binary runs in.
 //! - [`alloc`]: a counting global allocator, for lessons that measure memory.
+//! - [`wakers`]: a waker that counts, for tests that poll by hand.
 //! - `heartbeat` (feature `kit`): a task whose lateness shows a blocked thread.
 //! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
 //!   with a configurable delay, and a client that ignores proxies.
@@ -21,6 +22,7 @@ pub mod report;
 #[cfg(feature = "kit")]
 pub mod server;
 pub mod timeline;
+pub mod wakers;
 pub mod watchdog;
 pub mod workload;
 

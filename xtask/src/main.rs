@@ -282,24 +282,10 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
             );
             println!("  the lesson predicts: {}", expect.claim);
             println!();
-            let exe = exe_for(&exes, lesson, variant)?;
-            let path = report_path(&ws, lesson, &scenario.name, variant);
-            ensure_parent(&path)?;
-            let result = process::run(
-                exe,
-                &[&scenario.name],
-                &path,
-                &limits(lesson, scenario),
-                true,
-            )?;
-            if result.stopped == Some(process::Stopped::Interrupted) {
-                eprintln!(
-                    "interrupted: stopped {} and everything it started",
-                    exe_name(exe)
-                );
+            let Some((result, j)) = run_variant(&ws, &exes, lesson, scenario, variant, true)?
+            else {
                 return Ok(ExitCode::from(130));
-            }
-            let j = judge(&result, expect);
+            };
             if result.stopped.is_some() {
                 // The child's own watchdog did not get to explain; we do.
                 print_runner_stop(&result, &j);
@@ -315,6 +301,38 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Runs one variant of one scenario and judges it. `None` means the learner
+/// pressed Ctrl-C: the child's group is already gone, and the caller should
+/// exit with code 130.
+fn run_variant(
+    ws: &Workspace,
+    exes: &HashMap<String, PathBuf>,
+    lesson: &Lesson,
+    scenario: &lessons::Scenario,
+    variant: Variant,
+    stream: bool,
+) -> Result<Option<(process::RunResult, Judgement)>, Failure> {
+    let exe = exe_for(exes, lesson, variant)?;
+    let path = report_path(ws, lesson, &scenario.name, variant);
+    ensure_parent(&path)?;
+    let result = process::run(
+        exe,
+        &[&scenario.name],
+        &path,
+        &limits(lesson, scenario),
+        stream,
+    )?;
+    if result.stopped == Some(process::Stopped::Interrupted) {
+        eprintln!(
+            "interrupted: stopped {} and everything it started",
+            exe_name(exe)
+        );
+        return Ok(None);
+    }
+    let j = judge(&result, scenario.expect(variant));
+    Ok(Some((result, j)))
 }
 
 fn exe_name(exe: &Path) -> String {
@@ -400,24 +418,10 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
         for scenario in &lesson.scenarios {
             for variant in Variant::BOTH {
                 let expect = scenario.expect(variant);
-                let exe = exe_for(&exes, lesson, variant)?;
-                let path = report_path(&ws, lesson, &scenario.name, variant);
-                ensure_parent(&path)?;
-                let result = process::run(
-                    exe,
-                    &[&scenario.name],
-                    &path,
-                    &limits(lesson, scenario),
-                    false,
-                )?;
-                if result.stopped == Some(process::Stopped::Interrupted) {
-                    eprintln!(
-                        "interrupted: stopped {} and everything it started",
-                        exe_name(exe)
-                    );
+                let Some((result, j)) = run_variant(&ws, &exes, lesson, scenario, variant, false)?
+                else {
                     return Ok(ExitCode::from(130));
-                }
-                let j = judge(&result, expect);
+                };
                 count += 1;
                 if json {
                     println!(
@@ -536,21 +540,10 @@ fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
             let mut measured: Vec<Vec<(String, f64)>> = Vec::new();
             for variant in Variant::BOTH {
                 let expect = scenario.expect(variant);
-                let exe = exe_for(&exes, lesson, variant)?;
-                let path = report_path(&ws, lesson, &scenario.name, variant);
-                ensure_parent(&path)?;
-                let result = process::run(
-                    exe,
-                    &[&scenario.name],
-                    &path,
-                    &limits(lesson, scenario),
-                    false,
-                )?;
-                if result.stopped == Some(process::Stopped::Interrupted) {
-                    eprintln!("interrupted: stopped {}", exe_name(exe));
+                let Some((result, j)) = run_variant(&ws, &exes, lesson, scenario, variant, false)?
+                else {
                     return Ok(ExitCode::from(130));
-                }
-                let j = judge(&result, expect);
+                };
                 let timeline = Timeline::from_events(&result.report.events);
                 let title = format!(
                     "{} · {} · {}: {}",

@@ -2,21 +2,10 @@
 //! counts and the kitchen's log.
 
 use lesson_01::{Kitchen, Note, ORDERS, YieldNow, block_on, broken, cook, fixed, polls_made};
+use shared::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-
-/// A waker that only counts how often it was woken.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use std::task::{Context, Poll};
 
 #[test]
 fn calling_an_async_fn_runs_none_of_its_body() {
@@ -30,8 +19,7 @@ fn calling_an_async_fn_runs_none_of_its_body() {
 #[test]
 fn the_first_poll_runs_the_body_up_to_the_first_pending() {
     let kitchen = Kitchen::default();
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(counter.clone());
+    let (counter, waker) = CountingWaker::new();
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(cook(&kitchen, ORDERS[1]));
     assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
@@ -40,27 +28,18 @@ fn the_first_poll_runs_the_body_up_to_the_first_pending() {
         [Note::Started(2), Note::Step(2, "chop")],
         "one poll: start, first step, then Pending at the first yield"
     );
-    assert_eq!(
-        counter.0.load(Ordering::SeqCst),
-        1,
-        "and it asked to be polled again"
-    );
+    assert_eq!(counter.wakes(), 1, "and it asked to be polled again");
 }
 
 #[test]
 fn yield_now_is_pending_once_and_wakes_before_saying_so() {
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(counter.clone());
+    let (counter, waker) = CountingWaker::new();
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(YieldNow::default());
     assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert_eq!(counter.wakes(), 1);
     assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(()));
-    assert_eq!(
-        counter.0.load(Ordering::SeqCst),
-        1,
-        "Ready needs no wake-up"
-    );
+    assert_eq!(counter.wakes(), 1, "Ready needs no wake-up");
 }
 
 #[test]

@@ -1,27 +1,15 @@
 //! Lesson 02's claims about layout and polling, proven without a clock.
 
 use lesson_02::{BUFFER, Brew, brew, broken, fixed};
+use shared::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use std::task::{Context, Poll};
 
 #[test]
 fn the_hand_written_enum_and_the_async_fn_agree_poll_by_poll() {
-    let fn_wakes = Arc::new(CountingWaker::default());
-    let enum_wakes = Arc::new(CountingWaker::default());
-    let fn_waker = Waker::from(fn_wakes.clone());
-    let enum_waker = Waker::from(enum_wakes.clone());
+    let (fn_wakes, fn_waker) = CountingWaker::new();
+    let (enum_wakes, enum_waker) = CountingWaker::new();
     let mut by_compiler = pin!(brew(7));
     let mut by_hand = pin!(Brew::Start { order: 7 });
     let mut trace = Vec::new();
@@ -32,8 +20,8 @@ fn the_hand_written_enum_and_the_async_fn_agree_poll_by_poll() {
         let b = by_hand.as_mut().poll(&mut Context::from_waker(&enum_waker));
         assert_eq!(a, b, "poll {} differs", trace.len() + 1);
         assert_eq!(
-            fn_wakes.0.load(Ordering::SeqCst),
-            enum_wakes.0.load(Ordering::SeqCst),
+            fn_wakes.wakes(),
+            enum_wakes.wakes(),
             "both asked to be woken the same number of times"
         );
         trace.push(a);

@@ -2,32 +2,21 @@
 //! paused tokio time: no test here depends on how fast the machine is.
 
 use lesson_03::{CountPolls, ForgetfulDelay, MiniExecutor, SpinDelay, TimerDelay};
+use shared::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(counter.clone());
-    (counter, waker)
+fn counting() -> (std::sync::Arc<CountingWaker>, std::task::Waker) {
+    CountingWaker::new()
 }
 
 fn wakes(counter: &CountingWaker) -> usize {
-    counter.0.load(Ordering::SeqCst)
+    counter.wakes()
 }
 
 #[test]

@@ -124,62 +124,45 @@ fn main() {
     println!("| channel | kind | producers | million messages / s |");
     println!("|---|---|---:|---:|");
     for producers in [1, 4] {
+        // One row per thread channel: its name, its kind, and how to make one.
+        macro_rules! thread_row {
+            ($name:expr, $kind:expr, $make:expr) => {
+                (
+                    $name,
+                    $kind,
+                    median_rate(|| {
+                        threads(
+                            producers,
+                            || {
+                                let (tx, rx) = $make;
+                                (tx, Box::new(move || rx.recv().ok()))
+                            },
+                            |tx, v| tx.send(v).unwrap(),
+                        )
+                    }),
+                )
+            };
+        }
         let rows: [(&str, &str, f64); 6] = [
-            (
+            thread_row!(
                 "std::sync::mpsc",
                 "unbounded",
-                median_rate(|| {
-                    threads(
-                        producers,
-                        || {
-                            let (tx, rx) = std::sync::mpsc::channel::<u64>();
-                            (tx, Box::new(move || rx.recv().ok()))
-                        },
-                        |tx, v| tx.send(v).unwrap(),
-                    )
-                }),
+                std::sync::mpsc::channel::<u64>()
             ),
-            (
+            thread_row!(
                 "std::sync::mpsc",
                 "bounded",
-                median_rate(|| {
-                    threads(
-                        producers,
-                        || {
-                            let (tx, rx) = std::sync::mpsc::sync_channel::<u64>(BOUND);
-                            (tx, Box::new(move || rx.recv().ok()))
-                        },
-                        |tx, v| tx.send(v).unwrap(),
-                    )
-                }),
+                std::sync::mpsc::sync_channel::<u64>(BOUND)
             ),
-            (
+            thread_row!(
                 "crossbeam-channel",
                 "unbounded",
-                median_rate(|| {
-                    threads(
-                        producers,
-                        || {
-                            let (tx, rx) = crossbeam_channel::unbounded::<u64>();
-                            (tx, Box::new(move || rx.recv().ok()))
-                        },
-                        |tx, v| tx.send(v).unwrap(),
-                    )
-                }),
+                crossbeam_channel::unbounded::<u64>()
             ),
-            (
+            thread_row!(
                 "crossbeam-channel",
                 "bounded",
-                median_rate(|| {
-                    threads(
-                        producers,
-                        || {
-                            let (tx, rx) = crossbeam_channel::bounded::<u64>(BOUND);
-                            (tx, Box::new(move || rx.recv().ok()))
-                        },
-                        |tx, v| tx.send(v).unwrap(),
-                    )
-                }),
+                crossbeam_channel::bounded::<u64>(BOUND)
             ),
             (
                 "tokio::sync::mpsc",

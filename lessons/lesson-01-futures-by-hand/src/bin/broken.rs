@@ -33,9 +33,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-01",
         Variant::Broken,
-        &[Scenario {
-            name: "orders",
-            run: orders,
-        }],
+        &[Scenario::new("orders", orders)],
     )
 }

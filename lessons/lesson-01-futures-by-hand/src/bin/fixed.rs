@@ -46,9 +46,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-01",
         Variant::Fixed,
-        &[Scenario {
-            name: "orders",
-            run: orders,
-        }],
+        &[Scenario::new("orders", orders)],
     )
 }

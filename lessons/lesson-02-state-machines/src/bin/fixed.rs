@@ -46,15 +46,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-02",
         Variant::Fixed,
-        &[
-            Scenario {
-                name: "size",
-                run: size,
-            },
-            Scenario {
-                name: "naps",
-                run: naps,
-            },
-        ],
+        &[Scenario::new("size", size), Scenario::new("naps", naps)],
     )
 }

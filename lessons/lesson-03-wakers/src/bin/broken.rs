@@ -37,15 +37,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-03",
         Variant::Broken,
-        &[
-            Scenario {
-                name: "delay",
-                run: delay,
-            },
-            Scenario {
-                name: "spin",
-                run: spin,
-            },
-        ],
+        &[Scenario::new("delay", delay), Scenario::new("spin", spin)],
     )
 }

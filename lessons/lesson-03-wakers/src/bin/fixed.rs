@@ -64,15 +64,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-03",
         Variant::Fixed,
-        &[
-            Scenario {
-                name: "delay",
-                run: delay,
-            },
-            Scenario {
-                name: "spin",
-                run: spin,
-            },
-        ],
+        &[Scenario::new("delay", delay), Scenario::new("spin", spin)],
     )
 }

@@ -69,15 +69,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-04",
         Variant::Fixed,
-        &[
-            Scenario {
-                name: "fetch",
-                run: fetch,
-            },
-            Scenario {
-                name: "cpu",
-                run: cpu,
-            },
-        ],
+        &[Scenario::new("fetch", fetch), Scenario::new("cpu", cpu)],
     )
 }

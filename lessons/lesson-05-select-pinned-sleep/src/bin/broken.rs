@@ -42,14 +42,8 @@ fn main() -> ExitCode {
         "lesson-05",
         Variant::Broken,
         &[
-            Scenario {
-                name: "report",
-                run: report,
-            },
-            Scenario {
-                name: "deadline",
-                run: deadline,
-            },
+            Scenario::new("report", report),
+            Scenario::new("deadline", deadline),
         ],
     )
 }

@@ -37,15 +37,6 @@ fn main() -> ExitCode {
     shared::lesson::main(
         "lesson-06",
         Variant::Broken,
-        &[
-            Scenario {
-                name: "sleep",
-                run: sleep,
-            },
-            Scenario {
-                name: "mutex",
-                run: mutex,
-            },
-        ],
+        &[Scenario::new("sleep", sleep), Scenario::new("mutex", mutex)],
     )
 }

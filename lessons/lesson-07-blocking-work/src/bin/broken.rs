@@ -40,14 +40,8 @@ fn main() -> ExitCode {
         "lesson-07",
         Variant::Broken,
         &[
-            Scenario {
-                name: "approaches",
-                run: approaches,
-            },
-            Scenario {
-                name: "current-thread",
-                run: current_thread,
-            },
+            Scenario::new("approaches", approaches),
+            Scenario::new("current-thread", current_thread),
         ],
     )
 }

@@ -37,14 +37,8 @@ fn main() -> ExitCode {
         "lesson-08",
         Variant::Broken,
         &[
-            Scenario {
-                name: "close",
-                run: close,
-            },
-            Scenario {
-                name: "backpressure",
-                run: backpressure,
-            },
+            Scenario::new("close", close),
+            Scenario::new("backpressure", backpressure),
         ],
     )
 }

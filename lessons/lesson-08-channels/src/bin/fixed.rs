@@ -32,14 +32,8 @@ fn main() -> ExitCode {
         "lesson-08",
         Variant::Fixed,
         &[
-            Scenario {
-                name: "close",
-                run: close,
-            },
-            Scenario {
-                name: "backpressure",
-                run: backpressure,
-            },
+            Scenario::new("close", close),
+            Scenario::new("backpressure", backpressure),
         ],
     )
 }
