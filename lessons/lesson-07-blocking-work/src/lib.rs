@@ -47,6 +47,7 @@ impl Default for Batch {
 #[derive(Default)]
 struct ThreadCount {
     seen: HashSet<ThreadId>,
+    busy: Duration,
     jobs_by_thread: Vec<ThreadId>,
     running: usize,
     most_at_once: usize,
@@ -74,8 +75,15 @@ impl Batch {
         c.most_at_once = c.most_at_once.max(c.running);
     }
 
-    fn end(&self) {
-        self.count.lock().unwrap().running -= 1;
+    fn end(&self, took: Duration) {
+        let mut c = self.count.lock().unwrap();
+        c.running -= 1;
+        c.busy += took;
+    }
+
+    /// The jobs' own durations, added up.
+    pub fn busy(&self) -> Duration {
+        self.count.lock().unwrap().busy
     }
 
     /// Distinct threads that ran at least one job.
@@ -99,9 +107,10 @@ impl Batch {
 /// blocking call of whatever thread runs it.
 pub fn hash_job(i: u64, batch: &Batch) -> u64 {
     batch.start();
+    let started = Instant::now();
     let time = Duration::from_micros(JOB_MICROS.load(Ordering::Relaxed));
     let out = shared::blocking("hashing", || shared::workload::burn(time) ^ i);
-    batch.end();
+    batch.end(started.elapsed());
     out
 }
 
@@ -308,6 +317,8 @@ pub struct Measured {
     pub name: &'static str,
     /// Jobs run.
     pub jobs: u64,
+    /// The jobs' own durations, added up.
+    pub busy: Duration,
     pub elapsed: Duration,
     /// The heartbeat's worst lateness, in ticks.
     pub lateness: f64,
@@ -322,11 +333,23 @@ impl Measured {
         self.jobs as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// How many jobs were in progress, on average: the jobs' own durations
+    /// over the elapsed time. With at most one job per core, that is how many
+    /// cores were kept hashing, and the ideal is the core count; gaps between
+    /// jobs (an approach's overhead) lower it. Unlike jobs per second, it
+    /// does not change when the whole machine happens to run faster or
+    /// slower (a shared or throttled machine does), so approaches measured a
+    /// few seconds apart can be compared fairly.
+    pub fn in_progress(&self) -> f64 {
+        self.busy.as_secs_f64() / self.elapsed.as_secs_f64()
+    }
+
     /// Two measurements of the same approach as one: the times and jobs
     /// added up, the worst lateness and the most threads kept.
     pub fn and(self, other: Measured) -> Measured {
         Measured {
             jobs: self.jobs + other.jobs,
+            busy: self.busy + other.busy,
             elapsed: self.elapsed + other.elapsed,
             lateness: self.lateness.max(other.lateness),
             threads: self.threads.max(other.threads),
@@ -365,6 +388,7 @@ where
         key,
         name,
         jobs,
+        busy: batch.busy(),
         elapsed,
         lateness,
         threads: batch.distinct(),
