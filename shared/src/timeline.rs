@@ -933,11 +933,10 @@ mod tests {
         assert!(svg.contains("lock taken"));
     }
 
-    #[test]
-    fn a_stall_is_described_in_plain_words() {
-        let mut events = lanes();
-        events.push(span("holder", 0, 0, 100));
-        let stall = Stall {
+    /// "waiter" stuck inside a poll since 150 µs; "holder" returned Pending
+    /// at 100 µs and was never polled again; stopped at 2 s.
+    fn holder_and_waiter_stall() -> Stall {
+        Stall {
             reason: StallReason::Quiet,
             at_us: 2_000_000,
             after_ms: 2000,
@@ -951,7 +950,14 @@ mod tests {
                 polls: 1,
                 last_poll_us: Some(100),
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn a_stall_is_described_in_plain_words() {
+        let mut events = lanes();
+        events.push(span("holder", 0, 0, 100));
+        let stall = holder_and_waiter_stall();
         events.push(Event::Stall(stall.clone()));
         let tl = Timeline::from_events(&events);
         let text = tl.describe_stall(&stall);
@@ -968,21 +974,7 @@ mod tests {
     fn a_stall_is_drawn_with_the_stuck_poll_and_the_forgotten_task() {
         let mut events = lanes();
         events.push(span("holder", 0, 0, 100));
-        events.push(Event::Stall(Stall {
-            reason: StallReason::Quiet,
-            at_us: 2_000_000,
-            after_ms: 2000,
-            blocked: vec![Blocked {
-                task: "waiter".into(),
-                lane: 0,
-                since_us: 150,
-            }],
-            waiting: vec![Waiting {
-                task: "holder".into(),
-                polls: 1,
-                last_poll_us: Some(100),
-            }],
-        }));
+        events.push(Event::Stall(holder_and_waiter_stall()));
         let tl = Timeline::from_events(&events);
         let text = tl.ascii(20);
         let main_row = text.lines().find(|l| l.contains("main")).unwrap();

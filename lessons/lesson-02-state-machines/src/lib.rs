@@ -303,6 +303,16 @@ pub struct Parked {
     pub replies: u32,
 }
 
+impl Parked {
+    /// Hands the facts to the runner, with the size of one handler future,
+    /// under the same names for both variants.
+    pub fn report(&self, future_bytes: usize) {
+        shared::fact("future_bytes", future_bytes as u32);
+        shared::fact("bytes_per_task", self.bytes_per_task as u32);
+        shared::fact("replies", self.replies);
+    }
+}
+
 /// Spawns `n` handlers on a current-thread runtime, waits until all of them
 /// are parked at their `.await`, measures the heap they hold (the program
 /// must use [`shared::alloc::CountingAlloc`]), then lets them finish.

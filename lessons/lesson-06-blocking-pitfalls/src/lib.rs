@@ -113,6 +113,20 @@ pub struct Measured {
     pub lateness: f64,
 }
 
+impl Measured {
+    /// Elapsed time over one task's wait: 1 is ideal, `NAPPERS` is serial.
+    pub fn elapsed_ratio(&self) -> f64 {
+        self.elapsed.as_secs_f64() / NAP.as_secs_f64()
+    }
+
+    /// Hands the facts to the runner, under the same names for both
+    /// variants.
+    pub fn report(&self) {
+        shared::fact("elapsed_ratio", self.elapsed_ratio());
+        shared::fact("heartbeat_lateness", self.lateness);
+    }
+}
+
 /// Runs `record_hit` twice, joined in one task (so no `Send` is needed),
 /// beside a heartbeat. Returns the heartbeat's worst lateness, in ticks.
 pub async fn two_hits<'a, F, Fut>(record_hit: F) -> f64

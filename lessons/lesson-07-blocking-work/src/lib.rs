@@ -10,7 +10,6 @@
 use shared::TraceExt;
 use shared::heartbeat::Heartbeat;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -19,14 +18,6 @@ use std::time::{Duration, Instant};
 pub const JOBS: u64 = 24;
 /// How long one job hashes (on an idle core).
 pub const JOB_TIME: Duration = Duration::from_millis(40);
-static JOB_MICROS: AtomicU64 = AtomicU64::new(JOB_TIME.as_micros() as u64);
-
-/// Makes every job shorter (or longer) than `JOB_TIME`: the tests use 1 ms
-/// jobs, since what they check does not depend on the duration.
-pub fn set_job_time(time: Duration) {
-    JOB_MICROS.store(time.as_micros() as u64, Ordering::Relaxed);
-}
-
 /// The heartbeat's period.
 pub const TICK: Duration = Duration::from_millis(10);
 
@@ -35,6 +26,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[derive(Clone)]
 pub struct Batch {
     jobs: u64,
+    job_time: Duration,
     count: Arc<Mutex<ThreadCount>>,
 }
 
@@ -54,12 +46,19 @@ struct ThreadCount {
 }
 
 impl Batch {
-    /// A batch of `jobs` jobs.
+    /// A batch of `jobs` jobs of `JOB_TIME` each.
     pub fn of(jobs: u64) -> Batch {
         Batch {
             jobs,
+            job_time: JOB_TIME,
             count: Arc::default(),
         }
+    }
+
+    /// The same batch with jobs of `job_time` each: the tests use 1 ms jobs,
+    /// since what they check does not depend on the duration.
+    pub fn lasting(self, job_time: Duration) -> Batch {
+        Batch { job_time, ..self }
     }
 
     /// How many jobs the batch has.
@@ -108,8 +107,7 @@ impl Batch {
 pub fn hash_job(i: u64, batch: &Batch) -> u64 {
     batch.start();
     let started = Instant::now();
-    let time = Duration::from_micros(JOB_MICROS.load(Ordering::Relaxed));
-    let out = shared::blocking("hashing", || shared::workload::burn(time) ^ i);
+    let out = shared::blocking("hashing", || shared::workload::burn(batch.job_time) ^ i);
     batch.end(started.elapsed());
     out
 }
@@ -149,13 +147,13 @@ pub mod broken {
     // ANCHOR: broken_current_thread
     /// `block_in_place` on a current-thread runtime: there is no other worker
     /// to hand the runtime's tasks to, so tokio panics.
-    pub fn block_in_place_on_current_thread() -> u64 {
+    pub fn block_in_place_on_current_thread(batch: Batch) -> u64 {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a current-thread runtime always builds");
         runtime.block_on(async {
             // BROKEN: panics: there is no other thread to take over
-            tokio::task::block_in_place(|| hash_job(0, &Batch::default()))
+            tokio::task::block_in_place(|| hash_job(0, &batch))
         })
     }
     // ANCHOR_END: broken_current_thread
@@ -272,12 +270,11 @@ pub mod fixed {
     // ANCHOR: current_thread
     /// On a current-thread runtime, `spawn_blocking` works: the blocking
     /// pool is separate from the runtime's one thread, which runs no job.
-    pub fn spawn_blocking_on_current_thread() -> CurrentThreadRun {
+    pub fn spawn_blocking_on_current_thread(batch: Batch) -> CurrentThreadRun {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a current-thread runtime always builds");
-        let batch = Batch::default();
         let (sum, lateness) = runtime.block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
             let sum = spawn_blocking(batch.clone()).await; // FIXED

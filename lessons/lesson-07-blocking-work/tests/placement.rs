@@ -1,11 +1,16 @@
 //! Where each approach runs its jobs, and how many at once: facts that do
 //! not depend on the machine's speed.
 
-use lesson_07::{Batch, broken, cores, fixed, rayon_pool};
+use lesson_07::{Batch, JOBS, broken, cores, fixed, rayon_pool};
 use std::time::Duration;
 
+/// A full batch of short jobs: what these tests check does not depend on
+/// how long a job takes.
+fn short() -> Batch {
+    Batch::of(JOBS).lasting(Duration::from_millis(1))
+}
+
 fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
-    lesson_07::set_job_time(Duration::from_millis(1));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_time()
@@ -15,7 +20,7 @@ fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
 
 #[test]
 fn inline_jobs_run_on_the_runtime_workers_themselves() {
-    let threads = Batch::default();
+    let threads = short();
     runtime_with(2).block_on(broken::inline(threads.clone()));
     assert!(threads.distinct() <= 2, "only the two workers ran jobs");
     assert!(threads.most_at_once() <= 2);
@@ -23,14 +28,14 @@ fn inline_jobs_run_on_the_runtime_workers_themselves() {
 
 #[test]
 fn spawn_blocking_with_a_semaphore_runs_one_job_per_core_at_most() {
-    let threads = Batch::default();
+    let threads = short();
     runtime_with(2).block_on(fixed::spawn_blocking(threads.clone()));
     assert!(threads.most_at_once() <= cores());
 }
 
 #[test]
 fn block_in_place_with_a_semaphore_runs_one_job_per_core_at_most() {
-    let threads = Batch::default();
+    let threads = short();
     runtime_with(2).block_on(fixed::block_in_place(threads.clone()));
     assert!(threads.most_at_once() <= cores());
 }
@@ -38,9 +43,9 @@ fn block_in_place_with_a_semaphore_runs_one_job_per_core_at_most() {
 #[test]
 fn rayon_never_uses_more_threads_than_its_pool() {
     let pool = rayon_pool().current_num_threads();
-    let spawned = Batch::default();
+    let spawned = short();
     runtime_with(1).block_on(fixed::rayon_spawn(spawned.clone()));
-    let split = Batch::default();
+    let split = short();
     runtime_with(1).block_on(fixed::par_iter(split.clone()));
     for threads in [spawned, split] {
         assert!(threads.distinct() <= pool);
@@ -51,34 +56,26 @@ fn rayon_never_uses_more_threads_than_its_pool() {
 #[test]
 fn every_approach_computes_the_same_answer() {
     let rt = runtime_with(2);
-    let expected = rt.block_on(broken::inline(Batch::default()));
-    assert_eq!(
-        rt.block_on(fixed::spawn_blocking(Batch::default())),
-        expected
-    );
-    assert_eq!(
-        rt.block_on(fixed::block_in_place(Batch::default())),
-        expected
-    );
-    assert_eq!(rt.block_on(fixed::rayon_spawn(Batch::default())), expected);
-    assert_eq!(rt.block_on(fixed::par_iter(Batch::default())), expected);
+    let expected = rt.block_on(broken::inline(short()));
+    assert_eq!(rt.block_on(fixed::spawn_blocking(short())), expected);
+    assert_eq!(rt.block_on(fixed::block_in_place(short())), expected);
+    assert_eq!(rt.block_on(fixed::rayon_spawn(short())), expected);
+    assert_eq!(rt.block_on(fixed::par_iter(short())), expected);
 }
 
 #[test]
 #[should_panic(expected = "can call blocking only when running on the multi-threaded runtime")]
 fn block_in_place_panics_on_a_current_thread_runtime() {
-    lesson_07::set_job_time(Duration::from_millis(1));
-    broken::block_in_place_on_current_thread();
+    broken::block_in_place_on_current_thread(short());
 }
 
 #[test]
 fn spawn_blocking_works_on_a_current_thread_runtime() {
-    lesson_07::set_job_time(Duration::from_millis(1));
-    let run = fixed::spawn_blocking_on_current_thread();
+    let run = fixed::spawn_blocking_on_current_thread(short());
     assert_eq!(
         run.jobs_on_runtime_thread, 0,
         "the blocking pool ran every job"
     );
     let rt = runtime_with(1);
-    assert_eq!(run.sum, rt.block_on(fixed::par_iter(Batch::default())));
+    assert_eq!(run.sum, rt.block_on(fixed::par_iter(short())));
 }

@@ -55,50 +55,46 @@ fn threads<S: Send + Clone + 'static>(
 }
 
 fn tokio_channel(producers: u64, bounded: bool) -> Duration {
+    // The two kinds have different types, so one macro serves both: the
+    // channel, and how to send on it (`send(i)` or `send(i).await`).
+    macro_rules! run {
+        (($tx:ident, $rx:ident) = $make:expr, |$i:ident| $send:expr) => {{
+            let ($tx, mut $rx) = $make;
+            let handles: Vec<_> = (0..producers)
+                .map(|_| {
+                    let $tx = $tx.clone();
+                    tokio::spawn(async move {
+                        for $i in 0..MESSAGES / producers {
+                            $send;
+                        }
+                    })
+                })
+                .collect();
+            drop($tx);
+            let got = tokio::spawn(async move {
+                let mut got = 0;
+                while $rx.recv().await.is_some() {
+                    got += 1;
+                }
+                got
+            })
+            .await
+            .unwrap();
+            (handles, got)
+        }};
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().build().unwrap();
     rt.block_on(async {
         let start = Instant::now();
-        let mut handles = Vec::new();
-        let got = if bounded {
-            let (tx, mut rx) = tokio::sync::mpsc::channel(BOUND);
-            for _ in 0..producers {
-                let tx = tx.clone();
-                handles.push(tokio::spawn(async move {
-                    for i in 0..MESSAGES / producers {
-                        tx.send(i).await.unwrap();
-                    }
-                }));
-            }
-            drop(tx);
-            tokio::spawn(async move {
-                let mut got = 0;
-                while rx.recv().await.is_some() {
-                    got += 1;
-                }
-                got
-            })
-            .await
-            .unwrap()
+        let (handles, got) = if bounded {
+            run!((tx, rx) = tokio::sync::mpsc::channel(BOUND), |i| tx
+                .send(i)
+                .await
+                .unwrap())
         } else {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            for _ in 0..producers {
-                let tx = tx.clone();
-                handles.push(tokio::spawn(async move {
-                    for i in 0..MESSAGES / producers {
-                        tx.send(i).unwrap();
-                    }
-                }));
-            }
-            drop(tx);
-            tokio::spawn(async move {
-                let mut got = 0;
-                while rx.recv().await.is_some() {
-                    got += 1;
-                }
-                got
-            })
-            .await
-            .unwrap()
+            run!((tx, rx) = tokio::sync::mpsc::unbounded_channel(), |i| tx
+                .send(i)
+                .unwrap())
         };
         let took = start.elapsed();
         for h in handles {

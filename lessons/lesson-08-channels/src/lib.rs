@@ -80,6 +80,16 @@ pub struct Consumed {
     pub peak_queue: usize,
 }
 
+impl Consumed {
+    /// Hands the facts to the runner, under the same names for both
+    /// variants.
+    pub fn report(&self) {
+        shared::fact("peak_queue", self.peak_queue as u32);
+        shared::fact("peak_ratio", self.peak_queue as f64 / f64::from(ITEMS));
+        shared::fact("received", self.received);
+    }
+}
+
 /// Takes `WORK` per message, and notes how long the queue gets.
 pub async fn slow_consumer(mut inbox: impl Inbox) -> Consumed {
     let mut seen = Consumed {

@@ -29,9 +29,7 @@ fn size() {
         (parked.bytes_per_task * HANDLERS as usize) as f64 / (1024.0 * 1024.0)
     );
     println!("  that nobody will read again until the backend answers.");
-    shared::fact("future_bytes", future_bytes as u32);
-    shared::fact("bytes_per_task", parked.bytes_per_task as u32);
-    shared::fact("replies", parked.replies);
+    parked.report(future_bytes);
 }
 
 fn naps() {

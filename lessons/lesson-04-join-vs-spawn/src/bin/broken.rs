@@ -2,7 +2,7 @@
 //! joined in one task in the hope of parallelism.
 //! Run it with `cargo xtask run lesson-04 --broken`.
 
-use lesson_04::{Api, IDS, JOB_TIME, LATENCY, ROUNDS, broken, runtime, speedup, timed};
+use lesson_04::{Api, IDS, JOB_TIME, JOBS, LATENCY, ROUNDS, broken, runtime, speedup, timed};
 use shared::lesson::{Scenario, Variant};
 use shared::server::DemoServer;
 use std::process::ExitCode;
@@ -39,7 +39,7 @@ fn fetch() {
 fn cpu() {
     let rt = runtime();
     println!(
-        "Eight {} ms jobs, {ROUNDS} times in a plain loop (the baseline) and {ROUNDS} times",
+        "{JOBS} jobs of {} ms, {ROUNDS} times in a plain loop (the baseline) and {ROUNDS} times",
         JOB_TIME.as_millis()
     );
     println!("joined in one task on the multi-threaded runtime; the totals count.");

@@ -2,7 +2,7 @@
 //! spawned as tasks.
 //! Run it with `cargo xtask run lesson-04 --fixed`.
 
-use lesson_04::{Api, IDS, JOB_TIME, LATENCY, ROUNDS, fixed, runtime, speedup, timed};
+use lesson_04::{Api, IDS, JOB_TIME, JOBS, LATENCY, ROUNDS, fixed, runtime, speedup, timed};
 use shared::lesson::{Scenario, Variant};
 use shared::server::DemoServer;
 use std::process::ExitCode;
@@ -50,7 +50,7 @@ fn fetch() {
 fn cpu() {
     let rt = runtime();
     println!(
-        "Eight {} ms jobs, {ROUNDS} times in a plain loop (the baseline) and {ROUNDS} times",
+        "{JOBS} jobs of {} ms, {ROUNDS} times in a plain loop (the baseline) and {ROUNDS} times",
         JOB_TIME.as_millis()
     );
     println!("each spawned as a task on the multi-threaded runtime; the totals count.");

@@ -2,7 +2,7 @@
 //! block_in_place on a current-thread runtime.
 //! Run it with `cargo xtask run lesson-07 --broken`.
 
-use lesson_07::{JOB_TIME, JOBS, broken, measure, runtime};
+use lesson_07::{Batch, JOB_TIME, JOBS, broken, measure, runtime};
 use shared::lesson::{Scenario, Variant};
 use std::process::ExitCode;
 
@@ -31,7 +31,7 @@ fn approaches() {
 
 fn current_thread() {
     println!("block_in_place, on a current-thread runtime:");
-    let sum = broken::block_in_place_on_current_thread(); // panics
+    let sum = broken::block_in_place_on_current_thread(Batch::default()); // panics
     println!("  done: {sum}"); // never printed
 }
 

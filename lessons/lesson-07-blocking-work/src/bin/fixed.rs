@@ -2,7 +2,9 @@
 //! rayon::spawn and par_iter, measured side by side.
 //! Run it with `cargo xtask run lesson-07 --fixed`.
 
-use lesson_07::{JOB_TIME, JOBS, Measured, broken, cores, fixed, measure, rayon_pool, runtime};
+use lesson_07::{
+    Batch, JOB_TIME, JOBS, Measured, broken, cores, fixed, measure, rayon_pool, runtime,
+};
 use shared::lesson::{Scenario, Variant};
 use std::process::ExitCode;
 
@@ -123,7 +125,7 @@ fn approaches() {
 
 fn current_thread() {
     println!("spawn_blocking (one job per core), on a current-thread runtime, beside a heartbeat:");
-    let run = fixed::spawn_blocking_on_current_thread();
+    let run = fixed::spawn_blocking_on_current_thread(Batch::default());
     println!(
         "  all {JOBS} jobs done, {} of them on the runtime's own thread; the heartbeat was",
         run.jobs_on_runtime_thread

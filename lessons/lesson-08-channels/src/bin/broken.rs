@@ -27,9 +27,7 @@ fn backpressure() {
     println!(
         "With a million messages it would hold a gigabyte. (A bounded channel would hold {CAPACITY}.)"
     );
-    shared::fact("peak_queue", seen.peak_queue as u32);
-    shared::fact("peak_ratio", seen.peak_queue as f64 / f64::from(ITEMS));
-    shared::fact("received", seen.received);
+    seen.report();
 }
 
 fn main() -> ExitCode {

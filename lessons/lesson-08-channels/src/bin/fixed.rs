@@ -22,9 +22,7 @@ fn backpressure() {
         "The queue peaked at {} messages ({} KiB); the producer waited for room instead.",
         seen.peak_queue, seen.peak_queue
     );
-    shared::fact("peak_queue", seen.peak_queue as u32);
-    shared::fact("peak_ratio", seen.peak_queue as f64 / f64::from(ITEMS));
-    shared::fact("received", seen.received);
+    seen.report();
 }
 
 fn main() -> ExitCode {
