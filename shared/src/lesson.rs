@@ -1,14 +1,23 @@
-//! The frame every lesson binary runs in.
+//! The frame every lesson binary runs in, and the contract between a
+//! lesson's harness and the code it judges.
 //!
-//! A binary lists its scenarios and hands them to [`main`]. The harness picks
-//! the scenario(s) from the command line, starts the recorder and the
-//! watchdog, runs each scenario, and prints its timeline and facts. When the
+//! A lesson's library holds, for each scenario, a [`Spec`] (its name and the
+//! facts it measures, each with what it means) and a **harness**: a function
+//! that runs one implementation of the scenario's piece of code and writes
+//! what it measured into [`Facts`]. The broken, fixed and exercise binaries
+//! are thin: each hands its implementations ([`Piece`]s) to [`main`], which
+//! picks what to run from the command line, starts the recorder and the
+//! watchdog, runs each piece, and prints its timeline and facts. When the
 //! runner has set `LESSON_REPORT`, everything is also written there.
+//!
+//! Facts come only from a harness: the code under judgement never gets a
+//! [`Facts`] to write into.
 
 use crate::recorder::global;
-use crate::report::REPORT_ENV;
+use crate::report::{REPORT_ENV, format_value};
 use crate::timeline::Timeline;
 use crate::watchdog::{self, Limits};
+use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -28,11 +37,47 @@ pub(crate) fn not_yet_run() -> Vec<String> {
         .clone()
 }
 
+/// One fact a scenario measures, and what it means in plain words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactSpec {
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Declares a fact: `fact("report_ratio", "reports fired over reports due")`.
+pub const fn fact(name: &'static str, meaning: &'static str) -> FactSpec {
+    FactSpec { name, meaning }
+}
+
+/// A scenario as its code declares it: its name and every fact its harness
+/// measures. The manifest may bound only these facts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spec {
+    pub name: &'static str,
+    pub facts: &'static [FactSpec],
+}
+
+impl Spec {
+    /// The scenario with the implementations a binary hands it.
+    pub fn with<'a>(&'static self, pieces: Vec<Piece<'a>>) -> Scenario<'a> {
+        Scenario { spec: self, pieces }
+    }
+
+    pub fn meaning(&self, fact: &str) -> Option<&'static str> {
+        self.facts
+            .iter()
+            .find(|f| f.name == fact)
+            .map(|f| f.meaning)
+    }
+}
+
 /// Which side of the lesson a binary shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
     Broken,
     Fixed,
+    /// The learner's file for the named exercise.
+    Exercise(&'static str),
 }
 
 impl Variant {
@@ -40,59 +85,316 @@ impl Variant {
         match self {
             Variant::Broken => "broken",
             Variant::Fixed => "fixed",
+            Variant::Exercise(_) => "exercise",
         }
     }
 }
 
-/// One runnable story of a lesson.
-#[derive(Clone, Copy)]
-pub struct Scenario {
-    pub name: &'static str,
-    pub run: fn(),
+/// Where a harness writes what it measured. Made by [`main`] for each run
+/// (or by a test with [`Facts::for_test`]), never by the code under
+/// judgement. Clones share one set of facts, so a harness can hand one to
+/// a task or a thread that reports as it goes.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    inner: std::sync::Arc<FactsInner>,
 }
 
-impl Scenario {
-    /// The scenario `name`, run by `run`.
-    pub const fn new(name: &'static str, run: fn()) -> Scenario {
-        Scenario { name, run }
+#[derive(Debug)]
+struct FactsInner {
+    spec: &'static Spec,
+    yours: bool,
+    live: bool,
+    values: Mutex<Vec<(&'static str, f64)>>,
+    skipped: Mutex<Option<String>>,
+}
+
+impl Facts {
+    fn new(spec: &'static Spec, yours: bool, live: bool) -> Facts {
+        Facts {
+            inner: std::sync::Arc::new(FactsInner {
+                spec,
+                yours,
+                live,
+                values: Mutex::new(Vec::new()),
+                skipped: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Facts that only collect, for a test that runs a harness in process.
+    pub fn for_test(spec: &'static Spec) -> Facts {
+        Facts::new(spec, false, false)
+    }
+
+    pub fn spec(&self) -> &'static Spec {
+        self.inner.spec
+    }
+
+    /// Records a measurement. Setting it again replaces it (a hanging
+    /// program's count, reported as it grows). A name the spec does not
+    /// declare is a bug in the harness, and panics.
+    pub fn set(&self, name: &str, value: impl Into<f64>) {
+        let value = value.into();
+        let Some(declared) = self.inner.spec.facts.iter().find(|f| f.name == name) else {
+            panic!(
+                "harness bug: scenario {} does not declare a fact named {name}",
+                self.inner.spec.name
+            );
+        };
+        {
+            let mut values = self.inner.values.lock().unwrap_or_else(|e| e.into_inner());
+            match values.iter_mut().find(|(n, _)| *n == declared.name) {
+                Some(slot) => slot.1 = value,
+                None => values.push((declared.name, value)),
+            }
+        }
+        if self.inner.live {
+            global().fact(declared.name, value);
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.inner
+            .values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Says the claim cannot be measured on this machine, and why. The
+    /// runner shows it as skipped: neither passed nor failed.
+    pub fn skip(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if self.inner.live {
+            global().skip(&reason);
+        }
+        *self.inner.skipped.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+    }
+
+    pub fn skipped(&self) -> Option<String> {
+        self.inner
+            .skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every measurement, in the order the spec declares the facts.
+    pub fn values(&self) -> Vec<(String, f64)> {
+        let values = self.inner.values.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner
+            .spec
+            .facts
+            .iter()
+            .filter_map(|f| {
+                values
+                    .iter()
+                    .find(|(n, _)| *n == f.name)
+                    .map(|(n, v)| (n.to_string(), *v))
+            })
+            .collect()
+    }
+
+    /// Declared facts that were never set.
+    pub fn unmeasured(&self) -> Vec<&'static str> {
+        let values = self.inner.values.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner
+            .spec
+            .facts
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| !values.iter().any(|(v, _)| v == n))
+            .collect()
+    }
+
+    /// "your worker" when the learner's exercise runs, "the worker"
+    /// otherwise: narration is about *their* program.
+    pub fn the(&self, thing: &str) -> String {
+        if self.inner.yours {
+            format!("your {thing}")
+        } else {
+            format!("the {thing}")
+        }
+    }
+
+    /// [`Facts::the`], capitalised for the start of a sentence.
+    #[allow(non_snake_case)]
+    pub fn The(&self, thing: &str) -> String {
+        if self.inner.yours {
+            format!("Your {thing}")
+        } else {
+            format!("The {thing}")
+        }
     }
 }
 
-/// Parses `args` (without the program name) into the scenarios to run.
-fn select<'a>(
+type Run<'a> = Box<dyn FnOnce(&Facts) + 'a>;
+
+/// One implementation of a scenario's piece, handed to its harness.
+pub struct Piece<'a> {
+    /// Empty when the variant has one implementation; otherwise a short
+    /// slug (`interval`) that names it on the command line.
+    pub name: &'static str,
+    note: Option<&'static str>,
+    run: Run<'a>,
+}
+
+impl<'a> Piece<'a> {
+    /// `run` calls the scenario's harness with this implementation.
+    pub fn new(name: &'static str, run: impl FnOnce(&Facts) + 'a) -> Piece<'a> {
+        Piece {
+            name,
+            note: None,
+            run: Box::new(run),
+        }
+    }
+
+    /// A few words printed after the run, for the binary's own narration:
+    /// what this implementation does differently.
+    pub fn note(mut self, text: &'static str) -> Piece<'a> {
+        self.note = Some(text);
+        self
+    }
+}
+
+/// One runnable story of a lesson, with the implementations to run.
+pub struct Scenario<'a> {
+    pub spec: &'static Spec,
+    pub pieces: Vec<Piece<'a>>,
+}
+
+/// What a binary's code declares, printed by `--describe` for the runner,
+/// which checks the manifest against it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Description {
+    pub lesson: String,
+    pub variant: String,
+    #[serde(default)]
+    pub exercise: Option<String>,
+    pub scenarios: Vec<DescribedScenario>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedScenario {
+    pub name: String,
+    pub facts: Vec<DescribedFact>,
+    /// The names of its implementations (one empty name when it has one).
+    pub pieces: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedFact {
+    pub name: String,
+    pub meaning: String,
+}
+
+impl Description {
+    /// The description of `specs` as one variant of `lesson`: lessons'
+    /// tests use it to check their manifest against their code.
+    pub fn of(lesson: &str, variant: Variant, specs: &[(&Spec, &[&str])]) -> Description {
+        Description {
+            lesson: lesson.into(),
+            variant: variant.name().into(),
+            exercise: match variant {
+                Variant::Exercise(name) => Some(name.into()),
+                _ => None,
+            },
+            scenarios: specs
+                .iter()
+                .map(|(spec, pieces)| DescribedScenario {
+                    name: spec.name.into(),
+                    facts: spec
+                        .facts
+                        .iter()
+                        .map(|f| DescribedFact {
+                            name: f.name.into(),
+                            meaning: f.meaning.into(),
+                        })
+                        .collect(),
+                    pieces: pieces.iter().map(|p| p.to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+enum Ask {
+    Describe,
+    Run(Vec<(usize, Vec<usize>)>),
+}
+
+/// Parses `args` (without the program name): `[SCENARIO [PIECE]]`.
+fn select(
     program: &str,
     args: &[String],
-    scenarios: &'a [Scenario],
-) -> Result<Vec<&'a Scenario>, (String, ExitCode)> {
+    scenarios: &[Scenario<'_>],
+) -> Result<Ask, (String, ExitCode)> {
     let names = || {
         scenarios
             .iter()
-            .map(|s| s.name)
+            .map(|s| s.spec.name)
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let all_pieces = |i: usize| (0..scenarios[i].pieces.len()).collect::<Vec<_>>();
+    let usage = format!("usage: {program} [SCENARIO [IMPLEMENTATION]]");
     match args {
-        [] => Ok(scenarios.iter().collect()),
+        [] => Ok(Ask::Run(
+            (0..scenarios.len()).map(|i| (i, all_pieces(i))).collect(),
+        )),
         [flag] if flag == "-h" || flag == "--help" => Err((
             format!(
-                "usage: {program} [SCENARIO]\nruns every scenario when none is named; scenarios: {}",
+                "{usage}\nruns every scenario when none is named; scenarios: {}",
                 names()
             ),
             ExitCode::SUCCESS,
         )),
-        [name] if !name.starts_with('-') => match scenarios.iter().find(|s| s.name == name) {
-            Some(s) => Ok(vec![s]),
-            None => Err((
-                format!(
-                    "error: {program} has no scenario '{name}'; try one of: {}",
-                    names()
-                ),
-                ExitCode::from(2),
-            )),
-        },
+        [flag] if flag == "--describe" => Ok(Ask::Describe),
+        [name, rest @ ..] if !name.starts_with('-') && rest.len() <= 1 => {
+            let Some(i) = scenarios.iter().position(|s| s.spec.name == name) else {
+                return Err((
+                    format!(
+                        "error: {program} has no scenario '{name}'; try one of: {}",
+                        names()
+                    ),
+                    ExitCode::from(2),
+                ));
+            };
+            match rest.first() {
+                None => Ok(Ask::Run(vec![(i, all_pieces(i))])),
+                Some(piece) => {
+                    let pieces = &scenarios[i].pieces;
+                    match pieces.iter().position(|p| p.name == piece) {
+                        Some(p) => Ok(Ask::Run(vec![(i, vec![p])])),
+                        None => Err((
+                            format!(
+                                "error: scenario {name} of {program} has no implementation '{piece}'; it has: {}",
+                                pieces
+                                    .iter()
+                                    .map(|p| if p.name.is_empty() {
+                                        "(one, unnamed)"
+                                    } else {
+                                        p.name
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            ExitCode::from(2),
+                        )),
+                    }
+                }
+            }
+        }
         _ => Err((
             format!(
-                "error: unexpected arguments '{}'; usage: {program} [SCENARIO] (scenarios: {})",
+                "error: unexpected arguments '{}'; {usage} (scenarios: {})",
                 args.join(" "),
                 names()
             ),
@@ -116,11 +418,28 @@ fn install_panic_hook() {
 }
 
 /// Runs a lesson binary: `lesson` is its id ("lesson-01").
-pub fn main(lesson: &str, variant: Variant, scenarios: &[Scenario]) -> ExitCode {
-    let program = format!("{lesson}-{}", variant.name());
+pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) -> ExitCode {
+    let program = match variant {
+        Variant::Exercise(name) => format!("{lesson}-exercise-{name}"),
+        _ => format!("{lesson}-{}", variant.name()),
+    };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let chosen = match select(&program, &args, scenarios) {
-        Ok(c) => c,
+    let chosen = match select(&program, &args, &scenarios) {
+        Ok(Ask::Describe) => {
+            let specs: Vec<(&Spec, Vec<&str>)> = scenarios
+                .iter()
+                .map(|s| (s.spec, s.pieces.iter().map(|p| p.name).collect()))
+                .collect();
+            let specs: Vec<(&Spec, &[&str])> =
+                specs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
+            let d = Description::of(lesson, variant, &specs);
+            println!(
+                "{}",
+                serde_json::to_string(&d).expect("a description serialises")
+            );
+            return ExitCode::SUCCESS;
+        }
+        Ok(Ask::Run(chosen)) => chosen,
         Err((message, code)) => {
             if code == ExitCode::SUCCESS {
                 println!("{message}");
@@ -149,90 +468,190 @@ pub fn main(lesson: &str, variant: Variant, scenarios: &[Scenario]) -> ExitCode 
     crate::workload::calibration();
     let rec = global();
     watchdog::watch(rec, Limits::from_env(Limits::DEFAULT));
-    for (i, scenario) in chosen.iter().enumerate() {
-        *NOT_YET_RUN.lock().unwrap_or_else(|e| e.into_inner()) = chosen[i + 1..]
-            .iter()
-            .map(|s| format!("{program} {}", s.name))
-            .collect();
-        let title = format!("{program} · {}", scenario.name);
+    // Every (scenario, piece) to run, in order, as commands for the
+    // watchdog's "not yet run" list.
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (s, pieces) in &chosen {
+        order.extend(pieces.iter().map(|p| (*s, *p)));
+    }
+    let command = |s: usize, p: usize| {
+        let sc = &scenarios[s];
+        let piece = sc.pieces[p].name;
+        if piece.is_empty() {
+            format!("{program} {}", sc.spec.name)
+        } else {
+            format!("{program} {} {piece}", sc.spec.name)
+        }
+    };
+    let commands: Vec<String> = order.iter().map(|&(s, p)| command(s, p)).collect();
+    let mut runs: Vec<(usize, usize, Run<'_>)> = Vec::new();
+    for &(s, p) in &order {
+        let run = std::mem::replace(&mut scenarios[s].pieces[p].run, Box::new(|_| {}));
+        runs.push((s, p, run));
+    }
+    let mut code = ExitCode::SUCCESS;
+    for (i, (s, p, run)) in runs.into_iter().enumerate() {
+        *NOT_YET_RUN.lock().unwrap_or_else(|e| e.into_inner()) = commands[i + 1..].to_vec();
+        let spec = scenarios[s].spec;
+        let piece = &scenarios[s].pieces[p];
+        let mut title = match variant {
+            Variant::Exercise(name) => format!("your exercise {name} · scenario {}", spec.name),
+            _ => format!("{program} · {}", spec.name),
+        };
+        if !piece.name.is_empty() {
+            title.push_str(&format!(" · {}", piece.name));
+        }
         println!(
             "━━ {title} {}",
-            "━".repeat(70usize.saturating_sub(title.len()))
+            "━".repeat(70usize.saturating_sub(title.chars().count()))
         );
-        rec.begin(lesson, scenario.name, variant.name(), sink.take());
-        (scenario.run)();
+        rec.begin(lesson, spec.name, variant.name(), piece.name, sink.take());
+        let facts = Facts::new(spec, matches!(variant, Variant::Exercise(_)), true);
+        run(&facts);
         let events = rec.finish();
         let timeline = Timeline::from_events(&events);
         println!();
         print!("{}", timeline.ascii(CHART_WIDTH));
-        let facts = crate::report::Report { events }.facts();
-        if !facts.is_empty() {
+        if let Some(reason) = facts.skipped() {
+            println!("Skipped on this machine: {reason}");
+        } else {
             let list: Vec<String> = facts
+                .values()
                 .iter()
-                .map(|(n, v)| format!("{n} = {}", crate::report::format_value(*v)))
+                .map(|(n, v)| format!("{n} = {}", format_value(*v)))
                 .collect();
-            println!("Measured: {}", list.join(", "));
+            if !list.is_empty() {
+                println!("Measured: {}", list.join(", "));
+            }
+            let missing = facts.unmeasured();
+            if !missing.is_empty() {
+                eprintln!(
+                    "error: the harness of scenario {} did not measure: {}",
+                    spec.name,
+                    missing.join(", ")
+                );
+                code = ExitCode::from(2);
+            }
+        }
+        if let Some(note) = piece.note {
+            println!("{note}");
         }
         println!();
     }
-    ExitCode::SUCCESS
+    code
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn nothing() {}
+    static SLEEP: Spec = Spec {
+        name: "sleep",
+        facts: &[fact("ratio", "elapsed over one wait")],
+    };
+    static MUTEX: Spec = Spec {
+        name: "mutex",
+        facts: &[],
+    };
 
-    const SCENARIOS: &[Scenario] = &[
-        Scenario {
-            name: "sleep",
-            run: nothing,
-        },
-        Scenario {
-            name: "mutex",
-            run: nothing,
-        },
-    ];
+    fn scenarios() -> Vec<Scenario<'static>> {
+        vec![
+            SLEEP.with(vec![Piece::new("", |_| {})]),
+            MUTEX.with(vec![
+                Piece::new("scoped", |_| {}),
+                Piece::new("tokio", |_| {}),
+            ]),
+        ]
+    }
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
-    fn no_argument_runs_every_scenario_in_order() {
-        let chosen = select("p", &[], SCENARIOS).unwrap();
-        let names: Vec<_> = chosen.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["sleep", "mutex"]);
+    fn no_argument_runs_every_piece_of_every_scenario_in_order() {
+        let ask = select("p", &[], &scenarios()).unwrap();
+        assert_eq!(ask, Ask::Run(vec![(0, vec![0]), (1, vec![0, 1])]));
     }
 
     #[test]
-    fn a_scenario_name_runs_just_that_one() {
-        let chosen = select("p", &args(&["mutex"]), SCENARIOS).unwrap();
-        assert_eq!(chosen.len(), 1);
-        assert_eq!(chosen[0].name, "mutex");
+    fn a_scenario_and_an_implementation_can_be_named() {
+        let s = scenarios();
+        assert_eq!(
+            select("p", &args(&["mutex"]), &s).unwrap(),
+            Ask::Run(vec![(1, vec![0, 1])])
+        );
+        assert_eq!(
+            select("p", &args(&["mutex", "tokio"]), &s).unwrap(),
+            Ask::Run(vec![(1, vec![1])])
+        );
+        assert_eq!(
+            select("p", &args(&["--describe"]), &s).unwrap(),
+            Ask::Describe
+        );
     }
 
     #[test]
-    fn an_unknown_scenario_is_one_clear_line_and_exit_code_2() {
-        let Err((message, code)) = select("p", &args(&["nap"]), SCENARIOS) else {
-            panic!("accepted an unknown scenario")
-        };
-        assert_eq!(code, ExitCode::from(2));
-        assert_eq!(message.lines().count(), 1);
-        assert!(message.contains("'nap'") && message.contains("sleep, mutex"));
-        let Err((_, code)) = select("p", &args(&["--fast"]), SCENARIOS) else {
-            panic!("accepted an unknown flag")
-        };
-        assert_eq!(code, ExitCode::from(2));
+    fn unknown_names_are_one_clear_line_and_exit_code_2() {
+        let s = scenarios();
+        for bad in [
+            &["nap"][..],
+            &["mutex", "std"],
+            &["--fast"],
+            &["a", "b", "c"],
+        ] {
+            let Err((message, code)) = select("p", &args(bad), &s) else {
+                panic!("accepted {bad:?}")
+            };
+            assert_eq!(code, ExitCode::from(2));
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
     }
 
     #[test]
     fn help_lists_the_scenarios_and_succeeds() {
-        let Err((message, code)) = select("p", &args(&["--help"]), SCENARIOS) else {
+        let Err((message, code)) = select("p", &args(&["--help"]), &scenarios()) else {
             panic!("help ran the scenarios")
         };
         assert_eq!(code, ExitCode::SUCCESS);
-        assert!(message.contains("usage: p"));
+        assert!(message.contains("usage: p") && message.contains("sleep, mutex"));
+    }
+
+    #[test]
+    fn facts_keep_the_declared_order_and_know_what_is_missing() {
+        static TWO: Spec = Spec {
+            name: "two",
+            facts: &[fact("a", "first"), fact("b", "second")],
+        };
+        let facts = Facts::for_test(&TWO);
+        facts.set("b", 2);
+        assert_eq!(facts.unmeasured(), ["a"]);
+        facts.set("a", 1.5);
+        facts.set("b", 3);
+        assert_eq!(
+            facts.values(),
+            [("a".to_string(), 1.5), ("b".to_string(), 3.0)]
+        );
+        assert_eq!(facts.the("worker"), "the worker");
+    }
+
+    #[test]
+    #[should_panic(expected = "does not declare a fact named c")]
+    fn an_undeclared_fact_is_a_harness_bug() {
+        Facts::for_test(&SLEEP).set("c", 1);
+    }
+
+    #[test]
+    fn a_description_round_trips_through_json() {
+        let d = Description::of(
+            "lesson-06",
+            Variant::Exercise("sleep"),
+            &[(&SLEEP, &["yours"])],
+        );
+        let text = serde_json::to_string(&d).unwrap();
+        let back: Description = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(back.exercise.as_deref(), Some("sleep"));
+        assert_eq!(back.scenarios[0].facts[0].meaning, "elapsed over one wait");
     }
 }

@@ -2,11 +2,14 @@
 //!
 //! - [`report`]: the facts and events a lesson binary hands to the runner.
 //! - [`recorder`]: records every poll of traced futures, marks and blocking
-//!   calls ([`traced`], [`mark`], [`blocking`], [`fact`]).
+//!   calls ([`traced`], [`mark`], [`blocking`]).
 //! - [`timeline`]: draws a recording as text or SVG.
 //! - [`watchdog`]: stops a stuck program with an explanation.
 //! - [`workload`]: CPU work of a calibrated duration.
-//! - [`lesson`]: the frame each lesson binary runs in.
+//! - [`lesson`]: the frame each lesson binary runs in, and the harness
+//!   contract ([`lesson::Spec`], [`lesson::Facts`], [`lesson::Piece`]).
+//! - [`manifest`]: each lesson's claims, read strictly from its Cargo.toml.
+//! - [`grade`]: judging a run against a claim.
 //! - [`alloc`]: a counting global allocator, for lessons that measure memory.
 //! - [`wakers`]: a waker that counts, for tests that poll by hand.
 //! - `heartbeat` (feature `kit`): a task whose lateness shows a blocked thread.
@@ -14,9 +17,11 @@
 //!   with a configurable delay, and a client that ignores proxies.
 
 pub mod alloc;
+pub mod grade;
 #[cfg(feature = "kit")]
 pub mod heartbeat;
 pub mod lesson;
+pub mod manifest;
 pub mod recorder;
 pub mod report;
 #[cfg(feature = "kit")]
@@ -26,4 +31,4 @@ pub mod wakers;
 pub mod watchdog;
 pub mod workload;
 
-pub use recorder::{TraceExt, Traced, blocking, fact, mark, traced};
+pub use recorder::{TraceExt, Traced, blocking, mark, traced};

@@ -132,7 +132,7 @@ impl State {
             for event in &self.events[self.flushed..] {
                 // A report that cannot be written is not worth crashing the
                 // lesson over: the runner will say the report is missing.
-                let _ = writeln!(sink, "{}", event.to_json());
+                let _ = writeln!(sink, "{}", event.to_line());
             }
             let _ = sink.flush();
         }
@@ -182,7 +182,14 @@ impl Recorder {
     }
 
     /// Starts a fresh run: time zero is now, earlier events are forgotten.
-    pub fn begin(&self, lesson: &str, scenario: &str, variant: &str, sink: Option<File>) {
+    pub fn begin(
+        &self,
+        lesson: &str,
+        scenario: &str,
+        variant: &str,
+        piece: &str,
+        sink: Option<File>,
+    ) {
         let mut s = self.lock();
         s.origin = Instant::now();
         s.running = true;
@@ -199,6 +206,7 @@ impl Recorder {
             lesson: lesson.into(),
             scenario: scenario.into(),
             variant: variant.into(),
+            piece: piece.into(),
         });
         s.flush();
     }
@@ -243,13 +251,23 @@ impl Recorder {
     }
 
     /// Records a measured fact for the runner. Reporting the same name again
-    /// replaces the value.
-    pub fn fact(&self, name: &str, value: f64) {
+    /// replaces the value. Only a harness reports facts, through
+    /// [`crate::lesson::Facts`].
+    pub(crate) fn fact(&self, name: &str, value: f64) {
         let mut s = self.lock();
         s.touch(None);
         s.events.push(Event::Fact {
             name: name.into(),
             value,
+        });
+    }
+
+    /// Records that the harness skipped its claim on this machine.
+    pub(crate) fn skip(&self, reason: &str) {
+        let mut s = self.lock();
+        s.touch(None);
+        s.events.push(Event::Skip {
+            reason: reason.into(),
         });
     }
 
@@ -558,11 +576,6 @@ pub fn blocking<R>(note: &str, f: impl FnOnce() -> R) -> R {
     global().blocking(note, f)
 }
 
-/// Reports a measured fact to the runner.
-pub fn fact(name: &str, value: impl Into<f64>) {
-    global().fact(name, value.into());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,7 +598,7 @@ mod tests {
 
     fn recorder() -> &'static Recorder {
         let rec: &'static Recorder = Box::leak(Box::new(Recorder::new()));
-        rec.begin("test", "scenario", "fixed", None);
+        rec.begin("test", "scenario", "fixed", "", None);
         rec
     }
 
@@ -718,7 +731,7 @@ mod tests {
     fn the_report_file_receives_every_event_as_json_lines() {
         let path = std::env::temp_dir().join(format!("recorder-test-{}.jsonl", std::process::id()));
         let rec: &'static Recorder = Box::leak(Box::new(Recorder::new()));
-        rec.begin("l", "s", "broken", Some(File::create(&path).unwrap()));
+        rec.begin("l", "s", "broken", "", Some(File::create(&path).unwrap()));
         rec.fact("answer", 42.0);
         rec.mark("hello");
         rec.tick();
@@ -728,8 +741,8 @@ mod tests {
             "facts are streamed before the end"
         );
         rec.finish();
-        let report =
-            crate::report::Report::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let (report, problems) = crate::report::Report::read(&std::fs::read(&path).unwrap());
+        assert!(problems.is_empty(), "{problems:?}");
         std::fs::remove_file(&path).unwrap();
         assert_eq!(report.fact("answer"), Some(42.0));
         assert!(report.ended());

@@ -3,10 +3,15 @@
 //! A binary never asks the runner to read its narration. Instead it appends
 //! [`Event`]s, one JSON object per line, to the file named by the environment
 //! variable [`REPORT_ENV`]: timeline spans and marks as they happen, the facts
-//! it measured, and how it ended. The runner reads the same file while the
-//! child runs (so it can notice a stall) and after it exits (to judge it).
+//! its harness measured, and how it ended. The runner reads the same file
+//! while the child runs (so it can notice a stall) and after it exits (to
+//! judge it).
+//!
+//! The wire format is the serde form of [`Event`], read strictly: a line
+//! that is not UTF-8, not JSON, or not an event is reported as exactly that
+//! ([`ReportProblem`]) and never stops the reader from going on.
 
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// Environment variable naming the JSON-lines report file.
@@ -21,7 +26,8 @@ pub const DEADLINE_ENV: &str = "LESSON_DEADLINE_MS";
 pub const STALL_EXIT_CODE: i32 = 3;
 
 /// What a span of time on one thread was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SpanKind {
     /// A future's `poll` was running.
     Poll,
@@ -30,7 +36,8 @@ pub enum SpanKind {
 }
 
 /// A stretch of time one thread spent on one task.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Span {
     pub task: String,
     pub lane: u32,
@@ -43,13 +50,16 @@ pub struct Span {
     /// Whether the last poll in the span returned `Ready`.
     pub ready: bool,
     /// For a `Block` span: what blocked ("std::thread::sleep").
+    #[serde(default)]
     pub note: Option<String>,
 }
 
 /// A moment worth pointing at: a lock taken, a timer fired, a future dropped.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mark {
     /// The task being polled when the mark was made, if any.
+    #[serde(default)]
     pub task: Option<String>,
     pub lane: u32,
     pub at_us: u64,
@@ -57,7 +67,8 @@ pub struct Mark {
 }
 
 /// Why the watchdog stopped a program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StallReason {
     /// No event for the quiet period: nothing is making progress.
     Quiet,
@@ -66,7 +77,8 @@ pub enum StallReason {
 }
 
 /// A poll that started and never returned: its thread is stuck inside it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Blocked {
     pub task: String,
     pub lane: u32,
@@ -74,16 +86,19 @@ pub struct Blocked {
 }
 
 /// A task that returned `Pending` and has not been polled since.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Waiting {
     pub task: String,
     pub polls: u32,
     /// When its last poll ended (`None` if it was never polled).
+    #[serde(default)]
     pub last_poll_us: Option<u64>,
 }
 
 /// The picture at the moment the watchdog gave up.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stall {
     pub reason: StallReason,
     pub at_us: u64,
@@ -95,12 +110,16 @@ pub struct Stall {
 }
 
 /// One line of a report.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Event {
     Start {
         lesson: String,
         scenario: String,
         variant: String,
+        /// Which implementation of the variant ran, when it has several.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        piece: String,
     },
     Lane {
         id: u32,
@@ -108,9 +127,17 @@ pub enum Event {
     },
     Span(Span),
     Mark(Mark),
+    /// A fact the lesson's harness measured. Not-a-number and infinite
+    /// values travel as the strings `"NaN"`, `"inf"` and `"-inf"`.
     Fact {
         name: String,
+        #[serde(with = "any_f64")]
         value: f64,
+    },
+    /// The harness did not run the claim on this machine, and says why
+    /// ("needs at least 2 cores").
+    Skip {
+        reason: String,
     },
     Stall(Stall),
     Panic {
@@ -121,160 +148,171 @@ pub enum Event {
     },
 }
 
-/// A report line that could not be understood.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError(pub String);
+/// JSON has no NaN or infinity; a fact that is one must not turn into
+/// `null` and read as "not reported".
+mod any_f64 {
+    use super::*;
 
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad report line: {}", self.0)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
-impl Event {
-    /// The event as one JSON object (one line of a report).
-    pub fn to_json(&self) -> Value {
-        match self {
-            Event::Start {
-                lesson,
-                scenario,
-                variant,
-            } => json!({"t": "start", "lesson": lesson, "scenario": scenario, "variant": variant}),
-            Event::Lane { id, name } => json!({"t": "lane", "id": id, "name": name}),
-            Event::Span(s) => json!({
-                "t": "span",
-                "task": s.task,
-                "lane": s.lane,
-                "kind": match s.kind { SpanKind::Poll => "poll", SpanKind::Block => "block" },
-                "start_us": s.start_us,
-                "end_us": s.end_us,
-                "polls": s.polls,
-                "ready": s.ready,
-                "note": s.note,
-            }),
-            Event::Mark(m) => json!({
-                "t": "mark", "task": m.task, "lane": m.lane, "at_us": m.at_us, "text": m.text,
-            }),
-            Event::Fact { name, value } => json!({"t": "fact", "name": name, "value": value}),
-            Event::Stall(s) => json!({
-                "t": "stall",
-                "reason": match s.reason { StallReason::Quiet => "quiet", StallReason::Deadline => "deadline" },
-                "at_us": s.at_us,
-                "after_ms": s.after_ms,
-                "blocked": s.blocked.iter().map(|b| json!({
-                    "task": b.task, "lane": b.lane, "since_us": b.since_us,
-                })).collect::<Vec<_>>(),
-                "waiting": s.waiting.iter().map(|w| json!({
-                    "task": w.task, "polls": w.polls, "last_poll_us": w.last_poll_us,
-                })).collect::<Vec<_>>(),
-            }),
-            Event::Panic { message } => json!({"t": "panic", "message": message}),
-            Event::End { elapsed_us } => json!({"t": "end", "elapsed_us": elapsed_us}),
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
         }
     }
 
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Wire {
+        Number(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Wire::deserialize(d)? {
+            Wire::Number(v) => Ok(v),
+            Wire::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!(
+                    "a fact's value must be a number, \"NaN\", \"inf\" or \"-inf\", not \"{other}\""
+                ))),
+            },
+        }
+    }
+}
+
+impl Event {
+    /// The event as one line of JSON (without the newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("every event serialises")
+    }
+
     /// Reads one report line.
-    pub fn parse(line: &str) -> Result<Event, ParseError> {
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| ParseError(format!("{e}: {line}")))?;
-        Event::from_json(&value).ok_or_else(|| ParseError(line.to_string()))
+    pub fn parse(line: &str) -> Result<Event, String> {
+        serde_json::from_str(line).map_err(|e| e.to_string())
+    }
+}
+
+/// A report line that could not be read, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportProblem {
+    /// The line's number, from 1.
+    pub line: usize,
+    pub kind: ProblemKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The bytes are not UTF-8 text.
+    NotUtf8,
+    /// Text, but not an event: serde's message and the start of the line.
+    NotAnEvent { error: String, text: String },
+    /// The last line has no newline: the writer stopped in the middle of it.
+    Truncated { text: String },
+}
+
+impl fmt::Display for ReportProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.line;
+        match &self.kind {
+            ProblemKind::NotUtf8 => write!(f, "report line {line} is not UTF-8 text"),
+            ProblemKind::NotAnEvent { error, text } => {
+                write!(f, "report line {line} is not an event ({error}): {text}")
+            }
+            ProblemKind::Truncated { text } => write!(
+                f,
+                "report line {line} was cut off mid-write (the program stopped while writing it): {text}"
+            ),
+        }
+    }
+}
+
+/// The start of a line, for messages: at most 80 characters.
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Reads a report as it grows, from raw bytes: complete lines become events
+/// or problems; a line without its newline waits for more bytes.
+#[derive(Debug, Default)]
+pub struct ReportReader {
+    partial: Vec<u8>,
+    lines: usize,
+    pub events: Vec<Event>,
+    pub problems: Vec<ReportProblem>,
+}
+
+impl ReportReader {
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn from_json(v: &Value) -> Option<Event> {
-        let o = v.as_object()?;
-        let event = match str_field(o, "t")? {
-            "start" => Event::Start {
-                lesson: str_field(o, "lesson")?.to_string(),
-                scenario: str_field(o, "scenario")?.to_string(),
-                variant: str_field(o, "variant")?.to_string(),
-            },
-            "lane" => Event::Lane {
-                id: u32::try_from(u64_field(o, "id")?).ok()?,
-                name: str_field(o, "name")?.to_string(),
-            },
-            "span" => Event::Span(Span {
-                task: str_field(o, "task")?.to_string(),
-                lane: u32::try_from(u64_field(o, "lane")?).ok()?,
-                kind: match str_field(o, "kind")? {
-                    "poll" => SpanKind::Poll,
-                    "block" => SpanKind::Block,
-                    _ => return None,
-                },
-                start_us: u64_field(o, "start_us")?,
-                end_us: u64_field(o, "end_us")?,
-                polls: u32::try_from(u64_field(o, "polls")?).ok()?,
-                ready: o.get("ready")?.as_bool()?,
-                note: opt_str(o, "note"),
-            }),
-            "mark" => Event::Mark(Mark {
-                task: opt_str(o, "task"),
-                lane: u32::try_from(u64_field(o, "lane")?).ok()?,
-                at_us: u64_field(o, "at_us")?,
-                text: str_field(o, "text")?.to_string(),
-            }),
-            "fact" => Event::Fact {
-                name: str_field(o, "name")?.to_string(),
-                value: o.get("value")?.as_f64()?,
-            },
-            "stall" => Event::Stall(Stall {
-                reason: match str_field(o, "reason")? {
-                    "quiet" => StallReason::Quiet,
-                    "deadline" => StallReason::Deadline,
-                    _ => return None,
-                },
-                at_us: u64_field(o, "at_us")?,
-                after_ms: u64_field(o, "after_ms")?,
-                blocked: o
-                    .get("blocked")?
-                    .as_array()?
-                    .iter()
-                    .map(|b| {
-                        let b = b.as_object()?;
-                        Some(Blocked {
-                            task: str_field(b, "task")?.to_string(),
-                            lane: u32::try_from(u64_field(b, "lane")?).ok()?,
-                            since_us: u64_field(b, "since_us")?,
-                        })
-                    })
-                    .collect::<Option<_>>()?,
-                waiting: o
-                    .get("waiting")?
-                    .as_array()?
-                    .iter()
-                    .map(|w| {
-                        let w = w.as_object()?;
-                        Some(Waiting {
-                            task: str_field(w, "task")?.to_string(),
-                            polls: u32::try_from(u64_field(w, "polls")?).ok()?,
-                            last_poll_us: w.get("last_poll_us").and_then(Value::as_u64),
-                        })
-                    })
-                    .collect::<Option<_>>()?,
-            }),
-            "panic" => Event::Panic {
-                message: str_field(o, "message")?.to_string(),
-            },
-            "end" => Event::End {
-                elapsed_us: u64_field(o, "elapsed_us")?,
-            },
-            _ => return None,
+    /// Takes the next bytes of the file; returns how many complete lines
+    /// they finished (good or bad: either way the writer is alive).
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        self.partial.extend_from_slice(bytes);
+        let mut done = 0;
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            self.take_line(&line[..line.len() - 1]);
+            done += 1;
+        }
+        done
+    }
+
+    fn take_line(&mut self, bytes: &[u8]) {
+        self.lines += 1;
+        let line = self.lines;
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            self.problems.push(ReportProblem {
+                line,
+                kind: ProblemKind::NotUtf8,
+            });
+            return;
         };
-        Some(event)
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            return;
+        }
+        match Event::parse(text) {
+            Ok(event) => self.events.push(event),
+            Err(error) => self.problems.push(ReportProblem {
+                line,
+                kind: ProblemKind::NotAnEvent {
+                    error,
+                    text: excerpt(text),
+                },
+            }),
+        }
     }
-}
 
-fn str_field<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    o.get(key)?.as_str()
-}
-
-fn opt_str(o: &Map<String, Value>, key: &str) -> Option<String> {
-    o.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn u64_field(o: &Map<String, Value>, key: &str) -> Option<u64> {
-    o.get(key)?.as_u64()
+    /// The writer is gone: a line still waiting for its newline was cut off.
+    pub fn finish(mut self) -> (Report, Vec<ReportProblem>) {
+        if !self.partial.iter().all(u8::is_ascii_whitespace) {
+            self.lines += 1;
+            let text = excerpt(&String::from_utf8_lossy(&self.partial));
+            self.problems.push(ReportProblem {
+                line: self.lines,
+                kind: ProblemKind::Truncated { text },
+            });
+        }
+        (
+            Report {
+                events: self.events,
+            },
+            self.problems,
+        )
+    }
 }
 
 /// Everything a report file said, gathered.
@@ -284,19 +322,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// Parses a whole report. A torn last line (the writer was killed
-    /// mid-write) is ignored; any other bad line is an error.
-    pub fn parse(text: &str) -> Result<Report, ParseError> {
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let mut events = Vec::with_capacity(lines.len());
-        for (i, line) in lines.iter().enumerate() {
-            match Event::parse(line) {
-                Ok(e) => events.push(e),
-                Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(Report { events })
+    /// Reads a whole report, with whatever problems its lines had.
+    pub fn read(bytes: &[u8]) -> (Report, Vec<ReportProblem>) {
+        let mut reader = ReportReader::new();
+        reader.feed(bytes);
+        reader.finish()
     }
 
     /// The facts, in the order first reported; a fact reported twice keeps its
@@ -335,22 +365,61 @@ impl Report {
         })
     }
 
+    pub fn skipped(&self) -> Option<&str> {
+        self.events.iter().find_map(|e| match e {
+            Event::Skip { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+    }
+
     pub fn ended(&self) -> bool {
         self.events.iter().any(|e| matches!(e, Event::End { .. }))
     }
 }
 
-/// Formats a fact's value the way people write numbers: `3`, `0.25`, `10.4`.
+/// Formats a fact's value the way people write numbers: `3`, `0.25`, `10.4`,
+/// with about three significant digits.
 pub fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        let digits = if v.abs() >= 10.0 { 1 } else { 2 };
-        let text = format!("{v:.digits$}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    format_digits(v, 3)
+}
+
+fn format_digits(v: f64, significant: usize) -> String {
+    if v.is_nan() {
+        return "NaN".into();
     }
+    if v.is_infinite() {
+        return if v > 0.0 { "∞".into() } else { "-∞".into() };
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    let magnitude = if v == 0.0 {
+        0
+    } else {
+        v.abs().log10().floor() as i32
+    };
+    let decimals = (significant as i32 - 1 - magnitude).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// Formats `v` with enough digits that it never reads as equal to one of
+/// `limits` when it is not: "0.9899" beside a bound of 0.99, never "0.99".
+pub fn format_beside(v: f64, limits: &[f64]) -> String {
+    for digits in 3..=15 {
+        let text = format_digits(v, digits);
+        let clashes = limits
+            .iter()
+            .any(|&l| l != v && (text == format_digits(l, digits) || text == format_value(l)));
+        if !clashes {
+            return text;
+        }
+    }
+    format!("{v:e}")
 }
 
 #[cfg(test)]
@@ -363,6 +432,13 @@ mod tests {
                 lesson: "lesson-01".into(),
                 scenario: "orders".into(),
                 variant: "broken".into(),
+                piece: String::new(),
+            },
+            Event::Start {
+                lesson: "lesson-05".into(),
+                scenario: "report".into(),
+                variant: "fixed".into(),
+                piece: "interval".into(),
             },
             Event::Lane {
                 id: 0,
@@ -398,6 +474,9 @@ mod tests {
                 name: "ratio".into(),
                 value: 0.25,
             },
+            Event::Skip {
+                reason: "needs 2 cores".into(),
+            },
             Event::Stall(Stall {
                 reason: StallReason::Quiet,
                 at_us: 2_000_000,
@@ -420,43 +499,109 @@ mod tests {
         ]
     }
 
+    fn lines(events: &[Event]) -> String {
+        events.iter().map(|e| e.to_line() + "\n").collect()
+    }
+
     #[test]
     fn every_event_survives_a_round_trip_through_json() {
         for event in every_kind() {
-            let line = event.to_json().to_string();
+            let line = event.to_line();
             assert_eq!(Event::parse(&line).unwrap(), event, "line: {line}");
         }
     }
 
     #[test]
-    fn a_report_gathers_facts_stall_panic_and_end() {
-        let text: String = every_kind()
-            .iter()
-            .chain(
-                [Event::Fact {
-                    name: "ratio".into(),
-                    value: 0.5,
-                }]
-                .iter(),
-            )
-            .map(|e| e.to_json().to_string() + "\n")
-            .collect();
-        let report = Report::parse(&text).unwrap();
+    fn a_report_gathers_facts_stall_panic_skip_and_end() {
+        let mut events = every_kind();
+        events.push(Event::Fact {
+            name: "ratio".into(),
+            value: 0.5,
+        });
+        let (report, problems) = Report::read(lines(&events).as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(report.facts(), vec![("ratio".to_string(), 0.5)]);
         assert_eq!(report.fact("ratio"), Some(0.5));
         assert_eq!(report.fact("missing"), None);
         assert_eq!(report.stall().unwrap().after_ms, 2000);
         assert_eq!(report.panic_message(), Some("boom"));
+        assert_eq!(report.skipped(), Some("needs 2 cores"));
         assert!(report.ended());
     }
 
     #[test]
-    fn a_torn_last_line_is_ignored_but_a_bad_middle_line_is_not() {
-        let good = Event::End { elapsed_us: 1 }.to_json().to_string();
-        let torn = format!("{good}\n{{\"t\":\"fa");
-        assert_eq!(Report::parse(&torn).unwrap().events.len(), 1);
-        let bad = format!("{{\"t\":\"nope\"}}\n{good}\n");
-        assert!(Report::parse(&bad).is_err());
+    fn nan_and_infinite_facts_arrive_as_what_they_are_not_as_missing() {
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let line = Event::Fact {
+                name: "ratio".into(),
+                value,
+            }
+            .to_line();
+            assert!(!line.contains("null"), "{line}");
+            let (report, problems) = Report::read(format!("{line}\n").as_bytes());
+            assert!(problems.is_empty());
+            let got = report.fact("ratio").expect("reported");
+            assert_eq!(got.is_nan(), value.is_nan());
+            if !value.is_nan() {
+                assert_eq!(got, value);
+            }
+        }
+        assert_eq!(format_value(f64::NAN), "NaN");
+        assert_eq!(format_value(f64::INFINITY), "∞");
+    }
+
+    #[test]
+    fn invalid_utf8_is_named_and_the_lines_after_it_are_still_read() {
+        let mut bytes = lines(&every_kind()[..1]).into_bytes();
+        bytes.extend_from_slice(b"{\"t\":\"mark\",\"text\":\"\xff\xfe\"}\n");
+        bytes.extend_from_slice(lines(&[Event::End { elapsed_us: 1 }]).as_bytes());
+        let mut reader = ReportReader::new();
+        assert_eq!(reader.feed(&bytes), 3, "three complete lines: progress");
+        let (report, problems) = reader.finish();
+        assert_eq!(report.events.len(), 2);
+        assert!(report.ended(), "the line after the bad one was read");
+        assert_eq!(
+            problems,
+            [ReportProblem {
+                line: 2,
+                kind: ProblemKind::NotUtf8
+            }]
+        );
+        assert_eq!(problems[0].to_string(), "report line 2 is not UTF-8 text");
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_reported_as_cut_off_and_a_bad_line_as_not_an_event() {
+        let good = Event::End { elapsed_us: 1 }.to_line();
+        let (report, problems) = Report::read(format!("{good}\n{{\"t\":\"fa").as_bytes());
+        assert_eq!(report.events.len(), 1);
+        assert!(matches!(problems[0].kind, ProblemKind::Truncated { .. }));
+        assert!(
+            problems[0].to_string().contains("cut off"),
+            "{}",
+            problems[0]
+        );
+
+        let (report, problems) = Report::read(format!("{{\"t\":\"nope\"}}\n{good}\n").as_bytes());
+        assert_eq!(report.events.len(), 1);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].to_string().contains("not an event"));
+    }
+
+    #[test]
+    fn a_line_split_across_reads_waits_for_its_newline() {
+        let line = Event::End { elapsed_us: 7 }.to_line() + "\n";
+        let (a, b) = line.as_bytes().split_at(10);
+        let mut reader = ReportReader::new();
+        assert_eq!(reader.feed(a), 0);
+        assert_eq!(reader.feed(b), 1);
+        assert_eq!(reader.events, [Event::End { elapsed_us: 7 }]);
+    }
+
+    #[test]
+    fn unknown_fields_are_not_events() {
+        assert!(Event::parse(r#"{"t":"lane","id":1,"name":"x","colour":"red"}"#).is_err());
+        assert!(Event::parse(r#"{"t":"fact","name":"x","value":"lots"}"#).is_err());
     }
 
     #[test]
@@ -465,7 +610,17 @@ mod tests {
         assert_eq!(format_value(0.25), "0.25");
         assert_eq!(format_value(10.43), "10.4");
         assert_eq!(format_value(0.8), "0.8");
-        assert_eq!(format_value(0.001), "0");
+        assert_eq!(format_value(0.001234), "0.00123");
         assert_eq!(format_value(1234.4), "1234");
+        assert_eq!(format_value(0.0), "0");
+    }
+
+    #[test]
+    fn a_value_beside_its_bound_shows_the_digits_that_differ() {
+        assert_eq!(format_beside(0.98999, &[0.99, 1.5]), "0.98999");
+        assert_eq!(format_beside(0.9899, &[0.99]), "0.9899");
+        assert_eq!(format_beside(0.5, &[0.99]), "0.5");
+        assert_eq!(format_beside(1.1000001, &[1.1]), "1.1000001");
+        assert_eq!(format_beside(0.99, &[0.99]), "0.99");
     }
 }

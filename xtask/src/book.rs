@@ -2,8 +2,8 @@
 //! timelines from real runs, and building it with mdBook.
 
 use crate::Failure;
-use crate::judge::Judgement;
 use crate::lessons::{Expect, Lesson, Variant, Workspace};
+use shared::grade::Judgement;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -197,8 +197,14 @@ pub fn generated_references(text: &str) -> Vec<String> {
     out
 }
 
-pub fn svg_name(lesson: &Lesson, scenario: &str, variant: Variant) -> String {
-    format!("{}-{scenario}-{}.svg", lesson.id, variant.name())
+/// The SVG of one run: `lesson-05-report-fixed.svg`, or with the
+/// implementation when a variant has several: `lesson-05-report-fixed-interval.svg`.
+pub fn svg_name(lesson: &Lesson, scenario: &str, variant: &Variant, piece: &str) -> String {
+    if piece.is_empty() {
+        format!("{}-{scenario}-{}.svg", lesson.id, variant.name())
+    } else {
+        format!("{}-{scenario}-{}-{piece}.svg", lesson.id, variant.name())
+    }
 }
 
 pub fn facts_name(lesson: &Lesson) -> String {
@@ -206,31 +212,31 @@ pub fn facts_name(lesson: &Lesson) -> String {
 }
 
 /// One row of a lesson's table of measured facts.
-pub fn facts_row(scenario: &str, variant: Variant, expect: &Expect, j: &Judgement) -> String {
+pub fn facts_row(scenario: &str, label: &str, expect: &Expect, j: &Judgement) -> String {
+    let verdict = if j.skipped() {
+        "skipped on this machine"
+    } else if j.ok() {
+        "as predicted"
+    } else {
+        "**not as predicted**"
+    };
     format!(
-        "| {scenario} | {} | {} | {} | {} |",
-        variant.name(),
+        "| {scenario} | {label} | {} | {} | {verdict} |",
         expect.describe().replace('|', "\\|"),
         j.observed_summary(expect).replace('|', "\\|"),
-        if j.ok() {
-            "as predicted"
-        } else {
-            "**not as predicted**"
-        }
     )
 }
 
 pub const FACTS_HEADER: &str = "| scenario | variant | the lesson predicts | measured when this book was built | verdict |\n|---|---|---|---|---|";
 
-/// A table of every fact one scenario's two variants measured, fact by
-/// fact: the numbers behind the verdicts.
-pub fn all_facts_table(
-    scenario: &str,
-    broken: &[(String, f64)],
-    fixed: &[(String, f64)],
-) -> String {
+/// A table of every fact one scenario's runs measured, fact by fact: the
+/// numbers behind the verdicts. `runs` are (label, facts) in run order.
+pub fn all_facts_table(scenario: &str, runs: &[(String, Vec<(String, f64)>)]) -> String {
     use shared::report::format_value;
-    let mut names: Vec<&String> = broken.iter().chain(fixed).map(|(n, _)| n).collect();
+    let mut names: Vec<&String> = runs
+        .iter()
+        .flat_map(|(_, f)| f.iter().map(|(n, _)| n))
+        .collect();
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(*n));
     let value = |facts: &[(String, f64)], name: &str| {
@@ -239,40 +245,77 @@ pub fn all_facts_table(
             .find(|(n, _)| n == name)
             .map_or_else(|| "·".to_string(), |(_, v)| format_value(*v))
     };
+    let header: Vec<&str> = runs.iter().map(|(l, _)| l.as_str()).collect();
     let mut out = format!(
-        "\n**Every fact measured in the `{scenario}` scenario:**\n\n| fact | broken | fixed |\n|---|---:|---:|\n"
+        "\n**Every fact measured in the `{scenario}` scenario:**\n\n| fact | {} |\n|---|{}\n",
+        header.join(" | "),
+        "---:|".repeat(runs.len())
     );
     for name in names {
-        out.push_str(&format!(
-            "| `{name}` | {} | {} |\n",
-            value(broken, name),
-            value(fixed, name)
-        ));
+        let cells: Vec<String> = runs.iter().map(|(_, f)| value(f, name)).collect();
+        out.push_str(&format!("| `{name}` | {} |\n", cells.join(" | ")));
     }
     out
 }
 
-/// The mdbook to use, installing the pinned version when it is missing.
-pub fn mdbook() -> Result<PathBuf, Failure> {
+/// The oldest mdBook the book builds with.
+pub const MDBOOK_MIN: (u32, u32, u32) = (0, 5, 0);
+
+/// `mdbook v0.4.52` → (0, 4, 52).
+pub fn parse_mdbook_version(text: &str) -> Option<(u32, u32, u32)> {
+    let v = text
+        .trim()
+        .strip_prefix("mdbook")?
+        .trim()
+        .trim_start_matches('v');
+    let mut parts = v.split(['.', '-', '+']).map(|p| p.parse::<u32>());
+    Some((
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    ))
+}
+
+fn version_of(exe: &Path) -> Option<String> {
+    let out = Command::new(exe).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The mdbook to use: one already installed, if it is recent enough, or the
+/// project's own copy under `target/tools`, installed (after saying so) the
+/// first time. An mdbook of the learner's is never replaced.
+pub fn mdbook(ws: &Workspace) -> Result<PathBuf, Failure> {
+    let ours = ws.target_dir.join("tools").join("bin").join("mdbook");
     let candidates = [
-        Some(PathBuf::from("mdbook")),
-        cargo_home().map(|h| h.join("bin").join("mdbook")),
+        PathBuf::from("mdbook"),
+        cargo_home().map_or_else(|| PathBuf::from("mdbook"), |h| h.join("bin").join("mdbook")),
+        ours.clone(),
     ];
-    let wanted = format!("mdbook v{MDBOOK_VERSION}");
-    let mut seen = None;
-    for candidate in candidates.iter().flatten() {
-        if let Ok(out) = Command::new(candidate).arg("--version").output() {
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if version.starts_with(&wanted) {
+    let (a, b, c) = MDBOOK_MIN;
+    let mut too_old = None;
+    for candidate in &candidates {
+        let Some(text) = version_of(candidate) else {
+            continue;
+        };
+        match parse_mdbook_version(&text) {
+            Some(v) if v >= MDBOOK_MIN => {
+                println!("Using {text} ({}).", candidate.display());
                 return Ok(candidate.clone());
             }
-            seen.get_or_insert(version);
+            _ => {
+                too_old.get_or_insert(format!("{text} ({})", candidate.display()));
+            }
         }
     }
-    match &seen {
-        Some(v) => println!("found {v}, but the book is built with mdbook {MDBOOK_VERSION}."),
-        None => println!("mdbook is not installed."),
+    if let Some(old) = &too_old {
+        println!("Found {old}, but the book needs mdbook {a}.{b}.{c} or newer; it stays as it is.");
+    } else {
+        println!("mdbook is not installed.");
     }
+    let root = ws.target_dir.join("tools");
+    let root_text = root.display().to_string();
     let args = [
         "install",
         "mdbook",
@@ -282,25 +325,26 @@ pub fn mdbook() -> Result<PathBuf, Failure> {
         "--no-default-features",
         "--features",
         "search",
+        "--root",
+        root_text.as_str(),
     ];
     println!(
-        "Installing it now, once, with: cargo {} (this takes a minute or two)",
+        "Installing mdbook {MDBOOK_VERSION} for this project only, into {root_text}, with:\n  cargo {}\nThis downloads it from crates.io once and takes a minute or two; nothing else of yours changes.",
         args.join(" ")
     );
     let status = Command::new(crate::lessons::cargo())
         .args(args)
         .status()
-        .map_err(|e| Failure(format!("could not run cargo install: {e}")))?;
-    if !status.success() {
-        return Err(Failure(format!(
-            "`cargo install mdbook --version {MDBOOK_VERSION}` failed; cargo's messages above say why"
+        .map_err(|e| Failure::new(format!("could not run cargo install: {e}")))?;
+    if crate::process::interrupted() {
+        return Err(Failure::interrupted());
+    }
+    if !status.success() || version_of(&ours).is_none() {
+        return Err(Failure::new(format!(
+            "`cargo install mdbook --version {MDBOOK_VERSION}` failed; cargo's messages above say why (offline? install mdbook {a}.{b}.{c} or newer yourself and run this again)"
         )));
     }
-    let installed = cargo_home()
-        .map(|h| h.join("bin").join("mdbook"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("mdbook"));
-    Ok(installed)
+    Ok(ours)
 }
 
 fn cargo_home() -> Option<PathBuf> {
@@ -370,13 +414,36 @@ mod tests {
     }
 
     #[test]
-    fn the_facts_table_lists_each_fact_once_with_both_variants() {
-        let broken = vec![("polls".to_string(), 1.0)];
-        let fixed = vec![("polls".to_string(), 2.0), ("cpu".to_string(), 0.25)];
-        let table = all_facts_table("delay", &broken, &fixed);
-        assert!(table.contains("| `polls` | 1 | 2 |"), "{table}");
-        assert!(table.contains("| `cpu` | · | 0.25 |"), "{table}");
+    fn the_facts_table_lists_each_fact_once_with_every_run() {
+        let runs = vec![
+            ("broken".to_string(), vec![("polls".to_string(), 1.0)]),
+            (
+                "fixed (a)".to_string(),
+                vec![("polls".to_string(), 2.0), ("cpu".to_string(), 0.25)],
+            ),
+            ("fixed (b)".to_string(), vec![("polls".to_string(), 3.0)]),
+        ];
+        let table = all_facts_table("delay", &runs);
+        assert!(
+            table.contains("| fact | broken | fixed (a) | fixed (b) |"),
+            "{table}"
+        );
+        assert!(table.contains("| `polls` | 1 | 2 | 3 |"), "{table}");
+        assert!(table.contains("| `cpu` | · | 0.25 | · |"), "{table}");
         assert_eq!(table.matches("`polls`").count(), 1);
+    }
+
+    #[test]
+    fn mdbook_versions_are_read_and_compared() {
+        assert_eq!(parse_mdbook_version("mdbook v0.5.4"), Some((0, 5, 4)));
+        assert_eq!(parse_mdbook_version("mdbook v0.4.52\n"), Some((0, 4, 52)));
+        assert_eq!(
+            parse_mdbook_version("mdbook 0.4.40-alpha"),
+            Some((0, 4, 40))
+        );
+        assert_eq!(parse_mdbook_version("something else"), None);
+        assert!(parse_mdbook_version("mdbook v0.4.52").unwrap() < MDBOOK_MIN);
+        assert!(parse_mdbook_version("mdbook v0.5.0").unwrap() >= MDBOOK_MIN);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 #![allow(unsafe_code)]
 
 use crate::Failure;
-use shared::report::{DEADLINE_ENV, Event, QUIET_ENV, REPORT_ENV, Report};
+use shared::report::{DEADLINE_ENV, QUIET_ENV, REPORT_ENV, Report, ReportProblem, ReportReader};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -61,11 +61,24 @@ pub struct Limits {
     pub grace: Duration,
 }
 const TICK: Duration = Duration::from_millis(20);
+/// How long to wait for the child's output pipes to close after it ended.
+const READER_GRACE: Duration = Duration::from_secs(2);
+
+/// Tells the waiting side that a reader thread has finished, however it ends.
+struct DoneOnDrop(std::sync::mpsc::Sender<()>);
+
+impl Drop for DoneOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
 
 pub struct RunResult {
     pub status: Option<ExitStatus>,
     pub stopped: Option<Stopped>,
     pub report: Report,
+    /// Report lines that could not be read.
+    pub problems: Vec<ReportProblem>,
     /// Everything the child printed (stdout and stderr, interleaved by line).
     pub output: String,
     pub elapsed: Duration,
@@ -85,16 +98,17 @@ impl RunResult {
     }
 }
 
-/// Follows a report file as it grows.
+/// Follows a report file as it grows, reading raw bytes: a line that is
+/// not UTF-8 (or not an event) is recorded as a problem and passed over, so
+/// it can never keep the reader from seeing the lines after it.
 struct Tail {
     path: PathBuf,
     offset: u64,
-    partial: String,
-    events: Vec<Event>,
+    reader: ReportReader,
 }
 
 impl Tail {
-    /// Reads new complete lines; returns whether there were any.
+    /// Reads what was appended; returns whether any line was completed.
     fn poll(&mut self) -> bool {
         let Ok(mut file) = std::fs::File::open(&self.path) else {
             return false;
@@ -103,21 +117,12 @@ impl Tail {
         if file.seek(std::io::SeekFrom::Start(self.offset)).is_err() {
             return false;
         }
-        let mut buf = String::new();
-        let Ok(n) = file.read_to_string(&mut buf) else {
+        let mut buf = Vec::new();
+        let Ok(n) = file.read_to_end(&mut buf) else {
             return false;
         };
         self.offset += n as u64;
-        self.partial.push_str(&buf);
-        let mut progressed = false;
-        while let Some(end) = self.partial.find('\n') {
-            let line: String = self.partial.drain(..=end).collect();
-            if let Ok(e) = Event::parse(line.trim_end()) {
-                self.events.push(e);
-                progressed = true;
-            }
-        }
-        progressed
+        self.reader.feed(&buf) > 0
     }
 }
 
@@ -162,7 +167,7 @@ pub fn run(
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| Failure(format!("could not start {}: {e}", exe.display())))?;
+        .map_err(|e| Failure::new(format!("could not start {}: {e}", exe.display())))?;
     let output = Arc::new(Mutex::new(String::new()));
     let readers: Vec<_> = [
         child
@@ -179,9 +184,20 @@ pub fn run(
     .enumerate()
     .map(|(i, pipe)| {
         let output = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
+        let (done_tx, done) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let _done = DoneOnDrop(done_tx);
+            let mut reader = BufReader::new(pipe);
+            let mut raw = Vec::new();
+            loop {
+                raw.clear();
+                match reader.read_until(b'\n', &mut raw) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                // A child may print anything; show it, never choke on it.
+                let text = String::from_utf8_lossy(&raw);
+                let line = text.trim_end_matches(['\n', '\r']);
                 if stream {
                     if i == 0 {
                         let mut out = std::io::stdout().lock();
@@ -195,15 +211,15 @@ pub fn run(
                 all.push_str(&line);
                 all.push('\n');
             }
-        })
+        });
+        (thread, done)
     })
     .collect();
 
     let mut tail = Tail {
         path: report_path.to_path_buf(),
         offset: 0,
-        partial: String::new(),
-        events: Vec::new(),
+        reader: ReportReader::new(),
     };
     let mut last_progress = Instant::now();
     let mut stopped = None;
@@ -216,7 +232,10 @@ pub fn run(
             Ok(None) => {}
             Err(e) => {
                 kill_group(&child);
-                return Err(Failure(format!("lost track of {}: {e}", exe.display())));
+                return Err(Failure::new(format!(
+                    "lost track of {}: {e}",
+                    exe.display()
+                )));
             }
         }
         let reason = if interrupted() {
@@ -237,17 +256,24 @@ pub fn run(
     };
     // Anything the child left behind in its group goes too.
     kill_group(&child);
-    for r in readers {
-        let _ = r.join();
+    // The pipes close when the last process holding them ends. One that
+    // left our group could keep them open for ever: wait a little, then go
+    // on without its last words.
+    let until = Instant::now() + READER_GRACE;
+    for (r, done) in readers {
+        let left = until.saturating_duration_since(Instant::now());
+        if done.recv_timeout(left).is_ok() {
+            let _ = r.join();
+        }
     }
     tail.poll();
+    let (report, problems) = tail.reader.finish();
     let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(RunResult {
         status,
         stopped,
-        report: Report {
-            events: tail.events,
-        },
+        report,
+        problems,
         output,
         elapsed: started.elapsed(),
         report_path: report_path.to_path_buf(),
@@ -283,6 +309,7 @@ mod tests {
         r
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_silent_child_and_its_children_are_killed_after_the_quiet_period() {
         // The grandchild writes its pid where we can find it, then both sleep.
@@ -336,6 +363,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_line_that_is_not_utf8_does_not_jam_the_reader() {
+        // Bad bytes, then good lines for longer than the quiet period: the
+        // child is healthy and must not be killed as quiet.
+        let script = r#"printf '{"t":"mark","text":"\377\376"}\n' >> "$LESSON_REPORT"; for i in 1 2 3 4 5 6; do echo '{"t":"fact","name":"n","value":1}' >> "$LESSON_REPORT"; sleep 0.1; done; echo '{"t":"end","elapsed_us":5}' >> "$LESSON_REPORT""#;
+        let r = sh(script, "utf8", &limits(400, 10_000));
+        assert_eq!(r.stopped, None, "not stopped: the good lines are progress");
+        assert!(r.report.ended());
+        assert_eq!(r.report.fact("n"), Some(1.0));
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].to_string(), "report line 1 is not UTF-8 text");
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_named() {
+        let script = r#"echo '{"t":"end","elapsed_us":5}' >> "$LESSON_REPORT"; printf '{"t":"fa' >> "$LESSON_REPORT""#;
+        let r = sh(script, "torn", &limits(5_000, 5_000));
+        assert!(r.report.ended());
+        assert!(
+            r.problems[0].to_string().contains("cut off"),
+            "{:?}",
+            r.problems
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_process_that_left_the_group_cannot_keep_the_runner_waiting() {
+        // `setsid` puts the sleeper in a session of its own, out of reach
+        // of the group kill, holding the child's stdout open.
+        let pid_file = report_path("escaped-pid");
+        let script = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' & sleep 0.2; exit 0",
+            pid_file.display()
+        );
+        let started = Instant::now();
+        let r = sh(&script, "escaped", &limits(5_000, 5_000));
+        let waited = started.elapsed();
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let _ = std::fs::remove_file(&pid_file);
+        assert_eq!(r.status.and_then(|s| s.code()), Some(0));
+        assert!(
+            waited < Duration::from_secs(10),
+            "waited {waited:?} for a pipe held open by an escaped process"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_child_runs_in_a_group_of_its_own() {
         let path = report_path("group");

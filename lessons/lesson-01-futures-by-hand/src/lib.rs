@@ -8,6 +8,7 @@
 //! ([`block_on`]) that polls until the work is done.
 
 use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -55,14 +56,27 @@ pub enum Note {
     Ready(u32),
 }
 
-/// The kitchen keeps a log, so tests (and the binaries) can see exactly what
-/// was cooked and in which order.
+/// The kitchen keeps a log, so the harness (and the tests) can see exactly
+/// what was cooked and in which order. It also counts every poll of an
+/// order's future, and notices an order dropped before it was ever polled.
 #[derive(Debug, Default)]
 pub struct Kitchen {
     log: RefCell<Vec<Note>>,
+    polls: Cell<u32>,
+    never_polled: Cell<u32>,
 }
 
 impl Kitchen {
+    /// Polls of the futures [`place_order`] returned.
+    pub fn polls(&self) -> u32 {
+        self.polls.get()
+    }
+
+    /// Order futures dropped without ever being polled.
+    pub fn never_polled(&self) -> u32 {
+        self.never_polled.get()
+    }
+
     pub fn log(&self) -> Vec<Note> {
         self.log.borrow().clone()
     }
@@ -142,11 +156,49 @@ pub async fn cook(kitchen: &Kitchen, order: Order) {
 
 // ANCHOR: place_order
 /// Places an order: returns the future that will cook it. Calling this runs
-/// none of `cook`'s body. (`traced` only records each poll for the timeline.)
+/// none of `cook`'s body. (The kitchen counts the future's polls, and
+/// `traced` records each one for the timeline.)
 pub fn place_order(kitchen: &Kitchen, order: Order) -> impl Future<Output = ()> + '_ {
-    cook(kitchen, order).traced(format!("order {} {}", order.number, order.dish))
+    let label = format!("order {} {}", order.number, order.dish);
+    kitchen.count_polls(cook(kitchen, order)).traced(label)
 }
 // ANCHOR_END: place_order
+
+/// A future that counts its polls into the kitchen.
+struct Counted<'k> {
+    kitchen: &'k Kitchen,
+    inner: Pin<Box<dyn Future<Output = ()> + 'k>>,
+    polled: bool,
+}
+
+impl Kitchen {
+    fn count_polls<'k>(&'k self, future: impl Future<Output = ()> + 'k) -> Counted<'k> {
+        Counted {
+            kitchen: self,
+            inner: Box::pin(future),
+            polled: false,
+        }
+    }
+}
+
+impl Future for Counted<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polled = true;
+        self.kitchen.polls.set(self.kitchen.polls.get() + 1);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        if !self.polled {
+            let n = &self.kitchen.never_polled;
+            n.set(n.get() + 1);
+        }
+    }
+}
 
 // ANCHOR: block_on
 /// Wakes the thread that is waiting in `block_on`.
@@ -231,4 +283,71 @@ pub mod fixed {
         block_on(futures::future::join_all(orders)); // FIXED: joined
     }
     // ANCHOR_END: fixed_joined
+}
+
+/// The `orders` scenario: the harness that judges any way of taking the
+/// café's orders.
+pub mod orders {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "orders",
+        facts: &[
+            fact("cooked_ratio", "orders cooked over orders placed"),
+            fact("polls", "polls of the order futures"),
+            fact(
+                "never_polled",
+                "order futures dropped without ever being polled",
+            ),
+        ],
+    };
+
+    /// Hands a fresh kitchen to `take_orders`, then reads the kitchen's log
+    /// and counters: what was cooked, and how often the orders were polled.
+    pub fn measure(facts: &Facts, take_orders: impl FnOnce(&Kitchen)) -> Kitchen {
+        let kitchen = Kitchen::default();
+        take_orders(&kitchen);
+        facts.set(
+            "cooked_ratio",
+            kitchen.cooked() as f64 / ORDERS.len() as f64,
+        );
+        facts.set("polls", kitchen.polls());
+        facts.set("never_polled", kitchen.never_polled());
+        kitchen
+    }
+
+    /// [`measure`], with narration.
+    pub fn run(facts: &Facts, take_orders: impl FnOnce(&Kitchen)) {
+        println!(
+            "The café takes its {} orders: {}.",
+            ORDERS.len(),
+            ORDERS.map(|o| o.dish).join(", ")
+        );
+        let kitchen = measure(facts, take_orders);
+        println!(
+            "Dishes cooked: {} of {}. The order futures were polled {} times; {} were dropped without a single poll.",
+            kitchen.cooked(),
+            ORDERS.len(),
+            kitchen.polls(),
+            kitchen.never_polled()
+        );
+        if kitchen.interleaved() {
+            println!("The orders' steps interleaved: one thread took turns between them.");
+        }
+    }
+
+    /// One way of taking the orders, for a lesson binary.
+    pub fn piece<'a>(name: &'static str, take_orders: impl FnOnce(&Kitchen) + 'a) -> Piece<'a> {
+        Piece::new(name, move |facts| run(facts, take_orders))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `take_orders`.
+    pub fn exercise(take_orders: fn(&Kitchen)) -> ExitCode {
+        shared::lesson::main(
+            "lesson-01",
+            Variant::Exercise("orders"),
+            vec![SPEC.with(vec![piece("", take_orders)])],
+        )
+    }
 }

@@ -8,6 +8,8 @@
 //! every task big, and a hand-written state machine that forgets to keep its
 //! inner future in its state starts over on every poll.
 
+use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -139,10 +141,11 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// turns `true`.
 pub type Backend = watch::Receiver<bool>;
 
-/// Counts handlers that have reached their `.await`.
+/// Counts handlers that have reached their `.await`, so the harness knows
+/// when all of them are waiting.
 pub static PARKED: AtomicU32 = AtomicU32::new(0);
 
-async fn wait_for_backend(mut backend: Backend) {
+pub async fn wait_for_backend(mut backend: Backend) {
     PARKED.fetch_add(1, Ordering::SeqCst);
     // The sender lives until every handler is done, so this cannot fail.
     let _ = backend.wait_for(|ready| *ready).await;
@@ -163,17 +166,6 @@ pub mod broken {
         }
     }
     // ANCHOR_END: broken_handler
-
-    /// Spawns a task that handles one request (as a server does per
-    /// connection). Clippy's `large_futures` lint sees the 16 KiB future
-    /// being awaited; the `expect` keeps the lesson's bug honest.
-    #[expect(
-        clippy::large_futures,
-        reason = "the bug this lesson shows: every spawned task carries the buffer"
-    )]
-    pub fn spawn_handler(id: u32, backend: Backend) -> tokio::task::JoinHandle<Reply> {
-        tokio::spawn(async move { handle(id, backend).await })
-    }
 
     // ANCHOR: broken_naps
     /// Should nap 30 ms twice, then finish. It keeps only *which* nap it is
@@ -225,11 +217,6 @@ pub mod fixed {
     }
     // ANCHOR_END: fixed_handler
 
-    /// Spawns a task that handles one request.
-    pub fn spawn_handler(id: u32, backend: Backend) -> tokio::task::JoinHandle<Reply> {
-        tokio::spawn(async move { handle(id, backend).await })
-    }
-
     // ANCHOR: fixed_naps
     /// The same two naps, with each nap kept in the state that waits on it.
     pub enum TwoNaps {
@@ -266,31 +253,42 @@ pub mod fixed {
 /// How long one nap lasts.
 pub const NAP: Duration = Duration::from_millis(30);
 
-/// Naps started so far (each one is a fresh 30 ms timer).
-pub static NAPS_STARTED: AtomicU32 = AtomicU32::new(0);
+thread_local! {
+    /// Naps started on this thread so far (each is a fresh 30 ms timer).
+    static NAPS_STARTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
 
-fn nap() -> Sleep {
-    let n = NAPS_STARTED.fetch_add(1, Ordering::SeqCst) + 1;
-    shared::fact("naps_started", n);
+/// Naps started on this thread so far.
+pub fn naps_started() -> u32 {
+    NAPS_STARTED.with(std::cell::Cell::get)
+}
+
+/// One 30 ms nap: a fresh timer, counted.
+pub fn nap() -> Sleep {
+    NAPS_STARTED.with(|n| n.set(n.get() + 1));
     tokio::time::sleep(NAP)
 }
 
 /// Runs `naps` beside a heartbeat that ticks every 10 ms in the same task,
-/// as real code often has; returns when the naps are done.
-pub async fn naps_with_heartbeat(naps: impl Future<Output = ()>) -> u32 {
-    use shared::TraceExt;
+/// as real code often has, until the naps are done; at every tick the facts
+/// get the naps started so far, so a run that never ends still reports them.
+/// Returns the ticks.
+pub async fn naps_with_heartbeat(naps: impl Future<Output = ()>, facts: &Facts) -> u32 {
+    let before = naps_started();
     let mut ticks = 0;
     let heartbeat = async {
         let mut interval = tokio::time::interval(Duration::from_millis(10));
         loop {
             interval.tick().await;
             ticks += 1;
+            facts.set("naps_started", naps_started() - before);
         }
     };
     tokio::select! {
         () = naps.traced("two naps") => {}
         () = heartbeat.traced("heartbeat") => unreachable!("the heartbeat never ends"),
     }
+    facts.set("naps_started", naps_started() - before);
     ticks
 }
 
@@ -301,23 +299,25 @@ pub struct Parked {
     pub bytes_per_task: usize,
     /// Replies received once the backend answered.
     pub replies: u32,
+    /// Replies whose checksum was not the request's.
+    pub wrong_replies: u32,
 }
 
-impl Parked {
-    /// Hands the facts to the runner, with the size of one handler future,
-    /// under the same names for both variants.
-    pub fn report(&self, future_bytes: usize) {
-        shared::fact("future_bytes", future_bytes as u32);
-        shared::fact("bytes_per_task", self.bytes_per_task as u32);
-        shared::fact("replies", self.replies);
-    }
+/// The checksum a correct handler replies with for request `id`.
+pub fn expected_checksum(id: u32) -> u64 {
+    let mut buffer = vec![0u8; BUFFER];
+    let len = read_request(id, &mut buffer);
+    checksum(&buffer[..len])
 }
 
 /// Spawns `n` handlers on a current-thread runtime, waits until all of them
-/// are parked at their `.await`, measures the heap they hold (the program
-/// must use [`shared::alloc::CountingAlloc`]), then lets them finish.
-pub fn park_handlers(n: u32, spawn: fn(u32, Backend) -> tokio::task::JoinHandle<Reply>) -> Parked {
-    use shared::TraceExt;
+/// are parked at their `.await`, measures the heap they hold (counted by
+/// this crate's allocator), then lets them finish and checks every reply.
+pub fn park_handlers<F, Fut>(n: u32, handle: F) -> Parked
+where
+    F: Fn(u32, Backend) -> Fut,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime always builds");
@@ -325,7 +325,9 @@ pub fn park_handlers(n: u32, spawn: fn(u32, Backend) -> tokio::task::JoinHandle<
     PARKED.store(0, Ordering::SeqCst);
     let work = async move {
         let before = shared::alloc::live_bytes();
-        let handles: Vec<_> = (0..n).map(|id| spawn(id, backend.clone())).collect();
+        let handles: Vec<_> = (0..n)
+            .map(|id| tokio::spawn(handle(id, backend.clone())))
+            .collect();
         // Let every handler run up to its .await.
         while PARKED.load(Ordering::SeqCst) < n {
             tokio::task::yield_now().await;
@@ -336,14 +338,18 @@ pub fn park_handlers(n: u32, spawn: fn(u32, Backend) -> tokio::task::JoinHandle<
             held as f64 / (1024.0 * 1024.0)
         ));
         ready.send_replace(true);
-        let mut replies = 0;
-        for handle in handles {
-            handle.await.expect("a handler does not panic");
+        let (mut replies, mut wrong_replies) = (0, 0);
+        for (id, handle) in (0..).zip(handles) {
+            let reply = handle.await.expect("a handler does not panic");
             replies += 1;
+            if reply.id != id || reply.checksum != expected_checksum(id) {
+                wrong_replies += 1;
+            }
         }
         Parked {
             bytes_per_task: held / n as usize,
             replies,
+            wrong_replies,
         }
     };
     runtime.block_on(work.traced("spawn, wait, release"))
@@ -355,4 +361,150 @@ pub fn timer_runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
+}
+
+/// Every allocation in a program that uses this crate is counted, so the
+/// `size` harness can measure what waiting tasks hold.
+#[global_allocator]
+static ALLOC: shared::alloc::CountingAlloc = shared::alloc::CountingAlloc;
+
+/// The `size` scenario: how big a handler's future is, and what thousands
+/// of waiting handlers hold.
+pub mod size {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "size",
+        facts: &[
+            fact("future_bytes", "bytes in one handler's future"),
+            fact(
+                "bytes_per_task",
+                "heap bytes each waiting handler task holds",
+            ),
+            fact("wrong_replies", "replies with the wrong checksum"),
+        ],
+    };
+
+    /// Handlers spawned by the real run.
+    pub const HANDLERS: u32 = 2000;
+
+    /// Measures `handle`: the size of its future, and the heap per task
+    /// while `n` of them wait. (The tests use fewer handlers.)
+    pub fn measure<F, Fut>(facts: &Facts, n: u32, handle: F) -> Parked
+    where
+        F: Fn(u32, Backend) -> Fut,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        facts.set("future_bytes", size_of::<Fut>() as u32);
+        let parked = park_handlers(n, handle);
+        facts.set("bytes_per_task", parked.bytes_per_task as u32);
+        facts.set("wrong_replies", parked.wrong_replies);
+        parked
+    }
+
+    /// [`measure`] with narration.
+    pub fn run<F, Fut>(facts: &Facts, handle: F)
+    where
+        F: Fn(u32, Backend) -> Fut,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        println!(
+            "Each request handler reads into a {} KiB buffer, then waits for a slow backend.",
+            BUFFER / 1024
+        );
+        println!(
+            "{} future is {} bytes. Spawning {HANDLERS} of them and letting them all wait:",
+            facts.The("handler's"),
+            size_of::<Fut>()
+        );
+        let parked = measure(facts, HANDLERS, handle);
+        println!(
+            "  {} bytes of heap per waiting task, {:.2} MiB in all; {} of {} replies correct.",
+            parked.bytes_per_task,
+            (parked.bytes_per_task * HANDLERS as usize) as f64 / (1024.0 * 1024.0),
+            parked.replies - parked.wrong_replies,
+            parked.replies
+        );
+    }
+
+    pub fn piece<'a, F, Fut>(name: &'static str, handle: F) -> Piece<'a>
+    where
+        F: Fn(u32, Backend) -> Fut + 'a,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, handle))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `handle`.
+    pub fn exercise<F, Fut>(handle: F) -> ExitCode
+    where
+        F: Fn(u32, Backend) -> Fut,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        shared::lesson::main(
+            "lesson-02",
+            Variant::Exercise("size"),
+            vec![SPEC.with(vec![piece("", handle)])],
+        )
+    }
+}
+
+/// The `naps` scenario: a hand-written state machine that should nap twice.
+pub mod naps {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "naps",
+        facts: &[
+            fact("naps_started", "30 ms naps started"),
+            fact("elapsed_ratio", "time taken over two naps' time"),
+        ],
+    };
+
+    /// Runs the naps beside a heartbeat in one task, on the current
+    /// runtime (which needs a timer), and measures them. Never returns if
+    /// the naps never finish: that is the bug.
+    pub async fn measure<N: Future<Output = ()>>(facts: &Facts, naps: N) -> u32 {
+        let start = tokio::time::Instant::now();
+        let ticks = naps_with_heartbeat(naps, facts).await;
+        facts.set(
+            "elapsed_ratio",
+            start.elapsed().as_secs_f64() / (2.0 * NAP.as_secs_f64()),
+        );
+        ticks
+    }
+
+    /// [`measure`] with narration, on a runtime of its own.
+    pub fn run<N: Future<Output = ()>>(facts: &Facts, naps: impl FnOnce() -> N) {
+        shared::watchdog::default_deadline(Duration::from_secs(2));
+        println!(
+            "{} state machine should nap 30 ms twice. A heartbeat in the same task ticks",
+            facts.The("hand-written")
+        );
+        println!("every 10 ms, so the task is polled every 10 ms.");
+        println!("(If it never finishes, the watchdog stops it after 2 s.)");
+        let ticks = timer_runtime().block_on(measure(facts, naps()));
+        println!(
+            "Done after {ticks} heartbeat ticks, having started {} naps.",
+            facts.get("naps_started").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, N: Future<Output = ()>>(
+        name: &'static str,
+        naps: impl FnOnce() -> N + 'a,
+    ) -> Piece<'a> {
+        Piece::new(name, move |facts| run(facts, naps))
+    }
+
+    /// The exercise binary's `main`: judges the learner's state machine.
+    pub fn exercise<N: Future<Output = ()>>(naps: fn() -> N) -> ExitCode {
+        shared::lesson::main(
+            "lesson-02",
+            Variant::Exercise("naps"),
+            vec![SPEC.with(vec![piece("", naps)])],
+        )
+    }
 }

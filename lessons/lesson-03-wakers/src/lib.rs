@@ -6,6 +6,8 @@
 //! delay futures by hand, one per way of keeping (or breaking) that promise,
 //! and a small executor that runs tasks only when their wakers ask.
 
+use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -161,16 +163,16 @@ impl TimerDelay {
 pin_project_lite::pin_project! {
     /// Counts the polls of the future inside and reports each new count to
     /// `report`, so the count is known even if the program never finishes.
-    pub struct CountPolls<F> {
+    pub struct CountPolls<F, R> {
         #[pin]
         inner: F,
         polls: u32,
-        report: fn(u32),
+        report: R,
     }
 }
 
-impl<F> CountPolls<F> {
-    pub fn new(inner: F, report: fn(u32)) -> Self {
+impl<F, R: FnMut(u32)> CountPolls<F, R> {
+    pub fn new(inner: F, report: R) -> Self {
         CountPolls {
             inner,
             polls: 0,
@@ -179,7 +181,7 @@ impl<F> CountPolls<F> {
     }
 }
 
-impl<F: Future> Future for CountPolls<F> {
+impl<F: Future, R: FnMut(u32)> Future for CountPolls<F, R> {
     type Output = (F::Output, u32);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -286,5 +288,207 @@ pub fn cpu_ratio<R>(f: impl FnOnce() -> R) -> (R, f64) {
     (
         out,
         used.as_secs_f64() / wall.elapsed().as_secs_f64().max(1e-9),
+    )
+}
+
+/// The delays the `delay` scenario runs on each executor.
+pub const DELAYS_MS: [u64; 3] = [50, 100, 150];
+
+/// Keeps the most polls any one delay has taken, and reports it at once.
+fn most_polls(facts: &Facts) -> impl Fn(u32) + Clone + Send + Sync + 'static {
+    let most = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let facts = facts.clone();
+    move |polls| {
+        let m = most
+            .fetch_max(polls, std::sync::atomic::Ordering::SeqCst)
+            .max(polls);
+        facts.set("most_polls", m);
+    }
+}
+
+/// The `delay` scenario: a delay future is run by our executor, by tokio,
+/// and then moved from one task to another half way through.
+pub mod delay {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "delay",
+        facts: &[
+            fact("most_polls", "the most polls any one delay took"),
+            fact(
+                "delays_done",
+                "delays that finished, of 7 (3 on our executor, 3 on tokio, 1 moved)",
+            ),
+        ],
+    };
+
+    /// Runs delays made by `make` three ways; a delay that arranges no
+    /// wake-up (or wakes a stale waker) never finishes, so this never
+    /// returns. Facts are reported as they are measured.
+    pub fn measure<D>(facts: &Facts, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        let report = most_polls(facts);
+        let mut done = 0;
+        facts.set("delays_done", done);
+
+        shared::mark("our executor runs three delays");
+        let mut executor = MiniExecutor::default();
+        for ms in DELAYS_MS {
+            let delay = CountPolls::new(make(Duration::from_millis(ms)), report.clone());
+            executor.spawn(
+                async move {
+                    delay.await;
+                }
+                .traced(format!("delay {ms} ms")),
+            );
+        }
+        done += executor.run().len() as u32;
+        facts.set("delays_done", done);
+
+        shared::mark("tokio runs three delays, a task each");
+        let runtime = current_thread_runtime();
+        runtime.block_on(async {
+            let tasks = DELAYS_MS.map(|ms| {
+                let delay = CountPolls::new(make(Duration::from_millis(ms)), report.clone());
+                tokio::spawn(delay.traced(format!("tokio: delay {ms} ms")))
+            });
+            for task in tasks {
+                task.await.expect("a delay does not panic");
+                done += 1;
+                facts.set("delays_done", done);
+            }
+        });
+
+        shared::mark("one delay moves to another task after its first poll");
+        runtime.block_on(moved(make, report));
+        facts.set("delays_done", done + 1);
+    }
+
+    /// Polls a delay once in task A, then hands it to task B, which awaits
+    /// the rest. The delay must wake B, the waker of its latest poll: A is
+    /// gone by then.
+    async fn moved<D>(make: fn(Duration) -> D, report: impl Fn(u32) + Send + 'static)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        let mut delay = Box::pin(CountPolls::new(make(Duration::from_millis(100)), report));
+        let task_a = async move {
+            std::future::poll_fn(|cx| {
+                let _ = delay.as_mut().poll(cx);
+                Poll::Ready(())
+            })
+            .await;
+            delay
+        };
+        let delay = tokio::spawn(task_a.traced("task A: first poll"))
+            .await
+            .expect("task A does not panic");
+        tokio::spawn(delay.traced("task B: the rest"))
+            .await
+            .expect("task B does not panic");
+    }
+
+    /// [`measure`] with narration.
+    pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        println!(
+            "{} delays (of 50, 100 and 150 ms) run on our own executor, then on tokio,",
+            facts.The("hand-written")
+        );
+        println!("then one is moved to another task after its first poll.");
+        println!("(If a delay is never woken, the watchdog stops the program after 2 s.)");
+        measure(facts, make);
+        println!(
+            "All 7 delays finished; none took more than {} polls.",
+            facts.get("most_polls").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<D>(name: &'static str, make: fn(Duration) -> D) -> Piece<'static>
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, make))
+    }
+}
+
+/// The `spin` scenario: one 200 ms delay, and what it costs the CPU.
+pub mod spin {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "spin",
+        facts: &[
+            fact("polls", "polls the 200 ms delay took"),
+            fact(
+                "cpu_ratio",
+                "CPU time used over the time it took (1 is a core kept busy)",
+            ),
+        ],
+    };
+
+    pub const DELAY: Duration = Duration::from_millis(200);
+
+    /// Runs one delay on tokio and measures its polls and CPU time.
+    pub fn measure<D>(facts: &Facts, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        let runtime = current_thread_runtime();
+        let counted = {
+            let facts = facts.clone();
+            CountPolls::new(make(DELAY), move |n| {
+                // Every thousandth poll is enough to show a spin's count.
+                if n <= 10 || n % 1000 == 0 {
+                    facts.set("polls", n);
+                }
+            })
+        };
+        let (((), polls), cpu) = cpu_ratio(|| runtime.block_on(counted.traced("delay 200 ms")));
+        facts.set("polls", polls);
+        facts.set("cpu_ratio", cpu);
+    }
+
+    pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        println!(
+            "tokio runs {}, and we count its polls and the CPU it used.",
+            facts.the("200 ms delay")
+        );
+        measure(facts, make);
+        println!(
+            "It finished after {} polls, with the CPU busy {:.0}% of the time.",
+            facts.get("polls").unwrap_or(0.0),
+            facts.get("cpu_ratio").unwrap_or(0.0) * 100.0
+        );
+    }
+
+    pub fn piece<D>(name: &'static str, make: fn(Duration) -> D) -> Piece<'static>
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, make))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's delay in both
+/// scenarios.
+pub fn exercise<D>(make: fn(Duration) -> D) -> std::process::ExitCode
+where
+    D: Future<Output = ()> + Send + 'static,
+{
+    shared::lesson::main(
+        "lesson-03",
+        Variant::Exercise("delay"),
+        vec![
+            delay::SPEC.with(vec![delay::piece("", make)]),
+            spin::SPEC.with(vec![spin::piece("", make)]),
+        ],
     )
 }

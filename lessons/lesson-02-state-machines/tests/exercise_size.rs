@@ -1,0 +1,81 @@
+//! The `size` grader grades, in a binary of its own so that no other
+//! test's allocations are counted with the handlers': the untouched
+//! exercise, the lesson's fix, other fixes written differently, and other
+//! forms of the bug, each measured by the same harness.
+
+use lesson_02::{Backend, Reply, broken, fixed, size};
+use shared::grade::{Grader, Observed};
+use shared::lesson::Facts;
+use std::future::Future;
+
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_drop_array.rs"]
+mod bug_drop_array;
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_vec_kept.rs"]
+mod bug_vec_kept;
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_wrong_reply.rs"]
+mod bug_wrong_reply;
+#[allow(dead_code)]
+#[path = "fixtures/size/fix_boxed_in_a_block.rs"]
+mod fix_boxed_in_a_block;
+#[allow(dead_code)]
+#[path = "fixtures/size/fix_helper_fn.rs"]
+mod fix_helper_fn;
+#[allow(dead_code)]
+#[path = "fixtures/size/fix_vec_dropped.rs"]
+mod fix_vec_dropped;
+#[allow(dead_code)]
+#[path = "../exercise/start/size.rs"]
+mod start;
+
+/// Fewer handlers than the real run: the sizes do not depend on how many.
+const HANDLERS: u32 = 300;
+
+fn measured<F, Fut>(handle: F) -> Facts
+where
+    F: Fn(u32, Backend) -> Fut,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let facts = Facts::for_test(&size::SPEC);
+    let parked = size::measure(&facts, HANDLERS, handle);
+    assert_eq!(parked.replies, HANDLERS, "every handler replies");
+    facts
+}
+
+#[test]
+fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &size::SPEC);
+    let done = || Observed::Completes;
+    grader.assert_fixed("the reference fix", done(), &measured(fixed::handle));
+    grader.assert_fixed("a helper fn", done(), &measured(fix_helper_fn::handle));
+    grader.assert_fixed(
+        "a Vec dropped before the await",
+        done(),
+        &measured(fix_vec_dropped::handle),
+    );
+    grader.assert_fixed(
+        "a boxed buffer in a block",
+        done(),
+        &measured(fix_boxed_in_a_block::handle),
+    );
+
+    grader.assert_bug("the untouched exercise", done(), &measured(start::handle));
+    grader.assert_bug("the reference bug", done(), &measured(broken::handle));
+    grader.assert_bug(
+        "drop() on the array",
+        done(),
+        &measured(bug_drop_array::handle),
+    );
+    grader.assert_not_fixed(
+        "a Vec kept across the await",
+        done(),
+        &measured(bug_vec_kept::handle),
+    );
+    grader.assert_not_fixed(
+        "a handler that forgets the checksum",
+        done(),
+        &measured(bug_wrong_reply::handle),
+    );
+}

@@ -1,0 +1,530 @@
+//! Judging a run against a lesson's claim.
+//!
+//! One judge serves everyone: the runner (`cargo xtask check` and `try`)
+//! judges a child process; the lessons' tests judge a harness run in
+//! process. Both hand over what was [`Observed`] and the facts the harness
+//! measured; [`judge`] compares them with an [`Expect`] from the manifest.
+
+use crate::manifest::{Bound, Expect, Outcome};
+use crate::report::{StallReason, format_beside, format_value};
+
+/// What a run was seen to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observed {
+    Completes,
+    Hangs {
+        /// Who stopped it: the child's own watchdog or the runner (or, in a
+        /// test, the test's timeout).
+        by_runner: bool,
+        /// Stopped because nothing happened (`Quiet`), or because it never
+        /// finished (`Deadline`).
+        reason: StallReason,
+        after_ms: u64,
+    },
+    Panics(String),
+    /// The harness did not run the claim on this machine, and says why.
+    Skipped(String),
+    /// Ended some other way: a crash, a bad exit code, a missing report.
+    Fails(String),
+    Interrupted,
+}
+
+impl Observed {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Observed::Completes => "completes",
+            Observed::Hangs { .. } => "hangs",
+            Observed::Panics(_) => "panics",
+            Observed::Skipped(_) => "skipped",
+            Observed::Fails(_) => "fails",
+            Observed::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Observed::Completes => "completes".into(),
+            Observed::Hangs {
+                by_runner,
+                reason,
+                after_ms,
+            } => {
+                let who = if *by_runner {
+                    "the runner"
+                } else {
+                    "its watchdog"
+                };
+                let secs = format_value(*after_ms as f64 / 1000.0);
+                match reason {
+                    StallReason::Quiet => {
+                        format!("hangs (no progress for {secs} s; stopped by {who})")
+                    }
+                    StallReason::Deadline => {
+                        format!("hangs (unfinished after {secs} s; stopped by {who})")
+                    }
+                }
+            }
+            Observed::Panics(m) => format!("panics \"{}\"", first_line(m)),
+            Observed::Skipped(why) => format!("skipped ({why})"),
+            Observed::Fails(why) => format!("fails ({why})"),
+            Observed::Interrupted => "interrupted".into(),
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// One way a run differs from its claim.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Problem {
+    /// It ended the wrong way.
+    Outcome {
+        expected: Outcome,
+        observed: Observed,
+    },
+    /// A bounded fact was never measured.
+    Missing { fact: String },
+    /// A fact outside its bounds (or not a number).
+    OutOfBounds { bound: Bound, value: f64 },
+}
+
+impl Problem {
+    /// For the check table: `report_ratio = 0, expected in 0.8..1.2`.
+    pub fn terse(&self) -> String {
+        match self {
+            Problem::Outcome { expected, observed } => match (expected, observed) {
+                (Outcome::Panics(fragment), Observed::Panics(message)) => format!(
+                    "it panicked with \"{}\", which does not contain the expected \"{fragment}\"",
+                    first_line(message)
+                ),
+                _ => format!(
+                    "expected it to {}, but it {}",
+                    expected.infinitive(),
+                    observed.describe()
+                ),
+            },
+            Problem::Missing { fact } => format!("fact {fact} was not reported"),
+            Problem::OutOfBounds { bound, value } => format!(
+                "{} = {}, expected {}",
+                bound.name,
+                format_beside(*value, &bound.limits()),
+                bound.range()
+            ),
+        }
+    }
+
+    /// For a learner, about their program, with what the fact means:
+    /// `reports fired over reports due: 0; a fix gives 0.8 to 1.2`.
+    pub fn plain(&self, meaning: impl Fn(&str) -> Option<String>) -> String {
+        match self {
+            Problem::Outcome { expected, observed } => match (expected, observed) {
+                (_, Observed::Hangs { .. }) => format!(
+                    "your program {}; a fix {}",
+                    observed.describe(),
+                    expected.describe()
+                ),
+                (_, Observed::Panics(m)) => format!(
+                    "your program panicked: \"{}\"; a fix {}",
+                    first_line(m),
+                    expected.describe()
+                ),
+                (Outcome::Completes, Observed::Fails(why)) => {
+                    format!("your program failed ({why}); a fix completes")
+                }
+                _ => format!(
+                    "your program {}; a fix {}",
+                    observed.describe(),
+                    expected.describe()
+                ),
+            },
+            Problem::Missing { fact } => format!(
+                "{fact} was never measured (did the program stop before the harness could measure it?)"
+            ),
+            Problem::OutOfBounds { bound, value } => {
+                let what = meaning(&bound.name).unwrap_or_else(|| bound.name.clone());
+                let wanted = match (bound.min, bound.max) {
+                    (Some(a), Some(b)) if a == b => format_value(a),
+                    (Some(a), Some(b)) => format!("{} to {}", format_value(a), format_value(b)),
+                    (Some(a), None) => format!("at least {}", format_value(a)),
+                    (None, Some(b)) if b == 0.0 => "0".into(),
+                    (None, Some(b)) => format!("at most {}", format_value(b)),
+                    (None, None) => "any value".into(),
+                };
+                if value.is_nan() {
+                    format!(
+                        "{what} ({}) is not a number; a fix gives {wanted}",
+                        bound.name
+                    )
+                } else {
+                    format!(
+                        "{what} ({}) is {}; a fix gives {wanted}",
+                        bound.name,
+                        format_beside(*value, &bound.limits())
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The comparison of one run with its claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    pub observed: Observed,
+    pub facts: Vec<(String, f64)>,
+    /// Empty when the run did what the lesson says.
+    pub problems: Vec<Problem>,
+}
+
+impl Judgement {
+    /// The run did what the claim says. A skipped run is not ok: it proved
+    /// nothing (see [`Judgement::skipped`]).
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && !self.skipped()
+    }
+
+    pub fn skipped(&self) -> bool {
+        matches!(self.observed, Observed::Skipped(_))
+    }
+
+    /// The problems in one line, for tables and test failures.
+    pub fn summary(&self) -> String {
+        if self.skipped() {
+            return self.observed.describe();
+        }
+        self.problems
+            .iter()
+            .map(Problem::terse)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn fact(&self, name: &str) -> Option<f64> {
+        self.facts.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    /// The observed facts that the claim bounds, as `name = value`.
+    pub fn observed_summary(&self, expect: &Expect) -> String {
+        let mut parts = vec![self.observed.describe()];
+        if self.skipped() {
+            return parts.remove(0);
+        }
+        for b in &expect.facts {
+            match self.fact(&b.name) {
+                Some(v) => parts.push(format!("{} = {}", b.name, format_beside(v, &b.limits()))),
+                None => parts.push(format!("{} missing", b.name)),
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+/// Compares what a run did with what the lesson claims. A skipped run has
+/// no problems, and is not ok either: nothing was proven.
+pub fn judge(expect: &Expect, observed: Observed, facts: Vec<(String, f64)>) -> Judgement {
+    let mut problems = Vec::new();
+    if matches!(observed, Observed::Skipped(_)) {
+        return Judgement {
+            observed,
+            facts,
+            problems,
+        };
+    }
+    let outcome_ok = match (&expect.outcome, &observed) {
+        (Outcome::Completes, Observed::Completes) | (Outcome::Hangs, Observed::Hangs { .. }) => {
+            true
+        }
+        (Outcome::Panics(fragment), Observed::Panics(message)) => {
+            message.contains(fragment.as_str())
+        }
+        _ => false,
+    };
+    if !outcome_ok {
+        problems.push(Problem::Outcome {
+            expected: expect.outcome.clone(),
+            observed: observed.clone(),
+        });
+    }
+    for bound in &expect.facts {
+        match facts.iter().find(|(n, _)| *n == bound.name) {
+            None => problems.push(Problem::Missing {
+                fact: bound.name.clone(),
+            }),
+            Some((_, v)) if !bound.holds(*v) => problems.push(Problem::OutOfBounds {
+                bound: bound.clone(),
+                value: *v,
+            }),
+            Some(_) => {}
+        }
+    }
+    Judgement {
+        observed,
+        facts,
+        problems,
+    }
+}
+
+/// For a lesson's tests: runs `f` (a harness run) on a thread of its own
+/// and says how it ended: completed, panicked (with the message), or still
+/// running after `limit`, which counts as hanging. A thread that hangs is
+/// left behind; it ends with the test process.
+pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'static) -> Observed {
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = done_tx.send(result);
+    });
+    match done.recv_timeout(limit) {
+        Ok(Ok(())) => {
+            let _ = thread.join();
+            Observed::Completes
+        }
+        Ok(Err(payload)) => {
+            let _ = thread.join();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            Observed::Panics(message)
+        }
+        Err(_) => Observed::Hangs {
+            by_runner: true,
+            reason: StallReason::Deadline,
+            after_ms: limit.as_millis() as u64,
+        },
+    }
+}
+
+/// For a lesson's tests: judges in-process runs of its harness against the
+/// claims in the lesson's manifest, and fails the test with the judgement
+/// in plain words when a run is not judged as it should be.
+pub struct Grader {
+    scenario: crate::manifest::Scenario,
+}
+
+impl Grader {
+    /// The grader of the scenario `spec` of the lesson in `dir` (pass
+    /// `env!("CARGO_MANIFEST_DIR")`). Panics, naming the key, if the
+    /// manifest bounds a fact the spec does not declare.
+    pub fn new(dir: &str, spec: &'static crate::lesson::Spec) -> Grader {
+        let lesson = crate::manifest::Metadata::lesson_at(dir);
+        let scenario = lesson
+            .scenario(spec.name)
+            .unwrap_or_else(|| panic!("{} has no scenario {}", lesson.id, spec.name))
+            .clone();
+        for (variant, expect) in [("broken", &scenario.broken), ("fixed", &scenario.fixed)] {
+            for b in &expect.facts {
+                assert!(
+                    spec.meaning(&b.name).is_some(),
+                    "{}: scenario {}: {variant}.facts.{}: the harness measures no such fact",
+                    lesson.manifest_path.display(),
+                    spec.name,
+                    b.name
+                );
+            }
+        }
+        Grader { scenario }
+    }
+
+    pub fn scenario(&self) -> &crate::manifest::Scenario {
+        &self.scenario
+    }
+
+    fn observed(observed: Observed, facts: &crate::lesson::Facts) -> Observed {
+        match facts.skipped() {
+            Some(why) => Observed::Skipped(why),
+            None => observed,
+        }
+    }
+
+    /// The run's judgement against the fixed claim.
+    pub fn against_fixed(&self, observed: Observed, facts: &crate::lesson::Facts) -> Judgement {
+        judge(
+            &self.scenario.fixed,
+            Self::observed(observed, facts),
+            facts.values(),
+        )
+    }
+
+    /// The run's judgement against the broken claim.
+    pub fn against_broken(&self, observed: Observed, facts: &crate::lesson::Facts) -> Judgement {
+        judge(
+            &self.scenario.broken,
+            Self::observed(observed, facts),
+            facts.values(),
+        )
+    }
+
+    /// Asserts that `what` is judged fixed (or could not be measured here).
+    pub fn assert_fixed(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+        let j = self.against_fixed(observed, facts);
+        assert!(
+            j.ok() || j.skipped(),
+            "{what} should be judged fixed, but: {} (facts: {:?})",
+            j.summary(),
+            j.facts
+        );
+    }
+
+    /// Asserts that `what`, a form of the bug, is judged not fixed, and
+    /// that it does what the lesson says the broken program does.
+    pub fn assert_bug(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+        let fixed = self.against_fixed(observed.clone(), facts);
+        if fixed.skipped() {
+            return;
+        }
+        assert!(
+            !fixed.ok(),
+            "{what} is a form of the bug, but was judged fixed (facts: {:?})",
+            fixed.facts
+        );
+        let broken = self.against_broken(observed, facts);
+        assert!(
+            broken.ok(),
+            "{what} should meet the broken claim, but: {} (facts: {:?})",
+            broken.summary(),
+            broken.facts
+        );
+    }
+
+    /// Asserts that `what` is judged not fixed (a wrong fix that is not
+    /// simply the lesson's bug).
+    pub fn assert_not_fixed(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+        let fixed = self.against_fixed(observed, facts);
+        assert!(
+            fixed.skipped() || !fixed.ok(),
+            "{what} is wrong, but was judged fixed (facts: {:?})",
+            fixed.facts
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(outcome: Outcome, facts: Vec<Bound>) -> Expect {
+        Expect {
+            outcome,
+            claim: "the claim".into(),
+            facts,
+        }
+    }
+
+    fn between(name: &str, min: Option<f64>, max: Option<f64>) -> Bound {
+        Bound {
+            name: name.into(),
+            min,
+            max,
+        }
+    }
+
+    fn facts(list: &[(&str, f64)]) -> Vec<(String, f64)> {
+        list.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn a_run_within_its_bounds_is_ok() {
+        let e = expect(Outcome::Completes, vec![between("polls", None, Some(0.0))]);
+        let j = judge(&e, Observed::Completes, facts(&[("polls", 0.0)]));
+        assert!(j.ok(), "{:?}", j.problems);
+    }
+
+    #[test]
+    fn a_fact_out_of_bounds_or_missing_is_named() {
+        let e = expect(
+            Outcome::Completes,
+            vec![
+                between("polls", None, Some(0.0)),
+                between("ratio", None, Some(1.0)),
+            ],
+        );
+        let j = judge(&e, Observed::Completes, facts(&[("polls", 3.0)]));
+        assert_eq!(
+            j.summary(),
+            "polls = 3, expected ≤ 0; fact ratio was not reported"
+        );
+    }
+
+    #[test]
+    fn a_value_just_outside_its_bound_does_not_print_as_the_bound() {
+        let e = expect(
+            Outcome::Completes,
+            vec![between("deadline_ratio", Some(0.99), Some(1.5))],
+        );
+        let j = judge(
+            &e,
+            Observed::Completes,
+            facts(&[("deadline_ratio", 0.98999)]),
+        );
+        assert_eq!(
+            j.summary(),
+            "deadline_ratio = 0.98999, expected in 0.99..1.5"
+        );
+    }
+
+    #[test]
+    fn not_a_number_fails_every_bound_and_says_so() {
+        let e = expect(Outcome::Completes, vec![between("ratio", None, Some(1e9))]);
+        let j = judge(&e, Observed::Completes, facts(&[("ratio", f64::NAN)]));
+        assert!(!j.ok());
+        let plain = j.problems[0].plain(|_| Some("reports over due".into()));
+        assert!(plain.contains("is not a number"), "{plain}");
+    }
+
+    #[test]
+    fn plain_words_name_the_meaning_and_what_a_fix_gives() {
+        let e = expect(
+            Outcome::Completes,
+            vec![between("report_ratio", Some(0.8), Some(1.2))],
+        );
+        let j = judge(&e, Observed::Completes, facts(&[("report_ratio", 0.0)]));
+        let plain = j.problems[0].plain(|_| Some("reports fired over reports due".into()));
+        assert_eq!(
+            plain,
+            "reports fired over reports due (report_ratio) is 0; a fix gives 0.8 to 1.2"
+        );
+    }
+
+    #[test]
+    fn outcomes_are_told_apart() {
+        let hang = Observed::Hangs {
+            by_runner: false,
+            reason: StallReason::Quiet,
+            after_ms: 2000,
+        };
+        assert!(judge(&expect(Outcome::Hangs, vec![]), hang.clone(), vec![]).ok());
+        let j = judge(&expect(Outcome::Completes, vec![]), hang, vec![]);
+        assert_eq!(
+            j.summary(),
+            "expected it to complete, but it hangs (no progress for 2 s; stopped by its watchdog)"
+        );
+        let panicked = Observed::Panics(
+            "can call blocking only when running on the multi-threaded runtime".into(),
+        );
+        let e = expect(Outcome::Panics("multi-threaded runtime".into()), vec![]);
+        assert!(judge(&e, panicked.clone(), vec![]).ok());
+        let e = expect(Outcome::Panics("other".into()), vec![]);
+        assert!(
+            judge(&e, panicked, vec![])
+                .summary()
+                .contains("does not contain")
+        );
+    }
+
+    #[test]
+    fn a_skipped_run_is_neither_ok_nor_a_mismatch() {
+        let e = expect(
+            Outcome::Completes,
+            vec![between("speedup", Some(1.3), None)],
+        );
+        let j = judge(&e, Observed::Skipped("needs 2 cores".into()), vec![]);
+        assert!(!j.ok());
+        assert!(j.skipped());
+        assert!(j.problems.is_empty());
+        assert_eq!(j.summary(), "skipped (needs 2 cores)");
+    }
+}

@@ -1,0 +1,913 @@
+//! Exercises: the learner fixes a lesson's bug in a file of their own, and
+//! the runner judges *their* program against the lesson's fixed claim, with
+//! the same harness that judges ours.
+//!
+//! Each lesson keeps the starting point of each exercise in
+//! `exercise/start/<name>.rs`. The learner's copy, `exercise/<name>.rs`, is
+//! made from it the first time it is needed (it is not tracked by git), so
+//! `reset` needs no git. `exercise/.progress.json` remembers what was solved
+//! and how many hints were shown.
+
+use crate::compile::{self, ExerciseBuild};
+use crate::lessons::{Exercise, Lesson, Variant, Workspace, find_exercise};
+use crate::{Failure, Paint, parse_args, print_runner_stop, process, run_one};
+use serde::{Deserialize, Serialize};
+use shared::grade::Judgement;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A stable hash of a file's bytes (FNV-1a, 64 bits): it says whether the
+/// file changed since it was judged fixed.
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExerciseState {
+    /// The fingerprint of the file when it was last judged fixed.
+    #[serde(default)]
+    solved: Option<String>,
+    /// Hints shown so far.
+    #[serde(default)]
+    hints: usize,
+}
+
+/// What a learner has done in one lesson's exercises.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    #[serde(default)]
+    exercises: BTreeMap<String, ExerciseState>,
+}
+
+/// Where an exercise stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The learner's file does not exist yet.
+    NotStarted,
+    /// The file exists and has not been judged fixed as it is now.
+    InProgress,
+    Solved,
+    /// Judged fixed once, and edited since.
+    EditedSinceSolved,
+}
+
+impl Status {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::NotStarted => "· not started",
+            Status::InProgress => "… in progress",
+            Status::Solved => "✔ solved",
+            Status::EditedSinceSolved => "✔ solved, edited since",
+        }
+    }
+}
+
+impl Progress {
+    fn path(lesson: &Lesson) -> PathBuf {
+        lesson.dir.join("exercise").join(".progress.json")
+    }
+
+    /// The lesson's progress; nothing recorded (or a file we cannot read)
+    /// is a fresh start.
+    pub fn load(lesson: &Lesson) -> Progress {
+        std::fs::read(Progress::path(lesson))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, lesson: &Lesson) -> Result<(), Failure> {
+        let path = Progress::path(lesson);
+        let text = serde_json::to_string_pretty(self).expect("progress serialises");
+        std::fs::write(&path, text + "\n")
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
+    }
+
+    fn state(&mut self, name: &str) -> &mut ExerciseState {
+        self.exercises.entry(name.to_string()).or_default()
+    }
+
+    pub fn status(&self, lesson: &Lesson, name: &str) -> Status {
+        let Ok(bytes) = std::fs::read(lesson.exercise_file(name)) else {
+            return Status::NotStarted;
+        };
+        match self.exercises.get(name).and_then(|s| s.solved.as_ref()) {
+            Some(hash) if *hash == fingerprint(&bytes) => Status::Solved,
+            Some(_) => Status::EditedSinceSolved,
+            None => Status::InProgress,
+        }
+    }
+}
+
+/// A path for messages: relative to the workspace when it is inside it.
+fn show(ws: &Workspace, path: &Path) -> String {
+    path.strip_prefix(&ws.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Makes the learner's file from the starting point if it does not exist.
+/// Returns whether it did.
+fn ensure_file(ws: &Workspace, lesson: &Lesson, ex: &Exercise) -> Result<bool, Failure> {
+    let file = lesson.exercise_file(&ex.name);
+    if file.exists() {
+        return Ok(false);
+    }
+    let start = lesson.exercise_start(&ex.name);
+    std::fs::copy(&start, &file).map_err(|e| {
+        Failure::new(format!(
+            "cannot copy {} to {}: {e}",
+            show(ws, &start),
+            show(ws, &file)
+        ))
+    })?;
+    println!(
+        "Made your copy of the exercise: {} (from {}).",
+        show(ws, &file),
+        show(ws, &start)
+    );
+    Ok(true)
+}
+
+/// The lesson's own files (not its exercise files) that git says were
+/// changed, as a short list; `None` when there are none or git cannot tell.
+pub fn reference_edits(ws: &Workspace, lesson: &Lesson) -> Option<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(&ws.root)
+        .args(["status", "--porcelain=v1", "--untracked-files=no", "--"])
+        .arg(&lesson.dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let dir = lesson.dir.strip_prefix(&ws.root).ok()?;
+    let mut changed: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(|p| p.trim_matches('"').to_string())
+        .filter_map(|p| {
+            Path::new(&p)
+                .strip_prefix(dir)
+                .ok()
+                .map(|r| r.display().to_string())
+        })
+        .filter(|p| !p.starts_with("exercise/") || p.starts_with("exercise/start/"))
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    let more = changed.len().saturating_sub(3);
+    changed.truncate(3);
+    let mut text = changed.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    Some(text)
+}
+
+/// How judging an exercise went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Fixed,
+    NotFixed,
+    /// Its claims cannot be measured on this machine.
+    Skipped,
+    DoesNotCompile,
+}
+
+/// Builds the learner's file, runs every scenario that judges it, and says
+/// what happened in plain words. With `stream`, the program's own output
+/// (narration, timeline) is shown as it runs.
+fn judge_exercise(
+    ws: &Workspace,
+    lesson: &Lesson,
+    ex: &Exercise,
+    stream: bool,
+) -> Result<(Verdict, Vec<(String, Judgement)>), Failure> {
+    let paint = Paint::stdout();
+    let file = lesson.exercise_file(&ex.name);
+    if stream {
+        println!(
+            "{}",
+            paint.wrap(
+                "1",
+                &format!("▶ {} · exercise {}: {}", lesson.id, ex.name, ex.goal)
+            )
+        );
+        println!("  your file: {}", show(ws, &file));
+        println!("  building it...");
+    }
+    let exe = match compile::exercise(lesson, &ex.name)? {
+        ExerciseBuild::Built(exe) => exe,
+        ExerciseBuild::Errors(errors) => {
+            if stream {
+                const SHOWN: usize = 3;
+                println!();
+                for e in errors.iter().take(SHOWN) {
+                    println!("{e}\n");
+                }
+                let more = errors.len().saturating_sub(SHOWN);
+                let count = if errors.len() == 1 {
+                    "an error".to_string()
+                } else {
+                    format!("{} errors", errors.len())
+                };
+                let more = if more > 0 {
+                    format!(" ({more} more not shown; fix these first)")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}",
+                    paint.wrap(
+                        "31",
+                        &format!(
+                            "✘ Your exercise does not compile yet: {count} above{more}. Fix {} and save it.",
+                            show(ws, &file)
+                        )
+                    )
+                );
+            }
+            return Ok((Verdict::DoesNotCompile, Vec::new()));
+        }
+    };
+    let described = compile::describe(&exe).map_err(|e| {
+        Failure::new(format!(
+            "{}: {e}. Keep the `fn main` at the end of {} as the starting point has it (`cargo xtask reset {} {}` starts over).",
+            lesson.exercise_bin(&ex.name),
+            show(ws, &file),
+            lesson.id,
+            ex.name
+        ))
+    })?;
+    let mut checked = lesson.clone();
+    checked.check_against(&described).map_err(Failure::new)?;
+    let mut results = Vec::new();
+    let variant = Variant::Exercise(ex.name.clone());
+    for name in &ex.scenarios {
+        let scenario = checked
+            .scenario(name)
+            .expect("the manifest names only its own scenarios");
+        if stream {
+            println!();
+            println!(
+                "{}",
+                paint.wrap(
+                    "1",
+                    &format!("▶ scenario {}: {}", scenario.name, scenario.summary)
+                )
+            );
+            println!("  a fix: {}", scenario.fixed.claim);
+            println!();
+        }
+        let (result, j) = run_one(ws, &exe, &checked, scenario, &variant, "", stream)?;
+        if stream && result.stopped.is_some() {
+            print_runner_stop(&result, &j);
+        }
+        results.push((scenario.name.clone(), j));
+    }
+    let verdict = if results.iter().any(|(_, j)| !j.ok() && !j.skipped()) {
+        Verdict::NotFixed
+    } else if results.iter().any(|(_, j)| j.skipped()) {
+        Verdict::Skipped
+    } else {
+        Verdict::Fixed
+    };
+    if stream {
+        println!();
+        for (name, j) in &results {
+            let meaning = |fact: &str| compile::meaning(&described, name, fact);
+            if j.skipped() {
+                println!(
+                    "{}",
+                    paint.wrap(
+                        "33",
+                        &format!(
+                            "– {name}: cannot be judged on this machine: {}",
+                            j.observed.describe()
+                        )
+                    )
+                );
+            } else if j.ok() {
+                let scenario = checked.scenario(name).expect("known scenario");
+                println!(
+                    "{}",
+                    paint.wrap(
+                        "32",
+                        &format!("✔ {name}: fixed. {}", capitalise(&scenario.fixed.claim))
+                    )
+                );
+            } else {
+                println!("{}", paint.wrap("31", &format!("✘ {name}: not fixed yet:")));
+                for p in &j.problems {
+                    println!("    - {}", p.plain(meaning));
+                }
+            }
+        }
+    }
+    Ok((verdict, results))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Judges one exercise, records the result, and says what to do next.
+fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise) -> Result<Verdict, Failure> {
+    ensure_file(ws, lesson, ex)?;
+    let (verdict, _) = judge_exercise(ws, lesson, ex, true)?;
+    let paint = Paint::stdout();
+    let mut progress = Progress::load(lesson);
+    let file = lesson.exercise_file(&ex.name);
+    match verdict {
+        Verdict::Fixed => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::new(format!("cannot read {}: {e}", show(ws, &file))))?;
+            progress.state(&ex.name).solved = Some(fingerprint(&bytes));
+            progress.save(lesson)?;
+            println!(
+                "{}",
+                paint.wrap(
+                    "32;1",
+                    &format!(
+                        "✔ Exercise {} of {} is fixed: your program does what the lesson says a fix does.",
+                        ex.name, lesson.id
+                    )
+                )
+            );
+            println!(
+                "  Compare it with the lesson's fix: `mod fixed` in {}, explained in book/src/{}.",
+                show(ws, &lesson.dir.join("src").join("lib.rs")),
+                lesson.chapter
+            );
+        }
+        Verdict::Skipped => {
+            println!(
+                "{}",
+                paint.wrap(
+                    "33",
+                    "– This machine cannot measure the claim (see above), so your fix was not judged. It is not marked solved."
+                )
+            );
+        }
+        Verdict::NotFixed | Verdict::DoesNotCompile => {
+            println!(
+                "  Edit {}, then run `cargo xtask try {} {}` again (or `cargo xtask watch {}` to judge on every save).",
+                show(ws, &file),
+                lesson.id,
+                ex.name,
+                lesson.id
+            );
+            println!(
+                "  Stuck? `cargo xtask hint {} {}` gives one hint at a time.",
+                lesson.id, ex.name
+            );
+        }
+    }
+    Ok(verdict)
+}
+
+fn note_reference_edits(ws: &Workspace, lesson: &Lesson) {
+    if let Some(edits) = reference_edits(ws, lesson) {
+        println!(
+            "{}",
+            Paint::stdout().wrap(
+                "33",
+                &format!(
+                    "note: you have changed the lesson's own files ({edits}). They are the reference: the harness that measures your program lives there, so edits to them can change the verdict. Fix the bug in your exercise file instead (`git checkout -- {}` restores the lesson).",
+                    lesson.dir.strip_prefix(&ws.root).unwrap_or(&lesson.dir).display()
+                )
+            )
+        );
+    }
+}
+
+/// The exercises a command is about: the named one, or all of the lesson's.
+fn chosen<'a>(lesson: &'a Lesson, name: Option<&str>) -> Result<Vec<&'a Exercise>, Failure> {
+    match name {
+        Some(n) => Ok(vec![find_exercise(lesson, n)?]),
+        None if lesson.exercises.is_empty() => {
+            Err(Failure::new(format!("{} has no exercises", lesson.id)))
+        }
+        None => Ok(lesson.exercises.iter().collect()),
+    }
+}
+
+pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = "cargo xtask try <lesson> [exercise]";
+    let (_, words) = parse_args(args, &[], 2, usage)?;
+    let ws = Workspace::load()?;
+    let Some(q) = words.first() else {
+        return Err(Failure::new(format!("which lesson? usage: {usage}")));
+    };
+    let lesson = ws.find(q)?;
+    let exercises = chosen(lesson, words.get(1).copied())?;
+    note_reference_edits(&ws, lesson);
+    let mut all_fixed = true;
+    for (i, ex) in exercises.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let verdict = try_one(&ws, lesson, ex)?;
+        all_fixed &= matches!(verdict, Verdict::Fixed | Verdict::Skipped);
+    }
+    Ok(if all_fixed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn hint_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = "cargo xtask hint <lesson> [exercise]";
+    let (_, words) = parse_args(args, &[], 2, usage)?;
+    let ws = Workspace::load()?;
+    let Some(q) = words.first() else {
+        return Err(Failure::new(format!("which lesson? usage: {usage}")));
+    };
+    let lesson = ws.find(q)?;
+    let mut progress = Progress::load(lesson);
+    let ex = match words.get(1) {
+        Some(n) => find_exercise(lesson, n)?,
+        // The first exercise not yet solved, or the first.
+        None => chosen(lesson, None)?
+            .into_iter()
+            .find(|e| progress.status(lesson, &e.name) != Status::Solved)
+            .unwrap_or(&lesson.exercises[0]),
+    };
+    let state = progress.state(&ex.name);
+    let shown = (state.hints + 1).min(ex.hints.len());
+    state.hints = shown;
+    progress.save(lesson)?;
+    let total = ex.hints.len();
+    println!("{} · exercise {}: {}", lesson.id, ex.name, ex.goal);
+    for (i, hint) in ex.hints.iter().take(shown).enumerate() {
+        println!();
+        println!("Hint {} of {total}: {hint}", i + 1);
+    }
+    println!();
+    if shown < total {
+        println!(
+            "Run `cargo xtask hint {} {}` again for the next hint.",
+            lesson.id, ex.name
+        );
+    } else {
+        println!(
+            "That was the last hint. The lesson's own fix is `mod fixed` in {}, explained in book/src/{}.",
+            show(&ws, &lesson.dir.join("src").join("lib.rs")),
+            lesson.chapter
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks a yes/no question on the terminal; no terminal means no.
+fn confirm(question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
+}
+
+pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = "cargo xtask reset <lesson> [exercise] [--yes]";
+    let (flags, words) = parse_args(args, &["--yes", "-y"], 2, usage)?;
+    let yes = !flags.is_empty();
+    let ws = Workspace::load()?;
+    let Some(q) = words.first() else {
+        return Err(Failure::new(format!("which lesson? usage: {usage}")));
+    };
+    let lesson = ws.find(q)?;
+    let exercises = chosen(lesson, words.get(1).copied())?;
+    let mut progress = Progress::load(lesson);
+    for ex in exercises {
+        let file = lesson.exercise_file(&ex.name);
+        let start = lesson.exercise_start(&ex.name);
+        let start_bytes = std::fs::read(&start)
+            .map_err(|e| Failure::new(format!("cannot read {}: {e}", show(&ws, &start))))?;
+        let edited = match std::fs::read(&file) {
+            Ok(bytes) => bytes != start_bytes,
+            Err(_) => false,
+        };
+        if edited && !yes {
+            if !std::io::stdin().is_terminal() {
+                return Err(Failure::new(format!(
+                    "reset would discard your changes to {}; run it again with --yes to confirm",
+                    show(&ws, &file)
+                )));
+            }
+            if !confirm(&format!(
+                "Discard your changes to {} and start over?",
+                show(&ws, &file)
+            )) {
+                println!("Kept {} as it is.", show(&ws, &file));
+                continue;
+            }
+        }
+        std::fs::write(&file, &start_bytes)
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", show(&ws, &file))))?;
+        progress.exercises.remove(&ex.name);
+        println!(
+            "{} is back at its start{}.",
+            show(&ws, &file),
+            if edited { "" } else { " (it had no changes)" }
+        );
+    }
+    progress.save(lesson)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a file looks like from outside, cheaply.
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Waits until `path` has changed and then stayed the same for a moment
+/// (an editor may write a file in several steps). Returns `false` if the
+/// learner pressed Ctrl-C.
+fn wait_for_save(path: &Path, judged: &[u8]) -> bool {
+    const POLL: Duration = Duration::from_millis(100);
+    const SETTLE: Duration = Duration::from_millis(150);
+    let mut last = stamp(path);
+    loop {
+        if process::interrupted() {
+            return false;
+        }
+        std::thread::sleep(POLL);
+        let now = stamp(path);
+        if now == last {
+            continue;
+        }
+        // Changed: wait until it stops changing.
+        let mut settled_since = Instant::now();
+        let mut seen = now;
+        while settled_since.elapsed() < SETTLE {
+            if process::interrupted() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+            let again = stamp(path);
+            if again != seen {
+                seen = again;
+                settled_since = Instant::now();
+            }
+        }
+        last = seen;
+        // A save that changed nothing (or a touch) needs no new verdict.
+        if std::fs::read(path).is_ok_and(|bytes| bytes != judged) {
+            return true;
+        }
+    }
+}
+
+pub fn watch_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = "cargo xtask watch [lesson [exercise]]";
+    let (_, words) = parse_args(args, &[], 2, usage)?;
+    let ws = Workspace::load()?;
+    // The exercises to go through, in order.
+    let queue: Vec<(&Lesson, &Exercise)> = match words.first() {
+        Some(q) => {
+            let lesson = ws.find(q)?;
+            chosen(lesson, words.get(1).copied())?
+                .into_iter()
+                .map(|e| (lesson, e))
+                .collect()
+        }
+        None => ws
+            .lessons
+            .iter()
+            .flat_map(|l| l.exercises.iter().map(move |e| (l, e)))
+            .collect(),
+    };
+    if queue.is_empty() {
+        return Err(Failure::new("there are no exercises to watch"));
+    }
+    let unsolved = |from: usize| {
+        (from..queue.len()).find(|&i| {
+            let (l, e) = queue[i];
+            Progress::load(l).status(l, &e.name) != Status::Solved
+        })
+    };
+    // A named exercise is watched even if solved; otherwise the first one
+    // not yet solved.
+    let Some(mut at) = (if words.len() == 2 {
+        Some(0)
+    } else {
+        unsolved(0)
+    }) else {
+        println!("Every exercise here is solved already. `cargo xtask reset` one to do it again.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let paint = Paint::stdout();
+    let mut noted = Vec::new();
+    loop {
+        let (lesson, ex) = queue[at];
+        if !noted.contains(&lesson.id) {
+            note_reference_edits(&ws, lesson);
+            noted.push(lesson.id.clone());
+        }
+        let file = lesson.exercise_file(&ex.name);
+        let verdict = try_one(&ws, lesson, ex)?;
+        if verdict == Verdict::Fixed {
+            match unsolved(at + 1) {
+                Some(next) => {
+                    at = next;
+                    let (l, e) = queue[at];
+                    println!();
+                    println!(
+                        "{}",
+                        paint.wrap(
+                            "1",
+                            &format!(
+                                "Next: {} · exercise {}. Its file: {}",
+                                l.id,
+                                e.name,
+                                show(&ws, &l.exercise_file(&e.name))
+                            )
+                        )
+                    );
+                    println!();
+                    continue;
+                }
+                None => {
+                    println!();
+                    println!(
+                        "{}",
+                        paint.wrap(
+                            "32;1",
+                            "Every exercise you asked to watch is fixed. Well done!"
+                        )
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
+        let judged = std::fs::read(&file).unwrap_or_default();
+        println!();
+        println!(
+            "{}",
+            paint.wrap(
+                "2",
+                &format!(
+                    "Watching {}: save it to judge it again. Ctrl-C to stop.",
+                    show(&ws, &file)
+                )
+            )
+        );
+        if !wait_for_save(&file, &judged) {
+            return Err(Failure::interrupted());
+        }
+        println!();
+        println!(
+            "{}",
+            paint.wrap(
+                "2",
+                &format!("──── {} changed: judging it again ────", show(&ws, &file))
+            )
+        );
+        println!();
+    }
+}
+
+/// The learner's file, set aside while a fixture stands in for it, and put
+/// back however the fixtures command ends.
+struct SetAside {
+    file: PathBuf,
+    saved: Option<Vec<u8>>,
+}
+
+impl Drop for SetAside {
+    fn drop(&mut self) {
+        let _ = match &self.saved {
+            Some(bytes) => std::fs::write(&self.file, bytes),
+            None => std::fs::remove_file(&self.file),
+        };
+    }
+}
+
+/// A fixture's file name says what it is: `fix_*.rs` must be judged fixed,
+/// `bug_*.rs` must not.
+fn fixtures_of(lesson: &Lesson, ex: &Exercise) -> Vec<(PathBuf, bool)> {
+    let dir = lesson.dir.join("tests").join("fixtures").join(&ex.name);
+    let mut found: Vec<(PathBuf, bool)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            if !name.ends_with(".rs") {
+                return None;
+            }
+            if name.starts_with("fix_") {
+                Some((p, true))
+            } else if name.starts_with("bug_") {
+                Some((p, false))
+            } else {
+                None
+            }
+        })
+        .collect();
+    found.push((lesson.exercise_start(&ex.name), false));
+    found.sort();
+    found
+}
+
+/// For the lessons' authors: every fixture fix and bug, and the untouched
+/// starting point, judged end to end as a learner's file would be, under
+/// real time. Each fix must be judged fixed; each bug, not.
+pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
+    let usage = "cargo xtask fixtures [lesson [exercise]]";
+    let (_, words) = parse_args(args, &[], 2, usage)?;
+    let ws = Workspace::load()?;
+    let mut work: Vec<(&Lesson, &Exercise)> = Vec::new();
+    match words.first() {
+        Some(q) => {
+            let lesson = ws.find(q)?;
+            for e in chosen(lesson, words.get(1).copied())? {
+                work.push((lesson, e));
+            }
+        }
+        None => {
+            for l in &ws.lessons {
+                for e in &l.exercises {
+                    work.push((l, e));
+                }
+            }
+        }
+    }
+    let paint = Paint::stdout();
+    let mut mismatches = 0;
+    let mut count = 0;
+    for (lesson, ex) in work {
+        let file = lesson.exercise_file(&ex.name);
+        let _aside = SetAside {
+            saved: std::fs::read(&file).ok(),
+            file: file.clone(),
+        };
+        for (fixture, should_fix) in fixtures_of(lesson, ex) {
+            let started = Instant::now();
+            std::fs::copy(&fixture, &file)
+                .map_err(|e| Failure::new(format!("cannot copy {}: {e}", show(&ws, &fixture))))?;
+            let (verdict, results) = judge_exercise(&ws, lesson, ex, false)?;
+            count += 1;
+            let good = match verdict {
+                Verdict::Skipped => true,
+                Verdict::Fixed => should_fix,
+                Verdict::NotFixed | Verdict::DoesNotCompile => !should_fix,
+            };
+            if !good {
+                mismatches += 1;
+            }
+            let detail: Vec<String> = results
+                .iter()
+                .map(|(s, j)| {
+                    if j.ok() {
+                        format!("{s}: fixed")
+                    } else {
+                        format!("{s}: {}", j.summary())
+                    }
+                })
+                .collect();
+            let detail = if verdict == Verdict::DoesNotCompile {
+                "does not compile".to_string()
+            } else {
+                detail.join("; ")
+            };
+            let word = match (good, verdict) {
+                (_, Verdict::Skipped) => paint.wrap("33", "skipped "),
+                (true, _) => paint.wrap("32", "ok      "),
+                (false, _) => paint.wrap("31", "MISMATCH"),
+            };
+            println!(
+                "{:<9} {:<12} {:<44} {:<10} {word} {:>5.1} s  {detail}",
+                lesson.id,
+                ex.name,
+                show(&ws, &fixture),
+                if should_fix { "fixed" } else { "not fixed" },
+                started.elapsed().as_secs_f64(),
+            );
+        }
+    }
+    println!();
+    if mismatches == 0 {
+        println!(
+            "{}",
+            paint.wrap(
+                "32",
+                &format!("all {count} fixtures were judged as their names say")
+            )
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{}",
+            paint.wrap(
+                "31",
+                &format!("{mismatches} of {count} fixtures were judged wrongly")
+            )
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_tell_files_apart() {
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
+        assert_ne!(fingerprint(b"fn main() {}"), fingerprint(b"fn main() { }"));
+    }
+
+    #[test]
+    fn progress_survives_a_round_trip_and_junk_is_a_fresh_start() {
+        let mut p = Progress::default();
+        p.state("report").hints = 2;
+        p.state("report").solved = Some("00ff".into());
+        let text = serde_json::to_string(&p).unwrap();
+        let back: Progress = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, p);
+        assert!(serde_json::from_str::<Progress>("{\"exercise\": 1}").is_err());
+    }
+
+    #[test]
+    fn status_follows_the_file_and_what_was_solved() {
+        let dir = std::env::temp_dir().join(format!("xtask-status-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("exercise")).unwrap();
+        let lesson = Lesson {
+            id: "lesson-09".into(),
+            number: 9,
+            title: "t".into(),
+            idea: "i".into(),
+            chapter: "c.md".into(),
+            dir: dir.clone(),
+            manifest_path: dir.join("Cargo.toml"),
+            scenarios: vec![],
+            exercises: vec![],
+            quiet_ms: 1,
+            deadline_ms: 1,
+        };
+        let mut p = Progress::default();
+        assert_eq!(p.status(&lesson, "x"), Status::NotStarted);
+        std::fs::write(lesson.exercise_file("x"), "v1").unwrap();
+        assert_eq!(p.status(&lesson, "x"), Status::InProgress);
+        p.state("x").solved = Some(fingerprint(b"v1"));
+        assert_eq!(p.status(&lesson, "x"), Status::Solved);
+        std::fs::write(lesson.exercise_file("x"), "v2").unwrap();
+        assert_eq!(p.status(&lesson, "x"), Status::EditedSinceSolved);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_save_is_noticed_once_it_settles_and_a_touch_is_not() {
+        let path = std::env::temp_dir().join(format!("xtask-watch-{}.rs", std::process::id()));
+        std::fs::write(&path, "one").unwrap();
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(250));
+                // A touch: same bytes, new time. Not a change to judge.
+                std::fs::write(&path, "one").unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+                std::fs::write(&path, "two, longer").unwrap();
+            })
+        };
+        let started = Instant::now();
+        assert!(wait_for_save(&path, b"one"));
+        assert!(
+            started.elapsed() >= Duration::from_millis(600),
+            "woke for the touch"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"two, longer");
+        writer.join().unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+}
