@@ -2,11 +2,11 @@
 //! the runner judges *their* program against the lesson's fixed claim, with
 //! the same harness that judges ours.
 //!
-//! Each lesson keeps the starting point of each exercise in
-//! `exercise/start/<name>.rs`. The learner's copy, `exercise/<name>.rs`, is
-//! made from it the first time it is needed (it is not tracked by git), so
-//! `reset` needs no git. `exercise/.progress.json` remembers what was solved
-//! and how many hints were shown.
+//! Each exercise is a file the learner edits, `exercise/<name>.rs`, which
+//! ships as a copy of its starting point, `exercise/start/<name>.rs`: `reset`
+//! copies the start back, with no need for git (and a deleted file is made
+//! again from it). `exercise/.progress.json`, which git ignores, remembers
+//! what was solved and how many hints were shown.
 
 use crate::compile::{self, ExerciseBuild};
 use crate::lessons::{Exercise, Lesson, Variant, Workspace, find_exercise};
@@ -51,7 +51,7 @@ pub struct Progress {
 /// Where an exercise stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// The learner's file does not exist yet.
+    /// The learner's file is still its starting point (or is missing).
     NotStarted,
     /// The file exists and has not been judged fixed as it is now.
     InProgress,
@@ -100,6 +100,9 @@ impl Progress {
         let Ok(bytes) = std::fs::read(lesson.exercise_file(name)) else {
             return Status::NotStarted;
         };
+        if std::fs::read(lesson.exercise_start(name)).is_ok_and(|start| start == bytes) {
+            return Status::NotStarted;
+        }
         match self.exercises.get(name).and_then(|s| s.solved.as_ref()) {
             Some(hash) if *hash == fingerprint(&bytes) => Status::Solved,
             Some(_) => Status::EditedSinceSolved,
@@ -877,6 +880,10 @@ mod tests {
         };
         let mut p = Progress::default();
         assert_eq!(p.status(&lesson, "x"), Status::NotStarted);
+        std::fs::create_dir_all(dir.join("exercise").join("start")).unwrap();
+        std::fs::write(lesson.exercise_start("x"), "v0").unwrap();
+        std::fs::write(lesson.exercise_file("x"), "v0").unwrap();
+        assert_eq!(p.status(&lesson, "x"), Status::NotStarted, "as it started");
         std::fs::write(lesson.exercise_file("x"), "v1").unwrap();
         assert_eq!(p.status(&lesson, "x"), Status::InProgress);
         p.state("x").solved = Some(fingerprint(b"v1"));
