@@ -222,8 +222,29 @@ impl Judgement {
 }
 
 /// Compares what a run did with what the lesson claims. A skipped run has
-/// no problems, and is not ok either: nothing was proven.
+/// no problems, and is not ok either: nothing was proven. A claim that
+/// needs more cores than this machine has is skipped.
 pub fn judge(expect: &Expect, observed: Observed, facts: Vec<(String, f64)>) -> Judgement {
+    judge_on(crate::workload::cores(), expect, observed, facts)
+}
+
+/// [`judge`] on a machine with `cores` cores.
+pub fn judge_on(
+    cores: usize,
+    expect: &Expect,
+    observed: Observed,
+    facts: Vec<(String, f64)>,
+) -> Judgement {
+    let observed = if (cores as u32) < expect.needs_cores
+        && !matches!(observed, Observed::Interrupted)
+    {
+        Observed::Skipped(format!(
+            "the claim needs at least {} cores; this machine has {cores}",
+            expect.needs_cores
+        ))
+    } else {
+        observed
+    };
     let mut problems = Vec::new();
     if matches!(observed, Observed::Skipped(_)) {
         return Judgement {
@@ -333,6 +354,17 @@ impl Grader {
         &self.scenario
     }
 
+    /// The same grader, judging only the facts named here: for a test that
+    /// cannot measure the others honestly (a wall-clock ratio on a busy
+    /// test machine). Those stay judged by `cargo xtask check`.
+    pub fn only(&self, facts: &[&str]) -> Grader {
+        let mut scenario = self.scenario.clone();
+        for expect in [&mut scenario.broken, &mut scenario.fixed] {
+            expect.facts.retain(|b| facts.contains(&b.name.as_str()));
+        }
+        Grader { scenario }
+    }
+
     fn observed(observed: Observed, facts: &crate::lesson::Facts) -> Observed {
         match facts.skipped() {
             Some(why) => Observed::Skipped(why),
@@ -411,6 +443,7 @@ mod tests {
             outcome,
             claim: "the claim".into(),
             facts,
+            needs_cores: 1,
         }
     }
 
@@ -513,6 +546,22 @@ mod tests {
                 .summary()
                 .contains("does not contain")
         );
+    }
+
+    #[test]
+    fn a_claim_that_needs_more_cores_than_there_are_is_skipped_with_the_reason() {
+        let mut e = expect(Outcome::Completes, vec![between("speedup", Some(1.3), None)]);
+        e.needs_cores = 2;
+        let j = judge_on(1, &e, Observed::Completes, facts(&[("speedup", 0.96)]));
+        assert!(j.skipped() && !j.ok());
+        assert_eq!(
+            j.summary(),
+            "skipped (the claim needs at least 2 cores; this machine has 1)"
+        );
+        let j = judge_on(2, &e, Observed::Completes, facts(&[("speedup", 1.8)]));
+        assert!(j.ok());
+        let j = judge_on(64, &e, Observed::Completes, facts(&[("speedup", 0.96)]));
+        assert!(!j.ok() && !j.skipped());
     }
 
     #[test]

@@ -403,6 +403,18 @@ fn select(
     }
 }
 
+/// Writing to a closed pipe (`lesson-01-fixed | head`) ends the program
+/// quietly, as it does any Unix tool, instead of panicking.
+#[allow(unsafe_code)]
+fn quiet_broken_pipes() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition has no
+    // preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -463,6 +475,7 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) ->
         None => None,
     };
     install_panic_hook();
+    quiet_broken_pipes();
     // Calibrate CPU work now, so that it does not show up inside the first
     // poll of whichever task burns CPU first.
     crate::workload::calibration();

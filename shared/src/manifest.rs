@@ -95,12 +95,17 @@ pub struct Expect {
     pub claim: String,
     /// In the order the scenario's code declares its facts.
     pub facts: Vec<Bound>,
+    /// The claim needs parallelism: on a machine with fewer cores it is
+    /// skipped, with the reason, never failed or passed.
+    pub needs_cores: u32,
 }
 
 impl Expect {
     pub fn describe(&self) -> String {
+        let needs = (self.needs_cores > 1).then(|| format!("(needs {} cores)", self.needs_cores));
         std::iter::once(self.outcome.describe())
             .chain(self.facts.iter().map(Bound::describe))
+            .chain(needs)
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -310,6 +315,8 @@ struct RawExpect {
     claim: String,
     #[serde(default)]
     facts: BTreeMap<String, RawBound>,
+    #[serde(default)]
+    needs_cores: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +370,9 @@ impl RawExpect {
         if self.claim.trim().is_empty() {
             return Err(at(&format!("{key}.claim"), "is empty"));
         }
+        if self.needs_cores == Some(0) {
+            return Err(at(&format!("{key}.needs_cores"), "must be at least 1"));
+        }
         let mut facts = Vec::new();
         for (name, b) in self.facts {
             let here = format!("{key}.facts.{name}");
@@ -388,6 +398,7 @@ impl RawExpect {
             outcome,
             claim: self.claim,
             facts,
+            needs_cores: self.needs_cores.unwrap_or(1),
         })
     }
 }

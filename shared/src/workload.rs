@@ -72,6 +72,12 @@ pub fn burn(d: Duration) -> u64 {
     hash_rounds(d.as_nanos() as u64, calibration().rounds_for(d))
 }
 
+/// The cores this program may run on, as the standard library sees them
+/// (on Linux this follows `taskset` and container limits).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// CPU time this process has used so far, on all its threads. Compare two
 /// readings with the wall-clock time between them: a ratio near 1 means one
 /// core was kept busy the whole time.

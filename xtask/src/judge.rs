@@ -207,6 +207,7 @@ mod tests {
             outcome,
             claim: "the claim".into(),
             facts,
+            needs_cores: 1,
         }
     }
 

@@ -92,6 +92,7 @@ fn main() -> ExitCode {
     // From here on Ctrl-C only sets a flag: whatever runs ends its children
     // and returns, and we exit with 130.
     process::catch_interrupts();
+    process::quiet_broken_pipes();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = dispatch(&args);
     if process::interrupted() {

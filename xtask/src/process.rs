@@ -38,6 +38,16 @@ pub fn catch_interrupts() {
     }
 }
 
+/// Writing to a closed pipe (`cargo xtask list | head`) ends the program
+/// quietly, as it does any Unix tool, instead of panicking.
+pub fn quiet_broken_pipes() {
+    // SAFETY: restoring a signal's default disposition has no
+    // preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }

@@ -11,7 +11,10 @@
 
 use serde::Deserialize;
 use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 // ANCHOR: todo
@@ -25,45 +28,111 @@ pub struct Todo {
 }
 // ANCHOR_END: todo
 
-/// Something that can fetch a todo: the real HTTP client, or a fake for
-/// tests that run on paused time.
-pub trait Fetch: Clone + Send + Sync + 'static {
-    fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static;
-}
-
 // ANCHOR: api
-/// The HTTP client for the lesson's own server on 127.0.0.1.
+/// The HTTP client for the lesson's own server on 127.0.0.1. Cloning it is
+/// cheap, and `todo` hands back a future that owns all it needs
+/// (`'static`), so the future can be moved into a spawned task.
 #[derive(Clone)]
 pub struct Api {
-    client: reqwest::Client,
-    base: String,
+    inner: Arc<ApiInner>,
 }
 
 impl Api {
     pub fn new(server: &shared::server::DemoServer) -> Api {
-        Api {
+        Api::with(Target::Http {
             client: shared::server::client(),
             base: server.url(""),
-        }
+        })
     }
-}
 
-impl Fetch for Api {
-    fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
-        let request = self.client.get(format!("{}/todos/{id}", self.base));
+    /// Fetches one todo.
+    pub fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
+        let api = self.inner.clone();
         async move {
-            let todo = request
-                .send()
-                .await?
-                .error_for_status()?
-                .json::<Todo>()
-                .await?;
-            Ok(todo)
+            let _counted = InFlight::enter(&api); // the harness counts requests in flight
+            match &api.target {
+                Target::Http { client, base } => {
+                    let todo = client
+                        .get(format!("{base}/todos/{id}"))
+                        .send()
+                        .await?
+                        .error_for_status()?
+                        .json::<Todo>()
+                        .await?;
+                    Ok(todo)
+                }
+                Target::Fake => {
+                    tokio::time::sleep(LATENCY).await;
+                    Ok(expected_todo(id))
+                }
+            }
         }
         .traced(format!("todo {id}"))
     }
 }
 // ANCHOR_END: api
+
+enum Target {
+    Http {
+        client: reqwest::Client,
+        base: String,
+    },
+    /// For the tests: a "request" that sleeps for the latency on tokio's
+    /// clock, so that paused time makes every elapsed time exact.
+    Fake,
+}
+
+struct ApiInner {
+    target: Target,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+impl Api {
+    fn with(target: Target) -> Api {
+        Api {
+            inner: Arc::new(ApiInner {
+                target,
+                in_flight: AtomicU64::new(0),
+                max_in_flight: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// An API that answers without a network: each request takes
+    /// `LATENCY` of tokio's time and returns what the server would.
+    pub fn fake() -> Api {
+        Api::with(Target::Fake)
+    }
+
+    /// The most requests that were in flight at the same moment.
+    pub fn max_in_flight(&self) -> u64 {
+        self.inner.max_in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a request as in flight from its first poll until it ends.
+struct InFlight<'a>(&'a ApiInner);
+
+impl<'a> InFlight<'a> {
+    fn enter(api: &'a ApiInner) -> Self {
+        let now = api.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        api.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(api)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The todo the server sends for `id`.
+pub fn expected_todo(id: u32) -> Todo {
+    let json = shared::server::resource(&format!("/todos/{id}")).expect("the server has todo {id}");
+    serde_json::from_value(json).expect("a todo deserialises")
+}
 
 /// The todos every fetch scenario asks for.
 pub const IDS: std::ops::RangeInclusive<u32> = 1..=10;
@@ -77,7 +146,7 @@ pub mod broken {
     // ANCHOR: broken_fetch
     /// Fetches the todos one after another: each request starts only when
     /// the previous one has answered.
-    pub async fn fetch_all(api: &impl Fetch) -> anyhow::Result<Vec<Todo>> {
+    pub async fn fetch_all(api: &Api) -> anyhow::Result<Vec<Todo>> {
         let mut todos = Vec::new();
         for id in IDS {
             todos.push(api.todo(id).await?); // BROKEN: waits for each in turn
@@ -89,8 +158,8 @@ pub mod broken {
     // ANCHOR: broken_cpu
     /// Runs the CPU jobs joined in one task, hoping for parallelism. A task
     /// runs on one thread at a time, so they take turns on that thread.
-    pub async fn run_jobs() -> Vec<u64> {
-        let jobs = (1..=super::JOBS).map(|i| job(i).traced(format!("job {i}")));
+    pub async fn run_jobs(jobs: u32) -> Vec<u64> {
+        let jobs = (1..=jobs).map(|i| job(i).traced(format!("job {i}")));
         futures::future::join_all(jobs).await // BROKEN: one task, one thread
     }
     // ANCHOR_END: broken_cpu
@@ -103,7 +172,7 @@ pub mod fixed {
     // ANCHOR: fixed_join_all
     /// Starts every request at once and waits for all of them: one task,
     /// many requests in flight.
-    pub async fn fetch_all(api: &impl Fetch) -> anyhow::Result<Vec<Todo>> {
+    pub async fn fetch_all(api: &Api) -> anyhow::Result<Vec<Todo>> {
         let requests = IDS.map(|id| api.todo(id));
         futures::future::join_all(requests)
             .await
@@ -115,7 +184,7 @@ pub mod fixed {
     // ANCHOR: fixed_join_set
     /// The same with a `JoinSet`: one spawned task per request, results
     /// collected as they finish (so we sort them afterwards).
-    pub async fn fetch_all_join_set(api: &impl Fetch) -> anyhow::Result<Vec<Todo>> {
+    pub async fn fetch_all_join_set(api: &Api) -> anyhow::Result<Vec<Todo>> {
         let mut set = JoinSet::new();
         for id in IDS {
             set.spawn(api.todo(id)); // FIXED: each request is a task
@@ -132,8 +201,8 @@ pub mod fixed {
     // ANCHOR: fixed_cpu
     /// Spawns each CPU job as a task: the runtime's worker threads take them
     /// in parallel.
-    pub async fn run_jobs() -> Vec<u64> {
-        let tasks: Vec<_> = (1..=super::JOBS)
+    pub async fn run_jobs(jobs: u32) -> Vec<u64> {
+        let tasks: Vec<_> = (1..=jobs)
             .map(|i| tokio::spawn(job(i).traced(format!("job {i}")))) // FIXED
             .collect();
         let mut results = Vec::new();
@@ -145,28 +214,40 @@ pub mod fixed {
     // ANCHOR_END: fixed_cpu
 }
 
-/// How many CPU jobs the `cpu` scenario runs.
-pub const JOBS: u32 = 8;
 /// How long one job computes (on an idle core).
 pub const JOB_TIME: Duration = Duration::from_millis(10);
-/// Rounds of (baseline, then the variant), timed in alternation.
-pub const ROUNDS: usize = 18;
 
-/// One CPU job: hashing, with no `.await` inside.
-pub async fn job(i: u32) -> u64 {
+/// Jobs computing right now, and the most there ever were at once.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static MOST_AT_ONCE: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a job as computing while it lives.
+struct Computing;
+
+impl Computing {
+    fn start() -> Computing {
+        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        MOST_AT_ONCE.fetch_max(now, Ordering::SeqCst);
+        Computing
+    }
+}
+
+impl Drop for Computing {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The answer job `i` computes.
+fn compute(i: u32) -> u64 {
     shared::workload::burn(JOB_TIME) ^ u64::from(i)
 }
 
-/// The same jobs run one after another in a plain loop: the baseline for
-/// the speedup. Returns how long they took.
-pub fn serial_baseline() -> Duration {
-    let start = Instant::now();
-    shared::blocking("serial baseline: all jobs in a loop", || {
-        for i in 1..=JOBS {
-            std::hint::black_box(shared::workload::burn(JOB_TIME) ^ u64::from(i));
-        }
-    });
-    start.elapsed()
+/// One CPU job: hashing for `JOB_TIME`, with no `.await` inside. The lesson
+/// counts how many jobs compute at the same moment.
+pub async fn job(i: u32) -> u64 {
+    let _computing = Computing::start();
+    compute(i)
 }
 
 /// `tokio::spawn` needs a `'static` future: this does not compile, because
@@ -178,40 +259,6 @@ pub fn serial_baseline() -> Duration {
 /// ```
 pub struct SpawnNeedsStatic;
 
-/// The speedup of `variant` over the plain-loop baseline: both are timed
-/// back to back, `ROUNDS` times, and the totals compared. On a busy machine
-/// a thread sometimes has a core to itself and sometimes shares one; many
-/// short rounds, taken in turns, even that luck out between the two.
-pub fn speedup(variant: impl Fn() -> Duration) -> Speedup {
-    let mut total = Speedup {
-        serial: Duration::ZERO,
-        run: Duration::ZERO,
-    };
-    // A runtime's idle workers keep spinning a moment after a run before
-    // they sleep; a short pause keeps that from slowing the next timing.
-    let settle = || std::thread::sleep(Duration::from_millis(5));
-    for _ in 0..ROUNDS {
-        settle();
-        total.serial += serial_baseline();
-        settle();
-        total.run += variant();
-    }
-    total
-}
-
-/// Total times: the baseline's and the variant's.
-#[derive(Debug, Clone, Copy)]
-pub struct Speedup {
-    pub serial: Duration,
-    pub run: Duration,
-}
-
-impl Speedup {
-    pub fn ratio(&self) -> f64 {
-        self.serial.as_secs_f64() / self.run.as_secs_f64()
-    }
-}
-
 /// The multi-threaded runtime the lesson runs on: one worker per core.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -221,9 +268,218 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("the runtime builds")
 }
 
-/// Runs `f` and returns its output and how long it took.
-pub fn timed<R>(f: impl FnOnce() -> R) -> (R, Duration) {
-    let start = Instant::now();
-    let out = f();
-    (out, start.elapsed())
+/// The `fetch` scenario: ten requests to a server that answers each after
+/// `LATENCY`.
+pub mod fetch {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "fetch",
+        facts: &[
+            fact(
+                "fetch_ratio",
+                "the time for all ten todos over one request's latency",
+            ),
+            fact("max_in_flight", "the most requests in flight at once"),
+            fact("wrong_todos", "todos missing, wrong or out of order"),
+        ],
+    };
+
+    /// Fetches the ten todos with `fetch_all` through `api`, timed on
+    /// tokio's clock (exact under paused time, with the fake API), and
+    /// checks what came back.
+    pub async fn measure<F>(facts: &Facts, api: &Api, fetch_all: F) -> anyhow::Result<Vec<Todo>>
+    where
+        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
+    {
+        let start = tokio::time::Instant::now();
+        let got = fetch_all(api).await;
+        let took = start.elapsed();
+        facts.set("fetch_ratio", took.as_secs_f64() / LATENCY.as_secs_f64());
+        facts.set("max_in_flight", api.max_in_flight() as u32);
+        let wanted: Vec<Todo> = IDS.map(expected_todo).collect();
+        let wrong = match &got {
+            Ok(todos) => {
+                let right = wanted.iter().zip(todos).filter(|(w, t)| w == t).count();
+                wanted.len().max(todos.len()) - right
+            }
+            Err(_) => wanted.len(),
+        };
+        facts.set("wrong_todos", wrong as u32);
+        got
+    }
+
+    /// [`measure`] against the real server, with narration.
+    pub fn run<F>(facts: &Facts, fetch_all: F)
+    where
+        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
+    {
+        let server = shared::server::DemoServer::start(LATENCY)
+            .expect("the demo server starts on 127.0.0.1");
+        let api = Api::new(&server);
+        println!(
+            "The server answers each request after {} ms. Fetching todos {}..={} with {}:",
+            LATENCY.as_millis(),
+            IDS.start(),
+            IDS.end(),
+            facts.the("fetch_all")
+        );
+        let got = runtime().block_on(measure(facts, &api, fetch_all));
+        match got {
+            Ok(todos) => println!(
+                "  got {} todos in {:.2} times one request's latency; at most {} request(s) in flight at once.",
+                todos.len(),
+                facts.get("fetch_ratio").unwrap_or(0.0),
+                api.max_in_flight()
+            ),
+            Err(e) => println!("  the fetch failed: {e}"),
+        }
+    }
+
+    pub fn piece<'a, F>(name: &'static str, fetch_all: F) -> Piece<'a>
+    where
+        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>> + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, fetch_all))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `fetch_all`.
+    pub fn exercise<F>(fetch_all: F) -> ExitCode
+    where
+        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
+    {
+        shared::lesson::main(
+            "lesson-04",
+            Variant::Exercise("fetch"),
+            vec![SPEC.with(vec![piece("", fetch_all)])],
+        )
+    }
+}
+
+/// The `cpu` scenario: CPU jobs, timed against the same jobs in a plain
+/// loop.
+pub mod cpu {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "cpu",
+        facts: &[
+            fact(
+                "cpu_speedup",
+                "the jobs' time in a plain loop over their time here (1 is no faster)",
+            ),
+            fact("most_at_once", "the most jobs computing at the same moment"),
+            fact("wrong_results", "job results missing or wrong"),
+        ],
+    };
+
+    /// How much work, for a machine with `cores` cores.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Plan {
+        /// Jobs in a batch: at least one per core, so every core can work.
+        pub jobs: u32,
+        /// Batches timed, each against the plain loop.
+        pub rounds: u32,
+    }
+
+    /// Enough jobs to keep every core busy, and enough rounds that about
+    /// 1.4 s of serial work is timed on any machine.
+    pub fn plan(cores: usize) -> Plan {
+        let jobs = (cores as u32).clamp(8, 64);
+        Plan {
+            jobs,
+            rounds: (144 / jobs).max(3),
+        }
+    }
+
+    /// The plain loop: the same jobs, one after another, on this thread.
+    /// Returns how long they took.
+    fn serial_baseline(jobs: u32) -> Duration {
+        let start = Instant::now();
+        shared::blocking("serial baseline: all jobs in a loop", || {
+            for i in 1..=jobs {
+                std::hint::black_box(compute(i));
+            }
+        });
+        start.elapsed()
+    }
+
+    /// Times `run_jobs` on `runtime` against the plain loop, `plan.rounds`
+    /// times in alternation (so a busy moment on the machine cannot favour
+    /// one), and checks the results.
+    pub fn measure<F>(facts: &Facts, runtime: &tokio::runtime::Runtime, plan: Plan, run_jobs: F)
+    where
+        F: AsyncFn(u32) -> Vec<u64>,
+    {
+        let mut wanted: Vec<u64> = (1..=plan.jobs).map(compute).collect();
+        wanted.sort_unstable();
+        MOST_AT_ONCE.store(0, Ordering::SeqCst);
+        let (mut serial, mut parallel) = (Duration::ZERO, Duration::ZERO);
+        let mut wrong = 0;
+        // A runtime's idle workers keep spinning a moment after a run before
+        // they sleep; a short pause keeps that from slowing the next timing.
+        let settle = || std::thread::sleep(Duration::from_millis(5));
+        for _ in 0..plan.rounds {
+            settle();
+            serial += serial_baseline(plan.jobs);
+            settle();
+            let start = Instant::now();
+            let mut got = runtime.block_on(run_jobs(plan.jobs));
+            parallel += start.elapsed();
+            got.sort_unstable();
+            let right = wanted.iter().zip(&got).filter(|(w, g)| w == g).count();
+            wrong = wrong.max(wanted.len().max(got.len()) - right);
+        }
+        facts.set(
+            "cpu_speedup",
+            serial.as_secs_f64() / parallel.as_secs_f64(),
+        );
+        facts.set("most_at_once", MOST_AT_ONCE.load(Ordering::SeqCst) as u32);
+        facts.set("wrong_results", wrong as u32);
+    }
+
+    /// [`measure`] on the multi-threaded runtime, with narration.
+    pub fn run<F>(facts: &Facts, run_jobs: F)
+    where
+        F: AsyncFn(u32) -> Vec<u64>,
+    {
+        let cores = shared::workload::cores();
+        let plan = plan(cores);
+        println!(
+            "{} jobs of {} ms, {} times in a plain loop (the baseline) and {} times through {}, on {cores} core(s):",
+            plan.jobs,
+            JOB_TIME.as_millis(),
+            plan.rounds,
+            plan.rounds,
+            facts.the("run_jobs")
+        );
+        measure(facts, &runtime(), plan, run_jobs);
+        println!(
+            "  a speedup of {:.2} (at best {}); at most {} jobs computed at the same moment.",
+            facts.get("cpu_speedup").unwrap_or(0.0),
+            cores.min(plan.jobs as usize),
+            facts.get("most_at_once").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, F>(name: &'static str, run_jobs: F) -> Piece<'a>
+    where
+        F: AsyncFn(u32) -> Vec<u64> + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, run_jobs))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `run_jobs`.
+    pub fn exercise<F>(run_jobs: F) -> ExitCode
+    where
+        F: AsyncFn(u32) -> Vec<u64>,
+    {
+        shared::lesson::main(
+            "lesson-04",
+            Variant::Exercise("cpu"),
+            vec![SPEC.with(vec![piece("", run_jobs)])],
+        )
+    }
 }

@@ -1,35 +1,13 @@
-//! The fetch claims on paused tokio time: a fake API whose "requests" sleep
+//! The fetch claims on paused tokio time: the fake API's "requests" sleep
 //! for the latency, so elapsed times are exact on any machine.
 
-use lesson_04::{Fetch, IDS, LATENCY, Todo, broken, fixed};
-use std::future::Future;
+use lesson_04::{Api, IDS, LATENCY, broken, fixed};
 use tokio::time::Instant;
-
-#[derive(Clone)]
-struct FakeApi;
-
-impl Fetch for FakeApi {
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "the trait asks for a 'static future; an async fn would borrow &self"
-    )]
-    fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
-        async move {
-            tokio::time::sleep(LATENCY).await;
-            Ok(Todo {
-                id,
-                user_id: 1,
-                title: format!("todo {id}"),
-                completed: false,
-            })
-        }
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn one_after_another_takes_the_sum_of_the_latencies() {
     let start = Instant::now();
-    let todos = broken::fetch_all(&FakeApi).await.unwrap();
+    let todos = broken::fetch_all(&Api::fake()).await.unwrap();
     assert_eq!(start.elapsed(), LATENCY * IDS.count() as u32);
     assert_eq!(todos.len(), 10);
 }
@@ -37,7 +15,7 @@ async fn one_after_another_takes_the_sum_of_the_latencies() {
 #[tokio::test(start_paused = true)]
 async fn joined_takes_one_latency() {
     let start = Instant::now();
-    let todos = fixed::fetch_all(&FakeApi).await.unwrap();
+    let todos = fixed::fetch_all(&Api::fake()).await.unwrap();
     assert_eq!(start.elapsed(), LATENCY);
     let ids: Vec<u32> = todos.iter().map(|t| t.id).collect();
     assert_eq!(ids, IDS.collect::<Vec<_>>(), "join_all keeps the order");
@@ -46,7 +24,7 @@ async fn joined_takes_one_latency() {
 #[tokio::test(start_paused = true)]
 async fn a_join_set_takes_one_latency_too() {
     let start = Instant::now();
-    let todos = fixed::fetch_all_join_set(&FakeApi).await.unwrap();
+    let todos = fixed::fetch_all_join_set(&Api::fake()).await.unwrap();
     assert_eq!(start.elapsed(), LATENCY);
     let ids: Vec<u32> = todos.iter().map(|t| t.id).collect();
     assert_eq!(

@@ -1,52 +1,65 @@
 //! Lesson 05's claims on paused tokio time: the clock moves only when every
 //! task waits, so these counts are exact on any machine.
 
-use lesson_05::{DEADLINE, ITEMS, broken, fixed, numbers, run_worker};
+use shared::lesson::Facts;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep};
+use tokio::time::sleep;
+
+/// Whether a measured ratio is `want`, but for floating-point rounding.
+fn is(got: Option<f64>, want: f64) -> bool {
+    got.is_some_and(|g| (g - want).abs() < 1e-9)
+}
 
 #[tokio::test(start_paused = true)]
 async fn a_sleep_made_inside_the_loop_never_fires() {
-    let (tally, due) = run_worker(broken::worker).await;
-    assert_eq!(tally.handled, ITEMS);
-    assert_eq!(due, 9, "items arrive from 0 to 990 ms");
-    assert_eq!(tally.reports, 0);
+    let facts = Facts::for_test(&lesson_05::report::SPEC);
+    lesson_05::report::measure(&facts, lesson_05::broken::worker).await;
+    assert_eq!(facts.get("items_handled"), Some(100.0));
+    assert_eq!(facts.get("report_ratio"), Some(0.0));
+    // Items arrive from 0 to 990 ms, and the worker ends when they stop.
+    assert!(is(facts.get("longest_gap_ratio"), 9.9), "{facts:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_pinned_sleep_reset_after_each_report_fires_every_time() {
-    let (tally, due) = run_worker(fixed::worker).await;
-    assert_eq!(tally.handled, ITEMS);
-    assert_eq!(tally.reports, due);
-    assert_eq!(due, 9);
+    let facts = Facts::for_test(&lesson_05::report::SPEC);
+    lesson_05::report::measure(&facts, lesson_05::fixed::worker).await;
+    // Reports at 100, 200, ..., 900 ms: nine in 9.9 periods.
+    assert!(is(facts.get("report_ratio"), 9.0 / 9.9), "{facts:?}");
+    assert!(is(facts.get("longest_gap_ratio"), 1.0), "{facts:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_interval_fires_every_time_too() {
-    let (tally, due) = run_worker(fixed::worker_with_interval).await;
-    assert_eq!((tally.handled, tally.reports), (ITEMS, due));
+    let facts = Facts::for_test(&lesson_05::report::SPEC);
+    lesson_05::report::measure(&facts, lesson_05::fixed::worker_with_interval).await;
+    assert!(is(facts.get("report_ratio"), 9.0 / 9.9), "{facts:?}");
+    assert_eq!(facts.get("items_handled"), Some(100.0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_pinned_deadline_ends_the_read_on_time() {
-    let start = Instant::now();
-    let read = fixed::read_until_deadline(numbers()).await;
-    assert_eq!(start.elapsed(), DEADLINE);
+    let facts = Facts::for_test(&lesson_05::deadline::SPEC);
+    lesson_05::deadline::measure(&facts, lesson_05::fixed::read_until_deadline).await;
+    assert_eq!(facts.get("deadline_ratio"), Some(1.0));
     // A number every 10 ms; the one due at exactly 1 s may lose the race.
-    assert!((99..=100).contains(&read), "read {read}");
+    let read = facts.get("numbers_read").unwrap();
+    assert!((99.0..=100.0).contains(&read), "read {read}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_deadline_made_inside_the_loop_never_comes() {
+    let facts = Facts::for_test(&lesson_05::deadline::SPEC);
     let outcome = tokio::time::timeout(
         Duration::from_secs(10),
-        broken::read_until_deadline(numbers()),
+        lesson_05::deadline::measure(&facts, lesson_05::broken::read_until_deadline),
     )
     .await;
     assert!(outcome.is_err(), "still reading ten seconds later");
+    assert!(facts.get("numbers_read").unwrap() >= 999.0);
 }
 
 /// Sets its flag when dropped.
