@@ -148,7 +148,7 @@ impl Problem {
                     (Some(a), Some(b)) if a == b => format_value(a),
                     (Some(a), Some(b)) => format!("{} to {}", format_value(a), format_value(b)),
                     (Some(a), None) => format!("at least {}", format_value(a)),
-                    (None, Some(b)) if b == 0.0 => "0".into(),
+                    (None, Some(0.0)) => "0".into(),
                     (None, Some(b)) => format!("at most {}", format_value(b)),
                     (None, None) => "any value".into(),
                 };
@@ -235,16 +235,15 @@ pub fn judge_on(
     observed: Observed,
     facts: Vec<(String, f64)>,
 ) -> Judgement {
-    let observed = if (cores as u32) < expect.needs_cores
-        && !matches!(observed, Observed::Interrupted)
-    {
-        Observed::Skipped(format!(
-            "the claim needs at least {} cores; this machine has {cores}",
-            expect.needs_cores
-        ))
-    } else {
-        observed
-    };
+    let observed =
+        if (cores as u32) < expect.needs_cores && !matches!(observed, Observed::Interrupted) {
+            Observed::Skipped(format!(
+                "the claim needs at least {} cores; this machine has {cores}",
+                expect.needs_cores
+            ))
+        } else {
+            observed
+        };
     let mut problems = Vec::new();
     if matches!(observed, Observed::Skipped(_)) {
         return Judgement {
@@ -550,7 +549,10 @@ mod tests {
 
     #[test]
     fn a_claim_that_needs_more_cores_than_there_are_is_skipped_with_the_reason() {
-        let mut e = expect(Outcome::Completes, vec![between("speedup", Some(1.3), None)]);
+        let mut e = expect(
+            Outcome::Completes,
+            vec![between("speedup", Some(1.3), None)],
+        );
         e.needs_cores = 2;
         let j = judge_on(1, &e, Observed::Completes, facts(&[("speedup", 0.96)]));
         assert!(j.skipped() && !j.ok());

@@ -131,8 +131,9 @@ impl Facts {
     }
 
     /// Records a measurement. Setting it again replaces it (a hanging
-    /// program's count, reported as it grows). A name the spec does not
-    /// declare is a bug in the harness, and panics.
+    /// program's count, reported as it grows); setting the same value again
+    /// does nothing. A name the spec does not declare is a bug in the
+    /// harness, and panics.
     pub fn set(&self, name: &str, value: impl Into<f64>) {
         let value = value.into();
         let Some(declared) = self.inner.spec.facts.iter().find(|f| f.name == name) else {
@@ -144,6 +145,9 @@ impl Facts {
         {
             let mut values = self.inner.values.lock().unwrap_or_else(|e| e.into_inner());
             match values.iter_mut().find(|(n, _)| *n == declared.name) {
+                // The same value again is not news: it must not look like
+                // progress to the watchdog.
+                Some(slot) if slot.1 == value || (slot.1.is_nan() && value.is_nan()) => return,
                 Some(slot) => slot.1 = value,
                 None => values.push((declared.name, value)),
             }

@@ -218,7 +218,7 @@ pub fn run(
                     }
                 }
                 let mut all = output.lock().unwrap_or_else(|e| e.into_inner());
-                all.push_str(&line);
+                all.push_str(line);
                 all.push('\n');
             }
         });

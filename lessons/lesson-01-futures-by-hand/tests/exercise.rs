@@ -6,7 +6,7 @@ use lesson_01::{Kitchen, broken, fixed, orders};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::let_underscore_future)]
 #[path = "../exercise/start/orders.rs"]
 mod start;
 
@@ -20,7 +20,7 @@ mod fix_join3;
 #[path = "fixtures/orders/fix_poll_by_hand.rs"]
 mod fix_poll_by_hand;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::let_underscore_future)]
 #[path = "fixtures/orders/bug_first_only.rs"]
 mod bug_first_only;
 #[allow(dead_code)]

@@ -374,6 +374,10 @@ pub mod delay {
         D: Future<Output = ()> + Send + 'static,
     {
         let mut delay = Box::pin(CountPolls::new(make(Duration::from_millis(100)), report));
+        #[expect(
+            clippy::async_yields_async,
+            reason = "task A hands the half-polled delay back, for task B to finish"
+        )]
         let task_a = async move {
             std::future::poll_fn(|cx| {
                 let _ = delay.as_mut().poll(cx);

@@ -432,10 +432,7 @@ pub mod cpu {
             let right = wanted.iter().zip(&got).filter(|(w, g)| w == g).count();
             wrong = wrong.max(wanted.len().max(got.len()) - right);
         }
-        facts.set(
-            "cpu_speedup",
-            serial.as_secs_f64() / parallel.as_secs_f64(),
-        );
+        facts.set("cpu_speedup", serial.as_secs_f64() / parallel.as_secs_f64());
         facts.set("most_at_once", MOST_AT_ONCE.load(Ordering::SeqCst) as u32);
         facts.set("wrong_results", wrong as u32);
     }

@@ -11,8 +11,11 @@ use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 
 #[allow(dead_code)]
-#[path = "../exercise/start/cpu.rs"]
-mod start;
+#[path = "fixtures/cpu/bug_futures_unordered.rs"]
+mod bug_futures_unordered;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_spawn_one_task.rs"]
+mod bug_spawn_one_task;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/fix_join_set.rs"]
 mod fix_join_set;
@@ -20,11 +23,8 @@ mod fix_join_set;
 #[path = "fixtures/cpu/fix_spawn_blocking.rs"]
 mod fix_spawn_blocking;
 #[allow(dead_code)]
-#[path = "fixtures/cpu/bug_futures_unordered.rs"]
-mod bug_futures_unordered;
-#[allow(dead_code)]
-#[path = "fixtures/cpu/bug_spawn_one_task.rs"]
-mod bug_spawn_one_task;
+#[path = "../exercise/start/cpu.rs"]
+mod start;
 
 fn measured(run_jobs: impl AsyncFn(u32) -> Vec<u64>) -> Facts {
     let facts = Facts::for_test(&cpu::SPEC);
@@ -72,7 +72,10 @@ fn the_cpu_plan_fits_every_machine_from_1_to_64_cores() {
     let bound = |name: &str| fixed.facts.iter().find(|b| b.name == name).unwrap();
     for cores in [1, 2, 4, 8, 16, 32, 64] {
         let plan = cpu::plan(cores);
-        assert!(plan.jobs as usize >= cores.min(64), "{cores} cores: {plan:?}");
+        assert!(
+            plan.jobs as usize >= cores.min(64),
+            "{cores} cores: {plan:?}"
+        );
         let serial_ms = plan.jobs * plan.rounds * lesson_04::JOB_TIME.as_millis() as u32;
         assert!(
             (1_000..=4_000).contains(&serial_ms),

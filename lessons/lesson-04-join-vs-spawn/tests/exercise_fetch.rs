@@ -8,26 +8,26 @@ use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 
 #[allow(dead_code)]
-#[path = "../exercise/start/fetch.rs"]
-mod start;
-#[allow(dead_code)]
-#[path = "fixtures/fetch/fix_try_join_all.rs"]
-mod fix_try_join_all;
-#[allow(dead_code)]
-#[path = "fixtures/fetch/fix_spawn_then_await.rs"]
-mod fix_spawn_then_await;
-#[allow(dead_code)]
-#[path = "fixtures/fetch/fix_buffered_stream.rs"]
-mod fix_buffered_stream;
+#[path = "fixtures/fetch/bug_pairs.rs"]
+mod bug_pairs;
 #[allow(dead_code)]
 #[path = "fixtures/fetch/bug_spawn_and_await_at_once.rs"]
 mod bug_spawn_and_await_at_once;
 #[allow(dead_code)]
-#[path = "fixtures/fetch/bug_pairs.rs"]
-mod bug_pairs;
-#[allow(dead_code)]
 #[path = "fixtures/fetch/bug_unordered.rs"]
 mod bug_unordered;
+#[allow(dead_code)]
+#[path = "fixtures/fetch/fix_buffered_stream.rs"]
+mod fix_buffered_stream;
+#[allow(dead_code)]
+#[path = "fixtures/fetch/fix_spawn_then_await.rs"]
+mod fix_spawn_then_await;
+#[allow(dead_code)]
+#[path = "fixtures/fetch/fix_try_join_all.rs"]
+mod fix_try_join_all;
+#[allow(dead_code)]
+#[path = "../exercise/start/fetch.rs"]
+mod start;
 
 async fn measured(fetch_all: impl AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>) -> Facts {
     let facts = Facts::for_test(&fetch::SPEC);
@@ -76,7 +76,11 @@ async fn the_fetch_grader_tells_every_fix_from_every_form_of_the_bug() {
         done(),
         &measured(bug_spawn_and_await_at_once::fetch_all).await,
     );
-    grader.assert_not_fixed("two at a time", done(), &measured(bug_pairs::fetch_all).await);
+    grader.assert_not_fixed(
+        "two at a time",
+        done(),
+        &measured(bug_pairs::fetch_all).await,
+    );
     grader.assert_not_fixed(
         "answers out of order",
         done(),

@@ -340,7 +340,10 @@ pub mod deadline {
     pub static SPEC: Spec = Spec {
         name: "deadline",
         facts: &[
-            fact("deadline_ratio", "the time the read took over the 1 s deadline"),
+            fact(
+                "deadline_ratio",
+                "the time the read took over the 1 s deadline",
+            ),
             fact("numbers_read", "numbers read (one arrives every 10 ms)"),
         ],
     };

@@ -11,8 +11,14 @@ use shared::report::StallReason;
 use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "../exercise/start/report.rs"]
-mod start_report;
+#[path = "fixtures/report/bug_reports_at_the_end.rs"]
+mod bug_reports_at_the_end;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_reset_on_every_item.rs"]
+mod bug_reset_on_every_item;
+#[allow(dead_code)]
+#[path = "fixtures/report/fix_boxed_sleep.rs"]
+mod fix_boxed_sleep;
 #[allow(dead_code)]
 #[path = "fixtures/report/fix_interval_ticks_at_once.rs"]
 mod fix_interval_ticks_at_once;
@@ -20,30 +26,24 @@ mod fix_interval_ticks_at_once;
 #[path = "fixtures/report/fix_sleep_until_a_kept_instant.rs"]
 mod fix_sleep_until_a_kept_instant;
 #[allow(dead_code)]
-#[path = "fixtures/report/fix_boxed_sleep.rs"]
-mod fix_boxed_sleep;
-#[allow(dead_code)]
-#[path = "fixtures/report/bug_reset_on_every_item.rs"]
-mod bug_reset_on_every_item;
-#[allow(dead_code)]
-#[path = "fixtures/report/bug_reports_at_the_end.rs"]
-mod bug_reports_at_the_end;
+#[path = "../exercise/start/report.rs"]
+mod start_report;
 
 #[allow(dead_code)]
-#[path = "../exercise/start/deadline.rs"]
-mod start_deadline;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_timeout.rs"]
-mod fix_timeout;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_sleep_until.rs"]
-mod fix_sleep_until;
+#[path = "fixtures/deadline/bug_no_reading.rs"]
+mod bug_no_reading;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_timeout_per_number.rs"]
 mod bug_timeout_per_number;
 #[allow(dead_code)]
-#[path = "fixtures/deadline/bug_no_reading.rs"]
-mod bug_no_reading;
+#[path = "fixtures/deadline/fix_sleep_until.rs"]
+mod fix_sleep_until;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/fix_timeout.rs"]
+mod fix_timeout;
+#[allow(dead_code)]
+#[path = "../exercise/start/deadline.rs"]
+mod start_deadline;
 
 async fn worker_run(worker: impl AsyncFnOnce(Work, Reports)) -> Facts {
     let facts = Facts::for_test(&report::SPEC);
@@ -56,8 +56,14 @@ async fn the_report_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &report::SPEC);
     let done = || Observed::Completes;
     for (what, f) in [
-        ("the reference pinned sleep", worker_run(fixed::worker).await),
-        ("the reference interval", worker_run(fixed::worker_with_interval).await),
+        (
+            "the reference pinned sleep",
+            worker_run(fixed::worker).await,
+        ),
+        (
+            "the reference interval",
+            worker_run(fixed::worker_with_interval).await,
+        ),
         (
             "an interval that ticks at once",
             worker_run(fix_interval_ticks_at_once::worker).await,
@@ -72,7 +78,10 @@ async fn the_report_grader_tells_every_fix_from_every_form_of_the_bug() {
     }
     for (what, f) in [
         ("the reference bug", worker_run(broken::worker).await),
-        ("the untouched exercise", worker_run(start_report::worker).await),
+        (
+            "the untouched exercise",
+            worker_run(start_report::worker).await,
+        ),
         (
             "a pinned timer reset by every item",
             worker_run(bug_reset_on_every_item::worker).await,

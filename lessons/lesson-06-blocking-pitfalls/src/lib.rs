@@ -8,8 +8,14 @@
 
 use shared::TraceExt;
 use shared::heartbeat::Heartbeat;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long each task in the `sleep` scenario waits.
 pub const NAP: Duration = Duration::from_millis(100);
@@ -91,9 +97,15 @@ pub mod fixed {
     // ANCHOR_END: fixed_hit_async_mutex
 }
 
+thread_local! {
+    /// The counts saved on this thread so far, for the harness.
+    static SAVED: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Stands in for writing the count somewhere: an `.await` that takes `SAVE`.
-pub async fn save(_count: u32) {
+pub async fn save(count: u32) {
     tokio::time::sleep(SAVE).await;
+    SAVED.with(|s| s.borrow_mut().push(count));
 }
 
 /// The runtime for both scenarios: one thread, as in many servers' tests
@@ -103,65 +115,6 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
-}
-
-/// What a run measured.
-#[derive(Debug, Clone, Copy)]
-pub struct Measured {
-    pub elapsed: Duration,
-    /// The heartbeat's worst lateness, in ticks.
-    pub lateness: f64,
-}
-
-impl Measured {
-    /// Elapsed time over one task's wait: 1 is ideal, `NAPPERS` is serial.
-    pub fn elapsed_ratio(&self) -> f64 {
-        self.elapsed.as_secs_f64() / NAP.as_secs_f64()
-    }
-
-    /// Hands the facts to the runner, under the same names for both
-    /// variants.
-    pub fn report(&self) {
-        shared::fact("elapsed_ratio", self.elapsed_ratio());
-        shared::fact("heartbeat_lateness", self.lateness);
-    }
-}
-
-/// Runs `record_hit` twice, joined in one task (so no `Send` is needed),
-/// beside a heartbeat. Returns the heartbeat's worst lateness, in ticks.
-pub async fn two_hits<'a, F, Fut>(record_hit: F) -> f64
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()> + 'a,
-{
-    let heartbeat = Heartbeat::spawn(TICK);
-    tokio::join!(record_hit().traced("task A"), record_hit().traced("task B"));
-    tokio::time::sleep(TICK).await;
-    heartbeat.worst_lateness_ratio()
-}
-
-/// Spawns `NAPPERS` tasks running `nap`, beside a heartbeat, and waits for
-/// them all.
-pub async fn nappers<F, Fut>(nap: F) -> Measured
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let heartbeat = Heartbeat::spawn(TICK);
-    let start = Instant::now();
-    let tasks: Vec<_> = (1..=NAPPERS)
-        .map(|i| tokio::spawn(nap().traced(format!("napper {i}"))))
-        .collect();
-    for task in tasks {
-        task.await.expect("a napper does not panic");
-    }
-    let elapsed = start.elapsed();
-    // Give the heartbeat one more turn, so that a late tick is measured.
-    tokio::time::sleep(TICK).await;
-    Measured {
-        elapsed,
-        lateness: heartbeat.worst_lateness_ratio(),
-    }
 }
 
 /// `std::sync::MutexGuard` is not `Send`, so a future that holds one across
@@ -176,3 +129,238 @@ where
 /// never leave the thread), so there the same code compiles, and deadlocks
 /// at run time.
 pub struct GuardIsNotSend;
+
+/// Follows naps as they run: how many are in progress at once (from a
+/// nap's first poll until it is ready), and the shortest one.
+#[derive(Clone, Default)]
+struct Gauge {
+    running: Arc<AtomicU32>,
+    most: Arc<AtomicU32>,
+    shortest_us: Arc<AtomicU64>,
+}
+
+/// One nap, followed by a [`Gauge`].
+struct Followed<F> {
+    inner: Pin<Box<F>>,
+    gauge: Gauge,
+    started: Option<Instant>,
+}
+
+impl<F: Future<Output = ()>> Future for Followed<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.started.is_none() {
+            self.started = Some(Instant::now());
+            let now = self.gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.gauge.most.fetch_max(now, Ordering::SeqCst);
+        }
+        let done = self.inner.as_mut().poll(cx);
+        if done.is_ready() {
+            let took = self.started.map_or(0, |s| s.elapsed().as_micros() as u64);
+            self.gauge.shortest_us.fetch_min(took, Ordering::SeqCst);
+            self.gauge.running.fetch_sub(1, Ordering::SeqCst);
+        }
+        done
+    }
+}
+
+impl Gauge {
+    fn new() -> Gauge {
+        let g = Gauge::default();
+        g.shortest_us.store(u64::MAX, Ordering::SeqCst);
+        g
+    }
+
+    fn follow<F: Future<Output = ()>>(&self, nap: F) -> Followed<F> {
+        Followed {
+            inner: Box::pin(nap),
+            gauge: self.clone(),
+            started: None,
+        }
+    }
+}
+
+/// The `sleep` scenario: ten tasks each wait `NAP`, beside a heartbeat.
+pub mod sleep {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "sleep",
+        facts: &[
+            fact("elapsed_ratio", "the time for all ten waits over one wait"),
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            ),
+            fact(
+                "naps_at_once",
+                "the most waits in progress at the same time",
+            ),
+            fact(
+                "shortest_nap_ratio",
+                "the shortest wait over the 100 ms it should last",
+            ),
+        ],
+    };
+
+    /// Spawns `NAPPERS` tasks running `nap` on the current runtime, beside
+    /// a heartbeat, and waits for them all.
+    pub async fn measure<N, F>(facts: &Facts, nap: N)
+    where
+        N: Fn() -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let heartbeat = Heartbeat::spawn(TICK);
+        let gauge = Gauge::new();
+        let start = Instant::now();
+        let tasks: Vec<_> = (1..=NAPPERS)
+            .map(|i| {
+                let nap = nap.clone();
+                let napping = gauge.follow(async move { nap().await });
+                tokio::spawn(napping.traced(format!("napper {i}")))
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("a napper does not panic");
+        }
+        let elapsed = start.elapsed();
+        // Give the heartbeat one more turn, so that a late tick is measured.
+        tokio::time::sleep(TICK).await;
+        facts.set("elapsed_ratio", elapsed.as_secs_f64() / NAP.as_secs_f64());
+        facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
+        facts.set("naps_at_once", gauge.most.load(Ordering::SeqCst));
+        let shortest = Duration::from_micros(gauge.shortest_us.load(Ordering::SeqCst));
+        facts.set(
+            "shortest_nap_ratio",
+            shortest.as_secs_f64() / NAP.as_secs_f64(),
+        );
+    }
+
+    pub fn run<N, F>(facts: &Facts, nap: N)
+    where
+        N: Fn() -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        println!(
+            "{NAPPERS} tasks each wait {} ms with {}, on a one-thread runtime,",
+            NAP.as_millis(),
+            facts.the("nap")
+        );
+        println!("beside a heartbeat that should tick every 10 ms.");
+        runtime().block_on(measure(facts, nap));
+        println!(
+            "All done after {:.1} times one wait; at most {} waits were in progress at once;",
+            facts.get("elapsed_ratio").unwrap_or(0.0),
+            facts.get("naps_at_once").unwrap_or(0.0)
+        );
+        println!(
+            "the heartbeat was up to {:.1} ticks late.",
+            facts.get("heartbeat_lateness").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, N, F>(name: &'static str, nap: N) -> Piece<'a>
+    where
+        N: Fn() -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, nap))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `nap`.
+    pub fn exercise<N, F>(nap: N) -> ExitCode
+    where
+        N: Fn() -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        shared::lesson::main(
+            "lesson-06",
+            Variant::Exercise("sleep"),
+            vec![SPEC.with(vec![piece("", nap)])],
+        )
+    }
+}
+
+/// The `mutex` scenario: two futures joined in one task each count a hit
+/// under a lock and save the count, beside a heartbeat.
+pub mod mutex {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "mutex",
+        facts: &[
+            fact("hits_saved", "hits saved, of the two counted"),
+            fact(
+                "wrong_saves",
+                "saves that did not save the counts 1 and 2, one each",
+            ),
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            ),
+        ],
+    };
+
+    /// Runs `record_hit` twice, joined in one task on the current runtime
+    /// (so no `Send` is needed), on a counter made by `new_hits`, beside a
+    /// heartbeat. Never returns if the two deadlock: that is the bug.
+    pub async fn measure<S, R>(facts: &Facts, new_hits: fn() -> S, record_hit: R)
+    where
+        R: AsyncFn(&S),
+    {
+        SAVED.with(|s| s.borrow_mut().clear());
+        facts.set("hits_saved", 0);
+        let hits = new_hits();
+        let heartbeat = Heartbeat::spawn(TICK);
+        tokio::join!(
+            record_hit(&hits).traced("future A"),
+            record_hit(&hits).traced("future B")
+        );
+        tokio::time::sleep(TICK).await;
+        let mut saved = SAVED.with(|s| s.borrow().clone());
+        facts.set("hits_saved", saved.len() as u32);
+        saved.sort_unstable();
+        facts.set("wrong_saves", u32::from(saved != [1, 2]));
+        facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
+    }
+
+    pub fn run<S, R>(facts: &Facts, new_hits: fn() -> S, record_hit: R)
+    where
+        R: AsyncFn(&S),
+    {
+        println!("Futures A and B, joined in one task on a one-thread runtime, each count a");
+        println!(
+            "hit with {} and save the count (an .await that takes 20 ms).",
+            facts.the("record_hit")
+        );
+        println!("(If they deadlock, the watchdog stops the program after 2 s.)");
+        runtime().block_on(measure(facts, new_hits, record_hit));
+        println!(
+            "Both done: {} hits saved; the heartbeat was up to {:.1} ticks late.",
+            facts.get("hits_saved").unwrap_or(0.0),
+            facts.get("heartbeat_lateness").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, S: 'a, R>(name: &'static str, new_hits: fn() -> S, record_hit: R) -> Piece<'a>
+    where
+        R: AsyncFn(&S) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, new_hits, record_hit))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `record_hit`.
+    pub fn exercise<S, R>(new_hits: fn() -> S, record_hit: R) -> ExitCode
+    where
+        R: AsyncFn(&S),
+    {
+        shared::lesson::main(
+            "lesson-06",
+            Variant::Exercise("mutex"),
+            vec![SPEC.with(vec![piece("", new_hits, record_hit)])],
+        )
+    }
+}

@@ -1,7 +1,8 @@
 //! The mutex claims, proven by polling by hand: no thread is ever blocked,
 //! so no test here can hang.
 
-use lesson_06::{SAVE, broken, fixed, two_hits};
+use lesson_06::{SAVE, broken, fixed, mutex};
+use shared::lesson::Facts;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Mutex;
@@ -39,13 +40,13 @@ async fn a_guard_scoped_before_the_await_is_released_while_its_task_is_paused() 
 
 #[tokio::test(start_paused = true)]
 async fn with_scoped_guards_both_saves_overlap() {
-    let hits = Mutex::new(0);
+    let facts = Facts::for_test(&mutex::SPEC);
     let start = Instant::now();
-    let lateness = two_hits(|| fixed::record_hit(&hits)).await;
-    assert_eq!(*hits.lock().unwrap(), 2);
+    mutex::measure(&facts, || Mutex::new(0), fixed::record_hit).await;
+    assert_eq!(facts.get("hits_saved"), Some(2.0));
     // Two 20 ms saves at once, then one heartbeat tick to measure lateness.
     assert_eq!(start.elapsed(), SAVE + lesson_06::TICK);
-    assert_eq!(lateness, 0.0);
+    assert_eq!(facts.get("heartbeat_lateness"), Some(0.0));
 }
 
 #[tokio::test(start_paused = true)]
@@ -66,14 +67,23 @@ async fn an_async_mutex_makes_the_second_task_wait_without_blocking() {
 
 #[tokio::test(start_paused = true)]
 async fn with_an_async_mutex_the_saves_happen_one_after_the_other() {
-    let hits = tokio::sync::Mutex::new(0);
+    let facts = Facts::for_test(&mutex::SPEC);
     let start = Instant::now();
-    let lateness = two_hits(|| fixed::record_hit_in_order(&hits)).await;
-    assert_eq!(*hits.lock().await, 2);
+    mutex::measure(
+        &facts,
+        || tokio::sync::Mutex::new(0),
+        fixed::record_hit_in_order,
+    )
+    .await;
+    assert_eq!(facts.get("hits_saved"), Some(2.0));
     assert_eq!(
         start.elapsed(),
         SAVE * 2 + lesson_06::TICK,
         "in order: A, then B"
     );
-    assert_eq!(lateness, 0.0, "the heartbeat kept time while B waited");
+    assert_eq!(
+        facts.get("heartbeat_lateness"),
+        Some(0.0),
+        "the heartbeat kept time while B waited"
+    );
 }

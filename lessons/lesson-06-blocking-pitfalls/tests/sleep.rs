@@ -3,7 +3,8 @@
 //! orderings and lower bounds, which hold on any machine. It reads the
 //! recorder, so it is the only test in this file (its own process).
 
-use lesson_06::{NAP, NAPPERS, broken, nappers, runtime};
+use lesson_06::{NAP, NAPPERS, broken, runtime, sleep};
+use shared::lesson::Facts;
 use shared::report::{Event, Span, SpanKind};
 
 fn napper_polls() -> Vec<Span> {
@@ -21,8 +22,10 @@ fn napper_polls() -> Vec<Span> {
 
 #[test]
 fn waits_that_block_the_thread_run_one_after_another() {
-    shared::recorder::global().begin("lesson-06", "sleep", "test", None);
-    runtime().block_on(nappers(broken::nap));
+    shared::recorder::global().begin("lesson-06", "sleep", "test", "", None);
+    let facts = Facts::for_test(&sleep::SPEC);
+    runtime().block_on(sleep::measure(&facts, broken::nap));
+    assert_eq!(facts.get("naps_at_once"), Some(1.0));
     let polls = napper_polls();
     assert_eq!(
         polls.len(),

@@ -9,13 +9,12 @@
 
 use shared::TraceExt;
 use shared::heartbeat::Heartbeat;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-/// How many jobs in a batch.
-pub const JOBS: u64 = 24;
 /// How long one job hashes (on an idle core).
 pub const JOB_TIME: Duration = Duration::from_millis(40);
 /// The heartbeat's period.
@@ -31,8 +30,26 @@ pub struct Batch {
 }
 
 impl Default for Batch {
+    /// The batch this machine's plan calls for.
     fn default() -> Self {
-        Batch::of(JOBS)
+        Batch::of(plan(cores()).jobs)
+    }
+}
+
+/// How much work, for a machine with `cores` cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Jobs in a batch: four per core, so every approach has a queue of work
+    /// to keep each core busy (at least 8, and at most 256, well under the
+    /// blocking pool's 512 threads).
+    pub jobs: u64,
+}
+
+/// The plan for a machine with `cores` cores. A batch takes about four
+/// jobs' time (160 ms) when the cores are used well, on any machine.
+pub fn plan(cores: usize) -> Plan {
+    Plan {
+        jobs: (4 * cores as u64).clamp(8, 256),
     }
 }
 
@@ -145,16 +162,17 @@ pub mod broken {
     // ANCHOR_END: broken_inline
 
     // ANCHOR: broken_current_thread
-    /// `block_in_place` on a current-thread runtime: there is no other worker
-    /// to hand the runtime's tasks to, so tokio panics.
-    pub fn block_in_place_on_current_thread(batch: Batch) -> u64 {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a current-thread runtime always builds");
-        runtime.block_on(async {
-            // BROKEN: panics: there is no other thread to take over
-            tokio::task::block_in_place(|| hash_job(0, &batch))
-        })
+    /// Tells tokio before each job "this thread is about to block".
+    /// On a multi-threaded runtime tokio hands the thread's other tasks to
+    /// another worker first. A current-thread runtime has no other thread to
+    /// hand them to, so there it panics.
+    pub async fn block_in_place(batch: Batch) -> u64 {
+        let mut sum = 0;
+        for i in 0..batch.jobs() {
+            // BROKEN on a current-thread runtime: nowhere to hand the tasks
+            sum ^= tokio::task::block_in_place(|| hash_job(i, &batch));
+        }
+        sum
     }
     // ANCHOR_END: broken_current_thread
 }
@@ -173,22 +191,10 @@ pub mod fixed {
     }
 
     // ANCHOR: spawn_blocking
-    /// Sends every job to tokio's blocking pool at once. The pool starts a
-    /// thread for each job it cannot hand to an idle one, up to 512.
-    pub async fn spawn_blocking_unbounded(batch: Batch) -> u64 {
-        let mut jobs = JoinSet::new();
-        for i in 0..batch.jobs() {
-            let batch = batch.clone();
-            jobs.spawn_blocking(move || {
-                shared::recorder::name_lane("blocking pool");
-                hash_job(i, &batch) // off the workers, but a thread per job
-            });
-        }
-        collect(jobs).await
-    }
-
-    /// The same, with a semaphore that lets one job per core run at a time.
-    /// Waiting for a permit is an `.await`, so it blocks nothing.
+    /// Sends the jobs to tokio's blocking pool, one per core at a time: the
+    /// pool would otherwise start a thread for every job it cannot hand to
+    /// an idle one (up to 512), far more than there are cores. Waiting for
+    /// a permit is an `.await`, so it blocks nothing.
     pub async fn spawn_blocking(batch: Batch) -> u64 {
         let per_core = Arc::new(Semaphore::new(cores()));
         let mut jobs = JoinSet::new();
@@ -266,132 +272,9 @@ pub mod fixed {
         rx.await.expect("rayon finishes the job")
     }
     // ANCHOR_END: par_iter
-
-    // ANCHOR: current_thread
-    /// On a current-thread runtime, `spawn_blocking` works: the blocking
-    /// pool is separate from the runtime's one thread, which runs no job.
-    pub fn spawn_blocking_on_current_thread(batch: Batch) -> CurrentThreadRun {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a current-thread runtime always builds");
-        let (sum, lateness) = runtime.block_on(async {
-            let heartbeat = Heartbeat::spawn(TICK);
-            let sum = spawn_blocking(batch.clone()).await; // FIXED
-            tokio::time::sleep(TICK).await;
-            (sum, heartbeat.worst_lateness_ratio())
-        });
-        CurrentThreadRun {
-            sum,
-            lateness,
-            jobs_on_runtime_thread: batch.jobs_on(std::thread::current().id()),
-        }
-    }
-    // ANCHOR_END: current_thread
 }
 
-/// The number of cores, as the standard library sees it.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// What the current-thread run measured.
-#[derive(Debug, Clone, Copy)]
-pub struct CurrentThreadRun {
-    pub sum: u64,
-    /// The heartbeat's worst lateness, in ticks.
-    pub lateness: f64,
-    /// Jobs that ran on the runtime's own thread (this one).
-    pub jobs_on_runtime_thread: usize,
-}
-
-/// What one approach measured.
-#[derive(Debug, Clone)]
-pub struct Measured {
-    /// A short name for facts: `rayon_spawn`.
-    pub key: &'static str,
-    /// A name for people: `rayon::spawn + oneshot`.
-    pub name: &'static str,
-    /// Jobs run.
-    pub jobs: u64,
-    /// The jobs' own durations, added up.
-    pub busy: Duration,
-    pub elapsed: Duration,
-    /// The heartbeat's worst lateness, in ticks.
-    pub lateness: f64,
-    /// Distinct OS threads that ran jobs.
-    pub threads: usize,
-    /// The most jobs running at the same moment.
-    pub at_once: usize,
-}
-
-impl Measured {
-    pub fn jobs_per_sec(&self) -> f64 {
-        self.jobs as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// How many jobs were in progress, on average: the jobs' own durations
-    /// over the elapsed time. With at most one job per core, that is how many
-    /// cores were kept hashing, and the ideal is the core count; gaps between
-    /// jobs (an approach's overhead) lower it. Unlike jobs per second, it
-    /// does not change when the whole machine happens to run faster or
-    /// slower (a shared or throttled machine does), so approaches measured a
-    /// few seconds apart can be compared fairly.
-    pub fn in_progress(&self) -> f64 {
-        self.busy.as_secs_f64() / self.elapsed.as_secs_f64()
-    }
-
-    /// Two measurements of the same approach as one: the times and jobs
-    /// added up, the worst lateness and the most threads kept.
-    pub fn and(self, other: Measured) -> Measured {
-        Measured {
-            jobs: self.jobs + other.jobs,
-            busy: self.busy + other.busy,
-            elapsed: self.elapsed + other.elapsed,
-            lateness: self.lateness.max(other.lateness),
-            threads: self.threads.max(other.threads),
-            at_once: self.at_once.max(other.at_once),
-            ..self
-        }
-    }
-}
-
-/// Runs one approach on a batch of `jobs` on `runtime`, beside a
-/// heartbeat, and measures it.
-pub fn measure<F, Fut>(
-    runtime: &tokio::runtime::Runtime,
-    (key, name): (&'static str, &'static str),
-    jobs: u64,
-    approach: F,
-) -> Measured
-where
-    F: FnOnce(Batch) -> Fut,
-    Fut: std::future::Future<Output = u64>,
-{
-    shared::mark(name);
-    let batch = Batch::of(jobs);
-    let (elapsed, lateness) = runtime.block_on(async {
-        let heartbeat = Heartbeat::spawn(TICK);
-        // Let the heartbeat settle into its schedule first.
-        tokio::time::sleep(TICK * 2).await;
-        let start = Instant::now();
-        std::hint::black_box(approach(batch.clone()).await);
-        let elapsed = start.elapsed();
-        // One more tick, so that a tick delayed by the last job is measured.
-        tokio::time::sleep(TICK * 2).await;
-        (elapsed, heartbeat.worst_lateness_ratio())
-    });
-    Measured {
-        key,
-        name,
-        jobs,
-        busy: batch.busy(),
-        elapsed,
-        lateness,
-        threads: batch.distinct(),
-        at_once: batch.most_at_once(),
-    }
-}
+pub use shared::workload::cores;
 
 /// The multi-threaded runtime, one worker per core.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -400,4 +283,207 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("the runtime builds")
+}
+
+/// The XOR of every job's answer in a batch: what any correct approach
+/// returns. Every job hashes the same rounds, so one hash is enough.
+pub fn expected_sum(jobs: u64, job_time: Duration) -> u64 {
+    let hash = shared::workload::burn(job_time);
+    (0..jobs).fold(0, |sum, i| sum ^ hash ^ i)
+}
+
+/// Runs `approach` on `batch` on `runtime`, beside a heartbeat. Returns its
+/// answer, how long it took, and the heartbeat's worst lateness in ticks.
+fn timed<F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    batch: &Batch,
+    approach: F,
+) -> (u64, Duration, f64)
+where
+    F: FnOnce(Batch) -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    runtime.block_on(async {
+        let heartbeat = Heartbeat::spawn(TICK);
+        // Let the heartbeat settle into its schedule first.
+        tokio::time::sleep(TICK * 2).await;
+        let start = Instant::now();
+        let sum = approach(batch.clone()).await;
+        let elapsed = start.elapsed();
+        // One more tick, so that a tick delayed by the last job is measured.
+        tokio::time::sleep(TICK * 2).await;
+        (sum, elapsed, heartbeat.worst_lateness_ratio())
+    })
+}
+
+/// The `approaches` scenario: a batch of CPU jobs on the multi-threaded
+/// runtime, beside a heartbeat.
+pub mod approaches {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "approaches",
+        facts: &[
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            ),
+            fact(
+                "core_usage",
+                "jobs in progress on average, over the cores (1 is every core hashing)",
+            ),
+            fact(
+                "oversubscription",
+                "the most jobs running at once, over the cores",
+            ),
+            fact("wrong_sum", "1 if the answer was not the jobs' answer"),
+        ],
+    };
+
+    /// Measures `approach` on `batch` with `runtime` (multi-threaded).
+    pub fn measure<F, Fut>(
+        facts: &Facts,
+        runtime: &tokio::runtime::Runtime,
+        batch: Batch,
+        approach: F,
+    ) where
+        F: FnOnce(Batch) -> Fut,
+        Fut: std::future::Future<Output = u64>,
+    {
+        let (sum, elapsed, lateness) = timed(runtime, &batch, approach);
+        let cores = (cores() as u64).min(batch.jobs()) as f64;
+        facts.set("heartbeat_lateness", lateness);
+        facts.set(
+            "core_usage",
+            batch.busy().as_secs_f64() / elapsed.as_secs_f64() / cores,
+        );
+        facts.set("oversubscription", batch.most_at_once() as f64 / cores);
+        facts.set(
+            "wrong_sum",
+            u32::from(sum != expected_sum(batch.jobs(), batch.job_time)),
+        );
+    }
+
+    pub fn run<F, Fut>(facts: &Facts, approach: F)
+    where
+        F: FnOnce(Batch) -> Fut,
+        Fut: std::future::Future<Output = u64>,
+    {
+        let batch = Batch::default();
+        println!(
+            "{} jobs of {} ms of hashing on {} core(s), through {}, beside a 10 ms heartbeat:",
+            batch.jobs(),
+            JOB_TIME.as_millis(),
+            cores(),
+            facts.the("run_jobs")
+        );
+        measure(facts, &runtime(), batch.clone(), approach);
+        println!(
+            "  the heartbeat was up to {:.1} ticks late; the cores were {:.0}% busy hashing;",
+            facts.get("heartbeat_lateness").unwrap_or(0.0),
+            facts.get("core_usage").unwrap_or(0.0) * 100.0
+        );
+        println!(
+            "  at most {} jobs ran at once, on {} threads.",
+            batch.most_at_once(),
+            batch.distinct()
+        );
+    }
+
+    pub fn piece<'a, F, Fut>(name: &'static str, approach: F) -> Piece<'a>
+    where
+        F: FnOnce(Batch) -> Fut + 'a,
+        Fut: std::future::Future<Output = u64>,
+    {
+        Piece::new(name, move |facts| run(facts, approach))
+    }
+}
+
+/// The `current-thread` scenario: the same batch, on a current-thread
+/// runtime (as `#[tokio::main(flavor = "current_thread")]` makes).
+pub mod current_thread {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "current-thread",
+        facts: &[
+            fact(
+                "jobs_on_runtime_thread",
+                "jobs that ran on the runtime's one thread",
+            ),
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            ),
+            fact("wrong_sum", "1 if the answer was not the jobs' answer"),
+        ],
+    };
+
+    // ANCHOR: current_thread
+    /// Measures `approach` on `batch` on a current-thread runtime built
+    /// here, on this thread.
+    pub fn measure<F, Fut>(facts: &Facts, batch: Batch, approach: F)
+    where
+        F: FnOnce(Batch) -> Fut,
+        Fut: std::future::Future<Output = u64>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a current-thread runtime always builds");
+        let (sum, _, lateness) = timed(&runtime, &batch, approach);
+        facts.set(
+            "jobs_on_runtime_thread",
+            batch.jobs_on(std::thread::current().id()) as u32,
+        );
+        facts.set("heartbeat_lateness", lateness);
+        facts.set(
+            "wrong_sum",
+            u32::from(sum != expected_sum(batch.jobs(), batch.job_time)),
+        );
+    }
+    // ANCHOR_END: current_thread
+
+    pub fn run<F, Fut>(facts: &Facts, approach: F)
+    where
+        F: FnOnce(Batch) -> Fut,
+        Fut: std::future::Future<Output = u64>,
+    {
+        let batch = Batch::default();
+        println!(
+            "The same {} jobs through {}, on a current-thread runtime, beside a heartbeat:",
+            batch.jobs(),
+            facts.the("run_jobs")
+        );
+        measure(facts, batch, approach);
+        println!(
+            "  {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late.",
+            facts.get("jobs_on_runtime_thread").unwrap_or(0.0),
+            facts.get("heartbeat_lateness").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, F, Fut>(name: &'static str, approach: F) -> Piece<'a>
+    where
+        F: FnOnce(Batch) -> Fut + 'a,
+        Fut: std::future::Future<Output = u64>,
+    {
+        Piece::new(name, move |facts| run(facts, approach))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's `run_jobs` on both
+/// runtimes.
+pub fn exercise<Fut>(run_jobs: fn(Batch) -> Fut) -> std::process::ExitCode
+where
+    Fut: std::future::Future<Output = u64>,
+{
+    shared::lesson::main(
+        "lesson-07",
+        Variant::Exercise("jobs"),
+        vec![
+            approaches::SPEC.with(vec![approaches::piece("", run_jobs)]),
+            current_thread::SPEC.with(vec![current_thread::piece("", run_jobs)]),
+        ],
+    )
 }

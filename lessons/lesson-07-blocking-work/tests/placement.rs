@@ -1,13 +1,14 @@
 //! Where each approach runs its jobs, and how many at once: facts that do
 //! not depend on the machine's speed.
 
-use lesson_07::{Batch, JOBS, broken, cores, fixed, rayon_pool};
+use lesson_07::{Batch, broken, cores, current_thread, fixed, plan, rayon_pool};
+use shared::lesson::Facts;
 use std::time::Duration;
 
 /// A full batch of short jobs: what these tests check does not depend on
 /// how long a job takes.
 fn short() -> Batch {
-    Batch::of(JOBS).lasting(Duration::from_millis(1))
+    Batch::of(plan(cores()).jobs).lasting(Duration::from_millis(1))
 }
 
 fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
@@ -61,21 +62,28 @@ fn every_approach_computes_the_same_answer() {
     assert_eq!(rt.block_on(fixed::block_in_place(short())), expected);
     assert_eq!(rt.block_on(fixed::rayon_spawn(short())), expected);
     assert_eq!(rt.block_on(fixed::par_iter(short())), expected);
+    let b = short();
+    assert_eq!(
+        expected,
+        lesson_07::expected_sum(b.jobs(), Duration::from_millis(1))
+    );
 }
 
 #[test]
 #[should_panic(expected = "can call blocking only when running on the multi-threaded runtime")]
 fn block_in_place_panics_on_a_current_thread_runtime() {
-    broken::block_in_place_on_current_thread(short());
+    let facts = Facts::for_test(&current_thread::SPEC);
+    current_thread::measure(&facts, short(), broken::block_in_place);
 }
 
 #[test]
 fn spawn_blocking_works_on_a_current_thread_runtime() {
-    let run = fixed::spawn_blocking_on_current_thread(short());
+    let facts = Facts::for_test(&current_thread::SPEC);
+    current_thread::measure(&facts, short(), fixed::spawn_blocking);
     assert_eq!(
-        run.jobs_on_runtime_thread, 0,
+        facts.get("jobs_on_runtime_thread"),
+        Some(0.0),
         "the blocking pool ran every job"
     );
-    let rt = runtime_with(1);
-    assert_eq!(run.sum, rt.block_on(fixed::par_iter(short())));
+    assert_eq!(facts.get("wrong_sum"), Some(0.0));
 }

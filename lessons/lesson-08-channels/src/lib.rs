@@ -8,6 +8,7 @@
 //! how threads and tasks talk to each other.
 
 use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -25,11 +26,13 @@ pub const WORK: Duration = Duration::from_millis(1);
 /// Counts pings until the channel closes, that is, until every sender is
 /// gone. `recv` returns `None` only then.
 pub async fn count_pings(mut pings: mpsc::Receiver<u32>) -> u32 {
+    let run = this_run(); // for the harness, which watches what we count
     let mut count = 0;
     while let Some(_ping) = pings.recv().await {
         count += 1;
-        shared::fact("pings_received", count);
+        note(run, |seen| seen.pings_received += 1);
     }
+    note(run, |seen| seen.handler_done = true);
     count
 }
 
@@ -80,14 +83,49 @@ pub struct Consumed {
     pub peak_queue: usize,
 }
 
-impl Consumed {
-    /// Hands the facts to the runner, under the same names for both
-    /// variants.
-    pub fn report(&self) {
-        shared::fact("peak_queue", self.peak_queue as u32);
-        shared::fact("peak_ratio", self.peak_queue as f64 / f64::from(ITEMS));
-        shared::fact("received", self.received);
-    }
+/// What the lesson's own handler and consumer saw on this thread, for the
+/// harness (the scenarios run on a current-thread runtime).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Seen {
+    pub pings_received: u32,
+    pub handler_done: bool,
+    pub received: u32,
+    pub peak_queue: usize,
+}
+
+thread_local! {
+    /// The harness's current run, and what it has seen.
+    static SEEN: std::cell::RefCell<(u64, Seen)> = std::cell::RefCell::new((0, Seen::default()));
+}
+
+/// What this thread's handler and consumer have seen in the current run.
+pub fn seen() -> Seen {
+    SEEN.with(|s| s.borrow().1)
+}
+
+/// The current run's number.
+fn this_run() -> u64 {
+    SEEN.with(|s| s.borrow().0)
+}
+
+/// Starts a new run: a spawned handler left over from an earlier one (a
+/// task outlives the future that spawned it) can no longer count in it.
+fn new_run() {
+    SEEN.with(|s| {
+        let mut s = s.borrow_mut();
+        *s = (s.0 + 1, Seen::default());
+    });
+}
+
+/// Notes what a handler or consumer of run `run` saw, if it is still the
+/// current run.
+fn note(run: u64, f: impl FnOnce(&mut Seen)) {
+    SEEN.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0 == run {
+            f(&mut s.1);
+        }
+    });
 }
 
 /// Takes `WORK` per message, and notes how long the queue gets.
@@ -96,13 +134,16 @@ pub async fn slow_consumer(mut inbox: impl Inbox) -> Consumed {
         received: 0,
         peak_queue: 0,
     };
+    let run = this_run();
     loop {
         seen.peak_queue = seen.peak_queue.max(inbox.waiting());
+        note(run, |s| s.peak_queue = seen.peak_queue);
         let Some(msg) = inbox.next().await else {
             return seen;
         };
         std::hint::black_box(msg);
         seen.received += 1;
+        note(run, |s| s.received = seen.received);
         tokio::time::sleep(WORK).await;
     }
 }
@@ -240,4 +281,160 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
+}
+
+/// The `close` scenario: a handler counts pings until its channel closes.
+pub mod close {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "close",
+        facts: &[
+            fact("pings_received", "pings the handler received, of 10 sent"),
+            fact(
+                "handler_done",
+                "1 once the handler saw its channel close and stopped",
+            ),
+        ],
+    };
+
+    fn report(facts: &Facts) {
+        let seen = seen();
+        facts.set("pings_received", seen.pings_received);
+        facts.set("handler_done", u32::from(seen.handler_done));
+    }
+
+    /// Runs `session` on the current runtime (a current-thread one: the
+    /// reporter reads what this thread's handler saw), with what the handler
+    /// sees reported every 10 ms. Never returns if the handler waits for
+    /// ever: that is the bug.
+    pub async fn measure<S>(facts: &Facts, session: S)
+    where
+        S: AsyncFnOnce() -> u32,
+    {
+        new_run();
+        report(facts);
+        let reporter = {
+            let facts = facts.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    report(&facts);
+                }
+            }
+        };
+        // A task of its own, untraced: it must not wake the session's task,
+        // or the session would look busy to the watchdog while it hangs.
+        let reporter = tokio::spawn(reporter);
+        session().traced("session").await;
+        reporter.abort();
+        report(facts);
+    }
+
+    pub fn run<S>(facts: &Facts, session: S)
+    where
+        S: AsyncFnOnce() -> u32,
+    {
+        println!(
+            "A producer sends {PINGS} pings; a handler counts them until the channel closes ({}).",
+            facts.the("ping_session")
+        );
+        println!("(If it never closes, the watchdog stops the program after 2 s.)");
+        runtime().block_on(measure(facts, session));
+        println!(
+            "The handler received {} pings and stopped: its channel closed.",
+            facts.get("pings_received").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, S>(name: &'static str, session: S) -> Piece<'a>
+    where
+        S: AsyncFnOnce() -> u32 + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, session))
+    }
+
+    /// The exercise binary's `main`: judges the learner's session.
+    pub fn exercise<S>(session: S) -> ExitCode
+    where
+        S: AsyncFnOnce() -> u32,
+    {
+        shared::lesson::main(
+            "lesson-08",
+            Variant::Exercise("close"),
+            vec![SPEC.with(vec![piece("", session)])],
+        )
+    }
+}
+
+/// The `backpressure` scenario: a fast producer, a slow consumer.
+pub mod backpressure {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "backpressure",
+        facts: &[
+            fact(
+                "peak_queue",
+                "the most messages ever waiting in the channel",
+            ),
+            fact(
+                "peak_ratio",
+                "the most messages ever waiting, over the 300 sent",
+            ),
+            fact("received", "messages the consumer received, of 300 sent"),
+        ],
+    };
+
+    /// Runs `flood` on the current runtime and reads what the lesson's slow
+    /// consumer saw.
+    pub async fn measure<F>(facts: &Facts, flood: F)
+    where
+        F: AsyncFnOnce() -> Consumed,
+    {
+        new_run();
+        flood().await;
+        let seen = seen();
+        facts.set("peak_queue", seen.peak_queue as u32);
+        facts.set("peak_ratio", seen.peak_queue as f64 / f64::from(ITEMS));
+        facts.set("received", seen.received);
+    }
+
+    pub fn run<F>(facts: &Facts, flood: F)
+    where
+        F: AsyncFnOnce() -> Consumed,
+    {
+        println!(
+            "A producer sends {ITEMS} messages of 1 KiB as fast as it can ({}); the consumer",
+            facts.the("flood")
+        );
+        println!("needs 1 ms for each.");
+        runtime().block_on(measure(facts, flood));
+        let peak = facts.get("peak_queue").unwrap_or(0.0);
+        println!(
+            "The queue peaked at {peak} messages ({peak} KiB); the consumer received {}.",
+            facts.get("received").unwrap_or(0.0)
+        );
+    }
+
+    pub fn piece<'a, F>(name: &'static str, flood: F) -> Piece<'a>
+    where
+        F: AsyncFnOnce() -> Consumed + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, flood))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `flood`.
+    pub fn exercise<F>(flood: F) -> ExitCode
+    where
+        F: AsyncFnOnce() -> Consumed,
+    {
+        shared::lesson::main(
+            "lesson-08",
+            Variant::Exercise("backpressure"),
+            vec![SPEC.with(vec![piece("", flood)])],
+        )
+    }
 }

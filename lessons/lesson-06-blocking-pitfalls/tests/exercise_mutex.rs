@@ -1,0 +1,112 @@
+//! The `mutex` grader grades, on paused tokio time: the untouched
+//! exercise, the lesson's fixes, other fixes written differently, and other
+//! forms of the bug, each run by the same harness on a thread of its own. A
+//! run that deadlocks never ends; after a few seconds it counts as hanging
+//! and its thread is left behind, blocked.
+
+use lesson_06::{broken, fixed, mutex};
+use shared::grade::{Grader, Observed, observe_within};
+use shared::lesson::Facts;
+use std::time::Duration;
+
+#[allow(dead_code, clippy::await_holding_lock, clippy::match_single_binding)]
+#[path = "fixtures/mutex/bug_guard_in_a_match.rs"]
+mod bug_guard_in_a_match;
+#[allow(dead_code)]
+#[path = "fixtures/mutex/bug_read_then_write.rs"]
+mod bug_read_then_write;
+#[allow(dead_code)]
+#[path = "fixtures/mutex/fix_atomic.rs"]
+mod fix_atomic;
+// Clippy's lint does not see that `drop(guard)` releases the lock before
+// the `.await`; it is released, and there is no deadlock.
+#[allow(dead_code, clippy::await_holding_lock)]
+#[path = "fixtures/mutex/fix_drop_the_guard.rs"]
+mod fix_drop_the_guard;
+#[allow(dead_code)]
+#[path = "fixtures/mutex/fix_tokio_rwlock.rs"]
+mod fix_tokio_rwlock;
+#[allow(dead_code, clippy::await_holding_lock)]
+#[path = "../exercise/start/mutex.rs"]
+mod start;
+
+fn paused() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+fn run<S: 'static, R: AsyncFn(&S) + Send + 'static>(
+    new_hits: fn() -> S,
+    record_hit: R,
+) -> std::thread::JoinHandle<(Observed, Facts)> {
+    std::thread::spawn(move || {
+        let facts = Facts::for_test(&mutex::SPEC);
+        let theirs = facts.clone();
+        let observed = observe_within(Duration::from_secs(3), move || {
+            paused().block_on(mutex::measure(&theirs, new_hits, record_hit))
+        });
+        (observed, facts)
+    })
+}
+
+#[test]
+fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &mutex::SPEC);
+    // Every run at once: a deadlock is only noticed at the limit.
+    let fixes = [
+        (
+            "the reference scoped guard",
+            run(|| std::sync::Mutex::new(0), fixed::record_hit),
+        ),
+        (
+            "the reference tokio Mutex",
+            run(|| tokio::sync::Mutex::new(0), fixed::record_hit_in_order),
+        ),
+        (
+            "drop(guard)",
+            run(fix_drop_the_guard::new_hits, fix_drop_the_guard::record_hit),
+        ),
+        (
+            "an atomic",
+            run(fix_atomic::new_hits, fix_atomic::record_hit),
+        ),
+        (
+            "tokio's RwLock",
+            run(fix_tokio_rwlock::new_hits, fix_tokio_rwlock::record_hit),
+        ),
+    ];
+    let bugs = [
+        (
+            "the reference bug",
+            run(|| std::sync::Mutex::new(0), broken::record_hit),
+        ),
+        (
+            "the untouched exercise",
+            run(start::new_hits, start::record_hit),
+        ),
+        (
+            "a guard kept by a match",
+            run(
+                bug_guard_in_a_match::new_hits,
+                bug_guard_in_a_match::record_hit,
+            ),
+        ),
+    ];
+    let lost = run(
+        bug_read_then_write::new_hits,
+        bug_read_then_write::record_hit,
+    );
+    for (what, t) in fixes {
+        let (o, f) = t.join().unwrap();
+        grader.assert_fixed(what, o, &f);
+    }
+    for (what, t) in bugs {
+        let (o, f) = t.join().unwrap();
+        grader.assert_bug(what, o, &f);
+    }
+    let (o, f) = lost.join().unwrap();
+    grader.assert_not_fixed("a hit lost between read and write", o, &f);
+}

@@ -1,0 +1,117 @@
+//! The graders of lesson 08 grade, on paused tokio time: the untouched
+//! exercises, the lesson's fixes, other fixes written differently, and
+//! other forms of the bug, each measured by the same harness. A session
+//! still waiting after ten seconds of paused time hangs.
+
+use lesson_08::{Consumed, backpressure, broken, close, fixed};
+use shared::grade::{Grader, Observed};
+use shared::lesson::Facts;
+use shared::report::StallReason;
+use std::time::Duration;
+
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_abort_the_handler.rs"]
+mod bug_abort_the_handler;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_sender_kept_in_a_struct.rs"]
+mod bug_sender_kept_in_a_struct;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_drop_original.rs"]
+mod fix_drop_original;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_producer_awaited_first.rs"]
+mod fix_producer_awaited_first;
+#[allow(dead_code)]
+#[path = "../exercise/start/close.rs"]
+mod start_close;
+
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_drop_when_full.rs"]
+mod bug_drop_when_full;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_huge_bound.rs"]
+mod bug_huge_bound;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_capacity_one.rs"]
+mod fix_capacity_one;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_reserve_a_permit.rs"]
+mod fix_reserve_a_permit;
+#[allow(dead_code)]
+#[path = "../exercise/start/backpressure.rs"]
+mod start_backpressure;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+async fn session(run: impl AsyncFnOnce() -> u32) -> (Observed, Facts) {
+    let facts = Facts::for_test(&close::SPEC);
+    let observed = match tokio::time::timeout(LIMIT, close::measure(&facts, run)).await {
+        Ok(()) => Observed::Completes,
+        Err(_) => Observed::Hangs {
+            by_runner: true,
+            reason: StallReason::Deadline,
+            after_ms: LIMIT.as_millis() as u64,
+        },
+    };
+    (observed, facts)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &close::SPEC);
+    let (o, f) = session(fixed::ping_session).await;
+    grader.assert_fixed("the reference fix", o, &f);
+    let (o, f) = session(fix_drop_original::ping_session).await;
+    grader.assert_fixed("the original dropped", o, &f);
+    let (o, f) = session(fix_producer_awaited_first::ping_session).await;
+    grader.assert_fixed("the producer run in the session", o, &f);
+
+    let (o, f) = session(broken::ping_session).await;
+    grader.assert_bug("the reference bug", o, &f);
+    let (o, f) = session(start_close::ping_session).await;
+    grader.assert_bug("the untouched exercise", o, &f);
+    let (o, f) = session(bug_sender_kept_in_a_struct::ping_session).await;
+    grader.assert_bug("a spare sender in a struct", o, &f);
+    let (o, f) = session(bug_abort_the_handler::ping_session).await;
+    grader.assert_not_fixed("a handler aborted, not finished", o, &f);
+}
+
+async fn flooded(run: impl AsyncFnOnce() -> Consumed) -> Facts {
+    let facts = Facts::for_test(&backpressure::SPEC);
+    backpressure::measure(&facts, run).await;
+    facts
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_backpressure_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &backpressure::SPEC);
+    let done = || Observed::Completes;
+    grader.assert_fixed("the reference fix", done(), &flooded(fixed::flood).await);
+    grader.assert_fixed(
+        "room for one",
+        done(),
+        &flooded(fix_capacity_one::flood).await,
+    );
+    grader.assert_fixed(
+        "a reserved slot per message",
+        done(),
+        &flooded(fix_reserve_a_permit::flood).await,
+    );
+
+    grader.assert_bug("the reference bug", done(), &flooded(broken::flood).await);
+    grader.assert_bug(
+        "the untouched exercise",
+        done(),
+        &flooded(start_backpressure::flood).await,
+    );
+    grader.assert_bug(
+        "a bound larger than everything sent",
+        done(),
+        &flooded(bug_huge_bound::flood).await,
+    );
+    grader.assert_not_fixed(
+        "messages dropped when full",
+        done(),
+        &flooded(bug_drop_when_full::flood).await,
+    );
+}
