@@ -172,6 +172,20 @@ fn check_lesson_chapter(chapter: &str, text: &str, lesson: &Lesson) -> Vec<Strin
             }
         }
     }
+    if !lesson.exercises.is_empty() {
+        if !text.lines().any(|l| l.trim() == "## Exercise") {
+            problems.push(format!(
+                "book/src/{chapter} has no \"## Exercise\" section, though {} has exercises",
+                lesson.id
+            ));
+        }
+        let command = format!("cargo xtask try {}", lesson.id);
+        if !text.contains(&command) {
+            problems.push(format!(
+                "book/src/{chapter} never shows `{command}`, the command that judges its exercises"
+            ));
+        }
+    }
     let svg = format!("{GENERATED}/{}-", lesson.id);
     if !text.contains(&svg) {
         problems.push(format!(
