@@ -267,8 +267,12 @@ pub fn judge_on(
             observed: observed.clone(),
         });
     }
+    // A run that did not complete never got to measure some facts; its
+    // outcome already says what went wrong.
+    let finished = matches!(observed, Observed::Completes);
     for bound in &expect.facts {
         match facts.iter().find(|(n, _)| *n == bound.name) {
+            None if !finished && !outcome_ok => {}
             None => problems.push(Problem::Missing {
                 fact: bound.name.clone(),
             }),
@@ -518,6 +522,27 @@ mod tests {
         assert_eq!(
             plain,
             "reports fired over reports due (report_ratio) is 0; a fix gives 0.8 to 1.2"
+        );
+    }
+
+    #[test]
+    fn a_run_that_hung_is_not_also_blamed_for_facts_it_never_reached() {
+        let e = expect(
+            Outcome::Completes,
+            vec![
+                between("hits", Some(2.0), Some(2.0)),
+                between("lateness", None, Some(5.0)),
+            ],
+        );
+        let hang = Observed::Hangs {
+            by_runner: false,
+            reason: StallReason::Quiet,
+            after_ms: 2000,
+        };
+        let j = judge(&e, hang, facts(&[("hits", 0.0)]));
+        assert_eq!(
+            j.summary(),
+            "expected it to complete, but it hangs (no progress for 2 s; stopped by its watchdog); hits = 0, expected = 2"
         );
     }
 

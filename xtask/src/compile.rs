@@ -105,14 +105,15 @@ pub enum ExerciseBuild {
 
 /// Builds the binary of one exercise: the learner's file, with the
 /// lesson's library.
-pub fn exercise(lesson: &Lesson, name: &str) -> Result<ExerciseBuild, Failure> {
+pub fn exercise(lesson: &Lesson, name: &str, quiet: bool) -> Result<ExerciseBuild, Failure> {
     let bin = lesson.exercise_bin(name);
     let features = format!("{}/{EXERCISE_FEATURE}", lesson.id);
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let out = cargo_build(
-        &["-p", &lesson.id, "--features", &features, "--bin", &bin],
-        colour,
-    )?;
+    let mut args = vec!["-p", &lesson.id, "--features", &features, "--bin", &bin];
+    if quiet {
+        args.push("--quiet");
+    }
+    let out = cargo_build(&args, colour)?;
     if out.success {
         return match out.exes.get(&bin) {
             Some(exe) => Ok(ExerciseBuild::Built(exe.clone())),

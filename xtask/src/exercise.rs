@@ -214,7 +214,7 @@ fn judge_exercise(
         println!("  your file: {}", show(ws, &file));
         println!("  building it...");
     }
-    let exe = match compile::exercise(lesson, &ex.name)? {
+    let exe = match compile::exercise(lesson, &ex.name, !stream)? {
         ExerciseBuild::Built(exe) => exe,
         ExerciseBuild::Errors(errors) => {
             if stream {
@@ -767,6 +767,10 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
     let paint = Paint::stdout();
     let mut mismatches = 0;
     let mut count = 0;
+    println!(
+        "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  what the judge saw",
+        "lesson", "exercise", "fixture", "should be", "verdict", "time"
+    );
     for (lesson, ex) in work {
         let file = lesson.exercise_file(&ex.name);
         let _aside = SetAside {
@@ -807,11 +811,19 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
                 (true, _) => paint.wrap("32", "ok      "),
                 (false, _) => paint.wrap("31", "MISMATCH"),
             };
+            let name = fixture
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let name = if fixture.starts_with(lesson.dir.join("exercise")) {
+                format!("(start) {name}")
+            } else {
+                name
+            };
             println!(
-                "{:<9} {:<12} {:<44} {:<10} {word} {:>5.1} s  {detail}",
+                "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {detail}",
                 lesson.id,
                 ex.name,
-                show(&ws, &fixture),
+                name,
                 if should_fix { "fixed" } else { "not fixed" },
                 started.elapsed().as_secs_f64(),
             );

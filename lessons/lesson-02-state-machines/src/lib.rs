@@ -485,7 +485,8 @@ pub mod naps {
         );
         println!("every 10 ms, so the task is polled every 10 ms.");
         println!("(If it never finishes, the watchdog stops it after 2 s.)");
-        let ticks = timer_runtime().block_on(measure(facts, naps()));
+        // The state machine is made inside the runtime: a nap needs its timer.
+        let ticks = timer_runtime().block_on(async { measure(facts, naps()).await });
         println!(
             "Done after {ticks} heartbeat ticks, having started {} naps.",
             facts.get("naps_started").unwrap_or(0.0)
