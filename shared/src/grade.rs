@@ -30,6 +30,15 @@ pub enum Observed {
 }
 
 impl Observed {
+    /// What a test's timeout of `limit` means: the run hangs.
+    pub fn timed_out(limit: std::time::Duration) -> Observed {
+        Observed::Hangs {
+            by_runner: true,
+            reason: StallReason::Deadline,
+            after_ms: limit.as_millis() as u64,
+        }
+    }
+
     pub fn word(&self) -> &'static str {
         match self {
             Observed::Completes => "completes",
@@ -314,11 +323,7 @@ pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'sta
                 .unwrap_or_else(|| "a panic without a message".into());
             Observed::Panics(message)
         }
-        Err(_) => Observed::Hangs {
-            by_runner: true,
-            reason: StallReason::Deadline,
-            after_ms: limit.as_millis() as u64,
-        },
+        Err(_) => Observed::timed_out(limit),
     }
 }
 

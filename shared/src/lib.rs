@@ -11,12 +11,14 @@
 //! - [`manifest`]: each lesson's claims, read strictly from its Cargo.toml.
 //! - [`grade`]: judging a run against a claim.
 //! - [`alloc`]: a counting global allocator, for lessons that measure memory.
+//! - [`gauge`]: how many of something are in progress at once.
 //! - [`wakers`]: a waker that counts, for tests that poll by hand.
 //! - `heartbeat` (feature `kit`): a task whose lateness shows a blocked thread.
 //! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
 //!   with a configurable delay, and a client that ignores proxies.
 
 pub mod alloc;
+pub mod gauge;
 pub mod grade;
 #[cfg(feature = "kit")]
 pub mod heartbeat;

@@ -25,8 +25,7 @@ use tokio::sync::oneshot;
 #[derive(Debug, Default)]
 pub struct Stats {
     served: AtomicU64,
-    in_flight: AtomicU64,
-    max_in_flight: AtomicU64,
+    in_flight: crate::gauge::AtOnce,
 }
 
 impl Stats {
@@ -37,24 +36,28 @@ impl Stats {
 
     /// The most requests the server was working on at the same moment.
     pub fn max_in_flight(&self) -> u64 {
-        self.max_in_flight.load(Ordering::SeqCst)
+        self.in_flight.most()
     }
 }
 
-struct InFlight<'a>(&'a Stats);
+/// One request in progress; served once it is dropped.
+struct InFlight<'a> {
+    stats: &'a Stats,
+    _entered: crate::gauge::Entered<'a>,
+}
 
 impl<'a> InFlight<'a> {
     fn enter(stats: &'a Stats) -> Self {
-        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight(stats)
+        InFlight {
+            stats,
+            _entered: stats.in_flight.enter(),
+        }
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.0.served.fetch_add(1, Ordering::SeqCst);
+        self.stats.served.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -566,7 +566,7 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
     }
     println!();
     let skipped_note = if skipped > 0 {
-        format!(" ({skipped} skipped on this machine, as their claims need more than it has)")
+        format!(" ({skipped} skipped: their claims need more cores than this machine has)")
     } else {
         String::new()
     };

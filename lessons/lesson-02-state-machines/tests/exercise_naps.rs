@@ -5,7 +5,6 @@
 use lesson_02::{broken, fixed, naps};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
-use shared::report::StallReason;
 use std::future::Future;
 use std::time::Duration;
 
@@ -33,11 +32,7 @@ async fn measured<N: Future<Output = ()>>(naps: N) -> (Observed, Facts) {
     let facts = Facts::for_test(&naps::SPEC);
     let observed = match tokio::time::timeout(LIMIT, naps::measure(&facts, naps)).await {
         Ok(_) => Observed::Completes,
-        Err(_) => Observed::Hangs {
-            by_runner: true,
-            reason: StallReason::Deadline,
-            after_ms: LIMIT.as_millis() as u64,
-        },
+        Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
 }

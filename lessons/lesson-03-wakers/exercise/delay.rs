@@ -1,11 +1,21 @@
-//! The spin, a wrong fix: waking itself on every poll makes the delay
-//! finish, but only by being polled over and over, keeping a core busy.
+//! Lesson 03 · exercise `delay`: keep the promise of `Pending`.
+//!
+//! `MyDelay` should finish once its time is up. It says `Pending` but
+//! arranges no wake-up, so no executor ever polls it again, and the
+//! program hangs. Make it finish, having been polled only a few times, on
+//! any executor, even if it moves to another task half way, and without
+//! keeping a core busy. Then run
+//!
+//!     cargo xtask try lesson-03
+//!
+//! Stuck? `cargo xtask hint lesson-03`. Start over: `cargo xtask reset lesson-03`.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+/// TODO: make sure someone wakes the task when the time is up.
 pub struct MyDelay {
     deadline: Instant,
 }
@@ -13,22 +23,23 @@ pub struct MyDelay {
 impl Future for MyDelay {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
             Poll::Ready(())
         } else {
-            cx.waker().wake_by_ref();
             Poll::Pending
         }
     }
 }
 
+/// The harness makes each delay with this.
 pub fn delay(duration: Duration) -> MyDelay {
     MyDelay {
         deadline: Instant::now() + duration,
     }
 }
 
+// Leave this as it is: it hands your `delay` to the lesson's harness.
 fn main() -> std::process::ExitCode {
     lesson_03::exercise(delay)
 }

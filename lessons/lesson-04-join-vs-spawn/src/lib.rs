@@ -11,10 +11,10 @@
 
 use serde::Deserialize;
 use shared::TraceExt;
+use shared::gauge::AtOnce;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 // ANCHOR: todo
@@ -49,7 +49,7 @@ impl Api {
     pub fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
         let api = self.inner.clone();
         async move {
-            let _counted = InFlight::enter(&api); // the harness counts requests in flight
+            let _counted = api.in_flight.enter(); // the harness counts requests in flight
             match &api.target {
                 Target::Http { client, base } => {
                     let todo = client
@@ -84,8 +84,7 @@ enum Target {
 
 struct ApiInner {
     target: Target,
-    in_flight: AtomicU64,
-    max_in_flight: AtomicU64,
+    in_flight: AtOnce,
 }
 
 impl Api {
@@ -93,8 +92,7 @@ impl Api {
         Api {
             inner: Arc::new(ApiInner {
                 target,
-                in_flight: AtomicU64::new(0),
-                max_in_flight: AtomicU64::new(0),
+                in_flight: AtOnce::new(),
             }),
         }
     }
@@ -107,24 +105,7 @@ impl Api {
 
     /// The most requests that were in flight at the same moment.
     pub fn max_in_flight(&self) -> u64 {
-        self.inner.max_in_flight.load(Ordering::SeqCst)
-    }
-}
-
-/// Counts a request as in flight from its first poll until it ends.
-struct InFlight<'a>(&'a ApiInner);
-
-impl<'a> InFlight<'a> {
-    fn enter(api: &'a ApiInner) -> Self {
-        let now = api.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        api.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight(api)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.inner.in_flight.most()
     }
 }
 
@@ -218,25 +199,7 @@ pub mod fixed {
 pub const JOB_TIME: Duration = Duration::from_millis(10);
 
 /// Jobs computing right now, and the most there ever were at once.
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
-static MOST_AT_ONCE: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts a job as computing while it lives.
-struct Computing;
-
-impl Computing {
-    fn start() -> Computing {
-        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
-        MOST_AT_ONCE.fetch_max(now, Ordering::SeqCst);
-        Computing
-    }
-}
-
-impl Drop for Computing {
-    fn drop(&mut self) {
-        RUNNING.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+static COMPUTING: AtOnce = AtOnce::new();
 
 /// The answer job `i` computes.
 fn compute(i: u32) -> u64 {
@@ -246,7 +209,7 @@ fn compute(i: u32) -> u64 {
 /// One CPU job: hashing for `JOB_TIME`, with no `.await` inside. The lesson
 /// counts how many jobs compute at the same moment.
 pub async fn job(i: u32) -> u64 {
-    let _computing = Computing::start();
+    let _computing = COMPUTING.enter();
     compute(i)
 }
 
@@ -415,7 +378,7 @@ pub mod cpu {
     {
         let mut wanted: Vec<u64> = (1..=plan.jobs).map(compute).collect();
         wanted.sort_unstable();
-        MOST_AT_ONCE.store(0, Ordering::SeqCst);
+        COMPUTING.reset_most();
         let (mut serial, mut parallel) = (Duration::ZERO, Duration::ZERO);
         let mut wrong = 0;
         // A runtime's idle workers keep spinning a moment after a run before
@@ -433,7 +396,7 @@ pub mod cpu {
             wrong = wrong.max(wanted.len().max(got.len()) - right);
         }
         facts.set("cpu_speedup", serial.as_secs_f64() / parallel.as_secs_f64());
-        facts.set("most_at_once", MOST_AT_ONCE.load(Ordering::SeqCst) as u32);
+        facts.set("most_at_once", COMPUTING.most() as u32);
         facts.set("wrong_results", wrong as u32);
     }
 

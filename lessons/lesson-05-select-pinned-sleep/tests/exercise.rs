@@ -7,7 +7,6 @@
 use lesson_05::{Numbers, Reports, Work, broken, deadline, fixed, report};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
-use shared::report::StallReason;
 use std::time::Duration;
 
 #[allow(dead_code)]
@@ -103,11 +102,7 @@ async fn reader_run(read: impl AsyncFnOnce(Numbers) -> u32) -> (Observed, Facts)
     let facts = Facts::for_test(&deadline::SPEC);
     let observed = match tokio::time::timeout(LIMIT, deadline::measure(&facts, read)).await {
         Ok(()) => Observed::Completes,
-        Err(_) => Observed::Hangs {
-            by_runner: true,
-            reason: StallReason::Deadline,
-            after_ms: LIMIT.as_millis() as u64,
-        },
+        Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
 }

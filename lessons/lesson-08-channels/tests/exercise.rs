@@ -6,7 +6,6 @@
 use lesson_08::{Consumed, backpressure, broken, close, fixed};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
-use shared::report::StallReason;
 use std::time::Duration;
 
 #[allow(dead_code)]
@@ -47,11 +46,7 @@ async fn session(run: impl AsyncFnOnce() -> u32) -> (Observed, Facts) {
     let facts = Facts::for_test(&close::SPEC);
     let observed = match tokio::time::timeout(LIMIT, close::measure(&facts, run)).await {
         Ok(()) => Observed::Completes,
-        Err(_) => Observed::Hangs {
-            by_runner: true,
-            reason: StallReason::Deadline,
-            after_ms: LIMIT.as_millis() as u64,
-        },
+        Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
 }
