@@ -357,7 +357,7 @@ fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise) -> Result<Verdict, Fa
                 )
             );
             println!(
-                "  Compare it with the lesson's fix: `mod fixed` in {}, explained in book/src/{}.",
+                "  Compare it with the lesson's own fix: `mod fixed` in {}, explained in book/src/{}.",
                 show(ws, &lesson.dir.join("src").join("lib.rs")),
                 lesson.chapter
             );

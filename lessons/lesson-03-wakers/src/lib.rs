@@ -195,6 +195,16 @@ impl<F: Future, R: FnMut(u32)> Future for CountPolls<F, R> {
     }
 }
 
+/// The broken delays, under the names every lesson uses.
+pub mod broken {
+    pub use super::{ForgetfulDelay, SpinDelay};
+}
+
+/// The fixed delay, under the name every lesson uses.
+pub mod fixed {
+    pub use super::{TimerDelay, Trigger};
+}
+
 // ANCHOR: executor
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -366,6 +376,7 @@ pub mod delay {
         facts.set("delays_done", done + 1);
     }
 
+    // ANCHOR: moved
     /// Polls a delay once in task A, then hands it to task B, which awaits
     /// the rest. The delay must wake B, the waker of its latest poll: A is
     /// gone by then.
@@ -393,6 +404,7 @@ pub mod delay {
             .await
             .expect("task B does not panic");
     }
+    // ANCHOR_END: moved
 
     /// [`measure`] with narration.
     pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)

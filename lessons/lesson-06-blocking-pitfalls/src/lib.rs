@@ -118,16 +118,17 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `std::sync::MutexGuard` is not `Send`, so a future that holds one across
-/// an `.await` is not `Send` either, and `tokio::spawn` on the
-/// multi-threaded runtime refuses it:
+/// an `.await` is not `Send` either, and `tokio::spawn` refuses it, on every
+/// runtime flavour:
 ///
 /// ```compile_fail,E0277
 #[doc = include_str!("snippets/spawn_holding_guard.rs")]
 /// ```
 ///
-/// `block_on`, `join!` and `spawn_local` do not need `Send` (their futures
-/// never leave the thread), so there the same code compiles, and deadlocks
-/// at run time.
+/// A runtime's `block_on`, futures joined inside one task (`join!`), and
+/// `spawn_local` on a `LocalSet` do not need `Send` (their futures never
+/// leave the thread), so there the same code compiles, and deadlocks at run
+/// time.
 pub struct GuardIsNotSend;
 
 /// Follows naps as they run: how many are in progress at once (from a
