@@ -82,7 +82,7 @@ check:
   check [lesson [scenario]] [--json]      run every variant of every scenario and compare
                                           it with the lesson's manifest; exits 1 on any
                                           mismatch (--json: one JSON object per run)
-  fixtures [lesson]                       for the lessons' authors: judge every fixture fix
+  fixtures [lesson [exercise]]            for the lessons' authors: judge every fixture fix
                                           and bug as if it were a learner's exercise
   help                                    this text
 
