@@ -316,12 +316,7 @@ pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'sta
         }
         Ok(Err(payload)) => {
             let _ = thread.join();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
-            Observed::Panics(message)
+            Observed::Panics(crate::lesson::panic_text(payload.as_ref()))
         }
         Err(_) => Observed::timed_out(limit),
     }
