@@ -133,3 +133,53 @@ async fn a_half_done_read_loses_data_when_it_loses() {
     let next = rx.recv().await;
     assert_eq!(next, Some("second half"), "the first half was lost");
 }
+
+/// Runs `turns` selects between two branches that are both ready at once,
+/// and counts how often the first one wins.
+async fn first_branch_wins(turns: u32, biased: bool) -> u32 {
+    let mut first = 0;
+    for _ in 0..turns {
+        let won_first = if biased {
+            tokio::select! {
+                biased;
+                () = std::future::ready(()) => true,
+                () = std::future::ready(()) => false,
+            }
+        } else {
+            tokio::select! {
+                () = std::future::ready(()) => true,
+                () = std::future::ready(()) => false,
+            }
+        };
+        first += u32::from(won_first);
+    }
+    first
+}
+
+#[tokio::test]
+async fn select_checks_ready_branches_in_random_order_unless_biased() {
+    // Random order: over 200 turns each branch wins some (a fair coin
+    // would miss one side with odds of 1 in 2^199).
+    let first = first_branch_wins(200, false).await;
+    assert!(first > 0 && first < 200, "first won {first} of 200");
+    // `biased;`: top to bottom, so the first ready branch always wins.
+    assert_eq!(first_branch_wins(200, true).await, 200);
+}
+
+#[tokio::test]
+async fn select_runs_the_winners_branch_after_dropping_the_losers() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = DropGuard(dropped.clone());
+    let loser = async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    };
+    let seen_in_branch = tokio::select! {
+        () = std::future::ready(()) => dropped.load(Ordering::SeqCst),
+        () = loser => unreachable!("it never completes"),
+    };
+    assert!(
+        seen_in_branch,
+        "the loser was dropped before the branch ran"
+    );
+}

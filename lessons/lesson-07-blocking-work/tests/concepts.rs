@@ -40,7 +40,9 @@ async fn spawn_blocking_work_cannot_be_aborted_once_it_runs() {
         go_rx.recv().unwrap(); // a blocking call, like a slow read
         "finished anyway"
     });
-    let _ = tokio::time::timeout(PATIENCE, started).await.expect("the job starts");
+    let _ = tokio::time::timeout(PATIENCE, started)
+        .await
+        .expect("the job starts");
 
     job.abort(); // asks to cancel the job: nothing can stop a thread mid-call
     go.send(()).unwrap();
@@ -182,7 +184,10 @@ async fn tokio_resources_make_a_busy_loop_yield() {
     // Each `recv` spends a unit of the task's budget; when it runs out,
     // `recv` returns Pending once, and the neighbour gets its turn.
     let seen = loop_beside_a_neighbour(1_000, false).await;
-    assert!(seen > 0 && seen < 1_000, "the neighbour ran mid-loop ({seen})");
+    assert!(
+        seen > 0 && seen < 1_000,
+        "the neighbour ran mid-loop ({seen})"
+    );
 
     // Opted out of the budget, the loop never yields: the neighbour waits
     // for all of it. A loop on something other than tokio's resources
