@@ -3,6 +3,7 @@
 
 use crate::Failure;
 use crate::lessons::{Expect, Lesson, Variant, Workspace};
+use crate::prose;
 use shared::grade::Judgement;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,6 +94,9 @@ pub fn check_sources(book_src: &Path, lessons: &[Lesson]) -> Vec<String> {
         Err(e) => return vec![format!("cannot read book/src/SUMMARY.md: {e}")],
     };
     let chapters = summary_chapters(&summary);
+    let root = book_src.parent().and_then(Path::parent).unwrap_or(book_src);
+    let lesson_dirs: Vec<&Path> = lessons.iter().map(|l| l.dir.as_path()).collect();
+    let known = prose::Known::gather(root, &lesson_dirs);
     for lesson in lessons {
         if !chapters.iter().any(|c| c == &lesson.chapter) {
             problems.push(format!(
@@ -138,6 +142,17 @@ pub fn check_sources(book_src: &Path, lessons: &[Lesson]) -> Vec<String> {
         }
         if let Some(lesson) = lessons.iter().find(|l| &l.chapter == chapter) {
             problems.extend(check_lesson_chapter(chapter, &text, lesson));
+        }
+        for (first, second, similarity) in prose::repeats(&text) {
+            problems.push(format!(
+                "book/src/{chapter}:{second} says again what line {first} says ({:.0}% the same): keep one",
+                similarity * 100.0
+            ));
+        }
+        for (line, name) in known.unknown(&text) {
+            problems.push(format!(
+                "book/src/{chapter}:{line} quotes `{name}`, which is no fact a scenario reports and nothing the code uses"
+            ));
         }
     }
     problems

@@ -16,6 +16,7 @@ mod exercise;
 mod judge;
 mod lessons;
 mod process;
+mod prose;
 
 use compile::{Checked, Exes};
 use judge::{json_line, judge_run, verdict, word};
