@@ -7,7 +7,7 @@
 //! thousands of times), keeping the count. Events are kept in memory for the
 //! final picture and streamed to the report file by the watchdog thread.
 
-use crate::report::{Blocked, Event, Mark, Span, SpanKind, Stall, StallReason, Waiting};
+use crate::report::{Blocked, Event, Mark, Span, SpanKind, Stall, StallReason, Waiting, Wake};
 use pin_project_lite::pin_project;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -15,9 +15,9 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 /// Polls of one task on one thread closer together than this are drawn as
@@ -87,6 +87,10 @@ struct TaskState {
     polls: u32,
     in_poll: Option<(u32, u64)>,
     last_poll_end: Option<u64>,
+    last_lane: Option<u32>,
+    /// The first wake-up since the last poll: when, from which thread, and
+    /// by which task.
+    woken: Option<(u64, u32, Option<Arc<str>>)>,
 }
 
 struct State {
@@ -152,6 +156,8 @@ impl State {
 /// free functions of this module; tests make their own.
 pub struct Recorder {
     state: Mutex<State>,
+    /// Whether traced futures see a waker that records its wake-ups.
+    track_wakes: AtomicBool,
 }
 
 impl Default for Recorder {
@@ -174,7 +180,25 @@ impl Recorder {
                 sink: None,
                 last_activity_us: 0,
             }),
+            track_wakes: AtomicBool::new(true),
         }
+    }
+
+    /// Turns the recording of wake-ups on or off (it is on by default); for
+    /// measuring what it costs.
+    pub fn set_wake_tracking(&self, on: bool) {
+        self.track_wakes.store(on, Ordering::Relaxed);
+    }
+
+    /// Gives every task whose label starts with `prefix` one letter and one
+    /// colour on the timeline, named `name` in its legend: for scenarios
+    /// with many tasks doing the same thing. Call it after the run begins.
+    pub fn group(&self, prefix: &str, name: &str) {
+        let mut s = self.lock();
+        s.events.push(Event::Group {
+            prefix: prefix.into(),
+            name: name.into(),
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -351,6 +375,7 @@ impl Recorder {
                 task: t.label.to_string(),
                 polls: t.polls,
                 last_poll_us: t.last_poll_end,
+                woken_us: t.woken.as_ref().map(|w| w.0),
             })
             .collect();
         waiting.sort_by(|a, b| (a.last_poll_us, &a.task).cmp(&(b.last_poll_us, &b.task)));
@@ -376,6 +401,8 @@ impl Recorder {
                 polls: 0,
                 in_poll: None,
                 last_poll_end: None,
+                last_lane: None,
+                woken: None,
             },
         );
         id
@@ -386,10 +413,47 @@ impl Recorder {
         CURRENT.with(|c| c.borrow_mut().push(label.clone()));
         let mut s = self.lock();
         let start = s.touch(Some(lane));
+        let mut wake = None;
         if let Some(t) = s.tasks.get_mut(&id) {
             t.in_poll = Some((lane, start));
+            if let Some((woken_us, from_lane, from_task)) = t.woken.take() {
+                // A task that woke itself and is polled again at once, on
+                // the same thread, is drawn as one bar: no link to draw.
+                let again_at_once = from_task.as_deref() == Some(&**label)
+                    && t.last_lane == Some(lane)
+                    && t.last_poll_end
+                        .is_some_and(|end| start <= end + MERGE_GAP_US);
+                if !again_at_once {
+                    wake = Some(Wake {
+                        task: label.to_string(),
+                        from_lane,
+                        from_task: from_task.map(|t| t.to_string()),
+                        woken_us,
+                        lane,
+                        polled_us: start,
+                    });
+                }
+            }
+        }
+        if let Some(wake) = wake {
+            s.events.push(Event::Wake(wake));
         }
         (lane, start)
+    }
+
+    /// A traced task's waker was called, on this thread.
+    fn woken(&self, id: u64) {
+        let lane = lane();
+        let by = current_task();
+        let mut s = self.lock();
+        if !s.running || !s.tasks.contains_key(&id) {
+            return; // finished, or from an earlier run
+        }
+        let now = s.touch(Some(lane));
+        if let Some(t) = s.tasks.get_mut(&id) {
+            // The first wake-up counts: the wait for a poll starts there.
+            t.woken.get_or_insert((now, lane, by));
+        }
     }
 
     fn poll_ended(&self, id: u64, label: &Arc<str>, lane: u32, start_us: u64, ready: bool) {
@@ -404,6 +468,7 @@ impl Recorder {
             t.polls += 1;
             t.in_poll = None;
             t.last_poll_end = Some(end_us);
+            t.last_lane = Some(lane);
         }
         let span = Span {
             task: label.to_string(),
@@ -460,6 +525,7 @@ impl Recorder {
             label,
             polled: false,
             quiet_drop: false,
+            probe: None,
         }
     }
 
@@ -479,6 +545,8 @@ pin_project! {
         label: Arc<str>,
         polled: bool,
         quiet_drop: bool,
+        // The waker the task last gave us, and ours that wraps it.
+        probe: Option<(Waker, Waker)>,
     }
 
     impl<F> PinnedDrop for Traced<F> {
@@ -539,9 +607,44 @@ impl<F: Future> Future for Traced<F> {
             start_us,
             ready: false,
         };
-        let out = this.inner.poll(cx);
+        let out = if this.rec.track_wakes.load(Ordering::Relaxed) {
+            // Hand the future a waker that notes each wake-up, then calls the
+            // task's. Made once, and again only if the task's waker changes.
+            let current = matches!(this.probe, Some((theirs, _)) if theirs.will_wake(cx.waker()));
+            if !current {
+                let ours = Waker::from(Arc::new(WakeProbe {
+                    theirs: cx.waker().clone(),
+                    rec: this.rec,
+                    id: *this.id,
+                }));
+                *this.probe = Some((cx.waker().clone(), ours));
+            }
+            let ours = &this.probe.as_ref().expect("made above").1;
+            this.inner.poll(&mut Context::from_waker(ours))
+        } else {
+            this.inner.poll(cx)
+        };
         record.ready = out.is_ready();
         out
+    }
+}
+
+/// The waker a traced future sees: it records the wake-up, then wakes the
+/// task the way the task's own waker would.
+struct WakeProbe {
+    theirs: Waker,
+    rec: &'static Recorder,
+    id: u64,
+}
+
+impl std::task::Wake for WakeProbe {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.rec.woken(self.id);
+        self.theirs.wake_by_ref();
     }
 }
 
@@ -569,6 +672,12 @@ impl<F: Future> TraceExt for F {}
 /// Puts a mark on the timeline: a moment worth pointing at.
 pub fn mark(text: &str) {
     global().mark(text);
+}
+
+/// Draws every task whose label starts with `prefix` as one group named
+/// `name` (see [`Recorder::group`]).
+pub fn group(prefix: &str, name: &str) {
+    global().group(prefix, name);
 }
 
 /// Runs a call that blocks the thread and shows it on the timeline.
@@ -620,6 +729,138 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn wakes(events: &[Event]) -> Vec<&Wake> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Wake(w) => Some(w),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Pending until `open` is set; keeps the waker it was given last and
+    /// says whether it was the same as the one before.
+    struct Gate {
+        open: Arc<AtomicBool>,
+        waker: Arc<Mutex<Option<Waker>>>,
+        same_waker_each_time: Arc<AtomicBool>,
+    }
+
+    impl Future for Gate {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let mut slot = self.waker.lock().unwrap();
+            if let Some(old) = slot.as_ref() {
+                if !old.will_wake(cx.waker()) {
+                    self.same_waker_each_time.store(false, Ordering::SeqCst);
+                }
+            }
+            *slot = Some(cx.waker().clone());
+            if self.open.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    fn gate() -> (Gate, Arc<AtomicBool>, Arc<Mutex<Option<Waker>>>) {
+        let open = Arc::new(AtomicBool::new(false));
+        let waker = Arc::new(Mutex::new(None));
+        let g = Gate {
+            open: open.clone(),
+            waker: waker.clone(),
+            same_waker_each_time: Arc::new(AtomicBool::new(true)),
+        };
+        (g, open, waker)
+    }
+
+    #[test]
+    fn a_wake_from_another_thread_is_linked_to_the_poll_it_caused() {
+        let rec = recorder();
+        let (g, open, waker) = gate();
+        let same = g.same_waker_each_time.clone();
+        let mut fut = Box::pin(rec.traced("waiter", g));
+        let (count, task_waker) = crate::wakers::CountingWaker::new();
+        let mut cx = Context::from_waker(&task_waker);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        std::thread::Builder::new()
+            .name("opener".into())
+            .spawn(move || {
+                open.store(true, Ordering::SeqCst);
+                waker.lock().unwrap().take().unwrap().wake();
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(count.wakes(), 1, "the task's own waker was called");
+        assert!(fut.as_mut().poll(&mut cx).is_ready());
+        assert!(same.load(Ordering::SeqCst), "one waker, kept across polls");
+        let events = rec.finish();
+        let found = wakes(&events);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let w = found[0];
+        assert_eq!(w.task, "waiter");
+        assert_eq!(w.from_task, None);
+        assert_ne!(w.from_lane, w.lane, "woken from the opener's thread");
+        assert!(w.polled_us >= w.woken_us);
+        let lane_named_opener = events.iter().any(
+            |e| matches!(e, Event::Lane { id, name } if *id == w.from_lane && name == "opener"),
+        );
+        assert!(lane_named_opener);
+    }
+
+    #[test]
+    fn a_task_that_wakes_itself_and_is_polled_at_once_makes_no_links() {
+        let rec = recorder();
+        let mut fut = Box::pin(rec.traced("spinner", YieldTimes(1000)));
+        let (count, task_waker) = crate::wakers::CountingWaker::new();
+        let mut cx = Context::from_waker(&task_waker);
+        while fut.as_mut().poll(&mut cx).is_pending() {}
+        assert_eq!(count.wakes(), 1000, "every wake reached the task");
+        let events = rec.finish();
+        assert!(wakes(&events).is_empty());
+    }
+
+    #[test]
+    fn a_task_woken_but_never_polled_again_says_so_in_a_stall() {
+        let rec = recorder();
+        let (g, _open, waker) = gate();
+        let mut fut = Box::pin(rec.traced("forgotten", g));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        waker.lock().unwrap().take().unwrap().wake();
+        let (stall, _) = rec.stall(StallReason::Quiet, 2000);
+        let w = stall
+            .waiting
+            .iter()
+            .find(|w| w.task == "forgotten")
+            .unwrap();
+        assert!(w.woken_us.is_some());
+        drop(fut);
+    }
+
+    #[test]
+    fn without_wake_tracking_the_future_gets_the_tasks_own_waker() {
+        let rec = recorder();
+        rec.set_wake_tracking(false);
+        let (g, _open, waker) = gate();
+        let mut fut = Box::pin(rec.traced("plain", g));
+        let (_count, task_waker) = crate::wakers::CountingWaker::new();
+        let mut cx = Context::from_waker(&task_waker);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert!(
+            waker
+                .lock()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .will_wake(&task_waker)
+        );
     }
 
     #[test]

@@ -94,6 +94,30 @@ pub struct Waiting {
     /// When its last poll ended (`None` if it was never polled).
     #[serde(default)]
     pub last_poll_us: Option<u64>,
+    /// When its waker was called since that poll, if it was: woken, yet
+    /// never polled again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub woken_us: Option<u64>,
+}
+
+/// A task's waker was called, and later the task was polled: the link
+/// between the wake-up and the poll it caused. Wakes a task gives itself
+/// inside a poll that is polled again at once are not recorded one by one
+/// (a spinning future would make thousands).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wake {
+    /// The task that was woken.
+    pub task: String,
+    /// The thread that called the waker.
+    pub from_lane: u32,
+    /// The task being polled on that thread when it did, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_task: Option<String>,
+    pub woken_us: u64,
+    /// The thread that polled the task next, and when that poll began.
+    pub lane: u32,
+    pub polled_us: u64,
 }
 
 /// The picture at the moment the watchdog gave up.
@@ -127,6 +151,13 @@ pub enum Event {
     },
     Span(Span),
     Mark(Mark),
+    Wake(Wake),
+    /// Tasks whose label starts with `prefix` belong to the group `name`
+    /// ("job " → "CPU jobs"): the timeline gives them one letter and colour.
+    Group {
+        prefix: String,
+        name: String,
+    },
     /// A fact the lesson's harness measured. Not-a-number and infinite
     /// values travel as the strings `"NaN"`, `"inf"` and `"-inf"`.
     Fact {
@@ -470,6 +501,18 @@ mod tests {
                 at_us: 5,
                 text: "lock taken".into(),
             }),
+            Event::Wake(Wake {
+                task: "order 1".into(),
+                from_lane: 1,
+                from_task: Some("timer".into()),
+                woken_us: 400,
+                lane: 0,
+                polled_us: 420,
+            }),
+            Event::Group {
+                prefix: "job ".into(),
+                name: "CPU jobs".into(),
+            },
             Event::Fact {
                 name: "ratio".into(),
                 value: 0.25,
@@ -486,11 +529,20 @@ mod tests {
                     lane: 0,
                     since_us: 7,
                 }],
-                waiting: vec![Waiting {
-                    task: "a".into(),
-                    polls: 1,
-                    last_poll_us: None,
-                }],
+                waiting: vec![
+                    Waiting {
+                        task: "a".into(),
+                        polls: 1,
+                        last_poll_us: None,
+                        woken_us: None,
+                    },
+                    Waiting {
+                        task: "c".into(),
+                        polls: 2,
+                        last_poll_us: Some(30),
+                        woken_us: Some(40),
+                    },
+                ],
             }),
             Event::Panic {
                 message: "boom".into(),

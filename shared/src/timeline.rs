@@ -5,14 +5,20 @@
 //! text) and a colour (in SVG); a long run of one letter is one task holding
 //! its thread, and interleaved letters are tasks taking turns.
 
-use crate::report::{Event, Mark, Span, SpanKind, Stall, StallReason, format_value};
+use crate::report::{Event, Mark, Span, SpanKind, Stall, StallReason, Wake, format_value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The note on a span drawn for a poll that never returned.
 pub const STUCK: &str = "stuck: this poll never returned";
 
-const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// One letter per group; in the text chart a capital means "polled most of
+/// this column" and the small letter "polled briefly", so only letters with
+/// two cases (and then digits) are used.
+const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// Wake-up curves drawn at most in one SVG.
+const MAX_LINKS: usize = 300;
+
 const PALETTE: &[&str] = &[
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
     "#ff9da7", "#86bcb6", "#d37295", "#a0cbe8",
@@ -22,23 +28,72 @@ const PALETTE: &[&str] = &[
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskSummary {
     pub label: String,
+    /// The task's group's letter.
     pub symbol: char,
     pub polls: u32,
     pub busy_us: u64,
     pub longest_us: u64,
     pub blocked_us: u64,
+    /// Wake-ups linked to the poll they caused.
+    pub wakes: u32,
+    /// The longest wait from a wake-up to the poll it caused.
+    pub worst_wake_us: u64,
+    /// Index into [`Timeline::groups`].
+    pub group: usize,
 }
+
+/// Tasks drawn as one: every task of a named group (a scenario's "CPU
+/// jobs"), or one task on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub symbol: char,
+    pub colour: &'static str,
+    pub members: usize,
+    /// Whether a scenario named the group (or it was formed because there
+    /// were more tasks than letters).
+    pub named: bool,
+}
+
+/// One row of the chart: a thread, or a band of threads with the same name
+/// (`blocking pool ×24`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub lanes: Vec<u32>,
+}
+
+/// Threads with the same name fold into one band when there are at least
+/// this many of them.
+const FOLD_AT: usize = 4;
 
 /// Everything needed to draw one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
     /// Threads that did something, by lane id.
     pub lanes: Vec<(u32, String)>,
+    /// How the threads are drawn: one row each, or folded into bands.
+    pub rows: Vec<Row>,
     pub spans: Vec<Span>,
     pub marks: Vec<Mark>,
+    /// Wake-ups, each linked to the poll it caused.
+    pub wakes: Vec<Wake>,
     pub tasks: Vec<TaskSummary>,
+    pub groups: Vec<Group>,
     pub stall: Option<Stall>,
     pub end_us: u64,
+}
+
+/// `job 12` → `job`: the name tasks share when numbered.
+fn without_number(label: &str) -> &str {
+    let base = label
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches(['#', ' ']);
+    if base.is_empty() { label } else { base }
+}
+
+fn symbol(i: usize) -> char {
+    SYMBOLS.get(i).map_or('?', |b| *b as char)
 }
 
 impl Timeline {
@@ -46,6 +101,8 @@ impl Timeline {
         let mut names = BTreeMap::new();
         let mut spans = Vec::new();
         let mut marks = Vec::new();
+        let mut wakes = Vec::new();
+        let mut prefixes: Vec<(String, String)> = Vec::new();
         let mut stall = None;
         let mut end_us = 0;
         for e in events {
@@ -61,6 +118,11 @@ impl Timeline {
                     end_us = end_us.max(m.at_us);
                     marks.push(m.clone());
                 }
+                Event::Wake(w) => {
+                    end_us = end_us.max(w.polled_us);
+                    wakes.push(w.clone());
+                }
+                Event::Group { prefix, name } => prefixes.push((prefix.clone(), name.clone())),
                 Event::Stall(s) => {
                     end_us = end_us.max(s.at_us);
                     // A poll that never returned is drawn up to the stall.
@@ -84,14 +146,16 @@ impl Timeline {
         }
         spans.sort_by_key(|s| (s.start_us, s.end_us));
         marks.sort_by_key(|m| m.at_us);
+        wakes.sort_by_key(|w| (w.woken_us, w.polled_us));
         let mut used: Vec<u32> = spans
             .iter()
             .map(|s| s.lane)
             .chain(marks.iter().map(|m| m.lane))
+            .chain(wakes.iter().flat_map(|w| [w.from_lane, w.lane]))
             .collect();
         used.sort_unstable();
         used.dedup();
-        let lanes = used
+        let lanes: Vec<(u32, String)> = used
             .into_iter()
             .map(|id| {
                 let name = names
@@ -101,19 +165,27 @@ impl Timeline {
                 (id, name)
             })
             .collect();
+        let stuck_lanes: Vec<u32> = stall
+            .as_ref()
+            .map(|s: &Stall| s.blocked.iter().map(|b| b.lane).collect())
+            .unwrap_or_default();
+        let rows = fold_rows(&lanes, &stuck_lanes);
+
         let mut tasks: Vec<TaskSummary> = Vec::new();
         for s in &spans {
             let i = match tasks.iter().position(|t| t.label == s.task) {
                 Some(i) => i,
                 None => {
-                    let symbol = SYMBOLS[tasks.len() % SYMBOLS.len()] as char;
                     tasks.push(TaskSummary {
                         label: s.task.clone(),
-                        symbol,
+                        symbol: '?',
                         polls: 0,
                         busy_us: 0,
                         longest_us: 0,
                         blocked_us: 0,
+                        wakes: 0,
+                        worst_wake_us: 0,
+                        group: 0,
                     });
                     tasks.len() - 1
                 }
@@ -133,11 +205,21 @@ impl Timeline {
                 SpanKind::Block => t.blocked_us += d,
             }
         }
+        for w in &wakes {
+            if let Some(t) = tasks.iter_mut().find(|t| t.label == w.task) {
+                t.wakes += 1;
+                t.worst_wake_us = t.worst_wake_us.max(w.polled_us.saturating_sub(w.woken_us));
+            }
+        }
+        let groups = assign_groups(&mut tasks, &prefixes);
         Timeline {
             lanes,
+            rows,
             spans,
             marks,
+            wakes,
             tasks,
+            groups,
             stall,
             end_us,
         }
@@ -157,12 +239,80 @@ impl Timeline {
     }
 
     fn colour(&self, label: &str) -> &'static str {
-        let i = self
-            .tasks
-            .iter()
-            .position(|t| t.label == label)
-            .unwrap_or(0);
-        PALETTE[i % PALETTE.len()]
+        self.task(label)
+            .and_then(|t| self.groups.get(t.group))
+            .map_or(PALETTE[0], |g| g.colour)
+    }
+
+    fn group_of(&self, label: &str) -> Option<usize> {
+        self.task(label).map(|t| t.group)
+    }
+
+    /// What a group did, added up over its tasks: polls, time polled, the
+    /// longest poll, time blocked, wake-ups and the worst wait for a poll.
+    fn group_totals(&self, g: usize) -> TaskSummary {
+        let mut total = TaskSummary {
+            label: self.groups[g].name.clone(),
+            symbol: self.groups[g].symbol,
+            polls: 0,
+            busy_us: 0,
+            longest_us: 0,
+            blocked_us: 0,
+            wakes: 0,
+            worst_wake_us: 0,
+            group: g,
+        };
+        for t in self.tasks.iter().filter(|t| t.group == g) {
+            total.polls += t.polls;
+            total.busy_us += t.busy_us;
+            total.longest_us = total.longest_us.max(t.longest_us);
+            total.blocked_us += t.blocked_us;
+            total.wakes += t.wakes;
+            total.worst_wake_us = total.worst_wake_us.max(t.worst_wake_us);
+        }
+        total
+    }
+
+    /// The legend's words for group `g`: its name, then what it did.
+    fn group_text(&self, g: usize, long: bool) -> String {
+        let group = &self.groups[g];
+        let t = self.group_totals(g);
+        let who = if group.named || group.members > 1 {
+            format!(
+                "{} ({} task{})",
+                group.name,
+                group.members,
+                if group.members == 1 { "" } else { "s" }
+            )
+        } else {
+            group.name.clone()
+        };
+        if t.polls == 0 {
+            return format!("{who}: blocked its thread for {}", ms(t.blocked_us));
+        }
+        let mut line = format!(
+            "{who}: {} poll{}",
+            t.polls,
+            if t.polls == 1 { "" } else { "s" }
+        );
+        if long {
+            let _ = write!(line, ", {} polled", ms(t.busy_us));
+            if t.longest_us >= 1_000 {
+                let _ = write!(line, ", longest {}", ms(t.longest_us));
+            }
+        }
+        if t.blocked_us > 0 {
+            let _ = write!(line, ", {} blocked", ms(t.blocked_us));
+        }
+        if t.wakes > 0 {
+            let _ = write!(
+                line,
+                ", woken {}×, longest wait for a poll {}",
+                t.wakes,
+                ms(t.worst_wake_us)
+            );
+        }
+        line
     }
 
     /// The chart as text, `width` columns of time.
@@ -176,9 +326,9 @@ impl Timeline {
         let end = self.end_us.max(1);
         let per_col = end as f64 / width as f64;
         let name_w = self
-            .lanes
+            .rows
             .iter()
-            .map(|(_, n)| n.chars().count())
+            .map(|r| r.name.chars().count())
             .max()
             .unwrap_or(4)
             .clamp(6, 22);
@@ -190,17 +340,17 @@ impl Timeline {
         );
         let pad = " ".repeat(name_w + 3);
         let _ = writeln!(out, "{pad}{}", axis_labels(end, width));
-        // Dozens of threads doing the same thing say no more than a dozen:
-        // show the first ten and the last two.
-        let shown: Vec<usize> = if self.lanes.len() > 14 {
+        // Dozens of threads doing different things say no more than a
+        // dozen: show the first ten rows and the last two.
+        let shown: Vec<usize> = if self.rows.len() > 14 {
             (0..10)
-                .chain(self.lanes.len() - 2..self.lanes.len())
+                .chain(self.rows.len() - 2..self.rows.len())
                 .collect()
         } else {
-            (0..self.lanes.len()).collect()
+            (0..self.rows.len()).collect()
         };
         for (k, &i) in shown.iter().enumerate() {
-            let (id, name) = &self.lanes[i];
+            let row = &self.rows[i];
             if k > 0 && i != shown[k - 1] + 1 {
                 let _ = writeln!(
                     out,
@@ -209,41 +359,29 @@ impl Timeline {
                     i - shown[k - 1] - 1
                 );
             }
-            let mut row = String::with_capacity(width);
+            let mut cells = String::with_capacity(width);
             for col in 0..width {
                 let t0 = (col as f64 * per_col) as u64;
                 let t1 = (((col + 1) as f64) * per_col).ceil() as u64;
-                row.push(self.cell(*id, t0, t1.max(t0 + 1)));
+                cells.push(self.cell(row, t0, t1.max(t0 + 1)));
             }
-            let name: String = name.chars().take(name_w).collect();
-            let _ = writeln!(out, "  {name:<name_w$} │{row}│");
+            let name: String = row.name.chars().take(name_w).collect();
+            let _ = writeln!(out, "  {name:<name_w$} │{cells}│");
         }
-        for t in &self.tasks {
-            if t.polls == 0 {
-                let _ = writeln!(
-                    out,
-                    "  {}  {}: blocked its thread for {}",
-                    t.symbol,
-                    t.label,
-                    ms(t.blocked_us)
-                );
-                continue;
-            }
-            let mut line = format!(
-                "  {}  {}: {} poll{}, {} polled",
-                t.symbol,
-                t.label,
-                t.polls,
-                if t.polls == 1 { "" } else { "s" },
-                ms(t.busy_us)
+        let mut legend =
+            "  A = that task was polled for most of the column, a = only briefly, · = idle"
+                .to_string();
+        if self.rows.iter().any(|r| r.lanes.len() > 1) {
+            legend.push_str(
+                "; in a band ×N, a digit = how many of its threads were busy, - = briefly",
             );
-            if t.longest_us >= 1_000 {
-                let _ = write!(line, ", longest {}", ms(t.longest_us));
-            }
-            if t.blocked_us > 0 {
-                let _ = write!(line, ", {} blocked", ms(t.blocked_us));
-            }
-            let _ = writeln!(out, "{line}");
+        }
+        if !self.marks.is_empty() {
+            legend.push_str("; ^ = a mark");
+        }
+        let _ = writeln!(out, "{legend}");
+        for (g, group) in self.groups.iter().enumerate() {
+            let _ = writeln!(out, "  {}  {}", group.symbol, self.group_text(g, true));
         }
         let blocks: Vec<&Span> = self
             .spans
@@ -298,33 +436,70 @@ impl Timeline {
         }
     }
 
-    /// The character for lane `lane` between `t0` and `t1`: the task that
-    /// used most of that time, a `^` for a mark, or `·` for idle.
-    fn cell(&self, lane: u32, t0: u64, t1: u64) -> char {
-        let mut best: Option<(&Span, u64)> = None;
+    /// Time each group spent on `lane` between `t0` and `t1` (polls and
+    /// blocking calls alike), by group index.
+    fn occupancy(&self, lane: u32, t0: u64, t1: u64) -> Vec<(usize, u64)> {
+        let mut by_group: Vec<(usize, u64)> = Vec::new();
         for s in self.spans.iter().filter(|s| s.lane == lane) {
             if s.start_us >= t1 {
                 break;
             }
             let start = s.start_us.max(t0);
             let end = s.end_us.max(s.start_us + 1).min(t1);
-            if end > start {
-                let overlap = end - start;
-                if best.is_none_or(|(_, o)| overlap > o) {
-                    best = Some((s, overlap));
-                }
+            if end <= start {
+                continue;
+            }
+            let g = self.group_of(&s.task).unwrap_or(0);
+            match by_group.iter_mut().find(|(i, _)| *i == g) {
+                Some((_, t)) => *t += end - start,
+                None => by_group.push((g, end - start)),
             }
         }
-        match best {
-            Some((s, _)) => self.symbol(&s.task),
-            None if self
-                .marks
+        by_group
+    }
+
+    /// The character for `row` between `t0` and `t1`. For one thread: the
+    /// letter of the group that used most of that time, a capital if it
+    /// filled at least half the column and a small letter if not; `^` for
+    /// a mark; `·` for idle. For a band: how many of its threads were busy
+    /// for at least half the column (`+` for ten or more), or `-` if some
+    /// were, briefly.
+    fn cell(&self, row: &Row, t0: u64, t1: u64) -> char {
+        let half = (t1 - t0).div_ceil(2);
+        let marked = || {
+            self.marks
                 .iter()
-                .any(|m| m.lane == lane && m.at_us >= t0 && m.at_us < t1) =>
-            {
-                '^'
+                .any(|m| row.lanes.contains(&m.lane) && m.at_us >= t0 && m.at_us < t1)
+        };
+        if let [lane] = row.lanes[..] {
+            let best = self
+                .occupancy(lane, t0, t1)
+                .into_iter()
+                .max_by_key(|&(g, t)| (t, std::cmp::Reverse(g)));
+            return match best {
+                Some((g, t)) => {
+                    let c = self.groups[g].symbol;
+                    if t >= half { c } else { c.to_ascii_lowercase() }
+                }
+                None if marked() => '^',
+                None => '·',
+            };
+        }
+        let mut busy = 0;
+        let mut some = false;
+        for &lane in &row.lanes {
+            let used: u64 = self.occupancy(lane, t0, t1).iter().map(|(_, t)| t).sum();
+            some |= used > 0;
+            if used >= half {
+                busy += 1;
             }
-            None => '·',
+        }
+        match busy {
+            0 if some => '-',
+            0 if marked() => '^',
+            0 => '·',
+            1..=9 => char::from_digit(busy, 10).unwrap_or('+'),
+            _ => '+',
         }
     }
 
@@ -440,14 +615,23 @@ impl Timeline {
                     if w.polls == 1 { "" } else { "s" },
                     ms(t)
                 ),
-                Some(t) => writeln!(
-                    out,
-                    "  waiting: {} returned Pending ({} poll{}, the last at {}) and was not polled again.",
-                    w.task,
-                    w.polls,
-                    if w.polls == 1 { "" } else { "s" },
-                    ms(t)
-                ),
+                Some(t) => match w.woken_us {
+                    Some(woken) => writeln!(
+                        out,
+                        "  waiting: {} returned Pending (the last poll at {}), was woken at {}, and was not polled again: no thread was free to poll it.",
+                        w.task,
+                        ms(t),
+                        ms(woken)
+                    ),
+                    None => writeln!(
+                        out,
+                        "  waiting: {} returned Pending ({} poll{}, the last at {}) and was not polled again.",
+                        w.task,
+                        w.polls,
+                        if w.polls == 1 { "" } else { "s" },
+                        ms(t)
+                    ),
+                },
                 None => writeln!(out, "  waiting: {} was never polled.", w.task),
             };
         }
@@ -462,6 +646,10 @@ impl Timeline {
     }
 
     /// The chart as a standalone SVG document.
+    ///
+    /// Each row is a thread, or a band of threads with the same name; a
+    /// bar is a task's poll (hatched: a blocking call), a curve is a
+    /// wake-up leading to a poll, a red triangle a mark.
     pub fn svg(&self, title: &str) -> String {
         const W: f64 = 960.0;
         const LEFT: f64 = 150.0;
@@ -472,11 +660,11 @@ impl Timeline {
         let plot_w = W - LEFT - RIGHT;
         let end = self.end_us.max(1) as f64;
         let x = |us: u64| LEFT + us as f64 / end * plot_w;
-        let lanes_h = self.lanes.len().max(1) as f64 * LANE_H;
+        let lanes_h = self.rows.len().max(1) as f64 * LANE_H;
         let axis_y = TOP + lanes_h + 6.0;
         let legend_y = axis_y + 36.0;
         let per_row = 3usize;
-        let legend_rows = self.tasks.len().div_ceil(per_row).max(1);
+        let legend_rows = self.groups.len().div_ceil(per_row).max(1);
         let shown_marks: Vec<&Mark> = self.marks.iter().take(8).collect();
         let stall_lines = self.stall_lines();
         let stall_y = legend_y + legend_rows as f64 * 20.0 + 8.0;
@@ -516,10 +704,21 @@ impl Timeline {
             W - RIGHT,
             axis_y + 28.0
         );
-        // Lanes.
-        for (i, (id, name)) in self.lanes.iter().enumerate() {
+        // Rows: a thread each, or a band of threads with the same name,
+        // drawn see-through so that overlapping bars look darker.
+        let row_of = |lane: u32| self.rows.iter().position(|r| r.lanes.contains(&lane));
+        for (i, row) in self.rows.iter().enumerate() {
+            let name = &row.name;
             let y = TOP + i as f64 * LANE_H;
             let bar_y = y + (LANE_H - BAR_H) / 2.0;
+            let opacity = if row.lanes.len() > 1 {
+                format!(
+                    r#" fill-opacity="{:.2}""#,
+                    (1.0 / row.lanes.len() as f64).max(0.25)
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
                 r##"<rect x="{LEFT}" y="{bar_y:.1}" width="{plot_w:.1}" height="{BAR_H}" fill="#f6f6f6"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#222">{}</text>"##,
@@ -527,7 +726,7 @@ impl Timeline {
                 bar_y + BAR_H / 2.0 + 4.5,
                 esc(name)
             );
-            for sp in self.spans.iter().filter(|sp| sp.lane == *id) {
+            for sp in self.spans.iter().filter(|sp| row.lanes.contains(&sp.lane)) {
                 let x0 = x(sp.start_us);
                 let w = (x(sp.end_us) - x0).max(1.0);
                 let d = sp.end_us.saturating_sub(sp.start_us);
@@ -559,7 +758,7 @@ impl Timeline {
                         };
                         let _ = writeln!(
                             s,
-                            r#"<rect x="{x0:.2}" y="{bar_y:.1}" width="{w:.2}" height="{BAR_H}" fill="{}"{stroke}><title>{}</title></rect>"#,
+                            r#"<rect x="{x0:.2}" y="{bar_y:.1}" width="{w:.2}" height="{BAR_H}" fill="{}"{opacity}{stroke}><title>{}</title></rect>"#,
                             self.colour(&sp.task),
                             esc(&tip)
                         );
@@ -596,7 +795,12 @@ impl Timeline {
                     );
                 }
             }
-            for (k, m) in self.marks.iter().filter(|m| m.lane == *id).enumerate() {
+            for (k, m) in self
+                .marks
+                .iter()
+                .filter(|m| row.lanes.contains(&m.lane))
+                .enumerate()
+            {
                 let mx = x(m.at_us);
                 let number = self.marks.iter().position(|o| o == m).unwrap_or(k) + 1;
                 let _ = writeln!(
@@ -617,30 +821,64 @@ impl Timeline {
                 }
             }
         }
-        // Legend: one swatch per task.
-        for (i, t) in self.tasks.iter().enumerate() {
+        // Wake-ups: a dot where a waker was called, a curve to the start
+        // of the poll it caused. Hundreds would hide the bars: past that,
+        // the ones that waited longest are drawn.
+        let mut links: Vec<&Wake> = self.wakes.iter().collect();
+        if links.len() > MAX_LINKS {
+            links.sort_by_key(|w| std::cmp::Reverse(w.polled_us - w.woken_us.min(w.polled_us)));
+            links.truncate(MAX_LINKS);
+        }
+        for w in &links {
+            let (Some(from), Some(to)) = (row_of(w.from_lane), row_of(w.lane)) else {
+                continue;
+            };
+            let mid = |r: usize| TOP + r as f64 * LANE_H + LANE_H / 2.0;
+            let top = |r: usize| TOP + r as f64 * LANE_H + (LANE_H - BAR_H) / 2.0;
+            let (x1, y1) = (x(w.woken_us), mid(from));
+            let (x2, y2) = (x(w.polled_us), top(to));
+            let lift = y1.min(y2) - 10.0;
+            let tip = format!(
+                "{} woken at {}{}; polled {} later",
+                w.task,
+                ms(w.woken_us),
+                w.from_task
+                    .as_deref()
+                    .map(|t| format!(" by {t}"))
+                    .unwrap_or_default(),
+                ms(w.polled_us.saturating_sub(w.woken_us))
+            );
+            let _ = writeln!(
+                s,
+                r##"<g class="wake" stroke="#333" fill="none" stroke-opacity="0.75"><title>{}</title><circle cx="{x1:.1}" cy="{y1:.1}" r="2.2" fill="#333"/><path d="M{x1:.1},{y1:.1} Q{:.1},{lift:.1} {x2:.1},{y2:.1}" stroke-width="1"/></g>"##,
+                esc(&tip),
+                (x1 + x2) / 2.0
+            );
+        }
+        // Legend: one swatch per group of tasks.
+        for (i, group) in self.groups.iter().enumerate() {
             let col = (i % per_row) as f64;
             let row = (i / per_row) as f64;
             let lx = 12.0 + col * (W - 24.0) / per_row as f64;
             let ly = legend_y + row * 20.0;
-            let mut text = format!(
-                "{}: {} poll{}",
-                t.label,
-                t.polls,
-                if t.polls == 1 { "" } else { "s" }
-            );
-            if t.polls == 0 {
-                text = format!("{}: blocking, no task", t.label);
-            } else if t.blocked_us > 0 {
-                let _ = write!(text, ", {} blocked", ms(t.blocked_us));
-            }
             let _ = writeln!(
                 s,
-                r##"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{ly:.1}" fill="#222">{}</text>"##,
+                r##"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{ly:.1}" fill="#222" font-size="12">{}</text>"##,
                 ly - 10.5,
-                self.colour(&t.label),
+                group.colour,
                 lx + 18.0,
-                esc(&text)
+                esc(&self.group_text(i, false))
+            );
+        }
+        if !links.is_empty() {
+            let ly = marks_y - 6.0;
+            let _ = writeln!(
+                s,
+                r##"<circle cx="18" cy="{:.1}" r="2.2" fill="#333"/><path d="M18,{:.1} Q26,{:.1} 34,{:.1}" stroke="#333" fill="none"/><text x="42" y="{ly:.1}" fill="#222">a waker called → the poll it caused</text>"##,
+                ly - 4.5,
+                ly - 4.5,
+                ly - 12.0,
+                ly - 2.0
             );
         }
         if self.spans.iter().any(|sp| sp.kind == SpanKind::Block) {
@@ -722,16 +960,109 @@ impl Timeline {
                 Some(_) if stall.reason == StallReason::Deadline => {
                     format!("{} was polled {} times and never finished", w.task, w.polls)
                 }
-                Some(t) => format!(
-                    "{} returned Pending at {} and was never polled again",
-                    w.task,
-                    ms(t)
-                ),
+                Some(t) => match w.woken_us {
+                    Some(woken) => format!(
+                        "{} returned Pending at {}, was woken at {}, and was never polled again",
+                        w.task,
+                        ms(t),
+                        ms(woken)
+                    ),
+                    None => format!(
+                        "{} returned Pending at {} and was never polled again",
+                        w.task,
+                        ms(t)
+                    ),
+                },
                 None => format!("{} was never polled", w.task),
             });
         }
         lines
     }
+}
+
+/// One row per thread, except that threads sharing a name (`blocking
+/// pool`, `blocking pool #2`, ...) fold into one band when there are
+/// `FOLD_AT` or more of them, unless one of them is stuck.
+fn fold_rows(lanes: &[(u32, String)], stuck: &[u32]) -> Vec<Row> {
+    let base = |name: &str| name.split(" #").next().unwrap_or(name).to_string();
+    let mut rows: Vec<Row> = Vec::new();
+    for (id, name) in lanes {
+        let family: Vec<u32> = lanes
+            .iter()
+            .filter(|(_, n)| base(n) == base(name))
+            .map(|(i, _)| *i)
+            .collect();
+        let fold = family.len() >= FOLD_AT && !family.iter().any(|l| stuck.contains(l));
+        if !fold {
+            rows.push(Row {
+                name: name.clone(),
+                lanes: vec![*id],
+            });
+        } else if family[0] == *id {
+            rows.push(Row {
+                name: format!("{} ×{}", base(name), family.len()),
+                lanes: family,
+            });
+        }
+    }
+    rows
+}
+
+/// Puts each task in a group: the first named group whose prefix its label
+/// starts with, or a group of its own. With more groups than letters, the
+/// unnamed tasks are grouped by their label without its number.
+fn assign_groups(tasks: &mut [TaskSummary], prefixes: &[(String, String)]) -> Vec<Group> {
+    let named = |label: &str| {
+        prefixes
+            .iter()
+            .find(|(p, _)| label.starts_with(p.as_str()))
+            .map(|(_, n)| n.clone())
+    };
+    let mut keys: Vec<(String, bool)> = tasks
+        .iter()
+        .map(|t| match named(&t.label) {
+            Some(n) => (n, true),
+            None => (t.label.clone(), false),
+        })
+        .collect();
+    let distinct = |keys: &[(String, bool)]| {
+        let mut k: Vec<&String> = keys.iter().map(|(k, _)| k).collect();
+        k.sort();
+        k.dedup();
+        k.len()
+    };
+    if distinct(&keys) > 26 {
+        for (key, is_named) in keys.iter_mut() {
+            if !*is_named {
+                let base = without_number(key).to_string();
+                *is_named = base != *key;
+                *key = base;
+            }
+        }
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (t, (key, is_named)) in tasks.iter_mut().zip(keys) {
+        let i = match groups.iter().position(|g| g.name == key) {
+            Some(i) => i,
+            None => {
+                let i = groups.len();
+                groups.push(Group {
+                    name: key,
+                    symbol: symbol(i),
+                    colour: PALETTE[i % PALETTE.len()],
+                    members: 0,
+                    named: false,
+                });
+                i
+            }
+        };
+        let g = &mut groups[i];
+        g.members += 1;
+        g.named |= is_named;
+        t.group = i;
+        t.symbol = g.symbol;
+    }
+    groups
 }
 
 fn summarize_notes(blocks: &[&Span]) -> String {
@@ -873,11 +1204,124 @@ mod tests {
             elapsed_us: 1_000_000,
         });
         let text = Timeline::from_events(&events).ascii(40);
-        assert_eq!(
-            text.matches('A').count(),
-            2,
-            "one cell plus the legend: {text}"
+        let row = text.lines().find(|l| l.contains("main")).unwrap();
+        let row = row.split('│').nth(1).unwrap();
+        assert_eq!(row.matches('a').count(), 1, "one small letter: {text}");
+        assert!(!row.contains('A'), "it did not fill its column: {text}");
+    }
+
+    #[test]
+    fn a_thread_polled_briefly_now_and_then_does_not_look_busy() {
+        // 5 µs polls every 10 ms for a second: the thread is nearly idle.
+        let mut events = lanes();
+        for i in 0..100 {
+            events.push(span("worker", 0, i * 10_000, i * 10_000 + 5));
+        }
+        // A blocking sleep that fills the other thread's second.
+        events.push(Event::Span(Span {
+            task: "sleeper".into(),
+            lane: 1,
+            kind: SpanKind::Block,
+            start_us: 0,
+            end_us: 1_000_000,
+            polls: 0,
+            ready: false,
+            note: Some("std::thread::sleep".into()),
+        }));
+        let text = Timeline::from_events(&events).ascii(60);
+        let cells = |name: &str| {
+            let line = text.lines().find(|l| l.contains(name)).unwrap();
+            line.split('│').nth(1).unwrap().to_string()
+        };
+        let (idle, held) = (cells("main"), cells("worker "));
+        assert!(idle.contains('a') && !idle.contains('A'), "{text}");
+        assert!(held.contains(&"B".repeat(60)), "{text}");
+        assert!(text.contains("A = that task was polled for most of the column"));
+    }
+
+    #[test]
+    fn many_numbered_tasks_share_a_letter_and_named_groups_are_listed_once() {
+        let mut events = lanes();
+        for i in 0..40u64 {
+            events.push(span(&format!("job {i}"), 0, i * 1000, i * 1000 + 900));
+        }
+        events.push(span("heartbeat", 1, 0, 10));
+        let tl = Timeline::from_events(&events);
+        assert_eq!(tl.groups.len(), 2, "{:?}", tl.groups);
+        let text = tl.ascii(40);
+        assert!(text.contains("job (40 tasks): 40 polls"), "{text}");
+
+        let mut named = vec![Event::Group {
+            prefix: "job ".into(),
+            name: "CPU jobs".into(),
+        }];
+        named.extend(lanes());
+        named.push(span("job 1", 0, 0, 10));
+        named.push(span("job 2", 0, 10, 20));
+        named.push(span("heartbeat", 1, 0, 10));
+        let tl = Timeline::from_events(&named);
+        let svg = tl.svg("groups");
+        assert!(svg.contains("CPU jobs (2 tasks): 2 polls"), "{svg}");
+        assert_eq!(tl.colour("job 1"), tl.colour("job 2"));
+        assert_ne!(tl.colour("job 1"), tl.colour("heartbeat"));
+    }
+
+    #[test]
+    fn threads_with_one_name_fold_into_a_band_that_counts_the_busy_ones() {
+        let mut events = Vec::new();
+        for lane in 0..5u32 {
+            let name = if lane == 0 {
+                "blocking pool".to_string()
+            } else {
+                format!("blocking pool #{}", lane + 1)
+            };
+            events.push(Event::Lane { id: lane, name });
+            // Three threads busy in the first half, one in the second.
+            let (start, end) = if lane < 3 {
+                (0, 50_000)
+            } else {
+                (50_000, 100_000)
+            };
+            if lane < 4 {
+                events.push(span("hashing", lane, start, end));
+            }
+        }
+        let tl = Timeline::from_events(&events);
+        assert_eq!(tl.rows.len(), 1, "{:?}", tl.rows);
+        let text = tl.ascii(20);
+        let band = text
+            .lines()
+            .find(|l| l.contains("blocking pool ×4"))
+            .unwrap();
+        assert!(band.contains("3333333333111111111"), "{text}");
+        assert!(tl.svg("band").contains(r#"fill-opacity="0.25""#));
+    }
+
+    #[test]
+    fn a_wake_up_is_drawn_as_a_link_and_its_wait_summed_up() {
+        let mut events = lanes();
+        events.push(span("waiter", 0, 0, 10));
+        events.push(span("timer", 1, 40_000, 40_050));
+        events.push(Event::Wake(Wake {
+            task: "waiter".into(),
+            from_lane: 1,
+            from_task: Some("timer".into()),
+            woken_us: 40_020,
+            lane: 0,
+            polled_us: 43_020,
+        }));
+        events.push(span("waiter", 0, 43_020, 43_040));
+        let tl = Timeline::from_events(&events);
+        let text = tl.ascii(40);
+        assert!(
+            text.contains("waiter: 2 polls")
+                && text.contains("woken 1×, longest wait for a poll 3.0 ms"),
+            "{text}"
         );
+        let svg = tl.svg("wake");
+        assert_eq!(svg.matches(r#"<g class="wake""#).count(), 1, "{svg}");
+        assert!(svg.contains("waiter woken at 40.0 ms by timer; polled 3.0 ms later"));
+        assert!(svg.contains("a waker called → the poll it caused"));
     }
 
     #[test]
@@ -949,6 +1393,7 @@ mod tests {
                 task: "holder".into(),
                 polls: 1,
                 last_poll_us: Some(100),
+                woken_us: None,
             }],
         }
     }
