@@ -303,6 +303,8 @@ where
     F: FnOnce(Batch) -> Fut,
     Fut: std::future::Future<Output = u64>,
 {
+    // On the timeline, the jobs' tasks share one letter and colour.
+    shared::recorder::group("job ", "CPU jobs");
     runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         // Let the heartbeat settle into its schedule first.
