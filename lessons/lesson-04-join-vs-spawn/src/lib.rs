@@ -222,6 +222,28 @@ pub async fn job(i: u32) -> u64 {
 /// ```
 pub struct SpawnNeedsStatic;
 
+/// Why [`Api::todo`] returns `impl Future<Output = ...> + Send + 'static`.
+/// Code that is generic over an API (a trait) knows only what the return
+/// type promises, and `tokio::spawn` needs both promises.
+///
+/// Without `Send`, the future may not move to another thread, and a task
+/// may be polled by any worker thread:
+///
+/// ```compile_fail,E0277
+#[doc = include_str!("snippets/trait_future_not_send.rs")]
+/// ```
+///
+/// Without `'static`, the future is taken to borrow `self` (a trait
+/// method's `impl Trait` captures every lifetime in scope), and a task may
+/// outlive the call that spawned it:
+///
+/// ```compile_fail,E0521
+#[doc = include_str!("snippets/trait_future_borrows.rs")]
+/// ```
+///
+/// With both, the generic code compiles; `tests/concepts.rs` runs it.
+pub struct SpawnNeedsSendAndStatic;
+
 /// The multi-threaded runtime the lesson runs on: one worker per core.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
