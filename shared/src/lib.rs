@@ -4,6 +4,7 @@
 //! - [`recorder`]: records every poll of traced futures, marks and blocking
 //!   calls ([`traced`], [`mark`], [`blocking`]).
 //! - [`timeline`]: draws a recording as text or SVG.
+//! - [`trace`]: writes a recording as Chrome Trace Event JSON (Perfetto).
 //! - [`watchdog`]: stops a stuck program with an explanation.
 //! - [`workload`]: CPU work of a calibrated duration.
 //! - [`lesson`]: the frame each lesson binary runs in, and the harness
@@ -29,6 +30,7 @@ pub mod report;
 #[cfg(feature = "kit")]
 pub mod server;
 pub mod timeline;
+pub mod trace;
 pub mod wakers;
 pub mod watchdog;
 pub mod workload;

@@ -10,7 +10,7 @@
 
 use crate::compile::{self, ExerciseBuild};
 use crate::lessons::{Exercise, Lesson, Variant, Workspace, find_exercise};
-use crate::{Failure, Paint, parse_args, print_runner_stop, process, run_one};
+use crate::{Failure, Paint, parse_args, print_runner_stop, process, run_one, tracefile};
 use serde::{Deserialize, Serialize};
 use shared::grade::Judgement;
 use std::collections::BTreeMap;
@@ -200,6 +200,7 @@ fn judge_exercise(
     lesson: &Lesson,
     ex: &Exercise,
     stream: bool,
+    mut traced: Option<&mut tracefile::Collected>,
 ) -> Result<(Verdict, Vec<(String, Judgement)>), Failure> {
     let paint = Paint::stdout();
     let file = lesson.exercise_file(&ex.name);
@@ -278,6 +279,12 @@ fn judge_exercise(
             println!();
         }
         let (result, j) = run_one(ws, &exe, &checked, scenario, &variant, "", stream)?;
+        if let Some(t) = traced.as_deref_mut() {
+            t.add(
+                format!("{} · {} · your {}", lesson.id, scenario.name, ex.name),
+                &result.report.events,
+            );
+        }
         if stream && result.stopped.is_some() {
             print_runner_stop(&result, &j);
         }
@@ -334,9 +341,19 @@ fn capitalise(text: &str) -> String {
 }
 
 /// Judges one exercise, records the result, and says what to do next.
-fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise) -> Result<Verdict, Failure> {
+fn try_one(
+    ws: &Workspace,
+    lesson: &Lesson,
+    ex: &Exercise,
+    trace: bool,
+) -> Result<Verdict, Failure> {
     ensure_file(ws, lesson, ex)?;
-    let (verdict, _) = judge_exercise(ws, lesson, ex, true)?;
+    let mut traced = trace.then(tracefile::Collected::default);
+    let (verdict, _) = judge_exercise(ws, lesson, ex, true, traced.as_mut())?;
+    if let Some(t) = &traced {
+        let what = format!("{}-exercise-{}", lesson.id, ex.name);
+        t.write(&tracefile::path(&ws.target_dir, &what))?;
+    }
     let paint = Paint::stdout();
     let mut progress = Progress::load(lesson);
     let file = lesson.exercise_file(&ex.name);
@@ -415,8 +432,9 @@ fn chosen<'a>(lesson: &'a Lesson, name: Option<&str>) -> Result<Vec<&'a Exercise
 }
 
 pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
-    let usage = "cargo xtask try <lesson> [exercise]";
-    let (_, words) = parse_args(args, &[], 2, usage)?;
+    let usage = "cargo xtask try <lesson> [exercise] [--trace]";
+    let (flags, words) = parse_args(args, &["--trace"], 2, usage)?;
+    let trace = flags.contains(&"--trace");
     let ws = Workspace::load()?;
     let Some(q) = words.first() else {
         return Err(Failure::new(format!("which lesson? usage: {usage}")));
@@ -429,7 +447,7 @@ pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
         if i > 0 {
             println!();
         }
-        let verdict = try_one(&ws, lesson, ex)?;
+        let verdict = try_one(&ws, lesson, ex, trace)?;
         all_fixed &= matches!(verdict, Verdict::Fixed | Verdict::Skipped);
     }
     Ok(if all_fixed {
@@ -635,7 +653,7 @@ pub fn watch_command(args: &[String]) -> Result<ExitCode, Failure> {
             noted.push(lesson.id.clone());
         }
         let file = lesson.exercise_file(&ex.name);
-        let verdict = try_one(&ws, lesson, ex)?;
+        let verdict = try_one(&ws, lesson, ex, false)?;
         if verdict == Verdict::Fixed {
             match unsolved(at + 1) {
                 Some(next) => {
@@ -781,7 +799,7 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
             let started = Instant::now();
             std::fs::copy(&fixture, &file)
                 .map_err(|e| Failure::new(format!("cannot copy {}: {e}", show(&ws, &fixture))))?;
-            let (verdict, results) = judge_exercise(&ws, lesson, ex, false)?;
+            let (verdict, results) = judge_exercise(&ws, lesson, ex, false, None)?;
             count += 1;
             let good = match verdict {
                 Verdict::Skipped => true,

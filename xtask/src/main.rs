@@ -17,6 +17,7 @@ mod judge;
 mod lessons;
 mod process;
 mod prose;
+mod tracefile;
 
 use compile::{Checked, Exes};
 use judge::{json_line, judge_run, verdict, word};
@@ -69,10 +70,11 @@ usage: cargo xtask <command> [arguments]
 
 learn:
   list                                    the lessons, and how far you are with their exercises
-  run <lesson> [--broken | --fixed] [scenario]
+  run <lesson> [--broken | --fixed] [scenario] [--trace]
                                           build a lesson and run it: its narration, its
                                           timeline and a verdict, broken then fixed
-  try <lesson> [exercise]                 judge your fix in the lesson's exercise file
+                                          (--trace: also a trace file for Perfetto)
+  try <lesson> [exercise] [--trace]       judge your fix in the lesson's exercise file
   watch [lesson [exercise]]               judge it again on every save (Ctrl-C to stop)
   hint <lesson> [exercise]                the next hint for an exercise
   reset <lesson> [exercise] [--yes]       put an exercise back to its start (asks first)
@@ -352,8 +354,11 @@ fn build_and_check(lessons: &[&Lesson]) -> Result<(Exes, Vec<Checked>), Failure>
 }
 
 fn run(args: &[String]) -> Result<ExitCode, Failure> {
-    let usage = "cargo xtask run <lesson> [--broken | --fixed] [scenario]";
-    let (flags, words) = parse_args(args, &["--broken", "--fixed"], 2, usage)?;
+    let usage = "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace]";
+    let (flags, words) = parse_args(args, &["--broken", "--fixed", "--trace"], 2, usage)?;
+    let mut traced = flags
+        .contains(&"--trace")
+        .then(tracefile::Collected::default);
     let variants = match (flags.contains(&"--broken"), flags.contains(&"--fixed")) {
         (true, false) => vec![Variant::Broken],
         (false, true) => vec![Variant::Fixed],
@@ -411,6 +416,17 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
                 println!("  the lesson predicts: {}", expect.claim);
                 println!();
                 let (result, j) = run_one(&ws, exe, lesson, scenario, variant, &piece, true)?;
+                if let Some(t) = traced.as_mut() {
+                    t.add(
+                        format!(
+                            "{} · {} · {}",
+                            lesson.id,
+                            scenario.name,
+                            label(variant, &piece)
+                        ),
+                        &result.report.events,
+                    );
+                }
                 if result.stopped.is_some() {
                     // The child's own watchdog did not get to explain; we do.
                     print_runner_stop(&result, &j);
@@ -425,6 +441,17 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
                 all_ok &= j.ok() || j.skipped();
             }
         }
+    }
+    if let Some(t) = &traced {
+        let what = match words.get(1) {
+            Some(_) => format!(
+                "{}-{}",
+                lesson.id,
+                scenarios_named(lesson, &t.runs).unwrap_or_default()
+            ),
+            None => lesson.id.clone(),
+        };
+        t.write(&tracefile::path(&ws.target_dir, &what))?;
     }
     if !lesson.exercises.is_empty() {
         println!();
@@ -444,6 +471,21 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The one scenario a set of runs is about, when they are about one.
+fn scenarios_named(
+    lesson: &Lesson,
+    runs: &[(String, Vec<shared::report::Event>)],
+) -> Option<String> {
+    lesson
+        .scenarios
+        .iter()
+        .find(|s| {
+            runs.iter()
+                .all(|(name, _)| name.contains(&format!(" · {} · ", s.name)))
+        })
+        .map(|s| s.name.clone())
 }
 
 fn check(args: &[String]) -> Result<ExitCode, Failure> {
@@ -500,6 +542,7 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
         );
     }
     let mut failures = Vec::new();
+    let mut trace_failures: Vec<(String, Vec<String>)> = Vec::new();
     let (mut count, mut skipped) = (0, 0);
     for c in &checked {
         let lesson = &c.lesson;
@@ -513,6 +556,17 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
                 for piece in c.pieces(&variant, &scenario.name) {
                     let (result, j) = run_one(&ws, exe, lesson, scenario, &variant, &piece, false)?;
                     count += 1;
+                    // Every recording must also make a sound trace file.
+                    let name = format!(
+                        "{} · {} · {}",
+                        lesson.id,
+                        scenario.name,
+                        label(&variant, &piece)
+                    );
+                    let problems = tracefile::problems(&name, &result.report.events);
+                    if !problems.is_empty() {
+                        trace_failures.push((name, problems));
+                    }
                     if j.skipped() {
                         skipped += 1;
                     }
@@ -558,14 +612,28 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
             }
         }
     }
+    for (name, problems) in &trace_failures {
+        eprintln!("✘ {name}: its recording does not make a sound trace file:");
+        for p in problems.iter().take(5) {
+            eprintln!("    - {p}");
+        }
+    }
     if json {
-        return Ok(if failures.is_empty() {
+        return Ok(if failures.is_empty() && trace_failures.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
         });
     }
     println!();
+    if failures.is_empty() && !trace_failures.is_empty() {
+        println!(
+            "{} of {} recordings did not make a sound trace file (see above)",
+            trace_failures.len(),
+            count
+        );
+        return Ok(ExitCode::from(1));
+    }
     let skipped_note = if skipped > 0 {
         format!(" ({skipped} skipped: their claims need more cores than this machine has)")
     } else {
