@@ -470,23 +470,25 @@ impl Recorder {
             t.last_poll_end = Some(end_us);
             t.last_lane = Some(lane);
         }
-        let span = Span {
-            task: label.to_string(),
-            lane,
-            kind: SpanKind::Poll,
-            start_us,
-            end_us,
-            polls: 1,
-            ready,
-            note: None,
-        };
+        // Most polls extend the bar before them: only a new bar needs a
+        // copy of the label.
         match s.pending.get_mut(&lane) {
-            Some(p) if p.task == span.task && span.start_us <= p.end_us + MERGE_GAP_US => {
+            Some(p) if *p.task == **label && start_us <= p.end_us + MERGE_GAP_US => {
                 p.end_us = end_us;
                 p.polls += 1;
                 p.ready = ready;
             }
             _ => {
+                let span = Span {
+                    task: label.to_string(),
+                    lane,
+                    kind: SpanKind::Poll,
+                    start_us,
+                    end_us,
+                    polls: 1,
+                    ready,
+                    note: None,
+                };
                 if let Some(old) = s.pending.insert(lane, span) {
                     s.events.push(Event::Span(old));
                 }
