@@ -152,7 +152,11 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
                 problems.push(format!(
                     "{}: the {} of {} at {} µs on thread {} appears {found} times, not once",
                     run.name,
-                    if s.kind == SpanKind::Poll { "poll" } else { "blocking call" },
+                    if s.kind == SpanKind::Poll {
+                        "poll"
+                    } else {
+                        "blocking call"
+                    },
                     s.task,
                     s.start_us,
                     s.lane
@@ -165,7 +169,10 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
             let (Some(start), Some(dur)) = (num(e, "ts"), num(e, "dur")) else {
                 return false;
             };
-            num(e, "pid") == Some(pid) && num(e, "tid") == Some(tid) && start <= ts && ts <= start + dur
+            num(e, "pid") == Some(pid)
+                && num(e, "tid") == Some(tid)
+                && start <= ts
+                && ts <= start + dur
         })
     };
     let flows = |ph: &str| -> Vec<&Value> {
@@ -183,7 +190,8 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
             continue;
         }
         for end in [*s, *matching[0]] {
-            let (Some(pid), Some(tid), Some(ts)) = (num(end, "pid"), num(end, "tid"), num(end, "ts"))
+            let (Some(pid), Some(tid), Some(ts)) =
+                (num(end, "pid"), num(end, "tid"), num(end, "ts"))
             else {
                 continue; // reported above
             };
@@ -296,7 +304,9 @@ mod tests {
         all.retain(|e| !(e["name"] == "waiter" && e["ts"] == 40_100));
         let problems = check(&trace, &runs);
         assert!(
-            problems.iter().any(|p| p.contains("waiter at 40100 µs on thread 0 appears 0 times")),
+            problems
+                .iter()
+                .any(|p| p.contains("waiter at 40100 µs on thread 0 appears 0 times")),
             "{problems:?}"
         );
         assert!(
