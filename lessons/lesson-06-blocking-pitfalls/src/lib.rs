@@ -117,19 +117,37 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
+// The compiler's error for a future that is not `Send` ("future cannot be
+// sent between threads safely") has no error code, so the two doctests
+// below cannot name one.
+
 /// `std::sync::MutexGuard` is not `Send`, so a future that holds one across
 /// an `.await` is not `Send` either, and `tokio::spawn` refuses it, on every
 /// runtime flavour:
 ///
-/// ```compile_fail,E0277
+/// ```compile_fail
 #[doc = include_str!("snippets/spawn_holding_guard.rs")]
 /// ```
 ///
 /// A runtime's `block_on`, futures joined inside one task (`join!`), and
 /// `spawn_local` on a `LocalSet` do not need `Send` (their futures never
-/// leave the thread), so there the same code compiles, and deadlocks at run
-/// time.
+/// leave the thread), so there the same code compiles, and at run time the
+/// second `lock()` on that thread never returns: std documents that it
+/// "might panic or deadlock".
 pub struct GuardIsNotSend;
+
+/// `Sync` means that `&T` may be shared between threads. An `Arc<T>` hands
+/// out `&T` to every thread that has a clone, so `Arc<T>` is `Send` only
+/// when `T` is `Send + Sync`. `Cell` is `Send` but not `Sync`, so an
+/// `Arc<Cell<_>>` (or an `Arc<RefCell<_>>`) cannot go into a spawned task:
+///
+/// ```compile_fail
+#[doc = include_str!("snippets/spawn_arc_cell.rs")]
+/// ```
+///
+/// An `Arc<Mutex<_>>` or an `Arc<AtomicU64>` can: `tests/concepts.rs`
+/// spawns both.
+pub struct ArcNeedsSync;
 
 /// Follows naps as they run: how many are in progress at once (from a
 /// nap's first poll until it is ready), and the shortest one.

@@ -10,29 +10,30 @@ use std::task::{Context, Waker};
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
-async fn a_std_guard_held_across_await_is_still_locked_while_its_task_is_paused() {
+async fn a_std_guard_held_across_await_is_still_locked_while_its_future_is_paused() {
     let hits = Mutex::new(0);
-    let mut task_a = pin!(broken::record_hit(&hits));
+    let mut future_a = pin!(broken::record_hit(&hits));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(
-        task_a.as_mut().poll(&mut cx).is_pending(),
+        future_a.as_mut().poll(&mut cx).is_pending(),
         "A pauses in save()"
     );
-    // Task B's `hits.lock()` would now block the thread, and with it task A,
-    // which needs that same thread to resume and unlock: a deadlock.
+    // Future B's `hits.lock()`, on this same thread, would now never return
+    // (std: it "might panic or deadlock"), and A needs this thread to be
+    // polled again and unlock.
     assert!(
         hits.try_lock().is_err(),
-        "the lock is held by a task that is not running"
+        "the lock is held by a future that is not running"
     );
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_guard_scoped_before_the_await_is_released_while_its_task_is_paused() {
+async fn a_guard_scoped_before_the_await_is_released_while_its_future_is_paused() {
     let hits = Mutex::new(0);
-    let mut task_a = pin!(fixed::record_hit(&hits));
+    let mut future_a = pin!(fixed::record_hit(&hits));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(
-        task_a.as_mut().poll(&mut cx).is_pending(),
+        future_a.as_mut().poll(&mut cx).is_pending(),
         "A pauses in save()"
     );
     assert_eq!(*hits.try_lock().expect("the lock is free"), 1);
@@ -50,17 +51,17 @@ async fn with_scoped_guards_both_saves_overlap() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_async_mutex_makes_the_second_task_wait_without_blocking() {
+async fn an_async_mutex_makes_the_second_future_wait_without_blocking() {
     let hits = tokio::sync::Mutex::new(0);
-    let mut task_a = pin!(fixed::record_hit_in_order(&hits));
-    let mut task_b = pin!(fixed::record_hit_in_order(&hits));
+    let mut future_a = pin!(fixed::record_hit_in_order(&hits));
+    let mut future_b = pin!(fixed::record_hit_in_order(&hits));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(
-        task_a.as_mut().poll(&mut cx).is_pending(),
+        future_a.as_mut().poll(&mut cx).is_pending(),
         "A holds the lock, saving"
     );
     assert!(
-        task_b.as_mut().poll(&mut cx).is_pending(),
+        future_b.as_mut().poll(&mut cx).is_pending(),
         "B waits for the lock by returning Pending: the thread stays free"
     );
 }

@@ -3,7 +3,8 @@
 # let runtime = tokio::runtime::Runtime::new().unwrap();
 # runtime.block_on(async {
 let hits = Arc::new(Mutex::new(0));
-// error[E0277]: `MutexGuard<'_, i32>` cannot be sent between threads safely
+// error: future cannot be sent between threads safely
+// (the `MutexGuard<'_, i32>` held across the .await is not `Send`)
 tokio::spawn(async move {
     let mut count = hits.lock().unwrap();
     *count += 1;
