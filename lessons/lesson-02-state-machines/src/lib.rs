@@ -2,11 +2,11 @@
 //!
 //! The compiler turns an `async fn` into an enum: one variant per `.await`
 //! where it can stop, each holding the local variables still needed after
-//! that point. The future is as big as its biggest variant. This crate
-//! writes such an enum by hand beside the `async fn` it mirrors, then shows
-//! the two ways the layout bites: a big local kept across an `.await` makes
-//! every task big, and a hand-written state machine that forgets to keep its
-//! inner future in its state starts over on every poll.
+//! that point. The future is at least as big as its biggest variant. This
+//! crate writes such an enum by hand beside the `async fn` it mirrors, then
+//! shows the two ways the layout bites: a big local kept across an `.await`
+//! makes every task big, and a hand-written state machine that forgets to
+//! keep its inner future in its state starts over on every poll.
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
@@ -76,7 +76,7 @@ impl Future for Brew {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
         // `Brew` holds no self-references, so it is `Unpin` and we may
-        // take `&mut` freely. (The compiler's version need not be.)
+        // take `&mut` freely. (The compiler's version never is `Unpin`.)
         let this = &mut *self;
         loop {
             match this {

@@ -40,6 +40,7 @@ fn the_hand_written_enum_and_the_async_fn_agree_poll_by_poll() {
             Poll::Ready(7218)
         ]
     );
+    assert_eq!(fn_wakes.wakes(), 3, "one wake-up for each Pending");
 }
 
 #[test]
