@@ -6,6 +6,22 @@
 //! it. This crate writes the pieces by hand so nothing is hidden: a future
 //! ([`YieldNow`]), the async fn that uses it ([`cook`]), and an executor
 //! ([`block_on`]) that polls until the work is done.
+//!
+//! # Why `main` cannot be `async`
+//!
+//! A future runs only while something polls it, so at the bottom of every
+//! program some ordinary, synchronous code must own an executor and poll
+//! the top future until it is done. `main` is that code. An `async fn main`
+//! would only return a future, with nobody left to poll it, and the
+//! compiler refuses it:
+//!
+//! ```compile_fail,E0752
+#![doc = include_str!("snippets/async_main.rs")]
+//! ```
+//!
+//! `#[tokio::main]` writes the synchronous `main` for you: it builds a
+//! runtime and blocks on your async body (`tests/concepts.rs` does the same
+//! by hand).
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
