@@ -5,6 +5,43 @@
 //! own; it waits for the task's `Waker` to be called. This crate writes three
 //! delay futures by hand, one per way of keeping (or breaking) that promise,
 //! and a small executor that runs tasks only when their wakers ask.
+//!
+//! # `wake` and `wake_by_ref`
+//!
+//! [`Waker::wake`] takes the waker by value and uses it up;
+//! [`Waker::wake_by_ref`] borrows it, so it can be woken again later. A
+//! future that only has `cx.waker()` (a reference) calls `wake_by_ref`;
+//! code that owns a waker it no longer needs, like [`Trigger::fire`], calls
+//! `wake`. After `wake`, the waker is gone:
+//!
+//! ```compile_fail,E0382
+#![doc = include_str!("snippets/wake_consumes.rs")]
+//! ```
+//!
+//! # Why an `async fn`'s future is not `Unpin`
+//!
+//! A future the compiler writes may hold a reference into itself: a local
+//! borrowed across an `.await` is kept in the future beside the reference
+//! to it. Moved to another address after its first poll, such a future
+//! would keep pointing at the old one. So the compiler makes these futures
+//! `!Unpin` (all of them: it does not check whether they really borrow),
+//! and they may be polled only through a `Pin`, a promise that they will
+//! not move again. Code that wants to move a future between polls asks for
+//! `Unpin`, and the compiler refuses an `async fn`'s future:
+//!
+//! ```compile_fail,E0277
+#![doc = include_str!("snippets/async_fn_not_unpin.rs")]
+//! ```
+//!
+//! `Box::pin` makes it acceptable: moving the box does not move the future
+//! inside it (`tests/concepts.rs` checks both).
+//!
+//! A wrapper made with `pin_project!`, like [`CountPolls`], is `Unpin` only
+//! when the future it wraps is:
+//!
+//! ```compile_fail,E0277
+#![doc = include_str!("snippets/count_polls_not_unpin.rs")]
+//! ```
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
@@ -110,9 +147,12 @@ impl Future for TimerDelay {
         if shared.fired {
             return Poll::Ready(());
         }
-        // FIXED: keep the *latest* waker. The task may have moved to another
-        // thread or executor since the last poll; waking an old waker could
-        // wake nobody.
+        // FIXED: keep the *latest* waker. Between polls this future may have
+        // been handed to another task, or be polled by a combinator that
+        // gives each of its futures a waker of its own (`FuturesUnordered`
+        // does); an old waker would wake the wrong task, or one that is gone.
+        // `will_wake` is a cheap check that spares the clone when the waker
+        // is the same.
         match &shared.waker {
             Some(old) if old.will_wake(cx.waker()) => {}
             _ => shared.waker = Some(cx.waker().clone()),
@@ -160,6 +200,15 @@ impl TimerDelay {
     }
 }
 
+// `inner` may be an async fn's future, which is not `Unpin`: once polled it
+// must not move. So `poll`, given a `Pin<&mut CountPolls>`, may not take a
+// plain `&mut` to `inner` (that would let it be moved out), and turning the
+// pin on the whole into a `Pin<&mut F>` on one field is an `unsafe` step if
+// written by hand. `pin_project!` writes it for us, and makes it sound: a
+// `#[pin]` field is only ever reached as a `Pin<&mut _>`, `CountPolls` is
+// `Unpin` only when `F` is, and a `Drop` impl that could move `inner` out is
+// refused. The crate itself has no unsafe code (`unsafe_code` is denied).
+// ANCHOR: count_polls
 pin_project_lite::pin_project! {
     /// Counts the polls of the future inside and reports each new count to
     /// `report`, so the count is known even if the program never finishes.
@@ -185,6 +234,8 @@ impl<F: Future, R: FnMut(u32)> Future for CountPolls<F, R> {
     type Output = (F::Output, u32);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The projection: `inner` as `Pin<&mut F>`, which is what polling
+        // it takes, and `polls` and `report` as plain `&mut`, free to change.
         let this = self.project();
         *this.polls += 1;
         (this.report)(*this.polls);
@@ -194,6 +245,7 @@ impl<F: Future, R: FnMut(u32)> Future for CountPolls<F, R> {
         }
     }
 }
+// ANCHOR_END: count_polls
 
 /// The broken delays, under the names every lesson uses.
 pub mod broken {
@@ -224,9 +276,9 @@ impl Wake for Task {
     }
 }
 
-/// An executor in thirty lines. It polls a task when the task is first
-/// spawned and after that *only* when the task's waker sends it back on
-/// the run queue. Between wake-ups it sleeps in `recv`.
+/// A small executor. It polls a task when the task is first spawned and
+/// after that *only* when the task's waker sends it back on the run queue.
+/// Between wake-ups it sleeps in `recv`.
 pub struct MiniExecutor {
     run_queue: Sender<Arc<Task>>,
     woken: Receiver<Arc<Task>>,

@@ -138,13 +138,16 @@ fn join_polls_every_branch_whenever_any_branch_wakes() {
         let (a, b, c) = tokio::join!(a, b, c);
         [a.1, b.1, c.1]
     });
-    let (_, waker) = counting();
+    let (counter, waker) = counting();
     let mut cx = Context::from_waker(&waker);
     assert!(joined.as_mut().poll(&mut cx).is_pending());
-    for trigger in &triggers[..2] {
+    for (fired, trigger) in (1..).zip(&triggers[..2]) {
         trigger.fire();
+        // Each delay kept the very waker the task gave `join!`.
+        assert_eq!(wakes(&counter), fired);
         assert!(joined.as_mut().poll(&mut cx).is_pending());
     }
     triggers[2].fire();
+    assert_eq!(wakes(&counter), 3);
     assert_eq!(joined.as_mut().poll(&mut cx), Poll::Ready([2, 3, 4]));
 }
