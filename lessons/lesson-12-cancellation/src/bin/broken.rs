@@ -1,0 +1,28 @@
+//! Lesson 12, broken: a read lost to a timer, a job left running, a blocking
+//! job that ignores the stop, and a loop that never yields.
+//! Run it with `cargo xtask run lesson-12 --broken`.
+
+use lesson_12::{broken, handle, lines, starve, stop};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-12",
+        Variant::Broken,
+        vec![
+            lines::SPEC.with(vec![lines::piece("", broken::collect).note(
+                "Each time the timer won, select! dropped read_line, and the half line it held.",
+            )]),
+            handle::SPEC.with(vec![handle::piece("", broken::ask).note(
+                "Dropping the JoinHandle detached the task; it ran to its end for nobody.",
+            )]),
+            stop::SPEC.with(vec![stop::piece("", broken::sample).note(
+                "The runtime could not drop a blocking job, so its shutdown waited for every read.",
+            )]),
+            starve::SPEC.with(vec![starve::piece("", broken::process).note(
+                "The loop never returned Pending, so the heartbeat waited for the whole backlog.",
+            )]),
+        ],
+    )
+}

@@ -1,0 +1,28 @@
+//! Lesson 12, fixed: a cancel-safe read, an aborted job, a job that stops
+//! when asked, and a loop that yields.
+//! Run it with `cargo xtask run lesson-12 --fixed`.
+
+use lesson_12::{fixed, handle, lines, starve, stop};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-12",
+        Variant::Fixed,
+        vec![
+            lines::SPEC.with(vec![lines::piece("", fixed::collect).note(
+                "The Lines reader kept each half line inside itself while the timer ran.",
+            )]),
+            handle::SPEC.with(vec![handle::piece("", fixed::ask).note(
+                "abort() dropped the slow job at its next .await, before it sent anything.",
+            )]),
+            stop::SPEC.with(vec![stop::piece("", fixed::sample).note(
+                "The job saw the stop before its next read and returned; shutdown had nothing to wait for.",
+            )]),
+            starve::SPEC.with(vec![starve::piece("", fixed::process).note(
+                "consume_budget returned Pending every 128 items, and the heartbeat ran then.",
+            )]),
+        ],
+    )
+}
