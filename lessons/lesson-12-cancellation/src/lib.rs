@@ -512,19 +512,19 @@ pub mod stop {
         let stop = CancellationToken::new();
         let sensor = Sensor::new(read_time, stop.clone());
         let runtime = runtime();
-        runtime.block_on(
+        let (asked, before) = runtime.block_on(
             async {
                 let (token, sensor) = (stop.clone(), sensor.clone());
                 let job = tokio::task::spawn_blocking(move || sample(token, sensor));
                 tokio::time::sleep(STOP_AFTER).await;
+                let before = sensor.counts().0;
                 stop.cancel(); // say, Ctrl-C was pressed
                 shared::mark("stop asked for");
                 drop(job); // main returns without waiting for the job
+                (Instant::now(), before)
             }
             .traced("main"),
         );
-        let before = sensor.counts().0;
-        let asked = Instant::now();
         drop(runtime); // what leaving `#[tokio::main]` does: it waits
         let took = asked.elapsed();
         let (_, after) = sensor.counts();
