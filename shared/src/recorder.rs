@@ -16,7 +16,7 @@ use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -547,8 +547,10 @@ pin_project! {
         label: Arc<str>,
         polled: bool,
         quiet_drop: bool,
-        // The waker the task last gave us, and ours that wraps it.
-        probe: Option<(Waker, Waker)>,
+        // Our waker that wraps the task's, while anyone still holds it. A
+        // weak reference: a strong one would make the future keep its own
+        // task alive, and a task nobody wakes would never be freed.
+        probe: Option<Weak<WakeProbe>>,
     }
 
     impl<F> PinnedDrop for Traced<F> {
@@ -611,18 +613,23 @@ impl<F: Future> Future for Traced<F> {
         };
         let out = if this.rec.track_wakes.load(Ordering::Relaxed) {
             // Hand the future a waker that notes each wake-up, then calls the
-            // task's. Made once, and again only if the task's waker changes.
-            let current = matches!(this.probe, Some((theirs, _)) if theirs.will_wake(cx.waker()));
-            if !current {
-                let ours = Waker::from(Arc::new(WakeProbe {
-                    theirs: cx.waker().clone(),
-                    rec: this.rec,
-                    id: *this.id,
-                }));
-                *this.probe = Some((cx.waker().clone(), ours));
-            }
-            let ours = &this.probe.as_ref().expect("made above").1;
-            this.inner.poll(&mut Context::from_waker(ours))
+            // task's. The same one as last time while something keeps it
+            // (a timer, a channel) and the task's waker has not changed.
+            let kept = this.probe.as_ref().and_then(Weak::upgrade);
+            let probe = match kept {
+                Some(p) if p.theirs.will_wake(cx.waker()) => p,
+                _ => {
+                    let p = Arc::new(WakeProbe {
+                        theirs: cx.waker().clone(),
+                        rec: this.rec,
+                        id: *this.id,
+                    });
+                    *this.probe = Some(Arc::downgrade(&p));
+                    p
+                }
+            };
+            let ours = Waker::from(probe);
+            this.inner.poll(&mut Context::from_waker(&ours))
         } else {
             this.inner.poll(cx)
         };
@@ -844,6 +851,50 @@ mod tests {
             .unwrap();
         assert!(w.woken_us.is_some());
         drop(fut);
+    }
+
+    #[test]
+    fn a_traced_future_does_not_keep_its_own_task_alive() {
+        // A task that owns its future, and a waker that owns the task, as
+        // in lesson 03's executor. Nobody keeps the waker: the task must go.
+        struct Task {
+            fut: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+        }
+        impl std::task::Wake for Task {
+            fn wake(self: Arc<Self>) {}
+        }
+        let rec = recorder();
+        let (g, _open, slot) = gate();
+        let task = Arc::new(Task {
+            fut: Mutex::new(Some(Box::pin(rec.traced("forgetful", async move {
+                // Polls the gate, then forgets the waker it stored.
+                let mut g = std::pin::pin!(g);
+                std::future::poll_fn(|cx| {
+                    let out = g.as_mut().poll(cx);
+                    slot.lock().unwrap().take();
+                    out
+                })
+                .await
+            })))),
+        });
+        let waker = Waker::from(task.clone());
+        let mut cx = Context::from_waker(&waker);
+        let pending = task
+            .fut
+            .lock()
+            .unwrap()
+            .as_mut()
+            .unwrap()
+            .as_mut()
+            .poll(&mut cx);
+        assert!(pending.is_pending());
+        drop(cx);
+        drop(waker);
+        let weak = Arc::downgrade(&task);
+        drop(task);
+        assert!(weak.upgrade().is_none(), "the task was freed");
+        let marks: Vec<String> = marks(&rec.finish()).into_iter().map(String::from).collect();
+        assert_eq!(marks, ["forgetful: dropped while pending (cancelled)"]);
     }
 
     #[test]
