@@ -877,19 +877,13 @@ mod tests {
                 .await
             })))),
         });
-        let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
-        let pending = task
-            .fut
-            .lock()
-            .unwrap()
-            .as_mut()
-            .unwrap()
-            .as_mut()
-            .poll(&mut cx);
-        assert!(pending.is_pending());
-        drop(cx);
-        drop(waker);
+        {
+            let waker = Waker::from(task.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut fut = task.fut.lock().unwrap();
+            let pending = fut.as_mut().unwrap().as_mut().poll(&mut cx);
+            assert!(pending.is_pending());
+        }
         let weak = Arc::downgrade(&task);
         drop(task);
         assert!(weak.upgrade().is_none(), "the task was freed");
