@@ -514,8 +514,8 @@ pub mod stop {
         let runtime = runtime();
         let (asked, before) = runtime.block_on(
             async {
-                let (token, sensor) = (stop.clone(), sensor.clone());
-                let job = tokio::task::spawn_blocking(move || sample(token, sensor));
+                let (token, job_sensor) = (stop.clone(), sensor.clone());
+                let job = tokio::task::spawn_blocking(move || sample(token, job_sensor));
                 tokio::time::sleep(STOP_AFTER).await;
                 let before = sensor.counts().0;
                 stop.cancel(); // say, Ctrl-C was pressed
