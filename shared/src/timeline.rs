@@ -304,13 +304,15 @@ impl Timeline {
         if t.blocked_us > 0 {
             let _ = write!(line, ", {} blocked", ms(t.blocked_us));
         }
-        if t.wakes > 0 {
+        if t.wakes > 0 && long {
             let _ = write!(
                 line,
                 ", woken {}×, longest wait for a poll {}",
                 t.wakes,
                 ms(t.worst_wake_us)
             );
+        } else if t.wakes > 0 {
+            let _ = write!(line, ", woken {}×, worst wait {}", t.wakes, ms(t.worst_wake_us));
         }
         line
     }
@@ -663,7 +665,13 @@ impl Timeline {
         let lanes_h = self.rows.len().max(1) as f64 * LANE_H;
         let axis_y = TOP + lanes_h + 6.0;
         let legend_y = axis_y + 36.0;
-        let per_row = 3usize;
+        // As many legend columns as the longest entry leaves room for
+        // (about 6.6 px a character at this size).
+        let longest = (0..self.groups.len())
+            .map(|g| self.group_text(g, false).chars().count() + 4)
+            .max()
+            .unwrap_or(0) as f64;
+        let per_row = (((W - 24.0) / (longest * 6.6)).floor() as usize).clamp(1, 3);
         let legend_rows = self.groups.len().div_ceil(per_row).max(1);
         let shown_marks: Vec<&Mark> = self.marks.iter().take(8).collect();
         let stall_lines = self.stall_lines();
