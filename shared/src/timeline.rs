@@ -312,7 +312,12 @@ impl Timeline {
                 ms(t.worst_wake_us)
             );
         } else if t.wakes > 0 {
-            let _ = write!(line, ", woken {}×, worst wait {}", t.wakes, ms(t.worst_wake_us));
+            let _ = write!(
+                line,
+                ", woken {}×, worst wait {}",
+                t.wakes,
+                ms(t.worst_wake_us)
+            );
         }
         line
     }
