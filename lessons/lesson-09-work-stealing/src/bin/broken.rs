@@ -1,0 +1,22 @@
+//! Lesson 09, broken: a worker that never looks at the global queue while it
+//! has local work, and workers that never steal.
+//! Run it with `cargo xtask run lesson-09 --broken`.
+
+use lesson_09::{broken, fairness, stealing};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-09",
+        Variant::Broken,
+        vec![
+            fairness::SPEC.with(vec![fairness::piece("", broken::local_first).note(
+                "The busy task was always in the local queue, so the global queue waited until it stopped.",
+            )]),
+            stealing::SPEC.with(vec![stealing::piece("", broken::no_stealing).note(
+                "The second worker found the global queue empty and went back to sleep, every time.",
+            )]),
+        ],
+    )
+}

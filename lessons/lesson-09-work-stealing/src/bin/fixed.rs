@@ -1,0 +1,22 @@
+//! Lesson 09, fixed: tokio's policy, the global queue first every 61st time,
+//! and stealing when idle.
+//! Run it with `cargo xtask run lesson-09 --fixed`.
+
+use lesson_09::{fairness, fixed, stealing};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-09",
+        Variant::Fixed,
+        vec![
+            fairness::SPEC.with(vec![fairness::piece("", fixed::work_stealing).note(
+                "Every 61st poll the worker looked at the global queue first, and found the outside task.",
+            )]),
+            stealing::SPEC.with(vec![stealing::piece("", fixed::work_stealing).note(
+                "The idle worker took half of its sibling's queue, and the two ran the batch together.",
+            )]),
+        ],
+    )
+}

@@ -1,0 +1,439 @@
+//! A small multi-threaded runtime, written to be read.
+//!
+//! - A **task** is an `Arc` holding a boxed future. Its waker is the task
+//!   itself (`std::task::Wake`): waking it puts it back in a queue.
+//! - Each **worker** thread has a local queue (crossbeam's `Worker`), and
+//!   all share one **global** queue (crossbeam's `Injector`). A task woken
+//!   on a worker goes to that worker's local queue; one woken anywhere
+//!   else (another thread, the reactor) goes to the global queue.
+//! - Which task a worker runs next is decided by a **policy**, one small
+//!   function: the piece this lesson is about. The good one takes local
+//!   work first, but looks at the global queue every 61st time so that it
+//!   cannot be starved, and steals from its siblings when it runs dry.
+//! - A worker with nothing to do **parks** on a condition variable, and
+//!   every push wakes one parked worker. A worker parks only if nothing was
+//!   pushed since it last looked, so no wake-up is lost.
+//! - A **reactor** thread keeps the timers and the sockets' readiness
+//!   (mio): it sleeps in `Poll::poll` until the next deadline or event, and
+//!   turns each into a call to the waker that asked for it.
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A spawned future, and the way back to the runtime that runs it.
+pub struct Task {
+    future: Mutex<Option<BoxFuture>>,
+    /// Set while the task sits in a queue, so that it is queued only once.
+    queued: AtomicBool,
+    shared: Weak<Shared>,
+    /// Polls the runtime had made in all when this task was spawned, and
+    /// when it was first polled (0 until then): how long it waited.
+    spawned_at: u64,
+    first_polled_at: AtomicU64,
+}
+
+impl Wake for Task {
+    fn wake(self: Arc<Self>) {
+        self.schedule();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.clone().schedule();
+    }
+}
+
+impl Task {
+    /// Puts the task in a queue, unless it is in one already.
+    fn schedule(self: Arc<Self>) {
+        if self.queued.swap(true, SeqCst) {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            shared.push(self);
+        }
+    }
+
+    /// Polls the task once.
+    fn run(self: Arc<Self>, shared: &Shared) {
+        // Cleared before the poll: a wake-up during it queues the task again.
+        self.queued.store(false, SeqCst);
+        let polls = shared.stats.polls.fetch_add(1, SeqCst);
+        let _ = self
+            .first_polled_at
+            .compare_exchange(0, polls + 1, SeqCst, SeqCst);
+        let waker = Waker::from(self.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut slot = self.future.lock().unwrap();
+        if let Some(future) = slot.as_mut() {
+            if future.as_mut().poll(&mut cx).is_ready() {
+                *slot = None; // done: drop the future now
+            }
+        }
+    }
+}
+
+/// What a worker's policy can do to find its next task.
+pub struct Pick<'a> {
+    shared: &'a Shared,
+    local: &'a Worker<Arc<Task>>,
+    index: usize,
+    /// How many tasks this worker has run; the policy may use it to do
+    /// something every so often.
+    pub tick: u64,
+}
+
+impl Pick<'_> {
+    /// The next task from this worker's own queue.
+    pub fn local(&mut self) -> Option<Arc<Task>> {
+        self.local.pop()
+    }
+
+    /// A task from the global queue (moving a few more into the local one).
+    pub fn global(&mut self) -> Option<Arc<Task>> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Half the tasks of the first sibling that has some; returns one.
+    pub fn steal(&mut self) -> Option<Arc<Task>> {
+        let n = self.shared.stealers.len();
+        for k in 1..n {
+            let sibling = &self.shared.stealers[(self.index + k) % n];
+            loop {
+                match sibling.steal_batch_and_pop(self.local) {
+                    Steal::Success(task) => {
+                        self.shared.stats.steals.fetch_add(1, SeqCst);
+                        return Some(task);
+                    }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A worker's scheduling policy: which task to run next, if any.
+pub type Policy = fn(&mut Pick<'_>) -> Option<Arc<Task>>;
+
+/// Counters a harness reads.
+#[derive(Default)]
+pub struct Stats {
+    /// Polls made, by all workers together.
+    pub polls: AtomicU64,
+    /// Successful steals from a sibling.
+    pub steals: AtomicU64,
+}
+
+struct Shared {
+    injector: Injector<Arc<Task>>,
+    stealers: Vec<Stealer<Arc<Task>>>,
+    policy: Policy,
+    /// Bumped on every push: a worker about to park checks that it has
+    /// not moved since it last looked for work.
+    pushes: AtomicU64,
+    parked: AtomicUsize,
+    park_lock: Mutex<()>,
+    unpark: Condvar,
+    shutdown: AtomicBool,
+    stats: Stats,
+}
+
+thread_local! {
+    /// On a worker thread: its runtime and its local queue.
+    static WORKER: RefCell<Option<(*const Shared, Worker<Arc<Task>>)>> = const { RefCell::new(None) };
+}
+
+impl Shared {
+    /// Queues a task: on this worker's local queue if we are on one of our
+    /// workers, else on the global queue. Then wakes a parked worker.
+    fn push(&self, task: Arc<Task>) {
+        let rejected = WORKER.with(|w| match &*w.borrow() {
+            Some((owner, local)) if std::ptr::eq(*owner, self) => {
+                local.push(task);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = rejected {
+            self.injector.push(task);
+        }
+        self.pushes.fetch_add(1, SeqCst);
+        if self.parked.load(SeqCst) > 0 {
+            let _guard = self.park_lock.lock().unwrap();
+            self.unpark.notify_one();
+        }
+    }
+
+    /// Sleeps until something is pushed after `seen`, or shutdown.
+    fn park(&self, seen: u64) {
+        self.parked.fetch_add(1, SeqCst);
+        let mut guard = self.park_lock.lock().unwrap();
+        while self.pushes.load(SeqCst) == seen && !self.shutdown.load(SeqCst) {
+            guard = self.unpark.wait(guard).unwrap();
+        }
+        drop(guard);
+        self.parked.fetch_sub(1, SeqCst);
+    }
+}
+
+fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<Arc<Task>>) {
+    WORKER.with(|w| *w.borrow_mut() = Some((Arc::as_ptr(&shared), local)));
+    let _current = CurrentHandle::set(handle);
+    shared::recorder::name_lane(&format!("worker {}", index + 1));
+    let mut tick = 0;
+    while !shared.shutdown.load(SeqCst) {
+        let seen = shared.pushes.load(SeqCst);
+        let next = WORKER.with(|w| {
+            let w = w.borrow();
+            let (_, local) = w.as_ref().expect("set above");
+            let mut pick = Pick {
+                shared: &shared,
+                local,
+                index,
+                tick,
+            };
+            (shared.policy)(&mut pick)
+        });
+        match next {
+            Some(task) => {
+                tick += 1;
+                task.run(&shared);
+            }
+            None => shared.park(seen),
+        }
+    }
+    // Tasks left in queues hold no reference to us: drop them here.
+    WORKER.with(|w| w.borrow_mut().take());
+}
+
+/// The runtime: its workers, its reactor, its queues.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    workers: Vec<thread::JoinHandle<()>>,
+    reactor: crate::reactor::Reactor,
+}
+
+impl Runtime {
+    /// A runtime with `workers` threads, each choosing work with `policy`.
+    pub fn new(workers: usize, policy: Policy) -> Runtime {
+        // First in, first out: tasks on one worker take turns.
+        let locals: Vec<Worker<Arc<Task>>> = (0..workers).map(|_| Worker::new_fifo()).collect();
+        let shared = Arc::new(Shared {
+            injector: Injector::new(),
+            stealers: locals.iter().map(Worker::stealer).collect(),
+            policy,
+            pushes: AtomicU64::new(0),
+            parked: AtomicUsize::new(0),
+            park_lock: Mutex::new(()),
+            unpark: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+            stats: Stats::default(),
+        });
+        let reactor = crate::reactor::Reactor::start();
+        let handle = Handle {
+            shared: Arc::downgrade(&shared),
+            reactor: reactor.handle(),
+        };
+        let workers = locals
+            .into_iter()
+            .enumerate()
+            .map(|(i, local)| {
+                let (shared, handle) = (shared.clone(), handle.clone());
+                thread::Builder::new()
+                    .name(format!("worker {}", i + 1))
+                    .spawn(move || worker_loop(shared, handle, i, local))
+                    .expect("a worker thread starts")
+            })
+            .collect();
+        Runtime {
+            shared,
+            workers,
+            reactor,
+        }
+    }
+
+    /// A handle to spawn with, from anywhere.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::downgrade(&self.shared),
+            reactor: self.reactor.handle(),
+        }
+    }
+
+    /// The runtime's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.shared.stats
+    }
+
+    /// Weak references to what the worker threads and the reactor thread
+    /// hold while they run: dead once every one of them has returned.
+    pub fn liveness(&self) -> Liveness {
+        Liveness {
+            workers: Arc::downgrade(&self.shared),
+            reactor: self.reactor.liveness(),
+        }
+    }
+
+    /// Runs `future` to completion on this thread, while the workers run
+    /// the tasks it spawns. Inside it, [`handle`] gives this runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = CurrentHandle::set(self.handle());
+        crate::block_on(future)
+    }
+}
+
+impl Drop for Runtime {
+    /// Stops the workers and waits for them: no thread is left behind.
+    /// Tasks still queued or waiting are dropped, unfinished.
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, SeqCst);
+        {
+            let _guard = self.shared.park_lock.lock().unwrap();
+            self.shared.unpark.notify_all();
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        while !self.shared.injector.steal().is_empty() {}
+    }
+}
+
+/// See [`Runtime::liveness`].
+pub struct Liveness {
+    workers: Weak<Shared>,
+    reactor: Weak<dyn std::any::Any + Send + Sync>,
+}
+
+impl Liveness {
+    /// Whether any worker or reactor thread is still running.
+    pub fn any_thread_alive(&self) -> bool {
+        self.workers.strong_count() > 0 || self.reactor.strong_count() > 0
+    }
+}
+
+/// Spawns onto a runtime from any thread.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Weak<Shared>,
+    reactor: crate::reactor::ReactorHandle,
+}
+
+/// A spawned task's result, to await.
+pub struct JoinHandle<T> {
+    inner: Arc<Mutex<(Option<T>, Option<Waker>)>>,
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = T;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut inner = self.inner.lock().unwrap();
+        match inner.0.take() {
+            Some(value) => Poll::Ready(value),
+            None => {
+                inner.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Handle {
+    /// Spawns `future` as a task. From one of this runtime's workers it
+    /// goes to that worker's local queue; from anywhere else, to the
+    /// global one.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_counted(future).0
+    }
+
+    /// Spawns, and also returns the task, to see how long it waited.
+    pub fn spawn_counted<F>(&self, future: F) -> (JoinHandle<F::Output>, Arc<Task>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let inner = Arc::new(Mutex::new((None, None::<Waker>)));
+        let done = inner.clone();
+        let body = async move {
+            let value = future.await;
+            let waker = {
+                let mut done = done.lock().unwrap();
+                done.0 = Some(value);
+                done.1.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        };
+        let shared = self.shared.upgrade().expect("the runtime is running");
+        let task = Arc::new(Task {
+            future: Mutex::new(Some(Box::pin(body))),
+            queued: AtomicBool::new(false),
+            shared: self.shared.clone(),
+            spawned_at: shared.stats.polls.load(SeqCst),
+            first_polled_at: AtomicU64::new(0),
+        });
+        task.clone().schedule();
+        (JoinHandle { inner }, task)
+    }
+
+    /// The reactor's side: timers and sockets.
+    pub fn reactor(&self) -> &crate::reactor::ReactorHandle {
+        &self.reactor
+    }
+}
+
+impl Task {
+    /// Polls the runtime made between this task's spawn and its first
+    /// poll (`None` if it has not been polled yet).
+    pub fn waited_polls(&self) -> Option<u64> {
+        match self.first_polled_at.load(SeqCst) {
+            0 => None,
+            at => Some(at - 1 - self.spawned_at),
+        }
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// The handle of the runtime this thread is in: inside `block_on`, or on
+/// a worker.
+pub fn handle() -> Handle {
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .expect("not inside one of our runtimes")
+}
+
+struct CurrentHandle(Option<Handle>);
+
+impl CurrentHandle {
+    fn set(handle: Handle) -> CurrentHandle {
+        CurrentHandle(CURRENT.with(|c| c.borrow_mut().replace(handle)))
+    }
+}
+
+impl Drop for CurrentHandle {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = self.0.take());
+    }
+}
