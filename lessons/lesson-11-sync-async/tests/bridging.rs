@@ -108,9 +108,18 @@ fn a_plain_thread_finds_no_runtime_until_it_is_handed_one() {
         message.as_deref(),
         Some("there is no reactor running, must be called from the context of a Tokio 1.x runtime")
     );
-    // A timer needs the runtime when it is created, not only when awaited.
-    let message = panic_of(|| drop(tokio::time::sleep(Duration::from_millis(1))));
-    assert!(message.is_some_and(|m| m.starts_with("there is no reactor running")));
+    // The same panic from anything that looks for the runtime, a timer
+    // included: it needs one when it is created, not only when awaited.
+    for message in [
+        panic_of(|| drop(Handle::current())),
+        panic_of(|| drop(tokio::task::spawn_blocking(|| ()))),
+        panic_of(|| drop(tokio::time::sleep(Duration::from_millis(1)))),
+    ] {
+        assert!(
+            message.is_some_and(|m| m.starts_with("there is no reactor running")),
+            "every one panics"
+        );
+    }
 
     let app = one_thread();
     let handle = app.handle().clone();
@@ -128,6 +137,43 @@ fn a_plain_thread_finds_no_runtime_until_it_is_handed_one() {
     .unwrap();
     let (a, b) = app.block_on(async { (spawned.0.await.unwrap(), spawned.1.await.unwrap()) });
     assert_eq!((a, b), (1, 2));
+}
+
+// ANCHOR: at_the_edge
+/// A sync client made the way tokio's guide to bridging makes one: a
+/// runtime built once, when the client is, and blocked on for each call.
+/// Sync code calls it; no async code is around it.
+struct BlockingClient {
+    runtime: Runtime,
+}
+
+impl BlockingClient {
+    fn new() -> BlockingClient {
+        let runtime = Builder::new_current_thread().enable_time().build().unwrap();
+        BlockingClient { runtime }
+    }
+
+    /// Blocks the calling thread until the answer comes.
+    fn price(&self, item: u32) -> u64 {
+        self.runtime.block_on(async {
+            tokio::time::sleep(Duration::from_millis(1)).await; // the request
+            u64::from(item) * 100 + 99
+        })
+    }
+}
+// ANCHOR_END: at_the_edge
+
+#[test]
+fn one_runtime_built_at_the_edge_serves_every_sync_call() {
+    // Plain sync code, as in a sync `main`: one client, one runtime.
+    let client = BlockingClient::new();
+    let prices: Vec<u64> = (0..3).map(|item| client.price(item)).collect();
+    assert_eq!(prices, [99, 199, 299]);
+    // From a thread of its own too: the runtime is shared, not rebuilt.
+    let client = std::sync::Arc::new(client);
+    let shared = client.clone();
+    let other = std::thread::spawn(move || shared.price(7)).join().unwrap();
+    assert_eq!(other, 799);
 }
 
 #[test]
