@@ -88,6 +88,8 @@ struct TaskState {
     in_poll: Option<(u32, u64)>,
     last_poll_end: Option<u64>,
     last_lane: Option<u32>,
+    /// Its poll in progress was already recorded, cut short by a panic.
+    cut_short: bool,
     /// The first wake-up since the last poll: when, from which thread, and
     /// by which task.
     woken: Option<(u64, u32, Option<Arc<str>>)>,
@@ -336,16 +338,47 @@ impl Recorder {
     /// Records a panic's message (called from the panic hook). Never blocks:
     /// if the recorder is busy the message is only printed, not recorded.
     pub fn panic(&self, message: &str) {
-        let guard = match self.state.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return,
+        // Another thread (the watchdog, say) may hold the lock for a
+        // moment: wait a little for it, but never for ever, since this
+        // thread may be the one holding it.
+        let give_up = Instant::now() + std::time::Duration::from_millis(200);
+        let mut s = loop {
+            match self.state.try_lock() {
+                Ok(g) => break g,
+                Err(std::sync::TryLockError::Poisoned(e)) => break e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) if Instant::now() < give_up => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            }
         };
-        let mut s = guard;
         s.events.push(Event::Panic {
             message: message.into(),
         });
+        // The polls this thread is inside end here, in the panic: record
+        // them now, since the report may be read before they unwind.
+        let lane = LANE.with(Cell::get);
+        let now = s.now_us();
+        let mut cut = Vec::new();
+        for t in s.tasks.values_mut() {
+            if let Some((l, since)) = t.in_poll.filter(|(l, _)| Some(*l) == lane) {
+                t.in_poll = None;
+                t.cut_short = true;
+                cut.push(Span {
+                    task: t.label.to_string(),
+                    lane: l,
+                    kind: SpanKind::Poll,
+                    start_us: since,
+                    end_us: now,
+                    polls: 1,
+                    ready: false,
+                    note: Some("panicked in this poll".into()),
+                });
+            }
+        }
         s.seal();
+        cut.sort_by_key(|sp| sp.start_us);
+        s.events.extend(cut.into_iter().map(Event::Span));
         s.flush();
     }
 
@@ -402,6 +435,7 @@ impl Recorder {
                 in_poll: None,
                 last_poll_end: None,
                 last_lane: None,
+                cut_short: false,
                 woken: None,
             },
         );
@@ -462,6 +496,11 @@ impl Recorder {
         });
         let mut s = self.lock();
         let end_us = s.touch(Some(lane));
+        if let Some(t) = s.tasks.get_mut(&id).filter(|t| t.cut_short) {
+            // A panic recorded this poll already; this is its unwinding.
+            t.cut_short = false;
+            return;
+        }
         if ready {
             s.tasks.remove(&id);
         } else if let Some(t) = s.tasks.get_mut(&id) {
@@ -889,6 +928,47 @@ mod tests {
         assert!(weak.upgrade().is_none(), "the task was freed");
         let marks: Vec<String> = marks(&rec.finish()).into_iter().map(String::from).collect();
         assert_eq!(marks, ["forgetful: dropped while pending (cancelled)"]);
+    }
+
+    #[test]
+    fn a_poll_that_panics_is_recorded_once_with_its_wake_up() {
+        let rec = recorder();
+        let (g, open, waker) = gate();
+        let fut = Box::pin(rec.traced("doomed", async move {
+            g.await;
+            // What the panic hook does, then the panic itself.
+            rec.panic("boom");
+            panic!("boom");
+        }));
+        let (_count, task_waker) = crate::wakers::CountingWaker::new();
+        let mut fut = std::panic::AssertUnwindSafe(fut);
+        let mut cx = Context::from_waker(&task_waker);
+        assert!(fut.0.as_mut().poll(&mut cx).is_pending());
+        open.store(true, Ordering::SeqCst);
+        waker.lock().unwrap().take().unwrap().wake();
+        let unwound = std::panic::catch_unwind(move || {
+            let mut cx = Context::from_waker(&task_waker);
+            let _ = fut.0.as_mut().poll(&mut cx);
+        });
+        assert!(unwound.is_err());
+        let events = rec.finish();
+        let polls: Vec<&Span> = spans(&events)
+            .into_iter()
+            .filter(|s| s.task == "doomed")
+            .collect();
+        let total: u32 = polls.iter().map(|s| s.polls).sum();
+        assert_eq!(total, 2, "recorded once each, not twice: {polls:?}");
+        assert!(
+            polls
+                .iter()
+                .any(|s| s.note.as_deref() == Some("panicked in this poll"))
+        );
+        let w = wakes(&events);
+        assert_eq!(w.len(), 1);
+        let landed = polls
+            .iter()
+            .any(|s| s.start_us <= w[0].polled_us && w[0].polled_us <= s.end_us);
+        assert!(landed, "the wake-up's poll is recorded");
     }
 
     #[test]

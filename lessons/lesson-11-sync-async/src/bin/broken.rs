@@ -1,0 +1,19 @@
+//! Lesson 11, broken: a blocking library called from async code, a runtime
+//! dropped in async code, and tokio called from a plain thread. Each one
+//! panics. Run it with `cargo xtask run lesson-11 --broken`.
+
+use lesson_11::{broken, drop_runtime, nested, no_reactor};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-11",
+        Variant::Broken,
+        vec![
+            nested::SPEC.with(vec![nested::piece("", broken::quote)]),
+            drop_runtime::SPEC.with(vec![drop_runtime::piece("", broken::balances)]),
+            no_reactor::SPEC.with(vec![no_reactor::piece("", broken::on_reading)]),
+        ],
+    )
+}

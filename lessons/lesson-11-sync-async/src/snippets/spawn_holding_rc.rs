@@ -1,0 +1,9 @@
+# use std::rc::Rc;
+# let runtime = tokio::runtime::Runtime::new().unwrap();
+# runtime.block_on(async {
+tokio::spawn(async {
+    let names = Rc::new(vec!["ada", "grace"]);
+    tokio::task::yield_now().await; // `names` is still alive here
+    println!("{} names", names.len());
+});
+# });

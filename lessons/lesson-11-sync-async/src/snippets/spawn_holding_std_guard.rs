@@ -1,0 +1,12 @@
+# use std::sync::{Arc, Mutex};
+# let runtime = tokio::runtime::Runtime::new().unwrap();
+# runtime.block_on(async {
+let log = Arc::new(Mutex::new(Vec::new()));
+let writer = log.clone();
+tokio::spawn(async move {
+    let mut lines = writer.lock().unwrap();
+    lines.push("started");
+    tokio::task::yield_now().await; // `lines` still holds the lock here
+    lines.push("done");
+});
+# });
