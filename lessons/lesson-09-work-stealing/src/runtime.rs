@@ -153,9 +153,11 @@ struct Shared {
     stats: Stats,
 }
 
+/// A worker thread's own: which runtime it belongs to, and its local queue.
+type WorkerSlot = Option<(*const Shared, Worker<Arc<Task>>)>;
+
 thread_local! {
-    /// On a worker thread: its runtime and its local queue.
-    static WORKER: RefCell<Option<(*const Shared, Worker<Arc<Task>>)>> = const { RefCell::new(None) };
+    static WORKER: RefCell<WorkerSlot> = const { RefCell::new(None) };
 }
 
 impl Shared {
