@@ -45,7 +45,6 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -282,7 +281,8 @@ impl Wake for Task {
 pub struct MiniExecutor {
     run_queue: Sender<Arc<Task>>,
     woken: Receiver<Arc<Task>>,
-    polls: HashMap<usize, u32>,
+    /// Polls made of each task, by its number.
+    polls: Vec<u32>,
 }
 
 impl Default for MiniExecutor {
@@ -291,7 +291,7 @@ impl Default for MiniExecutor {
         MiniExecutor {
             run_queue,
             woken,
-            polls: HashMap::new(),
+            polls: Vec::new(),
         }
     }
 }
@@ -299,7 +299,7 @@ impl Default for MiniExecutor {
 impl MiniExecutor {
     pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
         let id = self.polls.len();
-        self.polls.insert(id, 0);
+        self.polls.push(0);
         let task = Arc::new(Task {
             id,
             future: Mutex::new(Some(Box::pin(future))),
@@ -321,13 +321,13 @@ impl MiniExecutor {
             };
             let waker = Waker::from(task.clone());
             let mut cx = Context::from_waker(&waker);
-            *self.polls.get_mut(&task.id).unwrap() += 1;
+            self.polls[task.id] += 1;
             if future.as_mut().poll(&mut cx).is_ready() {
                 *slot = None;
                 unfinished -= 1;
             }
         }
-        (0..self.polls.len()).map(|id| self.polls[&id]).collect()
+        self.polls
     }
 }
 // ANCHOR_END: executor

@@ -21,7 +21,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
@@ -56,8 +56,23 @@ impl Task {
         if self.queued.swap(true, SeqCst) {
             return;
         }
-        if let Some(shared) = self.shared.upgrade() {
-            shared.push(self);
+        // On one of our own workers, the worker's queue (and no reference
+        // count to touch); anywhere else, through the runtime.
+        let outside = WORKER.with(|w| match &*w.borrow() {
+            Some((shared, local))
+                if std::ptr::eq(Arc::as_ptr(shared), self.shared.as_ptr())
+                    && shared.one_queue.is_none() =>
+            {
+                local.push(self);
+                shared.pushed();
+                None
+            }
+            _ => Some(self),
+        });
+        if let Some(task) = outside {
+            if let Some(shared) = task.shared.upgrade() {
+                shared.push(task);
+            }
         }
     }
 
@@ -65,10 +80,10 @@ impl Task {
     fn run(self: Arc<Self>, shared: &Shared) {
         // Cleared before the poll: a wake-up during it queues the task again.
         self.queued.store(false, SeqCst);
-        let polls = shared.stats.polls.fetch_add(1, SeqCst);
-        let _ = self
-            .first_polled_at
-            .compare_exchange(0, polls + 1, SeqCst, SeqCst);
+        let polls = shared.stats.polls.fetch_add(1, Relaxed);
+        if self.first_polled_at.load(Relaxed) == 0 {
+            self.first_polled_at.store(polls + 1, Relaxed);
+        }
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
         let mut slot = self.future.lock().unwrap();
@@ -140,6 +155,9 @@ pub struct Stats {
 }
 
 struct Shared {
+    /// The design this lesson argues against: one queue behind one lock,
+    /// shared by every worker (when set, the other queues are unused).
+    one_queue: Option<Mutex<std::collections::VecDeque<Arc<Task>>>>,
     injector: Injector<Arc<Task>>,
     stealers: Vec<Stealer<Arc<Task>>>,
     policy: Policy,
@@ -154,26 +172,25 @@ struct Shared {
 }
 
 /// A worker thread's own: which runtime it belongs to, and its local queue.
-type WorkerSlot = Option<(*const Shared, Worker<Arc<Task>>)>;
+type WorkerSlot = Option<(Arc<Shared>, Worker<Arc<Task>>)>;
 
 thread_local! {
     static WORKER: RefCell<WorkerSlot> = const { RefCell::new(None) };
 }
 
 impl Shared {
-    /// Queues a task: on this worker's local queue if we are on one of our
-    /// workers, else on the global queue. Then wakes a parked worker.
+    /// Queues a task from outside our workers: on the global queue (or
+    /// the one locked queue). Then wakes a parked worker.
     fn push(&self, task: Arc<Task>) {
-        let rejected = WORKER.with(|w| match &*w.borrow() {
-            Some((owner, local)) if std::ptr::eq(*owner, self) => {
-                local.push(task);
-                None
-            }
-            _ => Some(task),
-        });
-        if let Some(task) = rejected {
-            self.injector.push(task);
+        match &self.one_queue {
+            Some(queue) => queue.lock().unwrap().push_back(task),
+            None => self.injector.push(task),
         }
+        self.pushed();
+    }
+
+    /// After any push: note it, and wake a parked worker if there is one.
+    fn pushed(&self) {
         self.pushes.fetch_add(1, SeqCst);
         if self.parked.load(SeqCst) > 0 {
             let _guard = self.park_lock.lock().unwrap();
@@ -194,23 +211,26 @@ impl Shared {
 }
 
 fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<Arc<Task>>) {
-    WORKER.with(|w| *w.borrow_mut() = Some((Arc::as_ptr(&shared), local)));
+    WORKER.with(|w| *w.borrow_mut() = Some((shared.clone(), local)));
     let _current = CurrentHandle::set(handle);
     shared::recorder::name_lane(&format!("worker {}", index + 1));
     let mut tick = 0;
     while !shared.shutdown.load(SeqCst) {
         let seen = shared.pushes.load(SeqCst);
-        let next = WORKER.with(|w| {
-            let w = w.borrow();
-            let (_, local) = w.as_ref().expect("set above");
-            let mut pick = Pick {
-                shared: &shared,
-                local,
-                index,
-                tick,
-            };
-            (shared.policy)(&mut pick)
-        });
+        let next = match &shared.one_queue {
+            Some(queue) => queue.lock().unwrap().pop_front(),
+            None => WORKER.with(|w| {
+                let w = w.borrow();
+                let (_, local) = w.as_ref().expect("set above");
+                let mut pick = Pick {
+                    shared: &shared,
+                    local,
+                    index,
+                    tick,
+                };
+                (shared.policy)(&mut pick)
+            }),
+        };
         match next {
             Some(task) => {
                 tick += 1;
@@ -233,9 +253,20 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime with `workers` threads, each choosing work with `policy`.
     pub fn new(workers: usize, policy: Policy) -> Runtime {
+        Runtime::build(workers, policy, false)
+    }
+
+    /// A runtime whose workers share one locked queue: correct, and slower
+    /// as soon as they contend for the lock. For comparison only.
+    pub fn with_one_queue(workers: usize) -> Runtime {
+        Runtime::build(workers, |_| None, true)
+    }
+
+    fn build(workers: usize, policy: Policy, one_queue: bool) -> Runtime {
         // First in, first out: tasks on one worker take turns.
         let locals: Vec<Worker<Arc<Task>>> = (0..workers).map(|_| Worker::new_fifo()).collect();
         let shared = Arc::new(Shared {
+            one_queue: one_queue.then(Default::default),
             injector: Injector::new(),
             stealers: locals.iter().map(Worker::stealer).collect(),
             policy,
