@@ -98,6 +98,7 @@ impl Drop for Reactor {
     }
 }
 
+// ANCHOR: reactor_loop
 fn run(mut poll: MioPoll, inner: Arc<Inner>) {
     let mut events = Events::with_capacity(64);
     while !inner.stop.load(SeqCst) {
@@ -138,6 +139,7 @@ fn run(mut poll: MioPoll, inner: Arc<Inner>) {
         }
     }
 }
+// ANCHOR_END: reactor_loop
 
 impl ReactorHandle {
     /// A future that completes at `deadline`.
@@ -198,6 +200,7 @@ impl ReactorHandle {
     }
 }
 
+// ANCHOR: sleep
 /// Completes at its deadline. Each poll hands the reactor the latest waker.
 pub struct Sleep {
     reactor: ReactorHandle,
@@ -223,6 +226,7 @@ impl Future for Sleep {
         Poll::Pending
     }
 }
+// ANCHOR_END: sleep
 
 impl Drop for Sleep {
     fn drop(&mut self) {

@@ -28,6 +28,7 @@ use std::thread;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+// ANCHOR: task
 /// A spawned future, and the way back to the runtime that runs it.
 pub struct Task {
     future: Mutex<Option<BoxFuture>>,
@@ -94,6 +95,7 @@ impl Task {
         }
     }
 }
+// ANCHOR_END: task
 
 /// What a worker's policy can do to find its next task.
 pub struct Pick<'a> {
@@ -189,6 +191,7 @@ impl Shared {
         self.pushed();
     }
 
+    // ANCHOR: park
     /// After any push: note it, and wake a parked worker if there is one.
     fn pushed(&self) {
         self.pushes.fetch_add(1, SeqCst);
@@ -208,8 +211,10 @@ impl Shared {
         drop(guard);
         self.parked.fetch_sub(1, SeqCst);
     }
+    // ANCHOR_END: park
 }
 
+// ANCHOR: worker_loop
 fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<Arc<Task>>) {
     WORKER.with(|w| *w.borrow_mut() = Some((shared.clone(), local)));
     let _current = CurrentHandle::set(handle);
@@ -242,6 +247,7 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
     // Tasks left in queues hold no reference to us: drop them here.
     WORKER.with(|w| w.borrow_mut().take());
 }
+// ANCHOR_END: worker_loop
 
 /// The runtime: its workers, its reactor, its queues.
 pub struct Runtime {
