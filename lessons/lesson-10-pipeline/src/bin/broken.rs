@@ -1,0 +1,22 @@
+//! Lesson 10, broken: the seeds' pipeline, with unbounded queues, a runtime
+//! per record, and the whole run blocking the runtime's thread.
+//! Run it with `cargo xtask run lesson-10 --broken`.
+
+use lesson_10::{broken, flow, stop};
+use shared::lesson::Variant;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    shared::lesson::main(
+        "lesson-10",
+        Variant::Broken,
+        vec![
+            flow::SPEC.with(vec![flow::piece("", broken::run_pipeline).note(
+                "The reader ran ahead of everything into an unbounded queue, and joining the threads held the runtime's thread for the whole run.",
+            )]),
+            stop::SPEC.with(vec![stop::piece("", broken::run_pipeline).note(
+                "Nobody looked at the stop: every line was already read, and all of it went through first.",
+            )]),
+        ],
+    )
+}

@@ -1,0 +1,829 @@
+//! # Lesson 10: a pipeline across threads, tasks and rayon
+//!
+//! Records flow through four stages, each on the kind of thread that suits
+//! it:
+//!
+//! - a **reader** thread reads JSON lines and parses them (blocking I/O);
+//! - an **async** stage fetches each record's details over HTTP, a few at a
+//!   time (waiting, on the runtime);
+//! - a **CPU** stage scores each record on rayon's pool (computing);
+//! - a **writer** thread writes the results, in input order (blocking I/O).
+//!
+//! The code under lesson is the wiring between them: one function,
+//! `run_pipeline`, handed the stages by the harness. The harness owns the
+//! input, the HTTP server, the CPU work and the output, so it measures
+//! everything from outside: what went in, what came out, how much piled up
+//! in between, and whether the runtime's thread stayed free.
+//!
+//! `rayon::spawn` takes a `'static` closure, because the job may run after
+//! the caller has returned. A closure that borrows the caller's record
+//! does not compile:
+//!
+//! ```compile_fail,E0373
+//! fn score_later(record: String) {
+//!     rayon::spawn(|| println!("{}", record.len()));
+//! }
+//! ```
+//!
+//! A `move` closure, which owns the record, does:
+//!
+//! ```
+//! fn score_later(record: String) {
+//!     rayon::spawn(move || println!("{}", record.len()));
+//! }
+//! ```
+
+use serde::Deserialize;
+use shared::TraceExt;
+use shared::gauge::AtOnce;
+use shared::heartbeat::Heartbeat;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// The sizes of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Well-formed records in the input.
+    pub records: u64,
+    /// Every this many lines, one line is malformed.
+    pub malformed_every: u64,
+    /// How long the server takes to answer one fetch.
+    pub latency: Duration,
+    /// CPU time to score one record.
+    pub cpu_time: Duration,
+    /// How many records each queue between two stages may hold.
+    pub capacity: usize,
+    /// How many fetches may be in flight at once.
+    pub in_flight: usize,
+    /// When the harness asks the pipeline to stop, if it does.
+    pub stop_after: Option<Duration>,
+}
+
+impl Config {
+    /// The whole input, about a second's worth at four fetches at once.
+    pub const FLOW: Config = Config {
+        records: 60,
+        malformed_every: 10,
+        latency: Duration::from_millis(80),
+        cpu_time: Duration::from_millis(5),
+        capacity: 4,
+        in_flight: 4,
+        stop_after: None,
+    };
+
+    /// The same input, with a stop asked for after 200 ms.
+    pub const STOP: Config = Config {
+        stop_after: Some(Duration::from_millis(200)),
+        ..Config::FLOW
+    };
+
+    /// The input: numbered lines (from 1). Line `n` holds the record with
+    /// id `n`, except every `malformed_every`-th line, which is broken in
+    /// one of four ways.
+    pub fn lines(&self) -> Vec<(usize, String)> {
+        let total = self.total_lines();
+        (1..=total)
+            .map(|n| {
+                let text = if self.is_malformed(n) {
+                    match (n / self.malformed_every) % 4 {
+                        0 => String::new(),
+                        1 => format!("{{\"id\": {n}, \"todo\": "),
+                        2 => "not json at all".to_string(),
+                        _ => format!("{{\"id\": \"{n}\", \"todo\": 3}}"),
+                    }
+                } else {
+                    format!("{{\"id\": {n}, \"todo\": {}}}", 1 + n % 20)
+                };
+                (n as usize, text)
+            })
+            .collect()
+    }
+
+    /// Lines in the input, well-formed and malformed.
+    pub fn total_lines(&self) -> u64 {
+        let mut lines = 0;
+        let mut good = 0;
+        while good < self.records {
+            lines += 1;
+            if !self.is_malformed(lines) {
+                good += 1;
+            }
+        }
+        lines
+    }
+
+    pub fn is_malformed(&self, line: u64) -> bool {
+        line % self.malformed_every == 0
+    }
+
+    /// Room for records inside a pipeline built to this configuration:
+    /// three queues full, every fetch slot busy, and as many records being
+    /// scored. A pipeline whose queues are bounded by `capacity` does not
+    /// hold more.
+    pub fn room(&self) -> usize {
+        3 * self.capacity + 2 * self.in_flight
+    }
+
+    /// The time the slowest stage needs for the whole input: the fetches,
+    /// `in_flight` at a time, or the scoring, one job per core.
+    pub fn ideal(&self) -> Duration {
+        let fetching = self.latency * self.records as u32 / self.in_flight as u32;
+        let scoring = self.cpu_time * self.records as u32 / shared::workload::cores() as u32;
+        fetching.max(scoring)
+    }
+}
+
+/// One record, as a line of the input holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Record {
+    pub id: u64,
+    pub todo: u64,
+}
+
+/// What the server says about a record's todo.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Details {
+    title: String,
+    user_id: u64,
+}
+
+/// A scored record: what the pipeline writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scored {
+    pub id: u64,
+    pub score: u64,
+}
+
+/// What the harness counts while the pipeline runs.
+struct Counts {
+    /// Lines handed out by the input.
+    taken: AtomicU64,
+    /// Lines finished with: written, or reported as malformed.
+    done: AtomicU64,
+    /// The most lines taken and not yet done at one moment.
+    inside: AtomicU64,
+    written: Mutex<Vec<u64>>,
+    malformed: Mutex<Vec<usize>>,
+    fetching: AtOnce,
+}
+
+impl Counts {
+    fn finished_one(&self) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Held by every stage handle the harness gives out. When the last one is
+/// dropped, nothing of the pipeline is left running.
+type Alive = Arc<()>;
+
+/// The input: numbered lines of JSON, read one at a time (a file, say).
+pub struct Input {
+    lines: std::vec::IntoIter<(usize, String)>,
+    counts: Arc<Counts>,
+    _alive: Alive,
+}
+
+impl Iterator for Input {
+    type Item = (usize, String);
+
+    /// The next line and its number (from 1).
+    fn next(&mut self) -> Option<(usize, String)> {
+        shared::recorder::name_lane("reader");
+        let line = self.lines.next()?;
+        let taken = self.counts.taken.fetch_add(1, Ordering::SeqCst) + 1;
+        let inside = taken - self.counts.done.load(Ordering::SeqCst);
+        self.counts.inside.fetch_max(inside, Ordering::SeqCst);
+        Some(line)
+    }
+}
+
+/// The HTTP client for the lesson's server on 127.0.0.1.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    base: String,
+    counts: Arc<Counts>,
+    _alive: Alive,
+}
+
+impl Fetcher {
+    /// Fetches the details of `record`'s todo. The future owns all it
+    /// needs, so it can be spawned, and runs on any tokio runtime.
+    pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + 'static {
+        let url = format!("{}/todos/{}", self.base, record.todo);
+        let (client, counts, alive) = (self.client.clone(), self.counts.clone(), self._alive.clone());
+        async move {
+            let _alive = alive;
+            let _counted = counts.fetching.enter();
+            client
+                .get(url)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .expect("the lesson's server answers")
+                .json::<Details>()
+                .await
+                .expect("the lesson's server sends a todo")
+        }
+        .traced(format!("fetch {}", record.id))
+    }
+}
+
+/// The CPU stage's work: scoring a record takes `cpu_time` of computing.
+#[derive(Clone)]
+pub struct Cpu {
+    cost: Duration,
+    _alive: Alive,
+}
+
+impl Cpu {
+    /// Scores one record. Blocks its thread while it computes.
+    pub fn score(&self, record: Record, details: Details) -> Scored {
+        shared::recorder::name_lane("cpu");
+        let hash = shared::blocking("score", || shared::workload::burn(self.cost));
+        let score = hash % 100 + details.title.len() as u64 + details.user_id;
+        Scored {
+            id: record.id,
+            score,
+        }
+    }
+}
+
+/// Where results go, and where malformed lines are reported.
+#[derive(Clone)]
+pub struct Sink {
+    counts: Arc<Counts>,
+    _alive: Alive,
+}
+
+impl Sink {
+    /// Writes one result. The harness checks the ids: each once, in input
+    /// order.
+    pub fn write(&self, scored: Scored) {
+        shared::recorder::name_lane("writer");
+        self.counts
+            .written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(scored.id);
+        self.counts.finished_one();
+    }
+
+    /// Reports a line that is not a record, with its number, and skips it.
+    pub fn malformed(&self, line: usize, error: &serde_json::Error) {
+        std::hint::black_box(error);
+        self.counts
+            .malformed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+        self.counts.finished_one();
+    }
+}
+
+/// Everything a pipeline needs, handed out by the harness.
+pub struct Stages {
+    pub input: Input,
+    pub fetcher: Fetcher,
+    pub cpu: Cpu,
+    pub sink: Sink,
+    /// How many records each queue between two stages may hold.
+    pub capacity: usize,
+    /// How many fetches may be in flight at once.
+    pub in_flight: usize,
+    /// Cancelled when the program is asked to stop (Ctrl-C, say).
+    pub stop: CancellationToken,
+}
+
+pub mod broken {
+    use super::*;
+
+    // ANCHOR: broken
+    /// The seeds' pipeline: threads, a runtime per record, unbounded queues,
+    /// and the whole of it run inside an async function.
+    pub async fn run_pipeline(stages: Stages) {
+        let Stages {
+            input,
+            fetcher,
+            cpu,
+            sink,
+            ..
+        } = stages;
+        // BROKEN: unbounded queues: the reader never waits, however far
+        // behind the later stages fall
+        let (records_tx, records) = crossbeam_channel::unbounded::<Record>();
+        let (results_tx, results) = crossbeam_channel::unbounded::<Scored>();
+        let reader = {
+            let sink = sink.clone();
+            std::thread::spawn(move || {
+                for (line, text) in input {
+                    match serde_json::from_str::<Record>(&text) {
+                        Ok(record) => records_tx.send(record).unwrap(),
+                        Err(error) => sink.malformed(line, &error),
+                    }
+                }
+            })
+        };
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let (records, results) = (records.clone(), results_tx.clone());
+                let (fetcher, cpu) = (fetcher.clone(), cpu.clone());
+                std::thread::spawn(move || {
+                    while let Ok(record) = records.recv() {
+                        // BROKEN: a runtime built, used once and dropped,
+                        // for every record
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        let details = runtime.block_on(fetcher.details(record));
+                        results.send(cpu.score(record, details)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(results_tx);
+        let writer = std::thread::spawn(move || {
+            for scored in results {
+                sink.write(scored);
+            }
+        });
+        // BROKEN: joining threads is blocking: the runtime's thread is held
+        // for the whole run. And nobody ever looks at `stages.stop`.
+        reader.join().unwrap();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        writer.join().unwrap();
+    }
+    // ANCHOR_END: broken
+}
+
+pub mod fixed {
+    use super::*;
+    use futures::StreamExt;
+
+    // ANCHOR: fixed
+    /// One runtime, a bounded queue at every seam, CPU work on rayon, and a
+    /// stop that closes the input and lets what was read flow out.
+    pub async fn run_pipeline(stages: Stages) {
+        let Stages {
+            input,
+            fetcher,
+            cpu,
+            sink,
+            capacity,
+            in_flight,
+            stop,
+        } = stages;
+        // FIXED: bounded: `blocking_send` parks the reader while the queue
+        // is full, and the async side awaits `recv` without blocking
+        let (records_tx, mut records) = tokio::sync::mpsc::channel::<Record>(capacity);
+        let reader = {
+            let sink = sink.clone();
+            std::thread::spawn(move || {
+                let mut input = input;
+                // FIXED: the stop is checked before each line is read, so
+                // every line read is passed on
+                while !stop.is_cancelled() {
+                    let Some((line, text)) = input.next() else {
+                        break;
+                    };
+                    match serde_json::from_str::<Record>(&text) {
+                        Ok(record) => {
+                            if records_tx.blocking_send(record).is_err() {
+                                break;
+                            }
+                        }
+                        Err(error) => sink.malformed(line, &error),
+                    }
+                }
+                // Dropping `records_tx` here ends the next stage's input.
+            })
+        };
+        // Results travel as oneshot receivers, in input order, so the
+        // writer waits for each in turn whatever order rayon finishes in.
+        let (results_tx, mut results) =
+            tokio::sync::mpsc::channel::<tokio::sync::oneshot::Receiver<Scored>>(capacity);
+        let writer = std::thread::spawn(move || {
+            while let Some(result) = results.blocking_recv() {
+                sink.write(result.blocking_recv().expect("every job sends its result"));
+            }
+        });
+        {
+            let records = futures::stream::poll_fn(move |cx| records.poll_recv(cx));
+            // FIXED: at most `in_flight` fetches at once, handed on in the
+            // order the records came in
+            let fetched = records
+                .map(|record| {
+                    let details = fetcher.details(record);
+                    async move { (record, details.await) }
+                })
+                .buffered(in_flight);
+            let mut fetched = std::pin::pin!(fetched);
+            while let Some((record, details)) = fetched.next().await {
+                let (done, result) = tokio::sync::oneshot::channel();
+                let cpu = cpu.clone();
+                // FIXED: the computing happens on rayon's threads; the
+                // runtime's thread only hands the job over
+                rayon::spawn(move || {
+                    let _ = done.send(cpu.score(record, details));
+                });
+                if results_tx.send(result).await.is_err() {
+                    break;
+                }
+            }
+        }
+        drop(results_tx); // FIXED: the writer's loop ends with the last sender
+        // FIXED: wait for the threads on the blocking pool, not here
+        tokio::task::spawn_blocking(move || {
+            reader.join().expect("the reader does not panic");
+            writer.join().expect("the writer does not panic");
+        })
+        .await
+        .expect("joining does not panic");
+    }
+    // ANCHOR_END: fixed
+}
+
+/// The heartbeat's period.
+pub const TICK: Duration = Duration::from_millis(10);
+/// How long the harness waits for a pipeline's leftovers to end.
+pub const GRACE: Duration = Duration::from_millis(200);
+
+/// What one run of a pipeline showed.
+pub struct Observed {
+    config: Config,
+    counts: Arc<Counts>,
+    /// From the call to the pipeline until it returned.
+    pub took: Duration,
+    /// From the stop request until the pipeline returned.
+    pub stop_to_exit: Option<Duration>,
+    /// The heartbeat's worst lateness, in ticks.
+    pub lateness: f64,
+    /// Stage handles still alive after the grace period.
+    pub left: usize,
+}
+
+impl Observed {
+    /// Lines the pipeline took from the input.
+    pub fn taken(&self) -> u64 {
+        self.counts.taken.load(Ordering::SeqCst)
+    }
+
+    /// Well-formed records among the lines taken.
+    pub fn records_taken(&self) -> Vec<u64> {
+        (1..=self.taken())
+            .filter(|&n| !self.config.is_malformed(n))
+            .collect()
+    }
+
+    /// Ids written, in the order they were written.
+    pub fn written(&self) -> Vec<u64> {
+        self.counts
+            .written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Line numbers reported as malformed, in the order reported.
+    pub fn reported(&self) -> Vec<usize> {
+        self.counts
+            .malformed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records among `expected` that were never written.
+    pub fn lost(&self, expected: &[u64]) -> usize {
+        let written = self.written();
+        expected.iter().filter(|id| !written.contains(id)).count()
+    }
+
+    /// Writes beyond the first of each id.
+    pub fn duplicated(&self) -> usize {
+        let mut ids = self.written();
+        let all = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        all - ids.len()
+    }
+
+    /// Results written after one with a higher id.
+    pub fn out_of_order(&self) -> usize {
+        self.written().windows(2).filter(|w| w[1] < w[0]).count()
+    }
+
+    /// Malformed lines reported with their own line number, over the
+    /// malformed lines in the input.
+    pub fn malformed_reported(&self) -> f64 {
+        let mut reported = self.reported();
+        reported.sort_unstable();
+        reported.dedup();
+        let malformed: Vec<usize> = (1..=self.config.total_lines())
+            .filter(|&n| self.config.is_malformed(n))
+            .map(|n| n as usize)
+            .collect();
+        let right = malformed.iter().filter(|n| reported.contains(n)).count();
+        right as f64 / malformed.len().max(1) as f64
+    }
+
+    /// The most records inside the pipeline at once, over its room.
+    pub fn peak_queue_ratio(&self) -> f64 {
+        self.counts.inside.load(Ordering::SeqCst) as f64 / self.config.room() as f64
+    }
+
+    /// The most fetches at once, over the fetches allowed.
+    pub fn in_flight_ratio(&self) -> f64 {
+        self.counts.fetching.most() as f64 / self.config.in_flight as f64
+    }
+}
+
+/// Runs `pipeline` once on a current-thread runtime beside a heartbeat,
+/// with a real HTTP server, and reports what it saw.
+pub fn drive<P>(config: Config, pipeline: P) -> Observed
+where
+    P: AsyncFnOnce(Stages),
+{
+    let server = shared::server::DemoServer::start(config.latency)
+        .expect("the lesson's server starts on 127.0.0.1");
+    // No connection pool: a connection made on one runtime cannot be used
+    // from another, and the broken pipeline makes a runtime per record.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a plain-HTTP client always builds");
+    let counts = Arc::new(Counts {
+        taken: AtomicU64::new(0),
+        done: AtomicU64::new(0),
+        inside: AtomicU64::new(0),
+        written: Mutex::new(Vec::new()),
+        malformed: Mutex::new(Vec::new()),
+        fetching: AtOnce::new(),
+    });
+    let alive: Alive = Arc::new(());
+    let liveness: Weak<()> = Arc::downgrade(&alive);
+    let stop = CancellationToken::new();
+    let stages = Stages {
+        input: Input {
+            lines: config.lines().into_iter(),
+            counts: counts.clone(),
+            _alive: alive.clone(),
+        },
+        fetcher: Fetcher {
+            client,
+            base: server.url(""),
+            counts: counts.clone(),
+            _alive: alive.clone(),
+        },
+        cpu: Cpu {
+            cost: config.cpu_time,
+            _alive: alive.clone(),
+        },
+        sink: Sink {
+            counts: counts.clone(),
+            _alive: alive,
+        },
+        capacity: config.capacity,
+        in_flight: config.in_flight,
+        stop: stop.clone(),
+    };
+    shared::recorder::group("fetch ", "fetches");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime always builds");
+    let stopped_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let (took, returned, lateness, left) = runtime.block_on(
+        async {
+            let heartbeat = Heartbeat::spawn(TICK);
+            tokio::time::sleep(TICK * 2).await;
+            let stopper = config.stop_after.map(|after| {
+                let (stop, stopped_at) = (stop.clone(), stopped_at.clone());
+                // A plain thread, so the stop comes on time even when the
+                // runtime's thread is blocked.
+                std::thread::spawn(move || {
+                    std::thread::sleep(after);
+                    *stopped_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                    stop.cancel();
+                    shared::mark("stop asked for");
+                })
+            });
+            let started = Instant::now();
+            pipeline(stages).traced("pipeline").await;
+            let returned = Instant::now();
+            let took = returned - started;
+            // Whatever still holds a stage handle is still running.
+            let waited = Instant::now();
+            while liveness.strong_count() > 0 && waited.elapsed() < GRACE {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let left = liveness.strong_count();
+            tokio::time::sleep(TICK * 2).await;
+            if let Some(stopper) = stopper {
+                stopper.join().expect("the stopper does not panic");
+            }
+            (took, returned, heartbeat.worst_lateness_ratio(), left)
+        }
+        .traced("main"),
+    );
+    drop(runtime);
+    let stop_to_exit = stopped_at
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .map(|at| returned.saturating_duration_since(at));
+    Observed {
+        config,
+        counts,
+        took,
+        stop_to_exit,
+        lateness,
+        left,
+    }
+}
+
+/// The `flow` scenario: the whole input, with nobody asking to stop.
+pub mod flow {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "flow",
+        facts: &[
+            fact(
+                "throughput_ratio",
+                "the time the slowest stage needs (60 fetches of 80 ms, four at a time), over the time the run took",
+            ),
+            fact(
+                "peak_queue_ratio",
+                "the most records inside the pipeline at once (read, not yet written), over its room (20: three queues of 4, 4 records fetched and 4 scored)",
+            ),
+            fact("lost", "well-formed records never written, of 60"),
+            fact("duplicated", "records written more than once"),
+            fact(
+                "out_of_order",
+                "results written after one that came later in the input",
+            ),
+            fact(
+                "in_flight_ratio",
+                "the most fetches in flight at once, over the 4 allowed",
+            ),
+            fact(
+                "heartbeat_lateness",
+                "the runtime's heartbeat's worst lateness, in 10 ms ticks",
+            ),
+            fact(
+                "malformed_reported",
+                "malformed lines reported with their line number, over the malformed lines (6)",
+            ),
+        ],
+    };
+
+    /// Runs `pipeline` over the whole input of `config`.
+    pub fn measure<P>(facts: &Facts, config: Config, pipeline: P)
+    where
+        P: AsyncFnOnce(Stages),
+    {
+        let seen = drive(config, pipeline);
+        let every: Vec<u64> = (1..=config.total_lines())
+            .filter(|&n| !config.is_malformed(n))
+            .collect();
+        facts.set(
+            "throughput_ratio",
+            config.ideal().as_secs_f64() / seen.took.as_secs_f64(),
+        );
+        facts.set("peak_queue_ratio", seen.peak_queue_ratio());
+        facts.set("lost", seen.lost(&every) as u32);
+        facts.set("duplicated", seen.duplicated() as u32);
+        facts.set("out_of_order", seen.out_of_order() as u32);
+        facts.set("in_flight_ratio", seen.in_flight_ratio());
+        facts.set("heartbeat_lateness", seen.lateness);
+        facts.set("malformed_reported", seen.malformed_reported());
+    }
+
+    pub fn run<P>(facts: &Facts, pipeline: P)
+    where
+        P: AsyncFnOnce(Stages),
+    {
+        let c = Config::FLOW;
+        println!(
+            "{} lines of JSON ({} malformed) go through {}: fetches take {} ms, {} at a time; scoring takes {} ms of CPU; queues hold {}.",
+            c.total_lines(),
+            c.total_lines() - c.records,
+            facts.the("pipeline"),
+            c.latency.as_millis(),
+            c.in_flight,
+            c.cpu_time.as_millis(),
+            c.capacity,
+        );
+        measure(facts, c, pipeline);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
+        println!(
+            "Throughput {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}; heartbeat up to {:.1} ticks late.",
+            get("throughput_ratio"),
+            get("peak_queue_ratio"),
+            get("lost"),
+            get("duplicated"),
+            get("out_of_order"),
+            get("heartbeat_lateness"),
+        );
+    }
+
+    pub fn piece<'a, P>(name: &'static str, pipeline: P) -> Piece<'a>
+    where
+        P: AsyncFnOnce(Stages) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, pipeline))
+    }
+}
+
+/// The `stop` scenario: a stop asked for 200 ms into the run.
+pub mod stop {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "stop",
+        facts: &[
+            fact(
+                "lost",
+                "records the pipeline read from its input but never wrote",
+            ),
+            fact("duplicated", "records written more than once"),
+            fact(
+                "threads_left",
+                "stage handles still held after the pipeline returned (and 200 ms more): by a thread or task left running",
+            ),
+            fact(
+                "stop_ratio",
+                "time from the stop request until the pipeline returned, in fetches (80 ms each)",
+            ),
+        ],
+    };
+
+    /// Runs `pipeline` and asks it to stop `config.stop_after` in.
+    pub fn measure<P>(facts: &Facts, config: Config, pipeline: P)
+    where
+        P: AsyncFnOnce(Stages),
+    {
+        let seen = drive(config, pipeline);
+        facts.set("lost", seen.lost(&seen.records_taken()) as u32);
+        facts.set("duplicated", seen.duplicated() as u32);
+        facts.set("threads_left", seen.left as u32);
+        // No stop seen (the run ended first): not a number fails every bound.
+        let ratio = seen.stop_to_exit.map_or(f64::NAN, |d| {
+            d.as_secs_f64() / config.latency.as_secs_f64()
+        });
+        facts.set("stop_ratio", ratio);
+    }
+
+    pub fn run<P>(facts: &Facts, pipeline: P)
+    where
+        P: AsyncFnOnce(Stages),
+    {
+        let c = Config::STOP;
+        println!(
+            "The same input through {}; 200 ms in, the program is asked to stop.",
+            facts.the("pipeline"),
+        );
+        measure(facts, c, pipeline);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
+        println!(
+            "It stopped {:.0} fetches' time after the request; of the records it had read, {} lost, {} duplicated; {} stage handle(s) still held.",
+            get("stop_ratio"),
+            get("lost"),
+            get("duplicated"),
+            get("threads_left"),
+        );
+    }
+
+    pub fn piece<'a, P>(name: &'static str, pipeline: P) -> Piece<'a>
+    where
+        P: AsyncFnOnce(Stages) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, pipeline))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's `run_pipeline` in
+/// both scenarios.
+pub fn exercise<P>(pipeline: P) -> ExitCode
+where
+    P: AsyncFnOnce(Stages) + Clone,
+{
+    shared::lesson::main(
+        "lesson-10",
+        Variant::Exercise("pipeline"),
+        vec![
+            flow::SPEC.with(vec![flow::piece("", pipeline.clone())]),
+            stop::SPEC.with(vec![stop::piece("", pipeline)]),
+        ],
+    )
+}
