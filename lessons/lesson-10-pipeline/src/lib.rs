@@ -217,7 +217,11 @@ impl Fetcher {
     /// needs, so it can be spawned, and runs on any tokio runtime.
     pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + 'static {
         let url = format!("{}/todos/{}", self.base, record.todo);
-        let (client, counts, alive) = (self.client.clone(), self.counts.clone(), self._alive.clone());
+        let (client, counts, alive) = (
+            self.client.clone(),
+            self.counts.clone(),
+            self._alive.clone(),
+        );
         async move {
             let _alive = alive;
             let _counted = counts.fetching.enter();
@@ -382,6 +386,7 @@ pub mod fixed {
             in_flight,
             stop,
         } = stages;
+        // ANCHOR: reader_seam
         // FIXED: bounded: `blocking_send` parks the reader while the queue
         // is full, and the async side awaits `recv` without blocking
         let (records_tx, mut records) = tokio::sync::mpsc::channel::<Record>(capacity);
@@ -407,6 +412,8 @@ pub mod fixed {
                 // Dropping `records_tx` here ends the next stage's input.
             })
         };
+        // ANCHOR_END: reader_seam
+        // ANCHOR: writer_seam
         // Results travel as oneshot receivers, in input order, so the
         // writer waits for each in turn whatever order rayon finishes in.
         let (results_tx, mut results) =
@@ -416,6 +423,8 @@ pub mod fixed {
                 sink.write(result.blocking_recv().expect("every job sends its result"));
             }
         });
+        // ANCHOR_END: writer_seam
+        // ANCHOR: middle
         {
             let records = futures::stream::poll_fn(move |cx| records.poll_recv(cx));
             // FIXED: at most `in_flight` fetches at once, handed on in the
@@ -440,6 +449,8 @@ pub mod fixed {
                 }
             }
         }
+        // ANCHOR_END: middle
+        // ANCHOR: shutdown
         drop(results_tx); // FIXED: the writer's loop ends with the last sender
         // FIXED: wait for the threads on the blocking pool, not here
         tokio::task::spawn_blocking(move || {
@@ -448,6 +459,7 @@ pub mod fixed {
         })
         .await
         .expect("joining does not panic");
+        // ANCHOR_END: shutdown
     }
     // ANCHOR_END: fixed
 }
@@ -555,8 +567,9 @@ where
 {
     let server = shared::server::DemoServer::start(config.latency)
         .expect("the lesson's server starts on 127.0.0.1");
-    // No connection pool: a connection made on one runtime cannot be used
-    // from another, and the broken pipeline makes a runtime per record.
+    // No connection pool: each fetch opens its own connection, whose task
+    // runs on the runtime that made it. The broken pipeline drops a runtime
+    // after every record, and no pooled connection may outlive it.
     let client = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(0)
@@ -778,9 +791,9 @@ pub mod stop {
         facts.set("duplicated", seen.duplicated() as u32);
         facts.set("threads_left", seen.left as u32);
         // No stop seen (the run ended first): not a number fails every bound.
-        let ratio = seen.stop_to_exit.map_or(f64::NAN, |d| {
-            d.as_secs_f64() / config.latency.as_secs_f64()
-        });
+        let ratio = seen
+            .stop_to_exit
+            .map_or(f64::NAN, |d| d.as_secs_f64() / config.latency.as_secs_f64());
         facts.set("stop_ratio", ratio);
     }
 

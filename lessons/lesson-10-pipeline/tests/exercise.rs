@@ -109,11 +109,7 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         &stopped(fix_one_stream::run_pipeline),
     );
 
-    grader.assert_bug(
-        "the reference bug",
-        done(),
-        &stopped(broken::run_pipeline),
-    );
+    grader.assert_bug("the reference bug", done(), &stopped(broken::run_pipeline));
     grader.assert_bug(
         "the untouched exercise",
         done(),

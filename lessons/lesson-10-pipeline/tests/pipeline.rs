@@ -71,7 +71,11 @@ fn a_stop_mid_run_loses_nothing_writes_nothing_twice_and_leaves_no_thread() {
     // Mid-run: bounded queues kept the reader near the writer, so when the
     // stop came most of the input was still unread.
     let total = STOPPED.total_lines();
-    assert!(seen.taken() < total / 2, "{} of {total} lines read", seen.taken());
+    assert!(
+        seen.taken() < total / 2,
+        "{} of {total} lines read",
+        seen.taken()
+    );
     // Everything read came out, once and in order; nothing else did.
     assert_eq!(seen.written(), seen.records_taken());
     assert_eq!(seen.duplicated(), 0);
@@ -88,7 +92,11 @@ fn a_stop_mid_run_loses_nothing_writes_nothing_twice_and_leaves_no_thread() {
 #[test]
 fn bounded_queues_hold_the_reader_back_and_unbounded_ones_do_not() {
     let seen = run(SMALL, fixed::run_pipeline);
-    assert!(seen.peak_queue_ratio() <= 1.0, "{}", seen.peak_queue_ratio());
+    assert!(
+        seen.peak_queue_ratio() <= 1.0,
+        "{}",
+        seen.peak_queue_ratio()
+    );
     assert!(seen.in_flight_ratio() <= 1.0);
     let seen = run(SMALL, broken::run_pipeline);
     // The reader read all 26 lines before the first fetch came back.
