@@ -19,47 +19,19 @@ pub mod runtime;
 use runtime::{Pick, Policy, Runtime, Task};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
-use std::future::Future;
-use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-/// Runs `future` to completion on this thread: poll, and park until woken.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park();
-    }
-}
+/// Lesson 01's executor for one future (poll, and park until woken), for
+/// the thread that calls [`runtime::Runtime::block_on`].
+pub use lesson_01::block_on;
 
 /// A future that returns `Pending` once, waking itself first: "let the
-/// others have a turn".
-pub async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await
+/// others have a turn". Lesson 01's `YieldNow`.
+pub fn yield_now() -> lesson_01::YieldNow {
+    lesson_01::YieldNow::default()
 }
 
 /// How often a worker looks at the global queue first, as tokio does.

@@ -26,14 +26,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 /// A current-thread runtime with a timer, as the scenarios use.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -269,8 +261,8 @@ pub mod lines {
         C: AsyncFnOnce(Input, Status) -> Vec<String>,
     {
         println!(
-            "{LINES} lines arrive in two pieces each; {} function reads them and reports every 10 ms.",
-            capitalised(&facts.the("collect"))
+            "{LINES} lines arrive in two pieces each; a reader ({} function) takes them and reports every 10 ms.",
+            facts.the("collect")
         );
         runtime().block_on(measure(facts, collect));
         println!(
