@@ -153,14 +153,7 @@ impl Problem {
             ),
             Problem::OutOfBounds { bound, value } => {
                 let what = meaning(&bound.name).unwrap_or_else(|| bound.name.clone());
-                let wanted = match (bound.min, bound.max) {
-                    (Some(a), Some(b)) if a == b => format_value(a),
-                    (Some(a), Some(b)) => format!("{} to {}", format_value(a), format_value(b)),
-                    (Some(a), None) => format!("at least {}", format_value(a)),
-                    (None, Some(0.0)) => "0".into(),
-                    (None, Some(b)) => format!("at most {}", format_value(b)),
-                    (None, None) => "any value".into(),
-                };
+                let wanted = wanted(bound);
                 if value.is_nan() {
                     format!(
                         "{what} ({}) is not a number; a fix gives {wanted}",
@@ -178,24 +171,93 @@ impl Problem {
     }
 }
 
+/// What a fix gives, in words: "0.8 to 1.2", "at least 2", "0".
+pub fn wanted(bound: &Bound) -> String {
+    match (bound.min, bound.max) {
+        (Some(a), Some(b)) if a == b => format_value(a),
+        (Some(a), Some(b)) => format!("{} to {}", format_value(a), format_value(b)),
+        (Some(a), None) => format!("at least {}", format_value(a)),
+        (None, Some(0.0)) => "0".into(),
+        (None, Some(b)) => format!("at most {}", format_value(b)),
+        (None, None) => "any value".into(),
+    }
+}
+
+/// What a judgement comes to, in one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The run did what its claim says.
+    Ok,
+    /// It did not.
+    Mismatch,
+    /// The claim cannot be measured on this machine (too few cores, say):
+    /// nothing was proven either way.
+    Skipped,
+    /// Only timing facts missed, and the machine was measured to be too
+    /// busy to tell: run it again.
+    Inconclusive,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Ok => "ok",
+            Verdict::Mismatch => "mismatch",
+            Verdict::Skipped => "skipped",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
 /// The comparison of one run with its claim.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a judgement proves nothing until someone looks at it"]
 pub struct Judgement {
     pub observed: Observed,
     pub facts: Vec<(String, f64)>,
     /// Empty when the run did what the lesson says.
     pub problems: Vec<Problem>,
+    /// Set when the problems are timing misses that a busy machine
+    /// explains: why the run proves nothing either way.
+    pub inconclusive: Option<String>,
 }
 
 impl Judgement {
     /// The run did what the claim says. A skipped run is not ok: it proved
     /// nothing (see [`Judgement::skipped`]).
     pub fn ok(&self) -> bool {
-        self.problems.is_empty() && !self.skipped()
+        self.verdict() == Verdict::Ok
     }
 
     pub fn skipped(&self) -> bool {
         matches!(self.observed, Observed::Skipped(_))
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.skipped() {
+            Verdict::Skipped
+        } else if self.problems.is_empty() {
+            Verdict::Ok
+        } else if self.inconclusive.is_some() {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Mismatch
+        }
+    }
+
+    /// The run ended as claimed, and every fact it missed is a timing fact:
+    /// a busy machine could be the cause, so it is worth measuring again.
+    pub fn only_timing_misses(&self) -> bool {
+        !self.problems.is_empty()
+            && self
+                .problems
+                .iter()
+                .all(|p| matches!(p, Problem::OutOfBounds { bound, .. } if bound.timing))
+    }
+
+    /// Says the misses prove nothing, and why.
+    pub fn make_inconclusive(&mut self, why: impl Into<String>) {
+        self.inconclusive = Some(why.into());
     }
 
     /// The problems in one line, for tables and test failures.
@@ -203,11 +265,16 @@ impl Judgement {
         if self.skipped() {
             return self.observed.describe();
         }
-        self.problems
+        let problems = self
+            .problems
             .iter()
             .map(Problem::terse)
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; ");
+        match &self.inconclusive {
+            Some(why) => format!("{problems} (inconclusive: {why})"),
+            None => problems,
+        }
     }
 
     pub fn fact(&self, name: &str) -> Option<f64> {
@@ -227,6 +294,49 @@ impl Judgement {
             }
         }
         parts.join("; ")
+    }
+
+    /// Each bounded fact that was measured, in plain words for a learner:
+    /// `reports made over reports due (report_ratio): 0.98; a fix gives 0.8
+    /// to 1.25`.
+    pub fn plain_measured(
+        &self,
+        expect: &Expect,
+        meaning: impl Fn(&str) -> Option<String>,
+    ) -> Vec<String> {
+        expect
+            .facts
+            .iter()
+            .filter_map(|b| {
+                let v = self.fact(&b.name)?;
+                let what = meaning(&b.name).unwrap_or_else(|| b.name.clone());
+                Some(format!(
+                    "{what} ({}): {}; a fix gives {}",
+                    b.name,
+                    format_beside(v, &b.limits()),
+                    wanted(b)
+                ))
+            })
+            .collect()
+    }
+
+    /// What was measured, fact by fact beside its bounds:
+    /// `report_ratio = 0.98 (in 0.8..1.25)`.
+    pub fn measured_against(&self, expect: &Expect) -> Vec<String> {
+        expect
+            .facts
+            .iter()
+            .filter_map(|b| {
+                self.fact(&b.name).map(|v| {
+                    format!(
+                        "{} = {} ({})",
+                        b.name,
+                        format_beside(v, &b.limits()),
+                        b.range()
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -259,6 +369,7 @@ pub fn judge_on(
             observed,
             facts,
             problems,
+            inconclusive: None,
         };
     }
     let outcome_ok = match (&expect.outcome, &observed) {
@@ -296,6 +407,7 @@ pub fn judge_on(
         observed,
         facts,
         problems,
+        inconclusive: None,
     }
 }
 
@@ -455,6 +567,7 @@ mod tests {
             name: name.into(),
             min,
             max,
+            timing: name.ends_with("ratio") || name.ends_with("speedup"),
         }
     }
 
@@ -544,6 +657,88 @@ mod tests {
             j.summary(),
             "expected it to complete, but it hangs (no progress for 2 s; stopped by its watchdog); hits = 0, expected = 2"
         );
+    }
+
+    #[test]
+    fn an_expected_hang_that_hung_without_its_fact_is_missing_the_fact() {
+        // The hang was predicted, so the fact should have been reported as
+        // it grew: its absence is a problem, not an excuse.
+        let e = expect(Outcome::Hangs, vec![between("numbers_read", Some(150.0), None)]);
+        let hang = Observed::Hangs {
+            by_runner: false,
+            reason: StallReason::Deadline,
+            after_ms: 3000,
+        };
+        let j = judge(&e, hang.clone(), vec![]);
+        assert_eq!(j.verdict(), Verdict::Mismatch);
+        assert_eq!(j.summary(), "fact numbers_read was not reported");
+        let j = judge(&e, hang, facts(&[("numbers_read", 290.0)]));
+        assert_eq!(j.verdict(), Verdict::Ok);
+    }
+
+    #[test]
+    fn a_completed_run_without_a_bounded_fact_is_missing_it() {
+        let e = expect(Outcome::Completes, vec![between("hits", Some(2.0), None)]);
+        let j = judge(&e, Observed::Completes, vec![]);
+        assert_eq!(j.problems, [Problem::Missing { fact: "hits".into() }]);
+    }
+
+    #[test]
+    fn only_timing_misses_can_be_inconclusive() {
+        let e = expect(
+            Outcome::Completes,
+            vec![
+                between("lateness_ratio", None, Some(3.0)),
+                between("hits", Some(2.0), None),
+            ],
+        );
+        let timing_only = judge(
+            &e,
+            Observed::Completes,
+            facts(&[("lateness_ratio", 4.0), ("hits", 2.0)]),
+        );
+        assert!(timing_only.only_timing_misses());
+        let mut busy = timing_only.clone();
+        busy.make_inconclusive("load 3.9 on 2 cores");
+        assert_eq!(busy.verdict(), Verdict::Inconclusive);
+        assert!(!busy.ok());
+        assert!(busy.summary().ends_with("(inconclusive: load 3.9 on 2 cores)"));
+        let both = judge(
+            &e,
+            Observed::Completes,
+            facts(&[("lateness_ratio", 4.0), ("hits", 1.0)]),
+        );
+        assert!(!both.only_timing_misses(), "a wrong count is never the machine's fault");
+        let ok = judge(
+            &e,
+            Observed::Completes,
+            facts(&[("lateness_ratio", 1.0), ("hits", 2.0)]),
+        );
+        assert!(!ok.only_timing_misses(), "nothing missed");
+        let hung = judge(
+            &e,
+            Observed::Hangs {
+                by_runner: false,
+                reason: StallReason::Quiet,
+                after_ms: 2000,
+            },
+            facts(&[("lateness_ratio", 4.0), ("hits", 2.0)]),
+        );
+        assert!(!hung.only_timing_misses(), "a hang is not a timing miss");
+    }
+
+    #[test]
+    fn verdicts_have_one_word_each() {
+        let words: Vec<String> = [
+            Verdict::Ok,
+            Verdict::Mismatch,
+            Verdict::Skipped,
+            Verdict::Inconclusive,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(words, ["ok", "mismatch", "skipped", "inconclusive"]);
     }
 
     #[test]

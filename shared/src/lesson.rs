@@ -42,11 +42,38 @@ pub(crate) fn not_yet_run() -> Vec<String> {
 pub struct FactSpec {
     pub name: &'static str,
     pub meaning: &'static str,
+    /// Measured in time (a ratio to the ideal), so a busy machine can push
+    /// it past its bound: a miss is measured again before it counts.
+    pub timing: bool,
+    /// Reported as it grows (a count that a hanging program never
+    /// finishes), so it may be set many times; the last value counts. Any
+    /// other fact is set once, and a second value is an error.
+    pub live: bool,
 }
 
 /// Declares a fact: `fact("report_ratio", "reports fired over reports due")`.
+/// It is set once; see [`FactSpec::timing`] and [`FactSpec::live`].
 pub const fn fact(name: &'static str, meaning: &'static str) -> FactSpec {
-    FactSpec { name, meaning }
+    FactSpec {
+        name,
+        meaning,
+        timing: false,
+        live: false,
+    }
+}
+
+impl FactSpec {
+    /// Marks a fact measured in time, which a busy machine can spoil.
+    pub const fn timing(mut self) -> FactSpec {
+        self.timing = true;
+        self
+    }
+
+    /// Marks a fact reported as it grows.
+    pub const fn live(mut self) -> FactSpec {
+        self.live = true;
+        self
+    }
 }
 
 /// A scenario as its code declares it: its name and every fact its harness
@@ -130,10 +157,11 @@ impl Facts {
         self.inner.spec
     }
 
-    /// Records a measurement. Setting it again replaces it (a hanging
-    /// program's count, reported as it grows); setting the same value again
-    /// does nothing. A name the spec does not declare is a bug in the
-    /// harness, and panics.
+    /// Records a measurement. A live fact may be set again, replacing it (a
+    /// hanging program's count, reported as it grows); setting the same
+    /// value again does nothing. A name the spec does not declare, or a
+    /// second value for a fact that is not live, is a bug in the harness,
+    /// and panics.
     pub fn set(&self, name: &str, value: impl Into<f64>) {
         let value = value.into();
         let Some(declared) = self.inner.spec.facts.iter().find(|f| f.name == name) else {
@@ -148,7 +176,11 @@ impl Facts {
                 // The same value again is not news: it must not look like
                 // progress to the watchdog.
                 Some(slot) if slot.1 == value || (slot.1.is_nan() && value.is_nan()) => return,
-                Some(slot) => slot.1 = value,
+                Some(slot) if declared.live => slot.1 = value,
+                Some(slot) => panic!(
+                    "harness bug: scenario {} sets fact {} twice ({} and then {value}); declare it `.live()` if it grows as it is measured",
+                    self.inner.spec.name, declared.name, slot.1
+                ),
                 None => values.push((declared.name, value)),
             }
         }
@@ -295,6 +327,12 @@ pub struct DescribedScenario {
 pub struct DescribedFact {
     pub name: String,
     pub meaning: String,
+    /// See [`FactSpec::timing`].
+    #[serde(default)]
+    pub timing: bool,
+    /// See [`FactSpec::live`].
+    #[serde(default)]
+    pub live: bool,
 }
 
 impl Description {
@@ -318,6 +356,8 @@ impl Description {
                         .map(|f| DescribedFact {
                             name: f.name.into(),
                             meaning: f.meaning.into(),
+                            timing: f.timing,
+                            live: f.live,
                         })
                         .collect(),
                     pieces: pieces.iter().map(|p| p.to_string()).collect(),
@@ -641,7 +681,7 @@ mod tests {
     fn facts_keep_the_declared_order_and_know_what_is_missing() {
         static TWO: Spec = Spec {
             name: "two",
-            facts: &[fact("a", "first"), fact("b", "second")],
+            facts: &[fact("a", "first"), fact("b", "second").live()],
         };
         let facts = Facts::for_test(&TWO);
         facts.set("b", 2);
@@ -659,6 +699,15 @@ mod tests {
     #[should_panic(expected = "does not declare a fact named c")]
     fn an_undeclared_fact_is_a_harness_bug() {
         Facts::for_test(&SLEEP).set("c", 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "sets fact ratio twice")]
+    fn a_second_value_for_a_fact_that_is_not_live_is_a_harness_bug() {
+        let facts = Facts::for_test(&SLEEP);
+        facts.set("ratio", 1);
+        facts.set("ratio", 1); // the same value again is not news
+        facts.set("ratio", 2);
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct Bound {
     pub name: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// The fact is measured in time (its code declares it so; set when the
+    /// manifest is checked against the code): a busy machine can spoil it.
+    pub timing: bool,
 }
 
 impl Bound {
@@ -119,6 +122,10 @@ pub struct Scenario {
     pub deadline_ms: Option<u64>,
     pub broken: Expect,
     pub fixed: Expect,
+    /// The facts its code reports as they grow, which may appear in a
+    /// report more than once (set when the manifest is checked against the
+    /// code).
+    pub live_facts: Vec<String>,
 }
 
 /// A file the learner edits, judged against the fixed claims of its
@@ -246,11 +253,20 @@ impl Lesson {
                 continue;
             };
             let known: Vec<&str> = code.facts.iter().map(|f| f.name.as_str()).collect();
+            scenario.live_facts = code
+                .facts
+                .iter()
+                .filter(|f| f.live)
+                .map(|f| f.name.clone())
+                .collect();
             for (variant, expect) in [
                 ("broken", &mut scenario.broken),
                 ("fixed", &mut scenario.fixed),
             ] {
-                for bound in &expect.facts {
+                for bound in &mut expect.facts {
+                    if let Some(f) = code.facts.iter().find(|f| f.name == bound.name) {
+                        bound.timing = f.timing;
+                    }
                     if !known.contains(&bound.name.as_str()) {
                         return Err(format!(
                             "{}: [package.metadata.lesson] scenario {}: {variant}.facts.{}: the scenario measures no such fact (it measures: {})",
@@ -392,6 +408,7 @@ impl RawExpect {
                 name,
                 min: b.min,
                 max: b.max,
+                timing: false,
             });
         }
         Ok(Expect {
@@ -500,6 +517,7 @@ pub fn lesson_of_package(package: &Value) -> Result<Option<Lesson>, String> {
             name: s.name,
             summary: s.summary,
             deadline_ms: s.deadline_ms,
+            live_facts: Vec::new(),
         });
     }
     let dir = manifest_path
@@ -805,6 +823,8 @@ mod tests {
                     .map(|f| DescribedFact {
                         name: (*f).into(),
                         meaning: format!("the {f}"),
+                        timing: *f == "ratio",
+                        live: false,
                     })
                     .collect(),
                 pieces: vec![String::new()],
@@ -837,6 +857,8 @@ mod tests {
             .map(|b| b.name.as_str())
             .collect();
         assert_eq!(order, ["ratio", "polls"], "the code's order");
+        let timing: Vec<bool> = l.scenarios[0].fixed.facts.iter().map(|b| b.timing).collect();
+        assert_eq!(timing, [true, false], "the code says which facts are timing");
 
         let mut other = described("fixed", &["ratio", "polls"]);
         other.scenarios[0].name = "elsewhere".into();
@@ -853,6 +875,7 @@ mod tests {
             name: "ratio".into(),
             min: Some(0.8),
             max: None,
+            timing: true,
         };
         assert!(b.holds(0.8) && b.holds(5.0) && !b.holds(0.79) && !b.holds(f64::NAN));
         assert!(b.holds(f64::INFINITY));
@@ -861,6 +884,7 @@ mod tests {
             name: "polls".into(),
             min: Some(14.0),
             max: Some(14.0),
+            timing: false,
         };
         assert_eq!(exact.describe(), "polls = 14");
         assert!(!exact.holds(13.0) && !exact.holds(15.0));

@@ -104,7 +104,6 @@ struct State {
     flushed: usize,
     tasks: HashMap<u64, TaskState>,
     seen_lanes: HashSet<u32>,
-    sink: Option<BufWriter<File>>,
     last_activity_us: u64,
 }
 
@@ -133,16 +132,11 @@ impl State {
         self.events.extend(pending.into_iter().map(Event::Span));
     }
 
-    fn flush(&mut self) {
-        if let Some(sink) = self.sink.as_mut() {
-            for event in &self.events[self.flushed..] {
-                // A report that cannot be written is not worth crashing the
-                // lesson over: the runner will say the report is missing.
-                let _ = writeln!(sink, "{}", event.to_line());
-            }
-            let _ = sink.flush();
-        }
+    /// The events not yet written to the report, now counted as written.
+    fn unflushed(&mut self) -> Vec<Event> {
+        let fresh = self.events[self.flushed..].to_vec();
         self.flushed = self.events.len();
+        fresh
     }
 
     fn all_events(&self) -> Vec<Event> {
@@ -156,8 +150,16 @@ impl State {
 
 /// Collects one run's events. Lessons use the process-wide one through the
 /// free functions of this module; tests make their own.
+///
+/// Recording must not slow down what it records: a poll takes the state
+/// lock only to note a few numbers. Writing the report (serialising and
+/// file I/O) happens under the sink lock alone, so a thread that records
+/// never waits for the disk. Lock order: `sink`, then `state`.
 pub struct Recorder {
     state: Mutex<State>,
+    /// The report file. Held while events are written, which keeps them in
+    /// order when two threads flush at once.
+    sink: Mutex<Option<BufWriter<File>>>,
     /// Whether traced futures see a waker that records its wake-ups.
     track_wakes: AtomicBool,
 }
@@ -179,9 +181,9 @@ impl Recorder {
                 flushed: 0,
                 tasks: HashMap::new(),
                 seen_lanes: HashSet::new(),
-                sink: None,
                 last_activity_us: 0,
             }),
+            sink: Mutex::new(None),
             track_wakes: AtomicBool::new(true),
         }
     }
@@ -207,6 +209,21 @@ impl Recorder {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Writes the events not yet written to the report file (if there is
+    /// one). Only copying them out happens under the state lock.
+    fn flush(&self) {
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = self.lock().unflushed();
+        if let Some(sink) = sink.as_mut() {
+            for event in &fresh {
+                // A report that cannot be written is not worth crashing the
+                // lesson over: the runner will say the report is missing.
+                let _ = writeln!(sink, "{}", event.to_line());
+            }
+            let _ = sink.flush();
+        }
+    }
+
     /// Starts a fresh run: time zero is now, earlier events are forgotten.
     pub fn begin(
         &self,
@@ -216,6 +233,9 @@ impl Recorder {
         piece: &str,
         sink: Option<File>,
     ) {
+        if let Some(file) = sink {
+            *self.sink.lock().unwrap_or_else(|e| e.into_inner()) = Some(BufWriter::new(file));
+        }
         let mut s = self.lock();
         s.origin = Instant::now();
         s.running = true;
@@ -225,27 +245,30 @@ impl Recorder {
         s.seen_lanes.clear();
         s.flushed = 0;
         s.last_activity_us = 0;
-        if sink.is_some() {
-            s.sink = sink.map(BufWriter::new);
-        }
         s.events.push(Event::Start {
             lesson: lesson.into(),
             scenario: scenario.into(),
             variant: variant.into(),
             piece: piece.into(),
         });
-        s.flush();
+        drop(s);
+        self.flush();
     }
 
-    /// Ends the run and returns every event it recorded.
+    /// Ends the run and returns every event it recorded. Whatever happens
+    /// after this (a thread of the run still going) is not recorded: the
+    /// report ends with its `End`.
     pub fn finish(&self) -> Vec<Event> {
-        let mut s = self.lock();
-        s.seal();
-        let elapsed_us = s.now_us();
-        s.events.push(Event::End { elapsed_us });
-        s.running = false;
-        s.flush();
-        s.events.clone()
+        let events = {
+            let mut s = self.lock();
+            s.seal();
+            let elapsed_us = s.now_us();
+            s.events.push(Event::End { elapsed_us });
+            s.running = false;
+            s.events.clone()
+        };
+        self.flush();
+        events
     }
 
     pub fn is_running(&self) -> bool {
@@ -266,9 +289,8 @@ impl Recorder {
     /// Moves finished spans to the event list and writes new events to the
     /// report file. The watchdog calls this every few milliseconds.
     pub fn tick(&self) {
-        let mut s = self.lock();
-        s.seal();
-        s.flush();
+        self.lock().seal();
+        self.flush();
     }
 
     /// Every event so far, including spans still open to merging.
@@ -281,6 +303,9 @@ impl Recorder {
     /// [`crate::lesson::Facts`].
     pub(crate) fn fact(&self, name: &str, value: f64) {
         let mut s = self.lock();
+        if !s.running {
+            return;
+        }
         s.touch(None);
         s.events.push(Event::Fact {
             name: name.into(),
@@ -291,6 +316,9 @@ impl Recorder {
     /// Records that the harness skipped its claim on this machine.
     pub(crate) fn skip(&self, reason: &str) {
         let mut s = self.lock();
+        if !s.running {
+            return;
+        }
         s.touch(None);
         s.events.push(Event::Skip {
             reason: reason.into(),
@@ -303,6 +331,9 @@ impl Recorder {
         let lane = lane();
         let task = current_task();
         let mut s = self.lock();
+        if !s.running {
+            return;
+        }
         let at_us = s.touch(Some(lane));
         s.events.push(Event::Mark(Mark {
             task: task.map(|t| t.to_string()),
@@ -321,6 +352,9 @@ impl Recorder {
         let start_us = self.lock().touch(Some(lane));
         let out = f();
         let mut s = self.lock();
+        if !s.running {
+            return out;
+        }
         let end_us = s.touch(Some(lane));
         s.events.push(Event::Span(Span {
             task,
@@ -379,7 +413,26 @@ impl Recorder {
         s.seal();
         cut.sort_by_key(|sp| sp.start_us);
         s.events.extend(cut.into_iter().map(Event::Span));
-        s.flush();
+        drop(s);
+        // The report's writer may be busy for a moment (the watchdog
+        // writing): wait for it a little, never for ever from a panic.
+        let mut sink = loop {
+            match self.sink.try_lock() {
+                Ok(g) => break g,
+                Err(std::sync::TryLockError::Poisoned(e)) => break e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) if Instant::now() < give_up => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            }
+        };
+        let fresh = self.lock().unflushed();
+        if let Some(sink) = sink.as_mut() {
+            for event in &fresh {
+                let _ = writeln!(sink, "{}", event.to_line());
+            }
+            let _ = sink.flush();
+        }
     }
 
     /// Records that the run stalled, with who was stuck in a poll and who was
@@ -421,8 +474,10 @@ impl Recorder {
         };
         s.events.push(Event::Stall(stall.clone()));
         s.running = false;
-        s.flush();
-        (stall, s.events.clone())
+        let events = s.events.clone();
+        drop(s);
+        self.flush();
+        (stall, events)
     }
 
     fn register(&self, label: Arc<str>) -> u64 {
@@ -446,6 +501,9 @@ impl Recorder {
         let lane = lane();
         CURRENT.with(|c| c.borrow_mut().push(label.clone()));
         let mut s = self.lock();
+        if !s.running {
+            return (lane, 0);
+        }
         let start = s.touch(Some(lane));
         let mut wake = None;
         if let Some(t) = s.tasks.get_mut(&id) {
@@ -495,6 +553,9 @@ impl Recorder {
             c.borrow_mut().pop();
         });
         let mut s = self.lock();
+        if !s.running {
+            return;
+        }
         let end_us = s.touch(Some(lane));
         if let Some(t) = s.tasks.get_mut(&id).filter(|t| t.cut_short) {
             // A panic recorded this poll already; this is its unwinding.
@@ -537,8 +598,8 @@ impl Recorder {
 
     fn dropped(&self, id: u64, label: &Arc<str>, polled: bool) {
         let mut s = self.lock();
-        if s.tasks.remove(&id).is_none() {
-            return; // it finished, or the run was restarted
+        if s.tasks.remove(&id).is_none() || !s.running {
+            return; // it finished, or the run was restarted or is over
         }
         let lane = lane();
         let at_us = s.touch(Some(lane));

@@ -406,6 +406,58 @@ impl Report {
     pub fn ended(&self) -> bool {
         self.events.iter().any(|e| matches!(e, Event::End { .. }))
     }
+
+    /// What makes the report unfit to judge as a whole: an event after the
+    /// run's end, a second start, or a second value for a fact its harness
+    /// sets once (`live` names the facts that may grow as they are
+    /// measured). The recorder writes none of these; a line added by
+    /// anyone else could override what the harness measured.
+    pub fn closing_problems(&self, live: &[String]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut starts = 0;
+        let mut seen: Vec<(&str, f64)> = Vec::new();
+        for (i, event) in self.events.iter().enumerate() {
+            match event {
+                Event::Start { .. } => {
+                    starts += 1;
+                    if starts == 2 {
+                        problems.push(format!(
+                            "the report starts a second run (event {})",
+                            i + 1
+                        ));
+                    }
+                }
+                Event::End { .. } => {
+                    let after = self.events.len() - i - 1;
+                    if after > 0 {
+                        problems.push(format!(
+                            "the report has {after} event{} after the run's end: nothing may be added once the harness has finished",
+                            if after == 1 { "" } else { "s" }
+                        ));
+                    }
+                    break;
+                }
+                Event::Fact { name, value } if !live.iter().any(|l| l == name) => {
+                    match seen.iter().find(|(n, _)| n == name) {
+                        Some((_, first)) if !same(*first, *value) => problems.push(format!(
+                            "fact {name} is reported twice ({} and then {}), but its harness measures it once",
+                            format_value(*first),
+                            format_value(*value)
+                        )),
+                        Some(_) => {}
+                        None => seen.push((name, *value)),
+                    }
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+}
+
+/// Two fact values are the same value (NaN included).
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
 }
 
 /// Formats a fact's value the way people write numbers: `3`, `0.25`, `10.4`,
@@ -648,6 +700,71 @@ mod tests {
         assert_eq!(reader.feed(a), 0);
         assert_eq!(reader.feed(b), 1);
         assert_eq!(reader.events, [Event::End { elapsed_us: 7 }]);
+    }
+
+    fn fact(name: &str, value: f64) -> Event {
+        Event::Fact {
+            name: name.into(),
+            value,
+        }
+    }
+
+    fn start() -> Event {
+        every_kind().remove(0)
+    }
+
+    #[test]
+    fn a_report_closed_by_its_end_has_no_closing_problems() {
+        let report = Report {
+            events: vec![
+                start(),
+                fact("ratio", 1.0),
+                fact("count", 1.0),
+                fact("count", 2.0),
+                Event::End { elapsed_us: 5 },
+            ],
+        };
+        assert!(report.closing_problems(&["count".into()]).is_empty());
+    }
+
+    #[test]
+    fn an_event_after_the_end_is_a_closing_problem() {
+        let report = Report {
+            events: vec![
+                start(),
+                fact("ratio", 0.1),
+                Event::End { elapsed_us: 5 },
+                fact("ratio", 1.0),
+            ],
+        };
+        let problems = report.closing_problems(&[]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("1 event after the run's end"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_fact_set_twice_is_a_closing_problem_unless_it_is_live() {
+        let report = Report {
+            events: vec![
+                start(),
+                fact("ratio", 0.1),
+                fact("ratio", 0.1),
+                fact("ratio", 1.0),
+                Event::End { elapsed_us: 5 },
+            ],
+        };
+        let problems = report.closing_problems(&[]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("fact ratio is reported twice (0.1 and then 1)"));
+        assert!(report.closing_problems(&["ratio".into()]).is_empty());
+    }
+
+    #[test]
+    fn a_second_start_is_a_closing_problem() {
+        let report = Report {
+            events: vec![start(), start(), Event::End { elapsed_us: 5 }],
+        };
+        assert!(report.closing_problems(&[])[0].contains("second run"));
     }
 
     #[test]

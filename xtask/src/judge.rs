@@ -5,12 +5,13 @@
 use crate::lessons::{Expect, Variant};
 use crate::process::{RunResult, Stopped};
 use serde_json::{Value, json};
-use shared::grade::{Judgement, Observed, judge};
+use shared::grade::{Judgement, Observed, Verdict, judge};
 use shared::manifest::Outcome;
 use shared::report::StallReason;
 
-/// What a finished (or stopped) child was seen to do.
-pub fn observe(run: &RunResult) -> Observed {
+/// What a finished (or stopped) child was seen to do. `live` names the
+/// facts its harness may report more than once.
+pub fn observe(run: &RunResult, live: &[String]) -> Observed {
     match run.stopped {
         Some(Stopped::Interrupted) => return Observed::Interrupted,
         Some(Stopped::Quiet) => {
@@ -28,6 +29,11 @@ pub fn observe(run: &RunResult) -> Observed {
             };
         }
         None => {}
+    }
+    // Lines added to the report after the harness finished (or a fact
+    // written over) must not stand in for what the harness measured.
+    if let Some(problem) = run.report.closing_problems(live).into_iter().next() {
+        return Observed::Fails(problem);
     }
     if let Some(stall) = run.report.stall() {
         return Observed::Hangs {
@@ -63,59 +69,53 @@ pub fn observe(run: &RunResult) -> Observed {
 }
 
 /// Judges a child's run against a claim.
-pub fn judge_run(run: &RunResult, expect: &Expect) -> Judgement {
-    judge(expect, observe(run), run.report.facts())
+pub fn judge_run(run: &RunResult, expect: &Expect, live: &[String]) -> Judgement {
+    judge(expect, observe(run, live), run.report.facts())
 }
 
-/// What a run's verdict is, as a word for tables.
-pub fn word(j: &Judgement) -> &'static str {
-    if j.skipped() {
-        "skipped"
-    } else if j.ok() {
-        "ok"
-    } else {
-        "MISMATCH"
-    }
+/// Other programs kept at least this share of our cores busy while a run
+/// ran: too busy for a timing fact to prove anything.
+const BUSY_SHARE: f64 = 0.25;
+
+/// Why the machine was too busy, while `run` ran, for its timing facts to
+/// count; `None` when it was quiet enough (or cannot be measured here).
+pub fn busy(run: &RunResult) -> Option<String> {
+    let cores = shared::workload::cores();
+    let others = run.others_busy?;
+    (others >= BUSY_SHARE * cores as f64).then(|| {
+        format!(
+            "other programs kept {} of the {cores} core{} it may use busy while it ran",
+            shared::report::format_value((others * 10.0).round() / 10.0),
+            if cores == 1 { "" } else { "s" }
+        )
+    })
 }
 
-/// One sentence for the end of `cargo xtask run`.
+/// One sentence for the end of `cargo xtask run`: what was measured, beside
+/// what the lesson predicts. It states the facts; the claim stays the
+/// lesson's.
 pub fn verdict(label: &str, expect: &Expect, j: &Judgement) -> String {
-    if j.skipped() {
-        return format!("{label}: {}; nothing to judge here.", j.observed.describe());
-    }
-    let facts = expect
-        .facts
-        .iter()
-        .filter_map(|b| j.fact(&b.name).map(|v| (b, v)))
-        .map(|(b, v)| {
-            format!(
-                "{} = {}",
-                b.name,
-                shared::report::format_beside(v, &b.limits())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let facts = if facts.is_empty() {
+    let measured = j.measured_against(expect);
+    let facts = if measured.is_empty() {
         String::new()
     } else {
-        format!(" ({facts})")
+        format!(", {}", measured.join(", "))
     };
-    if j.ok() {
-        let how = match &j.observed {
-            Observed::Hangs { .. } | Observed::Panics(_) => format!("{}; ", j.observed.describe()),
-            _ => String::new(),
-        };
-        format!(
-            "{label}: {how}as the lesson predicts, {}{facts}.",
-            expect.claim
-        )
-    } else {
-        format!(
+    match j.verdict() {
+        Verdict::Skipped => format!("{label}: {}; nothing to judge here.", j.observed.describe()),
+        Verdict::Ok => format!(
+            "{label}: {}{facts}: as the lesson predicts.",
+            j.observed.describe()
+        ),
+        Verdict::Inconclusive => format!(
+            "{label}: inconclusive, the machine is too busy to tell: {}. Run it again when it is quieter.",
+            j.summary()
+        ),
+        Verdict::Mismatch => format!(
             "{label}: NOT as the lesson predicts ({}): {}.",
             expect.claim,
             j.summary()
-        )
+        ),
     }
 }
 
@@ -174,7 +174,8 @@ pub fn json_line(
             "elapsed_ms": run.elapsed.as_millis() as u64,
             "report_problems": run.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
         },
-        "verdict": if j.skipped() { "skipped" } else if j.ok() { "ok" } else { "mismatch" },
+        "verdict": j.verdict().to_string(),
+        "inconclusive": j.inconclusive,
         "skipped": skipped,
         "problems": j.problems.iter().map(|p| p.terse()).collect::<Vec<_>>(),
         "report": run.report_path.display().to_string(),
@@ -199,6 +200,23 @@ mod tests {
             output: String::new(),
             elapsed: Duration::from_millis(1234),
             report_path: "/tmp/r.jsonl".into(),
+            others_busy: Some(0.0),
+        }
+    }
+
+    fn start() -> Event {
+        Event::Start {
+            lesson: "lesson-05".into(),
+            scenario: "report".into(),
+            variant: "exercise".into(),
+            piece: String::new(),
+        }
+    }
+
+    fn fact(name: &str, value: f64) -> Event {
+        Event::Fact {
+            name: name.into(),
+            value,
         }
     }
 
@@ -208,6 +226,15 @@ mod tests {
             claim: "the claim".into(),
             facts,
             needs_cores: 1,
+        }
+    }
+
+    fn at_most(name: &str, max: f64, timing: bool) -> Bound {
+        Bound {
+            name: name.into(),
+            min: None,
+            max: Some(max),
+            timing,
         }
     }
 
@@ -221,14 +248,14 @@ mod tests {
             waiting: vec![],
         });
         assert!(matches!(
-            observe(&run(3, vec![stall], None)),
+            observe(&run(3, vec![stall], None), &[]),
             Observed::Hangs {
                 by_runner: false,
                 ..
             }
         ));
         assert!(matches!(
-            observe(&run(0, vec![], Some(Stopped::Quiet))),
+            observe(&run(0, vec![], Some(Stopped::Quiet)), &[]),
             Observed::Hangs {
                 by_runner: true,
                 ..
@@ -241,13 +268,13 @@ mod tests {
             }],
             None,
         );
-        assert_eq!(observe(&panicked), Observed::Panics("boom".into()));
+        assert_eq!(observe(&panicked, &[]), Observed::Panics("boom".into()));
         assert_eq!(
-            observe(&run(0, vec![], None)),
+            observe(&run(0, vec![], None), &[]),
             Observed::Fails("exited without writing a report".into())
         );
         assert_eq!(
-            observe(&run(1, vec![], None)),
+            observe(&run(1, vec![], None), &[]),
             Observed::Fails("exit code 1".into())
         );
         let skipped = run(
@@ -260,7 +287,19 @@ mod tests {
             ],
             None,
         );
-        assert_eq!(observe(&skipped), Observed::Skipped("needs 2 cores".into()));
+        assert_eq!(
+            observe(&skipped, &[]),
+            Observed::Skipped("needs 2 cores".into())
+        );
+    }
+
+    #[test]
+    fn an_exit_0_with_output_but_no_end_is_a_failure_not_a_finished_run() {
+        let r = run(0, vec![start(), fact("polls", 2.0)], None);
+        assert_eq!(
+            observe(&r, &[]),
+            Observed::Fails("exited before its scenario ended".into())
+        );
     }
 
     #[test]
@@ -271,42 +310,85 @@ mod tests {
             kind: ProblemKind::NotUtf8,
         });
         assert_eq!(
-            observe(&r),
+            observe(&r, &[]),
             Observed::Fails("report line 2 is not UTF-8 text".into())
         );
     }
 
     #[test]
-    fn verdicts_say_ok_mismatch_or_skipped() {
-        let e = expect(
-            Outcome::Completes,
-            vec![Bound {
-                name: "polls".into(),
-                min: None,
-                max: Some(0.0),
-            }],
+    fn a_fact_appended_after_the_end_fails_the_run_instead_of_overriding_the_measurement() {
+        let e = expect(Outcome::Completes, vec![at_most("lateness_ratio", 1.0, true)]);
+        let r = run(
+            0,
+            vec![
+                start(),
+                fact("lateness_ratio", 9.0),
+                Event::End { elapsed_us: 1 },
+                fact("lateness_ratio", 0.5),
+            ],
+            None,
         );
+        let j = judge_run(&r, &e, &[]);
+        assert_eq!(j.verdict(), Verdict::Mismatch);
+        assert!(
+            matches!(&j.observed, Observed::Fails(why) if why.contains("after the run's end")),
+            "{:?}",
+            j.observed
+        );
+    }
+
+    #[test]
+    fn a_fact_written_twice_fails_the_run_unless_its_harness_says_it_grows() {
+        let e = expect(Outcome::Completes, vec![at_most("lateness_ratio", 1.0, true)]);
+        let r = run(
+            0,
+            vec![
+                start(),
+                fact("lateness_ratio", 9.0),
+                fact("lateness_ratio", 0.5),
+                Event::End { elapsed_us: 1 },
+            ],
+            None,
+        );
+        assert_eq!(judge_run(&r, &e, &[]).verdict(), Verdict::Mismatch);
+        assert_eq!(
+            judge_run(&r, &e, &["lateness_ratio".into()]).verdict(),
+            Verdict::Ok,
+            "a live fact's last value counts"
+        );
+    }
+
+    #[test]
+    fn a_busy_machine_is_named_and_a_quiet_one_is_not() {
+        let mut r = run(0, vec![], None);
+        r.others_busy = Some(0.01);
+        assert_eq!(busy(&r), None);
+        r.others_busy = Some(64.0);
+        let why = busy(&r).expect("busy");
+        assert!(why.starts_with("other programs kept 64 of the"), "{why}");
+        r.others_busy = None;
+        assert_eq!(busy(&r), None, "unknown is not busy");
+    }
+
+    #[test]
+    fn verdicts_state_what_was_measured() {
+        let e = expect(Outcome::Completes, vec![at_most("polls", 0.0, false)]);
         let ok = judge_run(
             &run(
                 0,
-                vec![
-                    Event::Fact {
-                        name: "polls".into(),
-                        value: 0.0,
-                    },
-                    Event::End { elapsed_us: 1 },
-                ],
+                vec![start(), fact("polls", 0.0), Event::End { elapsed_us: 1 }],
                 None,
             ),
             &e,
+            &[],
         );
-        assert_eq!(word(&ok), "ok");
+        assert_eq!(ok.verdict(), Verdict::Ok);
         assert_eq!(
             verdict("broken", &e, &ok),
-            "broken: as the lesson predicts, the claim (polls = 0)."
+            "broken: completes, polls = 0 (≤ 0): as the lesson predicts."
         );
-        let bad = judge_run(&run(0, vec![Event::End { elapsed_us: 1 }], None), &e);
-        assert_eq!(word(&bad), "MISMATCH");
+        let bad = judge_run(&run(0, vec![Event::End { elapsed_us: 1 }], None), &e, &[]);
+        assert_eq!(bad.verdict(), Verdict::Mismatch);
         assert!(verdict("fixed", &e, &bad).contains("fact polls was not reported"));
         let skipped = judge_run(
             &run(
@@ -320,8 +402,9 @@ mod tests {
                 None,
             ),
             &e,
+            &[],
         );
-        assert_eq!(word(&skipped), "skipped");
+        assert_eq!(skipped.verdict(), Verdict::Skipped);
         let line = json_line(
             "lesson-04",
             "cpu",
