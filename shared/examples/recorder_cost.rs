@@ -6,7 +6,7 @@
 //! and a traced one with it, both for a future that is woken from outside
 //! and for one that wakes itself on every poll.
 
-use shared::recorder::Recorder;
+use shared::record::recorder::Recorder;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;

@@ -1,38 +1,26 @@
-//! The lesson kit shared by every lesson and by the `xtask` runner.
+//! The lesson kit shared by every lesson and by the `xtask` runner, in four
+//! parts, each in its folder (see `ARCHITECTURE.md` at the root):
 //!
-//! - [`report`]: the facts and events a lesson binary hands to the runner.
-//! - [`recorder`]: records every poll of traced futures, marks and blocking
-//!   calls ([`traced`], [`mark`], [`blocking`]).
-//! - [`timeline`]: draws a recording as text or SVG.
-//! - [`trace`]: writes a recording as Chrome Trace Event JSON (Perfetto).
-//! - [`watchdog`]: stops a stuck program with an explanation.
-//! - [`workload`]: CPU work of a calibrated duration.
-//! - [`lesson`]: the frame each lesson binary runs in, and the harness
-//!   contract ([`lesson::Spec`], [`lesson::Facts`], [`lesson::Piece`]).
-//! - [`manifest`]: each lesson's claims, read strictly from its Cargo.toml.
-//! - [`grade`]: judging a run against a claim.
-//! - [`alloc`]: a counting global allocator, for lessons that measure memory.
-//! - [`gauge`]: how many of something are in progress at once.
-//! - [`wakers`]: a waker that counts, for tests that poll by hand.
-//! - `heartbeat` (feature `kit`): a task whose lateness shows a blocked thread.
-//! - `server` (feature `kit`): a real HTTP server on 127.0.0.1 serving JSON
-//!   with a configurable delay, and a client that ignores proxies.
+//! - [`contract`]: the frame a lesson binary runs in, the facts a harness
+//!   measures, the manifest's claims, the report, the judge, the watchdog.
+//! - [`work`]: what lessons are built from: calibrated CPU work, the HTTP
+//!   server on 127.0.0.1, the heartbeat, gauges, counting wakers.
+//! - [`record`]: the recorder of polls, wake-ups, blocking calls and marks,
+//!   and the Chrome Trace export.
+//! - [`view`]: the timeline drawn from a recording, as text or SVG.
+//!
+//! Each part may use only the parts after it in the order contract, work,
+//! record, view; all of them speak [`event`], which uses none of them.
+//!
+//! The names a lesson uses most are here at the top: [`lesson`] (the
+//! harness contract), [`grade`] (its tests' grader), and the recorder's
+//! [`traced`], [`mark`] and [`blocking`].
 
-pub mod alloc;
-pub mod gauge;
-pub mod grade;
-#[cfg(feature = "kit")]
-pub mod heartbeat;
-pub mod lesson;
-pub mod manifest;
-pub mod recorder;
-pub mod report;
-#[cfg(feature = "kit")]
-pub mod server;
-pub mod timeline;
-pub mod trace;
-pub mod wakers;
-pub mod watchdog;
-pub mod workload;
+pub mod contract;
+pub mod event;
+pub mod record;
+pub mod view;
+pub mod work;
 
-pub use recorder::{TraceExt, Traced, blocking, mark, traced};
+pub use contract::{grade, lesson};
+pub use record::recorder::{TraceExt, Traced, blocking, mark, traced};

@@ -261,7 +261,7 @@ pub const FACTS_HEADER: &str = "| scenario | variant | the lesson predicts | mea
 /// A table of every fact one scenario's runs measured, fact by fact: the
 /// numbers behind the verdicts. `runs` are (label, facts) in run order.
 pub fn all_facts_table(scenario: &str, runs: &[(String, Vec<(String, f64)>)]) -> String {
-    use shared::report::format_value;
+    use shared::view::number::format_value;
     let mut names: Vec<&String> = runs
         .iter()
         .flat_map(|(_, f)| f.iter().map(|(n, _)| n))

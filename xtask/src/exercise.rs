@@ -414,7 +414,7 @@ fn print_build_errors(ws: &Workspace, file: &Path, errors: &[String]) {
 fn print_scenario_verdict(
     paint: &Paint,
     name: &str,
-    expect: &shared::manifest::Expect,
+    expect: &shared::contract::manifest::Expect,
     j: &Judgement,
     meaning: impl Fn(&str) -> Option<String>,
 ) {
@@ -1000,10 +1000,9 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
                 .collect();
             let detail = match outcome.judged {
                 Judged::DoesNotCompile => "does not compile".to_string(),
-                Judged::Ran(Verdict::Skipped) => format!(
-                    "skipped, so nothing was proven: {}",
-                    detail.join("; ")
-                ),
+                Judged::Ran(Verdict::Skipped) => {
+                    format!("skipped, so nothing was proven: {}", detail.join("; "))
+                }
                 Judged::Ran(_) => detail.join("; "),
             };
             let word = match as_named {
@@ -1068,7 +1067,10 @@ mod tests {
     #[test]
     fn a_fixture_is_as_named_only_when_the_run_proved_it() {
         assert_eq!(fixture_as_named(Judged::Ran(Verdict::Ok), true), Some(true));
-        assert_eq!(fixture_as_named(Judged::Ran(Verdict::Ok), false), Some(false));
+        assert_eq!(
+            fixture_as_named(Judged::Ran(Verdict::Ok), false),
+            Some(false)
+        );
         assert_eq!(
             fixture_as_named(Judged::Ran(Verdict::Mismatch), false),
             Some(true)
@@ -1083,7 +1085,10 @@ mod tests {
             Some(false),
             "a bug that does not compile shows no bug"
         );
-        assert_eq!(fixture_as_named(Judged::Ran(Verdict::Inconclusive), true), None);
+        assert_eq!(
+            fixture_as_named(Judged::Ran(Verdict::Inconclusive), true),
+            None
+        );
     }
 
     #[test]
@@ -1097,7 +1102,10 @@ mod tests {
             overall([Verdict::Ok, Verdict::Skipped, Verdict::Inconclusive]),
             Verdict::Inconclusive
         );
-        assert_eq!(overall([Verdict::Inconclusive, Verdict::Mismatch]), Verdict::Mismatch);
+        assert_eq!(
+            overall([Verdict::Inconclusive, Verdict::Mismatch]),
+            Verdict::Mismatch
+        );
         assert_eq!(overall([Verdict::Ok, Verdict::Ok]), Verdict::Ok);
     }
 

@@ -5,9 +5,9 @@
 use crate::lessons::{Expect, Variant};
 use crate::process::{RunResult, Stopped};
 use serde_json::{Value, json};
+use shared::contract::manifest::Outcome;
+use shared::event::StallReason;
 use shared::grade::{Judgement, Observed, Verdict, judge};
-use shared::manifest::Outcome;
-use shared::report::StallReason;
 
 /// What a finished (or stopped) child was seen to do. `live` names the
 /// facts its harness may report more than once.
@@ -80,12 +80,12 @@ const BUSY_SHARE: f64 = 0.25;
 /// Why the machine was too busy, while `run` ran, for its timing facts to
 /// count; `None` when it was quiet enough (or cannot be measured here).
 pub fn busy(run: &RunResult) -> Option<String> {
-    let cores = shared::workload::cores();
+    let cores = shared::work::cpu::cores();
     let others = run.others_busy?;
     (others >= BUSY_SHARE * cores as f64).then(|| {
         format!(
             "other programs kept {} of the {cores} core{} it may use busy while it ran",
-            shared::report::format_value((others * 10.0).round() / 10.0),
+            shared::view::number::format_value((others * 10.0).round() / 10.0),
             if cores == 1 { "" } else { "s" }
         )
     })
@@ -142,7 +142,7 @@ pub fn json_line(
             let value = if v.is_finite() {
                 json!(v)
             } else {
-                json!(shared::report::format_value(*v))
+                json!(shared::view::number::format_value(*v))
             };
             (n.clone(), value)
         })
@@ -185,8 +185,9 @@ pub fn json_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::manifest::Bound;
-    use shared::report::{Event, ProblemKind, Report, ReportProblem, Stall};
+    use shared::contract::manifest::Bound;
+    use shared::contract::report::{ProblemKind, Report, ReportProblem};
+    use shared::event::{Event, Stall};
     use std::os::unix::process::ExitStatusExt;
     use std::process::ExitStatus;
     use std::time::Duration;
@@ -317,7 +318,10 @@ mod tests {
 
     #[test]
     fn a_fact_appended_after_the_end_fails_the_run_instead_of_overriding_the_measurement() {
-        let e = expect(Outcome::Completes, vec![at_most("lateness_ratio", 1.0, true)]);
+        let e = expect(
+            Outcome::Completes,
+            vec![at_most("lateness_ratio", 1.0, true)],
+        );
         let r = run(
             0,
             vec![
@@ -339,7 +343,10 @@ mod tests {
 
     #[test]
     fn a_fact_written_twice_fails_the_run_unless_its_harness_says_it_grows() {
-        let e = expect(Outcome::Completes, vec![at_most("lateness_ratio", 1.0, true)]);
+        let e = expect(
+            Outcome::Completes,
+            vec![at_most("lateness_ratio", 1.0, true)],
+        );
         let r = run(
             0,
             vec![

@@ -1,9 +1,9 @@
 //! Finding the lessons: `cargo metadata` and each lesson's
-//! `[package.metadata.lesson]`, read strictly by `shared::manifest`. Nothing
+//! `[package.metadata.lesson]`, read strictly by `shared::contract::manifest`. Nothing
 //! here lists lessons by hand.
 
 use crate::Failure;
-pub use shared::manifest::{Exercise, Expect, Lesson, Scenario};
+pub use shared::contract::manifest::{Exercise, Expect, Lesson, Scenario};
 use std::path::PathBuf;
 
 /// Which side of a lesson a run shows.
@@ -59,7 +59,7 @@ impl Workspace {
     pub fn load() -> Result<Workspace, Failure> {
         let dir = std::env::current_dir()
             .map_err(|e| Failure::new(format!("cannot read the current folder: {e}")))?;
-        let meta = shared::manifest::Metadata::load(&dir).map_err(Failure::new)?;
+        let meta = shared::contract::manifest::Metadata::load(&dir).map_err(Failure::new)?;
         Ok(Workspace {
             root: meta.root,
             target_dir: meta.target_dir,
@@ -197,7 +197,7 @@ mod tests {
                 package("lesson-01"),
             ],
         });
-        let m = shared::manifest::Metadata::from_json(&meta).unwrap();
+        let m = shared::contract::manifest::Metadata::from_json(&meta).unwrap();
         Workspace {
             root: m.root,
             target_dir: m.target_dir,

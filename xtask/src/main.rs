@@ -23,7 +23,7 @@ use compile::{Checked, Exes};
 use judge::{busy, json_line, judge_run, verdict};
 use lessons::{Lesson, Variant, Workspace, find_scenario};
 use shared::grade::{Judgement, Verdict};
-use shared::timeline::Timeline;
+use shared::view::timeline::Timeline;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -384,7 +384,7 @@ pub fn print_runner_stop(result: &process::RunResult, j: &Judgement) {
     for line in timeline.last_events(8) {
         println!("  {line}");
     }
-    print!("{}", timeline.ascii(shared::lesson::CHART_WIDTH));
+    print!("{}", timeline.ascii(shared::view::timeline::CHART_WIDTH));
 }
 
 /// Builds `lessons` and checks each manifest against its code.
@@ -516,7 +516,7 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
 /// The one scenario a set of runs is about, when they are about one.
 fn scenarios_named(
     lesson: &Lesson,
-    runs: &[(String, Vec<shared::report::Event>)],
+    runs: &[(String, Vec<shared::event::Event>)],
 ) -> Option<String> {
     lesson
         .scenarios
@@ -706,7 +706,9 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
             "{}",
             paint.wrap(
                 "32",
-                &format!("all {judged} variants judged behaved as their lessons predict{skipped_note}")
+                &format!(
+                    "all {judged} variants judged behaved as their lessons predict{skipped_note}"
+                )
             )
         );
         return Ok(ExitCode::SUCCESS);

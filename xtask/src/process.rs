@@ -10,7 +10,9 @@
 #![allow(unsafe_code)]
 
 use crate::Failure;
-use shared::report::{DEADLINE_ENV, QUIET_ENV, REPORT_ENV, Report, ReportProblem, ReportReader};
+use shared::contract::report::{
+    DEADLINE_ENV, QUIET_ENV, REPORT_ENV, Report, ReportProblem, ReportReader,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -105,7 +107,8 @@ fn our_cpus() -> Vec<usize> {
     // sched_getaffinity only writes into the set it is given.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is valid and writable, and its size is passed.
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return Vec::new();
     }
@@ -166,7 +169,8 @@ fn our_cpu() -> Duration {
             return Duration::ZERO;
         }
         let t = |t: libc::timeval| {
-            Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+            Duration::from_secs(t.tv_sec.max(0) as u64)
+                + Duration::from_micros(t.tv_usec.max(0) as u64)
         };
         t(u.ru_utime) + t(u.ru_stime)
     };

@@ -3,8 +3,8 @@
 //! recording makes a sound trace file.
 
 use crate::Failure;
-use shared::report::Event;
-use shared::trace::{self, Run};
+use shared::event::Event;
+use shared::record::trace::{self, Run};
 use std::path::{Path, PathBuf};
 
 /// The runs a command collected: a name and the events of each.

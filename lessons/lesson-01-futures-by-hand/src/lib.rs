@@ -161,7 +161,7 @@ pub async fn cook(kitchen: &Kitchen, order: Order) {
     kitchen.note(Note::Started(order.number));
     println!("  kitchen: starts #{} {}", order.number, order.dish);
     for step in STEPS {
-        shared::workload::burn(STEP_TIME); // the cook's hands are busy
+        shared::work::cpu::burn(STEP_TIME); // the cook's hands are busy
         kitchen.note(Note::Step(order.number, step));
         YieldNow::default().await; // give another order a turn
     }

@@ -2,7 +2,7 @@
 //! futures and the futures built around them, and what `#[tokio::main]`
 //! writes for you.
 
-use shared::wakers::CountingWaker;
+use shared::work::wakers::CountingWaker;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{Pin, pin};

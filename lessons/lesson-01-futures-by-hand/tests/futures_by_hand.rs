@@ -2,7 +2,7 @@
 //! counts and the kitchen's log.
 
 use lesson_01::{Kitchen, Note, ORDERS, YieldNow, block_on, broken, cook, fixed, polls_made};
-use shared::wakers::CountingWaker;
+use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};

@@ -324,7 +324,7 @@ where
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
     let work = async move {
-        let before = shared::alloc::live_bytes();
+        let before = shared::work::alloc::live_bytes();
         let handles: Vec<_> = (0..n)
             .map(|id| tokio::spawn(handle(id, backend.clone())))
             .collect();
@@ -332,7 +332,7 @@ where
         while PARKED.load(Ordering::SeqCst) < n {
             tokio::task::yield_now().await;
         }
-        let held = shared::alloc::live_bytes().saturating_sub(before);
+        let held = shared::work::alloc::live_bytes().saturating_sub(before);
         shared::mark(&format!(
             "{n} handlers waiting, holding {:.1} MiB",
             held as f64 / (1024.0 * 1024.0)
@@ -366,7 +366,7 @@ pub fn timer_runtime() -> tokio::runtime::Runtime {
 /// Every allocation in a program that uses this crate is counted, so the
 /// `size` harness can measure what waiting tasks hold.
 #[global_allocator]
-static ALLOC: shared::alloc::CountingAlloc = shared::alloc::CountingAlloc;
+static ALLOC: shared::work::alloc::CountingAlloc = shared::work::alloc::CountingAlloc;
 
 /// The `size` scenario: how big a handler's future is, and what thousands
 /// of waiting handlers hold.
@@ -458,7 +458,7 @@ pub mod naps {
     pub static SPEC: Spec = Spec {
         name: "naps",
         facts: &[
-            fact("naps_started", "30 ms naps started"),
+            fact("naps_started", "30 ms naps started").live(),
             fact("elapsed_ratio", "time taken over two naps' time"),
         ],
     };
@@ -478,7 +478,7 @@ pub mod naps {
 
     /// [`measure`] with narration, on a runtime of its own.
     pub fn run<N: Future<Output = ()>>(facts: &Facts, naps: impl FnOnce() -> N) {
-        shared::watchdog::default_deadline(Duration::from_secs(2));
+        shared::contract::watchdog::default_deadline(Duration::from_secs(2));
         println!(
             "{} state machine should nap 30 ms twice. A heartbeat in the same task ticks",
             facts.The("hand-written")

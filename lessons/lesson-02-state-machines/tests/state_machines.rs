@@ -1,7 +1,7 @@
 //! Lesson 02's claims about layout and polling, proven without a clock.
 
 use lesson_02::{BUFFER, Brew, brew, broken, fixed};
-use shared::wakers::CountingWaker;
+use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};

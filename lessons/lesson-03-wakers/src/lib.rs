@@ -344,9 +344,9 @@ pub fn current_thread_runtime() -> tokio::runtime::Runtime {
 /// took: about 1 when one core was busy the whole time, near 0 when asleep.
 pub fn cpu_ratio<R>(f: impl FnOnce() -> R) -> (R, f64) {
     let wall = std::time::Instant::now();
-    let cpu = shared::workload::cpu_time();
+    let cpu = shared::work::cpu::cpu_time();
     let out = f();
-    let used = shared::workload::cpu_time().saturating_sub(cpu);
+    let used = shared::work::cpu::cpu_time().saturating_sub(cpu);
     (
         out,
         used.as_secs_f64() / wall.elapsed().as_secs_f64().max(1e-9),
@@ -376,11 +376,12 @@ pub mod delay {
     pub static SPEC: Spec = Spec {
         name: "delay",
         facts: &[
-            fact("most_polls", "the most polls any one delay took"),
+            fact("most_polls", "the most polls any one delay took").live(),
             fact(
                 "delays_done",
                 "delays that finished, of 7 (3 on our executor, 3 on tokio, 1 moved)",
-            ),
+            )
+            .live(),
         ],
     };
 
@@ -491,7 +492,7 @@ pub mod spin {
     pub static SPEC: Spec = Spec {
         name: "spin",
         facts: &[
-            fact("polls", "polls the 200 ms delay took"),
+            fact("polls", "polls the 200 ms delay took").live(),
             fact(
                 "cpu_ratio",
                 "CPU time used over the time it took (1 is a core kept busy)",

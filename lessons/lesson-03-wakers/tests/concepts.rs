@@ -3,7 +3,7 @@
 //! in the box may not.
 
 use lesson_03::{CountPolls, TimerDelay};
-use shared::wakers::CountingWaker;
+use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};

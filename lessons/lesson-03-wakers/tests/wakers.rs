@@ -2,7 +2,7 @@
 //! paused tokio time: no test here depends on how fast the machine is.
 
 use lesson_03::{CountPolls, ForgetfulDelay, MiniExecutor, SpinDelay, TimerDelay};
-use shared::wakers::CountingWaker;
+use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU32, Ordering};

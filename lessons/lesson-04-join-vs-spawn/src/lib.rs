@@ -11,8 +11,8 @@
 
 use serde::Deserialize;
 use shared::TraceExt;
-use shared::gauge::AtOnce;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::gauge::AtOnce;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,9 +38,9 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(server: &shared::server::DemoServer) -> Api {
+    pub fn new(server: &shared::work::server::DemoServer) -> Api {
         Api::with(Target::Http {
-            client: shared::server::client(),
+            client: shared::work::server::client(),
             base: server.url(""),
         })
     }
@@ -111,7 +111,8 @@ impl Api {
 
 /// The todo the server sends for `id`.
 pub fn expected_todo(id: u32) -> Todo {
-    let json = shared::server::resource(&format!("/todos/{id}")).expect("the server has todo {id}");
+    let json =
+        shared::work::server::resource(&format!("/todos/{id}")).expect("the server has todo {id}");
     serde_json::from_value(json).expect("a todo deserialises")
 }
 
@@ -203,7 +204,7 @@ static COMPUTING: AtOnce = AtOnce::new();
 
 /// The answer job `i` computes.
 fn compute(i: u32) -> u64 {
-    shared::workload::burn(JOB_TIME) ^ u64::from(i)
+    shared::work::cpu::burn(JOB_TIME) ^ u64::from(i)
 }
 
 /// One CPU job: hashing for `JOB_TIME`, with no `.await` inside. The lesson
@@ -300,7 +301,7 @@ pub mod fetch {
     where
         F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
     {
-        let server = shared::server::DemoServer::start(LATENCY)
+        let server = shared::work::server::DemoServer::start(LATENCY)
             .expect("the demo server starts on 127.0.0.1");
         let api = Api::new(&server);
         println!(
@@ -427,7 +428,7 @@ pub mod cpu {
     where
         F: AsyncFn(u32) -> Vec<u64>,
     {
-        let cores = shared::workload::cores();
+        let cores = shared::work::cpu::cores();
         let plan = plan(cores);
         println!(
             "{} jobs of {} ms, {} times in a plain loop (the baseline) and {} times through {}, on {cores} core(s):",

@@ -36,7 +36,7 @@ async fn a_join_set_takes_one_latency_too() {
 
 #[test]
 fn the_real_server_sends_json_that_deserializes_into_todos() {
-    let server = shared::server::DemoServer::start(std::time::Duration::ZERO).unwrap();
+    let server = shared::work::server::DemoServer::start(std::time::Duration::ZERO).unwrap();
     let api = lesson_04::Api::new(&server);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -15,13 +15,13 @@ fn two_workers() -> tokio::runtime::Runtime {
 fn joined_jobs_all_run_on_the_one_thread_that_polls_the_task() {
     let runtime = two_workers();
     // The recorder records only while a run is going.
-    shared::recorder::global().begin("lesson-04", "cpu", "test", "", None);
+    shared::record::recorder::global().begin("lesson-04", "cpu", "test", "", None);
     runtime.block_on(lesson_04::broken::run_jobs(8));
-    let events = shared::recorder::global().snapshot();
+    let events = shared::record::recorder::global().snapshot();
     let mut lanes: Vec<u32> = events
         .iter()
         .filter_map(|e| match e {
-            shared::report::Event::Span(s) if s.task.starts_with("job ") => Some(s.lane),
+            shared::event::Event::Span(s) if s.task.starts_with("job ") => Some(s.lane),
             _ => None,
         })
         .collect();

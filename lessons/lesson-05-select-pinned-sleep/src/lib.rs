@@ -344,7 +344,7 @@ pub mod deadline {
                 "deadline_ratio",
                 "the time the read took over the 1 s deadline",
             ),
-            fact("numbers_read", "numbers read (one arrives every 10 ms)"),
+            fact("numbers_read", "numbers read (one arrives every 10 ms)").live(),
         ],
     };
 
@@ -370,7 +370,7 @@ pub mod deadline {
     where
         R: AsyncFnOnce(Numbers) -> u32,
     {
-        shared::watchdog::default_deadline(Duration::from_secs(3));
+        shared::contract::watchdog::default_deadline(Duration::from_secs(3));
         println!(
             "{} reads an endless stream (a number every 10 ms) for at most 1 s.",
             facts.The("reader")

@@ -7,8 +7,8 @@
 //! thread waits with it. A heartbeat task ticking every 10 ms shows the harm.
 
 use shared::TraceExt;
-use shared::heartbeat::Heartbeat;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::heartbeat::Heartbeat;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -311,7 +311,7 @@ pub mod mutex {
     pub static SPEC: Spec = Spec {
         name: "mutex",
         facts: &[
-            fact("hits_saved", "hits saved, of the two counted"),
+            fact("hits_saved", "hits saved, of the two counted").live(),
             fact(
                 "wrong_saves",
                 "saves that did not save the counts 1 and 2, one each",

@@ -4,11 +4,11 @@
 //! recorder, so it is the only test in this file (its own process).
 
 use lesson_06::{NAP, NAPPERS, broken, runtime, sleep};
+use shared::event::{Event, Span, SpanKind};
 use shared::lesson::Facts;
-use shared::report::{Event, Span, SpanKind};
 
 fn napper_polls() -> Vec<Span> {
-    let mut spans: Vec<Span> = shared::recorder::global()
+    let mut spans: Vec<Span> = shared::record::recorder::global()
         .snapshot()
         .into_iter()
         .filter_map(|e| match e {
@@ -22,7 +22,7 @@ fn napper_polls() -> Vec<Span> {
 
 #[test]
 fn waits_that_block_the_thread_run_one_after_another() {
-    shared::recorder::global().begin("lesson-06", "sleep", "test", "", None);
+    shared::record::recorder::global().begin("lesson-06", "sleep", "test", "", None);
     let facts = Facts::for_test(&sleep::SPEC);
     runtime().block_on(sleep::measure(&facts, broken::nap));
     assert_eq!(facts.get("naps_at_once"), Some(1.0));

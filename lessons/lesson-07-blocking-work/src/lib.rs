@@ -8,8 +8,8 @@
 //! of CPU jobs each way, beside a heartbeat, and measures them.
 
 use shared::TraceExt;
-use shared::heartbeat::Heartbeat;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::heartbeat::Heartbeat;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
@@ -124,7 +124,7 @@ impl Batch {
 pub fn hash_job(i: u64, batch: &Batch) -> u64 {
     batch.start();
     let started = Instant::now();
-    let out = shared::blocking("hashing", || shared::workload::burn(batch.job_time) ^ i);
+    let out = shared::blocking("hashing", || shared::work::cpu::burn(batch.job_time) ^ i);
     batch.end(started.elapsed());
     out
 }
@@ -202,7 +202,7 @@ pub mod fixed {
             let permit = per_core.clone().acquire_owned().await.unwrap();
             let batch = batch.clone();
             jobs.spawn_blocking(move || {
-                shared::recorder::name_lane("blocking pool");
+                shared::record::recorder::name_lane("blocking pool");
                 let _permit = permit; // held until the job is done
                 hash_job(i, &batch) // FIXED: off the workers, one per core
             });
@@ -274,7 +274,7 @@ pub mod fixed {
     // ANCHOR_END: par_iter
 }
 
-pub use shared::workload::cores;
+pub use shared::work::cpu::cores;
 
 /// The multi-threaded runtime, one worker per core.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -288,7 +288,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// The XOR of every job's answer in a batch: what any correct approach
 /// returns. Every job hashes the same rounds, so one hash is enough.
 pub fn expected_sum(jobs: u64, job_time: Duration) -> u64 {
-    let hash = shared::workload::burn(job_time);
+    let hash = shared::work::cpu::burn(job_time);
     (0..jobs).fold(0, |sum, i| sum ^ hash ^ i)
 }
 
@@ -304,7 +304,7 @@ where
     Fut: std::future::Future<Output = u64>,
 {
     // On the timeline, the jobs' tasks share one letter and colour.
-    shared::recorder::group("job ", "CPU jobs");
+    shared::record::recorder::group("job ", "CPU jobs");
     runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         // Let the heartbeat settle into its schedule first.

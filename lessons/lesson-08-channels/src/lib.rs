@@ -291,11 +291,12 @@ pub mod close {
     pub static SPEC: Spec = Spec {
         name: "close",
         facts: &[
-            fact("pings_received", "pings the handler received, of 10 sent"),
+            fact("pings_received", "pings the handler received, of 10 sent").live(),
             fact(
                 "handler_done",
                 "1 once the handler saw its channel close and stopped",
-            ),
+            )
+            .live(),
         ],
     };
 

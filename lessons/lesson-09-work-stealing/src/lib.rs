@@ -166,7 +166,7 @@ pub const JOB_TIME: Duration = Duration::from_millis(20);
 fn job(i: u32) -> Duration {
     let started = Instant::now();
     shared::blocking("hashing", || {
-        std::hint::black_box(shared::workload::burn(JOB_TIME))
+        std::hint::black_box(shared::work::cpu::burn(JOB_TIME))
     });
     std::hint::black_box(i);
     started.elapsed()

@@ -218,7 +218,7 @@ impl Shared {
 fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<Arc<Task>>) {
     WORKER.with(|w| *w.borrow_mut() = Some((shared.clone(), local)));
     let _current = CurrentHandle::set(handle);
-    shared::recorder::name_lane(&format!("worker {}", index + 1));
+    shared::record::recorder::name_lane(&format!("worker {}", index + 1));
     let mut tick = 0;
     while !shared.shutdown.load(SeqCst) {
         let seen = shared.pushes.load(SeqCst);

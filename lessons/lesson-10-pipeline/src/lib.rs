@@ -35,9 +35,9 @@
 
 use serde::Deserialize;
 use shared::TraceExt;
-use shared::gauge::AtOnce;
-use shared::heartbeat::Heartbeat;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::gauge::AtOnce;
+use shared::work::heartbeat::Heartbeat;
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,7 +133,7 @@ impl Config {
     /// `in_flight` at a time, or the scoring, one job per core.
     pub fn ideal(&self) -> Duration {
         let fetching = self.latency * self.records as u32 / self.in_flight as u32;
-        let scoring = self.cpu_time * self.records as u32 / shared::workload::cores() as u32;
+        let scoring = self.cpu_time * self.records as u32 / shared::work::cpu::cores() as u32;
         fetching.max(scoring)
     }
 }
@@ -194,7 +194,7 @@ impl Iterator for Input {
 
     /// The next line and its number (from 1).
     fn next(&mut self) -> Option<(usize, String)> {
-        shared::recorder::name_lane("reader");
+        shared::record::recorder::name_lane("reader");
         let line = self.lines.next()?;
         let taken = self.counts.taken.fetch_add(1, Ordering::SeqCst) + 1;
         let inside = taken - self.counts.done.load(Ordering::SeqCst);
@@ -249,8 +249,8 @@ pub struct Cpu {
 impl Cpu {
     /// Scores one record. Blocks its thread while it computes.
     pub fn score(&self, record: Record, details: Details) -> Scored {
-        shared::recorder::name_lane("cpu");
-        let hash = shared::blocking("score", || shared::workload::burn(self.cost));
+        shared::record::recorder::name_lane("cpu");
+        let hash = shared::blocking("score", || shared::work::cpu::burn(self.cost));
         let score = hash % 100 + details.title.len() as u64 + details.user_id;
         Scored {
             id: record.id,
@@ -270,7 +270,7 @@ impl Sink {
     /// Writes one result. The harness checks the ids: each once, in input
     /// order.
     pub fn write(&self, scored: Scored) {
-        shared::recorder::name_lane("writer");
+        shared::record::recorder::name_lane("writer");
         self.counts
             .written
             .lock()
@@ -565,7 +565,7 @@ pub fn drive<P>(config: Config, pipeline: P) -> Observed
 where
     P: AsyncFnOnce(Stages),
 {
-    let server = shared::server::DemoServer::start(config.latency)
+    let server = shared::work::server::DemoServer::start(config.latency)
         .expect("the lesson's server starts on 127.0.0.1");
     // No connection pool: each fetch opens its own connection, whose task
     // runs on the runtime that made it. The broken pipeline drops a runtime
@@ -610,7 +610,7 @@ where
         in_flight: config.in_flight,
         stop: stop.clone(),
     };
-    shared::recorder::group("fetch ", "fetches");
+    shared::record::recorder::group("fetch ", "fetches");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -23,8 +23,8 @@
 //! bridge and measures from outside the code under lesson.
 
 use shared::TraceExt;
-use shared::heartbeat::Heartbeat;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::heartbeat::Heartbeat;
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -16,8 +16,8 @@
 //! Each scenario's harness measures from outside the code under lesson.
 
 use shared::TraceExt;
-use shared::heartbeat::Heartbeat;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::heartbeat::Heartbeat;
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -589,13 +589,13 @@ impl Backlog {
 
 /// One item's work: about 50 µs of computation.
 pub fn work(item: u64) -> u64 {
-    shared::workload::burn(ITEM_TIME) ^ item
+    shared::work::cpu::burn(ITEM_TIME) ^ item
 }
 
 /// What one item's work returns apart from its number, computed once.
 fn burn_value() -> u64 {
     static VALUE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *VALUE.get_or_init(|| shared::workload::burn(ITEM_TIME))
+    *VALUE.get_or_init(|| shared::work::cpu::burn(ITEM_TIME))
 }
 
 /// The `starve` scenario: a busy loop beside a heartbeat, on one thread.

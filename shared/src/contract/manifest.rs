@@ -10,7 +10,7 @@
 //! with `min > max` or no limit at all, or a fact the scenario's code does
 //! not declare is an error of one line that names the file and the key.
 
-use crate::lesson::Description;
+use crate::contract::lesson::Description;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -76,7 +76,7 @@ impl Bound {
 
     /// "0.8..1.2", "≥ 2", "≤ 0", "= 1".
     pub fn range(&self) -> String {
-        use crate::report::format_value as v;
+        use crate::view::number::format_value as v;
         match (self.min, self.max) {
             (Some(a), Some(b)) if a == b => format!("= {}", v(a)),
             (Some(a), Some(b)) => format!("in {}..{}", v(a), v(b)),
@@ -691,7 +691,7 @@ impl Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesson::{DescribedFact, DescribedScenario};
+    use crate::contract::lesson::{DescribedFact, DescribedScenario};
     use serde_json::json;
 
     fn package(name: &str, lesson: Value) -> Value {
@@ -857,8 +857,17 @@ mod tests {
             .map(|b| b.name.as_str())
             .collect();
         assert_eq!(order, ["ratio", "polls"], "the code's order");
-        let timing: Vec<bool> = l.scenarios[0].fixed.facts.iter().map(|b| b.timing).collect();
-        assert_eq!(timing, [true, false], "the code says which facts are timing");
+        let timing: Vec<bool> = l.scenarios[0]
+            .fixed
+            .facts
+            .iter()
+            .map(|b| b.timing)
+            .collect();
+        assert_eq!(
+            timing,
+            [true, false],
+            "the code says which facts are timing"
+        );
 
         let mut other = described("fixed", &["ratio", "polls"]);
         other.scenarios[0].name = "elsewhere".into();

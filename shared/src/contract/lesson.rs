@@ -13,29 +13,15 @@
 //! Facts come only from a harness: the code under judgement never gets a
 //! [`Facts`] to write into.
 
-use crate::recorder::global;
-use crate::report::{REPORT_ENV, format_value};
-use crate::timeline::Timeline;
-use crate::watchdog::{self, Limits};
+use crate::contract::report::REPORT_ENV;
+use crate::contract::watchdog::{self, Limits};
+use crate::record::recorder::global;
+use crate::view::number::format_value;
+use crate::view::timeline::{CHART_WIDTH, Timeline};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::process::ExitCode;
 use std::sync::Mutex;
-
-/// Columns of time in the terminal chart.
-pub const CHART_WIDTH: usize = 60;
-
-/// How to run the scenarios that a stall keeps from running, for the
-/// watchdog's last words.
-static NOT_YET_RUN: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// The commands for the scenarios that have not run yet.
-pub(crate) fn not_yet_run() -> Vec<String> {
-    NOT_YET_RUN
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-}
 
 /// One fact a scenario measures, and what it means in plain words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -525,7 +511,7 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) ->
     quiet_broken_pipes();
     // Calibrate CPU work now, so that it does not show up inside the first
     // poll of whichever task burns CPU first.
-    crate::workload::calibration();
+    crate::work::cpu::calibration();
     let rec = global();
     watchdog::watch(rec, Limits::from_env(Limits::DEFAULT));
     // Every (scenario, piece) to run, in order, as commands for the
@@ -551,7 +537,7 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) ->
     }
     let mut code = ExitCode::SUCCESS;
     for (i, (s, p, run)) in runs.into_iter().enumerate() {
-        *NOT_YET_RUN.lock().unwrap_or_else(|e| e.into_inner()) = commands[i + 1..].to_vec();
+        watchdog::not_yet_run(commands[i + 1..].to_vec());
         let spec = scenarios[s].spec;
         let piece = &scenarios[s].pieces[p];
         let mut title = match variant {

@@ -5,12 +5,16 @@
 //! text) and a colour (in SVG); a long run of one letter is one task holding
 //! its thread, and interleaved letters are tasks taking turns.
 
-use crate::report::{Event, Mark, Span, SpanKind, Stall, StallReason, Wake, format_value};
+use crate::event::{Event, Mark, Span, SpanKind, Stall, StallReason, Wake};
+use crate::view::number::format_value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The note on a span drawn for a poll that never returned.
 pub const STUCK: &str = "stuck: this poll never returned";
+
+/// Columns of time in the terminal chart.
+pub const CHART_WIDTH: usize = 60;
 
 /// One letter per group; in the text chart a capital means "polled most of
 /// this column" and the small letter "polled briefly", so only letters with
@@ -1163,7 +1167,7 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Blocked, Waiting};
+    use crate::event::{Blocked, Waiting};
 
     fn span(task: &str, lane: u32, start: u64, end: u64) -> Event {
         Event::Span(Span {

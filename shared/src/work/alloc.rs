@@ -5,7 +5,7 @@
 //!
 //! ```ignore
 //! #[global_allocator]
-//! static ALLOC: shared::alloc::CountingAlloc = shared::alloc::CountingAlloc;
+//! static ALLOC: shared::work::alloc::CountingAlloc = shared::work::alloc::CountingAlloc;
 //! ```
 
 // Implementing GlobalAlloc is unsafe by definition; each method only adds

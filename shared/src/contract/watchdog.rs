@@ -7,9 +7,10 @@
 //! plain OS thread, not a task, so it keeps running when every task and
 //! every runtime thread is stuck.
 
-use crate::recorder::Recorder;
-use crate::report::{DEADLINE_ENV, QUIET_ENV, STALL_EXIT_CODE, StallReason};
-use crate::timeline::Timeline;
+use crate::contract::report::{DEADLINE_ENV, QUIET_ENV, STALL_EXIT_CODE};
+use crate::event::StallReason;
+use crate::record::recorder::Recorder;
+use crate::view::timeline::{CHART_WIDTH, Timeline};
 use std::io::Write;
 use std::sync::{Mutex, Once};
 use std::time::Duration;
@@ -66,6 +67,15 @@ pub fn judge(limits: Limits, quiet_us: u64, elapsed_us: u64) -> Verdict {
 
 static LIMITS: Mutex<Limits> = Mutex::new(Limits::DEFAULT);
 
+/// How to run the scenarios a stall keeps from running, for the last words.
+static NOT_YET_RUN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Tells the watchdog the commands that run the scenarios still to come,
+/// so that a stall can say how to see them.
+pub fn not_yet_run(commands: Vec<String>) {
+    *NOT_YET_RUN.lock().unwrap_or_else(|e| e.into_inner()) = commands;
+}
+
 /// Lets a scenario that is expected never to finish say how long it may
 /// run before the watchdog stops it. The runner's `LESSON_DEADLINE_MS`, when
 /// set, still wins.
@@ -111,8 +121,11 @@ fn stop(rec: &'static Recorder, reason: StallReason) -> ! {
     let _ = writeln!(out);
     let _ = write!(out, "{}", timeline.describe_stall(&stall));
     let _ = writeln!(out);
-    let _ = write!(out, "{}", timeline.ascii(crate::lesson::CHART_WIDTH));
-    let rest = crate::lesson::not_yet_run();
+    let _ = write!(out, "{}", timeline.ascii(CHART_WIDTH));
+    let rest = NOT_YET_RUN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if !rest.is_empty() {
         let _ = writeln!(
             out,

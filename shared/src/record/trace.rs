@@ -8,8 +8,8 @@
 //! from a zero-length `wake` slice on the waking thread to the poll it
 //! caused.
 
-use crate::report::{Event, SpanKind};
-use crate::timeline::STUCK;
+use crate::event::{Event, SpanKind};
+use crate::view::timeline::STUCK;
 use serde_json::{Value, json};
 
 /// One run to put in a trace: its name (`lesson-05 · report · broken`) and
@@ -213,7 +213,7 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Blocked, Mark, Span, Stall, StallReason, Wake};
+    use crate::event::{Blocked, Mark, Span, Stall, StallReason, Wake};
 
     fn span(task: &str, lane: u32, start: u64, end: u64, kind: SpanKind) -> Event {
         Event::Span(Span {

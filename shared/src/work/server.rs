@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 #[derive(Debug, Default)]
 pub struct Stats {
     served: AtomicU64,
-    in_flight: crate::gauge::AtOnce,
+    in_flight: crate::work::gauge::AtOnce,
 }
 
 impl Stats {
@@ -43,7 +43,7 @@ impl Stats {
 /// One request in progress; served once it is dropped.
 struct InFlight<'a> {
     stats: &'a Stats,
-    _entered: crate::gauge::Entered<'a>,
+    _entered: crate::work::gauge::Entered<'a>,
 }
 
 impl<'a> InFlight<'a> {

@@ -5,8 +5,9 @@
 //! process. Both hand over what was [`Observed`] and the facts the harness
 //! measured; [`judge`] compares them with an [`Expect`] from the manifest.
 
-use crate::manifest::{Bound, Expect, Outcome};
-use crate::report::{StallReason, format_beside, format_value};
+use crate::contract::manifest::{Bound, Expect, Outcome};
+use crate::event::StallReason;
+use crate::view::number::{format_beside, format_value};
 
 /// What a run was seen to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -344,7 +345,7 @@ impl Judgement {
 /// no problems, and is not ok either: nothing was proven. A claim that
 /// needs more cores than this machine has is skipped.
 pub fn judge(expect: &Expect, observed: Observed, facts: Vec<(String, f64)>) -> Judgement {
-    judge_on(crate::workload::cores(), expect, observed, facts)
+    judge_on(crate::work::cpu::cores(), expect, observed, facts)
 }
 
 /// [`judge`] on a machine with `cores` cores.
@@ -428,7 +429,7 @@ pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'sta
         }
         Ok(Err(payload)) => {
             let _ = thread.join();
-            Observed::Panics(crate::lesson::panic_text(payload.as_ref()))
+            Observed::Panics(crate::contract::lesson::panic_text(payload.as_ref()))
         }
         Err(_) => Observed::timed_out(limit),
     }
@@ -438,15 +439,15 @@ pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'sta
 /// claims in the lesson's manifest, and fails the test with the judgement
 /// in plain words when a run is not judged as it should be.
 pub struct Grader {
-    scenario: crate::manifest::Scenario,
+    scenario: crate::contract::manifest::Scenario,
 }
 
 impl Grader {
     /// The grader of the scenario `spec` of the lesson in `dir` (pass
     /// `env!("CARGO_MANIFEST_DIR")`). Panics, naming the key, if the
     /// manifest bounds a fact the spec does not declare.
-    pub fn new(dir: &str, spec: &'static crate::lesson::Spec) -> Grader {
-        let lesson = crate::manifest::Metadata::lesson_at(dir);
+    pub fn new(dir: &str, spec: &'static crate::contract::lesson::Spec) -> Grader {
+        let lesson = crate::contract::manifest::Metadata::lesson_at(dir);
         let scenario = lesson
             .scenario(spec.name)
             .unwrap_or_else(|| panic!("{} has no scenario {}", lesson.id, spec.name))
@@ -465,7 +466,7 @@ impl Grader {
         Grader { scenario }
     }
 
-    pub fn scenario(&self) -> &crate::manifest::Scenario {
+    pub fn scenario(&self) -> &crate::contract::manifest::Scenario {
         &self.scenario
     }
 
@@ -480,7 +481,7 @@ impl Grader {
         Grader { scenario }
     }
 
-    fn observed(observed: Observed, facts: &crate::lesson::Facts) -> Observed {
+    fn observed(observed: Observed, facts: &crate::contract::lesson::Facts) -> Observed {
         match facts.skipped() {
             Some(why) => Observed::Skipped(why),
             None => observed,
@@ -488,7 +489,11 @@ impl Grader {
     }
 
     /// The run's judgement against the fixed claim.
-    pub fn against_fixed(&self, observed: Observed, facts: &crate::lesson::Facts) -> Judgement {
+    pub fn against_fixed(
+        &self,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) -> Judgement {
         judge(
             &self.scenario.fixed,
             Self::observed(observed, facts),
@@ -497,7 +502,11 @@ impl Grader {
     }
 
     /// The run's judgement against the broken claim.
-    pub fn against_broken(&self, observed: Observed, facts: &crate::lesson::Facts) -> Judgement {
+    pub fn against_broken(
+        &self,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) -> Judgement {
         judge(
             &self.scenario.broken,
             Self::observed(observed, facts),
@@ -506,7 +515,12 @@ impl Grader {
     }
 
     /// Asserts that `what` is judged fixed (or could not be measured here).
-    pub fn assert_fixed(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+    pub fn assert_fixed(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
         let j = self.against_fixed(observed, facts);
         assert!(
             j.ok() || j.skipped(),
@@ -518,7 +532,12 @@ impl Grader {
 
     /// Asserts that `what`, a form of the bug, is judged not fixed, and
     /// that it does what the lesson says the broken program does.
-    pub fn assert_bug(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+    pub fn assert_bug(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
         let fixed = self.against_fixed(observed.clone(), facts);
         if fixed.skipped() {
             return;
@@ -539,7 +558,12 @@ impl Grader {
 
     /// Asserts that `what` is judged not fixed (a wrong fix that is not
     /// simply the lesson's bug).
-    pub fn assert_not_fixed(&self, what: &str, observed: Observed, facts: &crate::lesson::Facts) {
+    pub fn assert_not_fixed(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
         let fixed = self.against_fixed(observed, facts);
         assert!(
             fixed.skipped() || !fixed.ok(),
@@ -663,7 +687,10 @@ mod tests {
     fn an_expected_hang_that_hung_without_its_fact_is_missing_the_fact() {
         // The hang was predicted, so the fact should have been reported as
         // it grew: its absence is a problem, not an excuse.
-        let e = expect(Outcome::Hangs, vec![between("numbers_read", Some(150.0), None)]);
+        let e = expect(
+            Outcome::Hangs,
+            vec![between("numbers_read", Some(150.0), None)],
+        );
         let hang = Observed::Hangs {
             by_runner: false,
             reason: StallReason::Deadline,
@@ -680,7 +707,12 @@ mod tests {
     fn a_completed_run_without_a_bounded_fact_is_missing_it() {
         let e = expect(Outcome::Completes, vec![between("hits", Some(2.0), None)]);
         let j = judge(&e, Observed::Completes, vec![]);
-        assert_eq!(j.problems, [Problem::Missing { fact: "hits".into() }]);
+        assert_eq!(
+            j.problems,
+            [Problem::Missing {
+                fact: "hits".into()
+            }]
+        );
     }
 
     #[test]
@@ -702,13 +734,19 @@ mod tests {
         busy.make_inconclusive("load 3.9 on 2 cores");
         assert_eq!(busy.verdict(), Verdict::Inconclusive);
         assert!(!busy.ok());
-        assert!(busy.summary().ends_with("(inconclusive: load 3.9 on 2 cores)"));
+        assert!(
+            busy.summary()
+                .ends_with("(inconclusive: load 3.9 on 2 cores)")
+        );
         let both = judge(
             &e,
             Observed::Completes,
             facts(&[("lateness_ratio", 4.0), ("hits", 1.0)]),
         );
-        assert!(!both.only_timing_misses(), "a wrong count is never the machine's fault");
+        assert!(
+            !both.only_timing_misses(),
+            "a wrong count is never the machine's fault"
+        );
         let ok = judge(
             &e,
             Observed::Completes,

@@ -1,0 +1,10 @@
+//! Recording what a run does: every poll of a traced future, wake-ups,
+//! blocking calls and marks ([`recorder`]), and the same recording as a
+//! Chrome Trace Event file for Perfetto ([`trace`]).
+//!
+//! It speaks in [`crate::event`]s and may use [`crate::view`] for the words
+//! it shares with the timeline; it knows nothing of lessons, claims or
+//! workloads.
+
+pub mod recorder;
+pub mod trace;
