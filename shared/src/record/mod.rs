@@ -1,10 +1,12 @@
 //! Recording what a run does: every poll of a traced future, wake-ups,
 //! blocking calls and marks ([`recorder`]), and the same recording as a
-//! Chrome Trace Event file for Perfetto ([`trace`]).
+//! Chrome Trace Event file for Perfetto ([`trace`]), and how long a piece
+//! held its thread in one poll ([`held`]).
 //!
 //! It speaks in [`crate::event`]s and may use [`crate::view`] for the words
 //! it shares with the timeline; it knows nothing of lessons, claims or
 //! workloads.
 
+pub mod held;
 pub mod recorder;
 pub mod trace;

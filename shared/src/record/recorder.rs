@@ -101,7 +101,6 @@ struct State {
     events: Vec<Event>,
     /// Per lane, the latest poll span, still open to merging.
     pending: HashMap<u32, Span>,
-    flushed: usize,
     tasks: HashMap<u64, TaskState>,
     seen_lanes: HashSet<u32>,
     last_activity_us: u64,
@@ -132,11 +131,9 @@ impl State {
         self.events.extend(pending.into_iter().map(Event::Span));
     }
 
-    /// The events not yet written to the report, now counted as written.
+    /// The events not yet written to the report, taken out (no copy).
     fn unflushed(&mut self) -> Vec<Event> {
-        let fresh = self.events[self.flushed..].to_vec();
-        self.flushed = self.events.len();
-        fresh
+        std::mem::take(&mut self.events)
     }
 
     fn all_events(&self) -> Vec<Event> {
@@ -145,6 +142,28 @@ impl State {
         pending.sort_by_key(|s| s.start_us);
         events.extend(pending.into_iter().cloned().map(Event::Span));
         events
+    }
+}
+
+/// The events already taken out of the state and written (if there is a
+/// report file).
+#[derive(Default)]
+struct Written {
+    file: Option<BufWriter<File>>,
+    events: Vec<Event>,
+}
+
+impl Written {
+    fn write(&mut self, fresh: Vec<Event>) {
+        if let Some(file) = self.file.as_mut() {
+            for event in &fresh {
+                // A report that cannot be written is not worth crashing the
+                // lesson over: the runner will say the report is missing.
+                let _ = writeln!(file, "{}", event.to_line());
+            }
+            let _ = file.flush();
+        }
+        self.events.extend(fresh);
     }
 }
 
@@ -157,9 +176,10 @@ impl State {
 /// never waits for the disk. Lock order: `sink`, then `state`.
 pub struct Recorder {
     state: Mutex<State>,
-    /// The report file. Held while events are written, which keeps them in
-    /// order when two threads flush at once.
-    sink: Mutex<Option<BufWriter<File>>>,
+    /// The report file, and the events already written to it. Held while
+    /// events are written, which keeps them in order when two threads
+    /// flush at once.
+    sink: Mutex<Written>,
     /// Whether traced futures see a waker that records its wake-ups.
     track_wakes: AtomicBool,
 }
@@ -178,12 +198,11 @@ impl Recorder {
                 running: false,
                 events: Vec::new(),
                 pending: HashMap::new(),
-                flushed: 0,
                 tasks: HashMap::new(),
                 seen_lanes: HashSet::new(),
                 last_activity_us: 0,
             }),
-            sink: Mutex::new(None),
+            sink: Mutex::new(Written::default()),
             track_wakes: AtomicBool::new(true),
         }
     }
@@ -209,19 +228,26 @@ impl Recorder {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn written(&self) -> MutexGuard<'_, Written> {
+        self.sink.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Writes the events not yet written to the report file (if there is
-    /// one). Only copying them out happens under the state lock.
+    /// one). Only taking them out happens under the state lock.
     fn flush(&self) {
-        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = self.written();
         let fresh = self.lock().unflushed();
-        if let Some(sink) = sink.as_mut() {
-            for event in &fresh {
-                // A report that cannot be written is not worth crashing the
-                // lesson over: the runner will say the report is missing.
-                let _ = writeln!(sink, "{}", event.to_line());
-            }
-            let _ = sink.flush();
-        }
+        written.write(fresh);
+    }
+
+    /// Every event of the run so far, in order, with the spans still open
+    /// to merging.
+    fn everything(&self) -> Vec<Event> {
+        let written = self.written();
+        let s = self.lock();
+        let mut events = written.events.clone();
+        events.extend(s.all_events());
+        events
     }
 
     /// Starts a fresh run: time zero is now, earlier events are forgotten.
@@ -233,9 +259,12 @@ impl Recorder {
         piece: &str,
         sink: Option<File>,
     ) {
+        let mut written = self.written();
         if let Some(file) = sink {
-            *self.sink.lock().unwrap_or_else(|e| e.into_inner()) = Some(BufWriter::new(file));
+            written.file = Some(BufWriter::new(file));
         }
+        written.events.clear();
+        drop(written);
         let mut s = self.lock();
         s.origin = Instant::now();
         s.running = true;
@@ -243,7 +272,6 @@ impl Recorder {
         s.pending.clear();
         s.tasks.clear();
         s.seen_lanes.clear();
-        s.flushed = 0;
         s.last_activity_us = 0;
         s.events.push(Event::Start {
             lesson: lesson.into(),
@@ -259,16 +287,15 @@ impl Recorder {
     /// after this (a thread of the run still going) is not recorded: the
     /// report ends with its `End`.
     pub fn finish(&self) -> Vec<Event> {
-        let events = {
+        {
             let mut s = self.lock();
             s.seal();
             let elapsed_us = s.now_us();
             s.events.push(Event::End { elapsed_us });
             s.running = false;
-            s.events.clone()
-        };
+        }
         self.flush();
-        events
+        self.written().events.clone()
     }
 
     pub fn is_running(&self) -> bool {
@@ -295,7 +322,7 @@ impl Recorder {
 
     /// Every event so far, including spans still open to merging.
     pub fn snapshot(&self) -> Vec<Event> {
-        self.lock().all_events()
+        self.everything()
     }
 
     /// Records a measured fact for the runner. Reporting the same name again
@@ -416,7 +443,7 @@ impl Recorder {
         drop(s);
         // The report's writer may be busy for a moment (the watchdog
         // writing): wait for it a little, never for ever from a panic.
-        let mut sink = loop {
+        let mut written = loop {
             match self.sink.try_lock() {
                 Ok(g) => break g,
                 Err(std::sync::TryLockError::Poisoned(e)) => break e.into_inner(),
@@ -427,12 +454,7 @@ impl Recorder {
             }
         };
         let fresh = self.lock().unflushed();
-        if let Some(sink) = sink.as_mut() {
-            for event in &fresh {
-                let _ = writeln!(sink, "{}", event.to_line());
-            }
-            let _ = sink.flush();
-        }
+        written.write(fresh);
     }
 
     /// Records that the run stalled, with who was stuck in a poll and who was
@@ -474,10 +496,9 @@ impl Recorder {
         };
         s.events.push(Event::Stall(stall.clone()));
         s.running = false;
-        let events = s.events.clone();
         drop(s);
         self.flush();
-        (stall, events)
+        (stall, self.written().events.clone())
     }
 
     fn register(&self, label: Arc<str>) -> u64 {
