@@ -214,8 +214,12 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// Fetches the details of `record`'s todo. The future owns all it
-    /// needs, so it can be spawned, and runs on any tokio runtime.
-    pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + 'static {
+    /// needs, so it can be spawned, and runs on any tokio runtime. (`use<>`
+    /// says it borrows nothing, not even `self`: in edition 2024 a returned
+    /// `impl Trait` would otherwise capture `&self`, and a `move` closure
+    /// that calls `fetcher.details(r)` on a fetcher it owns would not
+    /// compile.)
+    pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + use<> {
         let url = format!("{}/todos/{}", self.base, record.todo);
         let (client, counts, alive) = (
             self.client.clone(),

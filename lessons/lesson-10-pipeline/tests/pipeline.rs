@@ -102,3 +102,15 @@ fn bounded_queues_hold_the_reader_back_and_unbounded_ones_do_not() {
     // The reader read all 26 lines before the first fetch came back.
     assert!(seen.peak_queue_ratio() > 1.0, "{}", seen.peak_queue_ratio());
 }
+
+/// The shape a learner writes first: a `move` closure that owns a fetcher
+/// and returns its fetch. It compiles because `details` captures nothing
+/// of `&self` (`+ use<>`); with edition 2024's default capture it would
+/// not ("captured variable cannot escape `FnMut` closure body").
+#[allow(dead_code)]
+fn a_move_closure_can_return_a_fetch_of_the_fetcher_it_owns(
+    fetcher: lesson_10::Fetcher,
+    records: Vec<Record>,
+) -> impl Iterator<Item = impl std::future::Future<Output = lesson_10::Details> + Send + 'static> {
+    records.into_iter().map(move |r| fetcher.details(r))
+}
