@@ -6,12 +6,12 @@ use crate::lessons::{Lesson, Variant, cargo};
 use crate::process;
 use serde_json::Value;
 use shared::contract::manifest::EXERCISE_FEATURE;
+use shared::contract::report::DESCRIBE_ENV;
 use shared::lesson::Description;
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Built binaries by name.
 pub type Exes = HashMap<String, PathBuf>;
@@ -108,7 +108,7 @@ pub enum ExerciseBuild {
 pub fn exercise(lesson: &Lesson, name: &str, quiet: bool) -> Result<ExerciseBuild, Failure> {
     let bin = lesson.exercise_bin(name);
     let features = format!("{}/{EXERCISE_FEATURE}", lesson.id);
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = crate::colour();
     let mut args = vec!["-p", &lesson.id, "--features", &features, "--bin", &bin];
     if quiet {
         args.push("--quiet");
@@ -135,37 +135,41 @@ pub fn exe<'a>(exes: &'a Exes, lesson: &Lesson, variant: &Variant) -> Result<&'a
         .ok_or_else(|| Failure::new(format!("cargo built no binary named {bin}")))
 }
 
-/// Runs `exe --describe`, which prints what the binary's code declares. A
-/// program that does not answer within a few seconds is stopped.
+/// Runs `exe --describe`, which writes what the binary's code declares to
+/// a file of its own (so nothing the program prints can spoil it), under
+/// the same guard as any run: its own process group, a time limit, Ctrl-C,
+/// and nothing left running afterwards.
 pub fn describe(exe: &Path) -> Result<Description, String> {
-    let mut child = Command::new(exe)
-        .arg("--describe")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("could not start {}: {e}", exe.display()))?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < Duration::from_secs(10) => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("it did not answer --describe within 10 s".into());
-            }
-        }
+    const LIMIT: Duration = Duration::from_secs(10);
+    let file = process::unique_beside(&std::env::temp_dir().join("xtask-describe.json"), "json");
+    let _ = std::fs::remove_file(&file);
+    let limits = process::Limits {
+        quiet: LIMIT,
+        deadline: LIMIT,
+        grace: Duration::ZERO,
+    };
+    let env = [(DESCRIBE_ENV, file.display().to_string())];
+    let run = process::supervise(exe, &["--describe"], &env, None, &limits, false)
+        .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let _ = std::fs::remove_file(&file);
+    if run.stopped == Some(process::Stopped::Interrupted) {
+        return Err("interrupted".into());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("could not read its answer: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    if run.stopped.is_some() {
+        return Err(format!(
+            "it did not answer --describe within {} s",
+            LIMIT.as_secs()
+        ));
+    }
     serde_json::from_str(text.trim()).map_err(|_| {
-        "it did not describe itself (does its main still hand the code to the lesson's harness?)"
-            .to_string()
+        let ended = match run.status {
+            Some(s) if s.success() => String::new(),
+            _ => format!(" ({})", run.exit_description()),
+        };
+        format!(
+            "it did not describe itself{ended} (does its main still hand the code to the lesson's harness?)"
+        )
     })
 }
 

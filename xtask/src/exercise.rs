@@ -10,106 +10,13 @@
 
 use crate::compile::{self, ExerciseBuild};
 use crate::lessons::{Exercise, Lesson, Scenario, Variant, Workspace, find_exercise};
+use crate::progress::{ExerciseState, Progress, Status, fingerprint, now_ms};
 use crate::{Failure, Paint, parse_args, print_runner_stop, process, run_one, tracefile};
-use serde::{Deserialize, Serialize};
 use shared::grade::{Judgement, Verdict};
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
-
-/// A stable hash of a file's bytes (FNV-1a, 64 bits): it says whether the
-/// file changed since it was judged fixed.
-fn fingerprint(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExerciseState {
-    /// The fingerprint of the file when it was last judged fixed.
-    #[serde(default)]
-    solved: Option<String>,
-    /// Hints shown so far.
-    #[serde(default)]
-    hints: usize,
-}
-
-/// What a learner has done in one lesson's exercises.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Progress {
-    #[serde(default)]
-    exercises: BTreeMap<String, ExerciseState>,
-}
-
-/// Where an exercise stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// The learner's file is still its starting point (or is missing).
-    NotStarted,
-    /// The file exists and has not been judged fixed as it is now.
-    InProgress,
-    Solved,
-    /// Judged fixed once, and edited since.
-    EditedSinceSolved,
-}
-
-impl Status {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Status::NotStarted => "· not started",
-            Status::InProgress => "… in progress",
-            Status::Solved => "✔ solved",
-            Status::EditedSinceSolved => "✔ solved, edited since",
-        }
-    }
-}
-
-impl Progress {
-    fn path(lesson: &Lesson) -> PathBuf {
-        lesson.dir.join("exercise").join(".progress.json")
-    }
-
-    /// The lesson's progress; nothing recorded (or a file we cannot read)
-    /// is a fresh start.
-    pub fn load(lesson: &Lesson) -> Progress {
-        std::fs::read(Progress::path(lesson))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    fn save(&self, lesson: &Lesson) -> Result<(), Failure> {
-        let path = Progress::path(lesson);
-        let text = serde_json::to_string_pretty(self).expect("progress serialises");
-        std::fs::write(&path, text + "\n")
-            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
-    }
-
-    fn state(&mut self, name: &str) -> &mut ExerciseState {
-        self.exercises.entry(name.to_string()).or_default()
-    }
-
-    pub fn status(&self, lesson: &Lesson, name: &str) -> Status {
-        let Ok(bytes) = std::fs::read(lesson.exercise_file(name)) else {
-            return Status::NotStarted;
-        };
-        if std::fs::read(lesson.exercise_start(name)).is_ok_and(|start| start == bytes) {
-            return Status::NotStarted;
-        }
-        match self.exercises.get(name).and_then(|s| s.solved.as_ref()) {
-            Some(hash) if *hash == fingerprint(&bytes) => Status::Solved,
-            Some(_) => Status::EditedSinceSolved,
-            None => Status::InProgress,
-        }
-    }
-}
 
 /// A path for messages: relative to the workspace when it is inside it.
 fn show(ws: &Workspace, path: &Path) -> String {
@@ -474,18 +381,40 @@ fn print_scenario_verdict(
 fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise, trace: bool) -> Result<Judged, Failure> {
     ensure_file(ws, lesson, ex)?;
     let mut traced = trace.then(tracefile::Collected::default);
+    let began_ms = now_ms();
     let outcome = judge_exercise(ws, lesson, ex, true, traced.as_mut())?;
     if let Some(t) = &traced {
         let what = format!("{}-exercise-{}", lesson.id, ex.name);
         t.write(&tracefile::path(&ws.target_dir, &what))?;
     }
     let paint = Paint::stdout();
-    let mut progress = Progress::load(lesson);
     let file = lesson.exercise_file(&ex.name);
+    // A reset made while this ran wins over its verdict.
+    let reset_since = |p: &mut Progress| {
+        p.exercises
+            .get(&ex.name)
+            .and_then(|s| s.reset_at_ms)
+            .is_some_and(|at| at >= began_ms)
+    };
     match outcome.judged {
         Judged::Ran(Verdict::Ok) => {
-            progress.state(&ex.name).solved = Some(fingerprint(&outcome.source));
-            progress.save(lesson)?;
+            let recorded = Progress::update(lesson, |p| {
+                if reset_since(p) {
+                    return false;
+                }
+                p.state(&ex.name).solved = Some(fingerprint(&outcome.source));
+                true
+            })?;
+            if !recorded {
+                println!(
+                    "{}",
+                    paint.wrap(
+                        "33",
+                        "  (the exercise was reset while it was being judged, so this verdict is not recorded)"
+                    )
+                );
+                return Ok(outcome.judged);
+            }
             println!(
                 "{}",
                 paint.wrap(
@@ -525,9 +454,11 @@ fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise, trace: bool) -> Resul
         }
         Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile => {
             // A solved mark is for the code as it is: a failed verdict ends it.
-            if progress.state(&ex.name).solved.take().is_some() {
-                progress.save(lesson)?;
-            }
+            Progress::update(lesson, |p| {
+                if let Some(s) = p.exercises.get_mut(&ex.name) {
+                    s.solved = None;
+                }
+            })?;
             println!(
                 "  Edit {}, then run `cargo xtask try {} {}` again (or `cargo xtask watch {}` to judge on every save).",
                 show(ws, &file),
@@ -602,7 +533,7 @@ pub fn hint_command(args: &[String]) -> Result<ExitCode, Failure> {
         return Err(Failure::new(format!("which lesson? usage: {usage}")));
     };
     let lesson = ws.find(q)?;
-    let mut progress = Progress::load(lesson);
+    let progress = Progress::load(lesson);
     let ex = match words.get(1) {
         Some(n) => find_exercise(lesson, n)?,
         // The first exercise not yet solved, or the first.
@@ -611,10 +542,11 @@ pub fn hint_command(args: &[String]) -> Result<ExitCode, Failure> {
             .find(|e| progress.status(lesson, &e.name) != Status::Solved)
             .unwrap_or(&lesson.exercises[0]),
     };
-    let state = progress.state(&ex.name);
-    let shown = (state.hints + 1).min(ex.hints.len());
-    state.hints = shown;
-    progress.save(lesson)?;
+    let shown = Progress::update(lesson, |p| {
+        let state = p.state(&ex.name);
+        state.hints = (state.hints + 1).min(ex.hints.len());
+        state.hints
+    })?;
     let total = ex.hints.len();
     println!("{} · exercise {}: {}", lesson.id, ex.name, ex.goal);
     for (i, hint) in ex.hints.iter().take(shown).enumerate() {
@@ -661,7 +593,6 @@ pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
     };
     let lesson = ws.find(q)?;
     let exercises = chosen(lesson, words.get(1).copied())?;
-    let mut progress = Progress::load(lesson);
     for ex in exercises {
         let file = lesson.exercise_file(&ex.name);
         let start = lesson.exercise_start(&ex.name);
@@ -669,7 +600,14 @@ pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::new(format!("cannot read {}: {e}", show(&ws, &start))))?;
         let edited = match std::fs::read(&file) {
             Ok(bytes) => bytes != start_bytes,
-            Err(_) => false,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            // What it holds cannot be known, so it cannot be thrown away.
+            Err(e) => {
+                return Err(Failure::new(format!(
+                    "cannot read {} ({e}), so reset will not replace it: it may hold your work. Move it away yourself, then run reset again",
+                    show(&ws, &file)
+                )));
+            }
         };
         if edited && !yes {
             if !std::io::stdin().is_terminal() {
@@ -688,14 +626,20 @@ pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
         }
         std::fs::write(&file, &start_bytes)
             .map_err(|e| Failure::new(format!("cannot write {}: {e}", show(&ws, &file))))?;
-        progress.exercises.remove(&ex.name);
+        // Forget the exercise, and note when: a verdict of a run that
+        // began before now (a `watch` in another terminal) must not undo it.
+        Progress::update(lesson, |p| {
+            *p.state(&ex.name) = ExerciseState {
+                reset_at_ms: Some(now_ms()),
+                ..ExerciseState::default()
+            };
+        })?;
         println!(
             "{} is back at its start{}.",
             show(&ws, &file),
             if edited { "" } else { " (it had no changes)" }
         );
     }
-    progress.save(lesson)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1107,56 +1051,6 @@ mod tests {
             Verdict::Mismatch
         );
         assert_eq!(overall([Verdict::Ok, Verdict::Ok]), Verdict::Ok);
-    }
-
-    #[test]
-    fn fingerprints_are_stable_and_tell_files_apart() {
-        assert_eq!(fingerprint(b""), "cbf29ce484222325");
-        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
-        assert_ne!(fingerprint(b"fn main() {}"), fingerprint(b"fn main() { }"));
-    }
-
-    #[test]
-    fn progress_survives_a_round_trip_and_junk_is_a_fresh_start() {
-        let mut p = Progress::default();
-        p.state("report").hints = 2;
-        p.state("report").solved = Some("00ff".into());
-        let text = serde_json::to_string(&p).unwrap();
-        let back: Progress = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, p);
-        assert!(serde_json::from_str::<Progress>("{\"exercise\": 1}").is_err());
-    }
-
-    #[test]
-    fn status_follows_the_file_and_what_was_solved() {
-        let dir = std::env::temp_dir().join(format!("xtask-status-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("exercise")).unwrap();
-        let lesson = Lesson {
-            id: "lesson-09".into(),
-            number: 9,
-            title: "t".into(),
-            idea: "i".into(),
-            chapter: "c.md".into(),
-            dir: dir.clone(),
-            manifest_path: dir.join("Cargo.toml"),
-            scenarios: vec![],
-            exercises: vec![],
-            quiet_ms: 1,
-            deadline_ms: 1,
-        };
-        let mut p = Progress::default();
-        assert_eq!(p.status(&lesson, "x"), Status::NotStarted);
-        std::fs::create_dir_all(dir.join("exercise").join("start")).unwrap();
-        std::fs::write(lesson.exercise_start("x"), "v0").unwrap();
-        std::fs::write(lesson.exercise_file("x"), "v0").unwrap();
-        assert_eq!(p.status(&lesson, "x"), Status::NotStarted, "as it started");
-        std::fs::write(lesson.exercise_file("x"), "v1").unwrap();
-        assert_eq!(p.status(&lesson, "x"), Status::InProgress);
-        p.state("x").solved = Some(fingerprint(b"v1"));
-        assert_eq!(p.status(&lesson, "x"), Status::Solved);
-        std::fs::write(lesson.exercise_file("x"), "v2").unwrap();
-        assert_eq!(p.status(&lesson, "x"), Status::EditedSinceSolved);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

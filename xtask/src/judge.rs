@@ -202,6 +202,7 @@ mod tests {
             elapsed: Duration::from_millis(1234),
             report_path: "/tmp/r.jsonl".into(),
             others_busy: Some(0.0),
+            left_running: vec![],
         }
     }
 

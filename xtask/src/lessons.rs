@@ -71,7 +71,8 @@ impl Workspace {
     /// the prefix and leading zeros (`lesson-5`, `05`, `5`), or its folder
     /// name (`lesson-05-select-pinned-sleep`). Nothing else: `5x` is not 5.
     pub fn find(&self, query: &str) -> Result<&Lesson, Failure> {
-        let q = query.trim().to_lowercase();
+        // An id is one short word: `5\n` or a pasted paragraph is not one.
+        let q = query.to_lowercase();
         let digits = q
             .strip_prefix("lesson")
             .map(|rest| rest.strip_prefix(['-', '_']).unwrap_or(rest))
@@ -110,9 +111,15 @@ impl Workspace {
         };
         let hint = nearest.map_or(String::new(), |l| format!(" Did you mean {}?", l.id));
         if self.lessons.is_empty() {
-            format!("no lesson '{query}': this workspace has no lessons yet")
+            format!(
+                "no lesson {}: this workspace has no lessons yet",
+                crate::shown(query)
+            )
         } else {
-            format!("no lesson '{query}'. The lessons are: {list}.{hint}")
+            format!(
+                "no lesson {}. The lessons are: {list}.{hint}",
+                crate::shown(query)
+            )
         }
     }
 }
@@ -122,8 +129,9 @@ pub fn find_scenario<'a>(lesson: &'a Lesson, name: &str) -> Result<&'a Scenario,
     lesson.scenario(name).ok_or_else(|| {
         let names: Vec<&str> = lesson.scenarios.iter().map(|s| s.name.as_str()).collect();
         Failure::new(format!(
-            "{} has no scenario '{name}'; its scenarios are: {}",
+            "{} has no scenario {}; its scenarios are: {}",
             lesson.id,
+            crate::shown(name),
             names.join(", ")
         ))
     })
@@ -137,8 +145,9 @@ pub fn find_exercise<'a>(lesson: &'a Lesson, name: &str) -> Result<&'a Exercise,
             format!("{} has no exercises", lesson.id)
         } else {
             format!(
-                "{} has no exercise '{name}'; its exercises are: {}",
+                "{} has no exercise {}; its exercises are: {}",
                 lesson.id,
+                crate::shown(name),
                 names.join(", ")
             )
         })
@@ -242,6 +251,8 @@ mod tests {
             "-5",
             "",
             "five",
+            "5\n",
+            " 5",
         ] {
             assert!(ws.find(q).is_err(), "accepted {q:?}");
         }

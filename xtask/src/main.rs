@@ -13,9 +13,11 @@ compile_error!(
 mod book;
 mod compile;
 mod exercise;
+mod guard;
 mod judge;
 mod lessons;
 mod process;
+mod progress;
 mod prose;
 mod tracefile;
 
@@ -94,9 +96,13 @@ A lesson can be named lesson-05, lesson-5, 05 or 5.";
 fn main() -> ExitCode {
     // From here on Ctrl-C only sets a flag: whatever runs ends its children
     // and returns, and we exit with 130.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The runner starts itself as the guard of each program it runs.
+    if args.first().map(String::as_str) == Some(guard::COMMAND) {
+        return ExitCode::from(guard::main(&args[1..]));
+    }
     process::catch_interrupts();
     process::quiet_broken_pipes();
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let result = dispatch(&args);
     if process::interrupted() {
         eprintln!("interrupted");
@@ -138,8 +144,10 @@ fn dispatch(args: &[String]) -> Result<ExitCode, Failure> {
         "hint" => exercise::hint_command(rest),
         "reset" => exercise::reset_command(rest),
         "fixtures" => exercise::fixtures_command(rest),
+        process::SUPERVISE => process::supervise_command(rest),
         other => Err(Failure::new(format!(
-            "unknown command '{other}'; the commands are list, run, try, watch, hint, reset, book, check, fixtures and help (see `cargo xtask help`)"
+            "unknown command {}; the commands are list, run, try, watch, hint, reset, book, check, fixtures and help (see `cargo xtask help`)",
+            shown(other)
         ))),
     }
 }
@@ -148,7 +156,8 @@ fn no_more(command: &str, rest: &[String]) -> Result<(), Failure> {
     match rest.first() {
         None => Ok(()),
         Some(extra) => Err(Failure::new(format!(
-            "`{command}` takes no arguments, but got '{extra}' (see `cargo xtask help`)"
+            "`{command}` takes no arguments, but got {} (see `cargo xtask help`)",
+            shown(extra)
         ))),
     }
 }
@@ -166,14 +175,18 @@ pub fn parse_args<'a>(
     for a in args {
         if a.starts_with('-') {
             if !known.contains(&a.as_str()) {
-                return Err(Failure::new(format!("unknown flag '{a}'; usage: {usage}")));
+                return Err(Failure::new(format!(
+                    "unknown flag {}; usage: {usage}",
+                    shown(a)
+                )));
             }
             flags.push(a.as_str());
         } else if words.len() < max {
             words.push(a.as_str());
         } else {
             return Err(Failure::new(format!(
-                "unexpected argument '{a}'; usage: {usage}"
+                "unexpected argument {}; usage: {usage}",
+                shown(a)
             )));
         }
     }
@@ -200,7 +213,7 @@ fn list() -> Result<ExitCode, Failure> {
             l.title,
             scenarios.join(", ")
         );
-        let progress = exercise::Progress::load(l);
+        let progress = progress::Progress::load(l);
         let status: Vec<String> = l
             .exercises
             .iter()
@@ -208,7 +221,7 @@ fn list() -> Result<ExitCode, Failure> {
                 let s = progress.status(l, &e.name);
                 let text = format!("{} {}", e.name, s.describe());
                 match s {
-                    exercise::Status::Solved => paint.wrap("32", &text),
+                    progress::Status::Solved => paint.wrap("32", &text),
                     _ => text,
                 }
             })
@@ -256,15 +269,36 @@ pub fn limits(lesson: &Lesson, scenario: &lessons::Scenario) -> process::Limits 
     }
 }
 
+/// An argument as an error message shows it: quoted, on one line (a
+/// newline or other control character is escaped), and at most 40
+/// characters (a pasted paragraph is cut, saying how long it was).
+pub fn shown(arg: &str) -> String {
+    const MOST: usize = 40;
+    let count = arg.chars().count();
+    let cut: String = arg.chars().take(MOST).collect();
+    let quoted: String = cut.chars().flat_map(char::escape_debug).collect();
+    if count > MOST {
+        format!("'{quoted}…' ({count} characters)")
+    } else {
+        format!("'{quoted}'")
+    }
+}
+
+/// Whether to colour what goes to stdout: only on a terminal that can
+/// show colour, and never when `NO_COLOR` is set (no-color.org).
+pub fn colour() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
 pub struct Paint {
     on: bool,
 }
 
 impl Paint {
     pub fn stdout() -> Paint {
-        Paint {
-            on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        }
+        Paint { on: colour() }
     }
 
     pub fn wrap(&self, code: &str, text: &str) -> String {
@@ -297,7 +331,12 @@ pub fn run_one(
     piece: &str,
     stream: bool,
 ) -> Result<(process::RunResult, Judgement), Failure> {
-    let path = report_path(ws, lesson, &scenario.name, variant, piece);
+    // A file of its own for every run: two runs at once (a `watch` in one
+    // terminal, a `try` in another) never read each other's report.
+    let path = process::unique_beside(
+        &report_path(ws, lesson, &scenario.name, variant, piece),
+        "jsonl",
+    );
     ensure_parent(&path)?;
     let mut args = vec![scenario.name.as_str()];
     if !piece.is_empty() {
@@ -312,7 +351,41 @@ pub fn run_one(
         return Err(Failure::interrupted());
     }
     let j = judge_run(&result, variant.expect(scenario), &scenario.live_facts);
+    if stream && !result.left_running.is_empty() {
+        println!("{}", left_running(&result.left_running, variant));
+    }
+    // A report worth reading is kept (`check` names it); the rest go.
+    if j.verdict() != Verdict::Mismatch {
+        let _ = std::fs::remove_file(&path);
+    }
     Ok((result, j))
+}
+
+/// "your program left 2 processes running: sleep (pid 41), yes (pid 42);
+/// they were stopped".
+pub fn left_running(left: &[guard::Left], variant: &Variant) -> String {
+    let whose = match variant {
+        Variant::Exercise(_) => "your program",
+        _ => "the program",
+    };
+    let list: Vec<String> = left
+        .iter()
+        .take(5)
+        .map(|l| format!("{} (pid {})", l.name, l.pid))
+        .collect();
+    let more = match left.len().saturating_sub(5) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let (n, them, were) = if left.len() == 1 {
+        ("1 process".to_string(), "it", "was")
+    } else {
+        (format!("{} processes", left.len()), "they", "were")
+    };
+    format!(
+        "note: {whose} left {n} running when it ended: {}{more}; {them} {were} stopped.",
+        list.join(", ")
+    )
 }
 
 /// [`run_one`], with a second measurement when only timing facts missed:
@@ -874,6 +947,17 @@ mod tests {
         assert_eq!(err.to_string(), "unknown flag '--fast'; usage: usage here");
         let err = parse_args(&strings(&["a", "b", "c"]), &[], 2, "u").unwrap_err();
         assert!(err.to_string().contains("unexpected argument 'c'"));
+    }
+
+    #[test]
+    fn arguments_in_errors_are_short_and_on_one_line() {
+        assert_eq!(shown("5"), "'5'");
+        assert_eq!(shown("5\n"), "'5\\n'");
+        let long = "x".repeat(100_000);
+        let s = shown(&long);
+        assert!(s.len() < 80 && s.ends_with("(100000 characters)"), "{s}");
+        let err = parse_args(&strings(&["--fast\nand more"]), &[], 2, "u").unwrap_err();
+        assert_eq!(err.to_string().lines().count(), 1);
     }
 
     #[test]

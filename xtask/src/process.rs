@@ -98,6 +98,9 @@ pub struct RunResult {
     /// How many cores other programs kept busy, on average, while it ran
     /// (Linux only): what tells a busy machine from a slow program.
     pub others_busy: Option<f64>,
+    /// Processes the program started and left running, which were stopped
+    /// when its run ended.
+    pub left_running: Vec<crate::guard::Left>,
 }
 
 /// The CPUs this process may run on (`taskset` narrows them).
@@ -203,12 +206,42 @@ impl OthersMeter {
     }
 }
 
+/// A death by signal, named and explained in one line.
+pub fn signal_death(sig: i32) -> String {
+    let (name, meaning) = match sig {
+        libc::SIGSEGV => (
+            "SIGSEGV",
+            "a segmentation fault: it touched memory it does not own (unsafe code, or a stack overflow)",
+        ),
+        libc::SIGBUS => ("SIGBUS", "a bus error: a bad memory access"),
+        libc::SIGABRT => (
+            "SIGABRT",
+            "it aborted: a panic while panicking, a panic in a thread pool with no handler, `std::process::abort`, or an allocation that failed",
+        ),
+        libc::SIGILL => (
+            "SIGILL",
+            "an illegal instruction (Rust uses one for some aborts, such as a stack overflow guard)",
+        ),
+        libc::SIGFPE => ("SIGFPE", "an arithmetic fault"),
+        libc::SIGKILL => (
+            "SIGKILL",
+            "killed outright: by the runner, by the system running out of memory, or by another program",
+        ),
+        libc::SIGTERM => ("SIGTERM", "asked to stop by another program"),
+        libc::SIGINT => ("SIGINT", "interrupted (Ctrl-C)"),
+        libc::SIGPIPE => ("SIGPIPE", "it wrote to a pipe nobody reads any more"),
+        libc::SIGTRAP => ("SIGTRAP", "a breakpoint trap"),
+        _ => return format!("killed by signal {sig}"),
+    };
+    format!("killed by signal {sig} ({name}: {meaning})")
+}
+
 impl RunResult {
     pub fn exit_description(&self) -> String {
         match self.status {
             Some(s) => match (s.code(), s.signal()) {
                 (Some(c), _) => format!("exit code {c}"),
-                (None, Some(sig)) => format!("killed by signal {sig}"),
+                (None, Some(sig)) => signal_death(sig),
                 _ => "unknown exit".into(),
             },
             None => "did not exit".into(),
@@ -244,16 +277,58 @@ impl Tail {
     }
 }
 
-fn kill_group(child: &Child) {
-    // The child was started as the leader of its own group, so its pid is
-    // the group id. SAFETY: kill has no memory-safety preconditions.
+fn kill(pid: i32, signal: libc::c_int) {
+    // SAFETY: kill has no memory-safety preconditions.
     unsafe {
-        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+        libc::kill(pid, signal);
     }
 }
 
+/// The most of a program's output kept for the verdict: its last part.
+const KEPT_OUTPUT: usize = 1 << 20;
+
+/// Output as it is captured: the last [`KEPT_OUTPUT`] bytes, and how many
+/// were dropped before them.
+#[derive(Default)]
+struct Captured {
+    text: String,
+    dropped: usize,
+}
+
+impl Captured {
+    fn push_line(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        if self.text.len() > KEPT_OUTPUT {
+            let mut cut = self.text.len() - KEPT_OUTPUT / 2;
+            while !self.text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.dropped += cut;
+            self.text.drain(..cut);
+        }
+    }
+}
+
+/// A unique path for one run's file beside `near` (`.status`, say): two
+/// runs at once, even of the same program, never share one.
+pub fn unique_beside(near: &Path, extension: &str) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::SeqCst);
+    let stem = near
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    near.with_file_name(format!("{stem}.{}-{n}.{extension}", std::process::id()))
+}
+
+/// The program to run as the guard: this runner's own binary.
+fn guard_exe() -> Result<PathBuf, Failure> {
+    std::env::current_exe()
+        .map_err(|e| Failure::new(format!("cannot find the runner's own program: {e}")))
+}
+
 /// Runs `exe` with `args`, reporting to `report_path`. With `stream`, the
-/// child's output is shown live; it is always captured too.
+/// child's output is shown live; it is always captured too (its last MiB).
 pub fn run(
     exe: &Path,
     args: &[&str],
@@ -262,38 +337,59 @@ pub fn run(
     stream: bool,
 ) -> Result<RunResult, Failure> {
     let _ = std::fs::remove_file(report_path);
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env(REPORT_ENV, report_path)
-        .env(QUIET_ENV, limits.quiet.as_millis().to_string())
-        .env(DEADLINE_ENV, limits.deadline.as_millis().to_string())
+    let env: Vec<(&str, String)> = vec![
+        (REPORT_ENV, report_path.display().to_string()),
+        (QUIET_ENV, limits.quiet.as_millis().to_string()),
+        (DEADLINE_ENV, limits.deadline.as_millis().to_string()),
         // An expected panic should read as one message, not a backtrace.
-        .env("RUST_BACKTRACE", "0")
+        ("RUST_BACKTRACE", "0".to_string()),
+    ];
+    supervise(exe, args, &env, Some(report_path), limits, stream)
+}
+
+/// Runs `exe` under a guard (see [`crate::guard`]), with `env` added, and
+/// follows `report` (if any) for progress. Stops it when it is quiet or
+/// late past `limits`, or when the learner presses Ctrl-C; whatever it
+/// left running is stopped with it, and named in the result.
+pub fn supervise(
+    exe: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    report_file: Option<&Path>,
+    limits: &Limits,
+    stream: bool,
+) -> Result<RunResult, Failure> {
+    let status_path = unique_beside(report_file.unwrap_or(exe), "status");
+    let _ = std::fs::remove_file(&status_path);
+    let mut cmd = Command::new(guard_exe()?);
+    cmd.arg(crate::guard::COMMAND)
+        .arg(&status_path)
+        .arg(exe)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own group: the terminal's Ctrl-C reaches the runner, which
+        // decides; and no signal of ours reaches the runner's group.
         .process_group(0);
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches no memory of ours; it
-    // runs in the child between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
+    for (key, value) in env {
+        cmd.env(key, value);
     }
     let started = Instant::now();
     let meter = OthersMeter::start();
-    let mut child = cmd
+    let mut guard = cmd
         .spawn()
         .map_err(|e| Failure::new(format!("could not start {}: {e}", exe.display())))?;
-    let output = Arc::new(Mutex::new(String::new()));
+    let output = Arc::new(Mutex::new(Captured::default()));
+    // Set when the run is over: a reader still getting lines after that
+    // (from a process that escaped) neither shows nor keeps them.
+    let over = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = [
-        child
+        guard
             .stdout
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
+        guard
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
@@ -303,6 +399,7 @@ pub fn run(
     .enumerate()
     .map(|(i, pipe)| {
         let output = output.clone();
+        let over = over.clone();
         let (done_tx, done) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             let _done = DoneOnDrop(done_tx);
@@ -313,6 +410,9 @@ pub fn run(
                 match reader.read_until(b'\n', &mut raw) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
+                }
+                if over.load(Ordering::SeqCst) {
+                    break;
                 }
                 // A child may print anything; show it, never choke on it.
                 let text = String::from_utf8_lossy(&raw);
@@ -326,31 +426,32 @@ pub fn run(
                         eprintln!("{line}");
                     }
                 }
-                let mut all = output.lock().unwrap_or_else(|e| e.into_inner());
-                all.push_str(line);
-                all.push('\n');
+                output
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_line(line);
             }
         });
         (thread, done)
     })
     .collect();
 
-    let mut tail = Tail {
-        path: report_path.to_path_buf(),
+    let mut tail = report_file.map(|path| Tail {
+        path: path.to_path_buf(),
         offset: 0,
         reader: ReportReader::new(),
-    };
+    });
     let mut last_progress = Instant::now();
     let mut stopped = None;
-    let status = loop {
-        if tail.poll() {
+    loop {
+        if tail.as_mut().is_some_and(Tail::poll) {
             last_progress = Instant::now();
         }
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
+        match guard.try_wait() {
+            Ok(Some(_)) => break,
             Ok(None) => {}
             Err(e) => {
-                kill_group(&child);
+                stop_guard(&mut guard, &status_path);
                 return Err(Failure::new(format!(
                     "lost track of {}: {e}",
                     exe.display()
@@ -367,17 +468,17 @@ pub fn run(
             None
         };
         if let Some(reason) = reason {
-            kill_group(&child);
             stopped = Some(reason);
-            break child.wait().ok();
+            stop_guard(&mut guard, &status_path);
+            break;
         }
         std::thread::sleep(TICK);
-    };
-    // Anything the child left behind in its group goes too.
-    kill_group(&child);
-    // The pipes close when the last process holding them ends. One that
-    // left our group could keep them open for ever: wait a little, then go
-    // on without its last words.
+    }
+    let guarded =
+        crate::guard::Status::parse(&std::fs::read_to_string(&status_path).unwrap_or_default());
+    let _ = std::fs::remove_file(&status_path);
+    // The guard stopped everything the program started, so the pipes close;
+    // wait a little for the last lines, then go on without them.
     let until = Instant::now() + READER_GRACE;
     for (r, done) in readers {
         let left = until.saturating_duration_since(Instant::now());
@@ -385,188 +486,145 @@ pub fn run(
             let _ = r.join();
         }
     }
-    tail.poll();
-    let (report, problems) = tail.reader.finish();
-    let output = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    over.store(true, Ordering::SeqCst);
+    let (report, problems) = match tail {
+        Some(mut tail) => {
+            tail.poll();
+            tail.reader.finish()
+        }
+        None => (Report::default(), Vec::new()),
+    };
+    let captured = std::mem::take(&mut *output.lock().unwrap_or_else(|e| e.into_inner()));
+    let output = if captured.dropped > 0 {
+        format!(
+            "[{} bytes of earlier output not kept]\n{}",
+            captured.dropped, captured.text
+        )
+    } else {
+        captured.text
+    };
     Ok(RunResult {
-        status,
+        status: guarded.wait_status.map(ExitStatus::from_raw),
         stopped,
         report,
         problems,
         output,
         elapsed: started.elapsed(),
-        report_path: report_path.to_path_buf(),
+        report_path: report_file.map(Path::to_path_buf).unwrap_or_default(),
         others_busy: meter.others_busy(),
+        left_running: guarded.left,
     })
+}
+
+/// Asks the guard to stop the program (and all it started), and makes sure
+/// it does: if the guard does not end in time, its group and the program's
+/// are killed from here.
+fn stop_guard(guard: &mut Child, status_path: &Path) {
+    kill(guard.id() as i32, libc::SIGTERM);
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = guard.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let child =
+        crate::guard::Status::parse(&std::fs::read_to_string(status_path).unwrap_or_default())
+            .child;
+    if let Some(pid) = child {
+        kill(-(pid as i32), libc::SIGKILL);
+    }
+    kill(-(guard.id() as i32), libc::SIGKILL);
+    let _ = guard.wait();
+}
+
+/// The hidden command that runs a program under supervision and prints
+/// what was seen as one JSON object: for the runner's own tests, which need
+/// the real binary (the guard is the runner itself).
+pub const SUPERVISE: &str = "__supervise";
+
+/// `xtask __supervise QUIET_MS DEADLINE_MS REPORT EXE [ARGS...]`.
+pub fn supervise_command(args: &[String]) -> Result<std::process::ExitCode, Failure> {
+    let [quiet, deadline, report, exe, rest @ ..] = args else {
+        return Err(Failure::new(format!(
+            "usage: xtask {SUPERVISE} QUIET_MS DEADLINE_MS REPORT EXE [ARGS...] (for the runner's tests)"
+        )));
+    };
+    let ms = |v: &str| {
+        v.parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| Failure::new(format!("not a number of milliseconds: {v}")))
+    };
+    let limits = Limits {
+        quiet: ms(quiet)?,
+        deadline: ms(deadline)?,
+        grace: Duration::ZERO,
+    };
+    let args: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let r = run(Path::new(exe), &args, Path::new(report), &limits, false)?;
+    let facts: serde_json::Map<String, serde_json::Value> = r
+        .report
+        .facts()
+        .into_iter()
+        .map(|(n, v)| (n, serde_json::json!(v)))
+        .collect();
+    let line = serde_json::json!({
+        "stopped": r.stopped.map(|s| format!("{s:?}").to_lowercase()),
+        "code": r.status.and_then(|s| s.code()),
+        "signal": r.status.and_then(|s| s.signal()),
+        "exit": r.exit_description(),
+        "elapsed_ms": r.elapsed.as_millis() as u64,
+        "left": r.left_running.iter().map(|l| serde_json::json!([l.pid, l.name])).collect::<Vec<_>>(),
+        "output": r.output,
+        "facts": facts,
+        "ended": r.report.ended(),
+        "problems": r.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    println!("{line}");
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn limits(quiet_ms: u64, deadline_ms: u64) -> Limits {
-        Limits {
-            quiet: Duration::from_millis(quiet_ms),
-            deadline: Duration::from_millis(deadline_ms),
-            grace: Duration::ZERO,
+    // Runs of real programs are tested through the binary, in
+    // tests/runner.rs: the runner starts itself as their guard.
+
+    #[test]
+    fn signal_deaths_are_named_and_explained() {
+        let s = signal_death(libc::SIGSEGV);
+        assert!(
+            s.starts_with("killed by signal 11 (SIGSEGV: a segmentation fault"),
+            "{s}"
+        );
+        assert_eq!(signal_death(64), "killed by signal 64");
+    }
+
+    #[test]
+    fn two_runs_never_share_a_file() {
+        let near = Path::new("/tmp/reports/lesson-05-report-exercise.jsonl");
+        let a = unique_beside(near, "jsonl");
+        let b = unique_beside(near, "jsonl");
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), near.parent());
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("lesson-05-report-exercise.")
+                && name.contains(&std::process::id().to_string())
+                && name.ends_with(".jsonl"),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn captured_output_keeps_its_last_part_and_counts_the_rest() {
+        let mut c = Captured::default();
+        let line = "x".repeat(999);
+        for _ in 0..3000 {
+            c.push_line(&line);
         }
-    }
-
-    fn report_path(name: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("xtask-process-{}-{name}.jsonl", std::process::id()))
-    }
-
-    fn group_is_gone(pgid: u32) -> bool {
-        // SAFETY: signal 0 only asks whether the group exists.
-        let r = unsafe { libc::kill(-(pgid as libc::pid_t), 0) };
-        r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
-    }
-
-    fn sh(script: &str, name: &str, limits: &Limits) -> RunResult {
-        let path = report_path(name);
-        let r = run(Path::new("/bin/sh"), &["-c", script], &path, limits, false).unwrap();
-        let _ = std::fs::remove_file(&path);
-        r
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_silent_child_and_its_children_are_killed_after_the_quiet_period() {
-        // The grandchild writes its pid where we can find it, then both sleep.
-        let pid_file = report_path("grandchild-pid");
-        let script = format!("sleep 60 & echo $! > {}; sleep 60", pid_file.display());
-        let r = sh(&script, "quiet", &limits(300, 60_000));
-        assert_eq!(r.stopped, Some(Stopped::Quiet));
-        assert!(
-            r.elapsed < Duration::from_secs(30),
-            "stopped long before the sleeps end"
-        );
-        let grandchild: u32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        let _ = std::fs::remove_file(&pid_file);
-        // The grandchild was in the child's group, so it is gone too (or a
-        // zombie on its way out, which /proc shows as state Z). A SIGKILL
-        // takes effect when the process is next scheduled, which on a busy
-        // single core can be a moment after the kill.
-        let gone = || {
-            let state =
-                std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
-            (state.is_empty() || state.contains(") Z "), state)
-        };
-        let waited = Instant::now();
-        while !gone().0 && waited.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let (is_gone, state) = gone();
-        assert!(is_gone, "grandchild {grandchild} still running: {state}");
-    }
-
-    #[test]
-    fn a_busy_child_that_never_finishes_is_stopped_at_its_deadline() {
-        let script = r#"while true; do echo '{"t":"fact","name":"n","value":1}' >> "$LESSON_REPORT"; sleep 0.05; done"#;
-        let r = sh(script, "deadline", &limits(2_000, 600));
-        assert_eq!(r.stopped, Some(Stopped::Deadline));
-        assert_eq!(
-            r.report.fact("n"),
-            Some(1.0),
-            "the report was read while it ran"
-        );
-    }
-
-    #[test]
-    fn a_child_that_finishes_is_left_alone_and_its_output_captured() {
-        let script = r#"echo narration; echo oops >&2; echo '{"t":"end","elapsed_us":5}' > "$LESSON_REPORT"; echo "quiet=$LESSON_QUIET_MS""#;
-        let r = sh(script, "done", &limits(5_000, 5_000));
-        assert_eq!(r.stopped, None);
-        assert_eq!(r.status.and_then(|s| s.code()), Some(0));
-        assert!(r.report.ended());
-        assert!(r.output.contains("narration") && r.output.contains("oops"));
-        assert!(
-            r.output.contains("quiet=5000"),
-            "limits reach the child: {}",
-            r.output
-        );
-    }
-
-    #[test]
-    fn a_line_that_is_not_utf8_does_not_jam_the_reader() {
-        // Bad bytes, then good lines for longer than the quiet period: the
-        // child is healthy and must not be killed as quiet.
-        let script = r#"printf '{"t":"mark","text":"\377\376"}\n' >> "$LESSON_REPORT"; for i in 1 2 3 4 5 6; do echo '{"t":"fact","name":"n","value":1}' >> "$LESSON_REPORT"; sleep 0.1; done; echo '{"t":"end","elapsed_us":5}' >> "$LESSON_REPORT""#;
-        let r = sh(script, "utf8", &limits(400, 10_000));
-        assert_eq!(r.stopped, None, "not stopped: the good lines are progress");
-        assert!(r.report.ended());
-        assert_eq!(r.report.fact("n"), Some(1.0));
-        assert_eq!(r.problems.len(), 1);
-        assert_eq!(r.problems[0].to_string(), "report line 1 is not UTF-8 text");
-    }
-
-    #[test]
-    fn a_truncated_last_line_is_named() {
-        let script = r#"echo '{"t":"end","elapsed_us":5}' >> "$LESSON_REPORT"; printf '{"t":"fa' >> "$LESSON_REPORT""#;
-        let r = sh(script, "torn", &limits(5_000, 5_000));
-        assert!(r.report.ended());
-        assert!(
-            r.problems[0].to_string().contains("cut off"),
-            "{:?}",
-            r.problems
-        );
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_process_that_left_the_group_cannot_keep_the_runner_waiting() {
-        // `setsid` puts the sleeper in a session of its own, out of reach
-        // of the group kill, holding the child's stdout open.
-        let pid_file = report_path("escaped-pid");
-        let script = format!(
-            "setsid sh -c 'echo $$ > {}; exec sleep 30' & sleep 0.2; exit 0",
-            pid_file.display()
-        );
-        let started = Instant::now();
-        let r = sh(&script, "escaped", &limits(5_000, 5_000));
-        let waited = started.elapsed();
-        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
-                // SAFETY: kill has no memory-safety preconditions.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        let _ = std::fs::remove_file(&pid_file);
-        assert_eq!(r.status.and_then(|s| s.code()), Some(0));
-        assert!(
-            waited < Duration::from_secs(10),
-            "waited {waited:?} for a pipe held open by an escaped process"
-        );
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_child_runs_in_a_group_of_its_own() {
-        let path = report_path("group");
-        let script = "echo $$ > \"$LESSON_REPORT.pid\"; cut -d' ' -f5 /proc/$$/stat >> \"$LESSON_REPORT.pid\"";
-        let r = run(
-            Path::new("/bin/sh"),
-            &["-c", script],
-            &path,
-            &limits(5_000, 5_000),
-            false,
-        )
-        .unwrap();
-        let pid_path = PathBuf::from(format!("{}.pid", path.display()));
-        let text = std::fs::read_to_string(&pid_path).unwrap();
-        let _ = std::fs::remove_file(&pid_path);
-        let ids: Vec<u32> = text
-            .split_whitespace()
-            .map(|t| t.parse().unwrap())
-            .collect();
-        assert_eq!(ids.len(), 2, "{text}");
-        assert_eq!(ids[0], ids[1], "the child leads its own process group");
-        assert_ne!(ids[1], std::process::id(), "not ours");
-        assert!(group_is_gone(ids[1]));
-        assert_eq!(r.stopped, None);
+        assert!(c.text.len() <= KEPT_OUTPUT);
+        assert_eq!(c.text.len() + c.dropped, 3000 * 1000);
     }
 }

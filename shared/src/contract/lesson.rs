@@ -13,7 +13,7 @@
 //! Facts come only from a harness: the code under judgement never gets a
 //! [`Facts`] to write into.
 
-use crate::contract::report::REPORT_ENV;
+use crate::contract::report::{DESCRIBE_ENV, REPORT_ENV};
 use crate::contract::watchdog::{self, Limits};
 use crate::record::recorder::global;
 use crate::view::number::format_value;
@@ -478,10 +478,21 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) ->
             let specs: Vec<(&Spec, &[&str])> =
                 specs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
             let d = Description::of(lesson, variant, &specs);
-            println!(
-                "{}",
-                serde_json::to_string(&d).expect("a description serialises")
-            );
+            let text = serde_json::to_string(&d).expect("a description serialises");
+            // The runner asks for it in a file of its own, which nothing
+            // the program prints can get mixed into.
+            match std::env::var_os(DESCRIBE_ENV) {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(&path, text + "\n") {
+                        eprintln!(
+                            "error: cannot write the description to {}: {e}",
+                            path.to_string_lossy()
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+                None => println!("{text}"),
+            }
             return ExitCode::SUCCESS;
         }
         Ok(Ask::Run(chosen)) => chosen,

@@ -17,6 +17,9 @@ use std::fmt;
 
 /// Environment variable naming the JSON-lines report file.
 pub const REPORT_ENV: &str = "LESSON_REPORT";
+/// Environment variable naming the file where `--describe` writes what the
+/// binary's code declares (printed when it is not set).
+pub const DESCRIBE_ENV: &str = "LESSON_DESCRIBE";
 /// Environment variable: milliseconds without any event before the watchdog
 /// declares a stall.
 pub const QUIET_ENV: &str = "LESSON_QUIET_MS";
