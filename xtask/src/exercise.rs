@@ -10,7 +10,7 @@
 
 use crate::compile::{self, ExerciseBuild};
 use crate::lessons::{Exercise, Lesson, Scenario, Variant, Workspace, find_exercise};
-use crate::progress::{ExerciseState, Progress, Status, fingerprint, now_ms};
+use crate::progress::{ExerciseState, Progress, Status, now_ms};
 use crate::{Failure, Paint, parse_args, print_runner_stop, process, run_one, tracefile};
 use shared::grade::{Judgement, Verdict};
 use std::io::{BufRead, IsTerminal, Write};
@@ -389,23 +389,10 @@ fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise, trace: bool) -> Resul
     }
     let paint = Paint::stdout();
     let file = lesson.exercise_file(&ex.name);
-    // A reset made while this ran wins over its verdict.
-    let reset_since = |p: &mut Progress| {
-        p.exercises
-            .get(&ex.name)
-            .and_then(|s| s.reset_at_ms)
-            .is_some_and(|at| at >= began_ms)
-    };
     match outcome.judged {
         Judged::Ran(Verdict::Ok) => {
-            let recorded = Progress::update(lesson, |p| {
-                if reset_since(p) {
-                    return false;
-                }
-                p.state(&ex.name).solved = Some(fingerprint(&outcome.source));
-                true
-            })?;
-            if !recorded {
+            // A reset made while this ran wins over its verdict.
+            if !Progress::record(lesson, &ex.name, true, &outcome.source, began_ms)? {
                 println!(
                     "{}",
                     paint.wrap(
@@ -454,11 +441,7 @@ fn try_one(ws: &Workspace, lesson: &Lesson, ex: &Exercise, trace: bool) -> Resul
         }
         Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile => {
             // A solved mark is for the code as it is: a failed verdict ends it.
-            Progress::update(lesson, |p| {
-                if let Some(s) = p.exercises.get_mut(&ex.name) {
-                    s.solved = None;
-                }
-            })?;
+            Progress::record(lesson, &ex.name, false, &outcome.source, began_ms)?;
             println!(
                 "  Edit {}, then run `cargo xtask try {} {}` again (or `cargo xtask watch {}` to judge on every save).",
                 show(ws, &file),
@@ -598,17 +581,11 @@ pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
         let start = lesson.exercise_start(&ex.name);
         let start_bytes = std::fs::read(&start)
             .map_err(|e| Failure::new(format!("cannot read {}: {e}", show(&ws, &start))))?;
-        let edited = match std::fs::read(&file) {
-            Ok(bytes) => bytes != start_bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            // What it holds cannot be known, so it cannot be thrown away.
-            Err(e) => {
-                return Err(Failure::new(format!(
-                    "cannot read {} ({e}), so reset will not replace it: it may hold your work. Move it away yourself, then run reset again",
-                    show(&ws, &file)
-                )));
-            }
-        };
+        let edited = edited_since_start(&file, &start_bytes)
+            .map_err(|e| Failure::new(format!(
+                "cannot read {} ({e}), so reset will not replace it: it may hold your work. Move it away yourself, then run reset again",
+                show(&ws, &file)
+            )))?;
         if edited && !yes {
             if !std::io::stdin().is_terminal() {
                 return Err(Failure::new(format!(
@@ -641,6 +618,17 @@ pub fn reset_command(args: &[String]) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the learner's `file` differs from its start. A missing file has
+/// nothing to lose; a file that cannot be read is an error, since what it
+/// holds cannot be known.
+fn edited_since_start(file: &Path, start: &[u8]) -> std::io::Result<bool> {
+    match std::fs::read(file) {
+        Ok(bytes) => Ok(bytes != start),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sleeps for `d`, unless the learner presses Ctrl-C (then `false`).
@@ -1051,6 +1039,26 @@ mod tests {
             Verdict::Mismatch
         );
         assert_eq!(overall([Verdict::Ok, Verdict::Ok]), Verdict::Ok);
+    }
+
+    #[test]
+    fn reset_never_discards_a_file_it_cannot_read() {
+        let dir = std::env::temp_dir().join(format!("xtask-reset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("report.rs");
+        assert!(
+            !edited_since_start(&file, b"start").unwrap(),
+            "missing: nothing to lose"
+        );
+        std::fs::write(&file, "start").unwrap();
+        assert!(!edited_since_start(&file, b"start").unwrap());
+        std::fs::write(&file, "mine").unwrap();
+        assert!(edited_since_start(&file, b"start").unwrap());
+        // A folder where the file should be cannot be read as one.
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        assert!(edited_since_start(&file, b"start").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

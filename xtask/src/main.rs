@@ -287,9 +287,15 @@ pub fn shown(arg: &str) -> String {
 /// Whether to colour what goes to stdout: only on a terminal that can
 /// show colour, and never when `NO_COLOR` is set (no-color.org).
 pub fn colour() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    colour_for(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").is_some(),
+        std::env::var("TERM").ok().as_deref(),
+    )
+}
+
+fn colour_for(terminal: bool, no_color: bool, term: Option<&str>) -> bool {
+    terminal && !no_color && term != Some("dumb")
 }
 
 pub struct Paint {
@@ -947,6 +953,15 @@ mod tests {
         assert_eq!(err.to_string(), "unknown flag '--fast'; usage: usage here");
         let err = parse_args(&strings(&["a", "b", "c"]), &[], 2, "u").unwrap_err();
         assert!(err.to_string().contains("unexpected argument 'c'"));
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_that_wants_it() {
+        assert!(colour_for(true, false, Some("xterm-256color")));
+        assert!(colour_for(true, false, None));
+        assert!(!colour_for(true, false, Some("dumb")));
+        assert!(!colour_for(true, true, Some("xterm")));
+        assert!(!colour_for(false, false, Some("xterm")));
     }
 
     #[test]

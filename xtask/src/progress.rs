@@ -170,6 +170,28 @@ impl Progress {
             })
     }
 
+    /// Records the verdict on exercise `name` of a run that began at
+    /// `began_ms` and built `source`: `Some(true)` (fixed) marks that
+    /// source solved; `Some(false)` (not fixed, or not compiling) clears
+    /// any mark. A reset since the run began wins, and nothing is recorded.
+    /// Returns whether the verdict was recorded.
+    pub fn record(
+        lesson: &Lesson,
+        name: &str,
+        fixed: bool,
+        source: &[u8],
+        began_ms: u64,
+    ) -> Result<bool, Failure> {
+        Progress::update(lesson, |p| {
+            let state = p.state(name);
+            if state.reset_at_ms.is_some_and(|at| at >= began_ms) {
+                return false;
+            }
+            state.solved = fixed.then(|| fingerprint(source));
+            true
+        })
+    }
+
     pub fn state(&mut self, name: &str) -> &mut ExerciseState {
         self.exercises.entry(name.to_string()).or_default()
     }
@@ -270,6 +292,41 @@ mod tests {
         assert_eq!(kept.len(), 1, "{kept:?}");
         assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), broken);
         assert_eq!(Progress::load(&lesson).exercises["report"].hints, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_verdict_marks_the_source_that_was_built_and_a_failure_clears_it() {
+        let dir = scratch("verdict");
+        let lesson = lesson(&dir);
+        std::fs::write(lesson.exercise_start("x"), "start").unwrap();
+        std::fs::write(lesson.exercise_file("x"), "edited after the build").unwrap();
+        assert!(Progress::record(&lesson, "x", true, b"built", 1).unwrap());
+        let p = Progress::load(&lesson);
+        assert_eq!(p.exercises["x"].solved, Some(fingerprint(b"built")));
+        assert_eq!(
+            p.status(&lesson, "x"),
+            Status::EditedSinceSolved,
+            "the file now is not what was judged"
+        );
+        std::fs::write(lesson.exercise_file("x"), "built").unwrap();
+        assert_eq!(Progress::load(&lesson).status(&lesson, "x"), Status::Solved);
+        assert!(Progress::record(&lesson, "x", false, b"built", 2).unwrap());
+        assert_eq!(Progress::load(&lesson).exercises["x"].solved, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_reset_during_a_run_wins_over_its_verdict() {
+        let dir = scratch("reset");
+        let lesson = lesson(&dir);
+        Progress::update(&lesson, |p| p.state("x").reset_at_ms = Some(500)).unwrap();
+        assert!(
+            !Progress::record(&lesson, "x", true, b"v", 400).unwrap(),
+            "the run began before the reset"
+        );
+        assert_eq!(Progress::load(&lesson).exercises["x"].solved, None);
+        assert!(Progress::record(&lesson, "x", true, b"v", 600).unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
