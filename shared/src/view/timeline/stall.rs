@@ -178,6 +178,8 @@ mod tests {
     use super::*;
     use crate::event::{Blocked, Waiting};
 
+    /// "waiter" stuck inside a poll since 150 µs; "holder" returned Pending
+    /// at 100 µs and was never polled again; stopped at 2 s.
     fn holder_and_waiter_stall() -> Stall {
         Stall {
             reason: StallReason::Quiet,
