@@ -96,131 +96,29 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The timeline of a recording: its threads, bars, marks, wake-ups
+    /// and tasks, from the events in any order.
     pub fn from_events(events: &[Event]) -> Timeline {
-        let mut names = BTreeMap::new();
-        let mut spans = Vec::new();
-        let mut marks = Vec::new();
-        let mut wakes = Vec::new();
-        let mut prefixes: Vec<(String, String)> = Vec::new();
-        let mut stall = None;
-        let mut end_us = 0;
-        for e in events {
-            match e {
-                Event::Lane { id, name } => {
-                    names.insert(*id, name.clone());
-                }
-                Event::Span(s) => {
-                    end_us = end_us.max(s.end_us);
-                    spans.push(s.clone());
-                }
-                Event::Mark(m) => {
-                    end_us = end_us.max(m.at_us);
-                    marks.push(m.clone());
-                }
-                Event::Wake(w) => {
-                    end_us = end_us.max(w.polled_us);
-                    wakes.push(w.clone());
-                }
-                Event::Group { prefix, name } => prefixes.push((prefix.clone(), name.clone())),
-                Event::Stall(s) => {
-                    end_us = end_us.max(s.at_us);
-                    // A poll that never returned is drawn up to the stall.
-                    for b in &s.blocked {
-                        spans.push(Span {
-                            task: b.task.clone(),
-                            lane: b.lane,
-                            kind: SpanKind::Poll,
-                            start_us: b.since_us,
-                            end_us: s.at_us,
-                            polls: 1,
-                            ready: false,
-                            note: Some(STUCK.into()),
-                        });
-                    }
-                    stall = Some(s.clone());
-                }
-                Event::End { elapsed_us } => end_us = end_us.max(*elapsed_us),
-                _ => {}
-            }
-        }
-        spans.sort_by_key(|s| (s.start_us, s.end_us));
-        marks.sort_by_key(|m| m.at_us);
-        wakes.sort_by_key(|w| (w.woken_us, w.polled_us));
-        let mut used: Vec<u32> = spans
-            .iter()
-            .map(|s| s.lane)
-            .chain(marks.iter().map(|m| m.lane))
-            .chain(wakes.iter().flat_map(|w| [w.from_lane, w.lane]))
-            .collect();
-        used.sort_unstable();
-        used.dedup();
-        let lanes: Vec<(u32, String)> = used
-            .into_iter()
-            .map(|id| {
-                let name = names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("thread {id}"));
-                (id, name)
-            })
-            .collect();
-        let stuck_lanes: Vec<u32> = stall
+        let raw = Raw::read(events);
+        let lanes = raw.used_lanes();
+        let stuck_lanes: Vec<u32> = raw
+            .stall
             .as_ref()
             .map(|s: &Stall| s.blocked.iter().map(|b| b.lane).collect())
             .unwrap_or_default();
         let rows = fold_rows(&lanes, &stuck_lanes);
-
-        let mut tasks: Vec<TaskSummary> = Vec::new();
-        for s in &spans {
-            let i = match tasks.iter().position(|t| t.label == s.task) {
-                Some(i) => i,
-                None => {
-                    tasks.push(TaskSummary {
-                        label: s.task.clone(),
-                        symbol: '?',
-                        polls: 0,
-                        busy_us: 0,
-                        longest_us: 0,
-                        blocked_us: 0,
-                        wakes: 0,
-                        worst_wake_us: 0,
-                        group: 0,
-                    });
-                    tasks.len() - 1
-                }
-            };
-            let t = &mut tasks[i];
-            let d = s.end_us.saturating_sub(s.start_us);
-            match s.kind {
-                SpanKind::Poll => {
-                    t.polls += s.polls;
-                    t.busy_us += d;
-                    // A merged span may hold many polls; its length is then
-                    // an upper bound for the longest one.
-                    if s.polls == 1 {
-                        t.longest_us = t.longest_us.max(d);
-                    }
-                }
-                SpanKind::Block => t.blocked_us += d,
-            }
-        }
-        for w in &wakes {
-            if let Some(t) = tasks.iter_mut().find(|t| t.label == w.task) {
-                t.wakes += 1;
-                t.worst_wake_us = t.worst_wake_us.max(w.polled_us.saturating_sub(w.woken_us));
-            }
-        }
-        let groups = assign_groups(&mut tasks, &prefixes);
+        let mut tasks = summarize_tasks(&raw.spans, &raw.wakes);
+        let groups = assign_groups(&mut tasks, &raw.prefixes);
         Timeline {
             lanes,
             rows,
-            spans,
-            marks,
-            wakes,
+            spans: raw.spans,
+            marks: raw.marks,
+            wakes: raw.wakes,
             tasks,
             groups,
-            stall,
-            end_us,
+            stall: raw.stall,
+            end_us: raw.end_us,
         }
     }
 
@@ -266,6 +164,133 @@ impl Timeline {
             .find(|(l, _)| *l == id)
             .map_or("?", |(_, n)| n.as_str())
     }
+}
+
+/// A recording's events sorted by kind, before anything is worked out.
+#[derive(Default)]
+struct Raw {
+    names: BTreeMap<u32, String>,
+    spans: Vec<Span>,
+    marks: Vec<Mark>,
+    wakes: Vec<Wake>,
+    prefixes: Vec<(String, String)>,
+    stall: Option<Stall>,
+    end_us: u64,
+}
+
+impl Raw {
+    fn read(events: &[Event]) -> Raw {
+        let mut raw = Raw::default();
+        for e in events {
+            match e {
+                Event::Lane { id, name } => {
+                    raw.names.insert(*id, name.clone());
+                }
+                Event::Span(s) => {
+                    raw.end_us = raw.end_us.max(s.end_us);
+                    raw.spans.push(s.clone());
+                }
+                Event::Mark(m) => {
+                    raw.end_us = raw.end_us.max(m.at_us);
+                    raw.marks.push(m.clone());
+                }
+                Event::Wake(w) => {
+                    raw.end_us = raw.end_us.max(w.polled_us);
+                    raw.wakes.push(w.clone());
+                }
+                Event::Group { prefix, name } => raw.prefixes.push((prefix.clone(), name.clone())),
+                Event::Stall(s) => {
+                    raw.end_us = raw.end_us.max(s.at_us);
+                    // A poll that never returned is drawn up to the stall.
+                    raw.spans.extend(s.blocked.iter().map(|b| Span {
+                        task: b.task.clone(),
+                        lane: b.lane,
+                        kind: SpanKind::Poll,
+                        start_us: b.since_us,
+                        end_us: s.at_us,
+                        polls: 1,
+                        ready: false,
+                        note: Some(STUCK.into()),
+                    }));
+                    raw.stall = Some(s.clone());
+                }
+                Event::End { elapsed_us } => raw.end_us = raw.end_us.max(*elapsed_us),
+                _ => {}
+            }
+        }
+        raw.spans.sort_by_key(|s| (s.start_us, s.end_us));
+        raw.marks.sort_by_key(|m| m.at_us);
+        raw.wakes.sort_by_key(|w| (w.woken_us, w.polled_us));
+        raw
+    }
+
+    /// The threads that did something, with their names, by id.
+    fn used_lanes(&self) -> Vec<(u32, String)> {
+        let mut used: Vec<u32> = self
+            .spans
+            .iter()
+            .map(|s| s.lane)
+            .chain(self.marks.iter().map(|m| m.lane))
+            .chain(self.wakes.iter().flat_map(|w| [w.from_lane, w.lane]))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used.into_iter()
+            .map(|id| {
+                let name = self
+                    .names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("thread {id}"));
+                (id, name)
+            })
+            .collect()
+    }
+}
+
+/// What each task did, in the order tasks first appear.
+fn summarize_tasks(spans: &[Span], wakes: &[Wake]) -> Vec<TaskSummary> {
+    let mut tasks: Vec<TaskSummary> = Vec::new();
+    for s in spans {
+        let i = match tasks.iter().position(|t| t.label == s.task) {
+            Some(i) => i,
+            None => {
+                tasks.push(TaskSummary {
+                    label: s.task.clone(),
+                    symbol: '?',
+                    polls: 0,
+                    busy_us: 0,
+                    longest_us: 0,
+                    blocked_us: 0,
+                    wakes: 0,
+                    worst_wake_us: 0,
+                    group: 0,
+                });
+                tasks.len() - 1
+            }
+        };
+        let t = &mut tasks[i];
+        let d = s.end_us.saturating_sub(s.start_us);
+        match s.kind {
+            SpanKind::Poll => {
+                t.polls += s.polls;
+                t.busy_us += d;
+                // A merged span may hold many polls; its length is then
+                // an upper bound for the longest one.
+                if s.polls == 1 {
+                    t.longest_us = t.longest_us.max(d);
+                }
+            }
+            SpanKind::Block => t.blocked_us += d,
+        }
+    }
+    for w in wakes {
+        if let Some(t) = tasks.iter_mut().find(|t| t.label == w.task) {
+            t.wakes += 1;
+            t.worst_wake_us = t.worst_wake_us.max(w.polled_us.saturating_sub(w.woken_us));
+        }
+    }
+    tasks
 }
 
 fn summarize_notes(blocks: &[&Span]) -> String {
