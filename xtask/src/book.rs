@@ -227,7 +227,7 @@ pub fn generated_references(text: &str) -> Vec<String> {
 }
 
 /// The SVG of one run: `lesson-05-report-fixed.svg`, or with the
-/// implementation when a variant has several: `lesson-05-report-fixed-interval.svg`.
+/// piece when a variant has several: `lesson-05-report-fixed-interval.svg`.
 pub fn svg_name(lesson: &Lesson, scenario: &str, variant: &Variant, piece: &str) -> String {
     if piece.is_empty() {
         format!("{}-{scenario}-{}.svg", lesson.id, variant.name())

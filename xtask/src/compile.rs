@@ -129,7 +129,7 @@ pub fn exercise(lesson: &Lesson, name: &str, quiet: bool) -> Result<ExerciseBuil
 }
 
 pub fn exe<'a>(exes: &'a Exes, lesson: &Lesson, variant: &Variant) -> Result<&'a Path, Failure> {
-    let bin = variant.bin(lesson);
+    let bin = lesson.bin_for(variant);
     exes.get(&bin)
         .map(PathBuf::as_path)
         .ok_or_else(|| Failure::new(format!("cargo built no binary named {bin}")))
@@ -189,7 +189,7 @@ impl Checked {
         }
     }
 
-    /// The implementations a variant runs for `scenario`.
+    /// The pieces a variant runs for `scenario`.
     pub fn pieces(&self, variant: &Variant, scenario: &str) -> Vec<String> {
         pieces_of(self.description(variant), scenario)
     }
@@ -220,8 +220,8 @@ pub fn check(lesson: &Lesson, exes: &Exes) -> Result<Checked, Failure> {
     let mut described = Vec::new();
     for variant in Variant::BOTH {
         let exe = exe(exes, &lesson, &variant)?;
-        let d =
-            describe(exe).map_err(|e| Failure::new(format!("{}: {e}", variant.bin(&lesson))))?;
+        let d = describe(exe)
+            .map_err(|e| Failure::new(format!("{}: {e}", lesson.bin_for(&variant))))?;
         lesson.check_against(&d).map_err(Failure::new)?;
         described.push(d);
     }

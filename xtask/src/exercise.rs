@@ -157,7 +157,7 @@ fn measure_again(
     let exes = compile::lessons(&[lesson])?;
     let fixed = compile::exe(&exes, lesson, &Variant::Fixed)?;
     let described = compile::describe(fixed)
-        .map_err(|e| Failure::new(format!("{}: {e}", Variant::Fixed.bin(lesson))))?;
+        .map_err(|e| Failure::new(format!("{}: {e}", lesson.bin_for(&Variant::Fixed))))?;
     let piece = compile::pieces_of(&described, &scenario.name)
         .into_iter()
         .next()

@@ -159,7 +159,7 @@ pub fn json_line(
         "lesson": lesson,
         "scenario": scenario,
         "variant": variant.name(),
-        "implementation": piece,
+        "piece": piece,
         "expected": {
             "outcome": expect.outcome.describe().split(' ').next(),
             "panic": panic,

@@ -6,43 +6,9 @@ use crate::Failure;
 pub use shared::contract::manifest::{Exercise, Expect, Lesson, Scenario};
 use std::path::PathBuf;
 
-/// Which side of a lesson a run shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Variant {
-    Broken,
-    Fixed,
-    /// The learner's file for the named exercise, judged by the fixed claim.
-    Exercise(String),
-}
-
-impl Variant {
-    pub const BOTH: [Variant; 2] = [Variant::Broken, Variant::Fixed];
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Variant::Broken => "broken",
-            Variant::Fixed => "fixed",
-            Variant::Exercise(_) => "exercise",
-        }
-    }
-
-    /// The binary that runs this variant of `lesson`.
-    pub fn bin(&self, lesson: &Lesson) -> String {
-        match self {
-            Variant::Exercise(name) => lesson.exercise_bin(name),
-            other => lesson.bin(other.name()),
-        }
-    }
-
-    /// The claim a run of this variant is judged by: a learner's exercise
-    /// is judged by the fixed claim.
-    pub fn expect<'a>(&self, scenario: &'a Scenario) -> &'a Expect {
-        match self {
-            Variant::Broken => &scenario.broken,
-            Variant::Fixed | Variant::Exercise(_) => &scenario.fixed,
-        }
-    }
-}
+/// Which side of a lesson a run shows: the kit's [`shared::lesson::Variant`],
+/// naming an exercise read at run time.
+pub type Variant = shared::lesson::Variant<String>;
 
 /// The workspace as the runner sees it.
 pub struct Workspace {
@@ -274,11 +240,11 @@ mod tests {
         let ws = workspace();
         let s = &ws.lessons[0].scenarios[0];
         assert_eq!(
-            Variant::Exercise("main".into()).expect(s).claim,
+            s.claim_for(&Variant::Exercise("main".into())).claim,
             s.fixed.claim
         );
         assert_eq!(
-            Variant::Exercise("main".into()).bin(&ws.lessons[0]),
+            ws.lessons[0].bin_for(&Variant::Exercise("main".into())),
             "lesson-01-exercise-main"
         );
     }

@@ -325,7 +325,7 @@ pub fn label(variant: &Variant, piece: &str) -> String {
     }
 }
 
-/// Runs one variant (one implementation) of one scenario and judges it.
+/// Runs one variant (one piece) of one scenario and judges it.
 /// `Err` with `interrupted` when the learner pressed Ctrl-C: the child's
 /// group is already gone.
 pub fn run_one(
@@ -356,7 +356,7 @@ pub fn run_one(
         );
         return Err(Failure::interrupted());
     }
-    let j = judge_run(&result, variant.expect(scenario), &scenario.live_facts);
+    let j = judge_run(&result, scenario.claim_for(variant), &scenario.live_facts);
     if stream && !result.left_running.is_empty() {
         println!("{}", left_running(&result.left_running, variant));
     }
@@ -519,7 +519,7 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
             .scenario(&scenario.name)
             .expect("checked lessons keep their scenarios");
         for variant in &variants {
-            let expect = variant.expect(scenario);
+            let expect = scenario.claim_for(variant);
             let exe = compile::exe(&exes, lesson, variant)?;
             for piece in checked.pieces(variant, &scenario.name) {
                 println!();
@@ -671,7 +671,7 @@ fn check(args: &[String]) -> Result<ExitCode, Failure> {
                 continue;
             }
             for variant in Variant::BOTH {
-                let expect = variant.expect(scenario);
+                let expect = scenario.claim_for(&variant);
                 let exe = compile::exe(&exes, lesson, &variant)?;
                 for piece in c.pieces(&variant, &scenario.name) {
                     let (result, j) =
@@ -863,7 +863,7 @@ fn build_book(args: &[String]) -> Result<ExitCode, Failure> {
         for scenario in &lesson.scenarios {
             let mut measured: Vec<(String, Vec<(String, f64)>)> = Vec::new();
             for variant in Variant::BOTH {
-                let expect = variant.expect(scenario);
+                let expect = scenario.claim_for(&variant);
                 let exe = compile::exe(&exes, lesson, &variant)?;
                 for piece in c.pieces(&variant, &scenario.name) {
                     let (result, j) =
@@ -976,7 +976,7 @@ mod tests {
     }
 
     #[test]
-    fn labels_name_the_implementation_when_there_are_several() {
+    fn labels_name_the_piece_when_there_are_several() {
         assert_eq!(label(&Variant::Fixed, ""), "fixed");
         assert_eq!(label(&Variant::Fixed, "interval"), "fixed (interval)");
     }

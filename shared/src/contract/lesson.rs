@@ -3,9 +3,9 @@
 //!
 //! A lesson's library holds, for each scenario, a [`Spec`] (its name and the
 //! facts it measures, each with what it means) and a **harness**: a function
-//! that runs one implementation of the scenario's piece of code and writes
+//! that runs one piece (an implementation of the code the scenario is about) and writes
 //! what it measured into [`Facts`]. The broken, fixed and exercise binaries
-//! are thin: each hands its implementations ([`Piece`]s) to [`main`], which
+//! are thin: each hands its pieces ([`Piece`]s) to [`main`], which
 //! picks what to run from the command line, starts the recorder and the
 //! watchdog, runs each piece, and prints its timeline and facts. When the
 //! runner has set `LESSON_REPORT`, everything is also written there.
@@ -71,9 +71,9 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The scenario with the implementations a binary hands it.
-    pub fn with<'a>(&'static self, pieces: Vec<Piece<'a>>) -> Scenario<'a> {
-        Scenario { spec: self, pieces }
+    /// The scenario with the pieces a binary hands it.
+    pub fn with<'a>(&'static self, pieces: Vec<Piece<'a>>) -> Runnable<'a> {
+        Runnable { spec: self, pieces }
     }
 
     pub fn meaning(&self, fact: &str) -> Option<&'static str> {
@@ -84,17 +84,22 @@ impl Spec {
     }
 }
 
-/// Which side of the lesson a binary shows.
+/// Which side of the lesson a run shows: the bug, the cure, or the
+/// learner's file for the named exercise (judged by the fixed claim). A
+/// lesson binary names its exercise with a `&'static str`; the runner,
+/// which reads names at run time, with a `String`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Variant {
+pub enum Variant<N = &'static str> {
     Broken,
     Fixed,
-    /// The learner's file for the named exercise.
-    Exercise(&'static str),
+    Exercise(N),
 }
 
-impl Variant {
-    pub fn name(self) -> &'static str {
+impl<N> Variant<N> {
+    /// The two sides every scenario has.
+    pub const BOTH: [Variant<N>; 2] = [Variant::Broken, Variant::Fixed];
+
+    pub fn name(&self) -> &'static str {
         match self {
             Variant::Broken => "broken",
             Variant::Fixed => "fixed",
@@ -254,9 +259,10 @@ impl Facts {
 
 type Run<'a> = Box<dyn FnOnce(&Facts) + 'a>;
 
-/// One implementation of a scenario's piece, handed to its harness.
+/// One piece: the code a scenario is about, as one binary writes it (the
+/// bug, a cure, the learner's attempt), handed to the scenario's harness.
 pub struct Piece<'a> {
-    /// Empty when the variant has one implementation; otherwise a short
+    /// Empty when the variant has one piece; otherwise a short
     /// slug (`interval`) that names it on the command line.
     pub name: &'static str,
     note: Option<&'static str>,
@@ -264,7 +270,7 @@ pub struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    /// `run` calls the scenario's harness with this implementation.
+    /// `run` calls the scenario's harness with this piece.
     pub fn new(name: &'static str, run: impl FnOnce(&Facts) + 'a) -> Piece<'a> {
         Piece {
             name,
@@ -274,15 +280,16 @@ impl<'a> Piece<'a> {
     }
 
     /// A few words printed after the run, for the binary's own narration:
-    /// what this implementation does differently.
+    /// what this piece does differently.
     pub fn note(mut self, text: &'static str) -> Piece<'a> {
         self.note = Some(text);
         self
     }
 }
 
-/// One runnable story of a lesson, with the implementations to run.
-pub struct Scenario<'a> {
+/// A scenario made runnable: its spec, and the pieces a binary runs in it.
+/// (The claims about a scenario are a [`crate::contract::manifest::Scenario`].)
+pub struct Runnable<'a> {
     pub spec: &'static Spec,
     pub pieces: Vec<Piece<'a>>,
 }
@@ -304,7 +311,7 @@ pub struct Description {
 pub struct DescribedScenario {
     pub name: String,
     pub facts: Vec<DescribedFact>,
-    /// The names of its implementations (one empty name when it has one).
+    /// The names of its pieces (one empty name when it has one).
     pub pieces: Vec<String>,
 }
 
@@ -330,7 +337,7 @@ impl Description {
             variant: variant.name().into(),
             exercise: match variant {
                 Variant::Exercise(name) => Some(name.into()),
-                _ => None,
+                Variant::Broken | Variant::Fixed => None,
             },
             scenarios: specs
                 .iter()
@@ -364,7 +371,7 @@ enum Ask {
 fn select(
     program: &str,
     args: &[String],
-    scenarios: &[Scenario<'_>],
+    scenarios: &[Runnable<'_>],
 ) -> Result<Ask, (String, ExitCode)> {
     let names = || {
         scenarios
@@ -374,7 +381,7 @@ fn select(
             .join(", ")
     };
     let all_pieces = |i: usize| (0..scenarios[i].pieces.len()).collect::<Vec<_>>();
-    let usage = format!("usage: {program} [SCENARIO [IMPLEMENTATION]]");
+    let usage = format!("usage: {program} [SCENARIO [PIECE]]");
     match args {
         [] => Ok(Ask::Run(
             (0..scenarios.len()).map(|i| (i, all_pieces(i))).collect(),
@@ -405,7 +412,7 @@ fn select(
                         Some(p) => Ok(Ask::Run(vec![(i, vec![p])])),
                         None => Err((
                             format!(
-                                "error: scenario {name} of {program} has no implementation '{piece}'; it has: {}",
+                                "error: scenario {name} of {program} has no piece '{piece}'; it has: {}",
                                 pieces
                                     .iter()
                                     .map(|p| if p.name.is_empty() {
@@ -463,7 +470,7 @@ fn install_panic_hook() {
 }
 
 /// Runs a lesson binary: `lesson` is its id ("lesson-01").
-pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Scenario<'_>>) -> ExitCode {
+pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Runnable<'_>>) -> ExitCode {
     let program = match variant {
         Variant::Exercise(name) => format!("{lesson}-exercise-{name}"),
         _ => format!("{lesson}-{}", variant.name()),
@@ -611,7 +618,7 @@ mod tests {
         facts: &[],
     };
 
-    fn scenarios() -> Vec<Scenario<'static>> {
+    fn scenarios() -> Vec<Runnable<'static>> {
         vec![
             SLEEP.with(vec![Piece::new("", |_| {})]),
             MUTEX.with(vec![
@@ -632,7 +639,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scenario_and_an_implementation_can_be_named() {
+    fn a_scenario_and_a_piece_can_be_named() {
         let s = scenarios();
         assert_eq!(
             select("p", &args(&["mutex"]), &s).unwrap(),

@@ -10,7 +10,7 @@
 //! with `min > max` or no limit at all, or a fact the scenario's code does
 //! not declare is an error of one line that names the file and the key.
 
-use crate::contract::lesson::Description;
+use crate::contract::lesson::{Description, Variant};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -114,6 +114,7 @@ impl Expect {
     }
 }
 
+/// What a lesson claims about one scenario, for each side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
     pub name: String,
@@ -126,6 +127,17 @@ pub struct Scenario {
     /// report more than once (set when the manifest is checked against the
     /// code).
     pub live_facts: Vec<String>,
+}
+
+impl Scenario {
+    /// The claim a run of `variant` is judged by: a learner's exercise is
+    /// judged by the fixed claim.
+    pub fn claim_for<N>(&self, variant: &Variant<N>) -> &Expect {
+        match variant {
+            Variant::Broken => &self.broken,
+            Variant::Fixed | Variant::Exercise(_) => &self.fixed,
+        }
+    }
 }
 
 /// A file the learner edits, judged against the fixed claims of its
@@ -172,6 +184,15 @@ impl Lesson {
     /// The binary of a variant: `lesson-05-broken`.
     pub fn bin(&self, variant: &str) -> String {
         format!("{}-{variant}", self.id)
+    }
+
+    /// The binary that runs `variant`: `lesson-05-fixed`, or for an
+    /// exercise `lesson-05-exercise-report`.
+    pub fn bin_for(&self, variant: &Variant<String>) -> String {
+        match variant {
+            Variant::Exercise(name) => self.exercise_bin(name),
+            other => self.bin(other.name()),
+        }
     }
 
     /// The binary that runs the learner's exercise `name`.

@@ -49,19 +49,19 @@ impl Limits {
 
 /// What the watchdog decides after looking at the clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Decision {
     Fine,
     Stalled(StallReason),
 }
 
 /// The decision, apart from the thread, so it can be tested.
-pub fn judge(limits: Limits, quiet_us: u64, elapsed_us: u64) -> Verdict {
+pub fn decide(limits: Limits, quiet_us: u64, elapsed_us: u64) -> Decision {
     if quiet_us >= limits.quiet.as_micros() as u64 {
-        Verdict::Stalled(StallReason::Quiet)
+        Decision::Stalled(StallReason::Quiet)
     } else if elapsed_us >= limits.deadline.as_micros() as u64 {
-        Verdict::Stalled(StallReason::Deadline)
+        Decision::Stalled(StallReason::Deadline)
     } else {
-        Verdict::Fine
+        Decision::Fine
     }
 }
 
@@ -101,7 +101,8 @@ pub fn watch(rec: &'static Recorder, limits: Limits) {
                         continue;
                     }
                     let limits = *LIMITS.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Verdict::Stalled(reason) = judge(limits, rec.quiet_us(), rec.now_us()) {
+                    if let Decision::Stalled(reason) = decide(limits, rec.quiet_us(), rec.now_us())
+                    {
                         stop(rec, reason);
                     }
                 }
@@ -148,19 +149,19 @@ mod tests {
 
     #[test]
     fn quiet_for_the_whole_quiet_period_is_a_stall() {
-        assert_eq!(judge(LIMITS, 499_999, 1_000_000), Verdict::Fine);
+        assert_eq!(decide(LIMITS, 499_999, 1_000_000), Decision::Fine);
         assert_eq!(
-            judge(LIMITS, 500_000, 1_000_000),
-            Verdict::Stalled(StallReason::Quiet)
+            decide(LIMITS, 500_000, 1_000_000),
+            Decision::Stalled(StallReason::Quiet)
         );
     }
 
     #[test]
     fn busy_past_the_deadline_is_stopped_too() {
-        assert_eq!(judge(LIMITS, 0, 4_999_999), Verdict::Fine);
+        assert_eq!(decide(LIMITS, 0, 4_999_999), Decision::Fine);
         assert_eq!(
-            judge(LIMITS, 0, 5_000_000),
-            Verdict::Stalled(StallReason::Deadline)
+            decide(LIMITS, 0, 5_000_000),
+            Decision::Stalled(StallReason::Deadline)
         );
     }
 
