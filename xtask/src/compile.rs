@@ -108,7 +108,7 @@ pub enum ExerciseBuild {
 pub fn exercise(lesson: &Lesson, name: &str, quiet: bool) -> Result<ExerciseBuild, Failure> {
     let bin = lesson.exercise_bin(name);
     let features = format!("{}/{EXERCISE_FEATURE}", lesson.id);
-    let colour = crate::colour();
+    let colour = crate::ui::colour();
     let mut args = vec!["-p", &lesson.id, "--features", &features, "--bin", &bin];
     if quiet {
         args.push("--quiet");

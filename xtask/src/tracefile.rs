@@ -30,7 +30,7 @@ impl Collected {
             .collect();
         let text = serde_json::to_string(&trace::chrome_trace(&runs))
             .map_err(|e| Failure::new(format!("cannot write the trace: {e}")))?;
-        crate::ensure_parent(path)?;
+        crate::runs::ensure_parent(path)?;
         std::fs::write(path, text)
             .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
         println!();

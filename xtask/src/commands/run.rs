@@ -1,0 +1,156 @@
+//! `cargo xtask run <lesson>`: builds a lesson and runs it, broken then
+//! fixed (or the side asked for), showing each program's narration and
+//! timeline as it runs and a one-sentence verdict after it.
+
+use crate::compile::{self, Checked, Exes};
+use crate::judge::verdict;
+use crate::lessons::{Lesson, Scenario, Variant, Workspace, find_scenario};
+use crate::runs::{build_and_check, print_runner_stop, run_judged};
+use crate::ui::{Paint, label, mark};
+use crate::{Failure, parse_args, tracefile};
+use shared::grade::Verdict;
+use std::process::ExitCode;
+
+const USAGE: &str = "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace]";
+
+pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
+    let (flags, words) = parse_args(args, &["--broken", "--fixed", "--trace"], 2, USAGE)?;
+    let mut traced = flags
+        .contains(&"--trace")
+        .then(tracefile::Collected::default);
+    let variants = match (flags.contains(&"--broken"), flags.contains(&"--fixed")) {
+        (true, false) => vec![Variant::Broken],
+        (false, true) => vec![Variant::Fixed],
+        _ => Variant::BOTH.to_vec(),
+    };
+    let ws = Workspace::load()?;
+    let Some(lesson_arg) = words.first() else {
+        let ids: Vec<&str> = ws.lessons.iter().map(|l| l.id.as_str()).collect();
+        return Err(Failure::new(format!(
+            "which lesson? usage: {USAGE}; lessons: {}",
+            ids.join(", ")
+        )));
+    };
+    let lesson = ws.find(lesson_arg)?;
+    let scenarios: Vec<&Scenario> = match words.get(1) {
+        None => lesson.scenarios.iter().collect(),
+        Some(name) => vec![find_scenario(lesson, name)?],
+    };
+    let (exes, checked) = build_and_check(&[lesson])?;
+    introduce(&ws, lesson);
+    let mut all_ok = true;
+    for scenario in scenarios {
+        let scenario = checked[0]
+            .lesson
+            .scenario(&scenario.name)
+            .expect("checked lessons keep their scenarios");
+        for variant in &variants {
+            for piece in checked[0].pieces(variant, &scenario.name) {
+                let run = Piece {
+                    ws: &ws,
+                    exes: &exes,
+                    checked: &checked[0],
+                    scenario,
+                    variant,
+                    piece: &piece,
+                };
+                all_ok &= run.show(traced.as_mut())? != Verdict::Mismatch;
+            }
+        }
+    }
+    if let Some(t) = &traced {
+        let what = match words.get(1) {
+            Some(name) => format!("{}-{name}", lesson.id),
+            None => lesson.id.clone(),
+        };
+        t.write(&tracefile::path(&ws.target_dir, &what))?;
+    }
+    invite(lesson);
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The lesson's title, idea, and where to read along.
+fn introduce(ws: &Workspace, lesson: &Lesson) {
+    let paint = Paint::stdout();
+    println!(
+        "{}",
+        paint.wrap("1", &format!("{}: {}", lesson.id, lesson.title))
+    );
+    println!("{}", lesson.idea);
+    let chapter = ws.root.join("book").join("src").join(&lesson.chapter);
+    if chapter.exists() {
+        println!("Read along: {}", chapter.display());
+    }
+}
+
+/// After the runs: the learner's turn.
+fn invite(lesson: &Lesson) {
+    if lesson.exercises.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = lesson.exercises.iter().map(|e| e.name.as_str()).collect();
+    println!();
+    println!(
+        "Now fix it yourself: `cargo xtask try {}` (the exercises: {}).",
+        lesson.id,
+        names.join(", ")
+    );
+}
+
+/// One piece of one variant of one scenario, to run in front of the learner.
+struct Piece<'a> {
+    ws: &'a Workspace,
+    exes: &'a Exes,
+    checked: &'a Checked,
+    scenario: &'a Scenario,
+    variant: &'a Variant,
+    piece: &'a str,
+}
+
+impl Piece<'_> {
+    /// Says what the lesson predicts, runs it with its output streamed,
+    /// and says what was measured. Returns the verdict.
+    fn show(&self, traced: Option<&mut tracefile::Collected>) -> Result<Verdict, Failure> {
+        let lesson = &self.checked.lesson;
+        let paint = Paint::stdout();
+        let expect = self.scenario.claim_for(self.variant);
+        let name = format!(
+            "{} · {} · {}",
+            lesson.id,
+            self.scenario.name,
+            label(self.variant, self.piece)
+        );
+        println!();
+        println!(
+            "{}",
+            paint.wrap("1", &format!("▶ {name}: {}", self.scenario.summary))
+        );
+        println!("  the lesson predicts: {}", expect.claim);
+        println!();
+        let exe = compile::exe(self.exes, lesson, self.variant)?;
+        let (result, j) = run_judged(
+            self.ws,
+            exe,
+            lesson,
+            self.scenario,
+            self.variant,
+            self.piece,
+            true,
+        )?;
+        if let Some(t) = traced {
+            t.add(name, &result.report.events);
+        }
+        if result.stopped.is_some() {
+            // The child's own watchdog did not get to explain; we do.
+            print_runner_stop(&result, &j);
+        }
+        let line = verdict(&label(self.variant, self.piece), expect, &j);
+        let (sign, colour) = mark(j.verdict());
+        println!("{}", paint.wrap(colour, &format!("{sign} {line}")));
+        Ok(j.verdict())
+    }
+}
