@@ -1,0 +1,322 @@
+//! Judging a learner's exercise: build their file, run every scenario
+//! that judges it under the fixed claim, measure the lesson's own fix when
+//! only a timing fact missed, and say what was measured on their program.
+
+use super::show;
+use crate::compile::{self, ExerciseBuild};
+use crate::lessons::{Exercise, Lesson, Scenario, Variant, Workspace};
+use crate::ui::Paint;
+use crate::{Failure, print_runner_stop, process, run_one, tracefile};
+use shared::grade::{Judgement, Verdict};
+use std::path::Path;
+
+/// How judging an exercise went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Judged {
+    DoesNotCompile,
+    /// It ran: a mismatch in any scenario is a mismatch; otherwise an
+    /// inconclusive one makes it inconclusive, then a skipped one skipped.
+    Ran(Verdict),
+}
+
+impl Judged {
+    pub(super) fn fixed(self) -> bool {
+        self == Judged::Ran(Verdict::Ok)
+    }
+}
+
+/// The exit code of `try` for each way judging can go. 0: fixed; 1: not
+/// fixed (or does not compile); 3: inconclusive, run it again; 4: skipped,
+/// the claim cannot be measured on this machine. (2 is a bad argument or
+/// another error of the runner's.)
+pub(super) fn exit_code(judged: Judged) -> u8 {
+    match judged {
+        Judged::Ran(Verdict::Ok) => 0,
+        Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile => 1,
+        Judged::Ran(Verdict::Inconclusive) => 3,
+        Judged::Ran(Verdict::Skipped) => 4,
+    }
+}
+
+/// The verdict of several scenarios together.
+pub(super) fn overall(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+    let all: Vec<Verdict> = verdicts.into_iter().collect();
+    [Verdict::Mismatch, Verdict::Inconclusive, Verdict::Skipped]
+        .into_iter()
+        .find(|v| all.contains(v))
+        .unwrap_or(Verdict::Ok)
+}
+
+/// What was judged: the verdict, each scenario's judgement, and the bytes
+/// of the learner's file as they were when it was built.
+pub(super) struct Outcome {
+    pub(super) judged: Judged,
+    pub(super) results: Vec<(String, Judgement)>,
+    pub(super) source: Vec<u8>,
+}
+
+/// The learner's run of `scenario` missed only timing facts. Measure the
+/// lesson's own fix at once, on the same machine: if it misses too, the
+/// machine is too busy to tell, and the verdict is inconclusive. If it
+/// meets the claim, the learner's program is measured once more, and that
+/// run decides.
+pub(super) fn measure_again(
+    ws: &Workspace,
+    lesson: &Lesson,
+    scenario: &Scenario,
+    exe: &Path,
+    first: Judgement,
+    stream: bool,
+) -> Result<(Option<process::RunResult>, Judgement), Failure> {
+    if stream {
+        println!();
+        println!(
+            "(a timing fact missed its bound: {}. Measuring the lesson's own fix now, to see whether this machine is too busy to tell.)",
+            first.summary()
+        );
+    }
+    let exes = compile::lessons(&[lesson])?;
+    let fixed = compile::exe(&exes, lesson, &Variant::Fixed)?;
+    let described = compile::describe(fixed)
+        .map_err(|e| Failure::new(format!("{}: {e}", lesson.bin_for(&Variant::Fixed))))?;
+    let piece = compile::pieces_of(&described, &scenario.name)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let (reference, rj) = run_one(ws, fixed, lesson, scenario, &Variant::Fixed, &piece, false)?;
+    if !rj.ok() {
+        let mut j = first;
+        let busy = crate::judge::busy(&reference)
+            .map(|why| format!("; {why}"))
+            .unwrap_or_default();
+        j.make_inconclusive(format!(
+            "the lesson's own fix, measured just after, missed too ({}){busy}",
+            rj.summary()
+        ));
+        return Ok((None, j));
+    }
+    if stream {
+        println!("(the lesson's own fix met the claim just now: measuring your program once more)");
+    }
+    let variant = Variant::Exercise(String::new());
+    let (again, j) = run_one(ws, exe, lesson, scenario, &variant, "", false)?;
+    Ok((Some(again), j))
+}
+
+/// Builds the learner's file, runs every scenario that judges it, and says
+/// what happened in plain words. With `stream`, the program's own output
+/// (narration, timeline) is shown as it runs.
+pub(super) fn judge_exercise(
+    ws: &Workspace,
+    lesson: &Lesson,
+    ex: &Exercise,
+    stream: bool,
+    mut traced: Option<&mut tracefile::Collected>,
+) -> Result<Outcome, Failure> {
+    let paint = Paint::stdout();
+    let file = lesson.exercise_file(&ex.name);
+    if stream {
+        println!(
+            "{}",
+            paint.wrap(
+                "1",
+                &format!("▶ {} · exercise {}: {}", lesson.id, ex.name, ex.goal)
+            )
+        );
+        println!("  your file: {}", show(ws, &file));
+        println!("  building it...");
+    }
+    // What is built and judged is the file as it is now: an edit saved
+    // while it runs is judged next time, never credited with this verdict.
+    let source = std::fs::read(&file)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", show(ws, &file))))?;
+    let exe = match compile::exercise(lesson, &ex.name, !stream)? {
+        ExerciseBuild::Built(exe) => exe,
+        ExerciseBuild::Errors(errors) => {
+            if stream {
+                print_build_errors(ws, &file, &errors);
+            }
+            return Ok(Outcome {
+                judged: Judged::DoesNotCompile,
+                results: Vec::new(),
+                source,
+            });
+        }
+    };
+    let described = compile::describe(&exe).map_err(|e| {
+        Failure::new(format!(
+            "{}: {e}. Keep the `fn main` at the end of {} as the starting point has it (`cargo xtask reset {} {}` starts over).",
+            lesson.exercise_bin(&ex.name),
+            show(ws, &file),
+            lesson.id,
+            ex.name
+        ))
+    })?;
+    let mut checked = lesson.clone();
+    checked.check_against(&described).map_err(Failure::new)?;
+    let mut results = Vec::new();
+    let variant = Variant::Exercise(ex.name.clone());
+    for name in &ex.scenarios {
+        let scenario = checked
+            .scenario(name)
+            .expect("the manifest names only its own scenarios");
+        if stream {
+            println!();
+            println!(
+                "{}",
+                paint.wrap(
+                    "1",
+                    &format!("▶ scenario {}: {}", scenario.name, scenario.summary)
+                )
+            );
+            println!("  a fix: {}", scenario.fixed.claim);
+            println!();
+        }
+        let (mut result, mut j) = run_one(ws, &exe, &checked, scenario, &variant, "", stream)?;
+        if stream && result.stopped.is_some() {
+            print_runner_stop(&result, &j);
+        }
+        if j.only_timing_misses() {
+            let (again, judged) = measure_again(ws, &checked, scenario, &exe, j, stream)?;
+            j = judged;
+            if let Some(again) = again {
+                result = again;
+            }
+        }
+        if let Some(t) = traced.as_deref_mut() {
+            t.add(
+                format!("{} · {} · your {}", lesson.id, scenario.name, ex.name),
+                &result.report.events,
+            );
+        }
+        results.push((scenario.name.clone(), j));
+    }
+    let judged = Judged::Ran(overall(results.iter().map(|(_, j)| j.verdict())));
+    if stream {
+        println!();
+        for (name, j) in &results {
+            let meaning = |fact: &str| compile::meaning(&described, name, fact);
+            let expect = &checked.scenario(name).expect("known scenario").fixed;
+            print_scenario_verdict(&paint, name, expect, j, meaning);
+        }
+    }
+    Ok(Outcome {
+        judged,
+        results,
+        source,
+    })
+}
+
+pub(super) fn print_build_errors(ws: &Workspace, file: &Path, errors: &[String]) {
+    const SHOWN: usize = 3;
+    println!();
+    for e in errors.iter().take(SHOWN) {
+        println!("{e}\n");
+    }
+    let more = errors.len().saturating_sub(SHOWN);
+    let count = if errors.len() == 1 {
+        "an error".to_string()
+    } else {
+        format!("{} errors", errors.len())
+    };
+    let more = if more > 0 {
+        format!(" ({more} more not shown; fix these first)")
+    } else {
+        String::new()
+    };
+    println!(
+        "{}",
+        Paint::stdout().wrap(
+            "31",
+            &format!(
+                "✘ Your exercise does not compile yet: {count} above{more}. Fix {} and save it.",
+                show(ws, file)
+            )
+        )
+    );
+}
+
+/// One scenario's verdict on the learner's program: what was measured on
+/// it, fact by fact, beside what a fix gives. It never restates the
+/// lesson's claim as if it were a fact about their code.
+pub(super) fn print_scenario_verdict(
+    paint: &Paint,
+    name: &str,
+    expect: &shared::contract::manifest::Expect,
+    j: &Judgement,
+    meaning: impl Fn(&str) -> Option<String>,
+) {
+    match j.verdict() {
+        Verdict::Skipped => println!(
+            "{}",
+            paint.wrap(
+                "33",
+                &format!(
+                    "– {name}: cannot be judged on this machine: {}",
+                    j.observed.describe()
+                )
+            )
+        ),
+        Verdict::Ok => {
+            println!(
+                "{}",
+                paint.wrap(
+                    "32",
+                    &format!(
+                        "✔ {name}: your program {}, and every fact measured on it is what a fix gives:",
+                        j.observed.describe()
+                    )
+                )
+            );
+            for line in j.plain_measured(expect, &meaning) {
+                println!("    - {line}");
+            }
+        }
+        Verdict::Inconclusive => {
+            println!(
+                "{}",
+                paint.wrap(
+                    "33",
+                    &format!(
+                        "? {name}: inconclusive: this machine is too busy right now to tell. Run it again."
+                    )
+                )
+            );
+            for p in &j.problems {
+                println!("    - {}", p.plain(&meaning));
+            }
+            if let Some(why) = &j.inconclusive {
+                println!("    ({why})");
+            }
+        }
+        Verdict::Mismatch => {
+            println!("{}", paint.wrap("31", &format!("✘ {name}: not fixed yet:")));
+            for p in &j.problems {
+                println!("    - {}", p.plain(&meaning));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn try_exits_with_one_code_per_verdict() {
+        assert_eq!(exit_code(Judged::Ran(Verdict::Ok)), 0);
+        assert_eq!(exit_code(Judged::Ran(Verdict::Mismatch)), 1);
+        assert_eq!(exit_code(Judged::DoesNotCompile), 1);
+        assert_eq!(exit_code(Judged::Ran(Verdict::Inconclusive)), 3);
+        assert_eq!(exit_code(Judged::Ran(Verdict::Skipped)), 4);
+        assert_eq!(
+            overall([Verdict::Ok, Verdict::Skipped, Verdict::Inconclusive]),
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            overall([Verdict::Inconclusive, Verdict::Mismatch]),
+            Verdict::Mismatch
+        );
+        assert_eq!(overall([Verdict::Ok, Verdict::Ok]), Verdict::Ok);
+    }
+}
