@@ -17,6 +17,7 @@ mod exercise;
 mod guard;
 mod judge;
 mod lessons;
+mod machine;
 mod process;
 mod progress;
 mod prose;

@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 use crate::Failure;
+use crate::machine::OthersMeter;
 use shared::contract::report::{
     DEADLINE_ENV, QUIET_ENV, REPORT_ENV, Report, ReportProblem, ReportReader,
 };
@@ -101,109 +102,6 @@ pub struct RunResult {
     /// Processes the program started and left running, which were stopped
     /// when its run ended.
     pub left_running: Vec<crate::guard::Left>,
-}
-
-/// The CPUs this process may run on (`taskset` narrows them).
-#[cfg(target_os = "linux")]
-fn our_cpus() -> Vec<usize> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set, and
-    // sched_getaffinity only writes into the set it is given.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is valid and writable, and its size is passed.
-    let rc =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
-    if rc != 0 {
-        return Vec::new();
-    }
-    (0..libc::CPU_SETSIZE as usize)
-        // SAFETY: `cpu` is below CPU_SETSIZE, and `set` is initialised.
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect()
-}
-
-/// CPU time the cores we may run on spent busy (every program's), from
-/// `/proc/stat`; `None` where there is no such file.
-#[cfg(target_os = "linux")]
-fn machine_busy() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let cpus = our_cpus();
-    let mut busy: u64 = 0;
-    let mut found = false;
-    for line in stat.lines() {
-        let mut fields = line.split_whitespace();
-        let Some(cpu) = fields.next().and_then(|name| name.strip_prefix("cpu")) else {
-            continue;
-        };
-        // The first line, "cpu", is every core together; we add up ours.
-        let Ok(cpu) = cpu.parse::<usize>() else {
-            continue;
-        };
-        if !cpus.contains(&cpu) {
-            continue;
-        }
-        found = true;
-        // user nice system idle iowait irq softirq steal: all but idle and
-        // iowait are time some program kept the core busy.
-        busy += fields
-            .take(8)
-            .enumerate()
-            .filter(|(i, _)| *i != 3 && *i != 4)
-            .filter_map(|(_, v)| v.parse::<u64>().ok())
-            .sum::<u64>();
-    }
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    (found && ticks > 0).then(|| Duration::from_secs_f64(busy as f64 / ticks as f64))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn machine_busy() -> Option<Duration> {
-    None
-}
-
-/// CPU time used by this process and by the children it has waited for.
-fn our_cpu() -> Duration {
-    let read = |who| {
-        // SAFETY: an all-zero rusage is a valid value of this plain C
-        // struct, and getrusage only writes into it.
-        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `u` is valid and writable for the call.
-        if unsafe { libc::getrusage(who, &mut u) } != 0 {
-            return Duration::ZERO;
-        }
-        let t = |t: libc::timeval| {
-            Duration::from_secs(t.tv_sec.max(0) as u64)
-                + Duration::from_micros(t.tv_usec.max(0) as u64)
-        };
-        t(u.ru_utime) + t(u.ru_stime)
-    };
-    read(libc::RUSAGE_SELF) + read(libc::RUSAGE_CHILDREN)
-}
-
-/// Measures what other programs do with the machine over a stretch of time.
-pub struct OthersMeter {
-    machine: Option<Duration>,
-    ours: Duration,
-    started: Instant,
-}
-
-impl OthersMeter {
-    pub fn start() -> OthersMeter {
-        OthersMeter {
-            machine: machine_busy(),
-            ours: our_cpu(),
-            started: Instant::now(),
-        }
-    }
-
-    /// Cores other programs kept busy on average since `start`. Call it
-    /// after the child has been waited for, so that its CPU counts as ours.
-    pub fn others_busy(&self) -> Option<f64> {
-        let machine = machine_busy()?.checked_sub(self.machine?)?;
-        let ours = our_cpu().saturating_sub(self.ours);
-        let wall = self.started.elapsed().as_secs_f64();
-        (wall > 0.0).then(|| machine.saturating_sub(ours).as_secs_f64() / wall)
-    }
 }
 
 /// A death by signal, named and explained in one line.
@@ -361,147 +259,27 @@ pub fn supervise(
 ) -> Result<RunResult, Failure> {
     let status_path = unique_beside(report_file.unwrap_or(exe), "status");
     let _ = std::fs::remove_file(&status_path);
-    let mut cmd = Command::new(guard_exe()?);
-    cmd.arg(crate::guard::COMMAND)
-        .arg(&status_path)
-        .arg(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own group: the terminal's Ctrl-C reaches the runner, which
-        // decides; and no signal of ours reaches the runner's group.
-        .process_group(0);
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
     let started = Instant::now();
     let meter = OthersMeter::start();
-    let mut guard = cmd
-        .spawn()
-        .map_err(|e| Failure::new(format!("could not start {}: {e}", exe.display())))?;
-    let output = Arc::new(Mutex::new(Captured::default()));
-    // Set when the run is over: a reader still getting lines after that
-    // (from a process that escaped) neither shows nor keeps them.
-    let over = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = [
-        guard
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        guard
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .enumerate()
-    .map(|(i, pipe)| {
-        let output = output.clone();
-        let over = over.clone();
-        let (done_tx, done) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let _done = DoneOnDrop(done_tx);
-            let mut reader = BufReader::new(pipe);
-            let mut raw = Vec::new();
-            loop {
-                raw.clear();
-                match reader.read_until(b'\n', &mut raw) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                if over.load(Ordering::SeqCst) {
-                    break;
-                }
-                // A child may print anything; show it, never choke on it.
-                let text = String::from_utf8_lossy(&raw);
-                let line = text.trim_end_matches(['\n', '\r']);
-                if stream {
-                    if i == 0 {
-                        let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "{line}");
-                        let _ = out.flush();
-                    } else {
-                        eprintln!("{line}");
-                    }
-                }
-                output
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_line(line);
-            }
-        });
-        (thread, done)
-    })
-    .collect();
-
+    let mut guard = spawn_guard(exe, args, env, &status_path)?;
+    let output = Output::read(&mut guard, stream);
     let mut tail = report_file.map(|path| Tail {
         path: path.to_path_buf(),
         offset: 0,
         reader: ReportReader::new(),
     });
-    let mut last_progress = Instant::now();
-    let mut stopped = None;
-    loop {
-        if tail.as_mut().is_some_and(Tail::poll) {
-            last_progress = Instant::now();
-        }
-        match guard.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) => {}
-            Err(e) => {
-                stop_guard(&mut guard, &status_path);
-                return Err(Failure::new(format!(
-                    "lost track of {}: {e}",
-                    exe.display()
-                )));
-            }
-        }
-        let reason = if interrupted() {
-            Some(Stopped::Interrupted)
-        } else if last_progress.elapsed() > limits.quiet + limits.grace {
-            Some(Stopped::Quiet)
-        } else if started.elapsed() > limits.deadline + limits.grace {
-            Some(Stopped::Deadline)
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            stopped = Some(reason);
-            stop_guard(&mut guard, &status_path);
-            break;
-        }
-        std::thread::sleep(TICK);
-    }
+    let stopped = follow(&mut guard, tail.as_mut(), limits, started, &status_path)
+        .map_err(|e| Failure::new(format!("lost track of {}: {e}", exe.display())))?;
     let guarded =
         crate::guard::Status::parse(&std::fs::read_to_string(&status_path).unwrap_or_default());
     let _ = std::fs::remove_file(&status_path);
-    // The guard stopped everything the program started, so the pipes close;
-    // wait a little for the last lines, then go on without them.
-    let until = Instant::now() + READER_GRACE;
-    for (r, done) in readers {
-        let left = until.saturating_duration_since(Instant::now());
-        if done.recv_timeout(left).is_ok() {
-            let _ = r.join();
-        }
-    }
-    over.store(true, Ordering::SeqCst);
+    let output = output.finish();
     let (report, problems) = match tail {
         Some(mut tail) => {
             tail.poll();
             tail.reader.finish()
         }
         None => (Report::default(), Vec::new()),
-    };
-    let captured = std::mem::take(&mut *output.lock().unwrap_or_else(|e| e.into_inner()));
-    let output = if captured.dropped > 0 {
-        format!(
-            "[{} bytes of earlier output not kept]\n{}",
-            captured.dropped, captured.text
-        )
-    } else {
-        captured.text
     };
     Ok(RunResult {
         status: guarded.wait_status.map(ExitStatus::from_raw),
@@ -514,6 +292,174 @@ pub fn supervise(
         others_busy: meter.others_busy(),
         left_running: guarded.left,
     })
+}
+
+/// Starts the guard, which starts the program.
+fn spawn_guard(
+    exe: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    status_path: &Path,
+) -> Result<Child, Failure> {
+    let mut cmd = Command::new(guard_exe()?);
+    cmd.arg(crate::guard::COMMAND)
+        .arg(status_path)
+        .arg(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own group: the terminal's Ctrl-C reaches the runner, which
+        // decides; and no signal of ours reaches the runner's group.
+        .process_group(0);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.spawn()
+        .map_err(|e| Failure::new(format!("could not start {}: {e}", exe.display())))
+}
+
+/// Watches the run until it ends, or stops it (and says why) when it is
+/// quiet or late past `limits`, or when the learner presses Ctrl-C.
+fn follow(
+    guard: &mut Child,
+    mut tail: Option<&mut Tail>,
+    limits: &Limits,
+    started: Instant,
+    status_path: &Path,
+) -> std::io::Result<Option<Stopped>> {
+    let mut last_progress = Instant::now();
+    loop {
+        if tail.as_deref_mut().is_some_and(Tail::poll) {
+            last_progress = Instant::now();
+        }
+        match guard.try_wait() {
+            Ok(Some(_)) => return Ok(None),
+            Ok(None) => {}
+            Err(e) => {
+                stop_guard(guard, status_path);
+                return Err(e);
+            }
+        }
+        let reason = if interrupted() {
+            Some(Stopped::Interrupted)
+        } else if last_progress.elapsed() > limits.quiet + limits.grace {
+            Some(Stopped::Quiet)
+        } else if started.elapsed() > limits.deadline + limits.grace {
+            Some(Stopped::Deadline)
+        } else {
+            None
+        };
+        if reason.is_some() {
+            stop_guard(guard, status_path);
+            return Ok(reason);
+        }
+        std::thread::sleep(TICK);
+    }
+}
+
+/// What the program prints, read line by line from its two pipes: shown
+/// live when streaming, always kept (its last MiB).
+struct Output {
+    kept: Arc<Mutex<Captured>>,
+    /// Set when the run is over: a reader still getting lines after that
+    /// (from a process that escaped) neither shows nor keeps them.
+    over: Arc<AtomicBool>,
+    readers: Vec<(std::thread::JoinHandle<()>, std::sync::mpsc::Receiver<()>)>,
+}
+
+impl Output {
+    fn read(guard: &mut Child, stream: bool) -> Output {
+        let kept = Arc::new(Mutex::new(Captured::default()));
+        let over = Arc::new(AtomicBool::new(false));
+        let pipes = [
+            guard
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            guard
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ];
+        let readers = pipes
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, pipe)| {
+                let (kept, over) = (kept.clone(), over.clone());
+                let (done_tx, done) = std::sync::mpsc::channel::<()>();
+                let thread = std::thread::spawn(move || {
+                    let _done = DoneOnDrop(done_tx);
+                    read_lines(pipe, stream && i == 0, stream && i == 1, &kept, &over);
+                });
+                (thread, done)
+            })
+            .collect();
+        Output {
+            kept,
+            over,
+            readers,
+        }
+    }
+
+    /// Waits a little for the last lines (the guard has stopped everything
+    /// the program started, so the pipes close), then goes on without them.
+    fn finish(self) -> String {
+        let until = Instant::now() + READER_GRACE;
+        for (r, done) in self.readers {
+            let left = until.saturating_duration_since(Instant::now());
+            if done.recv_timeout(left).is_ok() {
+                let _ = r.join();
+            }
+        }
+        self.over.store(true, Ordering::SeqCst);
+        let captured = std::mem::take(&mut *self.kept.lock().unwrap_or_else(|e| e.into_inner()));
+        if captured.dropped > 0 {
+            format!(
+                "[{} bytes of earlier output not kept]\n{}",
+                captured.dropped, captured.text
+            )
+        } else {
+            captured.text
+        }
+    }
+}
+
+/// Reads `pipe` line by line into `kept`, showing each line on stdout or
+/// stderr when asked, until the pipe closes or the run is `over`.
+fn read_lines(
+    pipe: Box<dyn Read + Send>,
+    to_stdout: bool,
+    to_stderr: bool,
+    kept: &Mutex<Captured>,
+    over: &AtomicBool,
+) {
+    let mut reader = BufReader::new(pipe);
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        match reader.read_until(b'\n', &mut raw) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if over.load(Ordering::SeqCst) {
+            break;
+        }
+        // A child may print anything; show it, never choke on it.
+        let text = String::from_utf8_lossy(&raw);
+        let line = text.trim_end_matches(['\n', '\r']);
+        if to_stdout {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        } else if to_stderr {
+            eprintln!("{line}");
+        }
+        kept.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_line(line);
+    }
 }
 
 /// Asks the guard to stop the program (and all it started), and makes sure
