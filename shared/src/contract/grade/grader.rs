@@ -1,0 +1,165 @@
+//! For a lesson's tests: its harness run in process, judged against the
+//! claims in the lesson's manifest by the same [`judge`] the runner uses.
+
+use super::{Judgement, Observed, judge};
+
+/// For a lesson's tests: runs `f` (a harness run) on a thread of its own
+/// and says how it ended: completed, panicked (with the message), or still
+/// running after `limit`, which counts as hanging. A thread that hangs is
+/// left behind; it ends with the test process.
+pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'static) -> Observed {
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = done_tx.send(result);
+    });
+    match done.recv_timeout(limit) {
+        Ok(Ok(())) => {
+            let _ = thread.join();
+            Observed::Completes
+        }
+        Ok(Err(payload)) => {
+            let _ = thread.join();
+            Observed::Panics(crate::contract::lesson::panic_text(payload.as_ref()))
+        }
+        Err(_) => Observed::timed_out(limit),
+    }
+}
+
+/// For a lesson's tests: judges in-process runs of its harness against the
+/// claims in the lesson's manifest, and fails the test with the judgement
+/// in plain words when a run is not judged as it should be.
+pub struct Grader {
+    scenario: crate::contract::manifest::Scenario,
+}
+
+impl Grader {
+    /// The grader of the scenario `spec` of the lesson in `dir` (pass
+    /// `env!("CARGO_MANIFEST_DIR")`). Panics, naming the key, if the
+    /// manifest bounds a fact the spec does not declare.
+    pub fn new(dir: &str, spec: &'static crate::contract::lesson::Spec) -> Grader {
+        let lesson = crate::contract::manifest::Metadata::lesson_at(dir);
+        let scenario = lesson
+            .scenario(spec.name)
+            .unwrap_or_else(|| panic!("{} has no scenario {}", lesson.id, spec.name))
+            .clone();
+        for (variant, expect) in [("broken", &scenario.broken), ("fixed", &scenario.fixed)] {
+            for b in &expect.facts {
+                assert!(
+                    spec.meaning(&b.name).is_some(),
+                    "{}: scenario {}: {variant}.facts.{}: the harness measures no such fact",
+                    lesson.manifest_path.display(),
+                    spec.name,
+                    b.name
+                );
+            }
+        }
+        Grader { scenario }
+    }
+
+    pub fn scenario(&self) -> &crate::contract::manifest::Scenario {
+        &self.scenario
+    }
+
+    /// The same grader, judging only the facts named here: for a test that
+    /// cannot measure the others honestly (a wall-clock ratio on a busy
+    /// test machine). Those stay judged by `cargo xtask check`.
+    pub fn only(&self, facts: &[&str]) -> Grader {
+        let mut scenario = self.scenario.clone();
+        for expect in [&mut scenario.broken, &mut scenario.fixed] {
+            expect.facts.retain(|b| facts.contains(&b.name.as_str()));
+        }
+        Grader { scenario }
+    }
+
+    fn observed(observed: Observed, facts: &crate::contract::lesson::Facts) -> Observed {
+        match facts.skipped() {
+            Some(why) => Observed::Skipped(why),
+            None => observed,
+        }
+    }
+
+    /// The run's judgement against the fixed claim.
+    pub fn against_fixed(
+        &self,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) -> Judgement {
+        judge(
+            &self.scenario.fixed,
+            Self::observed(observed, facts),
+            facts.values(),
+        )
+    }
+
+    /// The run's judgement against the broken claim.
+    pub fn against_broken(
+        &self,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) -> Judgement {
+        judge(
+            &self.scenario.broken,
+            Self::observed(observed, facts),
+            facts.values(),
+        )
+    }
+
+    /// Asserts that `what` is judged fixed (or could not be measured here).
+    pub fn assert_fixed(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
+        let j = self.against_fixed(observed, facts);
+        assert!(
+            j.ok() || j.skipped(),
+            "{what} should be judged fixed, but: {} (facts: {:?})",
+            j.summary(),
+            j.facts
+        );
+    }
+
+    /// Asserts that `what`, a form of the bug, is judged not fixed, and
+    /// that it does what the lesson says the broken program does.
+    pub fn assert_bug(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
+        let fixed = self.against_fixed(observed.clone(), facts);
+        if fixed.skipped() {
+            return;
+        }
+        assert!(
+            !fixed.ok(),
+            "{what} is a form of the bug, but was judged fixed (facts: {:?})",
+            fixed.facts
+        );
+        let broken = self.against_broken(observed, facts);
+        assert!(
+            broken.ok(),
+            "{what} should meet the broken claim, but: {} (facts: {:?})",
+            broken.summary(),
+            broken.facts
+        );
+    }
+
+    /// Asserts that `what` is judged not fixed (a wrong fix that is not
+    /// simply the lesson's bug).
+    pub fn assert_not_fixed(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) {
+        let fixed = self.against_fixed(observed, facts);
+        assert!(
+            fixed.skipped() || !fixed.ok(),
+            "{what} is wrong, but was judged fixed (facts: {:?})",
+            fixed.facts
+        );
+    }
+}

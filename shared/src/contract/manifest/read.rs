@@ -1,0 +1,575 @@
+//! Reading manifests: `cargo metadata`'s output, each lesson's
+//! `[package.metadata.lesson]` read strictly into a [`Lesson`], with a
+//! one-line error naming the file and the key for anything wrong.
+
+use super::{Bound, EXERCISE_FEATURE, Exercise, Expect, Lesson, Outcome, Scenario};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+// The manifest as written. Every struct rejects keys it does not know.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLesson {
+    title: String,
+    idea: String,
+    chapter: String,
+    #[serde(default)]
+    quiet_ms: Option<u64>,
+    #[serde(default)]
+    deadline_ms: Option<u64>,
+    scenario: Vec<RawScenario>,
+    #[serde(default)]
+    exercise: Vec<RawExercise>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    summary: String,
+    #[serde(default)]
+    deadline_ms: Option<u64>,
+    broken: RawExpect,
+    fixed: RawExpect,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum RawOutcome {
+    Completes,
+    Hangs,
+    Panics,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    outcome: RawOutcome,
+    #[serde(default)]
+    panic: Option<String>,
+    claim: String,
+    #[serde(default)]
+    facts: BTreeMap<String, RawBound>,
+    #[serde(default)]
+    needs_cores: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBound {
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExercise {
+    name: String,
+    scenarios: Vec<String>,
+    goal: String,
+    hints: Vec<String>,
+}
+
+/// Names that become parts of file and binary names: `report`, `current-thread`.
+fn is_slug(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+}
+
+impl RawExpect {
+    fn check(self, key: &str, at: &dyn Fn(&str, &str) -> String) -> Result<Expect, String> {
+        let outcome = match (self.outcome, self.panic) {
+            (RawOutcome::Panics, Some(fragment)) if !fragment.trim().is_empty() => {
+                Outcome::Panics(fragment)
+            }
+            (RawOutcome::Panics, _) => {
+                return Err(at(
+                    &format!("{key}.panic"),
+                    "outcome = \"panics\" needs a panic = \"...\": a fragment of the expected message",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(at(
+                    &format!("{key}.panic"),
+                    "only an outcome of \"panics\" takes a panic message",
+                ));
+            }
+            (RawOutcome::Completes, None) => Outcome::Completes,
+            (RawOutcome::Hangs, None) => Outcome::Hangs,
+        };
+        if self.claim.trim().is_empty() {
+            return Err(at(&format!("{key}.claim"), "is empty"));
+        }
+        if self.needs_cores == Some(0) {
+            return Err(at(&format!("{key}.needs_cores"), "must be at least 1"));
+        }
+        let mut facts = Vec::new();
+        for (name, b) in self.facts {
+            let here = format!("{key}.facts.{name}");
+            for v in [b.min, b.max].into_iter().flatten() {
+                if !v.is_finite() {
+                    return Err(at(&here, "bounds must be finite numbers"));
+                }
+            }
+            match (b.min, b.max) {
+                (None, None) => return Err(at(&here, "needs a min, a max, or both")),
+                (Some(lo), Some(hi)) if lo > hi => {
+                    return Err(at(&here, &format!("min {lo} is greater than max {hi}")));
+                }
+                _ => {}
+            }
+            facts.push(Bound {
+                name,
+                min: b.min,
+                max: b.max,
+                timing: false,
+            });
+        }
+        Ok(Expect {
+            outcome,
+            claim: self.claim,
+            facts,
+            needs_cores: self.needs_cores.unwrap_or(1),
+        })
+    }
+}
+
+/// Reads one package of `cargo metadata`'s output into a lesson, or `None`
+/// when the package is not a lesson (it has no `[package.metadata.lesson]`).
+pub fn lesson_of_package(package: &Value) -> Result<Option<Lesson>, String> {
+    let Some(meta) = package.pointer("/metadata/lesson") else {
+        return Ok(None);
+    };
+    let name = package
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let manifest_path = PathBuf::from(
+        package
+            .get("manifest_path")
+            .and_then(Value::as_str)
+            .unwrap_or("?"),
+    );
+    let at = At(&manifest_path);
+    let raw: RawLesson = serde_path_to_error::deserialize(meta).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." { String::new() } else { path };
+        at.error(&key, &e.into_inner().to_string())
+    })?;
+    let number: u32 = name
+        .strip_prefix("lesson-")
+        .filter(|n| n.len() == 2 && n.chars().all(|c| c.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| at.error("", "belongs to a package whose name is not lesson-NN"))?;
+    let bins = binaries(package);
+    for variant in ["broken", "fixed"] {
+        let bin = format!("{name}-{variant}");
+        if !bins.iter().any(|(b, _)| *b == bin) {
+            return Err(at.error("", &format!("its package needs a binary named {bin}")));
+        }
+    }
+    let dir = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let scenarios = read_scenarios(raw.scenario, &at)?;
+    let exercises = read_exercises(raw.exercise, &scenarios, &bins, &name, &dir, &at)?;
+    for (key, v) in [("quiet_ms", raw.quiet_ms), ("deadline_ms", raw.deadline_ms)] {
+        if v == Some(0) {
+            return Err(at.error(key, "must be more than 0"));
+        }
+    }
+    Ok(Some(Lesson {
+        id: name,
+        number,
+        title: raw.title,
+        idea: raw.idea,
+        chapter: raw.chapter,
+        dir,
+        manifest_path,
+        scenarios,
+        exercises,
+        quiet_ms: raw.quiet_ms.unwrap_or(2_000),
+        deadline_ms: raw.deadline_ms.unwrap_or(15_000),
+    }))
+}
+
+/// Makes the one-line errors that name the manifest file and the key.
+struct At<'a>(&'a Path);
+
+impl At<'_> {
+    fn error(&self, key: &str, problem: &str) -> String {
+        if key.is_empty() {
+            format!("{}: [package.metadata.lesson]: {problem}", self.0.display())
+        } else {
+            format!(
+                "{}: [package.metadata.lesson] {key}: {problem}",
+                self.0.display()
+            )
+        }
+    }
+}
+
+/// The package's binaries, with the features each requires.
+fn binaries(package: &Value) -> Vec<(&str, Vec<&str>)> {
+    package
+        .get("targets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            t.get("kind")
+                .and_then(Value::as_array)
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|t| {
+            let name = t.get("name").and_then(Value::as_str)?;
+            let features = t
+                .get("required-features")
+                .and_then(Value::as_array)
+                .map(|f| f.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            Some((name, features))
+        })
+        .collect()
+}
+
+fn read_scenarios(raw: Vec<RawScenario>, at: &At<'_>) -> Result<Vec<Scenario>, String> {
+    if raw.is_empty() {
+        return Err(at.error(
+            "scenario",
+            "needs at least one [[package.metadata.lesson.scenario]]",
+        ));
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let key = format!("scenario[{i}]");
+        if !is_slug(&s.name) {
+            return Err(at.error(
+                &format!("{key}.name"),
+                &format!("'{}' must be lower-case letters, digits and dashes", s.name),
+            ));
+        }
+        if scenarios.iter().any(|o| o.name == s.name) {
+            return Err(at.error(
+                &format!("{key}.name"),
+                &format!("a second scenario named {}", s.name),
+            ));
+        }
+        if s.deadline_ms == Some(0) {
+            return Err(at.error(&format!("{key}.deadline_ms"), "must be more than 0"));
+        }
+        let key = format!("scenario {}", s.name);
+        let check = |k: &str, p: &str| at.error(k, p);
+        scenarios.push(Scenario {
+            broken: s.broken.check(&format!("{key}: broken"), &check)?,
+            fixed: s.fixed.check(&format!("{key}: fixed"), &check)?,
+            name: s.name,
+            summary: s.summary,
+            deadline_ms: s.deadline_ms,
+            live_facts: Vec::new(),
+        });
+    }
+    Ok(scenarios)
+}
+
+fn read_exercises(
+    raw: Vec<RawExercise>,
+    scenarios: &[Scenario],
+    bins: &[(&str, Vec<&str>)],
+    package: &str,
+    dir: &Path,
+    at: &At<'_>,
+) -> Result<Vec<Exercise>, String> {
+    let mut exercises: Vec<Exercise> = Vec::new();
+    for (i, e) in raw.into_iter().enumerate() {
+        let key = format!("exercise[{i}]");
+        if !is_slug(&e.name) {
+            return Err(at.error(
+                &format!("{key}.name"),
+                &format!("'{}' must be lower-case letters, digits and dashes", e.name),
+            ));
+        }
+        if exercises.iter().any(|o| o.name == e.name) {
+            return Err(at.error(
+                &format!("{key}.name"),
+                &format!("a second exercise named {}", e.name),
+            ));
+        }
+        check_exercise(&e, &key, scenarios, bins, package, dir, at)?;
+        exercises.push(Exercise {
+            name: e.name,
+            scenarios: e.scenarios,
+            goal: e.goal,
+            hints: e.hints,
+        });
+    }
+    Ok(exercises)
+}
+
+/// An exercise names scenarios that exist, has hints, a binary built only
+/// with the exercise feature, and a starting point.
+fn check_exercise(
+    e: &RawExercise,
+    key: &str,
+    scenarios: &[Scenario],
+    bins: &[(&str, Vec<&str>)],
+    package: &str,
+    dir: &Path,
+    at: &At<'_>,
+) -> Result<(), String> {
+    if e.scenarios.is_empty() {
+        return Err(at.error(&format!("{key}.scenarios"), "names no scenario to judge it"));
+    }
+    for s in &e.scenarios {
+        if !scenarios.iter().any(|o| &o.name == s) {
+            return Err(at.error(
+                &format!("{key}.scenarios"),
+                &format!("names '{s}', which is not a scenario of this lesson"),
+            ));
+        }
+    }
+    if e.hints.is_empty() {
+        return Err(at.error(&format!("{key}.hints"), "needs at least one hint"));
+    }
+    let bin = format!("{package}-exercise-{}", e.name);
+    match bins.iter().find(|(b, _)| *b == bin) {
+        None => {
+            return Err(at.error(
+                key,
+                &format!(
+                    "needs a [[bin]] named {bin} with path = \"exercise/{}.rs\"",
+                    e.name
+                ),
+            ));
+        }
+        Some((_, features)) if !features.contains(&EXERCISE_FEATURE) => {
+            return Err(at.error(
+                key,
+                &format!(
+                    "the binary {bin} needs required-features = [\"{EXERCISE_FEATURE}\"], so that cargo test never builds a learner's unfinished file"
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    let start = dir
+        .join("exercise")
+        .join("start")
+        .join(format!("{}.rs", e.name));
+    if !start.is_file() {
+        return Err(at.error(
+            key,
+            &format!("its starting point {} does not exist", start.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// The workspace as `cargo metadata` describes it.
+#[derive(Clone, Debug)]
+pub struct Metadata {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    /// In lesson-number order.
+    pub lessons: Vec<Lesson>,
+}
+
+impl Metadata {
+    /// Reads `cargo metadata --no-deps` output.
+    pub fn from_json(meta: &Value) -> Result<Metadata, String> {
+        let path = |key: &str| {
+            meta.get(key)
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+                .ok_or_else(|| format!("`cargo metadata` printed no {key}"))
+        };
+        let mut lessons = Vec::new();
+        for package in meta
+            .get("packages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(lesson) = lesson_of_package(package)? {
+                if let Some(other) = lessons.iter().find(|l: &&Lesson| l.number == lesson.number) {
+                    return Err(format!(
+                        "{} and {} are both lesson {}",
+                        other.id, lesson.id, lesson.number
+                    ));
+                }
+                lessons.push(lesson);
+            }
+        }
+        lessons.sort_by_key(|l| l.number);
+        Ok(Metadata {
+            root: path("workspace_root")?,
+            target_dir: path("target_directory")?,
+            lessons,
+        })
+    }
+
+    /// Runs `cargo metadata` for the workspace that holds `dir`.
+    pub fn load(dir: &Path) -> Result<Metadata, String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(&cargo)
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("could not run `{cargo} metadata`: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`cargo metadata` failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        let meta: Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("`cargo metadata` printed something unreadable: {e}"))?;
+        Metadata::from_json(&meta)
+    }
+
+    /// The lesson whose folder is `dir`: for a lesson's own tests, with
+    /// `env!("CARGO_MANIFEST_DIR")`.
+    pub fn lesson_at(dir: &str) -> Lesson {
+        let dir = Path::new(dir);
+        let meta = Metadata::load(dir).unwrap_or_else(|e| panic!("{e}"));
+        meta.lessons
+            .into_iter()
+            .find(|l| l.dir == dir)
+            .unwrap_or_else(|| panic!("{} holds no lesson", dir.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::lesson::{DescribedFact, DescribedScenario};
+    use serde_json::json;
+
+    fn package(name: &str, lesson: Value) -> Value {
+        json!({
+            "name": name,
+            "manifest_path": format!("/ws/lessons/{name}-topic/Cargo.toml"),
+            "targets": [
+                {"kind": ["lib"], "name": name.replace('-', "_")},
+                {"kind": ["bin"], "name": format!("{name}-broken")},
+                {"kind": ["bin"], "name": format!("{name}-fixed")},
+            ],
+            "metadata": {"lesson": lesson},
+        })
+    }
+
+    fn lesson_meta() -> Value {
+        json!({
+            "title": "Select",
+            "idea": "an idea",
+            "chapter": "ch.md",
+            "scenario": [{
+                "name": "main",
+                "summary": "s",
+                "broken": {"outcome": "hangs", "claim": "it hangs", "facts": {"polls": {"max": 1}}},
+                "fixed": {"outcome": "completes", "claim": "it ends", "facts": {"ratio": {"min": 0.8, "max": 1.2}, "polls": {"min": 2}}},
+            }],
+        })
+    }
+
+    fn error_of(meta: Value) -> String {
+        let err = lesson_of_package(&package("lesson-02", meta)).unwrap_err();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.starts_with("/ws/lessons/lesson-02-topic/Cargo.toml: [package.metadata.lesson]"),
+            "names the file: {err}"
+        );
+        err
+    }
+
+    #[test]
+    fn a_good_manifest_is_read() {
+        let l = lesson_of_package(&package("lesson-05", lesson_meta()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.number, 5);
+        assert_eq!(l.title, "Select");
+        assert_eq!(l.scenarios[0].broken.outcome, Outcome::Hangs);
+        assert_eq!(l.quiet_ms, 2_000);
+        assert_eq!(l.bin("fixed"), "lesson-05-fixed");
+        assert_eq!(l.exercise_bin("report"), "lesson-05-exercise-report");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let mut m = lesson_meta();
+        m["scenario"][0]["broken"]["fact"] = json!({"polls": {"max": 1}});
+        let err = error_of(m);
+        assert!(err.contains("scenario[0].broken"), "{err}");
+        assert!(err.contains("unknown field `fact`"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_min_is_an_error_not_a_dropped_bound() {
+        let mut m = lesson_meta();
+        m["scenario"][0]["fixed"]["facts"]["ratio"] = json!({"mni": 1, "max": 3});
+        let err = error_of(m);
+        assert!(err.contains("scenario[0].fixed.facts.ratio"), "{err}");
+        assert!(err.contains("unknown field `mni`"), "{err}");
+    }
+
+    #[test]
+    fn min_above_max_is_an_error() {
+        let mut m = lesson_meta();
+        m["scenario"][0]["fixed"]["facts"]["ratio"] = json!({"min": 3, "max": 1});
+        let err = error_of(m);
+        assert!(err.contains("scenario main: fixed.facts.ratio"), "{err}");
+        assert!(err.contains("min 3 is greater than max 1"), "{err}");
+    }
+
+    #[test]
+    fn a_deadline_written_as_text_is_an_error() {
+        let mut m = lesson_meta();
+        m["scenario"][0]["deadline_ms"] = json!("3000");
+        let err = error_of(m);
+        assert!(err.contains("scenario[0].deadline_ms"), "{err}");
+        assert!(err.contains("invalid type: string"), "{err}");
+    }
+
+    #[test]
+    fn a_bound_without_limits_and_unknown_outcomes_are_errors() {
+        let mut m = lesson_meta();
+        m["scenario"][0]["fixed"]["facts"]["ratio"] = json!({});
+        assert!(error_of(m).contains("needs a min, a max, or both"));
+        let mut m = lesson_meta();
+        m["scenario"][0]["fixed"]["outcome"] = json!("explodes");
+        let err = error_of(m);
+        assert!(err.contains("scenario[0].fixed.outcome"), "{err}");
+        assert!(err.contains("unknown variant `explodes`"), "{err}");
+        let mut m = lesson_meta();
+        m["scenario"][0]["broken"]["outcome"] = json!("panics");
+        assert!(error_of(m).contains("broken.panic"));
+    }
+
+    #[test]
+    fn an_exercise_needs_its_scenarios_its_binary_and_its_hints() {
+        let mut m = lesson_meta();
+        m["exercise"] =
+            json!([{"name": "main", "scenarios": ["nope"], "goal": "g", "hints": ["h"]}]);
+        assert!(error_of(m).contains("names 'nope'"));
+        let mut m = lesson_meta();
+        m["exercise"] =
+            json!([{"name": "main", "scenarios": ["main"], "goal": "g", "hints": ["h"]}]);
+        let err = error_of(m);
+        assert!(
+            err.contains("needs a [[bin]] named lesson-02-exercise-main"),
+            "{err}"
+        );
+    }
+}
