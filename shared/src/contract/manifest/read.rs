@@ -453,7 +453,6 @@ impl Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::lesson::{DescribedFact, DescribedScenario};
     use serde_json::json;
 
     fn package(name: &str, lesson: Value) -> Value {
