@@ -278,8 +278,8 @@ impl Recorder {
     }
 
     /// Records a measured fact for the runner. Reporting the same name again
-    /// replaces the value. Only a harness reports facts, through
-    /// [`crate::contract::lesson::Facts`].
+    /// replaces the value. Only a harness reports facts, through the
+    /// contract's `Facts`, which decides what may be reported.
     pub(crate) fn fact(&self, name: &str, value: f64) {
         let mut s = self.lock();
         if !s.running {
