@@ -119,23 +119,6 @@ pub fn quoted_names(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The fact names a lesson declares in code: every `fact("name", ...)` in
-/// its `src`.
-pub fn declared_facts(source: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = source;
-    while let Some(i) = rest.find("fact(") {
-        rest = &rest[i + "fact(".len()..];
-        let Some(name) = rest.trim_start().strip_prefix('"') else {
-            continue;
-        };
-        if let Some(end) = name.find('"') {
-            out.push(name[..end].to_string());
-        }
-    }
-    out
-}
-
 /// The identifiers used in Rust code, leaving out comments and the inside
 /// of string literals (narration may still quote a fact that is gone).
 pub fn code_identifiers(source: &str) -> BTreeSet<String> {
@@ -255,8 +238,9 @@ pub struct Known {
 }
 
 impl Known {
-    pub fn gather(root: &Path, lesson_dirs: &[&Path]) -> Known {
-        let mut facts = BTreeSet::new();
+    /// `facts` are what the lessons' binaries declare (`--describe`); the
+    /// identifiers are read from the lessons' and the kit's code.
+    pub fn gather(root: &Path, lesson_dirs: &[&Path], facts: BTreeSet<String>) -> Known {
         let mut identifiers = BTreeSet::new();
         let mut dirs: Vec<std::path::PathBuf> =
             lesson_dirs.iter().map(|d| d.to_path_buf()).collect();
@@ -266,9 +250,6 @@ impl Known {
                 let Ok(source) = std::fs::read_to_string(&file) else {
                     continue;
                 };
-                if file.starts_with(dir.join("src")) && dir.starts_with(root.join("lessons")) {
-                    facts.extend(declared_facts(&source));
-                }
                 identifiers.extend(code_identifiers(&source));
             }
         }
@@ -330,13 +311,6 @@ mod tests {
                     ```rust\nlet `not_this` = 1;\n```\n`a_b_2` ends `_private` `a__b`";
         let names: Vec<String> = quoted_names(text).into_iter().map(|(_, n)| n).collect();
         assert_eq!(names, ["report_ratio", "join_all", "a_b_2"]);
-    }
-
-    #[test]
-    fn facts_are_read_from_their_declarations() {
-        let src =
-            "fact(\"cooked_ratio\", \"m\"),\n fact(\n  \"never_polled\",\n \"m\"),\n fn fact(x) {}";
-        assert_eq!(declared_facts(src), ["cooked_ratio", "never_polled"]);
     }
 
     #[test]
