@@ -11,12 +11,13 @@ use shared::grade::Verdict;
 use std::process::ExitCode;
 
 /// Judges one exercise, records the result, and says what to do next.
+/// Returns the verdict and the source that was built and judged.
 pub(super) fn try_one(
     ws: &Workspace,
     lesson: &Lesson,
     ex: &Exercise,
     trace: bool,
-) -> Result<Judged, Failure> {
+) -> Result<(Judged, Vec<u8>), Failure> {
     ensure_file(ws, lesson, ex)?;
     let mut traced = trace.then(tracefile::Collected::default);
     let began_ms = now_ms();
@@ -38,7 +39,7 @@ pub(super) fn try_one(
                         "  (the exercise was reset while it was being judged, so this verdict is not recorded)"
                     )
                 );
-                return Ok(outcome.judged);
+                return Ok((outcome.judged, outcome.source));
             }
             println!(
                 "{}",
@@ -93,7 +94,7 @@ pub(super) fn try_one(
             );
         }
     }
-    Ok(outcome.judged)
+    Ok((outcome.judged, outcome.source))
 }
 
 pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
@@ -112,7 +113,7 @@ pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
         if i > 0 {
             println!();
         }
-        verdicts.push(match try_one(&ws, lesson, ex, trace)? {
+        verdicts.push(match try_one(&ws, lesson, ex, trace)?.0 {
             Judged::DoesNotCompile => Verdict::Mismatch,
             Judged::Ran(v) => v,
         });

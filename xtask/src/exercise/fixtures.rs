@@ -76,26 +76,21 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
     let usage = "cargo xtask fixtures [lesson [exercise]]";
     let (_, words) = parse_args(args, &[], 2, usage)?;
     let ws = Workspace::load()?;
-    let mut work: Vec<(&Lesson, &Exercise)> = Vec::new();
-    match words.first() {
+    let work: Vec<(&Lesson, &Exercise)> = match words.first() {
         Some(q) => {
             let lesson = ws.find(q)?;
-            for e in chosen(lesson, words.get(1).copied())? {
-                work.push((lesson, e));
-            }
+            chosen(lesson, words.get(1).copied())?
+                .into_iter()
+                .map(|e| (lesson, e))
+                .collect()
         }
-        None => {
-            for l in &ws.lessons {
-                for e in &l.exercises {
-                    work.push((l, e));
-                }
-            }
-        }
-    }
-    let paint = Paint::stdout();
-    let mut mismatches = 0;
-    let mut inconclusive = 0;
-    let mut count = 0;
+        None => ws
+            .lessons
+            .iter()
+            .flat_map(|l| l.exercises.iter().map(move |e| (l, e)))
+            .collect(),
+    };
+    let (mut count, mut mismatches, mut inconclusive) = (0, 0, 0);
     println!(
         "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  what the judge saw",
         "lesson", "exercise", "fixture", "should be", "verdict", "time"
@@ -110,55 +105,91 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
             let started = Instant::now();
             std::fs::copy(&fixture, &file)
                 .map_err(|e| Failure::new(format!("cannot copy {}: {e}", show(&ws, &fixture))))?;
-            let outcome = judge_exercise(&ws, lesson, ex, false, None)?;
+            let (as_named, detail) = judge_fixture(&ws, lesson, ex, should_fix)?;
             count += 1;
-            let as_named = fixture_as_named(outcome.judged, should_fix);
             match as_named {
                 Some(false) => mismatches += 1,
                 None => inconclusive += 1,
                 Some(true) => {}
             }
-            let detail: Vec<String> = outcome
-                .results
-                .iter()
-                .map(|(s, j)| {
-                    if j.ok() {
-                        format!("{s}: fixed")
-                    } else {
-                        format!("{s}: {}", j.summary())
-                    }
-                })
-                .collect();
-            let detail = match outcome.judged {
-                Judged::DoesNotCompile => "does not compile".to_string(),
-                Judged::Ran(Verdict::Skipped) => {
-                    format!("skipped, so nothing was proven: {}", detail.join("; "))
-                }
-                Judged::Ran(_) => detail.join("; "),
-            };
-            let word = match as_named {
-                None => paint.wrap("33", "inconcl."),
-                Some(true) => paint.wrap("32", "ok      "),
-                Some(false) => paint.wrap("31", "MISMATCH"),
-            };
-            let name = fixture
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let name = if fixture.starts_with(lesson.dir.join("exercise")) {
-                format!("(start) {name}")
-            } else {
-                name
-            };
-            println!(
-                "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {detail}",
-                lesson.id,
-                ex.name,
-                name,
-                if should_fix { "fixed" } else { "not fixed" },
-                started.elapsed().as_secs_f64(),
-            );
+            print_row(lesson, ex, &fixture, should_fix, as_named, started, &detail);
         }
     }
+    Ok(summary(count, mismatches, inconclusive))
+}
+
+/// Judges the fixture now in the learner's file: whether it was judged as
+/// its name says (see [`fixture_as_named`]), and what the judge saw. A
+/// fixture the runner cannot judge at all (it does not describe itself, say)
+/// is not as named, and the run goes on.
+fn judge_fixture(
+    ws: &Workspace,
+    lesson: &Lesson,
+    ex: &Exercise,
+    should_fix: bool,
+) -> Result<(Option<bool>, String), Failure> {
+    let outcome = match judge_exercise(ws, lesson, ex, false, None) {
+        Ok(o) => o,
+        Err(f) if crate::process::interrupted() => return Err(f),
+        Err(f) => return Ok((Some(false), format!("could not be judged: {f}"))),
+    };
+    let detail: Vec<String> = outcome
+        .results
+        .iter()
+        .map(|(s, j)| {
+            if j.ok() {
+                format!("{s}: fixed")
+            } else {
+                format!("{s}: {}", j.summary())
+            }
+        })
+        .collect();
+    let detail = match outcome.judged {
+        Judged::DoesNotCompile => "does not compile".to_string(),
+        Judged::Ran(Verdict::Skipped) => {
+            format!("skipped, so nothing was proven: {}", detail.join("; "))
+        }
+        Judged::Ran(_) => detail.join("; "),
+    };
+    Ok((fixture_as_named(outcome.judged, should_fix), detail))
+}
+
+fn print_row(
+    lesson: &Lesson,
+    ex: &Exercise,
+    fixture: &std::path::Path,
+    should_fix: bool,
+    as_named: Option<bool>,
+    started: Instant,
+    detail: &str,
+) {
+    let paint = Paint::stdout();
+    let word = match as_named {
+        None => paint.wrap("33", "inconcl."),
+        Some(true) => paint.wrap("32", "ok      "),
+        Some(false) => paint.wrap("31", "MISMATCH"),
+    };
+    let name = fixture
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = if fixture.starts_with(lesson.dir.join("exercise")) {
+        format!("(start) {name}")
+    } else {
+        name
+    };
+    println!(
+        "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {detail}",
+        lesson.id,
+        ex.name,
+        name,
+        if should_fix { "fixed" } else { "not fixed" },
+        started.elapsed().as_secs_f64(),
+    );
+}
+
+/// The last line, and the exit code: 1 when any fixture was judged wrongly.
+fn summary(count: usize, mismatches: usize, inconclusive: usize) -> ExitCode {
+    let paint = Paint::stdout();
     println!();
     let busy_note = if inconclusive > 0 {
         format!(
@@ -168,26 +199,16 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
         String::new()
     };
     if mismatches == 0 {
-        println!(
-            "{}",
-            paint.wrap(
-                "32",
-                &format!(
-                    "all {} fixtures judged were judged as their names say{busy_note}",
-                    count - inconclusive
-                )
-            )
+        let line = format!(
+            "all {} fixtures judged were judged as their names say{busy_note}",
+            count - inconclusive
         );
-        Ok(ExitCode::SUCCESS)
+        println!("{}", paint.wrap("32", &line));
+        ExitCode::SUCCESS
     } else {
-        println!(
-            "{}",
-            paint.wrap(
-                "31",
-                &format!("{mismatches} of {count} fixtures were judged wrongly{busy_note}")
-            )
-        );
-        Ok(ExitCode::from(1))
+        let line = format!("{mismatches} of {count} fixtures were judged wrongly{busy_note}");
+        println!("{}", paint.wrap("31", &line));
+        ExitCode::from(1)
     }
 }
 

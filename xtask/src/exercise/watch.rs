@@ -99,15 +99,15 @@ pub fn watch_command(args: &[String]) -> Result<ExitCode, Failure> {
     };
     // A named exercise is watched even if solved; otherwise the first one
     // not yet solved.
-    let Some(mut at) = (if words.len() == 2 {
+    let first = if words.len() == 2 {
         Some(0)
     } else {
         unsolved(0)
-    }) else {
+    };
+    let Some(mut at) = first else {
         println!("Every exercise here is solved already. `cargo xtask reset` one to do it again.");
         return Ok(ExitCode::SUCCESS);
     };
-    let paint = Paint::stdout();
     let mut noted = Vec::new();
     loop {
         let (lesson, ex) = queue[at];
@@ -115,84 +115,99 @@ pub fn watch_command(args: &[String]) -> Result<ExitCode, Failure> {
             note_reference_edits(&ws, lesson);
             noted.push(lesson.id.clone());
         }
-        let file = lesson.exercise_file(&ex.name);
-        let mut judged = try_one(&ws, lesson, ex, false)?;
-        // A busy moment proves nothing either way: judge again by itself,
-        // a few times, before waiting for a save.
-        let mut again = 0;
-        while judged == Judged::Ran(Verdict::Inconclusive) && again < 2 {
-            again += 1;
-            println!();
-            println!(
-                "{}",
-                paint.wrap("2", "──── inconclusive: judging it again in a moment ────")
-            );
-            if !pause(Duration::from_secs(2)) {
-                return Err(Failure::interrupted());
-            }
-            judged = try_one(&ws, lesson, ex, false)?;
-        }
+        let (judged, source) = judge_until_conclusive(&ws, lesson, ex)?;
         // Fixed moves on; so does a claim this machine cannot measure (it
         // stays unsolved, and `list` says so).
         if judged.fixed() || judged == Judged::Ran(Verdict::Skipped) {
-            match unsolved(at + 1) {
-                Some(next) => {
-                    at = next;
-                    let (l, e) = queue[at];
-                    println!();
-                    println!(
-                        "{}",
-                        paint.wrap(
-                            "1",
-                            &format!(
-                                "Next: {} · exercise {}. Its file: {}",
-                                l.id,
-                                e.name,
-                                show(&ws, &l.exercise_file(&e.name))
-                            )
-                        )
-                    );
-                    println!();
-                    continue;
-                }
-                None => {
-                    println!();
-                    println!(
-                        "{}",
-                        paint.wrap(
-                            "32;1",
-                            "Every exercise you asked to watch is fixed. Well done!"
-                        )
-                    );
-                    return Ok(ExitCode::SUCCESS);
-                }
-            }
+            let Some(next) = unsolved(at + 1) else {
+                println!();
+                println!(
+                    "{}",
+                    Paint::stdout().wrap(
+                        "32;1",
+                        "Every exercise you asked to watch is fixed. Well done!"
+                    )
+                );
+                return Ok(ExitCode::SUCCESS);
+            };
+            at = next;
+            announce_next(&ws, queue[at]);
+            continue;
         }
-        let judged = std::fs::read(&file).unwrap_or_default();
+        wait_for_next_save(&ws, &lesson.exercise_file(&ex.name), &source)?;
+    }
+}
+
+/// Judges the exercise; a busy moment proves nothing either way, so an
+/// inconclusive verdict is judged again by itself, a few times.
+fn judge_until_conclusive(
+    ws: &Workspace,
+    lesson: &Lesson,
+    ex: &Exercise,
+) -> Result<(Judged, Vec<u8>), Failure> {
+    let mut judged = try_one(ws, lesson, ex, false)?;
+    for _ in 0..2 {
+        if judged.0 != Judged::Ran(Verdict::Inconclusive) {
+            break;
+        }
         println!();
         println!(
             "{}",
-            paint.wrap(
-                "2",
-                &format!(
-                    "Watching {}: save it to judge it again. Ctrl-C to stop.",
-                    show(&ws, &file)
-                )
-            )
+            Paint::stdout().wrap("2", "──── inconclusive: judging it again in a moment ────")
         );
-        if !wait_for_save(&file, &judged) {
+        if !pause(Duration::from_secs(2)) {
             return Err(Failure::interrupted());
         }
-        println!();
-        println!(
-            "{}",
-            paint.wrap(
-                "2",
-                &format!("──── {} changed: judging it again ────", show(&ws, &file))
-            )
-        );
-        println!();
+        judged = try_one(ws, lesson, ex, false)?;
     }
+    Ok(judged)
+}
+
+fn announce_next(ws: &Workspace, (lesson, ex): (&Lesson, &Exercise)) {
+    println!();
+    println!(
+        "{}",
+        Paint::stdout().wrap(
+            "1",
+            &format!(
+                "Next: {} · exercise {}. Its file: {}",
+                lesson.id,
+                ex.name,
+                show(ws, &lesson.exercise_file(&ex.name))
+            )
+        )
+    );
+    println!();
+}
+
+/// Waits until the file differs from the source that was judged (a save
+/// made while it was being judged counts at once).
+fn wait_for_next_save(ws: &Workspace, file: &Path, judged: &[u8]) -> Result<(), Failure> {
+    let paint = Paint::stdout();
+    println!();
+    println!(
+        "{}",
+        paint.wrap(
+            "2",
+            &format!(
+                "Watching {}: save it to judge it again. Ctrl-C to stop.",
+                show(ws, file)
+            )
+        )
+    );
+    if std::fs::read(file).map_or(true, |now| now == judged) && !wait_for_save(file, judged) {
+        return Err(Failure::interrupted());
+    }
+    println!();
+    println!(
+        "{}",
+        paint.wrap(
+            "2",
+            &format!("──── {} changed: judging it again ────", show(ws, file))
+        )
+    );
+    println!();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -205,31 +205,7 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Runnable<'_>>) ->
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let chosen = match select(&program, &args, &scenarios) {
-        Ok(Ask::Describe) => {
-            let specs: Vec<(&Spec, Vec<&str>)> = scenarios
-                .iter()
-                .map(|s| (s.spec, s.pieces.iter().map(|p| p.name).collect()))
-                .collect();
-            let specs: Vec<(&Spec, &[&str])> =
-                specs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
-            let d = Description::of(lesson, variant, &specs);
-            let text = serde_json::to_string(&d).expect("a description serialises");
-            // The runner asks for it in a file of its own, which nothing
-            // the program prints can get mixed into.
-            match std::env::var_os(DESCRIBE_ENV) {
-                Some(path) => {
-                    if let Err(e) = std::fs::write(&path, text + "\n") {
-                        eprintln!(
-                            "error: cannot write the description to {}: {e}",
-                            path.to_string_lossy()
-                        );
-                        return ExitCode::from(2);
-                    }
-                }
-                None => println!("{text}"),
-            }
-            return ExitCode::SUCCESS;
-        }
+        Ok(Ask::Describe) => return describe(lesson, variant, &scenarios),
         Ok(Ask::Run(chosen)) => chosen,
         Err((message, code)) => {
             if code == ExitCode::SUCCESS {
@@ -258,79 +234,140 @@ pub fn main(lesson: &str, variant: Variant, mut scenarios: Vec<Runnable<'_>>) ->
     // Calibrate CPU work now, so that it does not show up inside the first
     // poll of whichever task burns CPU first.
     crate::work::cpu::calibration();
-    let rec = global();
-    watchdog::watch(rec, Limits::from_env(Limits::DEFAULT));
-    // Every (scenario, piece) to run, in order, as commands for the
-    // watchdog's "not yet run" list.
-    let mut order: Vec<(usize, usize)> = Vec::new();
-    for (s, pieces) in &chosen {
-        order.extend(pieces.iter().map(|p| (*s, *p)));
-    }
-    let command = |s: usize, p: usize| {
-        let sc = &scenarios[s];
-        let piece = sc.pieces[p].name;
-        if piece.is_empty() {
-            format!("{program} {}", sc.spec.name)
-        } else {
-            format!("{program} {} {piece}", sc.spec.name)
-        }
-    };
-    let commands: Vec<String> = order.iter().map(|&(s, p)| command(s, p)).collect();
-    let mut runs: Vec<(usize, usize, Run<'_>)> = Vec::new();
-    for &(s, p) in &order {
-        let run = std::mem::replace(&mut scenarios[s].pieces[p].run, Box::new(|_| {}));
-        runs.push((s, p, run));
-    }
+    watchdog::watch(global(), Limits::from_env(Limits::DEFAULT));
+    // Every (scenario, piece) to run, in order, with the command that runs
+    // it alone, for the watchdog's "not yet run" list.
+    let order: Vec<(usize, usize)> = chosen
+        .iter()
+        .flat_map(|(s, pieces)| pieces.iter().map(move |p| (*s, *p)))
+        .collect();
+    let commands: Vec<String> = order
+        .iter()
+        .map(|&(s, p)| match scenarios[s].pieces[p].name {
+            "" => format!("{program} {}", scenarios[s].spec.name),
+            piece => format!("{program} {} {piece}", scenarios[s].spec.name),
+        })
+        .collect();
     let mut code = ExitCode::SUCCESS;
-    for (i, (s, p, run)) in runs.into_iter().enumerate() {
+    for (i, &(s, p)) in order.iter().enumerate() {
         watchdog::not_yet_run(commands[i + 1..].to_vec());
-        let spec = scenarios[s].spec;
-        let piece = &scenarios[s].pieces[p];
-        let mut title = match variant {
-            Variant::Exercise(name) => format!("your exercise {name} · scenario {}", spec.name),
-            _ => format!("{program} · {}", spec.name),
+        let run = std::mem::replace(&mut scenarios[s].pieces[p].run, Box::new(|_| {}));
+        let stage = Stage {
+            lesson,
+            program: &program,
+            variant,
+            spec: scenarios[s].spec,
+            piece: &scenarios[s].pieces[p],
         };
-        if !piece.name.is_empty() {
-            title.push_str(&format!(" · {}", piece.name));
+        if !stage.run(run, sink.take()) {
+            code = ExitCode::from(2);
+        }
+    }
+    code
+}
+
+/// Writes what the binary's code declares, for the runner (`--describe`).
+fn describe(lesson: &str, variant: Variant, scenarios: &[Runnable<'_>]) -> ExitCode {
+    let specs: Vec<(&Spec, Vec<&str>)> = scenarios
+        .iter()
+        .map(|s| (s.spec, s.pieces.iter().map(|p| p.name).collect()))
+        .collect();
+    let specs: Vec<(&Spec, &[&str])> = specs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
+    let d = Description::of(lesson, variant, &specs);
+    let text = serde_json::to_string(&d).expect("a description serialises");
+    // The runner asks for it in a file of its own, which nothing the
+    // program prints can get mixed into.
+    match std::env::var_os(DESCRIBE_ENV) {
+        Some(path) => {
+            if let Err(e) = std::fs::write(&path, text + "\n") {
+                eprintln!(
+                    "error: cannot write the description to {}: {e}",
+                    path.to_string_lossy()
+                );
+                return ExitCode::from(2);
+            }
+        }
+        None => println!("{text}"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// One piece of one scenario, about to run in this binary.
+struct Stage<'a> {
+    lesson: &'a str,
+    program: &'a str,
+    variant: Variant,
+    spec: &'static Spec,
+    piece: &'a Piece<'a>,
+}
+
+impl Stage<'_> {
+    /// Runs the piece under the recorder, then shows its timeline and its
+    /// facts. Returns `false` if its harness left a fact unmeasured.
+    fn run(&self, run: Run<'_>, sink: Option<File>) -> bool {
+        let mut title = match self.variant {
+            Variant::Exercise(name) => {
+                format!("your exercise {name} · scenario {}", self.spec.name)
+            }
+            _ => format!("{} · {}", self.program, self.spec.name),
+        };
+        if !self.piece.name.is_empty() {
+            title.push_str(&format!(" · {}", self.piece.name));
         }
         println!(
             "━━ {title} {}",
             "━".repeat(70usize.saturating_sub(title.chars().count()))
         );
-        rec.begin(lesson, spec.name, variant.name(), piece.name, sink.take());
-        let facts = Facts::new(spec, matches!(variant, Variant::Exercise(_)), true);
+        let rec = global();
+        rec.begin(
+            self.lesson,
+            self.spec.name,
+            self.variant.name(),
+            self.piece.name,
+            sink,
+        );
+        let facts = Facts::new(
+            self.spec,
+            matches!(self.variant, Variant::Exercise(_)),
+            true,
+        );
         run(&facts);
         let events = rec.finish();
-        let timeline = Timeline::from_events(&events);
         println!();
-        print!("{}", timeline.ascii(CHART_WIDTH));
-        if let Some(reason) = facts.skipped() {
-            println!("Skipped on this machine: {reason}");
-        } else {
-            let list: Vec<String> = facts
-                .values()
-                .iter()
-                .map(|(n, v)| format!("{n} = {}", format_value(*v)))
-                .collect();
-            if !list.is_empty() {
-                println!("Measured: {}", list.join(", "));
-            }
-            let missing = facts.unmeasured();
-            if !missing.is_empty() {
-                eprintln!(
-                    "error: the harness of scenario {} did not measure: {}",
-                    spec.name,
-                    missing.join(", ")
-                );
-                code = ExitCode::from(2);
-            }
-        }
-        if let Some(note) = piece.note {
+        print!("{}", Timeline::from_events(&events).ascii(CHART_WIDTH));
+        let complete = self.show_facts(&facts);
+        if let Some(note) = self.piece.note {
             println!("{note}");
         }
         println!();
+        complete
     }
-    code
+
+    /// "Measured: a = 1, b = 2", or why nothing was; `false` if a declared
+    /// fact was never measured (a bug in the harness).
+    fn show_facts(&self, facts: &Facts) -> bool {
+        if let Some(reason) = facts.skipped() {
+            println!("Skipped on this machine: {reason}");
+            return true;
+        }
+        let list: Vec<String> = facts
+            .values()
+            .iter()
+            .map(|(n, v)| format!("{n} = {}", format_value(*v)))
+            .collect();
+        if !list.is_empty() {
+            println!("Measured: {}", list.join(", "));
+        }
+        let missing = facts.unmeasured();
+        if !missing.is_empty() {
+            eprintln!(
+                "error: the harness of scenario {} did not measure: {}",
+                self.spec.name,
+                missing.join(", ")
+            );
+        }
+        missing.is_empty()
+    }
 }
 
 #[cfg(test)]
