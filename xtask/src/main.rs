@@ -75,6 +75,9 @@ learn:
                                           timeline and a verdict, broken then fixed
                                           (--trace: also a trace file for Perfetto)
   try <lesson> [exercise] [--trace]       judge your fix in the lesson's exercise file
+                                          (exit 0 fixed, 1 not yet, 3 inconclusive: the
+                                          machine was busy, try again; 4 cannot be
+                                          judged on this machine)
   watch [lesson [exercise]]               judge it again on every save (Ctrl-C to stop)
   hint <lesson> [exercise]                the next hint for an exercise
   reset <lesson> [exercise] [--yes]       put an exercise back to its start (asks first)

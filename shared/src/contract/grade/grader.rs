@@ -163,3 +163,114 @@ impl Grader {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::manifest::{Bound, Expect, Outcome, Scenario};
+    use crate::lesson::{Facts, Spec, fact};
+
+    static SPEC: Spec = Spec {
+        name: "report",
+        facts: &[fact("reports", "reports made")],
+    };
+
+    /// Broken: no reports. Fixed: 8 to 12.
+    fn grader() -> Grader {
+        let expect = |min, max| Expect {
+            outcome: Outcome::Completes,
+            claim: "c".into(),
+            facts: vec![Bound {
+                name: "reports".into(),
+                min,
+                max,
+                timing: false,
+            }],
+            needs_cores: 1,
+        };
+        Grader {
+            scenario: Scenario {
+                name: "report".into(),
+                summary: "s".into(),
+                deadline_ms: None,
+                broken: expect(None, Some(0.0)),
+                fixed: expect(Some(8.0), Some(12.0)),
+                live_facts: vec![],
+            },
+        }
+    }
+
+    fn facts(reports: f64) -> Facts {
+        let f = Facts::for_test(&SPEC);
+        f.set("reports", reports);
+        f
+    }
+
+    fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> bool {
+        std::panic::catch_unwind(f).is_err()
+    }
+
+    #[test]
+    fn a_fix_is_judged_fixed_and_a_fix_out_of_bounds_fails_the_test() {
+        let g = grader();
+        g.assert_fixed("ten reports", Observed::Completes, &facts(10.0));
+        assert!(panics(|| grader().assert_fixed(
+            "three reports",
+            Observed::Completes,
+            &facts(3.0)
+        )));
+        assert!(panics(|| grader().assert_fixed(
+            "a hang",
+            Observed::timed_out(std::time::Duration::from_secs(1)),
+            &facts(10.0)
+        )));
+    }
+
+    #[test]
+    fn a_bug_must_fail_the_fixed_claim_and_meet_the_broken_one() {
+        grader().assert_bug("no reports", Observed::Completes, &facts(0.0));
+        assert!(
+            panics(|| grader().assert_bug("ten reports", Observed::Completes, &facts(10.0))),
+            "a bug judged fixed fails the test"
+        );
+        assert!(
+            panics(|| grader().assert_bug("three reports", Observed::Completes, &facts(3.0))),
+            "a wrong program that is not the lesson's bug is not `assert_bug`"
+        );
+        grader().assert_not_fixed("three reports", Observed::Completes, &facts(3.0));
+        assert!(panics(|| grader().assert_not_fixed(
+            "ten",
+            Observed::Completes,
+            &facts(10.0)
+        )));
+    }
+
+    #[test]
+    fn a_skipped_run_proves_nothing_either_way() {
+        let f = facts(3.0);
+        f.skip("needs 2 cores");
+        let g = grader();
+        g.assert_fixed("skipped", Observed::Completes, &f);
+        g.assert_bug("skipped", Observed::Completes, &f);
+        assert!(g.against_fixed(Observed::Completes, &f).skipped());
+    }
+
+    #[test]
+    fn only_keeps_the_facts_named() {
+        let g = grader().only(&[]);
+        assert!(g.scenario().fixed.facts.is_empty());
+        g.assert_fixed("anything", Observed::Completes, &facts(3.0));
+    }
+
+    #[test]
+    fn a_run_that_times_out_is_observed_as_a_hang_and_a_panic_with_its_message() {
+        let hang = observe_within(std::time::Duration::from_millis(50), || {
+            std::thread::sleep(std::time::Duration::from_secs(5))
+        });
+        assert_eq!(hang.word(), "hangs");
+        let panic = observe_within(std::time::Duration::from_secs(5), || panic!("boom"));
+        assert_eq!(panic, Observed::Panics("boom".into()));
+        let done = observe_within(std::time::Duration::from_secs(5), || {});
+        assert_eq!(done, Observed::Completes);
+    }
+}
