@@ -38,6 +38,7 @@ impl Timeline {
         } else {
             (0..self.rows.len()).collect()
         };
+        let mut several = false;
         for (k, &i) in shown.iter().enumerate() {
             let row = &self.rows[i];
             if k > 0 && i != shown[k - 1] + 1 {
@@ -48,27 +49,33 @@ impl Timeline {
                     i - shown[k - 1] - 1
                 );
             }
-            let mut cells = String::with_capacity(width);
-            for col in 0..width {
+            let columns = |col: usize| {
                 let t0 = (col as f64 * per_col) as u64;
                 let t1 = (((col + 1) as f64) * per_col).ceil() as u64;
-                cells.push(self.cell(row, t0, t1.max(t0 + 1)));
-            }
+                (t0, t1.max(t0 + 1))
+            };
+            let cells: String = (0..width)
+                .map(|col| {
+                    let (t0, t1) = columns(col);
+                    self.cell(row, t0, t1)
+                })
+                .collect();
+            several |= cells.contains(['#', ':']);
             let name: String = row.name.chars().take(name_w).collect();
             let _ = writeln!(out, "  {name:<name_w$} │{cells}│");
+            // Under the row: its marks and the wake-ups it made, so that a
+            // busy column never hides them.
+            let under: String = (0..width)
+                .map(|col| {
+                    let (t0, t1) = columns(col);
+                    self.under(row, t0, t1)
+                })
+                .collect();
+            if under.trim() != "" {
+                let _ = writeln!(out, "  {:<name_w$}  {}", "", under.trim_end());
+            }
         }
-        let mut legend =
-            "  A = that task was polled for most of the column, a = only briefly, · = idle"
-                .to_string();
-        if self.rows.iter().any(|r| r.lanes.len() > 1) {
-            legend.push_str(
-                "; in a band ×N, a digit = how many of its threads were busy, - = briefly",
-            );
-        }
-        if !self.marks.is_empty() {
-            legend.push_str("; ^ = a mark");
-        }
-        let _ = writeln!(out, "{legend}");
+        let _ = writeln!(out, "{}", self.key(several));
         for (g, group) in self.groups.iter().enumerate() {
             let _ = writeln!(out, "  {}  {}", group.symbol, self.group_text(g, true));
         }
@@ -111,6 +118,46 @@ impl Timeline {
         out
     }
 
+    /// The key to the chart's glyphs, naming only those that appear.
+    fn key(&self, several: bool) -> String {
+        let mut key =
+            "  A = that task was polled for most of the column, a = only briefly, · = idle"
+                .to_string();
+        if several {
+            key.push_str(
+                "\n  # = several tasks took turns and kept the thread busy, : = several, briefly",
+            );
+        }
+        if self.rows.iter().any(|r| r.lanes.len() > 1) {
+            key.push_str(
+                "\n  in a band ×N, a digit = how many of its threads were busy, - = some, briefly",
+            );
+        }
+        let wakes = !self.wakes.is_empty();
+        match (self.marks.is_empty(), wakes) {
+            (false, true) => key.push_str(
+                "\n  under a row: ^ = a mark (listed below), ~ = a waker called on that thread",
+            ),
+            (false, false) => key.push_str("\n  under a row: ^ = a mark (listed below)"),
+            (true, true) => key.push_str("\n  under a row: ~ = a waker called on that thread"),
+            (true, false) => {}
+        }
+        key
+    }
+
+    /// What goes under `row` between `t0` and `t1`: `^` where a mark was
+    /// made, `~` where a waker was called, a space for neither.
+    fn under(&self, row: &Row, t0: u64, t1: u64) -> char {
+        let within = |lane: u32, at: u64| row.lanes.contains(&lane) && at >= t0 && at < t1;
+        if self.marks.iter().any(|m| within(m.lane, m.at_us)) {
+            '^'
+        } else if self.wakes.iter().any(|w| within(w.from_lane, w.woken_us)) {
+            '~'
+        } else {
+            ' '
+        }
+    }
+
     pub(super) fn mark_text(&self, m: &Mark) -> String {
         let lane = self
             .lanes
@@ -125,10 +172,15 @@ impl Timeline {
         }
     }
 
-    /// Time each group spent on `lane` between `t0` and `t1` (polls and
-    /// blocking calls alike), by group index.
-    fn occupancy(&self, lane: u32, t0: u64, t1: u64) -> Vec<(usize, u64)> {
-        let mut by_group: Vec<(usize, u64)> = Vec::new();
+    /// How long `lane` was busy between `t0` and `t1` (polls and blocking
+    /// calls alike, nested polls counted once), and which groups it was
+    /// busy with.
+    fn occupancy(&self, lane: u32, t0: u64, t1: u64) -> (u64, Vec<usize>) {
+        let mut groups: Vec<usize> = Vec::new();
+        let mut busy = 0;
+        let mut covered_to = t0;
+        // Spans are sorted by their start: the union of their parts in the
+        // column is the time the thread was busy.
         for s in self.spans.iter().filter(|s| s.lane == lane) {
             if s.start_us >= t1 {
                 break;
@@ -139,45 +191,41 @@ impl Timeline {
                 continue;
             }
             let g = self.group_of(&s.task).unwrap_or(0);
-            match by_group.iter_mut().find(|(i, _)| *i == g) {
-                Some((_, t)) => *t += end - start,
-                None => by_group.push((g, end - start)),
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+            if end > covered_to {
+                busy += end - start.max(covered_to);
+                covered_to = end;
             }
         }
-        by_group
+        (busy, groups)
     }
 
     /// The character for `row` between `t0` and `t1`. For one thread: the
-    /// letter of the group that used most of that time, a capital if it
-    /// filled at least half the column and a small letter if not; `^` for
-    /// a mark; `·` for idle. For a band: how many of its threads were busy
-    /// for at least half the column (`+` for ten or more), or `-` if some
-    /// were, briefly.
+    /// letter of the one group it was busy with, a capital if the thread
+    /// was busy for at least half the column and a small letter if not;
+    /// `#` or `:` when several groups took turns in the column (busy at
+    /// least half of it, or not); `·` for idle. For a band: how many of its
+    /// threads were busy for at least half the column (`+` for ten or
+    /// more), or `-` if some were, briefly.
     fn cell(&self, row: &Row, t0: u64, t1: u64) -> char {
         let half = (t1 - t0).div_ceil(2);
-        let marked = || {
-            self.marks
-                .iter()
-                .any(|m| row.lanes.contains(&m.lane) && m.at_us >= t0 && m.at_us < t1)
-        };
         if let [lane] = row.lanes[..] {
-            let best = self
-                .occupancy(lane, t0, t1)
-                .into_iter()
-                .max_by_key(|&(g, t)| (t, std::cmp::Reverse(g)));
-            return match best {
-                Some((g, t)) => {
-                    let c = self.groups[g].symbol;
-                    if t >= half { c } else { c.to_ascii_lowercase() }
-                }
-                None if marked() => '^',
-                None => '·',
+            let (busy, groups) = self.occupancy(lane, t0, t1);
+            let full = busy >= half;
+            return match groups[..] {
+                [] => '·',
+                [g] if full => self.groups[g].symbol,
+                [g] => self.groups[g].symbol.to_ascii_lowercase(),
+                _ if full => '#',
+                _ => ':',
             };
         }
         let mut busy = 0;
         let mut some = false;
         for &lane in &row.lanes {
-            let used: u64 = self.occupancy(lane, t0, t1).iter().map(|(_, t)| t).sum();
+            let (used, _) = self.occupancy(lane, t0, t1);
             some |= used > 0;
             if used >= half {
                 busy += 1;
@@ -185,7 +233,6 @@ impl Timeline {
         }
         match busy {
             0 if some => '-',
-            0 if marked() => '^',
             0 => '·',
             1..=9 => char::from_digit(busy, 10).unwrap_or('+'),
             _ => '+',
@@ -277,5 +324,110 @@ mod tests {
         assert!(idle.contains('a') && !idle.contains('A'), "{text}");
         assert!(held.contains(&"B".repeat(60)), "{text}");
         assert!(text.contains("A = that task was polled for most of the column"));
+    }
+
+    /// One row's cells, and the line under it (empty if there is none).
+    fn row_and_under<'a>(text: &'a str, name: &str) -> (&'a str, &'a str) {
+        let lines: Vec<&str> = text.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.contains(name) && l.contains('│'))
+            .unwrap();
+        let cells = lines[i].split('│').nth(1).unwrap();
+        let under = lines
+            .get(i + 1)
+            .filter(|l| !l.contains('│') && !l.trim_start().starts_with("A ="))
+            .copied()
+            .unwrap_or("");
+        (cells, under)
+    }
+
+    #[test]
+    fn a_column_kept_busy_by_several_short_polls_of_one_task_is_a_capital() {
+        // 100 polls of 90 µs in each 10 ms column, back to back: busy.
+        let mut events = lanes();
+        for i in 0..1000 {
+            events.push(span("a", 0, i * 100, i * 100 + 90));
+        }
+        let text = Timeline::from_events(&events).ascii(20);
+        let (cells, _) = row_and_under(&text, "main");
+        assert_eq!(cells, "A".repeat(20), "{text}");
+    }
+
+    #[test]
+    fn two_tasks_in_one_column_are_both_shown_not_one_hidden() {
+        // a and b take turns every 100 µs: neither fills half a column on
+        // its own, but together they keep the thread busy.
+        let mut events = lanes();
+        for i in 0..1000 {
+            let task = if i % 2 == 0 { "a" } else { "b" };
+            events.push(span(task, 0, i * 100, i * 100 + 100));
+        }
+        let text = Timeline::from_events(&events).ascii(20);
+        let (cells, _) = row_and_under(&text, "main");
+        assert_eq!(cells, "#".repeat(20), "{text}");
+        // Briefly, in turns, with the thread mostly idle: `:`.
+        let mut events = lanes();
+        for i in 0..100 {
+            let task = if i % 2 == 0 { "a" } else { "b" };
+            events.push(span(task, 0, i * 1_000, i * 1_000 + 20));
+        }
+        let text = Timeline::from_events(&events).ascii(20);
+        let (cells, _) = row_and_under(&text, "main");
+        assert_eq!(cells, ":".repeat(20), "{text}");
+        assert!(text.contains("# = several tasks took turns"), "{text}");
+    }
+
+    #[test]
+    fn a_mark_on_a_busy_column_shows_under_its_row() {
+        let mut events = lanes();
+        events.push(span("a", 0, 0, 100_000));
+        events.push(Event::Mark(Mark {
+            task: Some("a".into()),
+            lane: 0,
+            at_us: 50_000,
+            text: "report 1".into(),
+        }));
+        let text = Timeline::from_events(&events).ascii(20);
+        let (cells, under) = row_and_under(&text, "main");
+        assert_eq!(cells, "A".repeat(20), "{text}");
+        assert_eq!(under.trim(), "^", "{text}");
+        // Under the column of its moment: the 11th of 20 (50 of 100 ms).
+        let row = text.lines().find(|l| l.contains("main")).unwrap();
+        let first_cell = row.chars().position(|c| c == '│').unwrap() + 1;
+        assert_eq!(
+            under.chars().position(|c| c == '^'),
+            Some(first_cell + 10),
+            "{text}"
+        );
+        assert!(text.contains("^ = a mark"), "{text}");
+    }
+
+    #[test]
+    fn a_wake_up_shows_on_the_thread_that_called_the_waker() {
+        let mut events = lanes();
+        events.push(span("timer", 1, 40_000, 41_000));
+        events.push(span("sleeper", 0, 60_000, 61_000));
+        events.push(Event::Wake(Wake {
+            task: "sleeper".into(),
+            from_lane: 1,
+            from_task: Some("timer".into()),
+            woken_us: 40_500,
+            lane: 0,
+            polled_us: 60_000,
+        }));
+        events.push(Event::End {
+            elapsed_us: 100_000,
+        });
+        let text = Timeline::from_events(&events).ascii(20);
+        let (_, main_under) = row_and_under(&text, "main");
+        let (_, worker_under) = row_and_under(&text, "worker");
+        assert_eq!(
+            main_under.trim(),
+            "",
+            "the woken thread shows nothing: {text}"
+        );
+        assert_eq!(worker_under.trim(), "~", "{text}");
+        assert!(text.contains("~ = a waker called on that thread"), "{text}");
     }
 }
