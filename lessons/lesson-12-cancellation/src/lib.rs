@@ -898,7 +898,7 @@ pub const READS: u32 = 60;
 
 /// A sensor whose driver blocks for each read. Each reading is a number
 /// made at run time; the harness adds up the readings it gave, counts the
-/// reads, and those begun after the stop was asked for.
+/// reads begun, and those begun after the stop was asked for.
 #[derive(Clone)]
 pub struct Sensor {
     inner: Arc<SensorInner>,
@@ -908,6 +908,7 @@ struct SensorInner {
     read_time: Duration,
     salt: u64,
     stop_asked: CancellationToken,
+    begun: AtomicU32,
     reads: AtomicU32,
     after_stop: AtomicU32,
     given: AtomicU64,
@@ -920,6 +921,7 @@ impl Sensor {
                 read_time,
                 salt,
                 stop_asked,
+                begun: AtomicU32::new(0),
                 reads: AtomicU32::new(0),
                 after_stop: AtomicU32::new(0),
                 given: AtomicU64::new(0),
@@ -930,6 +932,7 @@ impl Sensor {
     /// One reading. Blocks the thread for the sensor's read time.
     pub fn read(&self) -> u32 {
         let s = &self.inner;
+        s.begun.fetch_add(1, Ordering::SeqCst);
         if s.stop_asked.is_cancelled() {
             s.after_stop.fetch_add(1, Ordering::SeqCst);
         }
@@ -940,8 +943,8 @@ impl Sensor {
         value
     }
 
-    fn reads(&self) -> u32 {
-        self.inner.reads.load(Ordering::SeqCst)
+    fn begun(&self) -> u32 {
+        self.inner.begun.load(Ordering::SeqCst)
     }
 
     fn after_stop(&self) -> u32 {
@@ -976,7 +979,7 @@ pub mod stop {
             ),
             fact(
                 "reads_before_stop",
-                "sensor reads made before the stop was asked for (the fewer of the two paces)",
+                "sensor reads begun before the stop was asked for (the fewer of the two paces)",
             ),
             fact(
                 "stopped_early",
@@ -1040,8 +1043,9 @@ pub mod stop {
         pub wrong_total: bool,
     }
 
-    /// Starts `sample` on the blocking pool, asks it to stop after the
-    /// pace's time, and measures how long the runtime takes to shut down.
+    /// Starts `sample` on the blocking pool, asks it to stop the pace's
+    /// time after it began, and measures how long the runtime takes to
+    /// shut down.
     pub fn measure_one<S>(pace: &Pace, sample: S) -> Measured
     where
         S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
@@ -1049,16 +1053,22 @@ pub mod stop {
         let stop = CancellationToken::new();
         let sensor = Sensor::new(pace.read_time, pace.salt, stop.clone());
         let total: Arc<Mutex<Option<(u32, Instant)>>> = Arc::default();
+        let began = Arc::new(tokio::sync::Notify::new());
         let runtime = runtime();
         let (asked, before, finished) = runtime.block_on(
             async {
                 let (token, job_sensor, slot) = (stop.clone(), sensor.clone(), total.clone());
+                let job_began = began.clone();
                 let job = tokio::task::spawn_blocking(move || {
+                    job_began.notify_one();
                     let sum = sample(token, job_sensor);
                     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((sum, Instant::now()));
                 });
+                // Timed from the job's start: a busy machine may be slow
+                // to start the blocking pool's thread.
+                began.notified().await;
                 tokio::time::sleep(pace.stop_after).await;
-                let before = sensor.reads();
+                let before = sensor.begun();
                 let finished = job.is_finished();
                 stop.cancel(); // say, Ctrl-C was pressed
                 shared::mark("stop asked for");
@@ -1269,7 +1279,7 @@ pub mod starve {
             .timing(),
             fact(
                 "longest_turn",
-                "the most work the thread did between two turns of another task, in 10 ms ticks (counted in items, not timed)",
+                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost (counted, not timed)",
             ),
             fact(
                 "neighbour_turns",

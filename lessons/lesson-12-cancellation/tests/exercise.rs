@@ -84,6 +84,9 @@ mod start_starve;
 #[path = "../exercise/start/stop.rs"]
 mod start_stop;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_joins_a_thread.rs"]
+mod starve_bug_joins_a_thread;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_skips_items.rs"]
 mod starve_bug_skips_items;
 #[allow(dead_code)]
@@ -125,6 +128,9 @@ mod stop_bug_stops_after_ten_reads;
 #[allow(dead_code)]
 #[path = "fixtures/stop/bug_stops_on_a_timer.rs"]
 mod stop_bug_stops_on_a_timer;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_waits_for_the_stop.rs"]
+mod stop_bug_waits_for_the_stop;
 #[allow(dead_code)]
 #[path = "fixtures/stop/fix_take_while.rs"]
 mod stop_fix_take_while;
@@ -309,6 +315,7 @@ fn sampled(sample: fn(CancellationToken, Sensor) -> u32) -> Facts {
 fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &stop::SPEC).only(&[
         "reads_after_stop",
+        "reads_before_stop",
         "stopped_early",
         "wrong_total",
     ]);
@@ -348,6 +355,9 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     let decoy = sampled(stop_bug_reads_on_a_thread::sample);
     grader.assert_not_fixed("reads moved to a thread of their own", done(), &decoy);
     assert_eq!(decoy.get("wrong_total"), Some(2.0), "{decoy:?}");
+    let idle = sampled(stop_bug_waits_for_the_stop::sample);
+    grader.assert_not_fixed("a job that never reads", done(), &idle);
+    assert_eq!(idle.get("reads_before_stop"), Some(0.0), "{idle:?}");
     let dropped = sampled(stop_bug_drops_last_reading::sample);
     grader.assert_not_fixed("the last reading thrown away", done(), &dropped);
     assert_eq!(dropped.get("wrong_total"), Some(2.0), "{dropped:?}");
@@ -423,6 +433,19 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     let skipped = processed(starve_bug_skips_items::process);
     grader.assert_not_fixed("half the items skipped", done(), &skipped);
     assert_eq!(skipped.get("wrong_sum"), Some(2.0));
+
+    // Judged on every fact: a blocking join holds the thread at least as
+    // long as the work takes (9 ticks of it), on any machine.
+    let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC);
+    let joined = processed(starve_bug_joins_a_thread::process);
+    all.assert_not_fixed("a blocking join in the loop", done(), &joined);
+    assert_eq!(
+        joined.get("longest_turn"),
+        Some(0.0),
+        "no work on the thread"
+    );
+    assert!(joined.get("worker_held") >= Some(4.5), "{joined:?}");
+    assert_eq!(joined.get("neighbour_turns"), Some(0.0), "{joined:?}");
 }
 
 /// Every fixture file is judged by a test above (and by `cargo xtask
