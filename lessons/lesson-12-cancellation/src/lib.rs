@@ -365,7 +365,7 @@ pub mod lines {
                 carry = bytes[split..].to_vec();
                 writes.push((wait, burst));
                 wait = if b == long {
-                    rng.duration_between(ms(60), ms(80))
+                    rng.duration_between(ms(80), ms(100))
                 } else {
                     rng.duration_between(ms(12), ms(25))
                 };
@@ -373,7 +373,7 @@ pub mod lines {
             writes.push((wait, carry));
             Delivery {
                 name: format!(
-                    "bursts: {bursts} bursts of 3 to 7 lines, the last cut short, then a pause of 12 to 25 ms (one of 60 to 80 ms)"
+                    "bursts: {bursts} bursts of 3 to 7 lines, the last cut short, then a pause of 12 to 25 ms (one of 80 to 100 ms)"
                 ),
                 writes,
                 sent,
