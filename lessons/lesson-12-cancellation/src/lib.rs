@@ -1348,19 +1348,28 @@ pub mod starve {
             // A neighbour that counts its turns, and the work done on the
             // thread between two of them: how long the loop (or any task
             // it started) kept everyone else waiting, whatever the clock
-            // says.
+            // says. It yields, to get a turn after each of the loop's
+            // polls; when it has seen no work for many turns (the work is
+            // done elsewhere), it naps instead, so as not to keep a core
+            // busy for nothing.
             let turns = Arc::new(AtomicU64::new(0));
             let longest = Arc::new(AtomicU64::new(0));
             let neighbour = tokio::spawn({
                 let (turns, longest) = (turns.clone(), longest.clone());
                 async move {
                     let mut last = work_here();
+                    let mut idle = 0u32;
                     loop {
                         let now = work_here();
                         longest.fetch_max(now - last, Ordering::Relaxed);
+                        idle = if now == last { idle + 1 } else { 0 };
                         last = now;
                         turns.fetch_add(1, Ordering::Relaxed);
-                        tokio::task::yield_now().await;
+                        if idle < 50 {
+                            tokio::task::yield_now().await;
+                        } else {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
                     }
                 }
                 .traced("neighbour")

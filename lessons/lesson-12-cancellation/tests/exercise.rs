@@ -346,7 +346,9 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     );
     let counted = sampled(stop_bug_stops_after_ten_reads::sample);
     grader.assert_not_fixed("ten reads, whatever the stop", done(), &counted);
-    assert_eq!(counted.get("stopped_early"), Some(1.0), "{counted:?}");
+    // With slow reads the stop comes after at most 5 reads have begun,
+    // however busy the machine: the five more are after it.
+    assert!(counted.get("reads_after_stop") >= Some(2.0), "{counted:?}");
     grader.assert_not_fixed(
         "100 ms of reads, whatever the stop",
         done(),
