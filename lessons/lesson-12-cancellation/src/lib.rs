@@ -1006,7 +1006,7 @@ pub mod stop {
         pub fn new(rng: &mut Rng, read_time: Duration, stop_after: Duration) -> Pace {
             Pace {
                 name: format!(
-                    "reads of {} ms, the stop after {} ms",
+                    "reads of {} ms, the stop {} ms after the job began",
                     read_time.as_millis(),
                     stop_after.as_millis()
                 ),
