@@ -243,7 +243,7 @@ pub mod lines {
             ),
             fact(
                 "lines_garbled",
-                "lines returned that were never sent (pieces of lines, or lines run together)",
+                "lines returned that were never sent: pieces of lines, or lines run together",
             ),
             fact("lines_duplicated", "lines returned more than once"),
             fact(
@@ -253,7 +253,7 @@ pub mod lines {
             .timing(),
             fact(
                 "status_ratio",
-                "progress reports made over reports due (one per 10 ms), in the delivery farthest from 1",
+                "progress reports made over reports due, one per 10 ms, in the delivery farthest from 1",
             )
             .timing(),
         ],
@@ -625,12 +625,12 @@ pub mod handle {
             ),
             fact(
                 "deadline_ratio",
-                "how long the caller waited for a too-slow job, over its deadline (the wait farthest from 1)",
+                "how long the caller waited for a too-slow job, over its deadline, the wait farthest from 1",
             )
             .timing(),
             fact(
                 "left_running",
-                "too-slow jobs still running (not finished, not dropped) just after the caller gave up on them",
+                "too-slow jobs still running, neither finished nor dropped, just after the caller gave up on them",
             ),
             fact(
                 "late_emails",
@@ -970,16 +970,16 @@ pub mod stop {
         facts: &[
             fact(
                 "stop_reads",
-                "time from the stop request until the program had stopped, in sensor reads (the worse pace)",
+                "time from the stop request until the program had stopped, in sensor reads, in the worse pace",
             )
             .timing(),
             fact(
                 "reads_after_stop",
-                "sensor reads begun after the stop was asked for (the worse pace)",
+                "sensor reads begun after the stop was asked for, in the worse pace",
             ),
             fact(
                 "reads_before_stop",
-                "sensor reads begun before the stop was asked for (the fewer of the two paces)",
+                "sensor reads begun before the stop was asked for, in the pace with fewer",
             ),
             fact(
                 "stopped_early",
@@ -1279,11 +1279,11 @@ pub mod starve {
             .timing(),
             fact(
                 "longest_turn",
-                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost (counted, not timed)",
+                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost: counted, not timed",
             ),
             fact(
                 "neighbour_turns",
-                "turns another task on the thread got while the loop ran (the fewer of the two backlogs)",
+                "turns another task on the thread got while the loop ran, in the backlog with fewer",
             ),
             fact(
                 "wrong_sum",
