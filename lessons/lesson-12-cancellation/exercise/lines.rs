@@ -1,8 +1,8 @@
 //! Lesson 12 · exercise `lines`: a read that a timer must not spoil.
 //!
-//! `collect` reads lines that arrive in two pieces, and reports its progress
+//! `collect` reads lines that arrive in pieces, and reports its progress
 //! every 10 ms. Each time the timer wins the race, a line is lost, and its
-//! second half comes back as if it were a line. Read every line whole, keep
+//! end comes back as if it were a line. Read every line whole, keep
 //! reporting every 10 ms, then run
 //!
 //!     cargo xtask try lesson-12 lines

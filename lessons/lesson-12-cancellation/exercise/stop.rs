@@ -1,9 +1,9 @@
 //! Lesson 12 · exercise `stop`: a blocking job that stops when asked.
 //!
-//! `sample` runs on tokio's blocking pool and reads a sensor 100 times, 10 ms
-//! a read. After 100 ms the program is asked to stop, but it takes another
-//! second to end: the runtime waits for the job. Make the job stop soon
-//! after the stop is asked for, then run
+//! `sample` runs on tokio's blocking pool and reads a sensor up to `READS`
+//! times. While it reads, the program is asked to stop, but it takes dozens
+//! of reads more to end: the runtime waits for the job. Make the job stop
+//! soon after the stop is asked for, keeping what it read, then run
 //!
 //!     cargo xtask try lesson-12 stop
 //!

@@ -13,15 +13,22 @@
 //!   back, so nothing else on that thread runs, not even to cancel it
 //!   (`starve`).
 //!
-//! Each scenario's harness measures from outside the code under lesson.
+//! Each scenario's harness measures from outside the code under lesson,
+//! under two workloads drawn from a seed when the program runs (printed
+//! with the narration; `LESSON_SEED` replays a run), with data made at run
+//! time, so that neither counting nor constants can stand in for the fix.
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
+use shared::work::alive::{Alive, Census};
 use shared::work::heartbeat::Heartbeat;
+use shared::work::shape::{Rng, SEED_ENV, seed};
+use std::cell::Cell;
 use std::future::Future;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
@@ -34,50 +41,64 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
+/// The line that tells how to replay this run's workloads.
+fn say_seed() {
+    let seed = seed();
+    println!("Workloads drawn from seed {seed} ({SEED_ENV}={seed} replays them).");
+}
+
+/// A number that depends on every bit of `x`: for data made at run time.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Of several ratios to an ideal of 1, the one farthest from it (0.5 is as
+/// far as 2): the worst over the workloads, for a fact bounded on both
+/// sides.
+fn farthest_from_one(ratios: impl IntoIterator<Item = f64>) -> f64 {
+    ratios.into_iter().fold(1.0, |worst: f64, r: f64| {
+        if r.max(1e-9).ln().abs() > worst.ln().abs() {
+            r
+        } else {
+            worst
+        }
+    })
+}
+
 // ---------------------------------------------------------------- lines --
 
-/// Lines sent in the `lines` scenario.
-pub const LINES: u32 = 20;
 /// How often the reader must report its progress.
 pub const STATUS_EVERY: Duration = Duration::from_millis(10);
 
-/// What the reader reads from: lines arriving over an in-memory pipe, each
-/// in two pieces, 7 ms apart, as lines come off a slow network.
+/// What the reader reads from: lines arriving over an in-memory pipe, in
+/// pieces, as lines come off a slow network.
 pub type Input = tokio::io::BufReader<tokio::io::DuplexStream>;
 
-/// The text of line `i`.
-pub fn line_text(i: u32) -> String {
-    format!("line {i:02}: the quick brown fox jumps over the lazy dog")
-}
-
-/// Where the reader reports its progress; the harness counts the reports.
-#[derive(Clone, Default)]
+/// Where the reader reports its progress; the harness notes when each
+/// report is made. Only the harness makes one.
+#[derive(Clone)]
 pub struct Status {
-    reports: Arc<AtomicU32>,
+    at: Arc<Mutex<Vec<tokio::time::Instant>>>,
 }
 
 impl Status {
+    fn new() -> Status {
+        Status { at: Arc::default() }
+    }
+
     /// Reports that `lines` lines have been read so far.
     pub fn report(&self, lines: usize) {
         std::hint::black_box(lines);
-        self.reports.fetch_add(1, Ordering::Relaxed);
+        let now = tokio::time::Instant::now();
+        self.at.lock().unwrap_or_else(|e| e.into_inner()).push(now);
     }
 
-    fn count(&self) -> u32 {
-        self.reports.load(Ordering::Relaxed)
+    fn times(&self) -> Vec<tokio::time::Instant> {
+        self.at.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
-}
-
-async fn send_lines(mut pipe: tokio::io::DuplexStream) {
-    for i in 0..LINES {
-        let text = format!("{}\n", line_text(i));
-        let (first, rest) = text.as_bytes().split_at(text.len() / 2);
-        pipe.write_all(first).await.expect("the pipe is open");
-        tokio::time::sleep(Duration::from_millis(7)).await;
-        pipe.write_all(rest).await.expect("the pipe is open");
-        tokio::time::sleep(Duration::from_millis(8)).await;
-    }
-    // Dropping the pipe's end is the end of the input.
 }
 
 pub mod broken {
@@ -218,63 +239,300 @@ pub mod lines {
         facts: &[
             fact(
                 "lines_lost",
-                "lines sent that the reader never returned whole, of 20",
+                "lines sent that the reader never returned whole, over both deliveries",
             ),
-            fact("lines_garbled", "lines returned that were never sent"),
+            fact(
+                "lines_garbled",
+                "lines returned that were never sent: pieces of lines, or lines run together",
+            ),
+            fact("lines_duplicated", "lines returned more than once"),
+            fact(
+                "status_gap",
+                "the longest time the reader went without a progress report, in 10 ms ticks",
+            )
+            .timing(),
             fact(
                 "status_ratio",
-                "progress reports made over the reports due (one per 10 ms)",
-            ),
+                "progress reports made over reports due, one per 10 ms, in the delivery farthest from 1",
+            )
+            .timing(),
         ],
     };
 
-    /// Feeds the lines to `collect` and checks what comes back.
-    pub async fn measure<C>(facts: &Facts, collect: C)
+    /// How the lines of one run arrive: what is written, and when.
+    #[derive(Clone, Debug)]
+    pub struct Delivery {
+        /// What this delivery is, for the narration.
+        pub name: String,
+        /// Each write: how long to wait before it, and its bytes.
+        writes: Vec<(Duration, Vec<u8>)>,
+        /// The lines sent, without their newlines.
+        sent: Vec<String>,
+    }
+
+    const WORDS: [&str; 16] = [
+        "amber", "basalt", "cinder", "delta", "ember", "fjord", "granite", "harbour", "inlet",
+        "juniper", "kelp", "lagoon", "moraine", "nettle", "oxbow", "pumice",
+    ];
+
+    /// Line `i` of a delivery: a salt no program can know beforehand, the
+    /// line's number, and a few words, so that its length varies too.
+    fn line(rng: &mut Rng, salt: u64, i: usize) -> String {
+        let mut text = format!("{:08x}-{i:02}:", (salt ^ mix(i as u64)) as u32);
+        for _ in 0..rng.between(2, 9) {
+            text.push(' ');
+            text.push_str(WORDS[rng.between(0, WORDS.len() as u64 - 1) as usize]);
+        }
+        text
+    }
+
+    /// Cuts `bytes` at `cuts` distinct points, in order.
+    fn cut(rng: &mut Rng, bytes: &[u8], cuts: usize) -> Vec<Vec<u8>> {
+        let mut at: Vec<usize> = Vec::new();
+        while at.len() < cuts.min(bytes.len() - 1) {
+            let c = rng.between(1, bytes.len() as u64 - 1) as usize;
+            if !at.contains(&c) {
+                at.push(c);
+            }
+        }
+        at.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for c in at.into_iter().chain([bytes.len()]) {
+            pieces.push(bytes[from..c].to_vec());
+            from = c;
+        }
+        pieces
+    }
+
+    impl Delivery {
+        /// A trickle: each line in two or three pieces cut at random points,
+        /// a few ms apart, and one line that stalls for longer than a tick.
+        pub fn trickle(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let count = rng.between(8, 12) as usize;
+            let slow = rng.between(0, count as u64 - 1) as usize;
+            let mut writes = Vec::new();
+            let mut sent = Vec::new();
+            for i in 0..count {
+                let text = line(rng, salt, i);
+                let bytes = format!("{text}\n").into_bytes();
+                sent.push(text);
+                let cuts = rng.between(1, 2) as usize;
+                let pieces = cut(rng, &bytes, cuts);
+                for (p, piece) in pieces.into_iter().enumerate() {
+                    let wait = match p {
+                        0 => rng.duration_between(ms(2), ms(8)),
+                        // A tick surely falls inside this stall.
+                        1 if i == slow => rng.duration_between(ms(12), ms(16)),
+                        _ => rng.duration_between(ms(3), ms(8)),
+                    };
+                    writes.push((wait, piece));
+                }
+            }
+            Delivery {
+                name: format!(
+                    "a trickle: {count} lines, each in 2 or 3 pieces cut at random, 3 to 8 ms apart (one 12 to 16 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Bursts: a few whole lines at once and the start of the next,
+        /// then a pause (one of them long) before the rest.
+        pub fn bursts(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let bursts = rng.between(4, 6) as usize;
+            let long = rng.between(0, bursts as u64 - 1) as usize;
+            let mut writes = Vec::new();
+            let mut sent = Vec::new();
+            let mut carry: Vec<u8> = Vec::new();
+            let mut wait = Duration::ZERO;
+            for b in 0..bursts {
+                let mut burst = std::mem::take(&mut carry);
+                for _ in 0..rng.between(2, 6) {
+                    let text = line(rng, salt, sent.len());
+                    burst.extend_from_slice(format!("{text}\n").as_bytes());
+                    sent.push(text);
+                }
+                // The start of one more line, whose end waits for the pause.
+                let text = line(rng, salt, sent.len());
+                let bytes = format!("{text}\n").into_bytes();
+                sent.push(text);
+                let split = rng.between(1, bytes.len() as u64 - 2) as usize;
+                burst.extend_from_slice(&bytes[..split]);
+                carry = bytes[split..].to_vec();
+                writes.push((wait, burst));
+                wait = if b == long {
+                    rng.duration_between(ms(80), ms(100))
+                } else {
+                    rng.duration_between(ms(12), ms(25))
+                };
+            }
+            writes.push((wait, carry));
+            Delivery {
+                name: format!(
+                    "bursts: {bursts} bursts of 3 to 7 lines, the last cut short, then a pause of 12 to 25 ms (one of 80 to 100 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Lines sent.
+        pub fn len(&self) -> usize {
+            self.sent.len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.sent.is_empty()
+        }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// This run's two deliveries, drawn from `rng`.
+    pub fn deliveries(rng: &mut Rng) -> Vec<Delivery> {
+        vec![Delivery::trickle(rng), Delivery::bursts(rng)]
+    }
+
+    async fn send(mut pipe: tokio::io::DuplexStream, writes: Vec<(Duration, Vec<u8>)>) {
+        for (wait, bytes) in writes {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            // A reader that gave up early has closed its end: nothing to do.
+            if pipe.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        // Dropping the pipe's end is the end of the input.
+    }
+
+    /// What came back, against what was sent: lines never returned whole,
+    /// lines returned that were never sent, and extra copies of lines.
+    pub fn compare(sent: &[String], got: &[String]) -> (u32, u32, u32) {
+        let mut seen = vec![0u32; sent.len()];
+        let mut garbled = 0;
+        for g in got {
+            let g = g.trim_end_matches(['\n', '\r']);
+            match sent.iter().position(|s| s == g) {
+                Some(i) => seen[i] += 1,
+                None => garbled += 1,
+            }
+        }
+        let lost = seen.iter().filter(|&&n| n == 0).count() as u32;
+        let duplicated = seen.iter().map(|&n| n.saturating_sub(1)).sum();
+        (lost, garbled, duplicated)
+    }
+
+    /// What one delivery measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lost: u32,
+        pub garbled: u32,
+        pub duplicated: u32,
+        /// The longest time without a report, in ticks.
+        pub gap: f64,
+        /// Reports made over reports due.
+        pub ratio: f64,
+    }
+
+    /// Feeds one delivery to `collect` and checks what comes back.
+    pub async fn measure_one<C>(delivery: &Delivery, collect: &C) -> Measured
     where
-        C: AsyncFnOnce(Input, Status) -> Vec<String>,
+        C: AsyncFn(Input, Status) -> Vec<String>,
     {
-        let (sending, receiving) = tokio::io::duplex(1024);
-        let status = Status::default();
+        let (sending, receiving) = tokio::io::duplex(64 * 1024);
+        let status = Status::new();
         // tokio's clock: the tests run this on paused time.
         let started = tokio::time::Instant::now();
-        let sender = tokio::spawn(send_lines(sending).traced("sender"));
+        let sender = tokio::spawn(send(sending, delivery.writes.clone()).traced("sender"));
         let got = collect(tokio::io::BufReader::new(receiving), status.clone())
             .traced("reader")
             .await;
-        let took = started.elapsed();
+        let ended = tokio::time::Instant::now();
         sender.await.expect("the sender does not panic");
-        let sent: Vec<String> = (0..LINES).map(line_text).collect();
-        let got: Vec<&str> = got
-            .iter()
-            .map(|l| l.trim_end_matches(['\n', '\r']))
-            .collect();
-        let lost = sent.iter().filter(|s| !got.contains(&s.as_str())).count();
-        let garbled = got.iter().filter(|g| !sent.iter().any(|s| s == *g)).count();
-        facts.set("lines_lost", lost as u32);
-        facts.set("lines_garbled", garbled as u32);
-        let due = took.as_secs_f64() / STATUS_EVERY.as_secs_f64();
-        facts.set("status_ratio", f64::from(status.count()) / due.max(1.0));
+        let (lost, garbled, duplicated) = compare(&delivery.sent, &got);
+        // Reports made while the reader ran; the gaps between them, and
+        // from its start and to its end.
+        let mut times: Vec<_> = status.times().into_iter().filter(|t| *t <= ended).collect();
+        times.sort_unstable();
+        let reports = times.len();
+        let mut gap = Duration::ZERO;
+        let mut last = started;
+        for t in times.into_iter().chain([ended]) {
+            gap = gap.max(t.saturating_duration_since(last));
+            last = t;
+        }
+        let took = ended - started;
+        let due = (took.as_secs_f64() / STATUS_EVERY.as_secs_f64()).max(1.0);
+        Measured {
+            lost,
+            garbled,
+            duplicated,
+            gap: gap.as_secs_f64() / STATUS_EVERY.as_secs_f64(),
+            ratio: reports as f64 / due,
+        }
+    }
+
+    /// Feeds each delivery to `collect`, and sets the facts: counts summed
+    /// over the deliveries, times the worst of them.
+    pub async fn measure<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let mut all = Vec::new();
+        for delivery in deliveries {
+            all.push(measure_one(delivery, &collect).await);
+        }
+        facts.set("lines_lost", all.iter().map(|m| m.lost).sum::<u32>());
+        facts.set("lines_garbled", all.iter().map(|m| m.garbled).sum::<u32>());
+        facts.set(
+            "lines_duplicated",
+            all.iter().map(|m| m.duplicated).sum::<u32>(),
+        );
+        facts.set("status_gap", all.iter().map(|m| m.gap).fold(0.0, f64::max));
+        facts.set(
+            "status_ratio",
+            farthest_from_one(all.iter().map(|m| m.ratio)),
+        );
+        all
     }
 
     pub fn run<C>(facts: &Facts, collect: C)
     where
-        C: AsyncFnOnce(Input, Status) -> Vec<String>,
+        C: AsyncFn(Input, Status) -> Vec<String>,
     {
         println!(
-            "{LINES} lines arrive in two pieces each; a reader ({} function) takes them and reports every 10 ms.",
+            "A reader ({} function) takes lines that arrive in pieces, and reports its progress every 10 ms.",
             facts.the("collect")
         );
-        runtime().block_on(measure(facts, collect));
-        println!(
-            "Lines lost: {}; pieces of lines returned as if they were lines: {}.",
-            facts.get("lines_lost").unwrap_or(0.0),
-            facts.get("lines_garbled").unwrap_or(0.0)
-        );
+        say_seed();
+        let deliveries = deliveries(&mut Rng::for_scenario("lines"));
+        for (i, d) in deliveries.iter().enumerate() {
+            println!("Delivery {}: {}.", i + 1, d.name);
+        }
+        let measured = runtime().block_on(measure(facts, &deliveries, collect));
+        for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
+            println!(
+                "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report.",
+                i + 1,
+                d.len(),
+                m.lost,
+                m.garbled,
+                m.duplicated,
+                m.gap
+            );
+        }
     }
 
     pub fn piece<'a, C>(name: &'static str, collect: C) -> Piece<'a>
     where
-        C: AsyncFnOnce(Input, Status) -> Vec<String> + 'a,
+        C: AsyncFn(Input, Status) -> Vec<String> + 'a,
     {
         Piece::new(name, move |facts| run(facts, collect))
     }
@@ -282,7 +540,7 @@ pub mod lines {
     /// The exercise binary's `main`: judges the learner's `collect`.
     pub fn exercise<C>(collect: C) -> ExitCode
     where
-        C: AsyncFnOnce(Input, Status) -> Vec<String>,
+        C: AsyncFn(Input, Status) -> Vec<String>,
     {
         shared::lesson::main(
             "lesson-12",
@@ -294,49 +552,63 @@ pub mod lines {
 
 // --------------------------------------------------------------- handle --
 
-/// How long the caller waits for an answer.
-pub const DEADLINE: Duration = Duration::from_millis(50);
-/// A job that answers in time.
-pub const FAST_JOB: Duration = Duration::from_millis(20);
-/// A job too slow for the deadline.
-pub const SLOW_JOB: Duration = Duration::from_millis(200);
-
 /// A job that takes a while, then does something that matters (sends an
-/// email, say) and answers 42. The harness counts the emails.
+/// email, say) and answers with its result, which no program can know
+/// before the job has run. The harness counts the emails, and how many of
+/// the job's runs are still alive: made and neither finished nor dropped.
 #[derive(Clone)]
 pub struct Job {
     takes: Duration,
+    answer: u64,
     label: &'static str,
-    emails: Arc<AtomicU32>,
+    record: Arc<JobRecord>,
+}
+
+struct JobRecord {
+    emails: AtomicU32,
+    runs: Census,
 }
 
 impl Job {
-    fn new(takes: Duration, label: &'static str) -> Job {
+    fn new(takes: Duration, answer: u64, label: &'static str) -> Job {
         Job {
             takes,
+            answer,
             label,
-            emails: Arc::default(),
+            record: Arc::new(JobRecord {
+                emails: AtomicU32::new(0),
+                runs: Census::new(),
+            }),
         }
     }
 
     /// The job itself, ready to be spawned or awaited.
     pub fn run(&self) -> impl Future<Output = u64> + Send + 'static {
-        let (takes, emails) = (self.takes, self.emails.clone());
+        let (takes, answer, record) = (self.takes, self.answer, self.record.clone());
+        // Alive from now until this run finishes or is dropped, wherever
+        // it is kept: a task, a JoinSet, a Vec.
+        let alive: Alive<()> = self.record.runs.make(());
         async move {
+            let _alive = alive;
             tokio::time::sleep(takes).await;
-            emails.fetch_add(1, Ordering::Relaxed);
+            record.emails.fetch_add(1, Ordering::Relaxed);
             shared::mark("the job sent its email");
-            42
+            answer
         }
         .traced(self.label)
     }
 
     fn emails(&self) -> u32 {
-        self.emails.load(Ordering::Relaxed)
+        self.record.emails.load(Ordering::Relaxed)
+    }
+
+    /// Runs of this job not yet finished nor dropped.
+    fn running(&self) -> u64 {
+        self.record.runs.alive()
     }
 }
 
-/// The `handle` scenario: a caller that gives up on a slow job.
+/// The `handle` scenario: a caller that gives up on slow jobs.
 pub mod handle {
     use super::*;
 
@@ -344,47 +616,233 @@ pub mod handle {
         name: "handle",
         facts: &[
             fact(
-                "fast_answered",
-                "1 if the job that answers in time got its answer back",
+                "fast_unanswered",
+                "jobs that finish in time whose own answer did not come back",
             ),
             fact(
                 "slow_answered",
-                "1 if the too-slow job's answer came back anyway",
+                "too-slow jobs for which an answer came back anyway",
             ),
             fact(
                 "deadline_ratio",
-                "how long the caller waited for the slow job, over the 50 ms deadline",
+                "how long the caller waited for a too-slow job, over its deadline, the wait farthest from 1",
+            )
+            .timing(),
+            fact(
+                "left_running",
+                "too-slow jobs still running, neither finished nor dropped, just after the caller gave up on them",
             ),
             fact(
                 "late_emails",
-                "emails the slow job sent after its caller had given up on it",
+                "emails the too-slow jobs sent after their caller had given up on them",
             ),
+            fact(
+                "caller_held",
+                "the longest the caller held its thread in one poll, over the deadline",
+            )
+            .timing(),
         ],
     };
 
-    /// Calls `ask` with a fast job and with a slow one, then waits to see
-    /// whether the slow one still does its work.
-    pub async fn measure<A>(facts: &Facts, ask: A)
+    /// One call of `ask`: the deadline it is given, and how long its job
+    /// takes. A job that takes less than its deadline must be answered.
+    #[derive(Clone, Debug)]
+    pub struct Call {
+        pub deadline: Duration,
+        pub takes: Duration,
+        answer: u64,
+    }
+
+    impl Call {
+        pub fn fast(&self) -> bool {
+            self.takes < self.deadline
+        }
+    }
+
+    /// Calls made one after another, or all at once.
+    #[derive(Clone, Debug)]
+    pub struct Round {
+        pub name: String,
+        pub at_once: bool,
+        pub calls: Vec<Call>,
+    }
+
+    /// Moments after the caller has given up, when a cancelled job must be
+    /// gone: an aborted task is dropped at the runtime's next turn.
+    const GRACE: Duration = Duration::from_millis(2);
+
+    fn calls(rng: &mut Rng, fast: u64, slow: u64) -> Vec<Call> {
+        let mut calls: Vec<Call> = (0..fast + slow)
+            .map(|i| {
+                let deadline = rng.duration_between(ms(40), ms(80));
+                // Fast jobs leave the caller most of its deadline to spare,
+                // so that a busy machine cannot make them late.
+                let takes = if i < fast {
+                    rng.duration_between(ms(2), deadline / 4)
+                } else {
+                    rng.duration_between(deadline * 5 / 2, deadline * 7 / 2)
+                };
+                Call {
+                    deadline,
+                    takes,
+                    answer: rng.salt(),
+                }
+            })
+            .collect();
+        rng.shuffle(&mut calls);
+        calls
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// This run's two rounds, drawn from `rng`: calls one at a time (one or
+    /// two of each kind, in a random order), then several at once.
+    pub fn rounds(rng: &mut Rng) -> Vec<Round> {
+        let (fast, slow) = (rng.between(1, 2), rng.between(1, 2));
+        let one_by_one = calls(rng, fast, slow);
+        let (fast, slow) = (rng.between(2, 3), rng.between(2, 3));
+        let at_once = calls(rng, fast, slow);
+        let describe = |calls: &[Call]| {
+            calls
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ms ({})",
+                        c.takes.as_millis(),
+                        if c.fast() { "fast" } else { "too slow" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            Round {
+                name: format!("one at a time, jobs of {}", describe(&one_by_one)),
+                at_once: false,
+                calls: one_by_one,
+            },
+            Round {
+                name: format!("all at once, jobs of {}", describe(&at_once)),
+                at_once: true,
+                calls: at_once,
+            },
+        ]
+    }
+
+    /// What one call did.
+    struct Answered {
+        call: Call,
+        job: Job,
+        answer: Option<u64>,
+        waited: Duration,
+        held: Duration,
+        emails_then: u32,
+        running: u64,
+    }
+
+    async fn call<A>(ask: &A, call: &Call) -> Answered
     where
         A: AsyncFn(Job, Duration) -> Option<u64>,
     {
-        let fast = Job::new(FAST_JOB, "fast job");
-        let answer = ask(fast.clone(), DEADLINE).traced("caller").await;
-        facts.set("fast_answered", u32::from(answer == Some(42)));
-
-        let slow = Job::new(SLOW_JOB, "slow job");
+        let label = if call.fast() { "fast job" } else { "slow job" };
+        let job = Job::new(call.takes, call.answer, label);
+        let held = Held::new();
         let asked = tokio::time::Instant::now(); // paused in the tests
-        let answer = ask(slow.clone(), DEADLINE).traced("caller").await;
+        let answer = held
+            .wrap(ask(job.clone(), call.deadline).traced("caller"))
+            .await;
         let waited = asked.elapsed();
-        let emails_then = slow.emails();
-        facts.set("slow_answered", u32::from(answer.is_some()));
+        let emails_then = job.emails();
+        tokio::time::sleep(GRACE).await;
+        Answered {
+            call: call.clone(),
+            running: job.running(),
+            job,
+            answer,
+            waited,
+            held: held.longest(),
+            emails_then,
+        }
+    }
+
+    /// What a round measured.
+    pub struct Measured {
+        pub fast_unanswered: u32,
+        pub slow_answered: u32,
+        /// Each too-slow job's wait over its deadline.
+        pub waits: Vec<f64>,
+        pub left_running: u32,
+        pub late_emails: u32,
+        pub held: f64,
+    }
+
+    /// Makes a round's calls, then waits to see whether the too-slow jobs
+    /// still do their work.
+    pub async fn measure_one<A>(round: &Round, ask: &A) -> Measured
+    where
+        A: AsyncFn(Job, Duration) -> Option<u64>,
+    {
+        let answered: Vec<Answered> = if round.at_once {
+            futures::future::join_all(round.calls.iter().map(|c| call(ask, c))).await
+        } else {
+            let mut all = Vec::new();
+            for c in &round.calls {
+                all.push(call(ask, c).await);
+            }
+            all
+        };
+        // A job left running sends its email when its time is up.
+        if answered.iter().any(|a| a.job.running() > 0) {
+            let longest = round.calls.iter().map(|c| c.takes).max();
+            tokio::time::sleep(longest.unwrap_or_default() + ms(20)).await;
+        }
+        let (fast, slow): (Vec<&Answered>, Vec<&Answered>) =
+            answered.iter().partition(|a| a.call.fast());
+        Measured {
+            fast_unanswered: fast
+                .iter()
+                .filter(|a| a.answer != Some(a.call.answer))
+                .count() as u32,
+            slow_answered: slow.iter().filter(|a| a.answer.is_some()).count() as u32,
+            waits: slow
+                .iter()
+                .map(|a| a.waited.as_secs_f64() / a.call.deadline.as_secs_f64())
+                .collect(),
+            left_running: slow.iter().filter(|a| a.running > 0).count() as u32,
+            late_emails: slow.iter().map(|a| a.job.emails() - a.emails_then).sum(),
+            held: answered
+                .iter()
+                .map(|a| a.held.as_secs_f64() / a.call.deadline.as_secs_f64())
+                .fold(0.0, f64::max),
+        }
+    }
+
+    /// Makes each round's calls, and sets the facts: counts summed over
+    /// the rounds, times the worst of them.
+    pub async fn measure<A>(facts: &Facts, rounds: &[Round], ask: A) -> Vec<Measured>
+    where
+        A: AsyncFn(Job, Duration) -> Option<u64>,
+    {
+        let mut all = Vec::new();
+        for round in rounds {
+            all.push(measure_one(round, &ask).await);
+        }
+        let sum = |f: fn(&Measured) -> u32| all.iter().map(f).sum::<u32>();
+        facts.set("fast_unanswered", sum(|m| m.fast_unanswered));
+        facts.set("slow_answered", sum(|m| m.slow_answered));
         facts.set(
             "deadline_ratio",
-            waited.as_secs_f64() / DEADLINE.as_secs_f64(),
+            farthest_from_one(all.iter().flat_map(|m| m.waits.iter().copied())),
         );
-        // Long enough for a job that was left running to finish.
-        tokio::time::sleep(SLOW_JOB * 2).await;
-        facts.set("late_emails", slow.emails() - emails_then);
+        facts.set("left_running", sum(|m| m.left_running));
+        facts.set("late_emails", sum(|m| m.late_emails));
+        facts.set(
+            "caller_held",
+            all.iter().map(|m| m.held).fold(0.0, f64::max),
+        );
+        all
     }
 
     pub fn run<A>(facts: &Facts, ask: A)
@@ -392,15 +850,25 @@ pub mod handle {
         A: AsyncFn(Job, Duration) -> Option<u64>,
     {
         println!(
-            "A caller ({} function) gives a job 50 ms to answer: a 20 ms job, then a 200 ms one.",
+            "A caller ({} function) gives each job a deadline of 40 to 80 ms; some jobs take less, some 2.5 to 3.5 times more.",
             facts.the("ask")
         );
-        runtime().block_on(measure(facts, ask));
-        println!(
-            "It waited {:.1}× the deadline for the slow job; after it gave up, that job sent {} email(s).",
-            facts.get("deadline_ratio").unwrap_or(0.0),
-            facts.get("late_emails").unwrap_or(0.0)
-        );
+        say_seed();
+        let rounds = rounds(&mut Rng::for_scenario("handle"));
+        for (i, r) in rounds.iter().enumerate() {
+            println!("Round {}: {}.", i + 1, r.name);
+        }
+        let measured = runtime().block_on(measure(facts, &rounds, ask));
+        for (i, m) in measured.iter().enumerate() {
+            println!(
+                "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s).",
+                i + 1,
+                m.fast_unanswered,
+                m.slow_answered,
+                m.left_running,
+                m.late_emails
+            );
+        }
     }
 
     pub fn piece<'a, A>(name: &'static str, ask: A) -> Piece<'a>
@@ -425,51 +893,71 @@ pub mod handle {
 
 // ----------------------------------------------------------------- stop --
 
-/// Reads the sampling job makes when nobody stops it: a second's worth.
-pub const READS: u32 = 100;
-/// How long one sensor read blocks its thread.
-pub const READ_TIME: Duration = Duration::from_millis(10);
-/// When the program is asked to stop.
-pub const STOP_AFTER: Duration = Duration::from_millis(100);
+/// Reads the sampling job plans: more than it can make before the stop.
+pub const READS: u32 = 60;
 
-/// A sensor whose driver blocks for each read. The harness counts the
-/// reads, and those begun after the stop was asked for.
+/// A sensor whose driver blocks for each read. Each reading is a number
+/// made at run time; the harness adds up the readings it gave, counts the
+/// reads begun, and those begun after the stop was asked for.
 #[derive(Clone)]
 pub struct Sensor {
+    inner: Arc<SensorInner>,
+}
+
+struct SensorInner {
     read_time: Duration,
+    salt: u64,
     stop_asked: CancellationToken,
-    reads: Arc<AtomicU32>,
-    after_stop: Arc<AtomicU32>,
+    begun: AtomicU32,
+    reads: AtomicU32,
+    after_stop: AtomicU32,
+    given: AtomicU64,
 }
 
 impl Sensor {
-    /// A sensor whose reads take `read_time`; `stop_asked` is the harness's
-    /// own copy of the stop signal.
-    pub fn new(read_time: Duration, stop_asked: CancellationToken) -> Sensor {
+    fn new(read_time: Duration, salt: u64, stop_asked: CancellationToken) -> Sensor {
         Sensor {
-            read_time,
-            stop_asked,
-            reads: Arc::default(),
-            after_stop: Arc::default(),
+            inner: Arc::new(SensorInner {
+                read_time,
+                salt,
+                stop_asked,
+                begun: AtomicU32::new(0),
+                reads: AtomicU32::new(0),
+                after_stop: AtomicU32::new(0),
+                given: AtomicU64::new(0),
+            }),
         }
     }
 
     /// One reading. Blocks the thread for the sensor's read time.
     pub fn read(&self) -> u32 {
-        if self.stop_asked.is_cancelled() {
-            self.after_stop.fetch_add(1, Ordering::Relaxed);
+        let s = &self.inner;
+        s.begun.fetch_add(1, Ordering::SeqCst);
+        if s.stop_asked.is_cancelled() {
+            s.after_stop.fetch_add(1, Ordering::SeqCst);
         }
-        shared::blocking("sensor read", || std::thread::sleep(self.read_time));
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        7
+        shared::blocking("sensor read", || std::thread::sleep(s.read_time));
+        let n = s.reads.fetch_add(1, Ordering::SeqCst);
+        let value = 1 + (mix(s.salt ^ u64::from(n)) % 999) as u32;
+        s.given.fetch_add(u64::from(value), Ordering::SeqCst);
+        value
     }
 
-    /// Reads so far, and those begun after the stop.
-    pub fn counts(&self) -> (u32, u32) {
-        (
-            self.reads.load(Ordering::Relaxed),
-            self.after_stop.load(Ordering::Relaxed),
-        )
+    fn begun(&self) -> u32 {
+        self.inner.begun.load(Ordering::SeqCst)
+    }
+
+    fn after_stop(&self) -> u32 {
+        self.inner.after_stop.load(Ordering::SeqCst)
+    }
+
+    fn given(&self) -> u64 {
+        self.inner.given.load(Ordering::SeqCst)
+    }
+
+    /// Whether a copy of this sensor is still kept somewhere else.
+    fn kept_elsewhere(&self) -> bool {
+        Arc::strong_count(&self.inner) > 1
     }
 }
 
@@ -482,68 +970,199 @@ pub mod stop {
         facts: &[
             fact(
                 "stop_reads",
-                "time from the stop request until the program had stopped, in sensor reads (10 ms each)",
-            ),
+                "time from the stop request until the program had stopped, in sensor reads, in the worse pace",
+            )
+            .timing(),
             fact(
                 "reads_after_stop",
-                "sensor reads begun after the stop was asked for",
+                "sensor reads begun after the stop was asked for, in the worse pace",
             ),
             fact(
                 "reads_before_stop",
-                "sensor reads made before the stop was asked for",
+                "sensor reads begun before the stop was asked for, in the pace with fewer",
+            ),
+            fact(
+                "stopped_early",
+                "paces in which the job gave up its planned reads before anyone asked it to stop",
+            ),
+            fact(
+                "wrong_total",
+                "paces in which the job's total was not the sum of the readings it took",
             ),
         ],
     };
 
-    /// Starts `sample` on the blocking pool, asks it to stop after 100 ms,
-    /// and measures how long the runtime takes to shut down.
-    pub fn measure<S>(facts: &Facts, read_time: Duration, sample: S)
+    /// One pace of the scenario: how long a read takes, and when the stop
+    /// is asked for.
+    #[derive(Clone, Debug)]
+    pub struct Pace {
+        pub name: String,
+        pub read_time: Duration,
+        pub stop_after: Duration,
+        salt: u64,
+    }
+
+    impl Pace {
+        pub fn new(rng: &mut Rng, read_time: Duration, stop_after: Duration) -> Pace {
+            Pace {
+                name: format!(
+                    "reads of {} ms, the stop {} ms after the job began",
+                    read_time.as_millis(),
+                    stop_after.as_millis()
+                ),
+                read_time,
+                stop_after,
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// This run's two paces, drawn from `rng`: fast reads and a late stop
+    /// (more than 16 reads before it), slow reads and an early stop (fewer
+    /// than 7), so that no count of reads, and no fixed time, is the stop.
+    pub fn paces(rng: &mut Rng) -> Vec<Pace> {
+        let ms = |rng: &mut Rng, lo, hi| Duration::from_millis(rng.between(lo, hi));
+        let (read, stop) = (ms(rng, 4, 6), ms(rng, 100, 150));
+        let fast = Pace::new(rng, read, stop);
+        let (read, stop) = (ms(rng, 10, 14), ms(rng, 30, 60));
+        let slow = Pace::new(rng, read, stop);
+        vec![fast, slow]
+    }
+
+    /// What one pace measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub stop_reads: f64,
+        /// Time from the stop request until `sample` returned, in reads (0
+        /// if it had returned before): the program cannot have stopped
+        /// sooner than that.
+        pub job_ended: f64,
+        pub before: u32,
+        pub after: u32,
+        pub stopped_early: bool,
+        pub wrong_total: bool,
+    }
+
+    /// Starts `sample` on the blocking pool, asks it to stop the pace's
+    /// time after it began, and measures how long the runtime takes to
+    /// shut down.
+    pub fn measure_one<S>(pace: &Pace, sample: S) -> Measured
     where
         S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
     {
         let stop = CancellationToken::new();
-        let sensor = Sensor::new(read_time, stop.clone());
+        let sensor = Sensor::new(pace.read_time, pace.salt, stop.clone());
+        let total: Arc<Mutex<Option<(u32, Instant)>>> = Arc::default();
+        let began = Arc::new(tokio::sync::Notify::new());
         let runtime = runtime();
-        let (asked, before) = runtime.block_on(
+        let (asked, before, finished) = runtime.block_on(
             async {
-                let (token, job_sensor) = (stop.clone(), sensor.clone());
-                let job = tokio::task::spawn_blocking(move || sample(token, job_sensor));
-                tokio::time::sleep(STOP_AFTER).await;
-                let before = sensor.counts().0;
+                let (token, job_sensor, slot) = (stop.clone(), sensor.clone(), total.clone());
+                let job_began = began.clone();
+                let job = tokio::task::spawn_blocking(move || {
+                    job_began.notify_one();
+                    let sum = sample(token, job_sensor);
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((sum, Instant::now()));
+                });
+                // Timed from the job's start: a busy machine may be slow
+                // to start the blocking pool's thread.
+                began.notified().await;
+                tokio::time::sleep(pace.stop_after).await;
+                let before = sensor.begun();
+                let finished = job.is_finished();
                 stop.cancel(); // say, Ctrl-C was pressed
                 shared::mark("stop asked for");
+                let asked = Instant::now();
                 drop(job); // main returns without waiting for the job
-                (Instant::now(), before)
+                (asked, before, finished)
             }
             .traced("main"),
         );
         drop(runtime); // what leaving `#[tokio::main]` does: it waits
+        // The program has stopped: read the clock now, not later.
         let took = asked.elapsed();
-        let (_, after) = sensor.counts();
-        facts.set("stop_reads", took.as_secs_f64() / read_time.as_secs_f64());
-        facts.set("reads_after_stop", after);
-        facts.set("reads_before_stop", before);
+        // Reads in a thread of the job's own go on after the program has
+        // stopped: give them a few reads' time to show.
+        if sensor.kept_elsewhere() {
+            std::thread::sleep(pace.read_time * 3);
+        }
+        let returned = *total.lock().unwrap_or_else(|e| e.into_inner());
+        let reads = |d: Duration| d.as_secs_f64() / pace.read_time.as_secs_f64();
+        Measured {
+            stop_reads: reads(took),
+            job_ended: returned.map_or(0.0, |(_, at)| reads(at.saturating_duration_since(asked))),
+            before,
+            after: sensor.after_stop(),
+            stopped_early: finished && before < READS,
+            wrong_total: returned.map(|(sum, _)| u64::from(sum)) != Some(sensor.given()),
+        }
+    }
+
+    /// Runs each pace, and sets the facts: the worse of the two paces.
+    pub fn measure<S>(facts: &Facts, paces: &[Pace], sample: S) -> Vec<Measured>
+    where
+        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
+    {
+        let all: Vec<Measured> = paces
+            .iter()
+            .map(|p| measure_one(p, sample.clone()))
+            .collect();
+        facts.set(
+            "stop_reads",
+            all.iter().map(|m| m.stop_reads).fold(0.0, f64::max),
+        );
+        facts.set(
+            "reads_after_stop",
+            all.iter().map(|m| m.after).max().unwrap_or(0),
+        );
+        facts.set(
+            "reads_before_stop",
+            all.iter().map(|m| m.before).min().unwrap_or(0),
+        );
+        let count = |f: fn(&Measured) -> bool| all.iter().filter(|m| f(m)).count() as u32;
+        facts.set("stopped_early", count(|m| m.stopped_early));
+        facts.set("wrong_total", count(|m| m.wrong_total));
+        all
     }
 
     pub fn run<S>(facts: &Facts, sample: S)
     where
-        S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
+        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
     {
         println!(
-            "A blocking job ({} function) reads a sensor, 10 ms a read; after 100 ms the program is asked to stop.",
+            "A blocking job ({} function) reads a sensor; the program is asked to stop while it reads.",
             facts.the("sample")
         );
-        measure(facts, READ_TIME, sample);
-        println!(
-            "It took {:.0} reads' time to stop; {} read(s) began after the stop was asked for.",
-            facts.get("stop_reads").unwrap_or(0.0),
-            facts.get("reads_after_stop").unwrap_or(0.0)
-        );
+        say_seed();
+        let paces = paces(&mut Rng::for_scenario("stop"));
+        for (i, p) in paces.iter().enumerate() {
+            println!("Pace {}: {}.", i + 1, p.name);
+        }
+        let measured = measure(facts, &paces, sample);
+        for (i, m) in measured.iter().enumerate() {
+            println!(
+                "Pace {}: {} reads before the stop, {} begun after it; {:.1} reads' time to stop{}{}.",
+                i + 1,
+                m.before,
+                m.after,
+                m.stop_reads,
+                if m.stopped_early {
+                    "; the job had quit before the stop"
+                } else {
+                    ""
+                },
+                if m.wrong_total {
+                    "; its total was not the sum of its readings"
+                } else {
+                    ""
+                },
+            );
+        }
     }
 
     pub fn piece<'a, S>(name: &'static str, sample: S) -> Piece<'a>
     where
-        S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
+        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
     {
         Piece::new(name, move |facts| run(facts, sample))
     }
@@ -551,7 +1170,7 @@ pub mod stop {
     /// The exercise binary's `main`: judges the learner's `sample`.
     pub fn exercise<S>(sample: S) -> ExitCode
     where
-        S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
+        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
     {
         shared::lesson::main(
             "lesson-12",
@@ -563,39 +1182,82 @@ pub mod stop {
 
 // --------------------------------------------------------------- starve --
 
-/// Items in the backlog.
-pub const ITEMS: u64 = 4000;
-/// CPU time for one item.
-pub const ITEM_TIME: Duration = Duration::from_micros(50);
 /// The heartbeat's period.
 pub const TICK: Duration = Duration::from_millis(10);
+
+thread_local! {
+    /// Work done on this thread so far, in µs of the items' nominal cost:
+    /// the harness's neighbour reads it to see how much work was done
+    /// between two of its turns.
+    static WORK_HERE: Cell<u64> = const { Cell::new(0) };
+}
+
+fn work_here() -> u64 {
+    WORK_HERE.with(Cell::get)
+}
+
+/// The harness's record of one backlog: each item's work, as it is done.
+struct Ledger {
+    salt: u64,
+    rounds: u64,
+    cost_us: u64,
+    done: Vec<AtomicBool>,
+    results: Vec<AtomicU64>,
+}
+
+/// One item of a backlog. Its work depends on a salt made at run time and
+/// on the item itself, so no result can be known, or remembered from
+/// another item, without doing the work.
+#[derive(Clone)]
+pub struct Item {
+    index: usize,
+    ledger: Arc<Ledger>,
+}
 
 /// Work waiting in memory: `next` is always ready at once, like a queue
 /// that is never empty, a buffered reader with data, or an iterator.
 pub struct Backlog {
-    left: std::ops::Range<u64>,
+    next: usize,
+    ledger: Arc<Ledger>,
 }
 
 impl Backlog {
-    pub fn new(items: u64) -> Backlog {
-        Backlog { left: 0..items }
+    fn new(items: usize, cost: Duration, salt: u64) -> Backlog {
+        Backlog {
+            next: 0,
+            ledger: Arc::new(Ledger {
+                salt,
+                rounds: shared::work::cpu::calibration().rounds_for(cost),
+                cost_us: cost.as_micros() as u64,
+                done: (0..items).map(|_| AtomicBool::new(false)).collect(),
+                results: (0..items).map(|_| AtomicU64::new(0)).collect(),
+            }),
+        }
     }
 
     /// The next item, or `None` at the end. Never waits.
-    pub async fn next(&mut self) -> Option<u64> {
-        self.left.next()
+    pub async fn next(&mut self) -> Option<Item> {
+        if self.next == self.ledger.done.len() {
+            return None;
+        }
+        self.next += 1;
+        Some(Item {
+            index: self.next - 1,
+            ledger: self.ledger.clone(),
+        })
     }
 }
 
-/// One item's work: about 50 µs of computation.
-pub fn work(item: u64) -> u64 {
-    shared::work::cpu::burn(ITEM_TIME) ^ item
-}
-
-/// What one item's work returns apart from its number, computed once.
-fn burn_value() -> u64 {
-    static VALUE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *VALUE.get_or_init(|| shared::work::cpu::burn(ITEM_TIME))
+/// One item's work: some computation (35 to 75 µs of it, depending on the
+/// backlog). Its result is noted in the harness's record.
+pub fn work(item: Item) -> u64 {
+    let l = &item.ledger;
+    let seed = l.salt ^ mix(item.index as u64);
+    let result = shared::work::cpu::hash_rounds(seed, l.rounds);
+    l.results[item.index].store(result, Ordering::Relaxed);
+    l.done[item.index].store(true, Ordering::Relaxed);
+    WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
+    result
 }
 
 /// The `starve` scenario: a busy loop beside a heartbeat, on one thread.
@@ -608,70 +1270,193 @@ pub mod starve {
             fact(
                 "heartbeat_lateness",
                 "the heartbeat's worst lateness, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "worker_held",
+                "the longest the loop held its thread in one poll, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "longest_turn",
+                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost: counted, not timed",
             ),
             fact(
                 "neighbour_turns",
-                "turns another task on the thread got while the loop ran",
+                "turns another task on the thread got while the loop ran, in the backlog with fewer",
             ),
             fact(
                 "wrong_sum",
-                "1 if the result was not every item's work combined",
+                "backlogs whose result was not every item's work combined",
             ),
         ],
     };
 
-    /// Runs `process` on a current-thread runtime beside a heartbeat.
-    pub fn measure<P>(facts: &Facts, items: u64, process: P)
+    /// One backlog of the scenario: how many items, and how long each one's
+    /// work takes.
+    #[derive(Clone, Debug)]
+    pub struct Load {
+        pub name: String,
+        pub items: usize,
+        pub cost: Duration,
+        salt: u64,
+    }
+
+    impl Load {
+        pub fn new(rng: &mut Rng, items: usize, cost: Duration) -> Load {
+            Load {
+                name: format!("{items} items of {} µs", cost.as_micros()),
+                items,
+                cost,
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// This run's two backlogs, drawn from `rng`: many light items, and
+    /// fewer heavier ones, each 90 ms of work or more.
+    pub fn loads(rng: &mut Rng) -> Vec<Load> {
+        let light = (rng.between(3000, 4000) as usize, rng.between(35, 45));
+        let light = Load::new(rng, light.0, Duration::from_micros(light.1));
+        let heavy = (rng.between(1500, 2000) as usize, rng.between(60, 75));
+        let heavy = Load::new(rng, heavy.0, Duration::from_micros(heavy.1));
+        vec![light, heavy]
+    }
+
+    /// What one backlog measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lateness: f64,
+        pub held: f64,
+        pub longest_turn: f64,
+        pub turns: u64,
+        pub wrong_sum: bool,
+    }
+
+    /// Runs `process` on a current-thread runtime beside a heartbeat and a
+    /// neighbour task that counts its turns.
+    pub fn measure_one<P>(load: &Load, process: &P) -> Measured
     where
-        P: AsyncFnOnce(Backlog) -> u64,
+        P: AsyncFn(Backlog) -> u64,
     {
-        let expected = (0..items).fold(0u64, |sum, i| sum.wrapping_add(burn_value() ^ i));
-        let (sum, lateness, turns) = runtime().block_on(async {
+        let backlog = Backlog::new(load.items, load.cost, load.salt);
+        let ledger = backlog.ledger.clone();
+        let held = Held::new();
+        let (sum, lateness, turns, longest) = runtime().block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
             tokio::time::sleep(TICK * 2).await;
-            // A neighbour that counts its turns: a measure of how often the
-            // loop let anyone else run, whatever the clock says.
-            let turns = Arc::new(AtomicU32::new(0));
+            // A neighbour that counts its turns, and the work done on the
+            // thread between two of them: how long the loop (or any task
+            // it started) kept everyone else waiting, whatever the clock
+            // says. It yields, to get a turn after each of the loop's
+            // polls; when it has seen no work for many turns (the work is
+            // done elsewhere), it naps instead, so as not to keep a core
+            // busy for nothing.
+            let turns = Arc::new(AtomicU64::new(0));
+            let longest = Arc::new(AtomicU64::new(0));
             let neighbour = tokio::spawn({
-                let turns = turns.clone();
+                let (turns, longest) = (turns.clone(), longest.clone());
                 async move {
+                    let mut last = work_here();
+                    let mut idle = 0u32;
                     loop {
+                        let now = work_here();
+                        longest.fetch_max(now - last, Ordering::Relaxed);
+                        idle = if now == last { idle + 1 } else { 0 };
+                        last = now;
                         turns.fetch_add(1, Ordering::Relaxed);
-                        tokio::task::yield_now().await;
+                        if idle < 50 {
+                            tokio::task::yield_now().await;
+                        } else {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
                     }
                 }
+                .traced("neighbour")
+                .cancelled_quietly()
             });
             tokio::task::yield_now().await; // its first turn, before the loop
             let before = turns.load(Ordering::Relaxed);
-            let sum = process(Backlog::new(items)).traced("worker").await;
+            let sum = held.wrap(process(backlog).traced("worker")).await;
+            // One more turn, to see the work done since the last one.
+            let end = turns.load(Ordering::Relaxed);
+            while turns.load(Ordering::Relaxed) == end {
+                tokio::task::yield_now().await;
+            }
             let turns = turns.load(Ordering::Relaxed) - before;
             neighbour.abort();
             tokio::time::sleep(TICK * 2).await;
-            (sum, heartbeat.worst_lateness_ratio(), turns)
+            (
+                sum,
+                heartbeat.worst_lateness_ratio(),
+                turns,
+                longest.load(Ordering::Relaxed),
+            )
         });
-        facts.set("heartbeat_lateness", lateness);
-        facts.set("neighbour_turns", turns);
-        facts.set("wrong_sum", u32::from(sum != expected));
+        let all_done = ledger.done.iter().all(|d| d.load(Ordering::Relaxed));
+        let expected = ledger
+            .results
+            .iter()
+            .fold(0u64, |s, r| s.wrapping_add(r.load(Ordering::Relaxed)));
+        Measured {
+            lateness,
+            held: held.longest_ratio(TICK),
+            longest_turn: longest as f64 / TICK.as_micros() as f64,
+            // The last turn only saw the loop end.
+            turns: turns.saturating_sub(1),
+            wrong_sum: !all_done || sum != expected,
+        }
+    }
+
+    /// Runs each backlog, and sets the facts: the worse of the two.
+    pub fn measure<P>(facts: &Facts, loads: &[Load], process: P) -> Vec<Measured>
+    where
+        P: AsyncFn(Backlog) -> u64,
+    {
+        let all: Vec<Measured> = loads.iter().map(|l| measure_one(l, &process)).collect();
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set("heartbeat_lateness", worst(|m| m.lateness));
+        facts.set("worker_held", worst(|m| m.held));
+        facts.set("longest_turn", worst(|m| m.longest_turn));
+        facts.set(
+            "neighbour_turns",
+            all.iter().map(|m| m.turns).min().unwrap_or(0) as f64,
+        );
+        facts.set(
+            "wrong_sum",
+            all.iter().filter(|m| m.wrong_sum).count() as u32,
+        );
+        all
     }
 
     pub fn run<P>(facts: &Facts, process: P)
     where
-        P: AsyncFnOnce(Backlog) -> u64,
+        P: AsyncFn(Backlog) -> u64,
     {
         println!(
-            "A loop ({} function) works through {ITEMS} items of 50 µs each, beside a 10 ms heartbeat, on one thread.",
+            "A loop ({} function) works through an always-ready backlog, beside a 10 ms heartbeat, on one thread.",
             facts.the("process")
         );
-        measure(facts, ITEMS, process);
-        println!(
-            "The heartbeat was up to {:.1} ticks late.",
-            facts.get("heartbeat_lateness").unwrap_or(0.0)
-        );
+        say_seed();
+        let loads = loads(&mut Rng::for_scenario("starve"));
+        for (i, l) in loads.iter().enumerate() {
+            println!("Backlog {}: {}.", i + 1, l.name);
+        }
+        let measured = measure(facts, &loads, process);
+        for (i, m) in measured.iter().enumerate() {
+            println!(
+                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns.",
+                i + 1,
+                m.lateness,
+                m.longest_turn,
+                m.turns
+            );
+        }
     }
 
     pub fn piece<'a, P>(name: &'static str, process: P) -> Piece<'a>
     where
-        P: AsyncFnOnce(Backlog) -> u64 + 'a,
+        P: AsyncFn(Backlog) -> u64 + 'a,
     {
         Piece::new(name, move |facts| run(facts, process))
     }
@@ -679,7 +1464,7 @@ pub mod starve {
     /// The exercise binary's `main`: judges the learner's `process`.
     pub fn exercise<P>(process: P) -> ExitCode
     where
-        P: AsyncFnOnce(Backlog) -> u64,
+        P: AsyncFn(Backlog) -> u64,
     {
         shared::lesson::main(
             "lesson-12",

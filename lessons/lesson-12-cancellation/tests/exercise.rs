@@ -1,67 +1,76 @@
 //! The graders of lesson 12 grade the untouched exercises, the lesson's
 //! fixes, other fixes written differently, and other forms of each bug, all
-//! measured by the same harnesses: `lines` and `handle` on paused tokio
-//! time; `stop` and `starve` in real time, judged on what they count (reads
-//! after the stop, turns given to a neighbour), which does not depend on
-//! the machine's speed. `cargo xtask check` judges the times.
+//! measured by the same harnesses under the same two workloads each:
+//! `lines` and `handle` on paused tokio time, for several seeds; `stop`
+//! and `starve` in real time, judged on what they count (reads after the
+//! stop, work between two turns of a neighbour, results against the
+//! harness's own record), which does not depend on the machine's speed.
+//! `cargo xtask check` and `cargo xtask fixtures` judge the times.
 
 use lesson_12::{Backlog, Input, Job, Sensor, Status, broken, fixed, handle, lines, starve, stop};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_biased_read_first.rs"]
-mod bug_biased_read_first;
+#[path = "fixtures/handle/bug_aborts_the_wrapper.rs"]
+mod handle_bug_aborts_the_wrapper;
 #[allow(dead_code)]
-#[path = "fixtures/stop/bug_checked_every_fifty.rs"]
-mod bug_checked_every_fifty;
+#[path = "fixtures/handle/bug_blocking_wait.rs"]
+mod handle_bug_blocking_wait;
 #[allow(dead_code)]
-#[path = "fixtures/stop/bug_checked_once.rs"]
-mod bug_checked_once;
+#[path = "fixtures/handle/bug_made_up_answer.rs"]
+mod handle_bug_made_up_answer;
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_no_reports.rs"]
-mod bug_no_reports;
-#[allow(dead_code)]
-#[path = "fixtures/lines/bug_read_until.rs"]
-mod bug_read_until;
+#[path = "fixtures/handle/bug_never_runs.rs"]
+mod handle_bug_never_runs;
 #[allow(dead_code)]
 #[path = "fixtures/handle/bug_select_sleep.rs"]
-mod bug_select_sleep;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_skips_items.rs"]
-mod bug_skips_items;
+mod handle_bug_select_sleep;
 #[allow(dead_code)]
 #[path = "fixtures/handle/bug_waits_for_ever.rs"]
-mod bug_waits_for_ever;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yield_at_the_end.rs"]
-mod bug_yield_at_the_end;
+mod handle_bug_waits_for_ever;
 #[allow(dead_code)]
 #[path = "fixtures/handle/fix_join_set.rs"]
-mod fix_join_set;
-#[allow(dead_code)]
-#[path = "fixtures/lines/fix_kept_future.rs"]
-mod fix_kept_future;
+mod handle_fix_join_set;
 #[allow(dead_code)]
 #[path = "fixtures/handle/fix_no_spawn.rs"]
-mod fix_no_spawn;
+mod handle_fix_no_spawn;
+#[allow(dead_code)]
+#[path = "fixtures/handle/fix_wait_then_abort.rs"]
+mod handle_fix_wait_then_abort;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_biased_read_first.rs"]
+mod lines_bug_biased_read_first;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_buffer_never_cleared.rs"]
+mod lines_bug_buffer_never_cleared;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_lines_made_each_turn.rs"]
+mod lines_bug_lines_made_each_turn;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_no_reports.rs"]
+mod lines_bug_no_reports;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_read_until.rs"]
+mod lines_bug_read_until;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_report_per_line.rs"]
+mod lines_bug_report_per_line;
+#[allow(dead_code)]
+#[path = "fixtures/lines/fix_kept_future.rs"]
+mod lines_fix_kept_future;
+#[allow(dead_code)]
+#[path = "fixtures/lines/fix_read_until_kept_buffer.rs"]
+mod lines_fix_read_until_kept_buffer;
 #[allow(dead_code)]
 #[path = "fixtures/lines/fix_reader_task.rs"]
-mod fix_reader_task;
+mod lines_fix_reader_task;
 #[allow(dead_code)]
-#[path = "fixtures/stop/fix_take_while.rs"]
-mod fix_take_while;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_tokio_channel.rs"]
-mod fix_tokio_channel;
-#[allow(dead_code)]
-#[path = "fixtures/stop/fix_while_not_cancelled.rs"]
-mod fix_while_not_cancelled;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_yield_every_hundred.rs"]
-mod fix_yield_every_hundred;
+#[path = "fixtures/lines/fix_reporter_task.rs"]
+mod lines_fix_reporter_task;
 #[allow(dead_code)]
 #[path = "../exercise/start/handle.rs"]
 mod start_handle;
@@ -74,115 +83,250 @@ mod start_starve;
 #[allow(dead_code)]
 #[path = "../exercise/start/stop.rs"]
 mod start_stop;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_joins_a_thread.rs"]
+mod starve_bug_joins_a_thread;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_skips_items.rs"]
+mod starve_bug_skips_items;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_spawned_loop.rs"]
+mod starve_bug_spawned_loop;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_thread_yield.rs"]
+mod starve_bug_thread_yield;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_yield_at_the_end.rs"]
+mod starve_bug_yield_at_the_end;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_yield_every_thousand.rs"]
+mod starve_bug_yield_every_thousand;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_spawn_blocking.rs"]
+mod starve_fix_spawn_blocking;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_tokio_channel.rs"]
+mod starve_fix_tokio_channel;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_yield_every_hundred.rs"]
+mod starve_fix_yield_every_hundred;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_checked_every_fifty.rs"]
+mod stop_bug_checked_every_fifty;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_checked_once.rs"]
+mod stop_bug_checked_once;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_drops_last_reading.rs"]
+mod stop_bug_drops_last_reading;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_reads_on_a_thread.rs"]
+mod stop_bug_reads_on_a_thread;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_stops_after_ten_reads.rs"]
+mod stop_bug_stops_after_ten_reads;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_stops_on_a_timer.rs"]
+mod stop_bug_stops_on_a_timer;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_waits_for_the_stop.rs"]
+mod stop_bug_waits_for_the_stop;
+#[allow(dead_code)]
+#[path = "fixtures/stop/fix_take_while.rs"]
+mod stop_fix_take_while;
+#[allow(dead_code)]
+#[path = "fixtures/stop/fix_while_not_cancelled.rs"]
+mod stop_fix_while_not_cancelled;
 
-async fn read_lines(collect: impl AsyncFnOnce(Input, Status) -> Vec<String>) -> Facts {
+const SEEDS: [u64; 3] = [5, 6, 2025];
+
+async fn read_lines(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
     let facts = Facts::for_test(&lines::SPEC);
-    lines::measure(&facts, collect).await;
+    let deliveries = lines::deliveries(&mut Rng::new(seed));
+    lines::measure(&facts, &deliveries, collect).await;
     facts
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
+    // On paused time every fact is exact, the times too.
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC);
     let done = || Observed::Completes;
-    grader.assert_fixed(
-        "the reference fix",
-        done(),
-        &read_lines(fixed::collect).await,
-    );
-    grader.assert_fixed(
-        "a reader task and a channel",
-        done(),
-        &read_lines(fix_reader_task::collect).await,
-    );
-    grader.assert_fixed(
-        "one read kept across turns",
-        done(),
-        &read_lines(fix_kept_future::collect).await,
-    );
+    for seed in SEEDS {
+        let fixed = |what: &str, facts: &Facts| {
+            grader.assert_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        fixed("the reference fix", &read_lines(seed, fixed::collect).await);
+        fixed(
+            "a reader task and a channel",
+            &read_lines(seed, lines_fix_reader_task::collect).await,
+        );
+        fixed(
+            "one read kept across turns",
+            &read_lines(seed, lines_fix_kept_future::collect).await,
+        );
+        fixed(
+            "read_until into a kept buffer",
+            &read_lines(seed, lines_fix_read_until_kept_buffer::collect).await,
+        );
+        fixed(
+            "a reporter task, no select!",
+            &read_lines(seed, lines_fix_reporter_task::collect).await,
+        );
 
-    grader.assert_bug(
-        "the reference bug",
-        done(),
-        &read_lines(broken::collect).await,
-    );
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &read_lines(start_lines::collect).await,
-    );
-    grader.assert_bug(
-        "read_until into a fresh buffer",
-        done(),
-        &read_lines(bug_read_until::collect).await,
-    );
-    grader.assert_bug(
-        "biased towards the read",
-        done(),
-        &read_lines(bug_biased_read_first::collect).await,
-    );
-    grader.assert_not_fixed(
-        "no progress reports",
-        done(),
-        &read_lines(bug_no_reports::collect).await,
-    );
+        let bug = |what: &str, facts: &Facts| {
+            grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        bug(
+            "the reference bug",
+            &read_lines(seed, broken::collect).await,
+        );
+        bug(
+            "the untouched exercise",
+            &read_lines(seed, start_lines::collect).await,
+        );
+        bug(
+            "read_until into a fresh buffer",
+            &read_lines(seed, lines_bug_read_until::collect).await,
+        );
+        bug(
+            "biased towards the read",
+            &read_lines(seed, lines_bug_biased_read_first::collect).await,
+        );
+        bug(
+            "a Lines reader made on every turn",
+            &read_lines(seed, lines_bug_lines_made_each_turn::collect).await,
+        );
+
+        let not_fixed = |what: &str, facts: &Facts| {
+            grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        not_fixed(
+            "no progress reports",
+            &read_lines(seed, lines_bug_no_reports::collect).await,
+        );
+        let per_line = read_lines(seed, lines_bug_report_per_line::collect).await;
+        not_fixed("a report per line, not per 10 ms", &per_line);
+        // Nothing is lost: the long pause between bursts is what catches it.
+        assert_eq!(per_line.get("lines_lost"), Some(0.0));
+        assert!(per_line.get("status_gap") >= Some(8.0), "{per_line:?}");
+        let run_together = read_lines(seed, lines_bug_buffer_never_cleared::collect).await;
+        not_fixed("a buffer never emptied", &run_together);
+        assert!(run_together.get("lines_garbled") >= Some(1.0));
+    }
 }
 
-async fn asked(ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> Facts {
+async fn asked(seed: u64, ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> Facts {
     let facts = Facts::for_test(&handle::SPEC);
-    handle::measure(&facts, ask).await;
+    let rounds = handle::rounds(&mut Rng::new(seed));
+    handle::measure(&facts, &rounds, ask).await;
     facts
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &handle::SPEC);
+    // How long a poll holds the thread is wall-clock time, which a busy
+    // test machine can stretch: that fact is checked below, from below.
+    let names = [
+        "fast_unanswered",
+        "slow_answered",
+        "deadline_ratio",
+        "left_running",
+        "late_emails",
+    ];
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &handle::SPEC).only(&names);
     let done = || Observed::Completes;
-    grader.assert_fixed("the reference fix", done(), &asked(fixed::ask).await);
-    grader.assert_fixed(
-        "no task, a timeout on the job",
-        done(),
-        &asked(fix_no_spawn::ask).await,
-    );
-    grader.assert_fixed("a JoinSet dropped", done(), &asked(fix_join_set::ask).await);
+    for seed in SEEDS {
+        let fixed = |what: &str, facts: &Facts| {
+            grader.assert_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        fixed("the reference fix", &asked(seed, fixed::ask).await);
+        fixed(
+            "no task, a timeout on the job",
+            &asked(seed, handle_fix_no_spawn::ask).await,
+        );
+        fixed(
+            "a JoinSet dropped",
+            &asked(seed, handle_fix_join_set::ask).await,
+        );
+        fixed(
+            "a sleep, then abort",
+            &asked(seed, handle_fix_wait_then_abort::ask).await,
+        );
 
-    grader.assert_bug("the reference bug", done(), &asked(broken::ask).await);
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &asked(start_handle::ask).await,
-    );
-    grader.assert_bug(
-        "a handle that loses a select!",
-        done(),
-        &asked(bug_select_sleep::ask).await,
-    );
-    grader.assert_not_fixed(
-        "waiting for the slow job",
-        done(),
-        &asked(bug_waits_for_ever::ask).await,
-    );
+        let bug = |what: &str, facts: &Facts| {
+            grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        bug("the reference bug", &asked(seed, broken::ask).await);
+        bug(
+            "the untouched exercise",
+            &asked(seed, start_handle::ask).await,
+        );
+        bug(
+            "a handle that loses a select!",
+            &asked(seed, handle_bug_select_sleep::ask).await,
+        );
+        bug(
+            "the wrapper task aborted, the job detached",
+            &asked(seed, handle_bug_aborts_the_wrapper::ask).await,
+        );
+
+        let not_fixed = |what: &str, facts: &Facts| {
+            grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        not_fixed(
+            "waiting for the slow job",
+            &asked(seed, handle_bug_waits_for_ever::ask).await,
+        );
+        let made_up = asked(seed, handle_bug_made_up_answer::ask).await;
+        not_fixed("an answer made up", &made_up);
+        assert!(made_up.get("fast_unanswered") >= Some(1.0));
+        let never = asked(seed, handle_bug_never_runs::ask).await;
+        not_fixed("a job that never runs", &never);
+        assert!(never.get("fast_unanswered") >= Some(1.0));
+        let blocking = asked(seed, handle_bug_blocking_wait::ask).await;
+        not_fixed("a blocking sleep in the caller", &blocking);
+        // A blocking sleep of the deadline holds the thread for at least
+        // the deadline, on any machine.
+        assert!(blocking.get("caller_held") >= Some(1.0), "{blocking:?}");
+    }
 }
 
-/// Reads of 5 ms instead of 10: half the time, and the counts are the same.
+/// Short reads and early stops: the counts are the same as in the real
+/// scenario, in less time. The first pace stops after 12 reads, the
+/// second after 4, so that no count of reads and no fixed time fits both.
 fn sampled(sample: fn(CancellationToken, Sensor) -> u32) -> Facts {
+    let mut rng = Rng::new(8);
+    let ms = Duration::from_millis;
+    let paces = [
+        stop::Pace::new(&mut rng, ms(4), ms(48)),
+        stop::Pace::new(&mut rng, ms(6), ms(24)),
+    ];
     let facts = Facts::for_test(&stop::SPEC);
-    stop::measure(&facts, Duration::from_millis(5), sample);
+    for m in stop::measure(&facts, &paces, sample) {
+        // Loose and true on any machine: the program had not stopped
+        // before its job returned.
+        assert!(m.stop_reads >= m.job_ended, "{m:?}");
+    }
     facts
 }
 
 #[test]
 fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &stop::SPEC)
-        .only(&["reads_after_stop", "reads_before_stop"]);
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &stop::SPEC).only(&[
+        "reads_after_stop",
+        "reads_before_stop",
+        "stopped_early",
+        "wrong_total",
+    ]);
     let done = || Observed::Completes;
     grader.assert_fixed("the reference fix", done(), &sampled(fixed::sample));
     grader.assert_fixed(
         "the loop's condition",
         done(),
-        &sampled(fix_while_not_cancelled::sample),
+        &sampled(stop_fix_while_not_cancelled::sample),
     );
-    grader.assert_fixed("take_while", done(), &sampled(fix_take_while::sample));
+    grader.assert_fixed("take_while", done(), &sampled(stop_fix_take_while::sample));
 
     grader.assert_bug("the reference bug", done(), &sampled(broken::sample));
     grader.assert_bug(
@@ -193,37 +337,73 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_bug(
         "checked once, at the start",
         done(),
-        &sampled(bug_checked_once::sample),
+        &sampled(stop_bug_checked_once::sample),
     );
     grader.assert_not_fixed(
         "checked every fifty reads",
         done(),
-        &sampled(bug_checked_every_fifty::sample),
+        &sampled(stop_bug_checked_every_fifty::sample),
     );
+    let counted = sampled(stop_bug_stops_after_ten_reads::sample);
+    grader.assert_not_fixed("ten reads, whatever the stop", done(), &counted);
+    // With slow reads the stop comes after at most 5 reads have begun,
+    // however busy the machine: the five more are after it.
+    assert!(counted.get("reads_after_stop") >= Some(2.0), "{counted:?}");
+    grader.assert_not_fixed(
+        "100 ms of reads, whatever the stop",
+        done(),
+        &sampled(stop_bug_stops_on_a_timer::sample),
+    );
+    let decoy = sampled(stop_bug_reads_on_a_thread::sample);
+    grader.assert_not_fixed("reads moved to a thread of their own", done(), &decoy);
+    assert_eq!(decoy.get("wrong_total"), Some(2.0), "{decoy:?}");
+    let idle = sampled(stop_bug_waits_for_the_stop::sample);
+    grader.assert_not_fixed("a job that never reads", done(), &idle);
+    assert_eq!(idle.get("reads_before_stop"), Some(0.0), "{idle:?}");
+    let dropped = sampled(stop_bug_drops_last_reading::sample);
+    grader.assert_not_fixed("the last reading thrown away", done(), &dropped);
+    assert_eq!(dropped.get("wrong_total"), Some(2.0), "{dropped:?}");
 }
 
-/// A quarter of the backlog: the turns counted do not need more.
-fn processed(process: impl AsyncFnOnce(Backlog) -> u64) -> Facts {
+/// Two backlogs of about 50 and 90 ms of work: the counts need no more.
+fn processed(process: impl AsyncFn(Backlog) -> u64) -> Facts {
+    let mut rng = Rng::new(12);
+    let us = Duration::from_micros;
+    let loads = [
+        starve::Load::new(&mut rng, 1200, us(45)),
+        starve::Load::new(&mut rng, 1000, us(90)),
+    ];
     let facts = Facts::for_test(&starve::SPEC);
-    starve::measure(&facts, lesson_12::ITEMS / 4, process);
+    starve::measure(&facts, &loads, process);
     facts
 }
 
 #[test]
 fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC)
-        .only(&["neighbour_turns", "wrong_sum"]);
+    // The work between two turns is counted in items: exact on any
+    // machine. The heartbeat and the longest poll are times, judged by
+    // `cargo xtask check`.
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC).only(&[
+        "longest_turn",
+        "neighbour_turns",
+        "wrong_sum",
+    ]);
     let done = || Observed::Completes;
     grader.assert_fixed("the reference fix", done(), &processed(fixed::process));
     grader.assert_fixed(
         "yield_now every hundred",
         done(),
-        &processed(fix_yield_every_hundred::process),
+        &processed(starve_fix_yield_every_hundred::process),
     );
     grader.assert_fixed(
         "through a tokio channel",
         done(),
-        &processed(fix_tokio_channel::process),
+        &processed(starve_fix_tokio_channel::process),
+    );
+    grader.assert_fixed(
+        "the work on the blocking pool",
+        done(),
+        &processed(starve_fix_spawn_blocking::process),
     );
 
     grader.assert_bug("the reference bug", done(), &processed(broken::process));
@@ -235,11 +415,61 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_bug(
         "one yield at the end",
         done(),
-        &processed(bug_yield_at_the_end::process),
+        &processed(starve_bug_yield_at_the_end::process),
+    );
+    grader.assert_bug(
+        "the loop moved into a task",
+        done(),
+        &processed(starve_bug_spawned_loop::process),
+    );
+    grader.assert_bug(
+        "std::thread::yield_now",
+        done(),
+        &processed(starve_bug_thread_yield::process),
     );
     grader.assert_not_fixed(
-        "half the items skipped",
+        "a yield every thousand items",
         done(),
-        &processed(bug_skips_items::process),
+        &processed(starve_bug_yield_every_thousand::process),
     );
+    let skipped = processed(starve_bug_skips_items::process);
+    grader.assert_not_fixed("half the items skipped", done(), &skipped);
+    assert_eq!(skipped.get("wrong_sum"), Some(2.0));
+
+    // Judged on every fact: a blocking join holds the thread at least as
+    // long as the work takes (9 ticks of it), on any machine.
+    let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC);
+    let joined = processed(starve_bug_joins_a_thread::process);
+    all.assert_not_fixed("a blocking join in the loop", done(), &joined);
+    assert_eq!(
+        joined.get("longest_turn"),
+        Some(0.0),
+        "no work on the thread"
+    );
+    assert!(joined.get("worker_held") >= Some(4.5), "{joined:?}");
+    assert_eq!(joined.get("neighbour_turns"), Some(0.0), "{joined:?}");
+}
+
+/// Every fixture file is judged by a test above (and by `cargo xtask
+/// fixtures`): a file added to a folder without a test fails here.
+#[test]
+fn every_fixture_is_judged_here() {
+    let this = include_str!("exercise.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut count = 0;
+    for exercise in std::fs::read_dir(&dir).expect("the fixtures folder") {
+        let exercise = exercise.expect("a folder entry").path();
+        let name = exercise.file_name().unwrap().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(&exercise).expect("an exercise's fixtures") {
+            let file = file.expect("a folder entry").path();
+            let file = file.file_name().unwrap().to_string_lossy().into_owned();
+            let module = format!("{name}_{}::", file.trim_end_matches(".rs"));
+            assert!(
+                this.contains(&format!("\"fixtures/{name}/{file}\"")) && this.contains(&module),
+                "tests/fixtures/{name}/{file} is not judged in tests/exercise.rs"
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 35, "{count} fixtures");
 }
