@@ -213,10 +213,10 @@ impl Shape {
             Config {
                 records: rng.between(records.0, records.1),
                 malformed_every: rng.between(4, 7),
-                latency: ms(rng, 60, 80),
+                latency: ms(rng, 70, 90),
                 cpu_time: ms(rng, 2, 4),
-                capacity: rng.between(2, 3) as usize,
-                in_flight: rng.between(2, 3) as usize,
+                capacity: rng.between(1, 2) as usize,
+                in_flight: 2,
                 stop_after: None,
                 salt: rng.salt(),
             }
@@ -228,7 +228,7 @@ impl Shape {
     pub fn flow(rng: &mut Rng) -> Vec<Shape> {
         vec![
             Shape::named(Shape::draw(rng, true, (50, 70))),
-            Shape::named(Shape::draw(rng, false, (10, 16))),
+            Shape::named(Shape::draw(rng, false, (14, 18))),
         ]
     }
 
@@ -924,7 +924,11 @@ pub mod flow {
             ),
             fact(
                 "in_flight_ratio",
-                "the most fetches the server worked on at once, over the fetches allowed; the worst workload",
+                "the most fetches the server worked on at once, over the fetches allowed; the workload where it was highest",
+            ),
+            fact(
+                "fetch_overlap",
+                "the most fetches the server worked on at once, over the fetches allowed; the workload where it was lowest",
             ),
             fact(
                 "heartbeat_lateness",
@@ -958,6 +962,7 @@ pub mod flow {
     {
         let (mut throughput, mut peak, mut in_flight, mut lateness, mut hold) =
             (f64::INFINITY, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let mut overlap = f64::INFINITY;
         let (mut lost, mut duplicated, mut out_of_order, mut wrong, mut late, mut left) =
             (0, 0, 0, 0, 0, 0);
         let mut malformed = f64::INFINITY;
@@ -967,6 +972,7 @@ pub mod flow {
             throughput = throughput.min(config.ideal().as_secs_f64() / seen.took.as_secs_f64());
             peak = peak.max(seen.peak_queue_ratio());
             in_flight = in_flight.max(seen.in_flight_ratio());
+            overlap = overlap.min(seen.in_flight_ratio());
             lateness = lateness.max(seen.lateness);
             hold = hold.max(seen.longest_hold);
             malformed = malformed.min(seen.malformed_reported());
@@ -984,6 +990,7 @@ pub mod flow {
         facts.set("out_of_order", out_of_order as u32);
         facts.set("wrong_results", wrong as u32);
         facts.set("in_flight_ratio", in_flight);
+        facts.set("fetch_overlap", overlap);
         facts.set("heartbeat_lateness", lateness);
         facts.set("longest_hold", hold);
         facts.set("malformed_reported", malformed);

@@ -66,6 +66,7 @@ const FLOW_COUNTS: &[&str] = &[
     "out_of_order",
     "wrong_results",
     "in_flight_ratio",
+    "fetch_overlap",
     "malformed_reported",
     "late_writes",
     "threads_left",
@@ -148,9 +149,8 @@ fn the_flow_grader_judges_every_fix_fixed() {
         ("a reorder buffer", flowed(fix_reorder_buffer::run_pipeline)),
     ] {
         counts.assert_fixed(what, Observed::Completes, &facts);
-        // Loosely: a fix keeps the fetches going (fetch-bound, so a busy
-        // CPU hardly slows it), and never holds the runtime's thread for
-        // 100 ms.
+        // Loosely: a fix keeps the fetches going, and never holds the
+        // runtime's thread for 100 ms.
         let (throughput, held, late) = (
             get(&facts, "throughput_ratio"),
             get(&facts, "longest_hold"),
@@ -208,7 +208,7 @@ fn the_flow_grader_catches_a_pace_a_wrong_pairing_and_a_writer_left_behind() {
     let facts = flowed(bug_paced_reader::run_pipeline);
     grader(&flow::SPEC).assert_not_fixed("a reader paced by the clock", done(), &facts);
     assert!(
-        get(&facts, "throughput_ratio") < 0.7,
+        get(&facts, "throughput_ratio") < 0.5,
         "{:?}",
         facts.values()
     );
