@@ -19,9 +19,11 @@ pub mod runtime;
 use runtime::{Pick, Policy, Runtime, Task};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::gauge::AtOnce;
+use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Lesson 01's executor for one future (poll, and park until woken), for
@@ -86,69 +88,202 @@ pub mod fixed {
     // ANCHOR_END: fixed_policy
 }
 
-/// Polls a task that keeps waking itself may make, at most, before the
-/// harness gives up on the injected task being run earlier.
-pub const YIELD_CAP: u64 = 200_000;
+/// Polls the tasks that keep waking themselves may make in all, at most,
+/// before the harness gives up on the outside tasks being run earlier.
+pub const YIELD_CAP: u64 = 50_000;
+/// How long the runtime may sit with every worker parked and nothing
+/// moving before the harness calls the tasks not yet finished lost.
+pub const STUCK: Duration = Duration::from_millis(250);
 
-/// The `fairness` scenario: one worker, a task that keeps waking itself,
-/// and a task spawned from outside.
+/// Says which workloads this run judges, and how to replay them.
+fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
+    let seed = seed();
+    println!("Workloads from seed {seed} ({SEED_ENV}={seed} replays them):");
+    for (i, name) in names.into_iter().enumerate() {
+        println!("  {}. {name}", i + 1);
+    }
+}
+
+/// Waits until `done`, or until the runtime is stuck (every worker parked
+/// and nothing moving for [`STUCK`]: a task the policy dropped or never
+/// picks will never finish), or until `limit`.
+fn settle(runtime: &Runtime, done: impl Fn() -> bool, limit: Duration) {
+    let started = Instant::now();
+    let mut last = runtime.progress();
+    let mut since = Instant::now();
+    while !done() && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = runtime.progress();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if runtime.all_parked() && since.elapsed() > STUCK {
+            break;
+        }
+    }
+}
+
+/// One workload of the `fairness` scenario: how many tasks keep waking
+/// themselves, and when (after how many polls) the outside tasks come.
+#[derive(Clone, Debug)]
+pub struct Injections {
+    pub name: String,
+    pub busy: usize,
+    pub at_polls: Vec<u64>,
+}
+
+impl Injections {
+    /// Two workloads: one busy task, and several; each with a few outside
+    /// tasks spawned at random points.
+    pub fn shapes(rng: &mut Rng) -> Vec<Injections> {
+        let several = rng.between(3, 5) as usize;
+        let mut shape = |busy: usize| {
+            let count = rng.between(2, 4);
+            let mut at: Vec<u64> = (0..count).map(|_| rng.between(100, 4_000)).collect();
+            at.sort_unstable();
+            // At least 100 polls apart: one outside task at a time.
+            for i in 1..at.len() {
+                at[i] = at[i].max(at[i - 1] + 100);
+            }
+            let points = at
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Injections {
+                name: format!(
+                    "{busy} task(s) waking themselves; {count} tasks spawned from outside after {points} polls"
+                ),
+                busy,
+                at_polls: at,
+            }
+        };
+        let one = shape(1);
+        vec![one, shape(several)]
+    }
+}
+
+/// The `fairness` scenario: one worker, tasks that keep waking themselves,
+/// and tasks spawned from outside.
 pub mod fairness {
     use super::*;
 
     pub static SPEC: Spec = Spec {
         name: "fairness",
-        facts: &[fact(
-            "injected_wait_polls",
-            "polls the worker made between the outside task's spawn and its first poll",
-        )],
+        facts: &[
+            fact(
+                "injected_wait_polls",
+                "polls the worker made between an outside task's spawn and its first poll; the longest wait of any outside task in either workload",
+            ),
+            fact(
+                "tasks_lost",
+                "tasks spawned that never finished (dropped, or never picked), over both workloads",
+            ),
+        ],
     };
 
-    /// Runs the scenario on a one-worker runtime with `policy`.
+    /// Runs the scenario under each workload drawn for this run.
     pub fn measure(facts: &Facts, policy: Policy) {
-        let runtime = Runtime::new(1, policy);
-        let handle = runtime.handle();
-        let injected_ran = Arc::new(AtomicBool::new(false));
-        let busy = {
-            let injected_ran = injected_ran.clone();
-            async move {
-                let mut turns = 0;
-                // Yields until the outside task has run (or for a long while).
-                while !injected_ran.load(SeqCst) && turns < YIELD_CAP {
-                    yield_now().await;
-                    turns += 1;
+        let shapes = Injections::shapes(&mut Rng::for_scenario(SPEC.name));
+        measure_shapes(facts, &shapes, policy);
+    }
+
+    /// [`measure`] under the given workloads, each on a one-worker runtime
+    /// with `policy`.
+    pub fn measure_shapes(facts: &Facts, shapes: &[Injections], policy: Policy) {
+        let (mut worst, mut lost) = (0u64, 0u64);
+        for shape in shapes {
+            let runtime = Runtime::new(1, policy);
+            let handle = runtime.handle();
+            let outside = shape.at_polls.len() as u64;
+            let (ran, finished, turns) = (
+                Arc::new(AtomicU64::new(0)),
+                Arc::new(AtomicU64::new(0)),
+                Arc::new(AtomicU64::new(0)),
+            );
+            // A first task spawns the busy ones on the worker, into its
+            // local queue, so that only outside tasks use the global one.
+            let busy = shape.busy;
+            let starter = {
+                let (ran, finished, turns) = (ran.clone(), finished.clone(), turns.clone());
+                async move {
+                    let local = runtime::handle();
+                    for _ in 0..busy {
+                        let (ran, finished, turns) = (ran.clone(), finished.clone(), turns.clone());
+                        // Yields until every outside task has run (or for
+                        // a long while).
+                        drop(
+                            local.spawn(
+                                async move {
+                                    while ran.load(SeqCst) < outside
+                                        && turns.fetch_add(1, SeqCst) < YIELD_CAP
+                                    {
+                                        yield_now().await;
+                                    }
+                                    finished.fetch_add(1, SeqCst);
+                                }
+                                .traced("busy (wakes itself)"),
+                            ),
+                        );
+                    }
+                    finished.fetch_add(1, SeqCst);
                 }
+            };
+            drop(handle.spawn(starter.traced("starter")));
+            // Spawned from this thread, each outside task goes to the
+            // global queue.
+            let mut spawned = Vec::new();
+            let mut last = 0;
+            for &at in &shape.at_polls {
+                // One outside task in the global queue at a time: the next
+                // comes 100 polls after the last at least, when a fair
+                // worker has run it.
+                let at = at.max(last + 100);
+                settle(
+                    &runtime,
+                    || runtime.stats().polls.load(SeqCst) >= at,
+                    Duration::from_secs(5),
+                );
+
+                let (ran, finished) = (ran.clone(), finished.clone());
+                let (join, task) = handle.spawn_counted(
+                    async move {
+                        ran.fetch_add(1, SeqCst);
+                        finished.fetch_add(1, SeqCst);
+                    }
+                    .traced("spawned from outside"),
+                );
+                drop(join);
+                last = task.queued_at();
+                spawned.push(task);
             }
-        };
-        let busy = handle.spawn(busy.traced("busy (wakes itself)"));
-        // Once the busy task is going, spawn from this thread: the task goes
-        // to the global queue.
-        while runtime.stats().polls.load(SeqCst) < 100 {
-            std::thread::sleep(Duration::from_millis(1));
+            let total = 1 + shape.busy as u64 + outside;
+            settle(
+                &runtime,
+                || finished.load(SeqCst) == total,
+                Duration::from_secs(10),
+            );
+            let now = runtime.stats().polls.load(SeqCst);
+            for task in &spawned {
+                worst = worst.max(task.waited_polls_by(now));
+            }
+            lost += total - finished.load(SeqCst).min(total);
         }
-        let (injected, task) = handle.spawn_counted(
-            {
-                let injected_ran = injected_ran.clone();
-                async move { injected_ran.store(true, SeqCst) }
-            }
-            .traced("spawned from outside"),
-        );
-        runtime.block_on(async {
-            injected.await;
-            busy.await;
-        });
-        let waited = task.waited_polls().unwrap_or(u64::MAX);
-        facts.set("injected_wait_polls", waited as f64);
+        facts.set("injected_wait_polls", worst as f64);
+        facts.set("tasks_lost", lost as f64);
     }
 
     pub fn run(facts: &Facts, policy: Policy) {
         println!(
-            "One worker, with {} policy: a task wakes itself over and over; another is spawned from outside.",
+            "One worker, with {} policy: tasks wake themselves over and over; others are spawned from outside.",
             facts.the("pick")
         );
-        measure(facts, policy);
+        let shapes = Injections::shapes(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, policy);
         println!(
-            "The outside task waited {} polls for its first turn.",
-            facts.get("injected_wait_polls").unwrap_or(0.0)
+            "The outside tasks waited at most {} polls for their first turn; {} task(s) never finished.",
+            facts.get("injected_wait_polls").unwrap_or(f64::NAN),
+            facts.get("tasks_lost").unwrap_or(f64::NAN),
         );
     }
 
@@ -157,22 +292,57 @@ pub mod fairness {
     }
 }
 
-/// Jobs in the `stealing` scenario's batch.
-pub const JOBS: u32 = 8;
-/// CPU time of one job.
-pub const JOB_TIME: Duration = Duration::from_millis(20);
+/// One workload of the `stealing` scenario: the batches one task spawns,
+/// one after another, and how long each job computes.
+#[derive(Clone, Debug)]
+pub struct Waves {
+    pub name: String,
+    /// Jobs in each batch.
+    pub jobs: Vec<u32>,
+    pub job_time: Duration,
+}
 
-/// One job: `JOB_TIME` of hashing, timed.
-fn job(i: u32) -> Duration {
+impl Waves {
+    /// Two workloads: one batch, and two batches one after the other.
+    pub fn shapes(rng: &mut Rng) -> Vec<Waves> {
+        let ms = |rng: &mut Rng, lo, hi| Duration::from_millis(rng.between(lo, hi));
+        let one = (rng.between(6, 12) as u32, ms(rng, 10, 20));
+        let two = (
+            [rng.between(4, 8) as u32, rng.between(4, 8) as u32],
+            ms(rng, 8, 15),
+        );
+        vec![
+            Waves {
+                name: format!("one batch of {} jobs of {} ms", one.0, one.1.as_millis()),
+                jobs: vec![one.0],
+                job_time: one.1,
+            },
+            Waves {
+                name: format!(
+                    "two batches, of {} and then {} jobs of {} ms",
+                    two.0[0],
+                    two.0[1],
+                    two.1.as_millis()
+                ),
+                jobs: two.0.to_vec(),
+                job_time: two.1,
+            },
+        ]
+    }
+}
+
+/// One job: `time` of hashing, counted while it runs.
+fn job(i: u32, time: Duration, at_once: &AtOnce) -> Duration {
     let started = Instant::now();
+    let _running = at_once.enter();
     shared::blocking("hashing", || {
-        std::hint::black_box(shared::work::cpu::burn(JOB_TIME))
+        std::hint::black_box(shared::work::cpu::burn(time))
     });
     std::hint::black_box(i);
     started.elapsed()
 }
 
-/// The `stealing` scenario: two workers, and a batch spawned by one task.
+/// The `stealing` scenario: two workers, and batches spawned by one task.
 pub mod stealing {
     use super::*;
 
@@ -181,55 +351,125 @@ pub mod stealing {
         facts: &[
             fact(
                 "workers_busy",
-                "workers running jobs at once, on average (job time over the batch's time)",
+                "workers running jobs at once, on average (job time over the batch's time); the worst batch",
+            )
+            .timing(),
+            fact(
+                "jobs_at_once",
+                "the most jobs running at the same moment, in the batch where it was fewest",
             ),
             fact(
                 "tasks_stolen",
                 "times a worker stole from its sibling's queue",
             ),
+            fact(
+                "tasks_lost",
+                "tasks spawned that never finished (dropped, or never picked), over both workloads",
+            ),
         ],
     };
 
-    /// Runs the batch on a two-worker runtime with `policy`; returns the
-    /// batch's time.
-    pub fn measure(facts: &Facts, policy: Policy) -> Duration {
-        let runtime = Runtime::new(2, policy);
-        let handle = runtime.handle();
-        // One task spawns the batch: every job lands in its worker's queue.
-        let parent = handle.spawn(
-            async {
-                let handle = runtime::handle();
-                let started = Instant::now();
-                let jobs: Vec<_> = (0..JOBS)
-                    .map(|i| handle.spawn(async move { job(i) }.traced("job")))
-                    .collect();
-                let mut busy = Duration::ZERO;
-                for j in jobs {
-                    busy += j.await;
-                }
-                (busy, started.elapsed())
-            }
-            .traced("parent"),
-        );
-        let (busy, took) = runtime.block_on(parent);
-        facts.set("workers_busy", busy.as_secs_f64() / took.as_secs_f64());
-        facts.set("tasks_stolen", runtime.stats().steals.load(SeqCst) as f64);
-        took
+    /// What one batch showed: job time over batch time, and the most jobs
+    /// at once.
+    type Batch = (f64, u64);
+
+    /// Runs the scenario under each workload drawn for this run.
+    pub fn measure(facts: &Facts, policy: Policy) {
+        let shapes = Waves::shapes(&mut Rng::for_scenario(SPEC.name));
+        measure_shapes(facts, &shapes, policy);
     }
 
-    /// The same batch on tokio's multi-threaded runtime, for comparison.
-    pub fn on_tokio() -> Duration {
+    /// [`measure`] under the given workloads, each on a two-worker runtime
+    /// with `policy`.
+    pub fn measure_shapes(facts: &Facts, shapes: &[Waves], policy: Policy) {
+        let (mut busy, mut at_once, mut stolen, mut lost) = (f64::INFINITY, u64::MAX, 0, 0);
+        for shape in shapes {
+            let runtime = Runtime::new(2, policy);
+            let handle = runtime.handle();
+            let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
+            let finished = Arc::new(AtomicU64::new(0));
+            // One task spawns each batch: every job lands in its worker's
+            // queue.
+            let parent = {
+                let (batches, finished) = (batches.clone(), finished.clone());
+                let (waves, time) = (shape.jobs.clone(), shape.job_time);
+                async move {
+                    let handle = runtime::handle();
+                    for n in waves {
+                        let gauge = Arc::new(AtOnce::new());
+                        let started = Instant::now();
+                        let jobs: Vec<_> = (0..n)
+                            .map(|i| {
+                                let (gauge, finished) = (gauge.clone(), finished.clone());
+                                handle.spawn(
+                                    async move {
+                                        let took = job(i, time, &gauge);
+                                        finished.fetch_add(1, SeqCst);
+                                        took
+                                    }
+                                    .traced("job"),
+                                )
+                            })
+                            .collect();
+                        let mut working = Duration::ZERO;
+                        for j in jobs {
+                            working += j.await;
+                        }
+                        let took = started.elapsed().as_secs_f64();
+                        batches
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((working.as_secs_f64() / took, gauge.most()));
+                    }
+                    finished.fetch_add(1, SeqCst);
+                }
+                .traced("parent")
+            };
+            drop(handle.spawn(parent));
+            let total = 1 + u64::from(shape.jobs.iter().sum::<u32>());
+            settle(
+                &runtime,
+                || finished.load(SeqCst) == total,
+                Duration::from_secs(10),
+            );
+            lost += total - finished.load(SeqCst).min(total);
+            stolen += runtime.stats().steals.load(SeqCst);
+            drop(runtime);
+            let batches = batches.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // A batch that never finished counts as the worst of all.
+            if batches.len() < shape.jobs.len() {
+                busy = 0.0;
+                at_once = 0;
+            }
+            for (b, most) in batches {
+                busy = busy.min(b);
+                at_once = at_once.min(most);
+            }
+        }
+        facts.set("workers_busy", busy);
+        facts.set("jobs_at_once", at_once as f64);
+        facts.set("tasks_stolen", stolen as f64);
+        facts.set("tasks_lost", lost as f64);
+    }
+
+    /// A batch of `jobs` jobs of `time` on tokio's multi-threaded runtime,
+    /// for comparison.
+    pub fn on_tokio(jobs: u32, time: Duration) -> Duration {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()
             .expect("tokio starts");
-        tokio.block_on(async {
-            tokio::spawn(async {
+        tokio.block_on(async move {
+            tokio::spawn(async move {
+                let gauge = Arc::new(AtOnce::new());
                 let started = Instant::now();
-                let jobs: Vec<_> = (0..JOBS)
-                    .map(|i| tokio::spawn(async move { job(i) }))
+                let handles: Vec<_> = (0..jobs)
+                    .map(|i| {
+                        let gauge = gauge.clone();
+                        tokio::spawn(async move { job(i, time, &gauge) })
+                    })
                     .collect();
-                for j in jobs {
+                for j in handles {
                     j.await.expect("a job does not panic");
                 }
                 started.elapsed()
@@ -241,18 +481,23 @@ pub mod stealing {
 
     pub fn run(facts: &Facts, policy: Policy) {
         println!(
-            "Two workers, with {} policy: one task spawns {JOBS} jobs of {} ms, all into its worker's queue.",
+            "Two workers, with {} policy: one task spawns batches of CPU jobs, all into its worker's queue.",
             facts.the("pick"),
-            JOB_TIME.as_millis()
         );
-        let took = measure(facts, policy);
-        let tokio = on_tokio();
+        let shapes = Waves::shapes(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, policy);
+        let (jobs, time) = (shapes[0].jobs[0], shapes[0].job_time);
+        let tokio = on_tokio(jobs, time);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "The batch took {} ms ({:.2} workers busy on average, {} steals); on tokio, {} ms.",
-            took.as_millis(),
-            facts.get("workers_busy").unwrap_or(0.0),
-            facts.get("tasks_stolen").unwrap_or(0.0),
-            tokio.as_millis()
+            "In the worst batch, {:.2} workers were busy on average and at most {} jobs ran at once; {} steals; {} task(s) never finished. The first batch on tokio took {} ms (ideally {} ms).",
+            get("workers_busy"),
+            get("jobs_at_once"),
+            get("tasks_stolen"),
+            get("tasks_lost"),
+            tokio.as_millis(),
+            (time * jobs.div_ceil(2)).as_millis(),
         );
     }
 

@@ -35,9 +35,9 @@ pub struct Task {
     /// Set while the task sits in a queue, so that it is queued only once.
     queued: AtomicBool,
     shared: Weak<Shared>,
-    /// Polls the runtime had made in all when this task was spawned, and
+    /// Polls the runtime had made in all once this task was queued, and
     /// when it was first polled (0 until then): how long it waited.
-    spawned_at: u64,
+    spawned_at: AtomicU64,
     first_polled_at: AtomicU64,
 }
 
@@ -319,6 +319,21 @@ impl Runtime {
         &self.shared.stats
     }
 
+    /// Polls made and pushes to any queue so far: while neither moves and
+    /// every worker is parked, nothing will ever run again (unless a timer,
+    /// a socket or another thread wakes a task).
+    pub fn progress(&self) -> (u64, u64) {
+        (
+            self.shared.stats.polls.load(SeqCst),
+            self.shared.pushes.load(SeqCst),
+        )
+    }
+
+    /// Whether every worker is parked, waiting for a push.
+    pub fn all_parked(&self) -> bool {
+        self.shared.parked.load(SeqCst) == self.workers.len()
+    }
+
     /// Weak references to what the worker threads and the reactor thread
     /// hold while they run: dead once every one of them has returned.
     pub fn liveness(&self) -> Liveness {
@@ -427,10 +442,15 @@ impl Handle {
             future: Mutex::new(Some(Box::pin(body))),
             queued: AtomicBool::new(false),
             shared: self.shared.clone(),
-            spawned_at: shared.stats.polls.load(SeqCst),
+            spawned_at: AtomicU64::new(0),
             first_polled_at: AtomicU64::new(0),
         });
         task.clone().schedule();
+        // Read once the task is in its queue: the polls counted as its wait
+        // are all polls it could have had (a thread slow to get here counts
+        // a little less, never more).
+        task.spawned_at
+            .store(shared.stats.polls.load(SeqCst), SeqCst);
         (JoinHandle { inner }, task)
     }
 
@@ -446,8 +466,20 @@ impl Task {
     pub fn waited_polls(&self) -> Option<u64> {
         match self.first_polled_at.load(SeqCst) {
             0 => None,
-            at => Some(at - 1 - self.spawned_at),
+            at => Some((at - 1).saturating_sub(self.spawned_at.load(SeqCst))),
         }
+    }
+
+    /// Polls the runtime had made in all once this task was queued.
+    pub fn queued_at(&self) -> u64 {
+        self.spawned_at.load(SeqCst)
+    }
+
+    /// [`Task::waited_polls`], or, for a task never polled, the polls made
+    /// since its spawn up to `polls_now`: how long it has waited so far.
+    pub fn waited_polls_by(&self, polls_now: u64) -> u64 {
+        self.waited_polls()
+            .unwrap_or_else(|| polls_now.saturating_sub(self.spawned_at.load(SeqCst)))
     }
 }
 

@@ -36,23 +36,33 @@
 use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
-use shared::work::gauge::AtOnce;
+use shared::record::held::Held;
 use shared::work::heartbeat::Heartbeat;
+use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// The sizes of one run.
+/// A 64-bit mixing function (splitmix64's finaliser).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The sizes and speeds of one run, drawn when the program starts.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
     /// Well-formed records in the input.
     pub records: u64,
     /// Every this many lines, one line is malformed.
     pub malformed_every: u64,
-    /// How long the server takes to answer one fetch.
+    /// How long the server takes to answer one fetch, on average (each
+    /// record's fetch takes 10% more or less).
     pub latency: Duration,
     /// CPU time to score one record.
     pub cpu_time: Duration,
@@ -62,29 +72,15 @@ pub struct Config {
     pub in_flight: usize,
     /// When the harness asks the pipeline to stop, if it does.
     pub stop_after: Option<Duration>,
+    /// Mixed into the input's contents and into every score: no output can
+    /// be worked out before the run.
+    pub salt: u64,
 }
 
 impl Config {
-    /// The whole input, about a second's worth at four fetches at once.
-    pub const FLOW: Config = Config {
-        records: 60,
-        malformed_every: 10,
-        latency: Duration::from_millis(80),
-        cpu_time: Duration::from_millis(5),
-        capacity: 4,
-        in_flight: 4,
-        stop_after: None,
-    };
-
-    /// The same input, with a stop asked for after 200 ms.
-    pub const STOP: Config = Config {
-        stop_after: Some(Duration::from_millis(200)),
-        ..Config::FLOW
-    };
-
     /// The input: numbered lines (from 1). Line `n` holds the record with
-    /// id `n`, except every `malformed_every`-th line, which is broken in
-    /// one of four ways.
+    /// id `n` and a todo drawn for this run, except every
+    /// `malformed_every`-th line, which is broken in one of four ways.
     pub fn lines(&self) -> Vec<(usize, String)> {
         let total = self.total_lines();
         (1..=total)
@@ -97,11 +93,23 @@ impl Config {
                         _ => format!("{{\"id\": \"{n}\", \"todo\": 3}}"),
                     }
                 } else {
-                    format!("{{\"id\": {n}, \"todo\": {}}}", 1 + n % 20)
+                    format!("{{\"id\": {n}, \"todo\": {}}}", self.todo_of(n))
                 };
                 (n as usize, text)
             })
             .collect()
+    }
+
+    /// The todo that line `id` names.
+    pub fn todo_of(&self, id: u64) -> u64 {
+        1 + mix(self.salt ^ id) % 500
+    }
+
+    /// How long the server takes for record `id`: `latency`, 10% more or
+    /// less.
+    pub fn latency_of(&self, id: u64) -> Duration {
+        let percent = 90 + mix(!self.salt ^ id) % 21;
+        self.latency * percent as u32 / 100
     }
 
     /// Lines in the input, well-formed and malformed.
@@ -121,6 +129,13 @@ impl Config {
         line % self.malformed_every == 0
     }
 
+    /// The ids of the well-formed records.
+    pub fn ids(&self) -> Vec<u64> {
+        (1..=self.total_lines())
+            .filter(|&n| !self.is_malformed(n))
+            .collect()
+    }
+
     /// Room for records inside a pipeline built to this configuration:
     /// three queues full, every fetch slot busy, and as many records being
     /// scored. A pipeline whose queues are bounded by `capacity` does not
@@ -130,11 +145,122 @@ impl Config {
     }
 
     /// The time the slowest stage needs for the whole input: the fetches,
-    /// `in_flight` at a time, or the scoring, one job per core.
+    /// `in_flight` at a time with never a slot idle, or the scoring, one
+    /// job per core.
     pub fn ideal(&self) -> Duration {
-        let fetching = self.latency * self.records as u32 / self.in_flight as u32;
+        let fetching: Duration = self.ids().iter().map(|&id| self.latency_of(id)).sum();
+        let fetching = fetching / self.in_flight as u32;
         let scoring = self.cpu_time * self.records as u32 / shared::work::cpu::cores() as u32;
         fetching.max(scoring)
+    }
+
+    /// The score of record `id`, worked out by the harness from its own
+    /// record of the input and of the server's answers; `None` for an id
+    /// that is not a well-formed record of the input.
+    pub fn expected_score(&self, id: u64) -> Option<u64> {
+        if id == 0 || id > self.total_lines() || self.is_malformed(id) {
+            return None;
+        }
+        let record = Record {
+            id,
+            todo: self.todo_of(id),
+        };
+        let todo: Todo = serde_json::from_value(shared::work::server::resource(&format!(
+            "/todos/{}",
+            record.todo
+        ))?)
+        .ok()?;
+        Some(score_of(self.salt, record, &Details::new(record, todo)))
+    }
+}
+
+/// One workload: a name for the narration, and its sizes and speeds.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub name: String,
+    pub config: Config,
+}
+
+impl Shape {
+    fn named(config: Config) -> Shape {
+        let name = format!(
+            "{} records ({} malformed lines), fetches of about {} ms {} at a time, {} ms of scoring each, queues of {}",
+            config.records,
+            config.total_lines() - config.records,
+            config.latency.as_millis(),
+            config.in_flight,
+            config.cpu_time.as_millis(),
+            config.capacity
+        );
+        Shape { name, config }
+    }
+
+    /// Many quick fetches, or a few slow ones, drawn for this run.
+    fn draw(rng: &mut Rng, fast: bool, records: (u64, u64)) -> Config {
+        let ms = |rng: &mut Rng, lo, hi| Duration::from_millis(rng.between(lo, hi));
+        if fast {
+            Config {
+                records: rng.between(records.0, records.1),
+                malformed_every: rng.between(7, 12),
+                latency: ms(rng, 15, 25),
+                cpu_time: ms(rng, 1, 2),
+                capacity: rng.between(2, 4) as usize,
+                in_flight: rng.between(3, 5) as usize,
+                stop_after: None,
+                salt: rng.salt(),
+            }
+        } else {
+            Config {
+                records: rng.between(records.0, records.1),
+                malformed_every: rng.between(4, 7),
+                latency: ms(rng, 70, 90),
+                cpu_time: ms(rng, 2, 4),
+                capacity: rng.between(1, 2) as usize,
+                in_flight: 2,
+                stop_after: None,
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// The `flow` scenario's workloads: many quick fetches, then a few slow
+    /// ones.
+    pub fn flow(rng: &mut Rng) -> Vec<Shape> {
+        vec![
+            Shape::named(Shape::draw(rng, true, (50, 70))),
+            Shape::named(Shape::draw(rng, false, (14, 18))),
+        ]
+    }
+
+    /// The `stop` scenario's workloads: long inputs, quick and slow, each
+    /// with a stop asked for early on.
+    pub fn stop(rng: &mut Rng) -> Vec<Shape> {
+        let mut quick = Shape::draw(rng, true, (150, 150));
+        quick.stop_after =
+            Some(rng.duration_between(Duration::from_millis(80), Duration::from_millis(150)));
+        let mut slow = Shape::draw(rng, false, (50, 50));
+        slow.stop_after =
+            Some(rng.duration_between(Duration::from_millis(150), Duration::from_millis(250)));
+        [quick, slow]
+            .into_iter()
+            .map(|config| {
+                let mut shape = Shape::named(config);
+                shape.name.push_str(&format!(
+                    "; stop asked for after {} ms",
+                    config.stop_after.unwrap_or_default().as_millis()
+                ));
+                shape
+            })
+            .collect()
+    }
+}
+
+/// Says which workloads this run judges, and how to replay them.
+fn narrate_shapes(shapes: &[Shape]) {
+    let seed = seed();
+    println!("Workloads from seed {seed} ({SEED_ENV}={seed} replays them):");
+    for (i, shape) in shapes.iter().enumerate() {
+        println!("  {}. {}", i + 1, shape.name);
     }
 }
 
@@ -145,18 +271,78 @@ pub struct Record {
     pub todo: u64,
 }
 
-/// What the server says about a record's todo.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Details {
+/// A todo as the server sends it.
+#[derive(Deserialize)]
+struct Todo {
+    id: u64,
     title: String,
     user_id: u64,
 }
 
-/// A scored record: what the pipeline writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the server said about one record's todo. Only a fetch makes one,
+/// for the record it was fetched for, and scoring uses it up: it cannot be
+/// made up, copied (so one fetch cannot serve two records), or used for
+/// another record without changing the score.
+///
+/// ```compile_fail,E0599
+/// fn twice(details: lesson_10::Details) -> (lesson_10::Details, lesson_10::Details) {
+///     (details.clone(), details)
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Details {
+    record: Record,
+    todo: u64,
+    title: String,
+    user_id: u64,
+}
+
+impl Details {
+    fn new(record: Record, todo: Todo) -> Details {
+        Details {
+            record,
+            todo: todo.id,
+            title: todo.title,
+            user_id: todo.user_id,
+        }
+    }
+}
+
+/// A record's score: from the run's salt, the record, and the details
+/// fetched for it. Details fetched for another record give another score.
+fn score_of(salt: u64, record: Record, details: &Details) -> u64 {
+    let mut h = mix(salt ^ record.id) ^ mix(record.todo.rotate_left(17));
+    h = mix(h ^ details.record.id) ^ mix(h ^ details.record.todo.rotate_left(29));
+    h = mix(h ^ details.todo) ^ mix(h ^ details.user_id.rotate_left(41));
+    for b in details.title.bytes() {
+        h = mix(h ^ u64::from(b));
+    }
+    h % 1_000_000_007
+}
+
+/// A scored record: what the pipeline writes. Only [`Cpu::score`] makes
+/// one, and it cannot be copied, so a result cannot be made up or written
+/// twice from one scoring:
+///
+/// ```compile_fail,E0451
+/// let made_up = lesson_10::Scored { id: 1, score: 2 };
+/// ```
+#[derive(Debug, PartialEq, Eq)]
 pub struct Scored {
-    pub id: u64,
-    pub score: u64,
+    id: u64,
+    score: u64,
+}
+
+impl Scored {
+    /// The record's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Its score.
+    pub fn score(&self) -> u64 {
+        self.score
+    }
 }
 
 /// What the harness counts while the pipeline runs.
@@ -165,11 +351,16 @@ struct Counts {
     taken: AtomicU64,
     /// Lines finished with: written, or reported as malformed.
     done: AtomicU64,
-    /// The most lines taken and not yet done at one moment.
+    /// The most lines taken and not yet done at one moment: records held
+    /// anywhere inside the pipeline (a queue, a buffer, a task).
     inside: AtomicU64,
-    written: Mutex<Vec<u64>>,
+    /// (id, score) of each result written, in the order written.
+    written: Mutex<Vec<(u64, u64)>>,
     malformed: Mutex<Vec<usize>>,
-    fetching: AtOnce,
+    /// Set when the pipeline has returned.
+    returned: AtomicBool,
+    /// Results written after that.
+    late_writes: AtomicU64,
 }
 
 impl Counts {
@@ -208,7 +399,7 @@ impl Iterator for Input {
 pub struct Fetcher {
     client: reqwest::Client,
     base: String,
-    counts: Arc<Counts>,
+    config: Config,
     _alive: Alive,
 }
 
@@ -220,24 +411,25 @@ impl Fetcher {
     /// that calls `fetcher.details(r)` on a fetcher it owns would not
     /// compile.)
     pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + use<> {
-        let url = format!("{}/todos/{}", self.base, record.todo);
-        let (client, counts, alive) = (
-            self.client.clone(),
-            self.counts.clone(),
-            self._alive.clone(),
+        let url = format!(
+            "{}/todos/{}?delay_ms={}",
+            self.base,
+            record.todo,
+            self.config.latency_of(record.id).as_millis()
         );
+        let (client, alive) = (self.client.clone(), self._alive.clone());
         async move {
             let _alive = alive;
-            let _counted = counts.fetching.enter();
-            client
+            let todo = client
                 .get(url)
                 .send()
                 .await
                 .and_then(|r| r.error_for_status())
                 .expect("the lesson's server answers")
-                .json::<Details>()
+                .json::<Todo>()
                 .await
-                .expect("the lesson's server sends a todo")
+                .expect("the lesson's server sends a todo");
+            Details::new(record, todo)
         }
         .traced(format!("fetch {}", record.id))
     }
@@ -247,18 +439,20 @@ impl Fetcher {
 #[derive(Clone)]
 pub struct Cpu {
     cost: Duration,
+    salt: u64,
     _alive: Alive,
 }
 
 impl Cpu {
-    /// Scores one record. Blocks its thread while it computes.
+    /// Scores one record with the details fetched for it. Blocks its
+    /// thread while it computes.
     pub fn score(&self, record: Record, details: Details) -> Scored {
         shared::record::recorder::name_lane("cpu");
-        let hash = shared::blocking("score", || shared::work::cpu::burn(self.cost));
-        let score = hash % 100 + details.title.len() as u64 + details.user_id;
+        let work = shared::blocking("score", || shared::work::cpu::burn(self.cost));
+        std::hint::black_box(work);
         Scored {
             id: record.id,
-            score,
+            score: score_of(self.salt, record, &details),
         }
     }
 }
@@ -271,15 +465,18 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Writes one result. The harness checks the ids: each once, in input
-    /// order.
+    /// Writes one result. The harness checks each against its own record
+    /// of the input: each once, in input order, with the right score.
     pub fn write(&self, scored: Scored) {
         shared::record::recorder::name_lane("writer");
+        if self.counts.returned.load(Ordering::SeqCst) {
+            self.counts.late_writes.fetch_add(1, Ordering::SeqCst);
+        }
         self.counts
             .written
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(scored.id);
+            .push((scored.id, scored.score));
         self.counts.finished_one();
     }
 
@@ -468,7 +665,7 @@ pub mod fixed {
     // ANCHOR_END: fixed
 }
 
-/// The heartbeat's period.
+/// The heartbeat's period: the unit of the facts about the runtime's thread.
 pub const TICK: Duration = Duration::from_millis(10);
 /// How long the harness waits for a pipeline's leftovers to end.
 pub const GRACE: Duration = Duration::from_millis(200);
@@ -483,8 +680,12 @@ pub struct Observed {
     pub stop_to_exit: Option<Duration>,
     /// The heartbeat's worst lateness, in ticks.
     pub lateness: f64,
+    /// The longest single poll of the pipeline's future, in ticks.
+    pub longest_hold: f64,
     /// Stage handles still alive after the grace period.
     pub left: usize,
+    /// The most requests the server worked on at once.
+    pub most_fetches: u64,
 }
 
 impl Observed {
@@ -500,13 +701,18 @@ impl Observed {
             .collect()
     }
 
-    /// Ids written, in the order they were written.
-    pub fn written(&self) -> Vec<u64> {
+    /// (id, score) of each result written, in the order written.
+    pub fn results(&self) -> Vec<(u64, u64)> {
         self.counts
             .written
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Ids written, in the order they were written.
+    pub fn written(&self) -> Vec<u64> {
+        self.results().into_iter().map(|(id, _)| id).collect()
     }
 
     /// Line numbers reported as malformed, in the order reported.
@@ -533,9 +739,24 @@ impl Observed {
         all - ids.len()
     }
 
-    /// Results written after one with a higher id.
+    /// Results written after one that came later in the input.
     pub fn out_of_order(&self) -> usize {
         self.written().windows(2).filter(|w| w[1] < w[0]).count()
+    }
+
+    /// Results whose score is not the one the harness works out from its
+    /// own record of the input and the server, or whose id was never in
+    /// the input.
+    pub fn wrong_results(&self) -> usize {
+        self.results()
+            .iter()
+            .filter(|(id, score)| self.config.expected_score(*id) != Some(*score))
+            .count()
+    }
+
+    /// Results written after the pipeline had returned.
+    pub fn late_writes(&self) -> u64 {
+        self.counts.late_writes.load(Ordering::SeqCst)
     }
 
     /// Malformed lines reported with their own line number, over the
@@ -557,9 +778,10 @@ impl Observed {
         self.counts.inside.load(Ordering::SeqCst) as f64 / self.config.room() as f64
     }
 
-    /// The most fetches at once, over the fetches allowed.
+    /// The most fetches the server worked on at once, over the fetches
+    /// allowed.
     pub fn in_flight_ratio(&self) -> f64 {
-        self.counts.fetching.most() as f64 / self.config.in_flight as f64
+        self.most_fetches as f64 / self.config.in_flight as f64
     }
 }
 
@@ -585,7 +807,8 @@ where
         inside: AtomicU64::new(0),
         written: Mutex::new(Vec::new()),
         malformed: Mutex::new(Vec::new()),
-        fetching: AtOnce::new(),
+        returned: AtomicBool::new(false),
+        late_writes: AtomicU64::new(0),
     });
     let alive: Alive = Arc::new(());
     let liveness: Weak<()> = Arc::downgrade(&alive);
@@ -599,11 +822,12 @@ where
         fetcher: Fetcher {
             client,
             base: server.url(""),
-            counts: counts.clone(),
+            config,
             _alive: alive.clone(),
         },
         cpu: Cpu {
             cost: config.cpu_time,
+            salt: config.salt,
             _alive: alive.clone(),
         },
         sink: Sink {
@@ -620,6 +844,7 @@ where
         .build()
         .expect("a current-thread runtime always builds");
     let stopped_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let held = Held::new();
     let (took, returned, lateness, left) = runtime.block_on(
         async {
             let heartbeat = Heartbeat::spawn(TICK);
@@ -636,8 +861,9 @@ where
                 })
             });
             let started = Instant::now();
-            pipeline(stages).traced("pipeline").await;
+            held.wrap(pipeline(stages)).traced("pipeline").await;
             let returned = Instant::now();
+            counts.returned.store(true, Ordering::SeqCst);
             let took = returned - started;
             // Whatever still holds a stage handle is still running.
             let waited = Instant::now();
@@ -664,7 +890,9 @@ where
         took,
         stop_to_exit,
         lateness,
+        longest_hold: held.longest_ratio(TICK),
         left,
+        most_fetches: server.stats().max_in_flight(),
     }
 }
 
@@ -677,92 +905,132 @@ pub mod flow {
         facts: &[
             fact(
                 "throughput_ratio",
-                "the time the slowest stage needs (60 fetches of 80 ms, four at a time), over the time the run took",
-            ),
+                "the time the slowest stage needs (all fetches, never a slot idle), over the time the run took; the worst workload",
+            )
+            .timing(),
             fact(
                 "peak_queue_ratio",
-                "the most records inside the pipeline at once (read, not yet written), over its room (20: three queues of 4, 4 records fetched and 4 scored)",
+                "the most records inside the pipeline at once (read, not yet written, wherever they were), over its room (three queues full, every fetch slot and as many scorings busy); the worst workload",
             ),
-            fact("lost", "well-formed records never written, of 60"),
+            fact("lost", "well-formed records never written, over both workloads"),
             fact("duplicated", "records written more than once"),
             fact(
                 "out_of_order",
                 "results written after one that came later in the input",
             ),
             fact(
+                "wrong_results",
+                "results whose score is not the one worked out from the input and the server's answers for that record",
+            ),
+            fact(
                 "in_flight_ratio",
-                "the most fetches in flight at once, over the 4 allowed",
+                "the most fetches the server worked on at once, over the fetches allowed; the workload where it was highest",
+            ),
+            fact(
+                "fetch_overlap",
+                "the most fetches the server worked on at once, over the fetches allowed; the workload where it was lowest",
             ),
             fact(
                 "heartbeat_lateness",
                 "the runtime's heartbeat's worst lateness, in 10 ms ticks",
-            ),
+            )
+            .timing(),
+            fact(
+                "longest_hold",
+                "the longest time one poll of the pipeline held the runtime's thread, in 10 ms ticks",
+            )
+            .timing(),
             fact(
                 "malformed_reported",
-                "malformed lines reported with their line number, over the malformed lines (6)",
+                "malformed lines reported with their line number, over the malformed lines; the worst workload",
+            ),
+            fact(
+                "late_writes",
+                "results written after the pipeline had returned",
+            ),
+            fact(
+                "threads_left",
+                "stage handles still held after the pipeline returned (and 200 ms more): by a thread or task left running",
             ),
         ],
     };
 
-    /// Runs `pipeline` over the whole input of `config`.
-    pub fn measure<P>(facts: &Facts, config: Config, pipeline: P)
+    /// Runs `pipeline` over the whole input of each workload.
+    pub fn measure<P>(facts: &Facts, shapes: &[Shape], pipeline: P)
     where
-        P: AsyncFnOnce(Stages),
+        P: AsyncFn(Stages),
     {
-        let seen = drive(config, pipeline);
-        let every: Vec<u64> = (1..=config.total_lines())
-            .filter(|&n| !config.is_malformed(n))
-            .collect();
-        facts.set(
-            "throughput_ratio",
-            config.ideal().as_secs_f64() / seen.took.as_secs_f64(),
-        );
-        facts.set("peak_queue_ratio", seen.peak_queue_ratio());
-        facts.set("lost", seen.lost(&every) as u32);
-        facts.set("duplicated", seen.duplicated() as u32);
-        facts.set("out_of_order", seen.out_of_order() as u32);
-        facts.set("in_flight_ratio", seen.in_flight_ratio());
-        facts.set("heartbeat_lateness", seen.lateness);
-        facts.set("malformed_reported", seen.malformed_reported());
+        let (mut throughput, mut peak, mut in_flight, mut lateness, mut hold) =
+            (f64::INFINITY, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let mut overlap = f64::INFINITY;
+        let (mut lost, mut duplicated, mut out_of_order, mut wrong, mut late, mut left) =
+            (0, 0, 0, 0, 0, 0);
+        let mut malformed = f64::INFINITY;
+        for shape in shapes {
+            let config = shape.config;
+            let seen = drive(config, &pipeline);
+            throughput = throughput.min(config.ideal().as_secs_f64() / seen.took.as_secs_f64());
+            peak = peak.max(seen.peak_queue_ratio());
+            in_flight = in_flight.max(seen.in_flight_ratio());
+            overlap = overlap.min(seen.in_flight_ratio());
+            lateness = lateness.max(seen.lateness);
+            hold = hold.max(seen.longest_hold);
+            malformed = malformed.min(seen.malformed_reported());
+            lost += seen.lost(&config.ids());
+            duplicated += seen.duplicated();
+            out_of_order += seen.out_of_order();
+            wrong += seen.wrong_results();
+            late += seen.late_writes();
+            left += seen.left;
+        }
+        facts.set("throughput_ratio", throughput);
+        facts.set("peak_queue_ratio", peak);
+        facts.set("lost", lost as u32);
+        facts.set("duplicated", duplicated as u32);
+        facts.set("out_of_order", out_of_order as u32);
+        facts.set("wrong_results", wrong as u32);
+        facts.set("in_flight_ratio", in_flight);
+        facts.set("fetch_overlap", overlap);
+        facts.set("heartbeat_lateness", lateness);
+        facts.set("longest_hold", hold);
+        facts.set("malformed_reported", malformed);
+        facts.set("late_writes", late as u32);
+        facts.set("threads_left", left as u32);
     }
 
     pub fn run<P>(facts: &Facts, pipeline: P)
     where
-        P: AsyncFnOnce(Stages),
+        P: AsyncFn(Stages),
     {
-        let c = Config::FLOW;
         println!(
-            "{} lines of JSON ({} malformed) go through {}: fetches take {} ms, {} at a time; scoring takes {} ms of CPU; queues hold {}.",
-            c.total_lines(),
-            c.total_lines() - c.records,
+            "JSON lines go through {}, from a reader thread to a writer thread, under two workloads.",
             facts.the("pipeline"),
-            c.latency.as_millis(),
-            c.in_flight,
-            c.cpu_time.as_millis(),
-            c.capacity,
         );
-        measure(facts, c, pipeline);
+        let shapes = Shape::flow(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(&shapes);
+        measure(facts, &shapes, pipeline);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Throughput {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}; heartbeat up to {:.1} ticks late.",
+            "Throughput at worst {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}, wrong {}; heartbeat up to {:.1} ticks late.",
             get("throughput_ratio"),
             get("peak_queue_ratio"),
             get("lost"),
             get("duplicated"),
             get("out_of_order"),
+            get("wrong_results"),
             get("heartbeat_lateness"),
         );
     }
 
     pub fn piece<'a, P>(name: &'static str, pipeline: P) -> Piece<'a>
     where
-        P: AsyncFnOnce(Stages) + 'a,
+        P: AsyncFn(Stages) + 'a,
     {
         Piece::new(name, move |facts| run(facts, pipeline))
     }
 }
 
-/// The `stop` scenario: a stop asked for 200 ms into the run.
+/// The `stop` scenario: long inputs, and a stop asked for early on.
 pub mod stop {
     use super::*;
 
@@ -771,59 +1039,89 @@ pub mod stop {
         facts: &[
             fact(
                 "lost",
-                "records the pipeline read from its input but never wrote",
+                "records the pipeline read from its input but never wrote, over both workloads",
             ),
             fact("duplicated", "records written more than once"),
+            fact(
+                "wrong_results",
+                "results whose score is not the one worked out from the input and the server's answers for that record",
+            ),
+            fact(
+                "late_writes",
+                "results written after the pipeline had returned",
+            ),
             fact(
                 "threads_left",
                 "stage handles still held after the pipeline returned (and 200 ms more): by a thread or task left running",
             ),
             fact(
                 "stop_ratio",
-                "time from the stop request until the pipeline returned, in fetches (80 ms each)",
-            ),
+                "time from the stop request until the pipeline returned, in fetches (the workload's average fetch time); the worst workload",
+            )
+            .timing(),
         ],
     };
 
-    /// Runs `pipeline` and asks it to stop `config.stop_after` in.
-    pub fn measure<P>(facts: &Facts, config: Config, pipeline: P)
+    /// Runs `pipeline` under each workload, and asks it to stop early on.
+    pub fn measure<P>(facts: &Facts, shapes: &[Shape], pipeline: P)
     where
-        P: AsyncFnOnce(Stages),
+        P: AsyncFn(Stages),
     {
-        let seen = drive(config, pipeline);
-        facts.set("lost", seen.lost(&seen.records_taken()) as u32);
-        facts.set("duplicated", seen.duplicated() as u32);
-        facts.set("threads_left", seen.left as u32);
-        // No stop seen (the run ended first): not a number fails every bound.
-        let ratio = seen
-            .stop_to_exit
-            .map_or(f64::NAN, |d| d.as_secs_f64() / config.latency.as_secs_f64());
+        let (mut lost, mut duplicated, mut wrong, mut late, mut left) = (0, 0, 0, 0, 0);
+        let mut ratio = 0.0f64;
+        for shape in shapes {
+            let config = shape.config;
+            let seen = drive(config, &pipeline);
+            lost += seen.lost(&seen.records_taken());
+            duplicated += seen.duplicated();
+            wrong += seen.wrong_results();
+            late += seen.late_writes();
+            left += seen.left;
+            // No stop seen (the run ended first): not a number fails every
+            // bound.
+            let this = seen
+                .stop_to_exit
+                .map_or(f64::NAN, |d| d.as_secs_f64() / config.latency.as_secs_f64());
+            ratio = if this.is_nan() || ratio.is_nan() {
+                f64::NAN
+            } else {
+                ratio.max(this)
+            };
+        }
+        facts.set("lost", lost as u32);
+        facts.set("duplicated", duplicated as u32);
+        facts.set("wrong_results", wrong as u32);
+        facts.set("late_writes", late as u32);
+        facts.set("threads_left", left as u32);
         facts.set("stop_ratio", ratio);
     }
 
     pub fn run<P>(facts: &Facts, pipeline: P)
     where
-        P: AsyncFnOnce(Stages),
+        P: AsyncFn(Stages),
     {
-        let c = Config::STOP;
         println!(
-            "The same input through {}; 200 ms in, the program is asked to stop.",
+            "Long inputs through {}; early on, the program is asked to stop.",
             facts.the("pipeline"),
         );
-        measure(facts, c, pipeline);
+        let shapes = Shape::stop(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(&shapes);
+        measure(facts, &shapes, pipeline);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "It stopped {:.0} fetches' time after the request; of the records it had read, {} lost, {} duplicated; {} stage handle(s) still held.",
+            "It stopped at worst {:.1} fetches' time after the request; of the records it had read, {} lost, {} duplicated, {} wrong; {} written after it returned; {} stage handle(s) still held.",
             get("stop_ratio"),
             get("lost"),
             get("duplicated"),
+            get("wrong_results"),
+            get("late_writes"),
             get("threads_left"),
         );
     }
 
     pub fn piece<'a, P>(name: &'static str, pipeline: P) -> Piece<'a>
     where
-        P: AsyncFnOnce(Stages) + 'a,
+        P: AsyncFn(Stages) + 'a,
     {
         Piece::new(name, move |facts| run(facts, pipeline))
     }
@@ -833,7 +1131,7 @@ pub mod stop {
 /// both scenarios.
 pub fn exercise<P>(pipeline: P) -> ExitCode
 where
-    P: AsyncFnOnce(Stages) + Clone,
+    P: AsyncFn(Stages) + Clone,
 {
     shared::lesson::main(
         "lesson-10",

@@ -24,7 +24,9 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
 use shared::work::heartbeat::Heartbeat;
+use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -40,38 +42,78 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
-/// What the services in this lesson answer for `id`. Private: a piece can
-/// get it only by asking.
-fn answer(id: u32) -> u64 {
-    u64::from(id) * 100 + 99
+/// The app's heartbeat ticks this often. The blocking facts count in it:
+/// how long, at most, the app's thread was kept from everything else.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// A 64-bit mixing function (splitmix64's finaliser).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
+
+/// What a service answers, made from a salt drawn when the program runs:
+/// a piece can get an answer only by asking the service, never by working
+/// it out.
+#[derive(Clone, Copy, Debug)]
+struct Answers {
+    salt: u64,
+}
+
+impl Answers {
+    fn new(rng: &mut Rng) -> Answers {
+        Answers { salt: rng.salt() }
+    }
+
+    fn of(&self, id: u32) -> u64 {
+        mix(self.salt ^ u64::from(id)) % 1_000_000_000
+    }
+
+    /// How long the service takes for `id`: in `lo..=hi`, the same each
+    /// time it is asked.
+    fn time(&self, id: u32, lo: Duration, hi: Duration) -> Duration {
+        let span = (hi - lo).as_micros() as u64 + 1;
+        lo + Duration::from_micros(mix(!self.salt ^ u64::from(id)) % span)
+    }
+}
+
+/// Says which workloads this run judges, and how to replay them.
+fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
+    let seed = seed();
+    println!("Workloads from seed {seed} ({SEED_ENV}={seed} replays them):");
+    for (i, name) in names.into_iter().enumerate() {
+        println!("  {}. {name}", i + 1);
+    }
+}
+
+/// The two facts every scenario here reports about the app's thread: the
+/// longest single poll (or call) of the piece on it, from `held`, and the
+/// heartbeat's worst lateness, both in ticks.
+fn report_app_thread(facts: &Facts, held: &Held, lateness: f64) {
+    facts.set("longest_hold", held.longest_ratio(TICK));
+    facts.set("heartbeat_lateness", lateness);
+}
+
+const HEARTBEAT_LATENESS: &str = "the app's 10 ms heartbeat's worst lateness, in ticks: the longest the app's thread was kept from it";
 
 // --------------------------------------------------------------- nested --
 
-/// Calls made in the `nested` scenario.
-pub const CALLS: u32 = 8;
-/// How long the catalog service takes to answer.
-pub const CALL_TIME: Duration = Duration::from_millis(30);
-/// The heartbeat's period: six ticks in every call.
-pub const TICK: Duration = Duration::from_millis(5);
+/// The catalog answers one price in this long at least...
+pub const CALL_MIN: Duration = Duration::from_millis(100);
+/// ...and at most (the time depends on the item).
+pub const CALL_MAX: Duration = Duration::from_millis(140);
 
 /// A price catalog's client library. Like many libraries that wrap an async
 /// client for sync callers, its blocking `price` builds a runtime and blocks
 /// on it. It also has an async `price_async`.
 #[derive(Clone)]
 pub struct Catalog {
-    heartbeat: Arc<Heartbeat>,
-    blocked: Arc<AtomicU32>,
+    answers: Answers,
 }
 
 impl Catalog {
-    fn new(heartbeat: Arc<Heartbeat>) -> Catalog {
-        Catalog {
-            heartbeat,
-            blocked: Arc::default(),
-        }
-    }
-
     // ANCHOR: catalog
     /// The price of `item`. Blocks the calling thread until it comes.
     pub fn price(&self, item: u32) -> u64 {
@@ -88,35 +130,81 @@ impl Catalog {
 
     /// The price of `item`, for async callers.
     pub async fn price_async(&self, item: u32) -> u64 {
-        let ticks = self.heartbeat.ticks();
-        tokio::time::sleep(CALL_TIME).await; // the request on the wire
-        // The app's heartbeat did not tick during the call: the app's thread
-        // was kept from everything else while it waited.
-        if self.heartbeat.ticks() == ticks {
-            self.blocked.fetch_add(1, Ordering::Relaxed);
-        }
-        answer(item)
+        // The request on the wire.
+        tokio::time::sleep(self.answers.time(item, CALL_MIN, CALL_MAX)).await;
+        self.answers.of(item)
+    }
+}
+
+/// One workload of the `nested` scenario: which items the app prices, and
+/// whether it asks one after another or all at once.
+#[derive(Clone, Debug)]
+pub struct Calls {
+    pub name: String,
+    pub items: Vec<u32>,
+    pub at_once: bool,
+}
+
+impl Calls {
+    /// Two workloads: a few calls one after another, and a few at once.
+    pub fn shapes(rng: &mut Rng) -> Vec<Calls> {
+        let mut items = |lo, hi| {
+            let n = rng.between(lo, hi);
+            (0..n)
+                .map(|_| rng.between(1, 99_999) as u32)
+                .collect::<Vec<_>>()
+        };
+        let (one_by_one, together) = (items(3, 5), items(4, 8));
+        vec![
+            Calls {
+                name: format!(
+                    "{} calls one after another, {} to {} ms each",
+                    one_by_one.len(),
+                    CALL_MIN.as_millis(),
+                    CALL_MAX.as_millis()
+                ),
+                items: one_by_one,
+                at_once: false,
+            },
+            Calls {
+                name: format!("{} calls at once (joined)", together.len()),
+                items: together,
+                at_once: true,
+            },
+        ]
     }
 }
 
 // ----------------------------------------------------------- drop-runtime --
 
-/// Requests the app serves in the `drop-runtime` scenario...
-pub const REQUESTS: u32 = 4;
-/// ...each asking for this many balances.
-pub const ACCOUNTS: u32 = 5;
-/// How long the ledger takes to answer one query.
-pub const QUERY_TIME: Duration = Duration::from_millis(3);
+/// A query to the ledger takes this long at least...
+pub const QUERY_MIN: Duration = Duration::from_millis(1);
+/// ...and at most.
+pub const QUERY_MAX: Duration = Duration::from_millis(5);
+/// Closing a connection (its goodbye to the ledger) takes this long at
+/// least...
+pub const CLOSE_MIN: Duration = Duration::from_millis(100);
+/// ...and at most.
+pub const CLOSE_MAX: Duration = Duration::from_millis(140);
 
 /// A ledger service. `connect` opens a [`Connection`]; the harness counts
 /// how many were opened and how many had their runtime shut down.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Ledger {
+    answers: Answers,
     opened: Arc<AtomicU32>,
     closed: Arc<AtomicU32>,
 }
 
 impl Ledger {
+    fn new(answers: Answers) -> Ledger {
+        Ledger {
+            answers,
+            opened: Arc::default(),
+            closed: Arc::default(),
+        }
+    }
+
     /// Opens a connection, with a runtime of its own.
     pub fn connect(&self) -> Connection {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -125,16 +213,26 @@ impl Ledger {
             .enable_time()
             .build()
             .expect("a one-worker runtime builds");
-        self.opened.fetch_add(1, Ordering::Relaxed);
+        let number = self.opened.fetch_add(1, Ordering::SeqCst);
+        // The connection's goodbye: a blocking task that waits for the close
+        // and then takes its time. Shutting the runtime down waits for it.
+        let close_time = self.answers.time(number, CLOSE_MIN, CLOSE_MAX);
+        let (closing, close) = std::sync::mpsc::channel::<()>();
+        runtime.spawn_blocking(move || {
+            let _ = close.recv();
+            std::thread::sleep(close_time);
+        });
         Connection {
             runtime: Some(runtime),
+            answers: self.answers,
+            closing: Some(closing),
             closed: self.closed.clone(),
         }
     }
 
-    /// Connections opened whose runtime is not shut down (yet).
+    /// Connections opened whose runtime was never shut down.
     fn left_running(&self) -> u32 {
-        self.opened.load(Ordering::Relaxed) - self.closed.load(Ordering::Relaxed)
+        self.opened.load(Ordering::SeqCst) - self.closed.load(Ordering::SeqCst)
     }
 }
 
@@ -144,6 +242,9 @@ impl Ledger {
 /// thread of its own.
 pub struct Connection {
     runtime: Option<tokio::runtime::Runtime>,
+    answers: Answers,
+    /// Dropped to start the close.
+    closing: Option<std::sync::mpsc::Sender<()>>,
     closed: Arc<AtomicU32>,
 }
 
@@ -152,21 +253,24 @@ impl Connection {
     /// the future it returns can be awaited on any runtime.
     pub fn balance(&self, account: u32) -> impl Future<Output = u64> + Send + 'static {
         let runtime = self.runtime.as_ref().expect("open until dropped");
+        let answers = self.answers;
         let query = runtime.spawn(
             async move {
-                tokio::time::sleep(QUERY_TIME).await;
-                answer(account)
+                tokio::time::sleep(answers.time(account, QUERY_MIN, QUERY_MAX)).await;
+                answers.of(account)
             }
             .traced("query"),
         );
         async move { query.await.expect("a query does not panic") }
     }
 
-    /// Shuts the connection's runtime down without waiting for its thread.
+    /// Shuts the connection's runtime down without waiting for its threads
+    /// (its goodbye finishes in the background).
     pub fn shutdown_background(mut self) {
         if let Some(runtime) = self.runtime.take() {
+            self.closed.fetch_add(1, Ordering::SeqCst);
+            self.closing.take();
             runtime.shutdown_background();
-            self.closed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -174,21 +278,61 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
-            // Waits for the runtime's thread to stop: panics on a thread
-            // that drives a runtime, where waiting is not allowed.
+            self.closed.fetch_add(1, Ordering::SeqCst);
+            self.closing.take(); // the goodbye starts
+            // Waits for the runtime's threads to stop, goodbye included
+            // (100 to 140 ms): panics on a thread that drives a runtime,
+            // where waiting is not allowed.
             shared::blocking("Runtime::drop", || drop(runtime));
-            self.closed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 // ANCHOR_END: connection
 
+/// One workload of the `drop-runtime` scenario: the requests the app
+/// serves (each a list of accounts), one after another or all at once.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    pub name: String,
+    pub accounts: Vec<Vec<u32>>,
+    pub at_once: bool,
+}
+
+impl Requests {
+    /// Two workloads: a few requests one after another, and a few at once.
+    pub fn shapes(rng: &mut Rng) -> Vec<Requests> {
+        let mut requests = |lo, hi| {
+            let n = rng.between(lo, hi);
+            (0..n)
+                .map(|_| {
+                    let accounts = rng.between(2, 6);
+                    (0..accounts)
+                        .map(|_| rng.between(1, 99_999) as u32)
+                        .collect()
+                })
+                .collect::<Vec<Vec<u32>>>()
+        };
+        let (one_by_one, together) = (requests(3, 5), requests(3, 5));
+        vec![
+            Requests {
+                name: format!(
+                    "{} requests one after another, 2 to 6 balances each",
+                    one_by_one.len()
+                ),
+                accounts: one_by_one,
+                at_once: false,
+            },
+            Requests {
+                name: format!("{} requests at once (joined)", together.len()),
+                accounts: together,
+                at_once: true,
+            },
+        ]
+    }
+}
+
 // ------------------------------------------------------------- no-reactor --
 
-/// Readings the driver delivers in the `no-reactor` scenario.
-pub const READINGS: u32 = 20;
-/// The time between two readings.
-pub const READING_GAP: Duration = Duration::from_millis(2);
 /// How long a save takes.
 pub const SAVE_TIME: Duration = Duration::from_millis(3);
 /// How long the harness waits for the last saves after the driver stops.
@@ -219,9 +363,76 @@ impl Store {
         .traced("save")
     }
 
-    fn lost(&self) -> u32 {
-        let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner());
-        (0..READINGS).filter(|r| !saved.contains(r)).count() as u32
+    fn saved(&self) -> Vec<u32> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Bursts of readings in the `no-reactor` scenario's second workload...
+pub const BURSTS: u32 = 3;
+/// ...with a pause of this long at least between two of them...
+pub const PAUSE_MIN: Duration = Duration::from_millis(120);
+/// ...and at most.
+pub const PAUSE_MAX: Duration = Duration::from_millis(160);
+
+/// One workload of the `no-reactor` scenario: when the driver delivers each
+/// reading (from its start), and the readings' values, made at run time.
+#[derive(Clone, Debug)]
+pub struct Deliveries {
+    pub name: String,
+    pub at: Vec<Duration>,
+    pub values: Vec<u32>,
+}
+
+impl Deliveries {
+    /// Two workloads: readings a few milliseconds apart, and bursts of
+    /// readings at once with long pauses between them.
+    pub fn shapes(rng: &mut Rng) -> Vec<Deliveries> {
+        let count = rng.between(12, 24) as usize;
+        let steady = shared::work::shape::Arrivals::jittered(
+            rng,
+            Duration::from_millis(1),
+            Duration::from_millis(4),
+            count,
+        );
+        let mut bursts = Vec::new();
+        let mut t = Duration::from_millis(2);
+        for burst in 0..BURSTS {
+            if burst > 0 {
+                t += rng.duration_between(PAUSE_MIN, PAUSE_MAX);
+            }
+            for _ in 0..rng.between(3, 8) {
+                bursts.push(t);
+            }
+        }
+        let mut values = |n: usize| {
+            let mut made: Vec<u32> = Vec::with_capacity(n);
+            while made.len() < n {
+                let v = rng.next_u64() as u32;
+                if !made.contains(&v) {
+                    made.push(v);
+                }
+            }
+            made
+        };
+        let (a, b) = (values(steady.len()), values(bursts.len()));
+        vec![
+            Deliveries {
+                name: format!("{} readings, {}", steady.len(), steady.name),
+                at: steady.at,
+                values: a,
+            },
+            Deliveries {
+                name: format!(
+                    "{} readings in {BURSTS} bursts, {} to {} ms apart",
+                    bursts.len(),
+                    PAUSE_MIN.as_millis(),
+                    PAUSE_MAX.as_millis()
+                ),
+                at: bursts,
+                values: b,
+            },
+        ]
     }
 }
 
@@ -319,37 +530,73 @@ pub mod nested {
         facts: &[
             fact(
                 "wrong_answers",
-                "calls whose answer was missing or wrong, of 8",
+                "calls whose price was missing or not the one the catalog gave, over both workloads",
             ),
             fact(
-                "blocked_calls",
-                "calls during which the app's thread ran nothing else (its 5 ms heartbeat never ticked), of 8",
-            ),
+                "longest_hold",
+                "the longest time one poll of quote held the app's thread, in 10 ms ticks",
+            )
+            .timing(),
+            fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
         ],
     };
 
-    /// Asks `quote` for eight prices, one after another, on the app's
-    /// current-thread runtime, beside a heartbeat.
+    /// Prices items with `quote` on the app's current-thread runtime,
+    /// beside a heartbeat, under each workload drawn for this run.
     pub fn measure<Q>(facts: &Facts, quote: Q)
     where
         Q: AsyncFn(Catalog, u32) -> u64,
     {
-        // Each call is traced on its own, and the loop around them is not:
-        // a panic then comes in a call's first poll, which no wake-up led
-        // to, and the recording stays whole.
-        let (wrong, blocked) = runtime().block_on(async {
-            let catalog = Catalog::new(Arc::new(Heartbeat::spawn(TICK)));
-            tokio::time::sleep(TICK * 2).await;
-            let mut wrong = 0;
-            for item in 0..CALLS {
-                if quote(catalog.clone(), item).traced("quote").await != answer(item) {
-                    wrong += 1;
-                }
-            }
-            (wrong, catalog.blocked.load(Ordering::Relaxed))
-        });
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = Calls::shapes(&mut rng);
+        measure_shapes(facts, &shapes, &mut rng, quote);
+    }
+
+    /// [`measure`] under the given workloads.
+    pub fn measure_shapes<Q>(facts: &Facts, shapes: &[Calls], rng: &mut Rng, quote: Q)
+    where
+        Q: AsyncFn(Catalog, u32) -> u64,
+    {
+        let held = Held::new();
+        let (mut wrong, mut lateness) = (0, 0.0f64);
+        for shape in shapes {
+            let catalog = Catalog {
+                answers: Answers::new(rng),
+            };
+            // Each call is traced on its own, and the loop around them is
+            // not: a panic then comes in a call's first poll, which no
+            // wake-up led to, and the recording stays whole.
+            let (w, late) = runtime().block_on(async {
+                let heartbeat = Heartbeat::spawn(TICK);
+                tokio::time::sleep(TICK * 2).await;
+                let ask = |item: u32| held.wrap(quote(catalog.clone(), item)).traced("quote");
+                let got: Vec<u64> = if shape.at_once {
+                    futures::future::join_all(shape.items.iter().map(|&i| ask(i))).await
+                } else {
+                    let mut got = Vec::new();
+                    for &item in &shape.items {
+                        got.push(ask(item).await);
+                    }
+                    got
+                };
+                // The heartbeat's turn, to see how late it is after the calls.
+                tokio::time::sleep(TICK * 2).await;
+                let right = shape
+                    .items
+                    .iter()
+                    .zip(&got)
+                    .filter(|(item, price)| **price == catalog.answers.of(**item))
+                    .count();
+                (
+                    (shape.items.len() - right) as u32,
+                    heartbeat.worst_lateness_ratio(),
+                )
+            });
+            wrong += w;
+            lateness = lateness.max(late);
+        }
         facts.set("wrong_answers", wrong);
-        facts.set("blocked_calls", blocked);
+        report_app_thread(facts, &held, lateness);
     }
 
     pub fn run<Q>(facts: &Facts, quote: Q)
@@ -357,14 +604,19 @@ pub mod nested {
         Q: AsyncFn(Catalog, u32) -> u64,
     {
         println!(
-            "Async code ({} function) asks a blocking catalog client for {CALLS} prices, 30 ms each, beside a 5 ms heartbeat.",
+            "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat.",
             facts.the("quote")
         );
-        measure(facts, quote);
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = Calls::shapes(&mut rng);
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, &mut rng, quote);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing answers: {}; calls that kept the app's thread from everything else: {}.",
-            facts.get("wrong_answers").unwrap_or(0.0),
-            facts.get("blocked_calls").unwrap_or(0.0)
+            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            get("wrong_answers"),
+            get("longest_hold"),
+            get("heartbeat_lateness"),
         );
     }
 
@@ -398,44 +650,83 @@ pub mod drop_runtime {
         facts: &[
             fact(
                 "wrong_answers",
-                "balances missing or wrong, of 20 (4 requests of 5)",
+                "balances missing, or not the ledger's, over both workloads",
             ),
             fact(
                 "runtimes_left_running",
-                "connections whose runtime was never shut down, when the program ended",
+                "connections whose runtime was never shut down, when the app's runtime ended",
             ),
+            fact(
+                "longest_hold",
+                "the longest time one poll of balances held the app's thread, in 10 ms ticks",
+            )
+            .timing(),
+            fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
         ],
     };
 
-    /// Serves four requests with `balances` on the app's current-thread
-    /// runtime, then shuts that runtime down and counts the connections
-    /// still running.
+    /// Serves requests with `balances` on the app's current-thread runtime,
+    /// beside a heartbeat, under each workload drawn for this run; then
+    /// counts the connections still running.
     pub fn measure<B>(facts: &Facts, balances: B)
     where
         B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
     {
-        let ledger = Ledger::default();
-        let runtime = runtime();
-        // Not traced: the panic comes at the end of a request, in a poll
-        // that a wake-up led to, and a recording cannot show a poll that
-        // never ended. The queries, on the connections' threads, are.
-        let wrong = runtime.block_on(async {
-            let mut wrong = 0;
-            for request in 0..REQUESTS {
-                let accounts: Vec<u32> = (request * ACCOUNTS..(request + 1) * ACCOUNTS).collect();
-                let found = balances(ledger.clone(), accounts.clone()).await;
-                let right = accounts
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, a)| found.get(*i) == Some(&answer(**a)))
-                    .count() as u32;
-                wrong += ACCOUNTS - right;
-            }
-            wrong
-        });
-        drop(runtime); // waits for the blocking pool, where a drop may be under way
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = Requests::shapes(&mut rng);
+        measure_shapes(facts, &shapes, &mut rng, balances);
+    }
+
+    /// [`measure`] under the given workloads.
+    pub fn measure_shapes<B>(facts: &Facts, shapes: &[Requests], rng: &mut Rng, balances: B)
+    where
+        B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
+    {
+        // One ledger for the whole run: a connection kept for the
+        // program's life serves every workload.
+        let ledger = Ledger::new(Answers::new(rng));
+        let held = Held::new();
+        let (mut wrong, mut lateness) = (0, 0.0f64);
+        for shape in shapes {
+            let runtime = runtime();
+            // The requests are not traced: the panic comes at the end of a
+            // request, in a poll that a wake-up led to, and a recording
+            // cannot show a poll that never ended. The queries, on the
+            // connections' threads, are.
+            let (w, late) = runtime.block_on(async {
+                let heartbeat = Heartbeat::spawn(TICK);
+                tokio::time::sleep(TICK * 2).await;
+                let serve =
+                    |accounts: &Vec<u32>| held.wrap(balances(ledger.clone(), accounts.clone()));
+                let found: Vec<Vec<u64>> = if shape.at_once {
+                    futures::future::join_all(shape.accounts.iter().map(serve)).await
+                } else {
+                    let mut found = Vec::new();
+                    for accounts in &shape.accounts {
+                        found.push(serve(accounts).await);
+                    }
+                    found
+                };
+                // The heartbeat's turn, to see how late it is after the requests.
+                tokio::time::sleep(TICK * 2).await;
+                let mut wrong = 0;
+                for (accounts, found) in shape.accounts.iter().zip(&found) {
+                    let right = accounts
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, a)| found.get(*i) == Some(&ledger.answers.of(**a)))
+                        .count();
+                    wrong += accounts.len() - right + found.len().saturating_sub(accounts.len());
+                }
+                (wrong as u32, heartbeat.worst_lateness_ratio())
+            });
+            drop(runtime); // waits for the blocking pool, where a drop may be under way
+            wrong += w;
+            lateness = lateness.max(late);
+        }
         facts.set("wrong_answers", wrong);
         facts.set("runtimes_left_running", ledger.left_running());
+        report_app_thread(facts, &held, lateness);
     }
 
     pub fn run<B>(facts: &Facts, balances: B)
@@ -443,14 +734,20 @@ pub mod drop_runtime {
         B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
     {
         println!(
-            "Async code ({} function) serves {REQUESTS} requests for {ACCOUNTS} balances each, through a ledger connection that owns a runtime.",
+            "Async code ({} function) serves requests for balances through a ledger connection that owns a runtime; closing a connection takes 100 to 140 ms.",
             facts.the("balances")
         );
-        measure(facts, balances);
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = Requests::shapes(&mut rng);
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, &mut rng, balances);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing balances: {}; connections left running at the end: {}.",
-            facts.get("wrong_answers").unwrap_or(0.0),
-            facts.get("runtimes_left_running").unwrap_or(0.0)
+            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            get("wrong_answers"),
+            get("runtimes_left_running"),
+            get("longest_hold"),
+            get("heartbeat_lateness"),
         );
     }
 
@@ -481,83 +778,135 @@ pub mod no_reactor {
 
     pub static SPEC: Spec = Spec {
         name: "no-reactor",
-        facts: &[fact(
-            "readings_lost",
-            "readings the driver delivered that were never saved, of 20",
-        )],
+        facts: &[
+            fact(
+                "readings_lost",
+                "readings the driver delivered that were never saved, over both workloads",
+            ),
+            fact(
+                "wrong_saves",
+                "saves of a value the driver never delivered, or of one saved already",
+            ),
+            fact(
+                "longest_hold",
+                "the time the call to on_reading held the app's thread, in 10 ms ticks",
+            )
+            .timing(),
+            fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+        ],
     };
 
     /// Calls `on_reading` on the app's runtime, as an async `main` would
     /// to register its callback, then starts the driver's thread, which
-    /// calls the callback with each reading. A panic on the driver's thread
-    /// is passed on.
+    /// calls the callback with each reading; under each workload drawn for
+    /// this run. A panic on the driver's thread is passed on.
     pub fn measure<M, C>(facts: &Facts, on_reading: M)
     where
-        M: FnOnce(Store) -> C,
+        M: Fn(Store) -> C,
         C: FnMut(Reading) + Send + 'static,
     {
-        let store = Store::default();
-        let runtime = runtime();
-        let ended = runtime.block_on(
-            async {
-                let mut callback = on_reading(store.clone());
-                let driver = std::thread::Builder::new()
-                    .name("driver".into())
-                    .spawn(move || {
-                        for i in 0..READINGS {
-                            std::thread::sleep(READING_GAP);
-                            shared::blocking("callback", || callback(Reading(i)));
-                        }
-                    })
-                    .expect("a thread starts");
-                // Wait for the driver without blocking the app's thread.
-                tokio::task::spawn_blocking(move || driver.join())
-                    .await
-                    .expect("joining does not panic")
+        let shapes = Deliveries::shapes(&mut Rng::for_scenario(SPEC.name));
+        measure_shapes(facts, &shapes, on_reading);
+    }
+
+    /// [`measure`] under the given workloads.
+    pub fn measure_shapes<M, C>(facts: &Facts, shapes: &[Deliveries], on_reading: M)
+    where
+        M: Fn(Store) -> C,
+        C: FnMut(Reading) + Send + 'static,
+    {
+        let held = Held::new();
+        let (mut lost, mut wrong, mut lateness) = (0, 0, 0.0f64);
+        for shape in shapes {
+            let store = Store::default();
+            let runtime = runtime();
+            let (heartbeat, ended) = runtime.block_on(
+                async {
+                    let heartbeat = Heartbeat::spawn(TICK);
+                    tokio::time::sleep(TICK * 2).await;
+                    let mut callback = held.time(|| on_reading(store.clone()));
+                    let deliveries = shape.clone();
+                    let driver = std::thread::Builder::new()
+                        .name("driver".into())
+                        .spawn(move || {
+                            let start = Instant::now();
+                            for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
+                                let due = start + *at;
+                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                                shared::blocking("callback", || callback(Reading(*value)));
+                            }
+                        })
+                        .expect("a thread starts");
+                    // Wait for the driver without blocking the app's thread.
+                    let ended = tokio::task::spawn_blocking(move || driver.join())
+                        .await
+                        .expect("joining does not panic");
+                    (heartbeat, ended)
+                }
+                .traced("app"),
+            );
+            // The driver's thread died: the app panics in turn, with the same
+            // message, outside the runtime, where no poll is left unfinished.
+            if let Err(panic) = ended {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|m| m.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "the driver's thread panicked".into());
+                panic!("{message}");
             }
-            .traced("app"),
-        );
-        // The driver's thread died: the app panics in turn, with the same
-        // message, outside the runtime, where no poll is left unfinished.
-        if let Err(panic) = ended {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|m| m.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "the driver's thread panicked".into());
-            panic!("{message}");
-        }
-        runtime.block_on(
-            async {
-                let stopped = Instant::now();
-                while store.lost() > 0 && stopped.elapsed() < SETTLE {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+            runtime.block_on(
+                async {
+                    let stopped = Instant::now();
+                    while store.saved().len() < shape.values.len() && stopped.elapsed() < SETTLE {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+                .traced("app"),
+            );
+            lateness = lateness.max(heartbeat.worst_lateness_ratio());
+            drop(heartbeat);
+            drop(runtime);
+            let saved = store.saved();
+            lost += shape.values.iter().filter(|v| !saved.contains(v)).count() as u32;
+            let mut counted: Vec<u32> = Vec::new();
+            for v in saved {
+                if shape.values.contains(&v) && !counted.contains(&v) {
+                    counted.push(v);
+                } else {
+                    wrong += 1;
                 }
             }
-            .traced("app"),
-        );
-        facts.set("readings_lost", store.lost());
+        }
+        facts.set("readings_lost", lost);
+        facts.set("wrong_saves", wrong);
+        report_app_thread(facts, &held, lateness);
     }
 
     pub fn run<M, C>(facts: &Facts, on_reading: M)
     where
-        M: FnOnce(Store) -> C,
+        M: Fn(Store) -> C,
         C: FnMut(Reading) + Send + 'static,
     {
         println!(
-            "A sensor driver calls back {READINGS} times, on a plain thread of its own; the callback from {} function saves each reading with an async store.",
+            "A sensor driver calls back on a plain thread of its own; the callback from {} function saves each reading with an async store.",
             facts.the("on_reading")
         );
-        measure(facts, on_reading);
+        let shapes = Deliveries::shapes(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, on_reading);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {} of {READINGS}.",
-            facts.get("readings_lost").unwrap_or(0.0)
+            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late.",
+            get("readings_lost"),
+            get("wrong_saves"),
+            get("heartbeat_lateness"),
         );
     }
 
     pub fn piece<'a, M, C>(name: &'static str, on_reading: M) -> Piece<'a>
     where
-        M: FnOnce(Store) -> C + 'a,
+        M: Fn(Store) -> C + 'a,
         C: FnMut(Reading) + Send + 'static,
     {
         Piece::new(name, move |facts| run(facts, on_reading))
@@ -566,7 +915,7 @@ pub mod no_reactor {
     /// The exercise binary's `main`: judges the learner's `on_reading`.
     pub fn exercise<M, C>(on_reading: M) -> ExitCode
     where
-        M: FnOnce(Store) -> C,
+        M: Fn(Store) -> C,
         C: FnMut(Reading) + Send + 'static,
     {
         shared::lesson::main(

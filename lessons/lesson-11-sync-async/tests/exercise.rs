@@ -3,10 +3,22 @@
 //! each measured by the same harness in real time (the harnesses build
 //! their own runtimes, and the libraries under them run on real clocks),
 //! on a thread of its own, so that a panic is seen with its message.
+//!
+//! What is counted (wrong answers, runtimes left running, readings lost or
+//! saved wrongly) is judged exactly, as the runner judges it. The times the
+//! app's thread was held are judged by their lower bounds where a program
+//! holds it (a blocking wait lasts at least as long as what it waits for,
+//! on any machine), and loosely for the fixes, which hold it for
+//! microseconds: `cargo xtask check` and `fixtures` judge them by the
+//! manifest's bounds.
 
-use lesson_11::{Catalog, Ledger, Reading, Store, broken, drop_runtime, fixed, nested, no_reactor};
+use lesson_11::{
+    CALL_MIN, CLOSE_MIN, Catalog, Ledger, PAUSE_MIN, Reading, SAVE_TIME, Store, TICK, broken,
+    drop_runtime, fixed, nested, no_reactor,
+};
 use shared::grade::{Grader, Observed, observe_within};
-use shared::lesson::Facts;
+use shared::lesson::{Facts, Spec};
+use shared::work::shape::seed;
 use std::time::Duration;
 
 #[allow(dead_code)]
@@ -22,17 +34,44 @@ mod bug_dropped_in_a_task;
 #[path = "fixtures/drop-runtime/bug_forgotten.rs"]
 mod bug_forgotten;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_futures_block_on.rs"]
+mod bug_futures_block_on_drop_runtime;
+#[allow(dead_code)]
+#[path = "fixtures/nested/bug_futures_block_on.rs"]
+mod bug_futures_block_on_nested;
+#[allow(dead_code)]
+#[path = "fixtures/no-reactor/bug_futures_block_on.rs"]
+mod bug_futures_block_on_no_reactor;
+#[allow(dead_code)]
 #[path = "fixtures/nested/bug_handle_block_on.rs"]
 mod bug_handle_block_on;
 #[allow(dead_code)]
 #[path = "fixtures/no-reactor/bug_handle_taken_late.rs"]
 mod bug_handle_taken_late;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_joined_thread_drop.rs"]
+mod bug_joined_thread_drop;
+#[allow(dead_code)]
+#[path = "fixtures/no-reactor/bug_latest_only.rs"]
+mod bug_latest_only;
+#[allow(dead_code)]
 #[path = "fixtures/nested/bug_own_runtime.rs"]
 mod bug_own_runtime;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_shut_down_too_soon.rs"]
+mod bug_shut_down_too_soon;
+#[allow(dead_code)]
+#[path = "fixtures/nested/bug_stale_price.rs"]
+mod bug_stale_price;
+#[allow(dead_code)]
+#[path = "fixtures/no-reactor/bug_std_channel_in_a_task.rs"]
+mod bug_std_channel_in_a_task;
+#[allow(dead_code)]
 #[path = "fixtures/nested/bug_thread_joined.rs"]
 mod bug_thread_joined;
+#[allow(dead_code)]
+#[path = "fixtures/nested/bug_ticks_then_blocks.rs"]
+mod bug_ticks_then_blocks;
 #[allow(dead_code)]
 #[path = "fixtures/no-reactor/bug_timer_made_on_the_driver.rs"]
 mod bug_timer_made_on_the_driver;
@@ -46,11 +85,20 @@ mod fix_async_api;
 #[path = "fixtures/no-reactor/fix_channel_bridge.rs"]
 mod fix_channel_bridge;
 #[allow(dead_code)]
+#[path = "fixtures/no-reactor/fix_entered_handle.rs"]
+mod fix_entered_handle;
+#[allow(dead_code)]
 #[path = "fixtures/no-reactor/fix_handle_block_on.rs"]
 mod fix_handle_block_on;
 #[allow(dead_code)]
 #[path = "fixtures/drop-runtime/fix_one_connection.rs"]
 mod fix_one_connection;
+#[allow(dead_code)]
+#[path = "fixtures/drop-runtime/fix_plain_thread_drop.rs"]
+mod fix_plain_thread_drop;
+#[allow(dead_code)]
+#[path = "fixtures/nested/fix_rayon_and_oneshot.rs"]
+mod fix_rayon_and_oneshot;
 #[allow(dead_code)]
 #[path = "fixtures/drop-runtime/fix_shutdown_background.rs"]
 mod fix_shutdown_background;
@@ -69,44 +117,128 @@ mod start_no_reactor;
 
 /// Long enough for any run here; a run still going after it hangs.
 const LIMIT: Duration = Duration::from_secs(30);
+/// For a run that is expected to hang: every fix ends well before.
+const HANG: Duration = Duration::from_secs(3);
+/// Looser than the manifest, in 10 ms ticks: a fix holds the app's thread
+/// for microseconds at a time, and no busy machine stretches that to
+/// 100 ms...
+const FIX_HOLDS_LESS: f64 = 10.0;
+/// ...or keeps a free thread's heartbeat waiting 200 ms.
+const FIX_LATE_LESS: f64 = 20.0;
 
-fn quoted<Q>(quote: Q) -> (Observed, Facts)
+fn grader(spec: &'static Spec) -> Grader {
+    Grader::new(env!("CARGO_MANIFEST_DIR"), spec)
+}
+
+fn get(facts: &Facts, name: &str) -> f64 {
+    facts
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} was measured (seed {})", seed()))
+}
+
+/// A fix: judged on the exact facts as the runner judges it, and on the
+/// app's thread loosely.
+fn assert_fixed(spec: &'static Spec, exact: &[&str], what: &str, o: Observed, f: &Facts) {
+    grader(spec).only(exact).assert_fixed(what, o, f);
+    let (held, late) = (get(f, "longest_hold"), get(f, "heartbeat_lateness"));
+    assert!(
+        held < FIX_HOLDS_LESS && late < FIX_LATE_LESS,
+        "{what}: held the app's thread {held} ticks at once, heartbeat {late} ticks late (seed {})",
+        seed()
+    );
+}
+
+/// A program that holds the app's thread for at least `at_least` ticks at
+/// once: judged not fixed on every fact, the timing ones included, since
+/// no machine makes a blocking wait shorter than what it waits for.
+fn assert_holds(spec: &'static Spec, what: &str, o: Observed, f: &Facts, at_least: f64) {
+    grader(spec).assert_not_fixed(what, o.clone(), f);
+    assert_eq!(o, Observed::Completes, "{what}");
+    let held = get(f, "longest_hold").max(get(f, "heartbeat_lateness"));
+    assert!(
+        held >= at_least,
+        "{what}: the app's thread was held {held} ticks, expected at least {at_least} (seed {})",
+        seed()
+    );
+}
+
+fn ticks(d: Duration) -> f64 {
+    d.as_secs_f64() / TICK.as_secs_f64()
+}
+
+// --------------------------------------------------------------- nested --
+
+fn quoted<Q>(limit: Duration, quote: Q) -> (Observed, Facts)
 where
     Q: AsyncFn(Catalog, u32) -> u64 + Send + 'static,
 {
     let facts = Facts::for_test(&nested::SPEC);
     let theirs = facts.clone();
-    let observed = observe_within(LIMIT, move || nested::measure(&theirs, quote));
+    let observed = observe_within(limit, move || nested::measure(&theirs, quote));
     (observed, facts)
 }
 
 #[test]
-fn the_nested_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &nested::SPEC);
-    let (o, f) = quoted(fixed::quote);
-    grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = quoted(fix_async_api::quote);
-    grader.assert_fixed("the async API", o, &f);
-    let (o, f) = quoted(fix_thread_and_oneshot::quote);
-    grader.assert_fixed("a thread and a oneshot channel", o, &f);
+fn the_nested_grader_judges_every_fix_fixed() {
+    let fixed_ = |what, (o, f): (Observed, Facts)| {
+        assert_fixed(&nested::SPEC, &["wrong_answers"], what, o, &f)
+    };
+    fixed_("the reference fix", quoted(LIMIT, fixed::quote));
+    fixed_("the async API", quoted(LIMIT, fix_async_api::quote));
+    fixed_(
+        "a thread and a oneshot channel",
+        quoted(LIMIT, fix_thread_and_oneshot::quote),
+    );
+    fixed_(
+        "rayon and a oneshot channel",
+        quoted(LIMIT, fix_rayon_and_oneshot::quote),
+    );
+}
 
-    let (o, f) = quoted(broken::quote);
-    grader.assert_bug("the reference bug", o, &f);
-    let (o, f) = quoted(start_nested::quote);
-    grader.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = quoted(bug_own_runtime::quote);
-    grader.assert_bug("the async API in a runtime of our own", o, &f);
-    let (o, f) = quoted(bug_handle_block_on::quote);
-    grader.assert_bug("Handle::block_on on the app's thread", o, &f);
-    let (o, f) = quoted(bug_thread_joined::quote);
-    grader.assert_not_fixed("a thread, joined", o, &f);
-    let (o, f) = quoted(bug_block_in_place::quote);
+#[test]
+fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
+    let g = grader(&nested::SPEC);
+    let (o, f) = quoted(LIMIT, broken::quote);
+    g.assert_bug("the reference bug", o, &f);
+    let (o, f) = quoted(LIMIT, start_nested::quote);
+    g.assert_bug("the untouched exercise", o, &f);
+    let (o, f) = quoted(LIMIT, bug_own_runtime::quote);
+    g.assert_bug("the async API in a runtime of our own", o, &f);
+    let (o, f) = quoted(LIMIT, bug_handle_block_on::quote);
+    g.assert_bug("Handle::block_on on the app's thread", o, &f);
+    let (o, f) = quoted(LIMIT, bug_block_in_place::quote);
     assert!(
         matches!(&o, Observed::Panics(m) if m.contains("multi-threaded runtime")),
         "{o:?}"
     );
-    grader.assert_not_fixed("block_in_place, on a current-thread runtime", o, &f);
+    g.assert_not_fixed("block_in_place, on a current-thread runtime", o, &f);
+
+    // Holding the app's thread for a whole call, or for all of it but a
+    // tick: at least the call's time.
+    let whole_call = ticks(CALL_MIN);
+    let (o, f) = quoted(LIMIT, bug_thread_joined::quote);
+    assert_holds(&nested::SPEC, "a thread, joined", o, &f, whole_call);
+    let (o, f) = quoted(LIMIT, bug_ticks_then_blocks::quote);
+    assert_holds(
+        &nested::SPEC,
+        "a tick, then futures' block_on",
+        o,
+        &f,
+        whole_call - ticks(Duration::from_millis(12)),
+    );
+
+    // futures' block_on on the app's thread waits for a timer that only
+    // this thread can fire.
+    let (o, f) = quoted(HANG, bug_futures_block_on_nested::quote);
+    assert!(matches!(o, Observed::Hangs { .. }), "{o:?}");
+    g.assert_not_fixed("futures::executor::block_on on the app's thread", o, &f);
+
+    let (o, f) = quoted(LIMIT, bug_stale_price::quote);
+    g.assert_not_fixed("a price from the last call", o, &f);
+    assert!(get(&f, "wrong_answers") >= 1.0);
 }
+
+// ----------------------------------------------------------- drop-runtime --
 
 fn served<B>(balances: B) -> (Observed, Facts)
 where
@@ -119,31 +251,73 @@ where
 }
 
 #[test]
-fn the_drop_runtime_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &drop_runtime::SPEC);
-    let (o, f) = served(fixed::balances);
-    grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = served(fix_shutdown_background::balances);
-    grader.assert_fixed("shutdown_background", o, &f);
+fn the_drop_runtime_grader_judges_every_fix_fixed() {
+    let exact = ["wrong_answers", "runtimes_left_running"];
+    let fixed_ =
+        |what, (o, f): (Observed, Facts)| assert_fixed(&drop_runtime::SPEC, &exact, what, o, &f);
+    fixed_("the reference fix", served(fixed::balances));
+    fixed_(
+        "shutdown_background",
+        served(fix_shutdown_background::balances),
+    );
+    fixed_(
+        "dropped on a plain thread, not joined",
+        served(fix_plain_thread_drop::balances),
+    );
     // Measured once in this process: the static keeps the first connection.
     let (o, f) = served(fix_one_connection::balances);
-    grader.assert_fixed("one connection for the program's life", o, &f);
-
-    let (o, f) = served(broken::balances);
-    grader.assert_bug("the reference bug", o, &f);
-    let (o, f) = served(start_drop_runtime::balances);
-    grader.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = served(bug_connected_on_blocking_pool::balances);
-    grader.assert_bug("opened on the blocking pool, dropped here", o, &f);
-    let (o, f) = served(bug_dropped_in_a_task::balances);
-    grader.assert_bug("dropped in a spawned task", o, &f);
-    let (o, f) = served(bug_forgotten::balances);
-    grader.assert_not_fixed("forgotten", o, &f);
+    assert_eq!(get(&f, "runtimes_left_running"), 1.0);
+    fixed_("one connection for the program's life", (o, f));
 }
+
+#[test]
+fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
+    let g = grader(&drop_runtime::SPEC);
+    let (o, f) = served(broken::balances);
+    g.assert_bug("the reference bug", o, &f);
+    let (o, f) = served(start_drop_runtime::balances);
+    g.assert_bug("the untouched exercise", o, &f);
+    let (o, f) = served(bug_connected_on_blocking_pool::balances);
+    g.assert_bug("opened on the blocking pool, dropped here", o, &f);
+    let (o, f) = served(bug_dropped_in_a_task::balances);
+    g.assert_bug("dropped in a spawned task", o, &f);
+
+    let (o, f) = served(bug_forgotten::balances);
+    g.assert_not_fixed("forgotten", o, &f);
+    assert!(get(&f, "runtimes_left_running") >= 6.0, "one per request");
+
+    // Waiting for the close on the app's thread: at least the close's time.
+    let close = ticks(CLOSE_MIN);
+    let (o, f) = served(bug_joined_thread_drop::balances);
+    assert_holds(
+        &drop_runtime::SPEC,
+        "dropped on a thread, joined",
+        o,
+        &f,
+        close,
+    );
+    let (o, f) = served(bug_futures_block_on_drop_runtime::balances);
+    assert_holds(
+        &drop_runtime::SPEC,
+        "dropped on the blocking pool, waited for with futures' block_on",
+        o,
+        &f,
+        close,
+    );
+
+    let (o, f) = served(bug_shut_down_too_soon::balances);
+    assert!(
+        matches!(&o, Observed::Panics(m) if m.contains("a query does not panic")),
+        "{o:?}"
+    );
+    g.assert_not_fixed("shut down before the queries answered", o, &f);
+}
+
+// ------------------------------------------------------------- no-reactor --
 
 fn driven<M, C>(on_reading: M) -> (Observed, Facts)
 where
-    M: FnOnce(Store) -> C + Send + 'static,
+    M: Fn(Store) -> C + Send + 'static,
     C: FnMut(Reading) + Send + 'static,
 {
     let facts = Facts::for_test(&no_reactor::SPEC);
@@ -153,23 +327,51 @@ where
 }
 
 #[test]
-fn the_no_reactor_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &no_reactor::SPEC);
-    let (o, f) = driven(fixed::on_reading);
-    grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = driven(fix_channel_bridge::on_reading);
-    grader.assert_fixed("a channel bridge", o, &f);
-    let (o, f) = driven(fix_handle_block_on::on_reading);
-    grader.assert_fixed("Handle::block_on on the driver's thread", o, &f);
+fn the_no_reactor_grader_judges_every_fix_fixed() {
+    let exact = ["readings_lost", "wrong_saves"];
+    let fixed_ =
+        |what, (o, f): (Observed, Facts)| assert_fixed(&no_reactor::SPEC, &exact, what, o, &f);
+    fixed_("the reference fix", driven(fixed::on_reading));
+    fixed_("a channel bridge", driven(fix_channel_bridge::on_reading));
+    fixed_(
+        "Handle::block_on on the driver's thread",
+        driven(fix_handle_block_on::on_reading),
+    );
+    fixed_(
+        "the handle entered on the driver's thread",
+        driven(fix_entered_handle::on_reading),
+    );
+}
 
+#[test]
+fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
+    let g = grader(&no_reactor::SPEC);
     let (o, f) = driven(broken::on_reading);
-    grader.assert_bug("the reference bug", o, &f);
+    g.assert_bug("the reference bug", o, &f);
     let (o, f) = driven(start_no_reactor::on_reading);
-    grader.assert_bug("the untouched exercise", o, &f);
+    g.assert_bug("the untouched exercise", o, &f);
     let (o, f) = driven(bug_handle_taken_late::on_reading);
-    grader.assert_bug("Handle::current on the driver's thread", o, &f);
+    g.assert_bug("Handle::current on the driver's thread", o, &f);
     let (o, f) = driven(bug_timer_made_on_the_driver::on_reading);
-    grader.assert_bug("a timer made on the driver's thread", o, &f);
+    g.assert_bug("a timer made on the driver's thread", o, &f);
+    let (o, f) = driven(bug_futures_block_on_no_reactor::on_reading);
+    g.assert_bug("futures' block_on on the driver's thread", o, &f);
+
     let (o, f) = driven(bug_try_current::on_reading);
-    grader.assert_not_fixed("no runtime, no save", o, &f);
+    g.assert_not_fixed("no runtime, no save", o, &f);
+    assert!(get(&f, "readings_lost") >= 1.0);
+    let (o, f) = driven(bug_latest_only::on_reading);
+    g.assert_not_fixed("a watch channel, latest value only", o, &f);
+    assert!(get(&f, "readings_lost") >= 1.0, "bursts overwrite readings");
+
+    // Between two bursts the blocking `recv` holds the app's thread for
+    // the pause, less the saves of a burst (at most 8) and a tick.
+    let (o, f) = driven(bug_std_channel_in_a_task::on_reading);
+    assert_holds(
+        &no_reactor::SPEC,
+        "a std channel received in a task",
+        o,
+        &f,
+        ticks(PAUSE_MIN.saturating_sub(SAVE_TIME * 8 + TICK)),
+    );
 }

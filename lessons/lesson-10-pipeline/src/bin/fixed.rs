@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Variant::Fixed,
         vec![
             flow::SPEC.with(vec![flow::piece("", fixed::run_pipeline).note(
-                "The full queue parked the reader, four fetches ran at a time, and the runtime's thread only waited.",
+                "The full queue parked the reader, the allowed fetches ran at a time, and the runtime's thread only waited.",
             )]),
             stop::SPEC.with(vec![stop::piece("", fixed::run_pipeline).note(
                 "The reader stopped reading and dropped its sender; what was already inside flowed out, and every thread was joined.",
