@@ -164,6 +164,59 @@ impl Grader {
     }
 }
 
+/// For a lesson's tests: every fixture in `tests/fixtures/<exercise>/` of
+/// the lesson in `dir` is judged by its tests. `sources` are the test files'
+/// texts (`include_str!` each): each fixture must be included by a
+/// `#[path = "fixtures/<exercise>/<file>"]` module that the tests then use
+/// (`<module>::`). The runner's `cargo xtask fixtures` finds fixtures by
+/// their file names; this proves the tests judge the same set.
+pub fn assert_every_fixture_judged(dir: &str, sources: &[&str]) {
+    let fixtures = std::path::Path::new(dir).join("tests").join("fixtures");
+    let mut missing = Vec::new();
+    let mut count = 0;
+    for exercise in std::fs::read_dir(&fixtures).into_iter().flatten().flatten() {
+        let ex = exercise.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(exercise.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = file.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".rs") {
+                continue;
+            }
+            count += 1;
+            let path = format!("\"fixtures/{ex}/{name}\"");
+            let judged = sources.iter().any(|src| {
+                included_as(src, &path).is_some_and(|module| {
+                    sources.iter().any(|s| s.contains(&format!("{module}::")))
+                })
+            });
+            if !judged {
+                missing.push(format!("tests/fixtures/{ex}/{name}"));
+            }
+        }
+    }
+    assert!(count > 0, "{} holds no fixtures", fixtures.display());
+    assert!(
+        missing.is_empty(),
+        "fixtures no test judges (include each with #[path] and use it): {}",
+        missing.join(", ")
+    );
+}
+
+/// The name of the module that `#[path = <path>]` in `src` includes.
+fn included_as(src: &str, path: &str) -> Option<String> {
+    let at = src.find(&format!("#[path = {path}]"))?;
+    let rest = &src[at..];
+    let m = rest.find("mod ")?;
+    let name: String = rest[m + 4..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +306,16 @@ mod tests {
         g.assert_fixed("skipped", Observed::Completes, &f);
         g.assert_bug("skipped", Observed::Completes, &f);
         assert!(g.against_fixed(Observed::Completes, &f).skipped());
+    }
+
+    #[test]
+    fn a_fixture_is_judged_when_included_by_path_and_used() {
+        let src = "#[path = \"fixtures/report/fix_a.rs\"]\nmod fix_a;\nfn t() { fix_a::worker; }";
+        assert_eq!(
+            included_as(src, "\"fixtures/report/fix_a.rs\""),
+            Some("fix_a".into())
+        );
+        assert_eq!(included_as(src, "\"fixtures/report/fix_b.rs\""), None);
     }
 
     #[test]

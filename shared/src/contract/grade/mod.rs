@@ -9,7 +9,7 @@ mod grader;
 mod observed;
 mod problem;
 
-pub use grader::{Grader, observe_within};
+pub use grader::{Grader, assert_every_fixture_judged, observe_within};
 pub use observed::Observed;
 pub use problem::{Problem, wanted};
 
