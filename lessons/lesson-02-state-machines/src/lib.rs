@@ -585,21 +585,21 @@ pub mod size {
             BUFFER / 1024
         );
         println!(
-            "{} future is {} bytes. Two rounds of handlers wait at once: {} then {}, each",
+            "{} future is {} bytes. Two rounds of handlers wait at once, {} then {},",
             facts.The("handler's"),
             size_of::<Fut>(),
             rounds[0].handlers,
             rounds[1].handlers
         );
         println!(
-            "round's requests made at run time (seed {}; LESSON_SEED={} replays them):",
+            "their requests made at run time (seed {}; LESSON_SEED={} replays them):",
             seed(),
             seed()
         );
         let parked = measure(facts, &rounds, handle);
         for (round, p) in rounds.iter().zip(&parked) {
             println!(
-                "  {} handlers: {} bytes of heap per waiting task, {:.2} MiB in all; {} of {} replies correct, {} before the backend answered.",
+                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all);\n    {} of {} replies right, {} before the backend answered.",
                 round.handlers,
                 p.bytes_per_task,
                 (p.bytes_per_task * round.handlers as usize) as f64 / (1024.0 * 1024.0),
@@ -861,14 +861,15 @@ pub mod naps {
         shared::contract::watchdog::default_deadline(Duration::from_secs(2));
         let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} state machine should take its two naps, one after the other. It runs",
+            "{} state machine should take its two naps, one after the other.",
             facts.The("hand-written")
         );
         println!(
-            "in two shapes, with nap lengths picked at run time (seed {}; LESSON_SEED={} replays them):",
+            "It runs in two shapes, nap lengths picked at run time (seed {}; LESSON_SEED={}",
             seed(),
             seed()
         );
+        println!("replays them):");
         for (i, shape) in shapes.iter().enumerate() {
             println!("  {}. {}", i + 1, shape.describe());
         }

@@ -46,6 +46,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::view::number::format_value;
 use shared::work::shape::{Rng, seed};
 use std::future::Future;
 use std::pin::Pin;
@@ -641,28 +642,32 @@ pub mod delay {
     {
         let plan = Plan::new(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} delays run on our own executor ({} ms), then on tokio ({} ms),",
+            "{} delays run on our own executor ({} ms),",
             facts.The("hand-written"),
             list(&plan.ours),
-            list(&plan.tokio)
         );
         println!(
-            "then one of {} ms is moved to another task after its first poll. The lengths",
+            "then on tokio ({} ms), then one of {} ms is moved to another task after",
+            list(&plan.tokio),
             plan.moved.as_millis()
         );
         println!(
-            "are picked at run time (seed {}; LESSON_SEED={} replays them).",
+            "its first poll. The lengths are picked at run time (seed {}; LESSON_SEED={}",
             seed(),
             seed()
         );
+        println!("replays them).");
         println!("(If a delay is never woken, the watchdog stops the program after 2 s.)");
         measure(facts, &plan, make);
         println!(
-            "All {} delays finished; none took more than {} polls, {} finished before its time, and the longest poll held the thread for {:.3} of its delay.",
+            "All {} delays finished; none took more than {} polls, {} finished before its time,",
             plan.count(),
             facts.get("most_polls").unwrap_or(0.0),
             facts.get("early_delays").unwrap_or(0.0),
-            facts.get("held_ratio").unwrap_or(0.0)
+        );
+        println!(
+            "and the longest single poll held the thread for {} of its delay.",
+            format_value(facts.get("held_ratio").unwrap_or(0.0))
         );
     }
 
@@ -760,16 +765,16 @@ pub mod spin {
         let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
         let ms = |d: &Duration| d.as_millis().to_string();
         println!(
-            "tokio runs {} of {} ms alone, then three at once ({} ms), a task each,",
+            "tokio runs {} of {} ms alone, then three at once ({} ms),",
             facts.the("delay"),
             ms(&shapes[0][0]),
             shapes[1].iter().map(ms).collect::<Vec<_>>().join(", ")
         );
         println!(
-            "and we count their polls and the CPU they used (seed {}; LESSON_SEED={} replays it).",
-            seed(),
+            "a task each, and we count their polls and the CPU they used (seed {};",
             seed()
         );
+        println!("LESSON_SEED={} replays it).", seed());
         measure(facts, &shapes, make);
         println!(
             "They finished after at most {} polls each, with the CPU busy {:.0}% of the time.",

@@ -175,7 +175,9 @@ fn the_delay_grader_tells_every_fix_from_every_form_of_the_bug() {
                 grader.assert_not_fixed(what, o, &f);
             }
             "Ready while a thread waits" => {
-                assert_eq!(f.get("early_delays"), Some(plan().count() as f64));
+                // Ready at its first poll: early, unless a very busy machine
+                // kept that poll from coming before the delay's length.
+                assert!(f.get("early_delays").unwrap() > 0.0, "{f:?}");
                 counts.assert_not_fixed(what, o, &f);
             }
             "a fixed 150 ms" => {
