@@ -34,27 +34,17 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 // ANCHOR: orders
-/// One line on the café's order pad.
+/// One line on the café's order pad: a ticket number and a dish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Order {
     pub number: u32,
     pub dish: &'static str,
 }
 
-/// Tonight's orders.
-pub const ORDERS: [Order; 3] = [
-    Order {
-        number: 1,
-        dish: "soup",
-    },
-    Order {
-        number: 2,
-        dish: "pasta",
-    },
-    Order {
-        number: 3,
-        dish: "salad",
-    },
+/// What the café cooks. Each service's orders are picked from it when the
+/// program runs, so no program can know them in advance.
+pub const MENU: [&str; 8] = [
+    "soup", "pasta", "salad", "risotto", "curry", "tart", "stew", "omelette",
 ];
 
 /// Every dish goes through the same three steps.
@@ -72,17 +62,42 @@ pub enum Note {
     Ready(u32),
 }
 
-/// The kitchen keeps a log, so the harness (and the tests) can see exactly
-/// what was cooked and in which order. It also counts every poll of an
-/// order's future, and notices an order dropped before it was ever polled.
+/// The kitchen holds the service's order pad, and keeps a log, so the
+/// harness (and the tests) can see exactly what was cooked and in which
+/// order. It also counts every poll of an order's future, and notices an
+/// order dropped before it was ever polled.
 #[derive(Debug, Default)]
 pub struct Kitchen {
+    pad: Vec<Order>,
     log: RefCell<Vec<Note>>,
+    served: RefCell<Vec<Order>>,
     polls: Cell<u32>,
     never_polled: Cell<u32>,
+    step_time: Duration,
 }
 
 impl Kitchen {
+    /// A kitchen whose order pad holds `orders`.
+    pub fn new(orders: Vec<Order>) -> Kitchen {
+        Kitchen {
+            pad: orders,
+            step_time: STEP_TIME,
+            ..Kitchen::default()
+        }
+    }
+
+    /// The same kitchen, with the cook's hands busy `step` per step (the
+    /// tests use none: what they check does not depend on it).
+    pub fn with_step_time(mut self, step: Duration) -> Kitchen {
+        self.step_time = step;
+        self
+    }
+
+    /// The orders on the pad: what this service must cook.
+    pub fn orders(&self) -> Vec<Order> {
+        self.pad.clone()
+    }
+
     /// Polls of the futures [`place_order`] returned.
     pub fn polls(&self) -> u32 {
         self.polls.get()
@@ -97,13 +112,31 @@ impl Kitchen {
         self.log.borrow().clone()
     }
 
-    /// Orders that reached `Ready`.
+    /// Orders that reached `Ready`, whatever they were.
     pub fn cooked(&self) -> usize {
-        self.log
-            .borrow()
-            .iter()
-            .filter(|n| matches!(n, Note::Ready(_)))
-            .count()
+        self.served.borrow().len()
+    }
+
+    /// The dishes served, in the order they were ready.
+    pub fn served(&self) -> Vec<Order> {
+        self.served.borrow().clone()
+    }
+
+    /// Compares what was served with the pad: how many of the pad's
+    /// orders were served (each counted once), and how many dishes served
+    /// were not on the pad, or were served again.
+    pub fn served_against_pad(&self) -> (usize, usize) {
+        let mut left = self.pad.clone();
+        let mut wrong = 0;
+        for dish in self.served.borrow().iter() {
+            match left.iter().position(|o| o == dish) {
+                Some(i) => {
+                    left.swap_remove(i);
+                }
+                None => wrong += 1,
+            }
+        }
+        (self.pad.len() - left.len(), wrong)
     }
 
     /// The order numbers of the steps, in the order they were done.
@@ -161,11 +194,12 @@ pub async fn cook(kitchen: &Kitchen, order: Order) {
     kitchen.note(Note::Started(order.number));
     println!("  kitchen: starts #{} {}", order.number, order.dish);
     for step in STEPS {
-        shared::work::cpu::burn(STEP_TIME); // the cook's hands are busy
+        shared::work::cpu::burn(kitchen.step_time); // the cook's hands are busy
         kitchen.note(Note::Step(order.number, step));
         YieldNow::default().await; // give another order a turn
     }
     kitchen.note(Note::Ready(order.number));
+    kitchen.served.borrow_mut().push(order);
     println!("  kitchen: #{} {} is ready", order.number, order.dish);
 }
 // ANCHOR_END: cook
@@ -268,7 +302,7 @@ pub mod broken {
         reason = "the bug this lesson shows: futures do nothing unless polled"
     )]
     pub fn take_orders(kitchen: &Kitchen) {
-        for order in ORDERS {
+        for order in kitchen.orders() {
             place_order(kitchen, order); // BROKEN: the future is dropped here
         }
     }
@@ -283,7 +317,7 @@ pub mod fixed {
     /// Awaits each order before placing the next: one after another.
     pub fn cook_in_turn(kitchen: &Kitchen) {
         block_on(async {
-            for order in ORDERS {
+            for order in kitchen.orders() {
                 place_order(kitchen, order).await; // FIXED: awaited
             }
         });
@@ -291,11 +325,14 @@ pub mod fixed {
     // ANCHOR_END: fixed_in_turn
 
     // ANCHOR: fixed_joined
-    /// Joins all three: one future that polls each order in turn, so every
+    /// Joins them all: one future that polls each order in turn, so every
     /// order moves one step per poll. Still one thread: this is
     /// concurrency, not parallelism.
     pub fn cook_joined(kitchen: &Kitchen) {
-        let orders = ORDERS.map(|order| place_order(kitchen, order));
+        let orders = kitchen
+            .orders()
+            .into_iter()
+            .map(|o| place_order(kitchen, o));
         block_on(futures::future::join_all(orders)); // FIXED: joined
     }
     // ANCHOR_END: fixed_joined
@@ -305,56 +342,164 @@ pub mod fixed {
 /// café's orders.
 pub mod orders {
     use super::*;
+    use shared::work::shape::{Rng, seed};
     use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "orders",
         facts: &[
-            fact("cooked_ratio", "orders cooked over orders placed"),
+            fact(
+                "cooked_ratio",
+                "orders on the pad cooked, over orders on the pad (the lowest of the services)",
+            ),
             fact("polls", "polls of the order futures"),
             fact(
                 "never_polled",
                 "order futures dropped without ever being polled",
             ),
+            fact(
+                "wrong_dishes",
+                "dishes cooked that were not on the pad, or were cooked again",
+            ),
         ],
     };
 
-    /// Hands a fresh kitchen to `take_orders`, then reads the kitchen's log
-    /// and counters: what was cooked, and how often the orders were polled.
-    pub fn measure(facts: &Facts, take_orders: impl FnOnce(&Kitchen)) -> Kitchen {
-        let kitchen = Kitchen::default();
-        take_orders(&kitchen);
-        facts.set(
-            "cooked_ratio",
-            kitchen.cooked() as f64 / ORDERS.len() as f64,
-        );
-        facts.set("polls", kitchen.polls());
-        facts.set("never_polled", kitchen.never_polled());
-        kitchen
+    /// One service: a name and the orders on its pad.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Service {
+        pub name: &'static str,
+        pub orders: Vec<Order>,
     }
 
-    /// [`measure`], with narration.
-    pub fn run(facts: &Facts, take_orders: impl FnOnce(&Kitchen)) {
-        println!(
-            "The café takes its {} orders: {}.",
-            ORDERS.len(),
-            ORDERS.map(|o| o.dish).join(", ")
+    /// Tonight's two services, picked by `rng`: a lunch of 2 to 4 orders
+    /// and a dinner of 5 to 7, each order a ticket number no program can
+    /// guess and a dish from the menu. Two counts, so that a program that
+    /// counts on a number of orders fails one of them.
+    pub fn services(rng: &mut Rng) -> Vec<Service> {
+        let mut numbers: Vec<u32> = Vec::new();
+        let mut pad = |rng: &mut Rng, n: u64| -> Vec<Order> {
+            (0..n)
+                .map(|_| {
+                    let number = loop {
+                        let n = rng.between(100, 999) as u32;
+                        if !numbers.contains(&n) {
+                            numbers.push(n);
+                            break n;
+                        }
+                    };
+                    let dish = MENU[rng.between(0, MENU.len() as u64 - 1) as usize];
+                    Order { number, dish }
+                })
+                .collect()
+        };
+        let lunch = rng.between(2, 4);
+        let dinner = rng.between(5, 7);
+        vec![
+            Service {
+                name: "lunch",
+                orders: pad(rng, lunch),
+            },
+            Service {
+                name: "dinner",
+                orders: pad(rng, dinner),
+            },
+        ]
+    }
+
+    /// What one service's kitchen was left with.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Served {
+        pub on_pad: usize,
+        pub cooked_right: usize,
+        pub wrong: usize,
+        pub polls: u32,
+        pub never_polled: u32,
+        /// Some order took a step while another was half done.
+        pub interleaved: bool,
+    }
+
+    /// Hands a fresh kitchen for each service to `take_orders`, then
+    /// compares what each kitchen cooked with its pad, and reads its
+    /// counters.
+    pub fn measure(
+        facts: &Facts,
+        services: &[Service],
+        step_time: Duration,
+        take_orders: impl Fn(&Kitchen),
+    ) -> Vec<Served> {
+        let served: Vec<Served> = services
+            .iter()
+            .map(|service| {
+                shared::mark(&format!(
+                    "{}: {} orders",
+                    service.name,
+                    service.orders.len()
+                ));
+                let kitchen = Kitchen::new(service.orders.clone()).with_step_time(step_time);
+                take_orders(&kitchen);
+                let (cooked_right, wrong) = kitchen.served_against_pad();
+                Served {
+                    on_pad: service.orders.len(),
+                    cooked_right,
+                    wrong,
+                    polls: kitchen.polls(),
+                    never_polled: kitchen.never_polled(),
+                    interleaved: kitchen.interleaved(),
+                }
+            })
+            .collect();
+        let lowest = served
+            .iter()
+            .map(|s| s.cooked_right as f64 / s.on_pad.max(1) as f64)
+            .fold(f64::INFINITY, f64::min);
+        facts.set("cooked_ratio", lowest);
+        facts.set("polls", served.iter().map(|s| s.polls).sum::<u32>());
+        facts.set(
+            "never_polled",
+            served.iter().map(|s| s.never_polled).sum::<u32>(),
         );
-        let kitchen = measure(facts, take_orders);
-        println!(
-            "Dishes cooked: {} of {}. The order futures were polled {} times; {} were dropped without a single poll.",
-            kitchen.cooked(),
-            ORDERS.len(),
-            kitchen.polls(),
-            kitchen.never_polled()
+        facts.set(
+            "wrong_dishes",
+            served.iter().map(|s| s.wrong as u32).sum::<u32>(),
         );
-        if kitchen.interleaved() {
+        served
+    }
+
+    /// [`measure`] on tonight's services, with narration.
+    pub fn run(facts: &Facts, take_orders: impl Fn(&Kitchen)) {
+        let services = services(&mut Rng::for_scenario(SPEC.name));
+        println!(
+            "Tonight's orders are picked at run time (seed {}; LESSON_SEED={} replays them):",
+            seed(),
+            seed()
+        );
+        for s in &services {
+            let list: Vec<String> = s
+                .orders
+                .iter()
+                .map(|o| format!("#{} {}", o.number, o.dish))
+                .collect();
+            println!(
+                "  {}: {} orders: {}",
+                s.name,
+                s.orders.len(),
+                list.join(", ")
+            );
+        }
+        let served = measure(facts, &services, STEP_TIME, take_orders);
+        for (s, got) in services.iter().zip(&served) {
+            println!(
+                "{}: {} of {} orders cooked as ordered, {} dishes not on the pad or cooked again; the order futures were polled {} times, and {} were dropped without a single poll.",
+                s.name, got.cooked_right, got.on_pad, got.wrong, got.polls, got.never_polled
+            );
+        }
+        if served.iter().any(|s| s.interleaved) {
             println!("The orders' steps interleaved: one thread took turns between them.");
         }
     }
 
     /// One way of taking the orders, for a lesson binary.
-    pub fn piece<'a>(name: &'static str, take_orders: impl FnOnce(&Kitchen) + 'a) -> Piece<'a> {
+    pub fn piece<'a>(name: &'static str, take_orders: impl Fn(&Kitchen) + 'a) -> Piece<'a> {
         Piece::new(name, move |facts| run(facts, take_orders))
     }
 

@@ -1,16 +1,34 @@
 //! The claims of lesson 01, proven without a clock: by poll counts, wake
 //! counts and the kitchen's log.
 
-use lesson_01::{Kitchen, Note, ORDERS, YieldNow, block_on, broken, cook, fixed, polls_made};
+use lesson_01::{Kitchen, Note, Order, YieldNow, block_on, broken, cook, fixed, polls_made};
 use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
+/// A kitchen with three orders on its pad, numbered 1 to 3.
+fn three_orders() -> Kitchen {
+    Kitchen::new(vec![
+        Order {
+            number: 1,
+            dish: "soup",
+        },
+        Order {
+            number: 2,
+            dish: "pasta",
+        },
+        Order {
+            number: 3,
+            dish: "salad",
+        },
+    ])
+}
+
 #[test]
 fn calling_an_async_fn_runs_none_of_its_body() {
-    let kitchen = Kitchen::default();
-    let future = cook(&kitchen, ORDERS[0]);
+    let kitchen = three_orders();
+    let future = cook(&kitchen, kitchen.orders()[0]);
     assert!(kitchen.log().is_empty(), "not even the first line ran");
     drop(future);
     assert!(kitchen.log().is_empty(), "dropping it ran nothing either");
@@ -18,10 +36,10 @@ fn calling_an_async_fn_runs_none_of_its_body() {
 
 #[test]
 fn the_first_poll_runs_the_body_up_to_the_first_pending() {
-    let kitchen = Kitchen::default();
+    let kitchen = three_orders();
     let (counter, waker) = CountingWaker::new();
     let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(cook(&kitchen, ORDERS[1]));
+    let mut future = pin!(cook(&kitchen, kitchen.orders()[1]));
     assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
     assert_eq!(
         kitchen.log(),
@@ -52,7 +70,7 @@ fn block_on_polls_until_ready() {
 
 #[test]
 fn the_broken_kitchen_cooks_nothing() {
-    let kitchen = Kitchen::default();
+    let kitchen = three_orders();
     let before = polls_made();
     broken::take_orders(&kitchen);
     assert_eq!(kitchen.cooked(), 0);
@@ -62,7 +80,7 @@ fn the_broken_kitchen_cooks_nothing() {
 
 #[test]
 fn awaiting_in_turn_cooks_one_order_after_another() {
-    let kitchen = Kitchen::default();
+    let kitchen = three_orders();
     let before = polls_made();
     fixed::cook_in_turn(&kitchen);
     assert_eq!(kitchen.cooked(), 3);
@@ -75,7 +93,7 @@ fn awaiting_in_turn_cooks_one_order_after_another() {
 
 #[test]
 fn joining_moves_every_order_one_step_per_poll() {
-    let kitchen = Kitchen::default();
+    let kitchen = three_orders();
     let before = polls_made();
     fixed::cook_joined(&kitchen);
     assert_eq!(kitchen.cooked(), 3);

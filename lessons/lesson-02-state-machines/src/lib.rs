@@ -10,13 +10,18 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
+use shared::work::shape::{Rng, seed};
+use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 // ANCHOR: step
 /// A hand-written future that is ready on its `n`-th poll (and wakes its
@@ -121,12 +126,28 @@ pub struct Reply {
     pub checksum: u64,
 }
 
+/// The salt of the requests now being served: set by the harness for each
+/// round, from the run's seed, so that no reply can be worked out before
+/// the program runs.
+static SALT: AtomicU64 = AtomicU64::new(0);
+
+/// Mixes the bits of `x` (splitmix64's finaliser).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Fills `buffer` with request `id`'s bytes, as reading a socket would, and
-/// returns how many bytes the request has.
+/// returns how many bytes the request has (between a quarter of the buffer
+/// and all of it). The bytes depend on the round being served.
 pub fn read_request(id: u32, buffer: &mut [u8]) -> usize {
-    let len = buffer.len() / 2 + (id as usize % (buffer.len() / 2));
+    let h = mix(SALT.load(Ordering::SeqCst) ^ u64::from(id));
+    let quarter = buffer.len() / 4;
+    let len = quarter + (h % (buffer.len() - quarter + 1) as u64) as usize;
     for (i, b) in buffer[..len].iter_mut().enumerate() {
-        *b = (i as u32).wrapping_mul(31).wrapping_add(id) as u8;
+        *b = ((i as u64).wrapping_mul(31) ^ h.rotate_left((i % 64) as u32)) as u8;
     }
     len
 }
@@ -143,7 +164,7 @@ pub type Backend = watch::Receiver<bool>;
 
 /// Counts handlers that have reached their `.await`, so the harness knows
 /// when all of them are waiting.
-pub static PARKED: AtomicU32 = AtomicU32::new(0);
+static PARKED: AtomicU32 = AtomicU32::new(0);
 
 pub async fn wait_for_backend(mut backend: Backend) {
     PARKED.fetch_add(1, Ordering::SeqCst);
@@ -168,8 +189,8 @@ pub mod broken {
     // ANCHOR_END: broken_handler
 
     // ANCHOR: broken_naps
-    /// Should nap 30 ms twice, then finish. It keeps only *which* nap it is
-    /// in, not the nap itself.
+    /// Should nap twice, one nap after the other, then finish. It keeps
+    /// only *which* nap it is in, not the nap itself.
     pub enum TwoNaps {
         First,
         Second,
@@ -221,8 +242,8 @@ pub mod fixed {
     /// The same two naps, with each nap kept in the state that waits on it.
     pub enum TwoNaps {
         Start,
-        First(Pin<Box<Sleep>>), // FIXED: the nap lives in the state
-        Second(Pin<Box<Sleep>>),
+        First(Pin<Box<Nap>>), // FIXED: the nap lives in the state
+        Second(Pin<Box<Nap>>),
         Done,
     }
 
@@ -250,46 +271,141 @@ pub mod fixed {
     // ANCHOR_END: fixed_naps
 }
 
-/// How long one nap lasts.
+/// How long a nap lasts when no harness has picked its length (a test that
+/// calls [`nap`] on its own). The harness picks 30 to 60 ms for each nap.
 pub const NAP: Duration = Duration::from_millis(30);
 
-thread_local! {
-    /// Naps started on this thread so far (each is a fresh 30 ms timer).
-    static NAPS_STARTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+/// What the harness keeps about one nap: when it was made, and when it
+/// first said `Ready`.
+#[derive(Debug)]
+struct NapRecord {
+    made: Instant,
+    fired: Mutex<Option<Instant>>,
 }
 
-/// Naps started on this thread so far.
-pub fn naps_started() -> u32 {
-    NAPS_STARTED.with(std::cell::Cell::get)
+// ANCHOR: nap
+/// One nap: a tokio timer of a length the harness picks when the program
+/// runs, which the harness watches. Like tokio's `Sleep` inside it, a `Nap`
+/// is not `Unpin`: to poll one across several polls of your own future,
+/// keep it pinned (`Box::pin(nap())`).
+pub struct Nap {
+    // The harness's fields: the timer, what it notes about this nap, and
+    // the marker that makes a `Nap` not `Unpin`, as a `Sleep` is.
+    sleep: RefCell<Pin<Box<Sleep>>>,
+    record: Option<Arc<NapRecord>>,
+    _pinned: PhantomPinned,
 }
 
-/// One 30 ms nap: a fresh timer, counted.
-pub fn nap() -> Sleep {
-    NAPS_STARTED.with(|n| n.set(n.get() + 1));
-    tokio::time::sleep(NAP)
-}
-
-/// Runs `naps` beside a heartbeat that ticks every 10 ms in the same task,
-/// as real code often has, until the naps are done; at every tick the facts
-/// get the naps started so far, so a run that never ends still reports them.
-/// Returns the ticks.
-pub async fn naps_with_heartbeat(naps: impl Future<Output = ()>, facts: &Facts) -> u32 {
-    let before = naps_started();
-    let mut ticks = 0;
-    let heartbeat = async {
-        let mut interval = tokio::time::interval(Duration::from_millis(10));
-        loop {
-            interval.tick().await;
-            ticks += 1;
-            facts.set("naps_started", naps_started() - before);
-        }
-    };
-    tokio::select! {
-        () = naps.traced("two naps") => {}
-        () = heartbeat.traced("heartbeat") => unreachable!("the heartbeat never ends"),
+/// Starts one nap: a fresh timer, counted by the harness.
+pub fn nap() -> Nap {
+    let (length, record) = PLAN.try_with(|plan| plan.start()).unwrap_or((NAP, None));
+    Nap {
+        sleep: RefCell::new(Box::pin(tokio::time::sleep(length))),
+        record,
+        _pinned: PhantomPinned,
     }
-    facts.set("naps_started", naps_started() - before);
-    ticks
+}
+// ANCHOR_END: nap
+
+impl Future for Nap {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.into_ref().get_ref();
+        let ready = this.sleep.borrow_mut().as_mut().poll(cx);
+        if ready.is_ready()
+            && let Some(record) = &this.record
+        {
+            record
+                .fired
+                .lock()
+                .unwrap()
+                .get_or_insert_with(Instant::now);
+        }
+        ready
+    }
+}
+
+/// What one state machine is to nap: the lengths of its naps, in order,
+/// and a record of every nap it started. The harness hands it to the
+/// machine's task; [`nap`] takes the next length from it.
+#[derive(Debug)]
+pub struct NapPlan {
+    lengths: Vec<Duration>,
+    naps: Mutex<Vec<Arc<NapRecord>>>,
+}
+
+tokio::task_local! {
+    static PLAN: Arc<NapPlan>;
+}
+
+impl NapPlan {
+    pub fn new(lengths: Vec<Duration>) -> Arc<NapPlan> {
+        Arc::new(NapPlan {
+            lengths,
+            naps: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn start(&self) -> (Duration, Option<Arc<NapRecord>>) {
+        let mut naps = self.naps.lock().unwrap();
+        let length = self.lengths[naps.len() % self.lengths.len()];
+        let record = Arc::new(NapRecord {
+            made: Instant::now(),
+            fired: Mutex::new(None),
+        });
+        naps.push(record.clone());
+        (length, Some(record))
+    }
+
+    /// The naps it should take.
+    pub fn due(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The time its naps take, one after the other.
+    pub fn total(&self) -> Duration {
+        self.lengths.iter().sum()
+    }
+
+    pub fn shortest(&self) -> Duration {
+        self.lengths.iter().copied().min().unwrap_or(NAP)
+    }
+
+    /// Naps started so far.
+    pub fn started(&self) -> usize {
+        self.naps.lock().unwrap().len()
+    }
+
+    /// Naps that ran to their end, each started after the one before it
+    /// ended: naps taken one after the other, as due (at most as many as
+    /// are due).
+    pub fn done(&self) -> usize {
+        let naps = self.naps.lock().unwrap();
+        let mut done = 0;
+        let mut free_since: Option<Instant> = None;
+        for nap in naps.iter() {
+            let Some(fired) = *nap.fired.lock().unwrap() else {
+                continue;
+            };
+            if free_since.is_none_or(|t| nap.made >= t) {
+                done += 1;
+                free_since = Some(fired);
+            }
+        }
+        done.min(self.due())
+    }
+
+    /// `fut`, with this plan as the one its calls to [`nap`] take lengths
+    /// from.
+    pub fn scope<F: Future>(self: &Arc<Self>, fut: F) -> impl Future<Output = F::Output> + use<F> {
+        PLAN.scope(self.clone(), fut)
+    }
+
+    /// Calls `f` (a state machine's constructor) with this plan in scope.
+    pub fn make<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
+        PLAN.sync_scope(self.clone(), f)
+    }
 }
 
 /// What spawning many handlers cost.
@@ -301,18 +417,22 @@ pub struct Parked {
     pub replies: u32,
     /// Replies whose checksum was not the request's.
     pub wrong_replies: u32,
+    /// Handlers that replied before the backend answered.
+    pub early_replies: u32,
 }
 
-/// The checksum a correct handler replies with for request `id`.
-pub fn expected_checksum(id: u32) -> u64 {
+/// The checksum a correct handler replies with for request `id`, in the
+/// round now being served.
+fn expected_checksum(id: u32) -> u64 {
     let mut buffer = vec![0u8; BUFFER];
     let len = read_request(id, &mut buffer);
     checksum(&buffer[..len])
 }
 
-/// Spawns `n` handlers on a current-thread runtime, waits until all of them
-/// are parked at their `.await`, measures the heap they hold (counted by
-/// this crate's allocator), then lets them finish and checks every reply.
+/// Spawns `n` handlers on a current-thread runtime, waits until every one
+/// is parked at its `.await` (or has finished, which it should not have),
+/// measures the heap they hold (counted by this crate's allocator), then
+/// lets them finish and checks every reply against the request's bytes.
 pub fn park_handlers<F, Fut>(n: u32, handle: F) -> Parked
 where
     F: Fn(u32, Backend) -> Fut,
@@ -328,10 +448,14 @@ where
         let handles: Vec<_> = (0..n)
             .map(|id| tokio::spawn(handle(id, backend.clone())))
             .collect();
-        // Let every handler run up to its .await.
-        while PARKED.load(Ordering::SeqCst) < n {
+        // Let every handler run up to its .await (or, wrongly, to its end).
+        let finished = |handles: &[tokio::task::JoinHandle<Reply>]| {
+            handles.iter().filter(|h| h.is_finished()).count() as u32
+        };
+        while PARKED.load(Ordering::SeqCst) + finished(&handles) < n {
             tokio::task::yield_now().await;
         }
+        let early_replies = finished(&handles);
         let held = shared::work::alloc::live_bytes().saturating_sub(before);
         shared::mark(&format!(
             "{n} handlers waiting, holding {:.1} MiB",
@@ -350,6 +474,7 @@ where
             bytes_per_task: held / n as usize,
             replies,
             wrong_replies,
+            early_replies,
         }
     };
     runtime.block_on(work.traced("spawn, wait, release"))
@@ -369,7 +494,7 @@ pub fn timer_runtime() -> tokio::runtime::Runtime {
 static ALLOC: shared::work::alloc::CountingAlloc = shared::work::alloc::CountingAlloc;
 
 /// The `size` scenario: how big a handler's future is, and what thousands
-/// of waiting handlers hold.
+/// of waiting handlers hold, in two rounds of requests.
 pub mod size {
     use super::*;
     use std::process::ExitCode;
@@ -380,52 +505,109 @@ pub mod size {
             fact("future_bytes", "bytes in one handler's future"),
             fact(
                 "bytes_per_task",
-                "heap bytes each waiting handler task holds",
+                "heap bytes each waiting handler task holds (the most of the rounds)",
             ),
-            fact("wrong_replies", "replies with the wrong checksum"),
+            fact(
+                "wrong_replies",
+                "replies whose checksum is not that of the request's bytes",
+            ),
+            fact(
+                "early_replies",
+                "handlers that replied before the backend answered",
+            ),
         ],
     };
 
-    /// Handlers spawned by the real run.
-    pub const HANDLERS: u32 = 2000;
+    /// One round of requests: how many handlers wait at once, and the salt
+    /// that makes its requests' bytes.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Round {
+        pub handlers: u32,
+        pub salt: u64,
+    }
+
+    /// The real run's two rounds, picked by `rng`: 800 to 1400 handlers,
+    /// then 1600 to 2400, each round's requests made of bytes no program
+    /// can know before it runs.
+    pub fn rounds(rng: &mut Rng) -> Vec<Round> {
+        vec![
+            Round {
+                handlers: rng.between(800, 1400) as u32,
+                salt: rng.salt(),
+            },
+            Round {
+                handlers: rng.between(1600, 2400) as u32,
+                salt: rng.salt(),
+            },
+        ]
+    }
 
     /// Measures `handle`: the size of its future, and the heap per task
-    /// while `n` of them wait. (The tests use fewer handlers.)
-    pub fn measure<F, Fut>(facts: &Facts, n: u32, handle: F) -> Parked
+    /// while each round's handlers wait; checks every reply. (The tests use
+    /// fewer handlers.)
+    pub fn measure<F, Fut>(facts: &Facts, rounds: &[Round], handle: F) -> Vec<Parked>
     where
         F: Fn(u32, Backend) -> Fut,
         Fut: Future<Output = Reply> + Send + 'static,
     {
         facts.set("future_bytes", size_of::<Fut>() as u32);
-        let parked = park_handlers(n, handle);
-        facts.set("bytes_per_task", parked.bytes_per_task as u32);
-        facts.set("wrong_replies", parked.wrong_replies);
+        let parked: Vec<Parked> = rounds
+            .iter()
+            .map(|round| {
+                SALT.store(round.salt, Ordering::SeqCst);
+                park_handlers(round.handlers, &handle)
+            })
+            .collect();
+        facts.set(
+            "bytes_per_task",
+            parked.iter().map(|p| p.bytes_per_task).max().unwrap_or(0) as u32,
+        );
+        facts.set(
+            "wrong_replies",
+            parked.iter().map(|p| p.wrong_replies).sum::<u32>(),
+        );
+        facts.set(
+            "early_replies",
+            parked.iter().map(|p| p.early_replies).sum::<u32>(),
+        );
         parked
     }
 
-    /// [`measure`] with narration.
+    /// [`measure`] with narration, on this run's rounds.
     pub fn run<F, Fut>(facts: &Facts, handle: F)
     where
         F: Fn(u32, Backend) -> Fut,
         Fut: Future<Output = Reply> + Send + 'static,
     {
+        let rounds = rounds(&mut Rng::for_scenario(SPEC.name));
         println!(
             "Each request handler reads into a {} KiB buffer, then waits for a slow backend.",
             BUFFER / 1024
         );
         println!(
-            "{} future is {} bytes. Spawning {HANDLERS} of them and letting them all wait:",
+            "{} future is {} bytes. Two rounds of handlers wait at once, {} then {},",
             facts.The("handler's"),
-            size_of::<Fut>()
+            size_of::<Fut>(),
+            rounds[0].handlers,
+            rounds[1].handlers
         );
-        let parked = measure(facts, HANDLERS, handle);
         println!(
-            "  {} bytes of heap per waiting task, {:.2} MiB in all; {} of {} replies correct.",
-            parked.bytes_per_task,
-            (parked.bytes_per_task * HANDLERS as usize) as f64 / (1024.0 * 1024.0),
-            parked.replies - parked.wrong_replies,
-            parked.replies
+            "their requests made at run time (seed {}; LESSON_SEED={} replays them):",
+            seed(),
+            seed()
         );
+        let parked = measure(facts, &rounds, handle);
+        for (round, p) in rounds.iter().zip(&parked) {
+            println!(
+                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all);\n    {} of {} replies right, {} before the backend answered.",
+                round.handlers,
+                p.bytes_per_task,
+                (p.bytes_per_task * round.handlers as usize) as f64 / (1024.0 * 1024.0),
+                p.replies - p.wrong_replies,
+                p.replies,
+                p.early_replies
+            );
+        }
     }
 
     pub fn piece<'a, F, Fut>(name: &'static str, handle: F) -> Piece<'a>
@@ -450,7 +632,10 @@ pub mod size {
     }
 }
 
-/// The `naps` scenario: a hand-written state machine that should nap twice.
+/// The `naps` scenario: a hand-written state machine that should take its
+/// two naps one after the other, judged in two shapes: beside a heartbeat
+/// that polls its task often, and alone in a task of its own, several at
+/// once.
 pub mod naps {
     use super::*;
     use std::process::ExitCode;
@@ -458,54 +643,271 @@ pub mod naps {
     pub static SPEC: Spec = Spec {
         name: "naps",
         facts: &[
-            fact("naps_started", "30 ms naps started").live(),
-            fact("elapsed_ratio", "time taken over two naps' time"),
+            fact(
+                "naps_started",
+                "naps started, over the naps due (the most of the shapes)",
+            )
+            .live(),
+            fact(
+                "naps_done",
+                "naps that ran to their end, one after the other, over the naps due (the fewest of the shapes)",
+            ),
+            fact(
+                "elapsed_ratio",
+                "the time the naps took, over their lengths added up (the shape farthest from 1)",
+            )
+            .timing(),
+            fact(
+                "held_ratio",
+                "the longest a state machine held its thread in one poll, over its shortest nap",
+            )
+            .timing(),
         ],
     };
 
-    /// Runs the naps beside a heartbeat in one task, on the current
-    /// runtime (which needs a timer), and measures them. Never returns if
-    /// the naps never finish: that is the bug.
-    pub async fn measure<N: Future<Output = ()>>(facts: &Facts, naps: N) -> u32 {
-        let start = tokio::time::Instant::now();
-        let ticks = naps_with_heartbeat(naps, facts).await;
-        facts.set(
-            "elapsed_ratio",
-            start.elapsed().as_secs_f64() / (2.0 * NAP.as_secs_f64()),
-        );
+    /// One shape: whether a heartbeat shares the machines' task (and how
+    /// often it ticks), and each machine's naps.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Shape {
+        pub heartbeat: Option<Duration>,
+        pub machines: Vec<Vec<Duration>>,
+    }
+
+    impl Shape {
+        pub fn describe(&self) -> String {
+            let naps = |m: &Vec<Duration>| {
+                m.iter()
+                    .map(|d| d.as_millis().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            };
+            let list = self
+                .machines
+                .iter()
+                .map(|m| format!("{} ms", naps(m)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match self.heartbeat {
+                Some(tick) => format!(
+                    "one machine ({list}) beside a heartbeat every {} ms in the same task",
+                    tick.as_millis()
+                ),
+                None => format!(
+                    "{} machines at once ({list}), each alone in a task of its own",
+                    self.machines.len()
+                ),
+            }
+        }
+    }
+
+    fn two_naps(rng: &mut Rng) -> Vec<Duration> {
+        (0..2)
+            .map(|_| Duration::from_millis(rng.between(30, 60)))
+            .collect()
+    }
+
+    /// The two shapes, picked by `rng`: one machine beside a heartbeat of
+    /// 5 to 15 ms, then 2 to 4 machines each alone in its task, where
+    /// nothing but its own wake-ups gets it polled. Every nap lasts 30 to
+    /// 60 ms.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        let beside = Shape {
+            heartbeat: Some(Duration::from_millis(rng.between(5, 15))),
+            machines: vec![two_naps(rng)],
+        };
+        let machines = rng.between(2, 4);
+        let alone = Shape {
+            heartbeat: None,
+            machines: (0..machines).map(|_| two_naps(rng)).collect(),
+        };
+        vec![beside, alone]
+    }
+
+    /// What one shape showed.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Shown {
+        pub due: usize,
+        pub started: usize,
+        pub done: usize,
+        /// Time taken over the longest machine's naps added up.
+        pub elapsed_ratio: f64,
+        /// Heartbeat ticks in the shape.
+        pub ticks: u32,
+    }
+
+    /// Runs `machines` together in one task beside a heartbeat ticking
+    /// every `tick`, until all are done; at every tick the facts get the
+    /// naps started so far (over `due`), so a run that never ends still
+    /// reports them. Returns the ticks.
+    pub async fn naps_with_heartbeat<F: Future<Output = ()>>(
+        machines: F,
+        tick: Duration,
+        plans: &[Arc<NapPlan>],
+        facts: &Facts,
+    ) -> u32 {
+        let due: usize = plans.iter().map(|p| p.due()).sum();
+        let started = || plans.iter().map(|p| p.started()).sum::<usize>() as f64 / due as f64;
+        let mut ticks = 0;
+        let heartbeat = async {
+            let mut interval = tokio::time::interval(tick);
+            loop {
+                interval.tick().await;
+                ticks += 1;
+                facts.set("naps_started", started());
+            }
+        };
+        tokio::select! {
+            () = machines => {}
+            () = heartbeat.traced("heartbeat") => unreachable!("the heartbeat never ends"),
+        }
         ticks
     }
 
-    /// [`measure`] with narration, on a runtime of its own.
-    pub fn run<N: Future<Output = ()>>(facts: &Facts, naps: impl FnOnce() -> N) {
-        shared::contract::watchdog::default_deadline(Duration::from_secs(2));
-        println!(
-            "{} state machine should nap 30 ms twice. A heartbeat in the same task ticks",
-            facts.The("hand-written")
+    /// Runs the machines `make` makes, in each shape in turn, on the
+    /// current runtime (which needs a timer), and measures them. Never
+    /// returns if the machine beside the heartbeat never finishes: that is
+    /// the bug. Alone, a machine that waits for wake-ups nobody will send
+    /// is given up on after four times its naps.
+    pub async fn measure<N>(facts: &Facts, shapes: &[Shape], make: fn() -> N) -> Vec<Shown>
+    where
+        N: Future<Output = ()> + 'static,
+    {
+        let held = Held::new();
+        let mut shortest = Duration::MAX;
+        let mut shown = Vec::new();
+        for shape in shapes {
+            shared::mark(&shape.describe());
+            let plans: Vec<Arc<NapPlan>> = shape
+                .machines
+                .iter()
+                .map(|m| NapPlan::new(m.clone()))
+                .collect();
+            shortest = shortest.min(plans.iter().map(|p| p.shortest()).min().unwrap_or(NAP));
+            let ideal = plans.iter().map(|p| p.total()).max().unwrap_or(NAP);
+            let machines: Vec<_> = plans
+                .iter()
+                .enumerate()
+                .map(|(i, plan)| {
+                    let machine = plan.make(make);
+                    plan.scope(held.wrap(machine))
+                        .traced(format!("machine {}", i + 1))
+                })
+                .collect();
+            let start = Instant::now();
+            let ticks = match shape.heartbeat {
+                Some(tick) => {
+                    let all = futures::future::join_all(machines);
+                    let all = async {
+                        all.await;
+                    };
+                    naps_with_heartbeat(all, tick, &plans, facts).await
+                }
+                None => {
+                    let local = tokio::task::LocalSet::new();
+                    let cap = ideal * 4 + Duration::from_millis(100);
+                    local
+                        .run_until(async {
+                            let tasks: Vec<_> =
+                                machines.into_iter().map(tokio::task::spawn_local).collect();
+                            let _ =
+                                tokio::time::timeout(cap, futures::future::join_all(tasks)).await;
+                        })
+                        .await;
+                    0
+                }
+            };
+            let elapsed = start.elapsed();
+            let due: usize = plans.iter().map(|p| p.due()).sum();
+            shown.push(Shown {
+                due,
+                started: plans.iter().map(|p| p.started()).sum(),
+                done: plans.iter().map(|p| p.done()).sum(),
+                elapsed_ratio: elapsed.as_secs_f64() / ideal.as_secs_f64(),
+                ticks,
+            });
+        }
+        let ratio = |n: usize, due: usize| n as f64 / due.max(1) as f64;
+        facts.set(
+            "naps_started",
+            shown
+                .iter()
+                .map(|s| ratio(s.started, s.due))
+                .fold(0.0, f64::max),
         );
-        println!("every 10 ms, so the task is polled every 10 ms.");
-        println!("(If it never finishes, the watchdog stops it after 2 s.)");
-        // The state machine is made inside the runtime: a nap needs its timer.
-        let ticks = timer_runtime().block_on(async { measure(facts, naps()).await });
-        println!(
-            "Done after {ticks} heartbeat ticks, having started {} naps.",
-            facts.get("naps_started").unwrap_or(0.0)
+        facts.set(
+            "naps_done",
+            shown
+                .iter()
+                .map(|s| ratio(s.done, s.due))
+                .fold(f64::INFINITY, f64::min),
         );
+        facts.set(
+            "elapsed_ratio",
+            shown
+                .iter()
+                .map(|s| s.elapsed_ratio)
+                .max_by(|a, b| a.ln().abs().total_cmp(&b.ln().abs()))
+                .unwrap_or(0.0),
+        );
+        facts.set("held_ratio", held.longest_ratio(shortest));
+        shown
     }
 
-    pub fn piece<'a, N: Future<Output = ()>>(
-        name: &'static str,
-        naps: impl FnOnce() -> N + 'a,
-    ) -> Piece<'a> {
-        Piece::new(name, move |facts| run(facts, naps))
+    /// [`measure`] with narration, on a runtime of its own.
+    pub fn run<N>(facts: &Facts, make: fn() -> N)
+    where
+        N: Future<Output = ()> + 'static,
+    {
+        shared::contract::watchdog::default_deadline(Duration::from_secs(2));
+        let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
+        println!(
+            "{} state machine should take its two naps, one after the other.",
+            facts.The("hand-written")
+        );
+        println!(
+            "It runs in two shapes, nap lengths picked at run time (seed {}; LESSON_SEED={}",
+            seed(),
+            seed()
+        );
+        println!("replays them):");
+        for (i, shape) in shapes.iter().enumerate() {
+            println!("  {}. {}", i + 1, shape.describe());
+        }
+        println!("(If it never finishes, the watchdog stops it after 2 s.)");
+        let shown = timer_runtime().block_on(measure(facts, &shapes, make));
+        for (i, s) in shown.iter().enumerate() {
+            println!(
+                "Shape {}: {} of {} naps taken one after the other, {} started, in {:.2} times their lengths{}.",
+                i + 1,
+                s.done,
+                s.due,
+                s.started,
+                s.elapsed_ratio,
+                if s.ticks > 0 {
+                    format!(", over {} heartbeat ticks", s.ticks)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+
+    pub fn piece<'a, N>(name: &'static str, make: fn() -> N) -> Piece<'a>
+    where
+        N: Future<Output = ()> + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, make))
     }
 
     /// The exercise binary's `main`: judges the learner's state machine.
-    pub fn exercise<N: Future<Output = ()>>(naps: fn() -> N) -> ExitCode {
+    pub fn exercise<N>(make: fn() -> N) -> ExitCode
+    where
+        N: Future<Output = ()> + 'static,
+    {
         shared::lesson::main(
             "lesson-02",
             Variant::Exercise("naps"),
-            vec![SPEC.with(vec![piece("", naps)])],
+            vec![SPEC.with(vec![piece("", make)])],
         )
     }
 }

@@ -1,19 +1,44 @@
 //! The `naps` grader grades, under paused tokio time: the clock moves only
 //! when every task is waiting, so the counts and ratios are exact on any
 //! machine. A run that never ends is stopped by a timeout of paused time.
+//! Every program is judged under the shapes of several seeds.
+//!
+//! The wrong programs that block the thread (`std::thread::sleep`) are
+//! judged too: a blocking sleep does not move paused time, but the longest
+//! poll is measured in real time, and a sleep lasts at least what it asked
+//! for on any machine.
 
 use lesson_02::{broken, fixed, naps};
-use shared::grade::{Grader, Observed};
+use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::future::Future;
 use std::time::Duration;
 
 #[allow(dead_code)]
+#[path = "fixtures/naps/bug_block_on_in_poll.rs"]
+mod bug_block_on_in_poll;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_naps_at_once.rs"]
+mod bug_naps_at_once;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_noop_waker.rs"]
+mod bug_noop_waker;
+#[allow(dead_code)]
 #[path = "fixtures/naps/bug_one_nap.rs"]
 mod bug_one_nap;
 #[allow(dead_code)]
+#[path = "fixtures/naps/bug_sleep_until_remade.rs"]
+mod bug_sleep_until_remade;
+#[allow(dead_code)]
 #[path = "fixtures/naps/bug_stored_but_replaced.rs"]
 mod bug_stored_but_replaced;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_thread_sleep.rs"]
+mod bug_thread_sleep;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_thread_sleep_first.rs"]
+mod bug_thread_sleep_first;
 #[allow(dead_code)]
 #[path = "fixtures/naps/fix_async_block.rs"]
 mod fix_async_block;
@@ -21,42 +46,148 @@ mod fix_async_block;
 #[path = "fixtures/naps/fix_count_and_slot.rs"]
 mod fix_count_and_slot;
 #[allow(dead_code)]
+#[path = "fixtures/naps/fix_poll_fn.rs"]
+mod fix_poll_fn;
+#[allow(dead_code)]
 #[path = "../exercise/start/naps.rs"]
 mod start;
 
 /// How long a run may take, in paused time, before it counts as hanging:
-/// a hundred times the two naps.
+/// far more than the naps of both shapes.
 const LIMIT: Duration = Duration::from_secs(6);
 
-async fn measured<N: Future<Output = ()>>(naps: N) -> (Observed, Facts) {
+const SEEDS: [u64; 3] = [2, 31, 777];
+
+async fn measured<N: Future<Output = ()> + 'static>(
+    seed: u64,
+    make: fn() -> N,
+) -> (Observed, Facts) {
     let facts = Facts::for_test(&naps::SPEC);
-    let observed = match tokio::time::timeout(LIMIT, naps::measure(&facts, naps)).await {
+    let shapes = naps::shapes(&mut Rng::new(seed));
+    let observed = match tokio::time::timeout(LIMIT, naps::measure(&facts, &shapes, make)).await {
         Ok(_) => Observed::Completes,
         Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
 }
 
+#[test]
+fn shapes_put_one_machine_beside_a_heartbeat_and_several_alone() {
+    for seed in 0..50 {
+        let shapes = naps::shapes(&mut Rng::new(seed));
+        assert!(shapes[0].heartbeat.is_some() && shapes[0].machines.len() == 1);
+        assert!(shapes[1].heartbeat.is_none() && (2..=4).contains(&shapes[1].machines.len()));
+        for m in shapes.iter().flat_map(|s| &s.machines) {
+            assert_eq!(m.len(), 2);
+            assert!(m.iter().all(|d| (30..=60).contains(&d.as_millis())));
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_naps_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &naps::SPEC);
-    let (o, f) = measured(fixed::TwoNaps::Start).await;
-    assert_eq!(f.get("elapsed_ratio"), Some(1.0), "two naps, back to back");
-    assert_eq!(f.get("naps_started"), Some(2.0));
-    grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = measured(fix_async_block::two_naps()).await;
-    grader.assert_fixed("an async block", o, &f);
-    let (o, f) = measured(fix_count_and_slot::two_naps()).await;
-    grader.assert_fixed("a count and a slot", o, &f);
+    for seed in SEEDS {
+        let (o, f) = measured(seed, || fixed::TwoNaps::Start).await;
+        assert_eq!(f.get("elapsed_ratio"), Some(1.0), "naps back to back");
+        assert_eq!(f.get("naps_started"), Some(1.0));
+        assert_eq!(f.get("naps_done"), Some(1.0));
+        grader.assert_fixed("the reference fix", o, &f);
+        let (o, f) = measured(seed, fix_async_block::two_naps).await;
+        grader.assert_fixed("an async block", o, &f);
+        let (o, f) = measured(seed, fix_count_and_slot::two_naps).await;
+        grader.assert_fixed("a count and a slot", o, &f);
+        let (o, f) = measured(seed, fix_poll_fn::two_naps).await;
+        grader.assert_fixed("poll_fn over a closure's state", o, &f);
 
-    let (o, f) = measured(broken::TwoNaps::First).await;
-    // One nap per heartbeat tick (every 10 ms for 6 s), each thrown away.
-    assert!(f.get("naps_started").unwrap() >= 500.0, "{f:?}");
-    grader.assert_bug("the reference bug", o, &f);
-    let (o, f) = measured(start::two_naps()).await;
-    grader.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = measured(bug_stored_but_replaced::two_naps()).await;
-    grader.assert_bug("a nap stored but replaced on every poll", o, &f);
-    let (o, f) = measured(bug_one_nap::two_naps()).await;
-    grader.assert_not_fixed("one nap instead of two", o, &f);
+        let (o, f) = measured(seed, || broken::TwoNaps::First).await;
+        // A nap per heartbeat tick (every 5 to 15 ms for 6 s), each thrown
+        // away: hundreds of naps for the two due.
+        assert!(f.get("naps_started").unwrap() >= 100.0, "{f:?}");
+        grader.assert_bug("the reference bug", o, &f);
+        let (o, f) = measured(seed, start::two_naps).await;
+        grader.assert_bug("the untouched exercise", o, &f);
+        let (o, f) = measured(seed, bug_stored_but_replaced::two_naps).await;
+        grader.assert_bug("a nap stored but replaced on every poll", o, &f);
+
+        let (o, f) = measured(seed, bug_one_nap::two_naps).await;
+        assert_eq!(f.get("naps_done"), Some(0.5));
+        grader.assert_not_fixed("one nap instead of two", o, &f);
+        let (o, f) = measured(seed, bug_naps_at_once::two_naps).await;
+        assert_eq!(f.get("naps_done"), Some(0.5), "the second began too soon");
+        grader.assert_not_fixed("two naps at once", o, &f);
+        // Beside the heartbeat these two finish; alone, nothing polls them
+        // again, and the harness gives up on them after four times their
+        // naps.
+        for (what, f) in [
+            (
+                "a nap polled with a waker that does nothing",
+                measured(seed, bug_noop_waker::two_naps).await,
+            ),
+            (
+                "a sleep remade on every poll",
+                measured(seed, bug_sleep_until_remade::two_naps).await,
+            ),
+        ] {
+            let (o, f) = f;
+            assert!(f.get("elapsed_ratio").unwrap() >= 4.0, "{what}: {f:?}");
+            assert!(f.get("naps_done").unwrap() < 1.0, "{what}: {f:?}");
+            grader.assert_not_fixed(what, o, &f);
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_machine_that_needs_the_heartbeat_finishes_beside_it_and_not_alone() {
+    let shapes = naps::shapes(&mut Rng::new(SEEDS[0]));
+    let facts = Facts::for_test(&naps::SPEC);
+    let shown = naps::measure(&facts, &shapes, bug_noop_waker::two_naps).await;
+    assert_eq!(
+        shown[0].done, shown[0].due,
+        "beside the heartbeat: {shown:?}"
+    );
+    assert!(shown[0].elapsed_ratio < 2.0, "{shown:?}");
+    assert_eq!(shown[1].done, 0, "alone: {shown:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn blocking_the_thread_is_caught_by_the_longest_poll() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &naps::SPEC);
+    for seed in SEEDS {
+        // No nap at all: none done, and a poll of 90 ms, more than any nap.
+        let (o, f) = measured(seed, bug_thread_sleep::two_naps).await;
+        assert_eq!(f.get("naps_done"), Some(0.0));
+        assert!(f.get("held_ratio").unwrap() >= 1.5, "{f:?}");
+        grader.assert_not_fixed("std::thread::sleep instead of naps", o, &f);
+        // The right naps after a 60 ms sleep: only the hold gives it away.
+        let (o, f) = measured(seed, bug_thread_sleep_first::two_naps).await;
+        assert_eq!(f.get("naps_done"), Some(1.0));
+        assert!(f.get("held_ratio").unwrap() >= 1.0, "{f:?}");
+        grader
+            .only(&["held_ratio"])
+            .assert_not_fixed("a sleep before the naps", o, &f);
+    }
+}
+
+#[test]
+fn block_on_inside_poll_never_lets_the_nap_end() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &naps::SPEC);
+    let facts = Facts::for_test(&naps::SPEC);
+    let theirs = facts.clone();
+    // The thread stays blocked inside poll for good; it is left behind.
+    let observed = observe_within(Duration::from_millis(1500), move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let shapes = naps::shapes(&mut Rng::new(SEEDS[1]));
+        runtime.block_on(naps::measure(
+            &theirs,
+            &shapes,
+            bug_block_on_in_poll::two_naps,
+        ));
+    });
+    assert!(matches!(observed, Observed::Hangs { .. }), "{observed:?}");
+    grader.assert_not_fixed("block_on inside poll", observed, &facts);
 }

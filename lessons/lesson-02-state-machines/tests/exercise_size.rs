@@ -3,14 +3,24 @@
 //! exercise, the lesson's fix, other fixes written differently, and other
 //! forms of the bug, each measured by the same harness.
 
+use lesson_02::size::Round;
 use lesson_02::{Backend, Reply, broken, fixed, size};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use std::future::Future;
 
 #[allow(dead_code)]
+#[path = "fixtures/size/bug_buffer_kept_aside.rs"]
+mod bug_buffer_kept_aside;
+#[allow(dead_code)]
 #[path = "fixtures/size/bug_drop_array.rs"]
 mod bug_drop_array;
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_reply_before_the_backend.rs"]
+mod bug_reply_before_the_backend;
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_usual_bytes.rs"]
+mod bug_usual_bytes;
 #[allow(dead_code)]
 #[path = "fixtures/size/bug_vec_kept.rs"]
 mod bug_vec_kept;
@@ -24,14 +34,27 @@ mod fix_boxed_in_a_block;
 #[path = "fixtures/size/fix_helper_fn.rs"]
 mod fix_helper_fn;
 #[allow(dead_code)]
+#[path = "fixtures/size/fix_read_again_after.rs"]
+mod fix_read_again_after;
+#[allow(dead_code)]
 #[path = "fixtures/size/fix_vec_dropped.rs"]
 mod fix_vec_dropped;
 #[allow(dead_code)]
 #[path = "../exercise/start/size.rs"]
 mod start;
 
-/// Fewer handlers than the real run: the sizes do not depend on how many.
-const HANDLERS: u32 = 300;
+/// Fewer handlers than the real run, in two rounds of their own salts:
+/// the sizes do not depend on how many.
+const ROUNDS: [Round; 2] = [
+    Round {
+        handlers: 150,
+        salt: 0x5eed_0001,
+    },
+    Round {
+        handlers: 300,
+        salt: 0x5eed_0002,
+    },
+];
 
 fn measured<F, Fut>(handle: F) -> Facts
 where
@@ -39,8 +62,10 @@ where
     Fut: Future<Output = Reply> + Send + 'static,
 {
     let facts = Facts::for_test(&size::SPEC);
-    let parked = size::measure(&facts, HANDLERS, handle);
-    assert_eq!(parked.replies, HANDLERS, "every handler replies");
+    let parked = size::measure(&facts, &ROUNDS, handle);
+    for (p, r) in parked.iter().zip(ROUNDS) {
+        assert_eq!(p.replies, r.handlers, "every handler replies");
+    }
     facts
 }
 
@@ -60,6 +85,11 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
         done(),
         &measured(fix_boxed_in_a_block::handle),
     );
+    grader.assert_fixed(
+        "the request read again after the wait",
+        done(),
+        &measured(fix_read_again_after::handle),
+    );
 
     grader.assert_bug("the untouched exercise", done(), &measured(start::handle));
     grader.assert_bug("the reference bug", done(), &measured(broken::handle));
@@ -78,4 +108,14 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
         done(),
         &measured(bug_wrong_reply::handle),
     );
+    let f = measured(bug_usual_bytes::handle);
+    assert_eq!(f.get("wrong_replies"), Some(450.0), "{f:?}");
+    grader.assert_not_fixed("a checksum of the usual bytes", done(), &f);
+    let f = measured(bug_reply_before_the_backend::handle);
+    assert_eq!(f.get("early_replies"), Some(450.0), "{f:?}");
+    grader.assert_not_fixed("a reply before the backend answers", done(), &f);
+    let f = measured(bug_buffer_kept_aside::handle);
+    assert!(f.get("future_bytes").unwrap() <= 1024.0, "{f:?}");
+    assert!(f.get("bytes_per_task").unwrap() >= 16384.0, "{f:?}");
+    grader.assert_not_fixed("the buffer kept in a Vec beside the task", done(), &f);
 }

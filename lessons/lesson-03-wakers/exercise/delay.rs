@@ -2,9 +2,10 @@
 //!
 //! `MyDelay` should finish once its time is up. It says `Pending` but
 //! arranges no wake-up, so no executor ever polls it again, and the
-//! program hangs. Make it finish, having been polled only a few times, on
-//! any executor, even if it moves to another task half way, and without
-//! keeping a core busy. Then run
+//! program hangs. Make it finish when its time is up (the harness picks the
+//! lengths when it runs), having been polled only a few times, on any
+//! executor, even if it moves to another task half way, without keeping a
+//! core busy, and without holding the thread that polls it. Then run
 //!
 //!     cargo xtask try lesson-03
 //!

@@ -45,6 +45,9 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
+use shared::view::number::format_value;
+use shared::work::shape::{Rng, seed};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -353,8 +356,113 @@ pub fn cpu_ratio<R>(f: impl FnOnce() -> R) -> (R, f64) {
     )
 }
 
-/// The delays the `delay` scenario runs on each executor.
-pub const DELAYS_MS: [u64; 3] = [50, 100, 150];
+/// What the harness keeps about one delay, from outside it: its length,
+/// when it was made, when it finished, and the longest single poll it
+/// took (a delay that sleeps inside `poll` holds its thread there).
+#[derive(Debug)]
+pub struct DelayRecord {
+    pub length: Duration,
+    made: std::time::Instant,
+    finished: Mutex<Option<std::time::Instant>>,
+    held: Held,
+}
+
+impl DelayRecord {
+    /// How long it took from being made to finishing, if it finished.
+    pub fn took(&self) -> Option<Duration> {
+        self.finished
+            .lock()
+            .unwrap()
+            .map(|end| end.duration_since(self.made))
+    }
+
+    /// Finished before its time was up: no wait at all is not a delay.
+    pub fn early(&self) -> bool {
+        self.took().is_some_and(|t| t < self.length)
+    }
+
+    /// The longest single poll, over the delay's length.
+    pub fn held_ratio(&self) -> f64 {
+        self.held.longest_ratio(self.length)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A delay under watch: notes the moment it is ready.
+    pub struct Watched<F> {
+        #[pin]
+        inner: F,
+        record: Arc<DelayRecord>,
+    }
+}
+
+impl<F: Future> Future for Watched<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let out = this.inner.poll(cx);
+        if out.is_ready() {
+            this.record
+                .finished
+                .lock()
+                .unwrap()
+                .get_or_insert_with(std::time::Instant::now);
+        }
+        out
+    }
+}
+
+/// A delay of `length` made by `make`, with its polls counted (each new
+/// count handed to `report`) and timed, and its end noted. The record is
+/// the harness's: the delay itself never sees it.
+pub fn watch<D, R>(
+    make: fn(Duration) -> D,
+    length: Duration,
+    report: R,
+) -> (
+    Arc<DelayRecord>,
+    Watched<shared::record::held::HeldFuture<CountPolls<D, R>>>,
+)
+where
+    D: Future<Output = ()>,
+    R: FnMut(u32),
+{
+    let record = Arc::new(DelayRecord {
+        length,
+        made: std::time::Instant::now(),
+        finished: Mutex::new(None),
+        held: Held::new(),
+    });
+    let delay = record.held.wrap(CountPolls::new(make(length), report));
+    let watched = Watched {
+        inner: delay,
+        record: record.clone(),
+    };
+    (record, watched)
+}
+
+/// Facts every harness of this lesson sets from its records, once every
+/// delay has finished: early ones (exact), and the worst wait and hold.
+fn judge_records(facts: &Facts, records: &[Arc<DelayRecord>], wait_ratio: bool) {
+    facts.set(
+        "early_delays",
+        records.iter().filter(|r| r.early()).count() as u32,
+    );
+    if wait_ratio {
+        facts.set(
+            "wait_ratio",
+            records
+                .iter()
+                .filter_map(|r| r.took().map(|t| t.as_secs_f64() / r.length.as_secs_f64()))
+                .fold(0.0, f64::max),
+        );
+    }
+    facts.set(
+        "held_ratio",
+        records.iter().map(|r| r.held_ratio()).fold(0.0, f64::max),
+    );
+}
 
 /// Keeps the most polls any one delay has taken, and reports it at once.
 fn most_polls(facts: &Facts) -> impl Fn(u32) + Clone + Send + Sync + 'static {
@@ -368,8 +476,13 @@ fn most_polls(facts: &Facts) -> impl Fn(u32) + Clone + Send + Sync + 'static {
     }
 }
 
-/// The `delay` scenario: a delay future is run by our executor, by tokio,
-/// and then moved from one task to another half way through.
+/// A length in `lo..=hi` ms.
+fn ms(rng: &mut Rng, lo: u64, hi: u64) -> Duration {
+    Duration::from_millis(rng.between(lo, hi))
+}
+
+/// The `delay` scenario: delay futures are run by our executor, by tokio,
+/// and one is moved from one task to another half way through.
 pub mod delay {
     use super::*;
 
@@ -378,66 +491,129 @@ pub mod delay {
         facts: &[
             fact("most_polls", "the most polls any one delay took").live(),
             fact(
-                "delays_done",
-                "delays that finished, of 7 (3 on our executor, 3 on tokio, 1 moved)",
+                "delays_unfinished",
+                "delays not finished (yet), of those the run makes",
             )
             .live(),
+            fact(
+                "early_delays",
+                "delays that were ready before their time was up",
+            ),
+            fact("wait_ratio", "the longest a delay took, over its length").timing(),
+            fact(
+                "held_ratio",
+                "the longest a delay held its thread in one poll, over the delay's length",
+            )
+            .timing(),
         ],
     };
 
-    /// Runs delays made by `make` three ways; a delay that arranges no
-    /// wake-up (or wakes a stale waker) never finishes, so this never
-    /// returns. Facts are reported as they are measured.
-    pub fn measure<D>(facts: &Facts, make: fn(Duration) -> D)
+    /// The delays of one run, picked when it starts: 2 to 4 on our
+    /// executor and 2 to 4 on tokio, each set with one short (40 to 60 ms)
+    /// and one long (140 to 180 ms), and one of 60 to 140 ms that moves.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Plan {
+        pub ours: Vec<Duration>,
+        pub tokio: Vec<Duration>,
+        pub moved: Duration,
+    }
+
+    impl Plan {
+        pub fn new(rng: &mut Rng) -> Plan {
+            let set = |rng: &mut Rng| {
+                let mut lengths = vec![ms(rng, 40, 60), ms(rng, 140, 180)];
+                for _ in 0..rng.between(0, 2) {
+                    lengths.push(ms(rng, 40, 180));
+                }
+                rng.shuffle(&mut lengths);
+                lengths
+            };
+            let ours = set(rng);
+            let tokio = set(rng);
+            Plan {
+                ours,
+                tokio,
+                moved: ms(rng, 60, 140),
+            }
+        }
+
+        pub fn count(&self) -> usize {
+            self.ours.len() + self.tokio.len() + 1
+        }
+    }
+
+    fn list(lengths: &[Duration]) -> String {
+        lengths
+            .iter()
+            .map(|d| d.as_millis().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Runs the plan's delays, made by `make`, three ways; a delay that
+    /// arranges no wake-up (or wakes a stale waker) never finishes, so
+    /// this never returns. Facts are reported as they are measured.
+    pub fn measure<D>(facts: &Facts, plan: &Plan, make: fn(Duration) -> D)
     where
         D: Future<Output = ()> + Send + 'static,
     {
         let report = most_polls(facts);
-        let mut done = 0;
-        facts.set("delays_done", done);
+        let mut records = Vec::new();
+        let mut unfinished = plan.count() as u32;
+        facts.set("delays_unfinished", unfinished);
 
-        shared::mark("our executor runs three delays");
+        shared::mark("our executor runs its delays");
         let mut executor = MiniExecutor::default();
-        for ms in DELAYS_MS {
-            let delay = CountPolls::new(make(Duration::from_millis(ms)), report.clone());
+        for &length in &plan.ours {
+            let (record, delay) = watch(make, length, report.clone());
+            records.push(record);
             executor.spawn(
                 async move {
                     delay.await;
                 }
-                .traced(format!("delay {ms} ms")),
+                .traced(format!("delay {} ms", length.as_millis())),
             );
         }
-        done += executor.run().len() as u32;
-        facts.set("delays_done", done);
+        unfinished -= executor.run().len() as u32;
+        facts.set("delays_unfinished", unfinished);
 
-        shared::mark("tokio runs three delays, a task each");
+        shared::mark("tokio runs its delays, a task each");
         let runtime = current_thread_runtime();
         runtime.block_on(async {
-            let tasks = DELAYS_MS.map(|ms| {
-                let delay = CountPolls::new(make(Duration::from_millis(ms)), report.clone());
-                tokio::spawn(delay.traced(format!("tokio: delay {ms} ms")))
-            });
+            let tasks: Vec<_> = plan
+                .tokio
+                .iter()
+                .map(|&length| {
+                    let (record, delay) = watch(make, length, report.clone());
+                    records.push(record);
+                    tokio::spawn(delay.traced(format!("tokio: delay {} ms", length.as_millis())))
+                })
+                .collect();
             for task in tasks {
                 task.await.expect("a delay does not panic");
-                done += 1;
-                facts.set("delays_done", done);
+                unfinished -= 1;
+                facts.set("delays_unfinished", unfinished);
             }
         });
 
         shared::mark("one delay moves to another task after its first poll");
-        runtime.block_on(moved(make, report));
-        facts.set("delays_done", done + 1);
+        let (record, delay) = watch(make, plan.moved, report);
+        records.push(record);
+        runtime.block_on(moved(delay));
+        facts.set("delays_unfinished", unfinished - 1);
+        judge_records(facts, &records, true);
     }
 
     // ANCHOR: moved
     /// Polls a delay once in task A, then hands it to task B, which awaits
     /// the rest. The delay must wake B, the waker of its latest poll: A is
     /// gone by then.
-    async fn moved<D>(make: fn(Duration) -> D, report: impl Fn(u32) + Send + 'static)
+    async fn moved<D>(delay: D)
     where
-        D: Future<Output = ()> + Send + 'static,
+        D: Future + Send + 'static,
+        D::Output: Send,
     {
-        let mut delay = Box::pin(CountPolls::new(make(Duration::from_millis(100)), report));
+        let mut delay = Box::pin(delay);
         #[expect(
             clippy::async_yields_async,
             reason = "task A hands the half-polled delay back, for task B to finish"
@@ -459,21 +635,39 @@ pub mod delay {
     }
     // ANCHOR_END: moved
 
-    /// [`measure`] with narration.
+    /// [`measure`] with narration, on the delays of this run's seed.
     pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)
     where
         D: Future<Output = ()> + Send + 'static,
     {
+        let plan = Plan::new(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} delays (of 50, 100 and 150 ms) run on our own executor, then on tokio,",
-            facts.The("hand-written")
+            "{} delays run on our own executor ({} ms),",
+            facts.The("hand-written"),
+            list(&plan.ours),
         );
-        println!("then one is moved to another task after its first poll.");
-        println!("(If a delay is never woken, the watchdog stops the program after 2 s.)");
-        measure(facts, make);
         println!(
-            "All 7 delays finished; none took more than {} polls.",
-            facts.get("most_polls").unwrap_or(0.0)
+            "then on tokio ({} ms), then one of {} ms is moved to another task after",
+            list(&plan.tokio),
+            plan.moved.as_millis()
+        );
+        println!(
+            "its first poll. The lengths are picked at run time (seed {}; LESSON_SEED={}",
+            seed(),
+            seed()
+        );
+        println!("replays them).");
+        println!("(If a delay is never woken, the watchdog stops the program after 2 s.)");
+        measure(facts, &plan, make);
+        println!(
+            "All {} delays finished; none took more than {} polls, {} finished before its time,",
+            plan.count(),
+            facts.get("most_polls").unwrap_or(0.0),
+            facts.get("early_delays").unwrap_or(0.0),
+        );
+        println!(
+            "and the longest single poll held the thread for {} of its delay.",
+            format_value(facts.get("held_ratio").unwrap_or(0.0))
         );
     }
 
@@ -485,54 +679,105 @@ pub mod delay {
     }
 }
 
-/// The `spin` scenario: one 200 ms delay, and what it costs the CPU.
+/// The `spin` scenario: delays on tokio, and what they cost the CPU, in two
+/// shapes: one delay alone, then three at once, each in a task of its own.
 pub mod spin {
     use super::*;
 
     pub static SPEC: Spec = Spec {
         name: "spin",
         facts: &[
-            fact("polls", "polls the 200 ms delay took").live(),
+            fact("polls", "the most polls any one delay took").live(),
             fact(
                 "cpu_ratio",
                 "CPU time used over the time it took (1 is a core kept busy)",
+            )
+            .timing(),
+            fact(
+                "early_delays",
+                "delays that were ready before their time was up",
             ),
+            fact(
+                "held_ratio",
+                "the longest a delay held its thread in one poll, over the delay's length",
+            )
+            .timing(),
         ],
     };
 
-    pub const DELAY: Duration = Duration::from_millis(200);
+    /// The delays of each shape, picked when the run starts: one of 150 to
+    /// 250 ms alone, then three of 80 to 200 ms at once.
+    pub fn shapes(rng: &mut Rng) -> Vec<Vec<Duration>> {
+        vec![
+            vec![ms(rng, 150, 250)],
+            (0..3).map(|_| ms(rng, 80, 200)).collect(),
+        ]
+    }
 
-    /// Runs one delay on tokio and measures its polls and CPU time.
-    pub fn measure<D>(facts: &Facts, make: fn(Duration) -> D)
+    /// Runs each shape's delays on tokio, a task each, and measures their
+    /// polls, their CPU time, and their records.
+    pub fn measure<D>(facts: &Facts, shapes: &[Vec<Duration>], make: fn(Duration) -> D)
     where
         D: Future<Output = ()> + Send + 'static,
     {
         let runtime = current_thread_runtime();
-        let counted = {
-            let facts = facts.clone();
-            CountPolls::new(make(DELAY), move |n| {
+        let most = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let report = {
+            let (facts, most) = (facts.clone(), most.clone());
+            move |n: u32| {
+                let m = most
+                    .fetch_max(n, std::sync::atomic::Ordering::SeqCst)
+                    .max(n);
                 // Every thousandth poll is enough to show a spin's count.
-                if n <= 10 || n % 1000 == 0 {
+                if m == n && (n <= 10 || n % 1000 == 0) {
                     facts.set("polls", n);
                 }
-            })
+            }
         };
-        let (((), polls), cpu) = cpu_ratio(|| runtime.block_on(counted.traced("delay 200 ms")));
-        facts.set("polls", polls);
+        let mut records = Vec::new();
+        let ((), cpu) = cpu_ratio(|| {
+            for (i, lengths) in shapes.iter().enumerate() {
+                shared::mark(&format!("shape {}: {} at once", i + 1, lengths.len()));
+                runtime.block_on(async {
+                    let tasks: Vec<_> = lengths
+                        .iter()
+                        .map(|&length| {
+                            let (record, delay) = watch(make, length, report.clone());
+                            records.push(record);
+                            tokio::spawn(delay.traced(format!("delay {} ms", length.as_millis())))
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.expect("a delay does not panic");
+                    }
+                });
+            }
+        });
+        facts.set("polls", most.load(std::sync::atomic::Ordering::SeqCst));
         facts.set("cpu_ratio", cpu);
+        judge_records(facts, &records, false);
     }
 
     pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)
     where
         D: Future<Output = ()> + Send + 'static,
     {
+        let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
+        let ms = |d: &Duration| d.as_millis().to_string();
         println!(
-            "tokio runs {}, and we count its polls and the CPU it used.",
-            facts.the("200 ms delay")
+            "tokio runs {} of {} ms alone, then three at once ({} ms),",
+            facts.the("delay"),
+            ms(&shapes[0][0]),
+            shapes[1].iter().map(ms).collect::<Vec<_>>().join(", ")
         );
-        measure(facts, make);
         println!(
-            "It finished after {} polls, with the CPU busy {:.0}% of the time.",
+            "a task each, and we count their polls and the CPU they used (seed {};",
+            seed()
+        );
+        println!("LESSON_SEED={} replays it).", seed());
+        measure(facts, &shapes, make);
+        println!(
+            "They finished after at most {} polls each, with the CPU busy {:.0}% of the time.",
             facts.get("polls").unwrap_or(0.0),
             facts.get("cpu_ratio").unwrap_or(0.0) * 100.0
         );

@@ -5,30 +5,47 @@
 //! is therefore created anew, and dropped, on every turn. For a timer that
 //! means "start again". A future that must survive across turns has to live
 //! outside the loop, pinned, and be selected by `&mut`.
+//!
+//! The harnesses judge each piece under two workload shapes picked when the
+//! program runs (a steady rate, and bursts with pauses), so that counting
+//! items cannot stand in for watching the time.
 
 use futures::{Stream, StreamExt};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
+use shared::work::shape::{Arrivals, Rng, seed};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep};
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
-/// A work item arrives this often.
-pub const WORK_EVERY: Duration = Duration::from_millis(10);
 /// The worker should report this often.
 pub const REPORT_EVERY: Duration = Duration::from_millis(100);
-/// How many work items the producer sends (one second's worth).
-pub const ITEMS: u32 = 100;
 /// How long the `deadline` scenario may read its stream.
 pub const DEADLINE: Duration = Duration::from_secs(1);
 
+/// One work item. Only the harness makes them, and handling one uses it
+/// up: the harness counts every item handled.
+#[derive(Debug)]
+pub struct Item {
+    number: u32,
+    handled: Arc<AtomicU32>,
+}
+
+impl Item {
+    /// The item's number, in the order the producer sent it.
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+}
+
 /// The worker's inbox. The harness counts every item taken out of it.
 pub struct Work {
-    items: mpsc::Receiver<u32>,
+    items: mpsc::Receiver<Item>,
     taken: Arc<AtomicU32>,
 }
 
@@ -36,7 +53,7 @@ impl Work {
     /// The next item, or `None` once the producer is done. Like
     /// `mpsc::Receiver::recv`, it is cancel-safe: if it loses a `select!`,
     /// no item is lost.
-    pub async fn recv(&mut self) -> Option<u32> {
+    pub async fn recv(&mut self) -> Option<Item> {
         let item = self.items.recv().await;
         if item.is_some() {
             self.taken.fetch_add(1, Ordering::SeqCst);
@@ -64,11 +81,27 @@ impl Reports {
     }
 }
 
-/// Sends `ITEMS` work items, one every `WORK_EVERY`, then hangs up.
-pub async fn producer(tx: mpsc::Sender<u32>) {
-    let mut every = tokio::time::interval(WORK_EVERY);
-    for item in 0..ITEMS {
-        every.tick().await;
+/// Handles one work item (quickly: the work itself is not the point). The
+/// harness counts it.
+pub fn handle(item: Item) {
+    item.handled.fetch_add(1, Ordering::SeqCst);
+    std::hint::black_box(item.number);
+}
+
+/// Sends one item at each of `arrivals`' moments after `start`, then hangs
+/// up. Items due at the same moment (a burst) are sent back to back.
+pub async fn producer(
+    tx: mpsc::Sender<Item>,
+    arrivals: Arrivals,
+    start: Instant,
+    handled: Arc<AtomicU32>,
+) {
+    for (number, at) in (0..).zip(arrivals.at) {
+        sleep_until(start + at).await;
+        let item = Item {
+            number,
+            handled: handled.clone(),
+        };
         if tx.send(item).await.is_err() {
             return;
         }
@@ -173,50 +206,6 @@ pub mod fixed {
     // ANCHOR_END: fixed_deadline
 }
 
-/// Handles one work item (quickly: the work itself is not the point).
-pub fn handle(item: u32) {
-    std::hint::black_box(item);
-}
-
-/// An endless stream of numbers, one every `WORK_EVERY`. The harness counts
-/// the numbers read.
-pub struct Numbers {
-    inner: Pin<Box<dyn Stream<Item = u32> + Send>>,
-    read: Arc<AtomicU32>,
-    facts: Option<Facts>,
-}
-
-impl Stream for Numbers {
-    type Item = u32;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
-        let next = self.inner.as_mut().poll_next(cx);
-        if let Poll::Ready(Some(_)) = next {
-            let read = self.read.fetch_add(1, Ordering::SeqCst) + 1;
-            if let Some(facts) = &self.facts {
-                facts.set("numbers_read", read);
-            }
-        }
-        next
-    }
-}
-
-/// The numbers, counted into `read` (and into `facts`, as they are read).
-pub fn numbers(read: Arc<AtomicU32>, facts: Option<Facts>) -> Numbers {
-    // On a fixed schedule (a number at 10, 20, 30... ms), so a slow reader
-    // or a busy machine cannot make fewer numbers arrive in a second.
-    let every = tokio::time::interval_at(Instant::now() + WORK_EVERY, WORK_EVERY);
-    let inner = futures::stream::unfold((0u32, every), |(n, mut every)| async move {
-        every.tick().await;
-        Some((n, (n + 1, every)))
-    });
-    Numbers {
-        inner: Box::pin(inner),
-        read,
-        facts,
-    }
-}
-
 /// The runtime every scenario runs on: one thread, with a timer.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -235,8 +224,124 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// `tokio::pin!(sleep)` (or `std::pin::pin!`, or `Box::pin`) fixes it.
 pub struct SleepMustBePinned;
 
-/// The `report` scenario: a worker gets an item every 10 ms for about a
-/// second, and should report every 100 ms meanwhile.
+/// When the numbers of the `deadline` scenario come: for ever, on a
+/// schedule fixed in advance (a pattern that repeats), so that a slow
+/// reader or a busy machine cannot make fewer numbers come in a second.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// What this shape is, for narration.
+    pub name: String,
+    /// When the numbers of one round of the pattern come, from its start.
+    pattern: Vec<Duration>,
+    /// How long one round lasts.
+    period: Duration,
+}
+
+impl Schedule {
+    /// A number every `every`, the first after `every`.
+    pub fn steady(every: Duration) -> Schedule {
+        Schedule {
+            name: format!("steady, a number every {} ms", every.as_millis()),
+            pattern: vec![every],
+            period: every,
+        }
+    }
+
+    /// Bursts of 10 to 40 numbers at once, with pauses of 60 to 200 ms
+    /// between them.
+    pub fn bursts(rng: &mut Rng) -> Schedule {
+        let mut pattern = Vec::new();
+        let mut t = Duration::ZERO;
+        while t < Duration::from_millis(1300) {
+            t += rng.duration_between(Duration::from_millis(60), Duration::from_millis(200));
+            for _ in 0..rng.between(10, 40) {
+                pattern.push(t);
+            }
+        }
+        let period =
+            t + rng.duration_between(Duration::from_millis(60), Duration::from_millis(200));
+        Schedule {
+            name: "bursts of 10 to 40 numbers, with pauses of 60 to 200 ms".into(),
+            pattern,
+            period,
+        }
+    }
+
+    /// When number `i` (from 0) comes, from the start.
+    pub fn at(&self, i: u32) -> Duration {
+        let len = self.pattern.len() as u32;
+        self.period * (i / len) + self.pattern[(i % len) as usize]
+    }
+
+    /// How many numbers come within `d` of the start.
+    pub fn count_within(&self, d: Duration) -> u32 {
+        let mut n = 0;
+        while self.at(n) <= d {
+            n += 1;
+        }
+        n
+    }
+}
+
+/// An endless stream of numbers on a [`Schedule`]. The harness counts
+/// every number read.
+pub struct Numbers {
+    schedule: Schedule,
+    start: Instant,
+    next: u32,
+    due: Pin<Box<Sleep>>,
+    read: Arc<AtomicU32>,
+    /// Numbers read before this stream (in earlier shapes), for the live
+    /// count.
+    before: u32,
+    facts: Option<Facts>,
+}
+
+impl Stream for Numbers {
+    type Item = u32;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+        if self.due.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let n = self.next;
+        self.next += 1;
+        let next_at = self.start + self.schedule.at(self.next);
+        self.due.as_mut().reset(next_at);
+        let read = self.read.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(facts) = &self.facts {
+            facts.set("numbers_read", self.before + read);
+        }
+        Poll::Ready(Some(n))
+    }
+}
+
+impl Numbers {
+    /// The numbers of `schedule` from `start`, each one read counted into
+    /// `read` (and, with `facts`, into the live fact `numbers_read`, after
+    /// the `before` read earlier).
+    pub fn new(
+        schedule: Schedule,
+        start: Instant,
+        read: Arc<AtomicU32>,
+        before: u32,
+        facts: Option<Facts>,
+    ) -> Numbers {
+        let first = start + schedule.at(0);
+        Numbers {
+            schedule,
+            start,
+            next: 0,
+            due: Box::pin(sleep_until(first)),
+            read,
+            before,
+            facts,
+        }
+    }
+}
+
+/// The `report` scenario: a worker gets items in two shapes of traffic
+/// and should report every 100 ms meanwhile.
 pub mod report {
     use super::*;
     use std::process::ExitCode;
@@ -246,24 +351,73 @@ pub mod report {
         facts: &[
             fact(
                 "report_ratio",
-                "reports made over reports due (the run's length over 100 ms)",
-            ),
+                "reports made over reports due (the run's length over 100 ms), in the shape where it was farthest from 1",
+            )
+            .timing(),
             fact(
                 "longest_gap_ratio",
-                "the longest stretch without a report, over the 100 ms it should be",
-            ),
-            fact("items_handled", "work items the worker took, of 100 sent"),
+                "the longest stretch without a report, over the 100 ms it should be (the worst shape)",
+            )
+            .timing(),
+            fact("items_lost", "work items sent that the worker never handled"),
+            fact(
+                "held_ratio",
+                "the longest the worker held its thread in one poll, over the 100 ms report period",
+            )
+            .timing(),
         ],
     };
 
-    /// Runs `worker` against a producer on the current runtime (which needs
-    /// a timer), and measures its reports: how many, and how evenly spread.
-    pub async fn measure<W>(facts: &Facts, worker: W)
+    /// The two shapes the work comes in, picked by `rng`: steady at a rate
+    /// of its own (10 items in 30 to 70 ms), and bursts of items at once
+    /// with pauses longer than the report period between them. Counting
+    /// items tells the time in neither.
+    pub fn shapes(rng: &mut Rng) -> Vec<Arrivals> {
+        let every = Duration::from_millis(rng.between(3, 7));
+        let span = rng.duration_between(Duration::from_millis(650), Duration::from_millis(850));
+        let steady = Arrivals::steady(every, (span.as_micros() / every.as_micros()) as usize);
+        let mut at = Vec::new();
+        let mut t = Duration::ZERO;
+        for _ in 0..4 {
+            t += rng.duration_between(Duration::from_millis(180), Duration::from_millis(280));
+            for _ in 0..rng.between(5, 20) {
+                at.push(t);
+            }
+        }
+        let bursts = Arrivals {
+            name: "4 bursts of 5 to 20 items, each after a pause of 180 to 280 ms".into(),
+            at,
+        };
+        vec![steady, bursts]
+    }
+
+    /// What one shape showed.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Shown {
+        pub sent: u32,
+        pub handled: u32,
+        pub reports: usize,
+        /// The run's length over the report period.
+        pub due: f64,
+        /// The longest stretch without a report, over the period.
+        pub longest_gap: f64,
+    }
+
+    impl Shown {
+        pub fn ratio(&self) -> f64 {
+            self.reports as f64 / self.due.max(1e-9)
+        }
+    }
+
+    /// Runs `worker` against a producer of `arrivals`, on the current
+    /// runtime (which needs a timer), timing its polls into `held`.
+    pub async fn measure_shape<W>(worker: &W, arrivals: Arrivals, held: &Held) -> Shown
     where
-        W: AsyncFnOnce(Work, Reports),
+        W: AsyncFn(Work, Reports),
     {
         let (tx, rx) = mpsc::channel(16);
         let taken = Arc::new(AtomicU32::new(0));
+        let handled = Arc::new(AtomicU32::new(0));
         let times = Arc::new(Mutex::new(Vec::new()));
         let work = Work {
             items: rx,
@@ -271,16 +425,17 @@ pub mod report {
         };
         let reports = Reports {
             times: times.clone(),
-            handled: taken.clone(),
+            handled: handled.clone(),
         };
+        let sent = arrivals.len() as u32;
         let start = Instant::now();
-        let producer = tokio::spawn(producer(tx).traced("producer"));
-        worker(work, reports).traced("worker").await;
+        let producer =
+            tokio::spawn(producer(tx, arrivals, start, handled.clone()).traced("producer"));
+        held.wrap(worker(work, reports)).traced("worker").await;
         let end = Instant::now();
         producer.abort(); // if the worker stopped early
         let times = times.lock().unwrap().clone();
         let period = REPORT_EVERY.as_secs_f64();
-        let due = end.duration_since(start).as_secs_f64() / period;
         let mut marks = vec![start];
         marks.extend(times.iter().copied());
         marks.push(end);
@@ -288,33 +443,89 @@ pub mod report {
             .windows(2)
             .map(|w| w[1].saturating_duration_since(w[0]).as_secs_f64())
             .fold(0.0, f64::max);
-        facts.set("report_ratio", times.len() as f64 / due.max(1e-9));
-        facts.set("longest_gap_ratio", longest / period);
-        facts.set("items_handled", taken.load(Ordering::SeqCst));
+        Shown {
+            sent,
+            handled: handled.load(Ordering::SeqCst),
+            reports: times.len(),
+            due: end.duration_since(start).as_secs_f64() / period,
+            longest_gap: longest / period,
+        }
+    }
+
+    /// Runs `worker` under each shape in turn and sets the facts: the
+    /// worst of the shapes for each.
+    pub async fn measure<W>(facts: &Facts, shapes: Vec<Arrivals>, worker: W) -> Vec<Shown>
+    where
+        W: AsyncFn(Work, Reports),
+    {
+        let held = Held::new();
+        let mut shown = Vec::new();
+        for arrivals in shapes {
+            shared::mark(&format!("work comes {}", arrivals.name));
+            shown.push(measure_shape(&worker, arrivals, &held).await);
+        }
+        let farthest = shown
+            .iter()
+            .map(Shown::ratio)
+            .max_by(|a, b| a.ln().abs().total_cmp(&b.ln().abs()))
+            .unwrap_or(0.0);
+        facts.set("report_ratio", farthest);
+        facts.set(
+            "longest_gap_ratio",
+            shown.iter().map(|s| s.longest_gap).fold(0.0, f64::max),
+        );
+        facts.set(
+            "items_lost",
+            shown
+                .iter()
+                .map(|s| s.sent - s.handled.min(s.sent))
+                .sum::<u32>(),
+        );
+        facts.set("held_ratio", held.longest_ratio(REPORT_EVERY));
+        shown
     }
 
     pub fn run<W>(facts: &Facts, worker: W)
     where
-        W: AsyncFnOnce(Work, Reports),
+        W: AsyncFn(Work, Reports),
     {
+        let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} gets an item every {} ms ({ITEMS} in all) and should report every {} ms.",
+            "{} takes work items and should report every {} ms meanwhile. The work",
             facts.The("worker"),
-            WORK_EVERY.as_millis(),
             REPORT_EVERY.as_millis()
         );
-        runtime().block_on(measure(facts, worker));
         println!(
-            "It took {} items and reported {:.2} times per report due; the longest stretch without a report was {:.1} times the period.",
-            facts.get("items_handled").unwrap_or(0.0),
-            facts.get("report_ratio").unwrap_or(0.0),
-            facts.get("longest_gap_ratio").unwrap_or(0.0)
+            "comes in two shapes, picked at run time (seed {}; LESSON_SEED={} replays them):",
+            seed(),
+            seed()
         );
+        for (i, a) in shapes.iter().enumerate() {
+            println!(
+                "  {}. {}: {} items over {} ms",
+                i + 1,
+                a.name,
+                a.len(),
+                a.span().as_millis()
+            );
+        }
+        let shown = runtime().block_on(measure(facts, shapes, worker));
+        for (i, s) in shown.iter().enumerate() {
+            println!(
+                "Shape {}: {} of {} items handled; {} reports for {:.1} due; the longest stretch without a report was {:.2} periods.",
+                i + 1,
+                s.handled,
+                s.sent,
+                s.reports,
+                s.due,
+                s.longest_gap
+            );
+        }
     }
 
     pub fn piece<'a, W>(name: &'static str, worker: W) -> Piece<'a>
     where
-        W: AsyncFnOnce(Work, Reports) + 'a,
+        W: AsyncFn(Work, Reports) + 'a,
     {
         Piece::new(name, move |facts| run(facts, worker))
     }
@@ -322,7 +533,7 @@ pub mod report {
     /// The exercise binary's `main`: judges the learner's worker.
     pub fn exercise<W>(worker: W) -> ExitCode
     where
-        W: AsyncFnOnce(Work, Reports),
+        W: AsyncFn(Work, Reports),
     {
         shared::lesson::main(
             "lesson-05",
@@ -332,7 +543,8 @@ pub mod report {
     }
 }
 
-/// The `deadline` scenario: read an endless stream for at most `DEADLINE`.
+/// The `deadline` scenario: read an endless stream for at most `DEADLINE`,
+/// once for each of two shapes of stream.
 pub mod deadline {
     use super::*;
     use std::process::ExitCode;
@@ -342,51 +554,148 @@ pub mod deadline {
         facts: &[
             fact(
                 "deadline_ratio",
-                "the time the read took over the 1 s deadline",
+                "the time a read took over the 1 s deadline (the longest of the shapes)",
+            )
+            .timing(),
+            fact("early_stops", "reads that ended before the deadline"),
+            fact(
+                "wrong_counts",
+                "how far the counts the reader returned were from the numbers it read, in all",
             ),
-            fact("numbers_read", "numbers read (one arrives every 10 ms)").live(),
+            fact(
+                "read_ratio",
+                "numbers read over numbers that came before the deadline (the lowest of the shapes)",
+            )
+            .timing(),
+            fact("numbers_read", "numbers read, in all").live(),
+            fact(
+                "held_ratio",
+                "the longest the reader held its thread in one poll, over the deadline",
+            )
+            .timing(),
         ],
     };
 
-    /// Runs `read` on the numbers, on the current runtime. Never returns
-    /// if the read never ends: that is the bug.
-    pub async fn measure<R>(facts: &Facts, read: R)
+    /// The two shapes of stream, picked by `rng`: steady at a rate of its
+    /// own (a number every 3 to 6 ms), and bursts with pauses. A count of
+    /// numbers tells the time in neither.
+    pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
+        let every = Duration::from_millis(rng.between(3, 6));
+        vec![Schedule::steady(every), Schedule::bursts(rng)]
+    }
+
+    /// What one read showed.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Read {
+        /// What the reader returned.
+        pub returned: u32,
+        /// Numbers it read, counted by the stream.
+        pub read: u32,
+        /// Numbers that came within the deadline.
+        pub came: u32,
+        /// The read's length over the deadline.
+        pub took: f64,
+    }
+
+    /// Runs `read` once per shape, on the current runtime. Never returns
+    /// if a read never ends: that is the bug.
+    pub async fn measure<R>(facts: &Facts, shapes: &[Schedule], read: R) -> Vec<Read>
     where
-        R: AsyncFnOnce(Numbers) -> u32,
+        R: AsyncFn(Numbers) -> u32,
     {
-        let count = Arc::new(AtomicU32::new(0));
-        let start = Instant::now();
-        read(numbers(count.clone(), Some(facts.clone())))
-            .traced("reader")
-            .await;
+        let held = Held::new();
+        let mut reads: Vec<Read> = Vec::new();
+        let mut before = 0;
+        facts.set("numbers_read", 0);
+        for schedule in shapes {
+            shared::mark(&format!("numbers come {}", schedule.name));
+            let count = Arc::new(AtomicU32::new(0));
+            let start = Instant::now();
+            let numbers = Numbers::new(
+                schedule.clone(),
+                start,
+                count.clone(),
+                before,
+                Some(facts.clone()),
+            );
+            let returned = held.wrap(read(numbers)).traced("reader").await;
+            let took = start.elapsed().as_secs_f64() / DEADLINE.as_secs_f64();
+            let read = count.load(Ordering::SeqCst);
+            before += read;
+            reads.push(Read {
+                returned,
+                read,
+                came: schedule.count_within(DEADLINE),
+                took,
+            });
+        }
         facts.set(
             "deadline_ratio",
-            start.elapsed().as_secs_f64() / DEADLINE.as_secs_f64(),
+            reads.iter().map(|r| r.took).fold(0.0, f64::max),
         );
-        facts.set("numbers_read", count.load(Ordering::SeqCst));
+        facts.set(
+            "early_stops",
+            reads.iter().filter(|r| r.took < 1.0).count() as u32,
+        );
+        facts.set(
+            "wrong_counts",
+            reads
+                .iter()
+                .map(|r| r.returned.abs_diff(r.read))
+                .sum::<u32>(),
+        );
+        facts.set(
+            "read_ratio",
+            reads
+                .iter()
+                .map(|r| f64::from(r.read) / f64::from(r.came.max(1)))
+                .fold(f64::INFINITY, f64::min),
+        );
+        facts.set("numbers_read", before);
+        facts.set("held_ratio", held.longest_ratio(DEADLINE));
+        reads
     }
 
     pub fn run<R>(facts: &Facts, read: R)
     where
-        R: AsyncFnOnce(Numbers) -> u32,
+        R: AsyncFn(Numbers) -> u32,
     {
-        shared::contract::watchdog::default_deadline(Duration::from_secs(3));
+        shared::contract::watchdog::default_deadline(Duration::from_secs(4));
+        let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} reads an endless stream (a number every 10 ms) for at most 1 s.",
+            "{} reads an endless stream for at most 1 s, twice, in two shapes picked at",
             facts.The("reader")
         );
-        println!("(If it never stops, the watchdog stops it after 3 s.)");
-        runtime().block_on(measure(facts, read));
         println!(
-            "It read {} numbers, and stopped after {:.2} times the deadline.",
-            facts.get("numbers_read").unwrap_or(0.0),
-            facts.get("deadline_ratio").unwrap_or(0.0)
+            "run time (seed {}; LESSON_SEED={} replays them):",
+            seed(),
+            seed()
         );
+        for (i, s) in shapes.iter().enumerate() {
+            println!(
+                "  {}. {}: {} numbers come within the second",
+                i + 1,
+                s.name,
+                s.count_within(DEADLINE)
+            );
+        }
+        println!("(If a read never stops, the watchdog stops it after 4 s.)");
+        let reads = runtime().block_on(measure(facts, &shapes, read));
+        for (i, r) in reads.iter().enumerate() {
+            println!(
+                "Shape {}: it read {} of the {} numbers due, said it read {}, and stopped after {:.2} times the deadline.",
+                i + 1,
+                r.read,
+                r.came,
+                r.returned,
+                r.took
+            );
+        }
     }
 
     pub fn piece<'a, R>(name: &'static str, read: R) -> Piece<'a>
     where
-        R: AsyncFnOnce(Numbers) -> u32 + 'a,
+        R: AsyncFn(Numbers) -> u32 + 'a,
     {
         Piece::new(name, move |facts| run(facts, read))
     }
@@ -394,7 +703,7 @@ pub mod deadline {
     /// The exercise binary's `main`: judges the learner's reader.
     pub fn exercise<R>(read: R) -> ExitCode
     where
-        R: AsyncFnOnce(Numbers) -> u32,
+        R: AsyncFn(Numbers) -> u32,
     {
         shared::lesson::main(
             "lesson-05",

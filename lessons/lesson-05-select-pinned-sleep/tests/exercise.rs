@@ -2,13 +2,30 @@
 //! only when every task waits, so every count and ratio is exact): the
 //! untouched exercises, the lesson's fixes, other fixes written
 //! differently, and other forms of the bug, each measured by the same
-//! harness. A read still going after ten seconds of paused time hangs.
+//! harness under the shapes of several seeds. A read still going after ten
+//! seconds of paused time hangs. The two wrong programs that block the
+//! thread with `std::thread::sleep` run in real time (paused time does not
+//! move while a thread sleeps): they are judged by the longest poll, which
+//! a sleep makes at least as long as it asked for, on any machine.
 
-use lesson_05::{Numbers, Reports, Work, broken, deadline, fixed, report};
+use lesson_05::{Numbers, Reports, Work, broken, deadline, fixed, report, runtime};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
 
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_blocking_sleep.rs"]
+mod bug_blocking_sleep_report;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_every_tenth_item.rs"]
+mod bug_every_tenth_item;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_gives_up_in_a_pause.rs"]
+mod bug_gives_up_in_a_pause;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_report_on_arrival.rs"]
+mod bug_report_on_arrival;
 #[allow(dead_code)]
 #[path = "fixtures/report/bug_reports_at_the_end.rs"]
 mod bug_reports_at_the_end;
@@ -25,12 +42,24 @@ mod fix_interval_ticks_at_once;
 #[path = "fixtures/report/fix_sleep_until_a_kept_instant.rs"]
 mod fix_sleep_until_a_kept_instant;
 #[allow(dead_code)]
+#[path = "fixtures/report/fix_timeout_at.rs"]
+mod fix_timeout_at;
+#[allow(dead_code)]
 #[path = "../exercise/start/report.rs"]
 mod start_report;
 
 #[allow(dead_code)]
+#[path = "fixtures/deadline/bug_blocking_sleep.rs"]
+mod bug_blocking_sleep_deadline;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/bug_counts_turns.rs"]
+mod bug_counts_turns;
+#[allow(dead_code)]
 #[path = "fixtures/deadline/bug_no_reading.rs"]
 mod bug_no_reading;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/bug_stops_after_100.rs"]
+mod bug_stops_after_100;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_timeout_per_number.rs"]
 mod bug_timeout_per_number;
@@ -38,15 +67,24 @@ mod bug_timeout_per_number;
 #[path = "fixtures/deadline/fix_sleep_until.rs"]
 mod fix_sleep_until;
 #[allow(dead_code)]
+#[path = "fixtures/deadline/fix_take_until.rs"]
+mod fix_take_until;
+#[allow(dead_code)]
 #[path = "fixtures/deadline/fix_timeout.rs"]
 mod fix_timeout;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/fix_timeout_at_each_number.rs"]
+mod fix_timeout_at_each_number;
 #[allow(dead_code)]
 #[path = "../exercise/start/deadline.rs"]
 mod start_deadline;
 
-async fn worker_run(worker: impl AsyncFnOnce(Work, Reports)) -> Facts {
+/// Seeds to judge under: each picks other rates, bursts and pauses.
+const SEEDS: [u64; 3] = [3, 17, 90_210];
+
+async fn worker_run(seed: u64, worker: impl AsyncFn(Work, Reports)) -> Facts {
     let facts = Facts::for_test(&report::SPEC);
-    report::measure(&facts, worker).await;
+    report::measure(&facts, report::shapes(&mut Rng::new(seed)), worker).await;
     facts
 }
 
@@ -54,54 +92,128 @@ async fn worker_run(worker: impl AsyncFnOnce(Work, Reports)) -> Facts {
 async fn the_report_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &report::SPEC);
     let done = || Observed::Completes;
-    for (what, f) in [
-        (
-            "the reference pinned sleep",
-            worker_run(fixed::worker).await,
-        ),
-        (
-            "the reference interval",
-            worker_run(fixed::worker_with_interval).await,
-        ),
-        (
-            "an interval that ticks at once",
-            worker_run(fix_interval_ticks_at_once::worker).await,
-        ),
-        (
-            "a sleep until a kept instant",
-            worker_run(fix_sleep_until_a_kept_instant::worker).await,
-        ),
-        ("a boxed sleep", worker_run(fix_boxed_sleep::worker).await),
-    ] {
-        grader.assert_fixed(what, done(), &f);
+    for seed in SEEDS {
+        for (what, f) in [
+            (
+                "the reference pinned sleep",
+                worker_run(seed, fixed::worker).await,
+            ),
+            (
+                "the reference interval",
+                worker_run(seed, fixed::worker_with_interval).await,
+            ),
+            (
+                "an interval that ticks at once",
+                worker_run(seed, fix_interval_ticks_at_once::worker).await,
+            ),
+            (
+                "a sleep until a kept instant",
+                worker_run(seed, fix_sleep_until_a_kept_instant::worker).await,
+            ),
+            (
+                "a boxed sleep",
+                worker_run(seed, fix_boxed_sleep::worker).await,
+            ),
+            (
+                "timeout_at, no select",
+                worker_run(seed, fix_timeout_at::worker).await,
+            ),
+        ] {
+            grader.assert_fixed(what, done(), &f);
+        }
+        for (what, f) in [
+            ("the reference bug", worker_run(seed, broken::worker).await),
+            (
+                "the untouched exercise",
+                worker_run(seed, start_report::worker).await,
+            ),
+            (
+                "a pinned timer reset by every item",
+                worker_run(seed, bug_reset_on_every_item::worker).await,
+            ),
+        ] {
+            grader.assert_bug(what, done(), &f);
+        }
+        for (what, f) in [
+            (
+                "every report in one burst at the end",
+                worker_run(seed, bug_reports_at_the_end::worker).await,
+            ),
+            (
+                "a report every 10th item",
+                worker_run(seed, bug_every_tenth_item::worker).await,
+            ),
+            (
+                "a look at the clock when an item comes",
+                worker_run(seed, bug_report_on_arrival::worker).await,
+            ),
+        ] {
+            assert_eq!(f.get("items_lost"), Some(0.0), "{what}");
+            grader.assert_not_fixed(what, done(), &f);
+        }
+        let f = worker_run(seed, bug_gives_up_in_a_pause::worker).await;
+        assert!(f.get("items_lost").unwrap() > 0.0, "{f:?}");
+        grader.only(&["items_lost"]).assert_not_fixed(
+            "a worker that gives up in a pause",
+            done(),
+            &f,
+        );
     }
-    for (what, f) in [
-        ("the reference bug", worker_run(broken::worker).await),
-        (
-            "the untouched exercise",
-            worker_run(start_report::worker).await,
-        ),
-        (
-            "a pinned timer reset by every item",
-            worker_run(bug_reset_on_every_item::worker).await,
-        ),
-    ] {
-        grader.assert_bug(what, done(), &f);
+}
+
+#[tokio::test(start_paused = true)]
+async fn counting_items_is_caught_in_each_shape_on_its_own() {
+    // A report every 10th item: too many reports in the fast steady shape,
+    // a pause longer than a period without one in the bursts.
+    for seed in SEEDS {
+        let held = shared::record::held::Held::new();
+        let [steady, bursts] = &report::shapes(&mut Rng::new(seed))[..] else {
+            panic!("two shapes")
+        };
+        let s = report::measure_shape(&bug_every_tenth_item::worker, steady.clone(), &held).await;
+        assert!(s.ratio() > 1.25, "steady: {s:?}");
+        let b = report::measure_shape(&bug_every_tenth_item::worker, bursts.clone(), &held).await;
+        assert!(b.longest_gap > 1.5, "bursts: {b:?}");
+        let b = report::measure_shape(&bug_report_on_arrival::worker, bursts.clone(), &held).await;
+        assert!(b.longest_gap > 1.5, "bursts: {b:?}");
+        // A correct fix meets both, to the period: on paused time a timer
+        // fires exactly when it is due.
+        for shape in [steady, bursts] {
+            let f = report::measure_shape(&fixed::worker, shape.clone(), &held).await;
+            assert!(f.longest_gap <= 1.0 + 1e-9, "{f:?}");
+            assert_eq!(f.reports as f64, f.due.floor(), "{f:?}");
+        }
     }
+}
+
+#[test]
+fn a_blocking_sleep_in_the_worker_is_caught_by_its_longest_poll() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &report::SPEC);
+    let facts = Facts::for_test(&report::SPEC);
+    runtime().block_on(report::measure(
+        &facts,
+        report::shapes(&mut Rng::new(SEEDS[0])),
+        bug_blocking_sleep_report::worker,
+    ));
+    // A thread sleep lasts at least what it asked for, however busy the
+    // machine: the worker held the thread a whole period at least.
+    assert!(facts.get("held_ratio").unwrap() >= 1.0, "{facts:?}");
     grader.assert_not_fixed(
-        "every report in one burst at the end",
-        done(),
-        &worker_run(bug_reports_at_the_end::worker).await,
+        "std::thread::sleep in the worker",
+        Observed::Completes,
+        &facts,
     );
 }
 
 /// Ten seconds of paused time: ten times the deadline.
 const LIMIT: Duration = Duration::from_secs(10);
 
-async fn reader_run(read: impl AsyncFnOnce(Numbers) -> u32) -> (Observed, Facts) {
+async fn reader_run(seed: u64, read: impl AsyncFn(Numbers) -> u32) -> (Observed, Facts) {
     let facts = Facts::for_test(&deadline::SPEC);
-    let observed = match tokio::time::timeout(LIMIT, deadline::measure(&facts, read)).await {
-        Ok(()) => Observed::Completes,
+    let shapes = deadline::shapes(&mut Rng::new(seed));
+    let observed = match tokio::time::timeout(LIMIT, deadline::measure(&facts, &shapes, read)).await
+    {
+        Ok(_) => Observed::Completes,
         Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
@@ -110,19 +222,62 @@ async fn reader_run(read: impl AsyncFnOnce(Numbers) -> u32) -> (Observed, Facts)
 #[tokio::test(start_paused = true)]
 async fn the_deadline_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &deadline::SPEC);
-    let (o, f) = reader_run(fixed::read_until_deadline).await;
-    grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = reader_run(fix_timeout::read_until_deadline).await;
-    grader.assert_fixed("a timeout around the read", o, &f);
-    let (o, f) = reader_run(fix_sleep_until::read_until_deadline).await;
-    grader.assert_fixed("a sleep until a kept instant", o, &f);
+    for seed in SEEDS {
+        let (o, f) = reader_run(seed, fixed::read_until_deadline).await;
+        assert_eq!(f.get("deadline_ratio"), Some(1.0), "{f:?}");
+        grader.assert_fixed("the reference fix", o, &f);
+        let (o, f) = reader_run(seed, fix_timeout::read_until_deadline).await;
+        grader.assert_fixed("a timeout around the read", o, &f);
+        let (o, f) = reader_run(seed, fix_sleep_until::read_until_deadline).await;
+        grader.assert_fixed("a sleep until a kept instant", o, &f);
+        let (o, f) = reader_run(seed, fix_take_until::read_until_deadline).await;
+        grader.assert_fixed("take_until", o, &f);
+        let (o, f) = reader_run(seed, fix_timeout_at_each_number::read_until_deadline).await;
+        grader.assert_fixed("timeout_at around each number", o, &f);
 
-    let (o, f) = reader_run(broken::read_until_deadline).await;
-    grader.assert_bug("the reference bug", o, &f);
-    let (o, f) = reader_run(start_deadline::read_until_deadline).await;
-    grader.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = reader_run(bug_timeout_per_number::read_until_deadline).await;
-    grader.assert_bug("a timeout around each number", o, &f);
-    let (o, f) = reader_run(bug_no_reading::read_until_deadline).await;
-    grader.assert_not_fixed("a read that reads nothing", o, &f);
+        let (o, f) = reader_run(seed, broken::read_until_deadline).await;
+        grader.assert_bug("the reference bug", o, &f);
+        let (o, f) = reader_run(seed, start_deadline::read_until_deadline).await;
+        grader.assert_bug("the untouched exercise", o, &f);
+        let (o, f) = reader_run(seed, bug_timeout_per_number::read_until_deadline).await;
+        grader.assert_bug("a timeout around each number", o, &f);
+
+        let (o, f) = reader_run(seed, bug_no_reading::read_until_deadline).await;
+        assert_eq!(f.get("read_ratio"), Some(0.0));
+        grader.assert_not_fixed("a read that reads nothing", o, &f);
+        let (o, f) = reader_run(seed, bug_stops_after_100::read_until_deadline).await;
+        // The steady shape brings 100 numbers well within the second: an
+        // early stop, a count no busy machine can cause.
+        assert!(f.get("early_stops").unwrap() >= 1.0, "{f:?}");
+        grader
+            .only(&["early_stops"])
+            .assert_not_fixed("a stop after 100 numbers", o, &f);
+        let (o, f) = reader_run(seed, bug_counts_turns::read_until_deadline).await;
+        assert_eq!(f.get("wrong_counts"), Some(2.0), "one too many, twice");
+        grader
+            .only(&["wrong_counts"])
+            .assert_not_fixed("a count of the loop's turns", o, &f);
+    }
+}
+
+#[test]
+fn a_blocking_sleep_in_the_reader_is_caught_by_its_longest_poll() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &deadline::SPEC);
+    let facts = Facts::for_test(&deadline::SPEC);
+    let shapes = deadline::shapes(&mut Rng::new(SEEDS[1]));
+    runtime().block_on(deadline::measure(
+        &facts,
+        &shapes,
+        bug_blocking_sleep_deadline::read_until_deadline,
+    ));
+    // It stopped on time with the right count; only its hold on the thread
+    // gives it away, and a sleep lasts at least what it asked for.
+    assert_eq!(facts.get("wrong_counts"), Some(0.0));
+    assert_eq!(facts.get("early_stops"), Some(0.0));
+    assert!(facts.get("held_ratio").unwrap() >= 1.0, "{facts:?}");
+    grader.only(&["held_ratio"]).assert_not_fixed(
+        "std::thread::sleep for the deadline",
+        Observed::Completes,
+        &facts,
+    );
 }

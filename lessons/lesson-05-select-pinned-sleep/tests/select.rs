@@ -1,7 +1,9 @@
 //! Lesson 05's claims on paused tokio time: the clock moves only when every
 //! task waits, so these counts are exact on any machine.
 
+use lesson_05::Schedule;
 use shared::lesson::Facts;
+use shared::work::shape::Arrivals;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,20 +15,26 @@ fn is(got: Option<f64>, want: f64) -> bool {
     got.is_some_and(|g| (g - want).abs() < 1e-9)
 }
 
+/// One steady shape, an item every 10 ms for 990 ms, as the lesson's
+/// first version had: easy numbers to check by hand.
+fn every_10ms() -> Vec<Arrivals> {
+    vec![Arrivals::steady(Duration::from_millis(10), 99)]
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_sleep_made_inside_the_loop_never_fires() {
     let facts = Facts::for_test(&lesson_05::report::SPEC);
-    lesson_05::report::measure(&facts, lesson_05::broken::worker).await;
-    assert_eq!(facts.get("items_handled"), Some(100.0));
+    lesson_05::report::measure(&facts, every_10ms(), lesson_05::broken::worker).await;
+    assert_eq!(facts.get("items_lost"), Some(0.0));
     assert_eq!(facts.get("report_ratio"), Some(0.0));
-    // Items arrive from 0 to 990 ms, and the worker ends when they stop.
+    // Items arrive from 10 to 990 ms, and the worker ends when they stop.
     assert!(is(facts.get("longest_gap_ratio"), 9.9), "{facts:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_pinned_sleep_reset_after_each_report_fires_every_time() {
     let facts = Facts::for_test(&lesson_05::report::SPEC);
-    lesson_05::report::measure(&facts, lesson_05::fixed::worker).await;
+    lesson_05::report::measure(&facts, every_10ms(), lesson_05::fixed::worker).await;
     // Reports at 100, 200, ..., 900 ms: nine in 9.9 periods.
     assert!(is(facts.get("report_ratio"), 9.0 / 9.9), "{facts:?}");
     assert!(is(facts.get("longest_gap_ratio"), 1.0), "{facts:?}");
@@ -35,16 +43,19 @@ async fn a_pinned_sleep_reset_after_each_report_fires_every_time() {
 #[tokio::test(start_paused = true)]
 async fn an_interval_fires_every_time_too() {
     let facts = Facts::for_test(&lesson_05::report::SPEC);
-    lesson_05::report::measure(&facts, lesson_05::fixed::worker_with_interval).await;
+    lesson_05::report::measure(&facts, every_10ms(), lesson_05::fixed::worker_with_interval).await;
     assert!(is(facts.get("report_ratio"), 9.0 / 9.9), "{facts:?}");
-    assert_eq!(facts.get("items_handled"), Some(100.0));
+    assert_eq!(facts.get("items_lost"), Some(0.0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_pinned_deadline_ends_the_read_on_time() {
     let facts = Facts::for_test(&lesson_05::deadline::SPEC);
-    lesson_05::deadline::measure(&facts, lesson_05::fixed::read_until_deadline).await;
+    let steady = [Schedule::steady(Duration::from_millis(10))];
+    lesson_05::deadline::measure(&facts, &steady, lesson_05::fixed::read_until_deadline).await;
     assert_eq!(facts.get("deadline_ratio"), Some(1.0));
+    assert_eq!(facts.get("early_stops"), Some(0.0));
+    assert_eq!(facts.get("wrong_counts"), Some(0.0));
     // A number every 10 ms; the one due at exactly 1 s may lose the race.
     let read = facts.get("numbers_read").unwrap();
     assert!((99.0..=100.0).contains(&read), "read {read}");
@@ -53,13 +64,31 @@ async fn a_pinned_deadline_ends_the_read_on_time() {
 #[tokio::test(start_paused = true)]
 async fn a_deadline_made_inside_the_loop_never_comes() {
     let facts = Facts::for_test(&lesson_05::deadline::SPEC);
+    let steady = [Schedule::steady(Duration::from_millis(10))];
     let outcome = tokio::time::timeout(
         Duration::from_secs(10),
-        lesson_05::deadline::measure(&facts, lesson_05::broken::read_until_deadline),
+        lesson_05::deadline::measure(&facts, &steady, lesson_05::broken::read_until_deadline),
     )
     .await;
     assert!(outcome.is_err(), "still reading ten seconds later");
     assert!(facts.get("numbers_read").unwrap() >= 999.0);
+}
+
+#[test]
+fn schedules_repeat_their_pattern_for_ever() {
+    let steady = Schedule::steady(Duration::from_millis(4));
+    assert_eq!(steady.at(0), Duration::from_millis(4));
+    assert_eq!(steady.at(249), Duration::from_secs(1));
+    assert_eq!(steady.count_within(Duration::from_secs(1)), 250);
+    let mut rng = shared::work::shape::Rng::new(5);
+    let bursts = Schedule::bursts(&mut rng);
+    let within = bursts.count_within(Duration::from_secs(1));
+    assert!(within > 10, "{within}");
+    // The pattern goes on after its first round, in order.
+    let later: Vec<Duration> = (0..3 * within).map(|i| bursts.at(i)).collect();
+    assert!(later.windows(2).all(|w| w[0] <= w[1]));
+    let at_once = later.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(at_once as u32 > within, "bursts come at once: {at_once}");
 }
 
 /// Sets its flag when dropped.

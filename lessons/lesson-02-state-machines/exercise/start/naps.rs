@@ -1,8 +1,10 @@
 //! Lesson 02 · exercise `naps`: a state machine that finishes.
 //!
-//! `TwoNaps` is a future written by hand: it should nap 30 ms, nap 30 ms
-//! again, and be done. Polled beside a heartbeat that ticks every 10 ms, it
-//! never finishes. Make it finish after its two naps, then run
+//! `TwoNaps` is a future written by hand: it should take a nap (`nap()`;
+//! the harness picks how long each nap lasts), then another, and be done.
+//! Polled beside a heartbeat that ticks every few milliseconds, it never
+//! finishes. Make it finish after its two naps, one after the other, then
+//! run
 //!
 //!     cargo xtask try lesson-02 naps
 //!

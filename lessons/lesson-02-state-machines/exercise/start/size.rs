@@ -4,7 +4,9 @@
 //! into a 16 KiB buffer, then waits for a slow backend. Two thousand
 //! handlers waiting at once hold over 30 MiB, though none of them will look
 //! at its buffer again. Change `handle` so that a waiting handler holds no
-//! buffer (its reply must stay the same), then run
+//! buffer (its reply must stay the checksum of its request's bytes, which
+//! change with every run, and it must still wait for the backend), then
+//! run
 //!
 //!     cargo xtask try lesson-02 size
 //!

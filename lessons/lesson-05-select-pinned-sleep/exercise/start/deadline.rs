@@ -1,8 +1,9 @@
 //! Lesson 05 · exercise `deadline`: stop after one second.
 //!
-//! `read_until_deadline` reads numbers from an endless stream (one every
-//! 10 ms) and should stop after one second, returning how many it read. It
-//! never stops. Make it stop on time, then run
+//! `read_until_deadline` reads numbers from an endless stream (they come
+//! every few milliseconds, or in bursts) and should stop after one second,
+//! returning how many it read. It never stops. Make it stop on time, then
+//! run
 //!
 //!     cargo xtask try lesson-05 deadline
 //!

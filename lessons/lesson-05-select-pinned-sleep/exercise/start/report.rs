@@ -1,8 +1,9 @@
 //! Lesson 05 · exercise `report`: a report timer that fires.
 //!
-//! The worker takes an item every 10 ms, for about a second, and should
-//! make a report every 100 ms meanwhile. It never reports once. Make the
-//! reports come on schedule, then run
+//! The worker takes work items as they come, and should make a report every
+//! 100 ms meanwhile. While items keep coming, it never reports once. Make
+//! the reports come on schedule, however the work comes (the harness sends
+//! it steadily, and in bursts with pauses), then run
 //!
 //!     cargo xtask try lesson-05 report
 //!
