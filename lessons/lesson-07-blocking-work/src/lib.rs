@@ -164,13 +164,14 @@ impl Batch {
         self.count().most_at_once
     }
 
-    /// The shortest job's length.
-    pub fn shortest(&self) -> Duration {
+    /// The longest job's length: a poll that runs that job lasts at least
+    /// as long.
+    pub fn longest(&self) -> Duration {
         self.inner
             .jobs
             .iter()
             .map(|j| j.length)
-            .min()
+            .max()
             .unwrap_or_default()
     }
 
@@ -453,7 +454,7 @@ where
         oversubscription: batch.most_at_once() as f64 / cores,
         wrong_sum: sum != batch.answer(),
         not_once: batch.not_once(),
-        longest_poll_ratio: held.longest_ratio(batch.shortest()),
+        longest_poll_ratio: held.longest_ratio(batch.longest()),
         on_runtime_thread: batch.jobs_on(std::thread::current().id()),
         most_at_once: batch.most_at_once(),
         threads: batch.distinct(),
@@ -508,7 +509,7 @@ pub mod approaches {
             ),
             fact(
                 "longest_poll_ratio",
-                "the longest single poll of run_jobs over the shortest job",
+                "the longest single poll of run_jobs over the longest job",
             )
             .timing(),
         ],
@@ -612,7 +613,7 @@ pub mod current_thread {
             ),
             fact(
                 "longest_poll_ratio",
-                "the longest single poll of run_jobs over the shortest job",
+                "the longest single poll of run_jobs over the longest job",
             )
             .timing(),
         ],
