@@ -459,9 +459,7 @@ pub mod fetch {
         let uneven = Shape {
             name: format!("{n} todos, each answered after 60 to 140 ms"),
             ids: some_ids(rng, n),
-            latencies: (0..n)
-                .map(|_| ms(rng.between(60, 140)))
-                .collect(),
+            latencies: (0..n).map(|_| ms(rng.between(60, 140))).collect(),
         };
         vec![steady, uneven]
     }
@@ -579,11 +577,7 @@ pub mod fetch {
             "Fetching todos from the lesson's server with {}, under two workloads",
             facts.the("fetch_all")
         );
-        println!(
-            "(seed {}; LESSON_SEED={} replays them):",
-            seed(),
-            seed()
-        );
+        println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
         runtime().block_on(async {
             let mut all = Vec::new();
             for shape in &shapes {
@@ -673,7 +667,9 @@ pub mod cpu {
         let n = n + rng.between(1, (cores as u64 / 2).max(4)) as usize;
         let uneven = Shape {
             name: format!("{n} jobs of 2 to 20 ms"),
-            lengths: (0..n).map(|_| rng.duration_between(ms(2), ms(20))).collect(),
+            lengths: (0..n)
+                .map(|_| rng.duration_between(ms(2), ms(20)))
+                .collect(),
         };
         vec![even, uneven]
     }

@@ -99,7 +99,11 @@ fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
             measured(bug_spawn_one_task::run_jobs),
         ),
     ] {
-        assert!(f.get("overlap").unwrap() <= 1.0 + 1e-9, "{what}: {:?}", f.values());
+        assert!(
+            f.get("overlap").unwrap() <= 1.0 + 1e-9,
+            "{what}: {:?}",
+            f.values()
+        );
         grader.assert_bug(what, done(), &f);
     }
     grader.assert_not_fixed(

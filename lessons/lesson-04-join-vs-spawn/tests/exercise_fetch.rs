@@ -59,7 +59,11 @@ async fn the_fetch_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &fetch::SPEC);
     let done = || Observed::Completes;
     let f = measured(fixed::fetch_all).await;
-    assert_eq!(f.get("fetch_ratio"), Some(1.0), "exactly the slowest latency");
+    assert_eq!(
+        f.get("fetch_ratio"),
+        Some(1.0),
+        "exactly the slowest latency"
+    );
     grader.assert_fixed("the reference join_all", done(), &f);
     grader.assert_fixed(
         "the reference JoinSet",
@@ -144,7 +148,11 @@ fn against_the_real_server_requests_are_counted_where_they_are_answered() {
         "{:?}",
         f.values()
     );
-    exact.assert_fixed("block_on, on the facts it gets right", Observed::Completes, &f);
+    exact.assert_fixed(
+        "block_on, on the facts it gets right",
+        Observed::Completes,
+        &f,
+    );
     grader.assert_not_fixed("block_on, holding the thread", Observed::Completes, &f);
 }
 
@@ -154,7 +162,12 @@ fn against_the_real_server_requests_are_counted_where_they_are_answered() {
 fn every_workload_separates_the_bug_from_the_fix() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &fetch::SPEC);
     let bound = |claim: &shared::contract::manifest::Expect, fact: &str| {
-        claim.facts.iter().find(|b| b.name == fact).cloned().unwrap()
+        claim
+            .facts
+            .iter()
+            .find(|b| b.name == fact)
+            .cloned()
+            .unwrap()
     };
     let broken_min = bound(&grader.scenario().broken, "fetch_ratio").min.unwrap();
     let fixed_max = bound(&grader.scenario().fixed, "fetch_ratio").max.unwrap();
@@ -170,7 +183,10 @@ fn every_workload_separates_the_bug_from_the_fix() {
             // Two at a time takes at least half as many waits as todos.
             let pairs = s.ids.len().div_ceil(2) as f64;
             let shortest = s.latencies.iter().min().unwrap().as_secs_f64();
-            assert!(pairs * shortest / s.slowest().as_secs_f64() > fixed_max, "{s:?}");
+            assert!(
+                pairs * shortest / s.slowest().as_secs_f64() > fixed_max,
+                "{s:?}"
+            );
         }
     }
 }

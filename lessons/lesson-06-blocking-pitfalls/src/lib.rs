@@ -160,7 +160,6 @@ pub struct GuardIsNotSend;
 /// spawns both.
 pub struct ArcNeedsSync;
 
-
 /// Follows waits as they run: how many are in progress at once (from a
 /// wait's first poll until it is ready).
 #[derive(Clone, Default)]
@@ -213,8 +212,7 @@ impl Asleep {
         if let (Some(a), Some(b)) = (before, Asleep::blocking_calls())
             && b > a
         {
-            self.us
-                .fetch_add(took.as_micros() as u64, Ordering::SeqCst);
+            self.us.fetch_add(took.as_micros() as u64, Ordering::SeqCst);
         }
         out
     }
@@ -246,7 +244,10 @@ impl<F: Future<Output = ()>> Future for Followed<F> {
 
 /// Prints the seed a run's workloads came from, and how to replay it.
 fn say_seed() {
-    println!("(workloads from seed {0}; LESSON_SEED={0} replays them)", seed());
+    println!(
+        "(workloads from seed {0}; LESSON_SEED={0} replays them)",
+        seed()
+    );
 }
 
 /// The `sleep` scenario: tasks that each wait a while, beside a heartbeat,
@@ -454,7 +455,9 @@ pub mod sleep {
             facts.get("asleep_share").unwrap_or(0.0) * 100.0
         );
         if !Asleep::measurable() {
-            println!("(This system does not say when a thread blocks, so that share reads 0 here.)");
+            println!(
+                "(This system does not say when a thread blocks, so that share reads 0 here.)"
+            );
         }
     }
 
@@ -576,7 +579,11 @@ pub mod mutex {
     /// Runs `record_hit` once per hit of `shape`, all joined in one task
     /// on the current runtime (so no `Send` is needed), on a counter made
     /// by `new_hits`. Never returns if they deadlock: that is the bug.
-    pub async fn measure_shape<S, R>(shape: &Shape, new_hits: fn(u32) -> S, record_hit: &R) -> Measured
+    pub async fn measure_shape<S, R>(
+        shape: &Shape,
+        new_hits: fn(u32) -> S,
+        record_hit: &R,
+    ) -> Measured
     where
         R: AsyncFn(&S),
     {
@@ -643,7 +650,12 @@ pub mod mutex {
 
     /// Measures every workload in turn beside a heartbeat, reporting the
     /// hits saved as it goes, and sets the facts.
-    pub async fn measure<S, R>(facts: &Facts, shapes: &[Shape], new_hits: fn(u32) -> S, record_hit: R) -> Vec<Measured>
+    pub async fn measure<S, R>(
+        facts: &Facts,
+        shapes: &[Shape],
+        new_hits: fn(u32) -> S,
+        record_hit: R,
+    ) -> Vec<Measured>
     where
         R: AsyncFn(&S),
     {
@@ -656,7 +668,10 @@ pub mod mutex {
             let saved: usize = all.iter().map(|m| m.saved).sum();
             facts.set("hits_saved", saved as f64 / total as f64);
         }
-        facts.set("wrong_saves", all.iter().map(|m| m.wrong).sum::<usize>() as f64);
+        facts.set(
+            "wrong_saves",
+            all.iter().map(|m| m.wrong).sum::<usize>() as f64,
+        );
         facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
         facts.set(
             "longest_poll_ratio",
@@ -689,7 +704,11 @@ pub mod mutex {
         );
     }
 
-    pub fn piece<'a, S: 'a, R>(name: &'static str, new_hits: fn(u32) -> S, record_hit: R) -> Piece<'a>
+    pub fn piece<'a, S: 'a, R>(
+        name: &'static str,
+        new_hits: fn(u32) -> S,
+        record_hit: R,
+    ) -> Piece<'a>
     where
         R: AsyncFn(&S) + 'a,
     {

@@ -14,18 +14,18 @@ use std::time::Duration;
 #[allow(dead_code, clippy::await_holding_lock)]
 #[path = "fixtures/mutex/bug_block_on_the_save.rs"]
 mod bug_block_on_the_save;
-#[allow(dead_code)]
-#[path = "fixtures/mutex/bug_own_counter.rs"]
-mod bug_own_counter;
-#[allow(dead_code)]
-#[path = "fixtures/mutex/bug_spawned_save.rs"]
-mod bug_spawned_save;
 #[allow(dead_code, clippy::await_holding_lock, clippy::match_single_binding)]
 #[path = "fixtures/mutex/bug_guard_in_a_match.rs"]
 mod bug_guard_in_a_match;
 #[allow(dead_code)]
+#[path = "fixtures/mutex/bug_own_counter.rs"]
+mod bug_own_counter;
+#[allow(dead_code)]
 #[path = "fixtures/mutex/bug_read_then_write.rs"]
 mod bug_read_then_write;
+#[allow(dead_code)]
+#[path = "fixtures/mutex/bug_spawned_save.rs"]
+mod bug_spawned_save;
 #[allow(dead_code)]
 #[path = "fixtures/mutex/fix_atomic.rs"]
 mod fix_atomic;

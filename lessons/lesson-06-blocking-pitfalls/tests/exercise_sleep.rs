@@ -128,9 +128,17 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
                 // Loosely, on any machine: a wait that gives the thread
                 // back never sleeps in a poll for long.
                 if blocking_shows {
-                    assert!(f.get("asleep_share").unwrap() < 0.25, "{what}: {:?}", f.values());
+                    assert!(
+                        f.get("asleep_share").unwrap() < 0.25,
+                        "{what}: {:?}",
+                        f.values()
+                    );
                 }
-                assert!(f.get("elapsed_ratio").unwrap() >= 1.0, "{what}: {:?}", f.values());
+                assert!(
+                    f.get("elapsed_ratio").unwrap() >= 1.0,
+                    "{what}: {:?}",
+                    f.values()
+                );
             }
             Should::Bug => grader.assert_bug(what, o, &f),
             Should::NotFixed => grader.assert_not_fixed(what, o, &f),

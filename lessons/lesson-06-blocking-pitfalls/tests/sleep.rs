@@ -34,7 +34,11 @@ fn waits_that_block_the_thread_run_one_after_another() {
     assert!(facts.get("elapsed_ratio").unwrap() >= f64::from(NAPPERS));
     assert!(facts.get("longest_poll_ratio").unwrap() >= 1.0);
     if sleep::can_tell_blocking() {
-        assert!(facts.get("asleep_share").unwrap() > 0.5, "{:?}", facts.values());
+        assert!(
+            facts.get("asleep_share").unwrap() > 0.5,
+            "{:?}",
+            facts.values()
+        );
     }
     let polls = napper_polls();
     assert_eq!(

@@ -25,5 +25,9 @@ async fn waits_that_yield_the_thread_overlap_and_the_heartbeat_keeps_time() {
     assert_eq!(facts.get("naps_at_once"), Some(1.0), "all of them at once");
     assert_eq!(facts.get("shortest_nap_ratio"), Some(1.0));
     assert_eq!(facts.get("longest_nap_ratio"), Some(1.0));
-    assert!(facts.get("asleep_share").unwrap() < 0.05, "{:?}", facts.values());
+    assert!(
+        facts.get("asleep_share").unwrap() < 0.05,
+        "{:?}",
+        facts.values()
+    );
 }

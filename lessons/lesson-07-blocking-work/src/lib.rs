@@ -376,7 +376,6 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("the runtime builds")
 }
 
-
 /// One workload: how long each job of the batch hashes.
 #[derive(Clone, Debug)]
 pub struct Shape {
@@ -535,17 +534,16 @@ pub mod approaches {
         facts.set("heartbeat_lateness", worst(&all, |m| m.heartbeat_lateness));
         facts.set(
             "core_usage",
-            all.iter().map(|m| m.core_usage).fold(f64::INFINITY, f64::min),
+            all.iter()
+                .map(|m| m.core_usage)
+                .fold(f64::INFINITY, f64::min),
         );
         facts.set("oversubscription", worst(&all, |m| m.oversubscription));
         facts.set(
             "wrong_sum",
             all.iter().filter(|m| m.wrong_sum).count() as f64,
         );
-        facts.set(
-            "jobs_not_once",
-            all.iter().map(|m| m.not_once).sum::<u32>(),
-        );
+        facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
         facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
         all
     }
@@ -622,7 +620,12 @@ pub mod current_thread {
     // ANCHOR: current_thread
     /// Measures `approach` under every workload on a current-thread
     /// runtime built here, on this thread.
-    pub fn measure<F, Fut>(facts: &Facts, shapes: &[Shape], rng: &mut Rng, approach: F) -> Vec<Measured>
+    pub fn measure<F, Fut>(
+        facts: &Facts,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        approach: F,
+    ) -> Vec<Measured>
     where
         F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
@@ -644,10 +647,7 @@ pub mod current_thread {
             "wrong_sum",
             all.iter().filter(|m| m.wrong_sum).count() as f64,
         );
-        facts.set(
-            "jobs_not_once",
-            all.iter().map(|m| m.not_once).sum::<u32>(),
-        );
+        facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
         facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
         all
     }

@@ -10,9 +10,7 @@
 //! and tokio checks its timers only between polls, so workers that hash
 //! job after job leave the heartbeat waiting for the batch.
 
-use lesson_07::{
-    Batch, Shape, approaches, broken, cores, current_thread, fixed, runtime, shapes,
-};
+use lesson_07::{Batch, Shape, approaches, broken, cores, current_thread, fixed, runtime, shapes};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -131,8 +129,14 @@ fn one_thread() -> Grader {
 fn on_the_workers_every_fix_is_judged_fixed() {
     let workers_exact = workers().only(&["oversubscription", "wrong_sum", "jobs_not_once"]);
     for (what, (o, f)) in [
-        ("spawn_blocking, per core", on_workers(fixed::spawn_blocking)),
-        ("block_in_place, per core", on_workers(fixed::block_in_place)),
+        (
+            "spawn_blocking, per core",
+            on_workers(fixed::spawn_blocking),
+        ),
+        (
+            "block_in_place, per core",
+            on_workers(fixed::block_in_place),
+        ),
         ("rayon::spawn", on_workers(fixed::rayon_spawn)),
         ("par_iter", on_workers(fixed::par_iter)),
         (
@@ -205,7 +209,10 @@ fn on_one_thread_the_fixes_are_told_from_the_bugs() {
             "spawn_blocking, on one thread",
             on_one_thread(fixed::spawn_blocking),
         ),
-        ("rayon::spawn, on one thread", on_one_thread(fixed::rayon_spawn)),
+        (
+            "rayon::spawn, on one thread",
+            on_one_thread(fixed::rayon_spawn),
+        ),
         (
             "par_iter inside spawn_blocking, on one thread",
             on_one_thread(fix_rayon_scope::run_jobs),

@@ -49,7 +49,10 @@ pub async fn send_pings(pings: mpsc::Sender<u32>) {
     let start = tokio::time::Instant::now();
     for (i, at) in session.at.iter().enumerate() {
         tokio::time::sleep_until(start + *at).await;
-        pings.send(session.ping(i)).await.expect("the handler is listening");
+        pings
+            .send(session.ping(i))
+            .await
+            .expect("the handler is listening");
         session.sent.fetch_add(1, Ordering::SeqCst);
     }
     shared::mark("producer done; its sender is dropped");
@@ -238,9 +241,9 @@ thread_local! {
 }
 
 fn flood_run() -> Arc<Flood> {
-    FLOOD.with(|f| f.borrow().clone()).unwrap_or_else(|| {
-        Arc::new(Flood::new(ITEMS, 0, vec![WORK; ITEMS as usize]))
-    })
+    FLOOD
+        .with(|f| f.borrow().clone())
+        .unwrap_or_else(|| Arc::new(Flood::new(ITEMS, 0, vec![WORK; ITEMS as usize])))
 }
 
 /// The messages the producer has to send, made one at a time as it asks
@@ -440,7 +443,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Prints the seed a run's workloads came from, and how to replay it.
 fn say_seed() {
-    println!("(workloads from seed {0}; LESSON_SEED={0} replays them)", seed());
+    println!(
+        "(workloads from seed {0}; LESSON_SEED={0} replays them)",
+        seed()
+    );
 }
 
 /// The `close` scenario: a handler counts pings until its channel closes,
@@ -546,7 +552,10 @@ pub mod close {
             async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(10)).await;
-                    tally.lock().unwrap_or_else(|e| e.into_inner()).report(&facts);
+                    tally
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .report(&facts);
                 }
             }
         };
@@ -697,7 +706,12 @@ pub mod backpressure {
 
     /// Runs `flood` once per workload on the current runtime, and compares
     /// what the consumer received with what was made.
-    pub async fn measure<F>(facts: &Facts, shapes: &[Shape], rng: &mut Rng, flood: F) -> Vec<Measured>
+    pub async fn measure<F>(
+        facts: &Facts,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        flood: F,
+    ) -> Vec<Measured>
     where
         F: AsyncFn() -> Consumed,
     {
@@ -712,7 +726,8 @@ pub mod backpressure {
             let said = flood().await;
             FLOOD.with(|f| *f.borrow_mut() = None);
             let received = run.received.load(Ordering::SeqCst);
-            let misreported = u32::from(said.received != received + run.wrong.load(Ordering::SeqCst));
+            let misreported =
+                u32::from(said.received != received + run.wrong.load(Ordering::SeqCst));
             all.push(Measured {
                 most_alive: run.census.most(),
                 peak_ratio: run.census.most() as f64 / f64::from(run.items),

@@ -11,12 +11,6 @@ use shared::work::shape::Rng;
 use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_wait_for_the_producer.rs"]
-mod bug_wait_for_the_producer;
-#[allow(dead_code)]
-#[path = "fixtures/close/fix_sender_in_a_scope.rs"]
-mod fix_sender_in_a_scope;
-#[allow(dead_code)]
 #[path = "fixtures/backpressure/bug_collect_first.rs"]
 mod bug_collect_first;
 #[allow(dead_code)]
@@ -29,8 +23,14 @@ mod bug_side_queue;
 #[path = "fixtures/backpressure/bug_task_per_message.rs"]
 mod bug_task_per_message;
 #[allow(dead_code)]
+#[path = "fixtures/close/bug_wait_for_the_producer.rs"]
+mod bug_wait_for_the_producer;
+#[allow(dead_code)]
 #[path = "fixtures/backpressure/fix_producer_task.rs"]
 mod fix_producer_task;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_sender_in_a_scope.rs"]
+mod fix_sender_in_a_scope;
 
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_abort_the_handler.rs"]
