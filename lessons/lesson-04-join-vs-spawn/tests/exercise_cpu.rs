@@ -44,17 +44,17 @@ mod fix_spawn_blocking;
 #[path = "../exercise/start/cpu.rs"]
 mod start;
 
-/// Two short workloads: twelve jobs of 3 ms, and thirteen of 1 to 6 ms.
+/// Two short workloads: twelve jobs of 5 ms, and thirteen of 2 to 8 ms.
 fn shapes() -> Vec<Shape> {
     let ms = Duration::from_millis;
     vec![
         Shape {
             name: "even".into(),
-            lengths: vec![ms(3); 12],
+            lengths: vec![ms(5); 12],
         },
         Shape {
             name: "uneven".into(),
-            lengths: (0..13).map(|i| ms(1 + i % 6)).collect(),
+            lengths: (0..13).map(|i| ms(2 + i % 7)).collect(),
         },
     ]
 }

@@ -544,7 +544,7 @@ pub mod mutex {
 
     /// The two workloads of one run: two hits at once with 20 ms saves,
     /// then 3 to 6 hits, two at once and the others while the first saves
-    /// are still going, with saves of 10 to 30 ms. Each counter starts at
+    /// are still going, with saves of 15 to 30 ms. Each counter starts at
     /// a count picked at random.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
@@ -555,7 +555,7 @@ pub mod mutex {
             save: SAVE,
         };
         let n = rng.between(3, 6) as usize;
-        let save = ms(rng.between(10, 30));
+        let save = ms(rng.between(15, 30));
         let mut arrivals = vec![Duration::ZERO; 2];
         arrivals.extend((2..n).map(|_| ms(rng.between(2, 8))));
         let more = Shape {
