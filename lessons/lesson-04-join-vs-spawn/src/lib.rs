@@ -533,12 +533,24 @@ pub mod fetch {
         }
     }
 
+    /// One untimed request, so that what a process does only once (starting
+    /// the threads that resolve addresses, say) is not charged to the first
+    /// workload.
+    async fn warm_up() {
+        let server = shared::work::server::DemoServer::start(Duration::ZERO)
+            .expect("the demo server starts on 127.0.0.1");
+        let _ = Api::http(&server, HashMap::new()).todo(1).await;
+    }
+
     /// Measures every workload in turn and sets the facts: the worst of
     /// each over the workloads.
     pub async fn measure<F>(facts: &Facts, backend: Backend, shapes: &[Shape], fetch_all: F)
     where
         F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
     {
+        if backend == Backend::Http {
+            warm_up().await;
+        }
         let mut all = Vec::new();
         for shape in shapes {
             all.push(measure_shape(backend, shape, &fetch_all).await);
@@ -579,6 +591,7 @@ pub mod fetch {
         );
         println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
         runtime().block_on(async {
+            warm_up().await;
             let mut all = Vec::new();
             for shape in &shapes {
                 let m = measure_shape(Backend::Http, shape, &fetch_all).await;
