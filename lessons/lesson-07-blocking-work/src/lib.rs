@@ -384,14 +384,14 @@ pub struct Shape {
 }
 
 /// The two workloads of one run on a machine with `cores` cores: four jobs
-/// per core (8 to 256) that each hash for the same 30 to 50 ms, then three
+/// per core (8 to 256) that each hash for the same 40 to 60 ms, then three
 /// to six jobs per core of 10 to 60 ms each. With every core busy, each
 /// takes about four jobs' time on any machine.
 pub fn shapes(cores: usize, rng: &mut Rng) -> Vec<Shape> {
     let ms = Duration::from_millis;
     let cores = cores as u64;
     let n = (4 * cores).clamp(8, 256) as usize;
-    let length = ms(rng.between(30, 50));
+    let length = ms(rng.between(40, 60));
     let even = Shape {
         name: format!("{n} jobs of {} ms", length.as_millis()),
         lengths: vec![length; n],
