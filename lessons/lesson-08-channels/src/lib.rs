@@ -62,7 +62,7 @@ pub async fn send_pings(pings: mpsc::Sender<u32>) {
 /// One session of the `close` scenario, as the harness set it up: when
 /// each ping is sent, what it says (made with a salt, so that the handler
 /// can tell the producer's pings from others), and what each handler saw.
-pub struct CloseSession {
+struct CloseSession {
     at: Vec<Duration>,
     salt: u32,
     sent: AtomicU32,
@@ -130,7 +130,7 @@ fn close_session() -> Arc<CloseSession> {
 }
 
 /// What one handler saw, noted in its session.
-pub struct Seen {
+struct Seen {
     session: Arc<CloseSession>,
     me: usize,
 }
@@ -183,7 +183,7 @@ pub type Msg = Alive<Payload>;
 /// One flood of the `backpressure` scenario, as the harness set it up:
 /// how many messages, their salt, how long the consumer takes for each,
 /// and what it received.
-pub struct Flood {
+struct Flood {
     census: Census,
     items: u32,
     salt: u64,
