@@ -45,7 +45,7 @@ pub async fn count_pings(mut pings: mpsc::Receiver<u32>) -> u32 {
 /// Sends pings on the harness's schedule (ten, 5 ms apart, when there is
 /// no harness), then returns, dropping its sender.
 pub async fn send_pings(pings: mpsc::Sender<u32>) {
-    let session = close_session();
+    let session = close_session(); // when to send each ping, and what it says
     let start = tokio::time::Instant::now();
     for (i, at) in session.at.iter().enumerate() {
         tokio::time::sleep_until(start + *at).await;
