@@ -8,13 +8,21 @@
 //! `spawn` takes ownership of its future, which must not borrow anything
 //! from the spawning function, because the task may outlive it. See
 //! [`SpawnNeedsStatic`].
+//!
+//! Both scenarios are judged under two workloads picked when the program
+//! runs (from `shared::work::shape::seed`; `LESSON_SEED` replays a run), so
+//! that no fixed count or constant can stand in for the fix.
 
 use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
 use shared::work::gauge::AtOnce;
+use shared::work::shape::{Rng, seed};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 // ANCHOR: todo
@@ -38,34 +46,26 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(server: &shared::work::server::DemoServer) -> Api {
-        Api::with(Target::Http {
-            client: shared::work::server::client(),
-            base: server.url(""),
-        })
-    }
-
     /// Fetches one todo.
     pub fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
         let api = self.inner.clone();
         async move {
-            let _counted = api.in_flight.enter(); // the harness counts requests in flight
-            match &api.target {
+            // The harness picks how long the server takes for each todo.
+            let delay_ms = api.latency(id).as_millis();
+            let todo = match &api.target {
                 Target::Http { client, base } => {
-                    let todo = client
-                        .get(format!("{base}/todos/{id}"))
+                    client
+                        .get(format!("{base}/todos/{id}?delay_ms={delay_ms}"))
                         .send()
                         .await?
                         .error_for_status()?
                         .json::<Todo>()
-                        .await?;
-                    Ok(todo)
+                        .await?
                 }
-                Target::Fake => {
-                    tokio::time::sleep(LATENCY).await;
-                    Ok(expected_todo(id))
-                }
-            }
+                Target::Fake(fake) => fake.answer(id, api.latency(id)).await,
+            };
+            api.keep(&todo); // the harness's record of what the server sent
+            Ok(todo)
         }
         .traced(format!("todo {id}"))
     }
@@ -77,35 +77,97 @@ enum Target {
         client: reqwest::Client,
         base: String,
     },
-    /// For the tests: a "request" that sleeps for the latency on tokio's
+    /// For the tests: a "request" that sleeps for its latency on tokio's
     /// clock, so that paused time makes every elapsed time exact.
-    Fake,
+    Fake(FakeServer),
 }
 
 struct ApiInner {
     target: Target,
+    /// The latency of each todo the harness asks for; others take
+    /// `LATENCY`.
+    latencies: HashMap<u32, Duration>,
+    /// Every todo a request brought back, by id: what the server sent.
+    answered: Mutex<HashMap<u32, Todo>>,
+}
+
+impl ApiInner {
+    fn latency(&self, id: u32) -> Duration {
+        self.latencies.get(&id).copied().unwrap_or(LATENCY)
+    }
+
+    fn keep(&self, todo: &Todo) {
+        self.answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(todo.id, todo.clone());
+    }
+}
+
+/// The fake server behind [`Api::fake`]: it counts the requests it is
+/// answering, as the real one does.
+#[derive(Default)]
+struct FakeServer {
     in_flight: AtOnce,
 }
 
+impl FakeServer {
+    async fn answer(&self, id: u32, latency: Duration) -> Todo {
+        let _answering = self.in_flight.enter();
+        tokio::time::sleep(latency).await;
+        expected_todo(id)
+    }
+}
+
 impl Api {
-    fn with(target: Target) -> Api {
+    fn with(target: Target, latencies: HashMap<u32, Duration>) -> Api {
         Api {
             inner: Arc::new(ApiInner {
                 target,
-                in_flight: AtOnce::new(),
+                latencies,
+                answered: Mutex::default(),
             }),
         }
+    }
+
+    /// An API for the real server; every todo takes `LATENCY`.
+    pub fn new(server: &shared::work::server::DemoServer) -> Api {
+        Api::http(server, HashMap::new())
+    }
+
+    fn http(server: &shared::work::server::DemoServer, latencies: HashMap<u32, Duration>) -> Api {
+        Api::with(
+            Target::Http {
+                client: shared::work::server::client(),
+                base: server.url(""),
+            },
+            latencies,
+        )
     }
 
     /// An API that answers without a network: each request takes
     /// `LATENCY` of tokio's time and returns what the server would.
     pub fn fake() -> Api {
-        Api::with(Target::Fake)
+        Api::with(Target::Fake(FakeServer::default()), HashMap::new())
     }
 
-    /// The most requests that were in flight at the same moment.
+    /// For the fake API: the most requests it was answering at the same
+    /// moment. (The real server counts its own: `DemoServer::stats`.)
     pub fn max_in_flight(&self) -> u64 {
-        self.inner.in_flight.most()
+        match &self.inner.target {
+            Target::Fake(fake) => fake.in_flight.most(),
+            Target::Http { .. } => 0,
+        }
+    }
+
+    /// The todo the server sent for `id`, if a request brought it back.
+    fn answered(&self, id: u32) -> Option<Todo> {
+        self.inner
+            .answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
     }
 }
 
@@ -116,10 +178,11 @@ pub fn expected_todo(id: u32) -> Todo {
     serde_json::from_value(json).expect("a todo deserialises")
 }
 
-/// The todos every fetch scenario asks for.
+/// Ten todos, for the tests and the book's examples.
 pub const IDS: std::ops::RangeInclusive<u32> = 1..=10;
 
-/// The delay the server adds to every request.
+/// How long the server takes to answer a todo, unless the harness picks
+/// another latency.
 pub const LATENCY: Duration = Duration::from_millis(100);
 
 pub mod broken {
@@ -128,9 +191,9 @@ pub mod broken {
     // ANCHOR: broken_fetch
     /// Fetches the todos one after another: each request starts only when
     /// the previous one has answered.
-    pub async fn fetch_all(api: &Api) -> anyhow::Result<Vec<Todo>> {
+    pub async fn fetch_all(api: &Api, ids: &[u32]) -> anyhow::Result<Vec<Todo>> {
         let mut todos = Vec::new();
-        for id in IDS {
+        for &id in ids {
             todos.push(api.todo(id).await?); // BROKEN: waits for each in turn
         }
         Ok(todos)
@@ -154,8 +217,8 @@ pub mod fixed {
     // ANCHOR: fixed_join_all
     /// Starts every request at once and waits for all of them: one task,
     /// many requests in flight.
-    pub async fn fetch_all(api: &Api) -> anyhow::Result<Vec<Todo>> {
-        let requests = IDS.map(|id| api.todo(id));
+    pub async fn fetch_all(api: &Api, ids: &[u32]) -> anyhow::Result<Vec<Todo>> {
+        let requests = ids.iter().map(|&id| api.todo(id));
         futures::future::join_all(requests)
             .await
             .into_iter()
@@ -165,10 +228,11 @@ pub mod fixed {
 
     // ANCHOR: fixed_join_set
     /// The same with a `JoinSet`: one spawned task per request, results
-    /// collected as they finish (so we sort them afterwards).
-    pub async fn fetch_all_join_set(api: &Api) -> anyhow::Result<Vec<Todo>> {
+    /// collected as they finish (so we sort them afterwards: the ids come
+    /// in increasing order).
+    pub async fn fetch_all_join_set(api: &Api, ids: &[u32]) -> anyhow::Result<Vec<Todo>> {
         let mut set = JoinSet::new();
-        for id in IDS {
+        for &id in ids {
             set.spawn(api.todo(id)); // FIXED: each request is a task
         }
         let mut todos = Vec::new();
@@ -196,22 +260,79 @@ pub mod fixed {
     // ANCHOR_END: fixed_cpu
 }
 
-/// How long one job computes (on an idle core).
+/// How long a job computes when no harness has set up a batch.
 pub const JOB_TIME: Duration = Duration::from_millis(10);
 
-/// Jobs computing right now, and the most there ever were at once.
-static COMPUTING: AtOnce = AtOnce::new();
-
-/// The answer job `i` computes.
-fn compute(i: u32) -> u64 {
-    shared::work::cpu::burn(JOB_TIME) ^ u64::from(i)
+/// The batch of CPU jobs the `cpu` harness is running: each job's input
+/// (different for every job, made when the program runs) and length, and
+/// what happened to each.
+struct Batch {
+    jobs: Vec<JobInput>,
+    /// How many times each job was run (1 each, for a right answer).
+    runs: Vec<AtomicU32>,
+    /// Calls of `job(i)` with an `i` that is not one of the batch's jobs.
+    strays: AtomicU32,
+    computing: AtOnce,
+    /// When each run of a job computed, from start to end.
+    spans: Mutex<Vec<(Instant, Instant)>>,
 }
 
-/// One CPU job: hashing for `JOB_TIME`, with no `.await` inside. The lesson
-/// counts how many jobs compute at the same moment.
-pub async fn job(i: u32) -> u64 {
-    let _computing = COMPUTING.enter();
-    compute(i)
+#[derive(Clone, Copy, Debug)]
+struct JobInput {
+    seed: u64,
+    rounds: u64,
+}
+
+impl JobInput {
+    fn compute(self) -> u64 {
+        shared::work::cpu::hash_rounds(self.seed, self.rounds)
+    }
+}
+
+/// The batch that `job(i)` belongs to while a harness runs one.
+static BATCH: Mutex<Option<Arc<Batch>>> = Mutex::new(None);
+
+/// Held while a harness runs a batch: harnesses in one process (tests
+/// run at the same time) take turns.
+static ONE_BATCH_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn current_batch() -> Option<Arc<Batch>> {
+    BATCH.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+impl Batch {
+    fn run(&self, i: u32) -> u64 {
+        let Some(input) = i
+            .checked_sub(1)
+            .and_then(|k| self.jobs.get(k as usize).copied())
+        else {
+            self.strays.fetch_add(1, Ordering::SeqCst);
+            return 0;
+        };
+        self.runs[i as usize - 1].fetch_add(1, Ordering::SeqCst);
+        let _computing = self.computing.enter();
+        let started = Instant::now();
+        let out = input.compute();
+        self.spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((started, Instant::now()));
+        out
+    }
+}
+
+/// CPU job `i` of the current batch (1 to the batch's size): hashing its
+/// own input for a while, with no `.await` inside. The lesson counts how
+/// many jobs compute at the same moment.
+pub fn job(i: u32) -> impl Future<Output = u64> + Send + 'static {
+    let batch = current_batch();
+    async move {
+        match batch {
+            Some(batch) => batch.run(i),
+            // Outside the harness (in the tests), a plain job.
+            None => shared::work::cpu::burn(JOB_TIME) ^ u64::from(i),
+        }
+    }
 }
 
 /// `tokio::spawn` needs a `'static` future: this does not compile, because
@@ -254,8 +375,8 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("the runtime builds")
 }
 
-/// The `fetch` scenario: ten requests to a server that answers each after
-/// `LATENCY`.
+/// The `fetch` scenario: requests to a server that answers each after a
+/// latency, under two workloads.
 pub mod fetch {
     use super::*;
     use std::process::ExitCode;
@@ -265,67 +386,225 @@ pub mod fetch {
         facts: &[
             fact(
                 "fetch_ratio",
-                "the time for all ten todos over one request's latency",
+                "the time for all the todos over the slowest one's latency (worst workload)",
+            )
+            .timing(),
+            fact(
+                "max_in_flight",
+                "the most requests the server answered at once (fewest over the workloads)",
             ),
-            fact("max_in_flight", "the most requests in flight at once"),
-            fact("wrong_todos", "todos missing, wrong or out of order"),
+            fact(
+                "wrong_todos",
+                "todos missing, out of order, or not what the server sent",
+            ),
+            fact(
+                "longest_poll_ratio",
+                "the longest single poll of fetch_all over the slowest latency",
+            )
+            .timing(),
         ],
     };
 
-    /// Fetches the ten todos with `fetch_all` through `api`, timed on
-    /// tokio's clock (exact under paused time, with the fake API), and
-    /// checks what came back.
-    pub async fn measure<F>(facts: &Facts, api: &Api, fetch_all: F) -> anyhow::Result<Vec<Todo>>
-    where
-        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
-    {
-        let start = tokio::time::Instant::now();
-        let got = fetch_all(api).await;
-        let took = start.elapsed();
-        facts.set("fetch_ratio", took.as_secs_f64() / LATENCY.as_secs_f64());
-        facts.set("max_in_flight", api.max_in_flight() as u32);
-        let wanted: Vec<Todo> = IDS.map(expected_todo).collect();
-        let wrong = match &got {
-            Ok(todos) => {
-                let right = wanted.iter().zip(todos).filter(|(w, t)| w == t).count();
-                wanted.len().max(todos.len()) - right
+    /// One workload: which todos to fetch (in increasing order), and how
+    /// long the server takes for each.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub ids: Vec<u32>,
+        pub latencies: Vec<Duration>,
+    }
+
+    impl Shape {
+        /// The latency of the slowest request: the least time any fetch
+        /// of them all can take.
+        pub fn slowest(&self) -> Duration {
+            self.latencies.iter().copied().max().unwrap_or_default()
+        }
+
+        fn latency_table(&self) -> HashMap<u32, Duration> {
+            self.ids
+                .iter()
+                .copied()
+                .zip(self.latencies.iter().copied())
+                .collect()
+        }
+    }
+
+    /// `count` different todo ids from 1 to 999, in increasing order.
+    fn some_ids(rng: &mut Rng, count: usize) -> Vec<u32> {
+        let mut ids: Vec<u32> = Vec::with_capacity(count);
+        while ids.len() < count {
+            let id = rng.between(1, 999) as u32;
+            if !ids.contains(&id) {
+                ids.push(id);
             }
-            Err(_) => wanted.len(),
+        }
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The two workloads of one run: 8 to 12 todos that all take the same
+    /// 80 to 120 ms, then 10 to 16 todos that each take 60 to 140 ms.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        let ms = Duration::from_millis;
+        let n = rng.between(8, 12) as usize;
+        // Whole milliseconds: tokio's timer counts in them.
+        let latency = ms(rng.between(80, 120));
+        let steady = Shape {
+            name: format!("{n} todos, each answered after {} ms", latency.as_millis()),
+            ids: some_ids(rng, n),
+            latencies: vec![latency; n],
         };
-        facts.set("wrong_todos", wrong as u32);
-        got
+        let n = rng.between(10, 16) as usize;
+        let uneven = Shape {
+            name: format!("{n} todos, each answered after 60 to 140 ms"),
+            ids: some_ids(rng, n),
+            latencies: (0..n).map(|_| ms(rng.between(60, 140))).collect(),
+        };
+        vec![steady, uneven]
+    }
+
+    /// What one workload measured.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Measured {
+        pub ratio: f64,
+        pub max_in_flight: u64,
+        pub wrong: u32,
+        pub longest_poll_ratio: f64,
+        pub got: usize,
+        pub error: Option<String>,
+    }
+
+    /// Where the requests go: the real server on 127.0.0.1, or the fake
+    /// (for tests on paused time).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Backend {
+        Http,
+        Fake,
+    }
+
+    /// Fetches one workload's todos with `fetch_all`, timed on tokio's clock
+    /// (exact under paused time, with the fake backend), and checks what
+    /// came back against what the server sent.
+    pub async fn measure_shape<F>(backend: Backend, shape: &Shape, fetch_all: &F) -> Measured
+    where
+        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
+    {
+        let server = match backend {
+            Backend::Http => Some(
+                shared::work::server::DemoServer::start(LATENCY)
+                    .expect("the demo server starts on 127.0.0.1"),
+            ),
+            Backend::Fake => None,
+        };
+        let api = match &server {
+            Some(server) => Api::http(server, shape.latency_table()),
+            None => Api::with(Target::Fake(FakeServer::default()), shape.latency_table()),
+        };
+        let held = Held::new();
+        let start = tokio::time::Instant::now();
+        let got = held.wrap(fetch_all(&api, &shape.ids)).await;
+        let took = start.elapsed();
+        let max_in_flight = match &server {
+            // Counted by the server itself, as it answers.
+            Some(server) => server.stats().max_in_flight(),
+            None => api.max_in_flight(),
+        };
+        let slowest = shape.slowest();
+        let (wrong, got_len, error) = match &got {
+            Ok(todos) => {
+                let right = shape
+                    .ids
+                    .iter()
+                    .zip(todos)
+                    .filter(|&(&id, todo)| api.answered(id).as_ref() == Some(todo))
+                    .count();
+                (shape.ids.len().max(todos.len()) - right, todos.len(), None)
+            }
+            Err(e) => (shape.ids.len(), 0, Some(e.to_string())),
+        };
+        Measured {
+            ratio: took.as_secs_f64() / slowest.as_secs_f64(),
+            max_in_flight,
+            wrong: wrong as u32,
+            longest_poll_ratio: held.longest_ratio(slowest),
+            got: got_len,
+            error,
+        }
+    }
+
+    /// One untimed request, so that what a process does only once (starting
+    /// the threads that resolve addresses, say) is not charged to the first
+    /// workload.
+    async fn warm_up() {
+        let server = shared::work::server::DemoServer::start(Duration::ZERO)
+            .expect("the demo server starts on 127.0.0.1");
+        let _ = Api::http(&server, HashMap::new()).todo(1).await;
+    }
+
+    /// Measures every workload in turn and sets the facts: the worst of
+    /// each over the workloads.
+    pub async fn measure<F>(facts: &Facts, backend: Backend, shapes: &[Shape], fetch_all: F)
+    where
+        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
+    {
+        if backend == Backend::Http {
+            warm_up().await;
+        }
+        let mut all = Vec::new();
+        for shape in shapes {
+            all.push(measure_shape(backend, shape, &fetch_all).await);
+        }
+        set_facts(facts, &all);
+    }
+
+    fn narrate(shape: &Shape, m: &Measured) {
+        match &m.error {
+            None => println!(
+                "  {}: {} todos back in {:.2} times the slowest latency; the server answered at most {} at once.",
+                shape.name, m.got, m.ratio, m.max_in_flight
+            ),
+            Some(e) => println!("  {}: the fetch failed: {e}", shape.name),
+        }
+    }
+
+    fn set_facts(facts: &Facts, all: &[Measured]) {
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set("fetch_ratio", worst(|m| m.ratio));
+        facts.set(
+            "max_in_flight",
+            all.iter().map(|m| m.max_in_flight).min().unwrap_or(0) as f64,
+        );
+        facts.set("wrong_todos", all.iter().map(|m| m.wrong).sum::<u32>());
+        facts.set("longest_poll_ratio", worst(|m| m.longest_poll_ratio));
     }
 
     /// [`measure`] against the real server, with narration.
     pub fn run<F>(facts: &Facts, fetch_all: F)
     where
-        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
+        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
     {
-        let server = shared::work::server::DemoServer::start(LATENCY)
-            .expect("the demo server starts on 127.0.0.1");
-        let api = Api::new(&server);
+        let shapes = shapes(&mut Rng::for_scenario("fetch"));
         println!(
-            "The server answers each request after {} ms. Fetching todos {}..={} with {}:",
-            LATENCY.as_millis(),
-            IDS.start(),
-            IDS.end(),
+            "Fetching todos from the lesson's server with {}, under two workloads",
             facts.the("fetch_all")
         );
-        let got = runtime().block_on(measure(facts, &api, fetch_all));
-        match got {
-            Ok(todos) => println!(
-                "  got {} todos in {:.2} times one request's latency; at most {} request(s) in flight at once.",
-                todos.len(),
-                facts.get("fetch_ratio").unwrap_or(0.0),
-                api.max_in_flight()
-            ),
-            Err(e) => println!("  the fetch failed: {e}"),
-        }
+        println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
+        runtime().block_on(async {
+            warm_up().await;
+            let mut all = Vec::new();
+            for shape in &shapes {
+                let m = measure_shape(Backend::Http, shape, &fetch_all).await;
+                narrate(shape, &m);
+                all.push(m);
+            }
+            set_facts(facts, &all);
+        });
     }
 
     pub fn piece<'a, F>(name: &'static str, fetch_all: F) -> Piece<'a>
     where
-        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>> + 'a,
+        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>> + 'a,
     {
         Piece::new(name, move |facts| run(facts, fetch_all))
     }
@@ -333,7 +612,7 @@ pub mod fetch {
     /// The exercise binary's `main`: judges the learner's `fetch_all`.
     pub fn exercise<F>(fetch_all: F) -> ExitCode
     where
-        F: AsyncFn(&Api) -> anyhow::Result<Vec<Todo>>,
+        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
     {
         shared::lesson::main(
             "lesson-04",
@@ -343,8 +622,8 @@ pub mod fetch {
     }
 }
 
-/// The `cpu` scenario: CPU jobs, timed against the same jobs in a plain
-/// loop.
+/// The `cpu` scenario: batches of CPU jobs with inputs made at run time,
+/// under two workloads.
 pub mod cpu {
     use super::*;
     use std::process::ExitCode;
@@ -353,74 +632,188 @@ pub mod cpu {
         name: "cpu",
         facts: &[
             fact(
-                "cpu_speedup",
-                "the jobs' time in a plain loop over their time here (1 is no faster)",
+                "most_at_once",
+                "the most jobs computing at the same moment (fewest over the workloads)",
             ),
-            fact("most_at_once", "the most jobs computing at the same moment"),
+            fact(
+                "overlap",
+                "jobs computing at once on average while the batch ran (worst workload)",
+            )
+            .timing(),
             fact("wrong_results", "job results missing or wrong"),
+            fact(
+                "extra_runs",
+                "jobs computed more than once, or jobs asked for that the batch does not have",
+            ),
         ],
     };
 
-    /// How much work, for a machine with `cores` cores.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub struct Plan {
-        /// Jobs in a batch: at least one per core, so every core can work.
-        pub jobs: u32,
-        /// Batches timed, each against the plain loop.
-        pub rounds: u32,
+    /// One workload: how many jobs, and how long each one hashes.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub lengths: Vec<Duration>,
     }
 
-    /// Enough jobs to keep every core busy, and enough rounds that about
-    /// 1.4 s of serial work is timed on any machine.
-    pub fn plan(cores: usize) -> Plan {
-        let jobs = (cores as u32).clamp(8, 64);
-        Plan {
-            jobs,
-            rounds: (144 / jobs).max(3),
+    impl Shape {
+        pub fn jobs(&self) -> u32 {
+            self.lengths.len() as u32
+        }
+
+        /// The jobs' time, added up: what a plain loop takes.
+        pub fn serial(&self) -> Duration {
+            self.lengths.iter().sum()
         }
     }
 
-    /// The plain loop: the same jobs, one after another, on this thread.
-    /// Returns how long they took.
-    fn serial_baseline(jobs: u32) -> Duration {
-        let start = Instant::now();
-        shared::blocking("serial baseline: all jobs in a loop", || {
-            for i in 1..=jobs {
-                std::hint::black_box(compute(i));
-            }
-        });
-        start.elapsed()
+    /// The two workloads of one run on a machine with `cores` cores, with
+    /// at least two jobs per core (12 to 128): jobs that all hash for the
+    /// same 6 to 10 ms, then a few more jobs of 2 to 20 ms each.
+    pub fn shapes(cores: usize, rng: &mut Rng) -> Vec<Shape> {
+        let ms = Duration::from_millis;
+        let n = (2 * cores).clamp(12, 128);
+        let length = rng.duration_between(ms(6), ms(10));
+        let even = Shape {
+            name: format!("{n} jobs of {:.1} ms", length.as_secs_f64() * 1000.0),
+            lengths: vec![length; n],
+        };
+        let n = n + rng.between(1, (cores as u64 / 2).max(4)) as usize;
+        let uneven = Shape {
+            name: format!("{n} jobs of 2 to 20 ms"),
+            lengths: (0..n)
+                .map(|_| rng.duration_between(ms(2), ms(20)))
+                .collect(),
+        };
+        vec![even, uneven]
     }
 
-    /// Times `run_jobs` on `runtime` against the plain loop, `plan.rounds`
-    /// times in alternation (so a busy moment on the machine cannot favour
-    /// one), and checks the results.
-    pub fn measure<F>(facts: &Facts, runtime: &tokio::runtime::Runtime, plan: Plan, run_jobs: F)
+    /// What one workload measured.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Measured {
+        pub most_at_once: u64,
+        pub overlap: f64,
+        pub wrong: u32,
+        pub extra: u32,
+        /// The plain loop's time over the time here.
+        pub speedup: f64,
+    }
+
+    /// Runs one workload: the same jobs in a plain loop first (the
+    /// harness's own record of every answer), then through `run_jobs` on
+    /// `runtime`, and compares.
+    pub fn measure_shape<F>(
+        runtime: &tokio::runtime::Runtime,
+        shape: &Shape,
+        rng: &mut Rng,
+        run_jobs: &F,
+    ) -> Measured
     where
         F: AsyncFn(u32) -> Vec<u64>,
     {
-        let mut wanted: Vec<u64> = (1..=plan.jobs).map(compute).collect();
+        let cal = shared::work::cpu::calibration();
+        let inputs: Vec<JobInput> = shape
+            .lengths
+            .iter()
+            .map(|&d| JobInput {
+                seed: rng.salt(),
+                rounds: cal.rounds_for(d),
+            })
+            .collect();
+        let started = Instant::now();
+        let mut wanted: Vec<u64> = shared::blocking("the same jobs in a plain loop", || {
+            inputs.iter().map(|j| j.compute()).collect()
+        });
+        let serial = started.elapsed();
         wanted.sort_unstable();
-        COMPUTING.reset_most();
-        let (mut serial, mut parallel) = (Duration::ZERO, Duration::ZERO);
-        let mut wrong = 0;
+        let _turn = ONE_BATCH_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let batch = Arc::new(Batch {
+            runs: inputs.iter().map(|_| AtomicU32::new(0)).collect(),
+            jobs: inputs,
+            strays: AtomicU32::new(0),
+            computing: AtOnce::new(),
+            spans: Mutex::default(),
+        });
         // A runtime's idle workers keep spinning a moment after a run before
-        // they sleep; a short pause keeps that from slowing the next timing.
-        let settle = || std::thread::sleep(Duration::from_millis(5));
-        for _ in 0..plan.rounds {
-            settle();
-            serial += serial_baseline(plan.jobs);
-            settle();
-            let start = Instant::now();
-            let mut got = runtime.block_on(run_jobs(plan.jobs));
-            parallel += start.elapsed();
-            got.sort_unstable();
-            let right = wanted.iter().zip(&got).filter(|(w, g)| w == g).count();
-            wrong = wrong.max(wanted.len().max(got.len()) - right);
+        // they sleep; a short pause keeps that from slowing the next one.
+        std::thread::sleep(Duration::from_millis(5));
+        *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
+        let start = Instant::now();
+        let mut got = runtime.block_on(run_jobs(shape.jobs()));
+        let end = Instant::now();
+        got.sort_unstable();
+        // Jobs that were left running are counted too: wait for them.
+        std::thread::sleep(Duration::from_millis(5));
+        *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let right = multiset_matches(&wanted, &got);
+        let extra = batch
+            .runs
+            .iter()
+            .map(|r| r.load(Ordering::SeqCst).saturating_sub(1))
+            .sum::<u32>()
+            + batch.strays.load(Ordering::SeqCst);
+        let span = end - start;
+        let busy: Duration = batch
+            .spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|&(a, b)| b.min(end).saturating_duration_since(a.max(start)))
+            .sum();
+        Measured {
+            most_at_once: batch.computing.most(),
+            overlap: busy.as_secs_f64() / span.as_secs_f64(),
+            wrong: (wanted.len().max(got.len()) - right) as u32,
+            extra,
+            speedup: serial.as_secs_f64() / span.as_secs_f64(),
         }
-        facts.set("cpu_speedup", serial.as_secs_f64() / parallel.as_secs_f64());
-        facts.set("most_at_once", COMPUTING.most() as u32);
-        facts.set("wrong_results", wrong as u32);
+    }
+
+    /// How many of `got` (sorted) match `wanted` (sorted), each used once.
+    fn multiset_matches(wanted: &[u64], got: &[u64]) -> usize {
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        while i < wanted.len() && j < got.len() {
+            match wanted[i].cmp(&got[j]) {
+                std::cmp::Ordering::Equal => {
+                    n += 1;
+                    i += 1;
+                    j += 1;
+                }
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+            }
+        }
+        n
+    }
+
+    /// Measures every workload on `runtime` and sets the facts, the worst
+    /// of each over the workloads. Returns each workload's measurements.
+    pub fn measure<F>(
+        facts: &Facts,
+        runtime: &tokio::runtime::Runtime,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        run_jobs: F,
+    ) -> Vec<Measured>
+    where
+        F: AsyncFn(u32) -> Vec<u64>,
+    {
+        let all: Vec<Measured> = shapes
+            .iter()
+            .map(|shape| measure_shape(runtime, shape, rng, &run_jobs))
+            .collect();
+        facts.set(
+            "most_at_once",
+            all.iter().map(|m| m.most_at_once).min().unwrap_or(0) as f64,
+        );
+        facts.set(
+            "overlap",
+            all.iter().map(|m| m.overlap).fold(f64::INFINITY, f64::min),
+        );
+        facts.set("wrong_results", all.iter().map(|m| m.wrong).sum::<u32>());
+        facts.set("extra_runs", all.iter().map(|m| m.extra).sum::<u32>());
+        all
     }
 
     /// [`measure`] on the multi-threaded runtime, with narration.
@@ -429,22 +822,27 @@ pub mod cpu {
         F: AsyncFn(u32) -> Vec<u64>,
     {
         let cores = shared::work::cpu::cores();
-        let plan = plan(cores);
+        let mut rng = Rng::for_scenario("cpu");
+        let shapes = shapes(cores, &mut rng);
         println!(
-            "{} jobs of {} ms, {} times in a plain loop (the baseline) and {} times through {}, on {cores} core(s):",
-            plan.jobs,
-            JOB_TIME.as_millis(),
-            plan.rounds,
-            plan.rounds,
+            "CPU jobs, each hashing an input made just now, first in a plain loop (the harness's"
+        );
+        println!(
+            "own answers), then through {}, on {cores} core(s), under two workloads",
             facts.the("run_jobs")
         );
-        measure(facts, &runtime(), plan, run_jobs);
-        println!(
-            "  a speedup of {:.2} (at best {}); at most {} jobs computed at the same moment.",
-            facts.get("cpu_speedup").unwrap_or(0.0),
-            cores.min(plan.jobs as usize),
-            facts.get("most_at_once").unwrap_or(0.0)
-        );
+        println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
+        let all = measure(facts, &runtime(), &shapes, &mut rng, run_jobs);
+        for (shape, m) in shapes.iter().zip(&all) {
+            println!(
+                "  {}: {:.2} jobs computing at once on average (at best {}), at most {}; {:.2} times as fast as the loop.",
+                shape.name,
+                m.overlap,
+                cores.min(shape.jobs() as usize),
+                m.most_at_once,
+                m.speedup
+            );
+        }
     }
 
     pub fn piece<'a, F>(name: &'static str, run_jobs: F) -> Piece<'a>

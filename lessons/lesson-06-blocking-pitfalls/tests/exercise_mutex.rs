@@ -1,20 +1,31 @@
 //! The `mutex` grader grades, on paused tokio time: the untouched
 //! exercise, the lesson's fixes, other fixes written differently, and other
-//! forms of the bug, each run by the same harness on a thread of its own. A
-//! run that deadlocks never ends; after a few seconds it counts as hanging
-//! and its thread is left behind, blocked.
+//! forms of the bug, each run by the same harness under a run's two
+//! workloads, on a thread of its own. A run that deadlocks never ends;
+//! after a few seconds it counts as hanging and its thread is left behind,
+//! blocked.
 
 use lesson_06::{broken, fixed, mutex};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
 
+#[allow(dead_code, clippy::await_holding_lock)]
+#[path = "fixtures/mutex/bug_block_on_the_save.rs"]
+mod bug_block_on_the_save;
 #[allow(dead_code, clippy::await_holding_lock, clippy::match_single_binding)]
 #[path = "fixtures/mutex/bug_guard_in_a_match.rs"]
 mod bug_guard_in_a_match;
 #[allow(dead_code)]
+#[path = "fixtures/mutex/bug_own_counter.rs"]
+mod bug_own_counter;
+#[allow(dead_code)]
 #[path = "fixtures/mutex/bug_read_then_write.rs"]
 mod bug_read_then_write;
+#[allow(dead_code)]
+#[path = "fixtures/mutex/bug_spawned_save.rs"]
+mod bug_spawned_save;
 #[allow(dead_code)]
 #[path = "fixtures/mutex/fix_atomic.rs"]
 mod fix_atomic;
@@ -39,14 +50,15 @@ fn paused() -> tokio::runtime::Runtime {
 }
 
 fn run<S: 'static, R: AsyncFn(&S) + Send + 'static>(
-    new_hits: fn() -> S,
+    new_hits: fn(u32) -> S,
     record_hit: R,
 ) -> std::thread::JoinHandle<(Observed, Facts)> {
     std::thread::spawn(move || {
         let facts = Facts::for_test(&mutex::SPEC);
         let theirs = facts.clone();
         let observed = observe_within(Duration::from_secs(3), move || {
-            paused().block_on(mutex::measure(&theirs, new_hits, record_hit))
+            let shapes = mutex::shapes(&mut Rng::for_scenario("mutex"));
+            paused().block_on(mutex::measure(&theirs, &shapes, new_hits, record_hit));
         });
         (observed, facts)
     })
@@ -59,11 +71,11 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
     let fixes = [
         (
             "the reference scoped guard",
-            run(|| std::sync::Mutex::new(0), fixed::record_hit),
+            run(std::sync::Mutex::new, fixed::record_hit),
         ),
         (
             "the reference tokio Mutex",
-            run(|| tokio::sync::Mutex::new(0), fixed::record_hit_in_order),
+            run(tokio::sync::Mutex::new, fixed::record_hit_in_order),
         ),
         (
             "drop(guard)",
@@ -81,7 +93,7 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
     let bugs = [
         (
             "the reference bug",
-            run(|| std::sync::Mutex::new(0), broken::record_hit),
+            run(std::sync::Mutex::new, broken::record_hit),
         ),
         (
             "the untouched exercise",
@@ -95,10 +107,30 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
             ),
         ),
     ];
-    let lost = run(
-        bug_read_then_write::new_hits,
-        bug_read_then_write::record_hit,
-    );
+    let wrong = [
+        (
+            "a hit lost between read and write",
+            run(
+                bug_read_then_write::new_hits,
+                bug_read_then_write::record_hit,
+            ),
+        ),
+        (
+            "the save spawned and left",
+            run(bug_spawned_save::new_hits, bug_spawned_save::record_hit),
+        ),
+        (
+            "a counter of its own",
+            run(bug_own_counter::new_hits, bug_own_counter::record_hit),
+        ),
+        (
+            "the save run by block_on, holding the lock",
+            run(
+                bug_block_on_the_save::new_hits,
+                bug_block_on_the_save::record_hit,
+            ),
+        ),
+    ];
     for (what, t) in fixes {
         let (o, f) = t.join().unwrap();
         grader.assert_fixed(what, o, &f);
@@ -107,6 +139,8 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
         let (o, f) = t.join().unwrap();
         grader.assert_bug(what, o, &f);
     }
-    let (o, f) = lost.join().unwrap();
-    grader.assert_not_fixed("a hit lost between read and write", o, &f);
+    for (what, t) in wrong {
+        let (o, f) = t.join().unwrap();
+        grader.assert_not_fixed(what, o, &f);
+    }
 }

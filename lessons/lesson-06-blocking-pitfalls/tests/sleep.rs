@@ -3,7 +3,8 @@
 //! orderings and lower bounds, which hold on any machine. It reads the
 //! recorder, so it is the only test in this file (its own process).
 
-use lesson_06::{NAP, NAPPERS, broken, runtime, sleep};
+use lesson_06::sleep::{self, Shape};
+use lesson_06::{NAP, NAPPERS, broken, runtime};
 use shared::event::{Event, Span, SpanKind};
 use shared::lesson::Facts;
 
@@ -24,8 +25,21 @@ fn napper_polls() -> Vec<Span> {
 fn waits_that_block_the_thread_run_one_after_another() {
     shared::record::recorder::global().begin("lesson-06", "sleep", "test", "", None);
     let facts = Facts::for_test(&sleep::SPEC);
-    runtime().block_on(sleep::measure(&facts, broken::nap));
-    assert_eq!(facts.get("naps_at_once"), Some(1.0));
+    let ten = Shape {
+        name: "ten waits of 100 ms".into(),
+        lengths: vec![NAP; NAPPERS as usize],
+    };
+    runtime().block_on(sleep::measure(&facts, &[ten], broken::nap));
+    assert_eq!(facts.get("naps_at_once"), Some(1.0 / f64::from(NAPPERS)));
+    assert!(facts.get("elapsed_ratio").unwrap() >= f64::from(NAPPERS));
+    assert!(facts.get("longest_poll_ratio").unwrap() >= 1.0);
+    if sleep::can_tell_blocking() {
+        assert!(
+            facts.get("asleep_share").unwrap() > 0.5,
+            "{:?}",
+            facts.values()
+        );
+    }
     let polls = napper_polls();
     assert_eq!(
         polls.len(),

@@ -9,47 +9,48 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
 use shared::work::heartbeat::Heartbeat;
+use shared::work::shape::{Rng, seed};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-/// How long one job hashes (on an idle core).
+/// How long a job hashes in the tests' batches, unless they ask otherwise.
 pub const JOB_TIME: Duration = Duration::from_millis(40);
 /// The heartbeat's period.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// A batch of jobs: how many, and a record of which threads ran them and
-/// how many ran at the same time.
+/// A batch of jobs: each job's input (different for every job, made when
+/// the program runs) and length, and a record of what happened: each job's
+/// answer, how many times it ran, on which threads, and how many ran at
+/// the same time. Cloning it is cheap: clones share the record.
 #[derive(Clone)]
 pub struct Batch {
-    jobs: u64,
-    job_time: Duration,
-    count: Arc<Mutex<ThreadCount>>,
+    inner: Arc<BatchInner>,
 }
 
-impl Default for Batch {
-    /// The batch this machine's plan calls for.
-    fn default() -> Self {
-        Batch::of(plan(cores()).jobs)
-    }
+struct BatchInner {
+    jobs: Vec<JobInput>,
+    answers: Vec<AtomicU64>,
+    runs: Vec<AtomicU32>,
+    /// Calls of `hash_job` with an `i` that is not one of the batch's.
+    strays: AtomicU32,
+    count: Mutex<ThreadCount>,
 }
 
-/// How much work, for a machine with `cores` cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// Jobs in a batch: four per core, so every approach has a queue of work
-    /// to keep each core busy (at least 8, and at most 256, well under the
-    /// blocking pool's 512 threads).
-    pub jobs: u64,
+#[derive(Clone, Copy, Debug)]
+struct JobInput {
+    seed: u64,
+    rounds: u64,
+    length: Duration,
 }
 
-/// The plan for a machine with `cores` cores. A batch takes about four
-/// jobs' time (160 ms) when the cores are used well, on any machine.
-pub fn plan(cores: usize) -> Plan {
-    Plan {
-        jobs: (4 * cores as u64).clamp(8, 256),
+impl JobInput {
+    fn compute(self) -> u64 {
+        shared::work::cpu::hash_rounds(self.seed, self.rounds)
     }
 }
 
@@ -57,75 +58,165 @@ pub fn plan(cores: usize) -> Plan {
 struct ThreadCount {
     seen: HashSet<ThreadId>,
     busy: Duration,
+    /// When each job ran, from start to end.
+    spans: Vec<(Instant, Instant)>,
     jobs_by_thread: Vec<ThreadId>,
     running: usize,
     most_at_once: usize,
 }
 
 impl Batch {
-    /// A batch of `jobs` jobs of `JOB_TIME` each.
-    pub fn of(jobs: u64) -> Batch {
+    /// A batch of jobs of the given lengths, each with an input made from
+    /// `rng`.
+    pub fn new(lengths: &[Duration], rng: &mut Rng) -> Batch {
+        let cal = shared::work::cpu::calibration();
+        let jobs: Vec<JobInput> = lengths
+            .iter()
+            .map(|&length| JobInput {
+                seed: rng.salt(),
+                rounds: cal.rounds_for(length),
+                length,
+            })
+            .collect();
         Batch {
-            jobs,
-            job_time: JOB_TIME,
-            count: Arc::default(),
+            inner: Arc::new(BatchInner {
+                answers: jobs.iter().map(|_| AtomicU64::new(0)).collect(),
+                runs: jobs.iter().map(|_| AtomicU32::new(0)).collect(),
+                jobs,
+                strays: AtomicU32::new(0),
+                count: Mutex::default(),
+            }),
         }
     }
 
-    /// The same batch with jobs of `job_time` each: the tests use 1 ms jobs,
-    /// since what they check does not depend on the duration.
+    /// A batch of `jobs` jobs of `JOB_TIME` each, with inputs from this
+    /// run's seed.
+    pub fn of(jobs: u64) -> Batch {
+        Batch::new(
+            &vec![JOB_TIME; jobs as usize],
+            &mut Rng::for_scenario("batch"),
+        )
+    }
+
+    /// The same jobs lasting `job_time` each: the tests use 1 ms jobs, since
+    /// what they check does not depend on the duration. (A new batch, with
+    /// a record of its own.)
     pub fn lasting(self, job_time: Duration) -> Batch {
-        Batch { job_time, ..self }
+        let mut rng = Rng::new(self.inner.jobs.first().map_or(0, |j| j.seed));
+        Batch::new(&vec![job_time; self.inner.jobs.len()], &mut rng)
     }
 
     /// How many jobs the batch has.
     pub fn jobs(&self) -> u64 {
-        self.jobs
+        self.inner.jobs.len() as u64
+    }
+
+    fn count(&self) -> std::sync::MutexGuard<'_, ThreadCount> {
+        self.inner.count.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn start(&self) {
-        let mut c = self.count.lock().unwrap();
+        let mut c = self.count();
         c.seen.insert(std::thread::current().id());
         c.jobs_by_thread.push(std::thread::current().id());
         c.running += 1;
         c.most_at_once = c.most_at_once.max(c.running);
     }
 
-    fn end(&self, took: Duration) {
-        let mut c = self.count.lock().unwrap();
+    fn end(&self, started: Instant) {
+        let mut c = self.count();
         c.running -= 1;
-        c.busy += took;
+        c.busy += started.elapsed();
+        c.spans.push((started, Instant::now()));
     }
 
     /// The jobs' own durations, added up.
     pub fn busy(&self) -> Duration {
-        self.count.lock().unwrap().busy
+        self.count().busy
+    }
+
+    /// The jobs' time between `from` and `to`, added up: jobs running
+    /// then, on average, times the time.
+    fn busy_between(&self, from: Instant, to: Instant) -> Duration {
+        self.count()
+            .spans
+            .iter()
+            .map(|&(a, b)| b.min(to).saturating_duration_since(a.max(from)))
+            .sum()
     }
 
     /// Distinct threads that ran at least one job.
     pub fn distinct(&self) -> usize {
-        self.count.lock().unwrap().seen.len()
+        self.count().seen.len()
     }
 
     /// How many jobs ran on thread `id`.
     pub fn jobs_on(&self, id: ThreadId) -> usize {
-        let c = self.count.lock().unwrap();
-        c.jobs_by_thread.iter().filter(|t| **t == id).count()
+        self.count()
+            .jobs_by_thread
+            .iter()
+            .filter(|t| **t == id)
+            .count()
     }
 
     /// The most jobs that were running at the same moment.
     pub fn most_at_once(&self) -> usize {
-        self.count.lock().unwrap().most_at_once
+        self.count().most_at_once
+    }
+
+    /// The longest job's length: a poll that runs that job lasts at least
+    /// as long.
+    pub fn longest(&self) -> Duration {
+        self.inner
+            .jobs
+            .iter()
+            .map(|j| j.length)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Jobs that did not run exactly once, and calls for jobs the batch
+    /// does not have.
+    pub fn not_once(&self) -> u32 {
+        let not_once = self
+            .inner
+            .runs
+            .iter()
+            .filter(|r| r.load(Ordering::SeqCst) != 1)
+            .count() as u32;
+        not_once + self.inner.strays.load(Ordering::SeqCst)
+    }
+
+    /// The right answer: the XOR of every job's answer. The answers the
+    /// jobs gave are the harness's record; a job that never ran is
+    /// computed here.
+    pub fn answer(&self) -> u64 {
+        (0..self.inner.jobs.len())
+            .map(|i| match self.inner.runs[i].load(Ordering::SeqCst) {
+                0 => self.inner.jobs[i].compute(),
+                _ => self.inner.answers[i].load(Ordering::SeqCst),
+            })
+            .fold(0, |sum, a| sum ^ a)
     }
 }
 
-/// One CPU job: hashing for `JOB_TIME`, recorded on the timeline as a
-/// blocking call of whatever thread runs it.
+/// One CPU job of `batch`: hashing job `i`'s input for its length,
+/// recorded on the timeline as a blocking call of whatever thread runs it.
+/// Jobs are numbered from 0.
 pub fn hash_job(i: u64, batch: &Batch) -> u64 {
+    let Some(&input) = usize::try_from(i)
+        .ok()
+        .and_then(|i| batch.inner.jobs.get(i))
+    else {
+        batch.inner.strays.fetch_add(1, Ordering::SeqCst);
+        return 0;
+    };
     batch.start();
     let started = Instant::now();
-    let out = shared::blocking("hashing", || shared::work::cpu::burn(batch.job_time) ^ i);
-    batch.end(started.elapsed());
+    let out = shared::blocking("hashing", || input.compute());
+    batch.end(started);
+    batch.inner.runs[i as usize].fetch_add(1, Ordering::SeqCst);
+    batch.inner.answers[i as usize].store(out, Ordering::SeqCst);
     out
 }
 
@@ -285,41 +376,108 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("the runtime builds")
 }
 
-/// The XOR of every job's answer in a batch: what any correct approach
-/// returns. Every job hashes the same rounds, so one hash is enough.
-pub fn expected_sum(jobs: u64, job_time: Duration) -> u64 {
-    let hash = shared::work::cpu::burn(job_time);
-    (0..jobs).fold(0, |sum, i| sum ^ hash ^ i)
+/// One workload: how long each job of the batch hashes.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub name: String,
+    pub lengths: Vec<Duration>,
 }
 
-/// Runs `approach` on `batch` on `runtime`, beside a heartbeat. Returns its
-/// answer, how long it took, and the heartbeat's worst lateness in ticks.
+/// The two workloads of one run on a machine with `cores` cores: four jobs
+/// per core (8 to 256) that each hash for the same 40 to 60 ms, then three
+/// to six jobs per core of 10 to 60 ms each. With every core busy, each
+/// takes about four jobs' time on any machine.
+pub fn shapes(cores: usize, rng: &mut Rng) -> Vec<Shape> {
+    let ms = Duration::from_millis;
+    let cores = cores as u64;
+    let n = (4 * cores).clamp(8, 256) as usize;
+    let length = ms(rng.between(40, 60));
+    let even = Shape {
+        name: format!("{n} jobs of {} ms", length.as_millis()),
+        lengths: vec![length; n],
+    };
+    let n = rng.between(3 * cores, 6 * cores).clamp(8, 256) as usize;
+    let uneven = Shape {
+        name: format!("{n} jobs of 10 to 60 ms"),
+        lengths: (0..n).map(|_| ms(rng.between(10, 60))).collect(),
+    };
+    vec![even, uneven]
+}
+
+/// What one workload measured, on either runtime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub heartbeat_lateness: f64,
+    pub core_usage: f64,
+    pub oversubscription: f64,
+    pub wrong_sum: bool,
+    pub not_once: u32,
+    pub longest_poll_ratio: f64,
+    pub on_runtime_thread: usize,
+    pub most_at_once: usize,
+    pub threads: usize,
+}
+
+/// Runs `approach` on a batch made for `shape` on `runtime`, beside a
+/// heartbeat, and measures it.
 fn timed<F, Fut>(
     runtime: &tokio::runtime::Runtime,
-    batch: &Batch,
-    approach: F,
-) -> (u64, Duration, f64)
+    shape: &Shape,
+    rng: &mut Rng,
+    approach: &F,
+) -> Measured
 where
-    F: FnOnce(Batch) -> Fut,
+    F: Fn(Batch) -> Fut,
     Fut: std::future::Future<Output = u64>,
 {
+    let batch = Batch::new(&shape.lengths, rng);
     // On the timeline, the jobs' tasks share one letter and colour.
     shared::record::recorder::group("job ", "CPU jobs");
-    runtime.block_on(async {
+    let held = Held::new();
+    let (sum, start, end, lateness) = runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         // Let the heartbeat settle into its schedule first.
         tokio::time::sleep(TICK * 2).await;
         let start = Instant::now();
-        let sum = approach(batch.clone()).await;
-        let elapsed = start.elapsed();
+        let sum = held.wrap(approach(batch.clone())).await;
+        let end = Instant::now();
         // One more tick, so that a tick delayed by the last job is measured.
         tokio::time::sleep(TICK * 2).await;
-        (sum, elapsed, heartbeat.worst_lateness_ratio())
-    })
+        (sum, start, end, heartbeat.worst_lateness_ratio())
+    });
+    let cores = (cores() as u64).min(batch.jobs()) as f64;
+    let span = (end - start).as_secs_f64().max(1e-9);
+    Measured {
+        heartbeat_lateness: lateness,
+        core_usage: batch.busy_between(start, end).as_secs_f64() / span / cores,
+        oversubscription: batch.most_at_once() as f64 / cores,
+        wrong_sum: sum != batch.answer(),
+        not_once: batch.not_once(),
+        longest_poll_ratio: held.longest_ratio(batch.longest()),
+        on_runtime_thread: batch.jobs_on(std::thread::current().id()),
+        most_at_once: batch.most_at_once(),
+        threads: batch.distinct(),
+    }
 }
 
-/// The `approaches` scenario: a batch of CPU jobs on the multi-threaded
-/// runtime, beside a heartbeat.
+fn worst(all: &[Measured], f: fn(&Measured) -> f64) -> f64 {
+    all.iter().map(f).fold(0.0, f64::max)
+}
+
+fn say_shapes(shapes: &[Shape]) {
+    println!(
+        "(two workloads, from seed {0}; LESSON_SEED={0} replays them: {1})",
+        seed(),
+        shapes
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", then ")
+    );
+}
+
+/// The `approaches` scenario: batches of CPU jobs on the multi-threaded
+/// runtime, beside a heartbeat, under two workloads.
 pub mod approaches {
     use super::*;
 
@@ -329,79 +487,104 @@ pub mod approaches {
             fact(
                 "heartbeat_lateness",
                 "the heartbeat's worst lateness, in 10 ms ticks",
-            ),
+            )
+            .timing(),
             fact(
                 "core_usage",
-                "jobs in progress on average, over the cores (1 is every core hashing)",
-            ),
+                "jobs hashing on average, over the cores (1 is every core hashing; worst workload)",
+            )
+            .timing(),
             fact(
                 "oversubscription",
-                "the most jobs running at once, over the cores",
+                "the most jobs hashing at once, over the cores",
             ),
-            fact("wrong_sum", "1 if the answer was not the jobs' answer"),
+            fact(
+                "wrong_sum",
+                "workloads whose answer was not the XOR of every job's answer",
+            ),
+            fact(
+                "jobs_not_once",
+                "jobs that did not run exactly once (or that the batch does not have)",
+            ),
+            fact(
+                "longest_poll_ratio",
+                "the longest single poll of run_jobs over the longest job",
+            )
+            .timing(),
         ],
     };
 
-    /// Measures `approach` on `batch` with `runtime` (multi-threaded).
+    /// Measures `approach` under every workload on `runtime`
+    /// (multi-threaded), and sets the facts: the worst of each.
     pub fn measure<F, Fut>(
         facts: &Facts,
         runtime: &tokio::runtime::Runtime,
-        batch: Batch,
+        shapes: &[Shape],
+        rng: &mut Rng,
         approach: F,
-    ) where
-        F: FnOnce(Batch) -> Fut,
+    ) -> Vec<Measured>
+    where
+        F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
     {
-        let (sum, elapsed, lateness) = timed(runtime, &batch, approach);
-        let cores = (cores() as u64).min(batch.jobs()) as f64;
-        facts.set("heartbeat_lateness", lateness);
+        let all: Vec<Measured> = shapes
+            .iter()
+            .map(|shape| timed(runtime, shape, rng, &approach))
+            .collect();
+        facts.set("heartbeat_lateness", worst(&all, |m| m.heartbeat_lateness));
         facts.set(
             "core_usage",
-            batch.busy().as_secs_f64() / elapsed.as_secs_f64() / cores,
+            all.iter()
+                .map(|m| m.core_usage)
+                .fold(f64::INFINITY, f64::min),
         );
-        facts.set("oversubscription", batch.most_at_once() as f64 / cores);
+        facts.set("oversubscription", worst(&all, |m| m.oversubscription));
         facts.set(
             "wrong_sum",
-            u32::from(sum != expected_sum(batch.jobs(), batch.job_time)),
+            all.iter().filter(|m| m.wrong_sum).count() as f64,
         );
+        facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
+        facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
+        all
     }
 
     pub fn run<F, Fut>(facts: &Facts, approach: F)
     where
-        F: FnOnce(Batch) -> Fut,
+        F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
     {
-        let batch = Batch::default();
+        let mut rng = Rng::for_scenario("approaches");
+        let shapes = shapes(cores(), &mut rng);
         println!(
-            "{} jobs of {} ms of hashing on {} core(s), through {}, beside a 10 ms heartbeat:",
-            batch.jobs(),
-            JOB_TIME.as_millis(),
+            "Batches of CPU jobs, each hashing an input made just now, on {} core(s), through {},",
             cores(),
             facts.the("run_jobs")
         );
-        measure(facts, &runtime(), batch.clone(), approach);
-        println!(
-            "  the heartbeat was up to {:.1} ticks late; the cores were {:.0}% busy hashing;",
-            facts.get("heartbeat_lateness").unwrap_or(0.0),
-            facts.get("core_usage").unwrap_or(0.0) * 100.0
-        );
-        println!(
-            "  at most {} jobs ran at once, on {} threads.",
-            batch.most_at_once(),
-            batch.distinct()
-        );
+        println!("beside a 10 ms heartbeat, on the multi-threaded runtime");
+        say_shapes(&shapes);
+        let all = measure(facts, &runtime(), &shapes, &mut rng, approach);
+        for (shape, m) in shapes.iter().zip(&all) {
+            println!(
+                "  {}: the heartbeat up to {:.1} ticks late; the cores {:.0}% busy hashing; at most {} jobs at once, on {} threads.",
+                shape.name,
+                m.heartbeat_lateness,
+                m.core_usage * 100.0,
+                m.most_at_once,
+                m.threads
+            );
+        }
     }
 
     pub fn piece<'a, F, Fut>(name: &'static str, approach: F) -> Piece<'a>
     where
-        F: FnOnce(Batch) -> Fut + 'a,
+        F: Fn(Batch) -> Fut + 'a,
         Fut: std::future::Future<Output = u64>,
     {
         Piece::new(name, move |facts| run(facts, approach))
     }
 }
 
-/// The `current-thread` scenario: the same batch, on a current-thread
+/// The `current-thread` scenario: the same batches, on a current-thread
 /// runtime (as `#[tokio::main(flavor = "current_thread")]` makes).
 pub mod current_thread {
     use super::*;
@@ -416,58 +599,84 @@ pub mod current_thread {
             fact(
                 "heartbeat_lateness",
                 "the heartbeat's worst lateness, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "wrong_sum",
+                "workloads whose answer was not the XOR of every job's answer",
             ),
-            fact("wrong_sum", "1 if the answer was not the jobs' answer"),
+            fact(
+                "jobs_not_once",
+                "jobs that did not run exactly once (or that the batch does not have)",
+            ),
+            fact(
+                "longest_poll_ratio",
+                "the longest single poll of run_jobs over the longest job",
+            )
+            .timing(),
         ],
     };
 
     // ANCHOR: current_thread
-    /// Measures `approach` on `batch` on a current-thread runtime built
-    /// here, on this thread.
-    pub fn measure<F, Fut>(facts: &Facts, batch: Batch, approach: F)
+    /// Measures `approach` under every workload on a current-thread
+    /// runtime built here, on this thread.
+    pub fn measure<F, Fut>(
+        facts: &Facts,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        approach: F,
+    ) -> Vec<Measured>
     where
-        F: FnOnce(Batch) -> Fut,
+        F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
     {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a current-thread runtime always builds");
-        let (sum, _, lateness) = timed(&runtime, &batch, approach);
+        let all: Vec<Measured> = shapes
+            .iter()
+            .map(|shape| timed(&runtime, shape, rng, &approach))
+            .collect();
         facts.set(
             "jobs_on_runtime_thread",
-            batch.jobs_on(std::thread::current().id()) as u32,
+            all.iter().map(|m| m.on_runtime_thread).sum::<usize>() as f64,
         );
-        facts.set("heartbeat_lateness", lateness);
+        facts.set("heartbeat_lateness", worst(&all, |m| m.heartbeat_lateness));
         facts.set(
             "wrong_sum",
-            u32::from(sum != expected_sum(batch.jobs(), batch.job_time)),
+            all.iter().filter(|m| m.wrong_sum).count() as f64,
         );
+        facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
+        facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
+        all
     }
     // ANCHOR_END: current_thread
 
     pub fn run<F, Fut>(facts: &Facts, approach: F)
     where
-        F: FnOnce(Batch) -> Fut,
+        F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
     {
-        let batch = Batch::default();
+        let mut rng = Rng::for_scenario("current-thread");
+        let shapes = shapes(cores(), &mut rng);
         println!(
-            "The same {} jobs through {}, on a current-thread runtime, beside a heartbeat:",
-            batch.jobs(),
+            "The same kind of batches through {}, on a current-thread runtime, beside a heartbeat",
             facts.the("run_jobs")
         );
-        measure(facts, batch, approach);
-        println!(
-            "  {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late.",
-            facts.get("jobs_on_runtime_thread").unwrap_or(0.0),
-            facts.get("heartbeat_lateness").unwrap_or(0.0)
-        );
+        say_shapes(&shapes);
+        let all = measure(facts, &shapes, &mut rng, approach);
+        for (shape, m) in shapes.iter().zip(&all) {
+            println!(
+                "  {}: {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late.",
+                shape.name, m.on_runtime_thread, m.heartbeat_lateness
+            );
+        }
     }
 
     pub fn piece<'a, F, Fut>(name: &'static str, approach: F) -> Piece<'a>
     where
-        F: FnOnce(Batch) -> Fut + 'a,
+        F: Fn(Batch) -> Fut + 'a,
         Fut: std::future::Future<Output = u64>,
     {
         Piece::new(name, move |facts| run(facts, approach))

@@ -1,14 +1,28 @@
 //! Where each approach runs its jobs, and how many at once: facts that do
 //! not depend on the machine's speed.
 
-use lesson_07::{Batch, broken, cores, current_thread, fixed, plan, rayon_pool};
+use lesson_07::{Batch, Shape, broken, cores, current_thread, fixed, rayon_pool};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
 
+/// Four jobs per core (at least 8).
+fn jobs() -> usize {
+    (4 * cores()).clamp(8, 256)
+}
+
 /// A full batch of short jobs: what these tests check does not depend on
-/// how long a job takes.
+/// how long a job takes. Every call makes the same jobs.
 fn short() -> Batch {
-    Batch::of(plan(cores()).jobs).lasting(Duration::from_millis(1))
+    Batch::of(jobs() as u64).lasting(Duration::from_millis(1))
+}
+
+/// The same, as a workload for a harness.
+fn short_shape() -> [Shape; 1] {
+    [Shape {
+        name: "short jobs".into(),
+        lengths: vec![Duration::from_millis(1); jobs()],
+    }]
 }
 
 fn runtime_with(workers: usize) -> tokio::runtime::Runtime {
@@ -63,27 +77,36 @@ fn every_approach_computes_the_same_answer() {
     assert_eq!(rt.block_on(fixed::rayon_spawn(short())), expected);
     assert_eq!(rt.block_on(fixed::par_iter(short())), expected);
     let b = short();
-    assert_eq!(
-        expected,
-        lesson_07::expected_sum(b.jobs(), Duration::from_millis(1))
-    );
+    assert_eq!(expected, b.answer(), "computed by the harness itself");
+    assert_eq!(b.not_once(), b.jobs() as u32, "no job of b ran");
 }
 
 #[test]
 #[should_panic(expected = "can call blocking only when running on the multi-threaded runtime")]
 fn block_in_place_panics_on_a_current_thread_runtime() {
     let facts = Facts::for_test(&current_thread::SPEC);
-    current_thread::measure(&facts, short(), broken::block_in_place);
+    current_thread::measure(
+        &facts,
+        &short_shape(),
+        &mut Rng::new(1),
+        broken::block_in_place,
+    );
 }
 
 #[test]
 fn spawn_blocking_works_on_a_current_thread_runtime() {
     let facts = Facts::for_test(&current_thread::SPEC);
-    current_thread::measure(&facts, short(), fixed::spawn_blocking);
+    current_thread::measure(
+        &facts,
+        &short_shape(),
+        &mut Rng::new(1),
+        fixed::spawn_blocking,
+    );
     assert_eq!(
         facts.get("jobs_on_runtime_thread"),
         Some(0.0),
         "the blocking pool ran every job"
     );
     assert_eq!(facts.get("wrong_sum"), Some(0.0));
+    assert_eq!(facts.get("jobs_not_once"), Some(0.0));
 }

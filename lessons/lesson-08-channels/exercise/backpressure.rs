@@ -1,22 +1,23 @@
 //! Lesson 08 · exercise `backpressure`: a queue that stays small.
 //!
-//! `flood` sends 300 messages of 1 KiB as fast as it can to a consumer that
-//! takes 1 ms for each, and the channel's queue grows to hold almost all of
-//! them. Keep the queue small, without losing a message, then run
+//! `flood` sends the messages of `messages()` (a few hundred, of 1 KiB) as
+//! fast as it can to a consumer that takes a while over each, and the
+//! channel's queue grows to hold almost all of them. Keep the messages
+//! waiting few, wherever they wait, without losing one, then run
 //!
 //!     cargo xtask try lesson-08 backpressure
 //!
 //! Stuck? `cargo xtask hint lesson-08 backpressure`. Start over: `cargo xtask reset lesson-08 backpressure`.
 
-use lesson_08::{Consumed, ITEMS, slow_consumer};
+use lesson_08::{Consumed, messages, slow_consumer};
 use tokio::sync::mpsc;
 
 /// TODO: the producer should not run far ahead of the consumer.
 pub async fn flood() -> Consumed {
     let (tx, rx) = mpsc::unbounded_channel();
     let consumer = tokio::spawn(slow_consumer(rx));
-    for _ in 0..ITEMS {
-        tx.send(vec![0u8; 1024]).expect("the consumer is running");
+    for msg in messages() {
+        tx.send(msg).expect("the consumer is running");
     }
     drop(tx);
     consumer.await.expect("the consumer does not panic")

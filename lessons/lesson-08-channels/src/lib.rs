@@ -9,60 +9,271 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::alive::{Alive, Census};
+use shared::work::shape::{Arrivals, Rng, seed};
+use std::cell::RefCell;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-/// Pings sent in the `close` scenario.
+/// Pings the producer sends when no harness has picked how many.
 pub const PINGS: u32 = 10;
-/// Messages sent in the `backpressure` scenario.
+/// Messages `messages()` makes when no harness has picked how many.
 pub const ITEMS: u32 = 300;
-/// Room in the bounded channel.
+/// Room in the lesson's bounded channel.
 pub const CAPACITY: usize = 16;
-/// How long the slow consumer spends on each message.
+/// How long the slow consumer spends on each message when no harness has
+/// picked another time.
 pub const WORK: Duration = Duration::from_millis(1);
 
 // ANCHOR: handler
 /// Counts pings until the channel closes, that is, until every sender is
 /// gone. `recv` returns `None` only then.
 pub async fn count_pings(mut pings: mpsc::Receiver<u32>) -> u32 {
-    let run = this_run(); // for the harness, which watches what we count
+    let seen = handler_seen(); // for the harness, which watches what we count
     let mut count = 0;
-    while let Some(_ping) = pings.recv().await {
+    while let Some(ping) = pings.recv().await {
         count += 1;
-        note(run, |seen| seen.pings_received += 1);
+        seen.ping(ping);
     }
-    note(run, |seen| seen.handler_done = true);
+    seen.closed(count);
     count
 }
 
-/// Sends `PINGS` pings, 5 ms apart, then returns, dropping its sender.
+/// Sends pings on the harness's schedule (ten, 5 ms apart, when there is
+/// no harness), then returns, dropping its sender.
 pub async fn send_pings(pings: mpsc::Sender<u32>) {
-    for i in 0..PINGS {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        pings.send(i).await.expect("the handler is listening");
+    let session = close_session(); // when to send each ping, and what it says
+    let start = tokio::time::Instant::now();
+    for (i, at) in session.at.iter().enumerate() {
+        tokio::time::sleep_until(start + *at).await;
+        pings
+            .send(session.ping(i))
+            .await
+            .expect("the handler is listening");
+        session.sent.fetch_add(1, Ordering::SeqCst);
     }
     shared::mark("producer done; its sender is dropped");
 }
 // ANCHOR_END: handler
 
-/// A message in the `backpressure` scenario: a 1 KiB payload.
-pub type Msg = Vec<u8>;
+/// One session of the `close` scenario, as the harness set it up: when
+/// each ping is sent, what it says (made with a salt, so that the handler
+/// can tell the producer's pings from others), and what each handler saw.
+struct CloseSession {
+    at: Vec<Duration>,
+    salt: u32,
+    sent: AtomicU32,
+    handlers: Mutex<Vec<HandlerSeen>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct HandlerSeen {
+    /// Pings from this session's producer.
+    genuine: u32,
+    /// Anything else.
+    foreign: u32,
+    /// What it returned, once its channel closed.
+    closed_with: Option<u32>,
+}
+
+impl CloseSession {
+    fn new(at: Vec<Duration>, salt: u32) -> CloseSession {
+        CloseSession {
+            at,
+            salt,
+            sent: AtomicU32::new(0),
+            handlers: Mutex::default(),
+        }
+    }
+
+    fn ping(&self, i: usize) -> u32 {
+        self.salt ^ i as u32
+    }
+
+    fn pings(&self) -> u32 {
+        self.at.len() as u32
+    }
+
+    fn handlers(&self) -> std::sync::MutexGuard<'_, Vec<HandlerSeen>> {
+        self.handlers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Pings the session's handlers received from its producer.
+    fn received(&self) -> u32 {
+        self.handlers().iter().map(|h| h.genuine).sum()
+    }
+
+    /// Whether a handler saw its channel close after every one of this
+    /// session's pings (and nothing else), and returned their count.
+    fn handler_done(&self) -> bool {
+        let n = self.pings();
+        self.handlers()
+            .iter()
+            .any(|h| h.genuine == n && h.foreign == 0 && h.closed_with == Some(n))
+    }
+}
+
+thread_local! {
+    /// The `close` session the harness is running on this thread.
+    static CLOSE: RefCell<Option<Arc<CloseSession>>> = const { RefCell::new(None) };
+}
+
+/// The session of the current run (ten pings 5 ms apart outside a harness).
+fn close_session() -> Arc<CloseSession> {
+    CLOSE.with(|c| c.borrow().clone()).unwrap_or_else(|| {
+        let at = (1..=PINGS).map(|i| Duration::from_millis(5) * i).collect();
+        Arc::new(CloseSession::new(at, 0))
+    })
+}
+
+/// What one handler saw, noted in its session.
+struct Seen {
+    session: Arc<CloseSession>,
+    me: usize,
+}
+
+fn handler_seen() -> Seen {
+    let session = close_session();
+    let me = {
+        let mut handlers = session.handlers();
+        handlers.push(HandlerSeen::default());
+        handlers.len() - 1
+    };
+    Seen { session, me }
+}
+
+impl Seen {
+    fn ping(&self, ping: u32) {
+        let genuine = (ping ^ self.session.salt) < self.session.pings();
+        let mut handlers = self.session.handlers();
+        if genuine {
+            handlers[self.me].genuine += 1;
+        } else {
+            handlers[self.me].foreign += 1;
+        }
+    }
+
+    fn closed(&self, count: u32) {
+        self.session.handlers()[self.me].closed_with = Some(count);
+    }
+}
+
+/// The payload of a message in the `backpressure` scenario: about 1 KiB,
+/// made by the harness (only [`messages`] makes them).
+#[derive(Debug)]
+pub struct Payload {
+    seq: u32,
+    body: Vec<u8>,
+}
+
+impl Payload {
+    /// Where it came in the producer's order, from 0.
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+}
+
+/// A message: a payload that counts itself alive from the moment it is
+/// made until it is dropped, wherever it is kept in between.
+pub type Msg = Alive<Payload>;
+
+/// One flood of the `backpressure` scenario, as the harness set it up:
+/// how many messages, their salt, how long the consumer takes for each,
+/// and what it received.
+struct Flood {
+    census: Census,
+    items: u32,
+    salt: u64,
+    /// How long the consumer works on message `i`.
+    work: Vec<Duration>,
+    received: AtomicU32,
+    wrong: AtomicU32,
+    next_seq: AtomicU32,
+}
+
+impl Flood {
+    fn new(items: u32, salt: u64, work: Vec<Duration>) -> Flood {
+        Flood {
+            census: Census::new(),
+            items,
+            salt,
+            work,
+            received: AtomicU32::new(0),
+            wrong: AtomicU32::new(0),
+            next_seq: AtomicU32::new(0),
+        }
+    }
+
+    fn body(&self, seq: u32) -> Vec<u8> {
+        let mut x = self.salt ^ u64::from(seq);
+        (0..1024)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (x >> 56) as u8
+            })
+            .collect()
+    }
+
+    /// Checks a message the consumer received: made by this flood's
+    /// census, intact, and after every message received before it. (A
+    /// message skipped is not wrong here: it is lost.)
+    fn check(&self, msg: &Msg) {
+        let next = self.next_seq.load(Ordering::SeqCst);
+        let right = self.census.made_it(msg)
+            && msg.seq >= next
+            && msg.seq < self.items
+            && msg.body == self.body(msg.seq);
+        if right {
+            self.received.fetch_add(1, Ordering::SeqCst);
+            self.next_seq.store(msg.seq + 1, Ordering::SeqCst);
+        } else {
+            self.wrong.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+thread_local! {
+    /// The flood the harness is running on this thread.
+    static FLOOD: RefCell<Option<Arc<Flood>>> = const { RefCell::new(None) };
+}
+
+fn flood_run() -> Arc<Flood> {
+    FLOOD
+        .with(|f| f.borrow().clone())
+        .unwrap_or_else(|| Arc::new(Flood::new(ITEMS, 0, vec![WORK; ITEMS as usize])))
+}
+
+/// The messages the producer has to send, made one at a time as it asks
+/// for them: as many as the harness picked (300 outside a harness).
+pub fn messages() -> impl Iterator<Item = Msg> + Send + 'static {
+    let flood = flood_run();
+    (0..flood.items).map(move |seq| {
+        flood.census.make(Payload {
+            seq,
+            body: flood.body(seq),
+        })
+    })
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
 
 /// The receiving end of either kind of channel, so that one consumer can
-/// read from both.
-pub trait Inbox {
+/// read from both. Sealed: only the lesson's channels are inboxes.
+pub trait Inbox: sealed::Sealed {
     fn next(&mut self) -> impl Future<Output = Option<Msg>>;
-    /// Messages waiting in the channel.
-    fn waiting(&self) -> usize;
 }
+
+impl sealed::Sealed for mpsc::Receiver<Msg> {}
+impl sealed::Sealed for mpsc::UnboundedReceiver<Msg> {}
 
 impl Inbox for mpsc::Receiver<Msg> {
     fn next(&mut self) -> impl Future<Output = Option<Msg>> {
         self.recv()
-    }
-    fn waiting(&self) -> usize {
-        self.len()
     }
 }
 
@@ -70,82 +281,31 @@ impl Inbox for mpsc::UnboundedReceiver<Msg> {
     fn next(&mut self) -> impl Future<Output = Option<Msg>> {
         self.recv()
     }
-    fn waiting(&self) -> usize {
-        self.len()
-    }
 }
 
-/// What the slow consumer saw.
+/// What the slow consumer says it received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Consumed {
     pub received: u32,
-    /// The longest the channel's queue ever was.
-    pub peak_queue: usize,
 }
 
-/// What the lesson's own handler and consumer saw on this thread, for the
-/// harness (the scenarios run on a current-thread runtime).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Seen {
-    pub pings_received: u32,
-    pub handler_done: bool,
-    pub received: u32,
-    pub peak_queue: usize,
+/// Takes a while over each message (as long as the harness says), checks
+/// it, and drops it.
+pub fn slow_consumer(inbox: impl Inbox) -> impl Future<Output = Consumed> {
+    consume(inbox).traced("consumer")
 }
 
-thread_local! {
-    /// The harness's current run, and what it has seen.
-    static SEEN: std::cell::RefCell<(u64, Seen)> = std::cell::RefCell::new((0, Seen::default()));
-}
-
-/// What this thread's handler and consumer have seen in the current run.
-pub fn seen() -> Seen {
-    SEEN.with(|s| s.borrow().1)
-}
-
-/// The current run's number.
-fn this_run() -> u64 {
-    SEEN.with(|s| s.borrow().0)
-}
-
-/// Starts a new run: a spawned handler left over from an earlier one (a
-/// task outlives the future that spawned it) can no longer count in it.
-fn new_run() {
-    SEEN.with(|s| {
-        let mut s = s.borrow_mut();
-        *s = (s.0 + 1, Seen::default());
-    });
-}
-
-/// Notes what a handler or consumer of run `run` saw, if it is still the
-/// current run.
-fn note(run: u64, f: impl FnOnce(&mut Seen)) {
-    SEEN.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.0 == run {
-            f(&mut s.1);
-        }
-    });
-}
-
-/// Takes `WORK` per message, and notes how long the queue gets.
-pub async fn slow_consumer(mut inbox: impl Inbox) -> Consumed {
-    let mut seen = Consumed {
-        received: 0,
-        peak_queue: 0,
-    };
-    let run = this_run();
-    loop {
-        seen.peak_queue = seen.peak_queue.max(inbox.waiting());
-        note(run, |s| s.peak_queue = seen.peak_queue);
-        let Some(msg) = inbox.next().await else {
-            return seen;
-        };
-        std::hint::black_box(msg);
-        seen.received += 1;
-        note(run, |s| s.received = seen.received);
-        tokio::time::sleep(WORK).await;
+async fn consume(mut inbox: impl Inbox) -> Consumed {
+    let flood = flood_run();
+    let mut received = 0;
+    while let Some(msg) = inbox.next().await {
+        flood.check(&msg);
+        let work = flood.work.get(msg.seq as usize).copied().unwrap_or(WORK);
+        received += 1;
+        drop(msg);
+        tokio::time::sleep(work).await;
     }
+    Consumed { received }
 }
 
 pub mod broken {
@@ -167,10 +327,10 @@ pub mod broken {
     /// A fast producer and a slow consumer over an unbounded channel.
     pub async fn flood() -> Consumed {
         let (tx, rx) = mpsc::unbounded_channel();
-        let consumer = tokio::spawn(slow_consumer(rx).traced("consumer"));
+        let consumer = tokio::spawn(slow_consumer(rx));
         let producer = async move {
-            for _ in 0..ITEMS {
-                tx.send(vec![0u8; 1024]).expect("the consumer is running"); // BROKEN: never waits
+            for msg in messages() {
+                tx.send(msg).expect("the consumer is running"); // BROKEN: never waits
             }
         };
         producer.traced("producer").await;
@@ -198,12 +358,10 @@ pub mod fixed {
     /// waits for room, so the producer runs at the consumer's pace.
     pub async fn flood() -> Consumed {
         let (tx, rx) = mpsc::channel(CAPACITY);
-        let consumer = tokio::spawn(slow_consumer(rx).traced("consumer"));
+        let consumer = tokio::spawn(slow_consumer(rx));
         let producer = async move {
-            for _ in 0..ITEMS {
-                tx.send(vec![0u8; 1024])
-                    .await
-                    .expect("the consumer is running"); // FIXED: waits
+            for msg in messages() {
+                tx.send(msg).await.expect("the consumer is running"); // FIXED: waits
             }
         };
         producer.traced("producer").await;
@@ -283,7 +441,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
-/// The `close` scenario: a handler counts pings until its channel closes.
+/// Prints the seed a run's workloads came from, and how to replay it.
+fn say_seed() {
+    println!(
+        "(workloads from seed {0}; LESSON_SEED={0} replays them)",
+        seed()
+    );
+}
+
+/// The `close` scenario: a handler counts pings until its channel closes,
+/// in two sessions with pings on different schedules.
 pub mod close {
     use super::*;
     use std::process::ExitCode;
@@ -291,67 +458,167 @@ pub mod close {
     pub static SPEC: Spec = Spec {
         name: "close",
         facts: &[
-            fact("pings_received", "pings the handler received, of 10 sent").live(),
             fact(
-                "handler_done",
-                "1 once the handler saw its channel close and stopped",
+                "pings_received",
+                "pings the handlers received from the producer, over the pings sent",
             )
             .live(),
+            fact(
+                "handler_done",
+                "sessions whose handler saw its channel close after all their pings before the session returned, over the sessions",
+            )
+            .live(),
+            fact(
+                "wrong_count",
+                "sessions whose count was not the pings the producer sent",
+            ),
         ],
     };
 
-    fn report(facts: &Facts) {
-        let seen = seen();
-        facts.set("pings_received", seen.pings_received);
-        facts.set("handler_done", u32::from(seen.handler_done));
+    /// One workload: when each ping is sent, from the session's start.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub at: Vec<Duration>,
     }
 
-    /// Runs `session` on the current runtime (a current-thread one: the
-    /// reporter reads what this thread's handler saw), with what the handler
-    /// sees reported every 10 ms. Never returns if the handler waits for
-    /// ever: that is the bug.
-    pub async fn measure<S>(facts: &Facts, session: S)
+    /// The two sessions of one run: 6 to 14 pings, one every 3 to 8 ms,
+    /// then 8 to 20 pings in bursts with pauses, over about 60 ms.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        let ms = Duration::from_millis;
+        let n = rng.between(6, 14) as usize;
+        let steady = Arrivals::steady(ms(rng.between(3, 8)), n);
+        let n = rng.between(8, 20) as usize;
+        let bursts = Arrivals::bursts(rng, ms(60), n);
+        [steady, bursts]
+            .into_iter()
+            .map(|a| Shape {
+                name: format!("{} pings, {}", a.len(), a.name),
+                at: a.at,
+            })
+            .collect()
+    }
+
+    /// Where a run stands: its sessions so far, and for each that
+    /// returned, its count and whether its handler was done by then.
+    #[derive(Default)]
+    struct Tally {
+        sessions: Vec<Arc<CloseSession>>,
+        counts: Vec<u32>,
+        done: Vec<bool>,
+    }
+
+    impl Tally {
+        fn report(&self, facts: &Facts) {
+            let sent: u32 = self
+                .sessions
+                .iter()
+                .map(|s| s.sent.load(Ordering::SeqCst))
+                .sum();
+            let received: u32 = self.sessions.iter().map(|s| s.received()).sum();
+            let done = self.done.iter().filter(|&&d| d).count();
+            facts.set(
+                "pings_received",
+                if sent == 0 {
+                    0.0
+                } else {
+                    f64::from(received) / f64::from(sent)
+                },
+            );
+            facts.set(
+                "handler_done",
+                if self.sessions.is_empty() {
+                    0.0
+                } else {
+                    done as f64 / self.sessions.len() as f64
+                },
+            );
+        }
+    }
+
+    /// Runs `session` once per workload on the current runtime (a
+    /// current-thread one: the handler and the producer learn their
+    /// session from this thread), with what the handlers see reported
+    /// every 10 ms. Never returns if a handler waits for ever: that is
+    /// the bug.
+    pub async fn measure<S>(facts: &Facts, shapes: &[Shape], rng: &mut Rng, session: S)
     where
-        S: AsyncFnOnce() -> u32,
+        S: AsyncFn() -> u32,
     {
-        new_run();
-        report(facts);
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        Tally::default().report(facts);
         let reporter = {
-            let facts = facts.clone();
+            let (tally, facts) = (tally.clone(), facts.clone());
             async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(10)).await;
-                    report(&facts);
+                    tally
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .report(&facts);
                 }
             }
         };
         // A task of its own, untraced: it must not wake the session's task,
         // or the session would look busy to the watchdog while it hangs.
         let reporter = tokio::spawn(reporter);
-        session().traced("session").await;
+        for shape in shapes {
+            let run = Arc::new(CloseSession::new(shape.at.clone(), rng.salt() as u32));
+            CLOSE.with(|c| *c.borrow_mut() = Some(run.clone()));
+            tally
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .sessions
+                .push(run.clone());
+            let count = session().traced("session").await;
+            // Done means done when the session returned: a handler left
+            // to finish later was not waited for.
+            let done = run.handler_done();
+            let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+            t.counts.push(count);
+            t.done.push(done);
+        }
+        CLOSE.with(|c| *c.borrow_mut() = None);
         reporter.abort();
-        report(facts);
+        let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+        tally.report(facts);
+        let wrong = tally
+            .sessions
+            .iter()
+            .zip(&tally.counts)
+            .filter(|&(s, count)| *count != s.pings())
+            .count();
+        facts.set("wrong_count", wrong as f64);
     }
 
     pub fn run<S>(facts: &Facts, session: S)
     where
-        S: AsyncFnOnce() -> u32,
+        S: AsyncFn() -> u32,
     {
+        let mut rng = Rng::for_scenario("close");
+        let shapes = shapes(&mut rng);
         println!(
-            "A producer sends {PINGS} pings; a handler counts them until the channel closes ({}).",
+            "A producer sends pings; a handler counts them until the channel closes ({}).",
             facts.the("ping_session")
         );
-        println!("(If it never closes, the watchdog stops the program after 2 s.)");
-        runtime().block_on(measure(facts, session));
+        println!("Two sessions:");
+        for shape in &shapes {
+            println!("  {}", shape.name);
+        }
+        say_seed();
+        println!("(If a handler never stops, the watchdog stops the program after 2 s.)");
+        runtime().block_on(measure(facts, &shapes, &mut rng, session));
         println!(
-            "The handler received {} pings and stopped: its channel closed.",
-            facts.get("pings_received").unwrap_or(0.0)
+            "The handlers received {:.0}% of the pings; {:.0}% of the sessions' handlers saw their channel close; {} wrong counts.",
+            facts.get("pings_received").unwrap_or(0.0) * 100.0,
+            facts.get("handler_done").unwrap_or(0.0) * 100.0,
+            facts.get("wrong_count").unwrap_or(0.0)
         );
     }
 
     pub fn piece<'a, S>(name: &'static str, session: S) -> Piece<'a>
     where
-        S: AsyncFnOnce() -> u32 + 'a,
+        S: AsyncFn() -> u32 + 'a,
     {
         Piece::new(name, move |facts| run(facts, session))
     }
@@ -359,7 +626,7 @@ pub mod close {
     /// The exercise binary's `main`: judges the learner's session.
     pub fn exercise<S>(session: S) -> ExitCode
     where
-        S: AsyncFnOnce() -> u32,
+        S: AsyncFn() -> u32,
     {
         shared::lesson::main(
             "lesson-08",
@@ -369,7 +636,8 @@ pub mod close {
     }
 }
 
-/// The `backpressure` scenario: a fast producer, a slow consumer.
+/// The `backpressure` scenario: a fast producer, a slow consumer, under
+/// two workloads.
 pub mod backpressure {
     use super::*;
     use std::process::ExitCode;
@@ -378,51 +646,139 @@ pub mod backpressure {
         name: "backpressure",
         facts: &[
             fact(
-                "peak_queue",
-                "the most messages ever waiting in the channel",
+                "most_alive",
+                "the most messages made and not yet consumed at once, wherever they were kept",
             ),
             fact(
                 "peak_ratio",
-                "the most messages ever waiting, over the 300 sent",
+                "the most messages made and not yet consumed at once, over the messages sent (worst workload)",
             ),
-            fact("received", "messages the consumer received, of 300 sent"),
+            fact("lost", "messages sent that the consumer never received"),
+            fact(
+                "wrong_messages",
+                "messages received out of order, twice, damaged or not the producer's, and counts the flood misreported",
+            ),
         ],
     };
 
-    /// Runs `flood` on the current runtime and reads what the lesson's slow
-    /// consumer saw.
-    pub async fn measure<F>(facts: &Facts, flood: F)
+    /// One workload: how many messages, and how long the consumer takes
+    /// over each.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub work: Vec<Duration>,
+    }
+
+    /// The two workloads of one run: 150 to 250 messages that take the
+    /// consumer 2 ms each; then 150 to 250 messages of 1 ms each, with one
+    /// stall of 3/4 to 1 ms per message somewhere in the middle.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        let ms = Duration::from_millis;
+        let n = rng.between(150, 250) as usize;
+        let w = ms(2);
+        let slow = Shape {
+            name: format!("{n} messages, {} ms each", w.as_millis()),
+            work: vec![w; n],
+        };
+        let n = rng.between(150, 250) as usize;
+        // Long enough to queue a good share of them behind it.
+        let stall = ms(rng.between(n as u64 * 3 / 4, n as u64));
+        let mut work = vec![ms(1); n];
+        work[rng.between(n as u64 / 5, n as u64 * 3 / 5) as usize] = stall;
+        let stalling = Shape {
+            name: format!(
+                "{n} messages, 1 ms each, and one stall of {} ms",
+                stall.as_millis()
+            ),
+            work,
+        };
+        vec![slow, stalling]
+    }
+
+    /// What one workload measured.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Measured {
+        pub most_alive: u64,
+        pub peak_ratio: f64,
+        pub lost: u32,
+        pub wrong: u32,
+    }
+
+    /// Runs `flood` once per workload on the current runtime, and compares
+    /// what the consumer received with what was made.
+    pub async fn measure<F>(
+        facts: &Facts,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        flood: F,
+    ) -> Vec<Measured>
     where
-        F: AsyncFnOnce() -> Consumed,
+        F: AsyncFn() -> Consumed,
     {
-        new_run();
-        flood().await;
-        let seen = seen();
-        facts.set("peak_queue", seen.peak_queue as u32);
-        facts.set("peak_ratio", seen.peak_queue as f64 / f64::from(ITEMS));
-        facts.set("received", seen.received);
+        let mut all = Vec::new();
+        for shape in shapes {
+            let run = Arc::new(Flood::new(
+                shape.work.len() as u32,
+                rng.salt(),
+                shape.work.clone(),
+            ));
+            FLOOD.with(|f| *f.borrow_mut() = Some(run.clone()));
+            let said = flood().await;
+            FLOOD.with(|f| *f.borrow_mut() = None);
+            let received = run.received.load(Ordering::SeqCst);
+            let misreported =
+                u32::from(said.received != received + run.wrong.load(Ordering::SeqCst));
+            all.push(Measured {
+                most_alive: run.census.most(),
+                peak_ratio: run.census.most() as f64 / f64::from(run.items),
+                lost: run.items - received,
+                wrong: run.wrong.load(Ordering::SeqCst) + misreported,
+            });
+        }
+        facts.set(
+            "most_alive",
+            all.iter().map(|m| m.most_alive).max().unwrap_or(0) as f64,
+        );
+        facts.set(
+            "peak_ratio",
+            all.iter().map(|m| m.peak_ratio).fold(0.0, f64::max),
+        );
+        facts.set("lost", all.iter().map(|m| m.lost).sum::<u32>());
+        facts.set("wrong_messages", all.iter().map(|m| m.wrong).sum::<u32>());
+        all
     }
 
     pub fn run<F>(facts: &Facts, flood: F)
     where
-        F: AsyncFnOnce() -> Consumed,
+        F: AsyncFn() -> Consumed,
     {
+        let mut rng = Rng::for_scenario("backpressure");
+        let shapes = shapes(&mut rng);
         println!(
-            "A producer sends {ITEMS} messages of 1 KiB as fast as it can ({}); the consumer",
+            "A producer sends messages of 1 KiB as fast as it can ({}) to a slower consumer,",
             facts.the("flood")
         );
-        println!("needs 1 ms for each.");
-        runtime().block_on(measure(facts, flood));
-        let peak = facts.get("peak_queue").unwrap_or(0.0);
-        println!(
-            "The queue peaked at {peak} messages ({peak} KiB); the consumer received {}.",
-            facts.get("received").unwrap_or(0.0)
-        );
+        println!("under two workloads:");
+        for shape in &shapes {
+            println!("  {}", shape.name);
+        }
+        say_seed();
+        let all = runtime().block_on(measure(facts, &shapes, &mut rng, flood));
+        for (shape, m) in shapes.iter().zip(&all) {
+            println!(
+                "  {} messages: at most {} alive at once ({} KiB); {} lost, {} wrong.",
+                shape.work.len(),
+                m.most_alive,
+                m.most_alive,
+                m.lost,
+                m.wrong
+            );
+        }
     }
 
     pub fn piece<'a, F>(name: &'static str, flood: F) -> Piece<'a>
     where
-        F: AsyncFnOnce() -> Consumed + 'a,
+        F: AsyncFn() -> Consumed + 'a,
     {
         Piece::new(name, move |facts| run(facts, flood))
     }
@@ -430,7 +786,7 @@ pub mod backpressure {
     /// The exercise binary's `main`: judges the learner's `flood`.
     pub fn exercise<F>(flood: F) -> ExitCode
     where
-        F: AsyncFnOnce() -> Consumed,
+        F: AsyncFn() -> Consumed,
     {
         shared::lesson::main(
             "lesson-08",

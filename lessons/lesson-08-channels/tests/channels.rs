@@ -2,9 +2,11 @@
 //! here depends on the machine's speed.
 
 use lesson_08::{
-    CAPACITY, ITEMS, PINGS, Square, ask_square, broken, count_pings, fixed, news, setting,
-    square_worker, start_logger, start_sensor,
+    CAPACITY, ITEMS, PINGS, Square, WORK, ask_square, backpressure, broken, count_pings, fixed,
+    news, setting, square_worker, start_logger, start_sensor,
 };
+use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
@@ -33,18 +35,31 @@ async fn the_broken_session_never_ends_and_the_fixed_one_counts_every_ping() {
     assert_eq!(fixed::ping_session().await, PINGS);
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_unbounded_channel_queues_everything_a_fast_producer_sends() {
-    let seen = broken::flood().await;
-    assert_eq!(seen.received, ITEMS);
-    assert_eq!(seen.peak_queue, ITEMS as usize);
+/// Three hundred messages, 1 ms each for the consumer.
+fn three_hundred() -> [backpressure::Shape; 1] {
+    [backpressure::Shape {
+        name: "300 messages".into(),
+        work: vec![WORK; ITEMS as usize],
+    }]
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_bounded_channel_never_holds_more_than_its_capacity() {
-    let seen = fixed::flood().await;
-    assert_eq!(seen.received, ITEMS);
-    assert_eq!(seen.peak_queue, CAPACITY, "full, and never fuller");
+async fn an_unbounded_channel_queues_everything_a_fast_producer_sends() {
+    let facts = Facts::for_test(&backpressure::SPEC);
+    backpressure::measure(&facts, &three_hundred(), &mut Rng::new(1), broken::flood).await;
+    assert_eq!(facts.get("most_alive"), Some(f64::from(ITEMS)));
+    assert_eq!(facts.get("lost"), Some(0.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bounded_channel_holds_no_more_than_its_capacity() {
+    let facts = Facts::for_test(&backpressure::SPEC);
+    backpressure::measure(&facts, &three_hundred(), &mut Rng::new(1), fixed::flood).await;
+    let most = facts.get("most_alive").unwrap();
+    // The channel's 16, and the one the producer is waiting to send.
+    assert_eq!(most, (CAPACITY + 1) as f64, "full, and never fuller");
+    assert_eq!(facts.get("lost"), Some(0.0));
+    assert_eq!(facts.get("wrong_messages"), Some(0.0));
 }
 
 #[tokio::test]

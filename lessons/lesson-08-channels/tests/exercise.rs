@@ -1,12 +1,36 @@
 //! The graders of lesson 08 grade, on paused tokio time: the untouched
 //! exercises, the lesson's fixes, other fixes written differently, and
-//! other forms of the bug, each measured by the same harness. A session
-//! still waiting after ten seconds of paused time hangs.
+//! other forms of the bug, each measured by the same harness under a run's
+//! two workloads. A session still waiting after ten seconds of paused time
+//! hangs.
 
 use lesson_08::{Consumed, backpressure, broken, close, fixed};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
+use shared::work::shape::Rng;
 use std::time::Duration;
+
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_collect_first.rs"]
+mod bug_collect_first;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_paced_producer.rs"]
+mod bug_paced_producer;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_side_queue.rs"]
+mod bug_side_queue;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_task_per_message.rs"]
+mod bug_task_per_message;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_wait_for_the_producer.rs"]
+mod bug_wait_for_the_producer;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_producer_task.rs"]
+mod fix_producer_task;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_sender_in_a_scope.rs"]
+mod fix_sender_in_a_scope;
 
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_abort_the_handler.rs"]
@@ -42,9 +66,12 @@ mod start_backpressure;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-async fn session(run: impl AsyncFnOnce() -> u32) -> (Observed, Facts) {
+async fn session(run: impl AsyncFn() -> u32) -> (Observed, Facts) {
     let facts = Facts::for_test(&close::SPEC);
-    let observed = match tokio::time::timeout(LIMIT, close::measure(&facts, run)).await {
+    let mut rng = Rng::for_scenario("close");
+    let shapes = close::shapes(&mut rng);
+    let measured = close::measure(&facts, &shapes, &mut rng, run);
+    let observed = match tokio::time::timeout(LIMIT, measured).await {
         Ok(()) => Observed::Completes,
         Err(_) => Observed::timed_out(LIMIT),
     };
@@ -60,6 +87,8 @@ async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_fixed("the original dropped", o, &f);
     let (o, f) = session(fix_producer_awaited_first::ping_session).await;
     grader.assert_fixed("the producer run in the session", o, &f);
+    let (o, f) = session(fix_sender_in_a_scope::ping_session).await;
+    grader.assert_fixed("the original sender in an inner block", o, &f);
 
     let (o, f) = session(broken::ping_session).await;
     grader.assert_bug("the reference bug", o, &f);
@@ -69,11 +98,16 @@ async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_bug("a spare sender in a struct", o, &f);
     let (o, f) = session(bug_abort_the_handler::ping_session).await;
     grader.assert_not_fixed("a handler aborted, not finished", o, &f);
+    let (o, f) = session(bug_wait_for_the_producer::ping_session).await;
+    assert_eq!(f.get("handler_done"), Some(0.0), "{:?}", f.values());
+    grader.assert_not_fixed("the producer waited for instead", o, &f);
 }
 
-async fn flooded(run: impl AsyncFnOnce() -> Consumed) -> Facts {
+async fn flooded(run: impl AsyncFn() -> Consumed) -> Facts {
     let facts = Facts::for_test(&backpressure::SPEC);
-    backpressure::measure(&facts, run).await;
+    let mut rng = Rng::for_scenario("backpressure");
+    let shapes = backpressure::shapes(&mut rng);
+    backpressure::measure(&facts, &shapes, &mut rng, run).await;
     facts
 }
 
@@ -92,6 +126,11 @@ async fn the_backpressure_grader_tells_every_fix_from_every_form_of_the_bug() {
         done(),
         &flooded(fix_reserve_a_permit::flood).await,
     );
+    grader.assert_fixed(
+        "the producer spawned, the consumer here",
+        done(),
+        &flooded(fix_producer_task::flood).await,
+    );
 
     grader.assert_bug("the reference bug", done(), &flooded(broken::flood).await);
     grader.assert_bug(
@@ -109,4 +148,25 @@ async fn the_backpressure_grader_tells_every_fix_from_every_form_of_the_bug() {
         done(),
         &flooded(bug_drop_when_full::flood).await,
     );
+    for (what, f) in [
+        (
+            "a side queue beside a bounded channel",
+            flooded(bug_side_queue::flood).await,
+        ),
+        (
+            "a task per message",
+            flooded(bug_task_per_message::flood).await,
+        ),
+        (
+            "a producer paced by a guess",
+            flooded(bug_paced_producer::flood).await,
+        ),
+        (
+            "every message made first",
+            flooded(bug_collect_first::flood).await,
+        ),
+    ] {
+        assert_eq!(f.get("lost"), Some(0.0), "{what} loses nothing");
+        grader.assert_not_fixed(what, done(), &f);
+    }
 }

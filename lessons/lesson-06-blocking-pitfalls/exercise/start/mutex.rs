@@ -1,8 +1,8 @@
-//! Lesson 06 · exercise `mutex`: two hits, no deadlock.
+//! Lesson 06 · exercise `mutex`: every hit counted, no deadlock.
 //!
-//! Two futures, joined in one task on a one-thread runtime, each call
+//! Futures, joined in one task on a one-thread runtime, each call
 //! `record_hit`: count a hit under a lock, then save the new count (an
-//! `.await` that takes 20 ms). The program hangs. Make both hits counted
+//! `.await` that takes a while). The program hangs. Make every hit counted
 //! and saved, without blocking the thread, then run
 //!
 //!     cargo xtask try lesson-06 mutex
@@ -17,8 +17,9 @@ use std::sync::Mutex;
 /// The shared counter.
 pub type Hits = Mutex<u32>;
 
-pub fn new_hits() -> Hits {
-    Mutex::new(0)
+/// The counter, starting from the hits `stored` so far.
+pub fn new_hits(stored: u32) -> Hits {
+    Mutex::new(stored)
 }
 
 /// TODO: count a hit and save the new count, without a deadlock.

@@ -13,10 +13,10 @@ fn main() -> ExitCode {
         Variant::Broken,
         vec![
             sleep::SPEC.with(vec![sleep::piece("", broken::nap).note(
-                "Each std::thread::sleep held the runtime's only thread for the whole 100 ms:\n\
+                "Each std::thread::sleep held the runtime's only thread for its whole wait:\n\
                  no other napper, and not the heartbeat, could run meanwhile.",
             )]),
-            mutex::SPEC.with(vec![mutex::piece("", || Mutex::new(0), broken::record_hit)]),
+            mutex::SPEC.with(vec![mutex::piece("", Mutex::new, broken::record_hit)]),
         ],
     )
 }

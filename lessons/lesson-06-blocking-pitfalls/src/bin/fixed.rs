@@ -13,15 +13,15 @@ fn main() -> ExitCode {
         Variant::Fixed,
         vec![
             sleep::SPEC.with(vec![sleep::piece("", fixed::nap).note(
-                "tokio::time::sleep returned Pending and gave the thread back: the ten waits\n\
+                "tokio::time::sleep returned Pending and gave the thread back: the waits\n\
                  overlapped, and the heartbeat kept time.",
             )]),
             mutex::SPEC.with(vec![
-                mutex::piece("scoped-guard", || Mutex::new(0), fixed::record_hit)
+                mutex::piece("scoped-guard", Mutex::new, fixed::record_hit)
                     .note("The std guard was dropped before the .await: the lock was free while A waited."),
                 mutex::piece(
                     "tokio-mutex",
-                    || tokio::sync::Mutex::new(0),
+                    tokio::sync::Mutex::new,
                     fixed::record_hit_in_order,
                 )
                 .note("B waited for tokio's Mutex with an .await, so the thread stayed free for A."),
