@@ -33,6 +33,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+/// This lesson's id, `lesson-01`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 // ANCHOR: orders
 /// One line on the café's order pad: a ticket number and a dish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -506,7 +509,7 @@ pub mod orders {
     /// The exercise binary's `main`: judges the learner's `take_orders`.
     pub fn exercise(take_orders: fn(&Kitchen)) -> ExitCode {
         shared::lesson::main(
-            "lesson-01",
+            LESSON,
             Variant::Exercise("orders"),
             vec![SPEC.with(vec![piece("", take_orders)])],
         )

@@ -23,6 +23,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
+/// This lesson's id, `lesson-02`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 // ANCHOR: step
 /// A hand-written future that is ready on its `n`-th poll (and wakes its
 /// task each time it says "not yet"). Stands in for any real await: a
@@ -625,7 +628,7 @@ pub mod size {
         Fut: Future<Output = Reply> + Send + 'static,
     {
         shared::lesson::main(
-            "lesson-02",
+            LESSON,
             Variant::Exercise("size"),
             vec![SPEC.with(vec![piece("", handle)])],
         )
@@ -905,7 +908,7 @@ pub mod naps {
         N: Future<Output = ()> + 'static,
     {
         shared::lesson::main(
-            "lesson-02",
+            LESSON,
             Variant::Exercise("naps"),
             vec![SPEC.with(vec![piece("", make)])],
         )

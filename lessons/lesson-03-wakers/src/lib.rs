@@ -56,6 +56,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// This lesson's id, `lesson-03`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 // ANCHOR: forgetful
 /// BROKEN: says "not yet" and arranges nothing. Nobody will ever call the
 /// waker, so no executor will ever poll this future again.
@@ -798,7 +801,7 @@ where
     D: Future<Output = ()> + Send + 'static,
 {
     shared::lesson::main(
-        "lesson-03",
+        LESSON,
         Variant::Exercise("delay"),
         vec![
             delay::SPEC.with(vec![delay::piece("", make)]),

@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// This lesson's id, `lesson-04`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 // ANCHOR: todo
 /// One todo, as the server sends it (JSON) and as we use it (typed).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -615,7 +618,7 @@ pub mod fetch {
         F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
     {
         shared::lesson::main(
-            "lesson-04",
+            LESSON,
             Variant::Exercise("fetch"),
             vec![SPEC.with(vec![piece("", fetch_all)])],
         )
@@ -858,7 +861,7 @@ pub mod cpu {
         F: AsyncFn(u32) -> Vec<u64>,
     {
         shared::lesson::main(
-            "lesson-04",
+            LESSON,
             Variant::Exercise("cpu"),
             vec![SPEC.with(vec![piece("", run_jobs)])],
         )

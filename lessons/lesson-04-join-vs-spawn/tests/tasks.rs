@@ -15,7 +15,7 @@ fn two_workers() -> tokio::runtime::Runtime {
 fn joined_jobs_all_run_on_the_one_thread_that_polls_the_task() {
     let runtime = two_workers();
     // The recorder records only while a run is going.
-    shared::record::recorder::global().begin("lesson-04", "cpu", "test", "", None);
+    shared::record::recorder::global().begin(lesson_04::LESSON, "cpu", "test", "", None);
     runtime.block_on(lesson_04::broken::run_jobs(8));
     let events = shared::record::recorder::global().snapshot();
     let mut lanes: Vec<u32> = events

@@ -23,6 +23,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
+/// This lesson's id, `lesson-05`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// The worker should report this often.
 pub const REPORT_EVERY: Duration = Duration::from_millis(100);
 /// How long the `deadline` scenario may read its stream.
@@ -536,7 +539,7 @@ pub mod report {
         W: AsyncFn(Work, Reports),
     {
         shared::lesson::main(
-            "lesson-05",
+            LESSON,
             Variant::Exercise("report"),
             vec![SPEC.with(vec![piece("", worker)])],
         )
@@ -706,7 +709,7 @@ pub mod deadline {
         R: AsyncFn(Numbers) -> u32,
     {
         shared::lesson::main(
-            "lesson-05",
+            LESSON,
             Variant::Exercise("deadline"),
             vec![SPEC.with(vec![piece("", read)])],
         )

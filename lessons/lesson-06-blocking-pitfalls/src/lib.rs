@@ -20,6 +20,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// This lesson's id, `lesson-06`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// How long a wait lasts in the book's examples of the `sleep` scenario
 /// (the harness asks for others too).
 pub const NAP: Duration = Duration::from_millis(100);
@@ -476,7 +479,7 @@ pub mod sleep {
         F: Future<Output = ()> + Send + 'static,
     {
         shared::lesson::main(
-            "lesson-06",
+            LESSON,
             Variant::Exercise("sleep"),
             vec![SPEC.with(vec![piece("", nap)])],
         )
@@ -721,7 +724,7 @@ pub mod mutex {
         R: AsyncFn(&S),
     {
         shared::lesson::main(
-            "lesson-06",
+            LESSON,
             Variant::Exercise("mutex"),
             vec![SPEC.with(vec![piece("", new_hits, record_hit)])],
         )

@@ -23,7 +23,7 @@ fn napper_polls() -> Vec<Span> {
 
 #[test]
 fn waits_that_block_the_thread_run_one_after_another() {
-    shared::record::recorder::global().begin("lesson-06", "sleep", "test", "", None);
+    shared::record::recorder::global().begin(lesson_06::LESSON, "sleep", "test", "", None);
     let facts = Facts::for_test(&sleep::SPEC);
     let ten = Shape {
         name: "ten waits of 100 ms".into(),

@@ -18,6 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
+/// This lesson's id, `lesson-07`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// How long a job hashes in the tests' batches, unless they ask otherwise.
 pub const JOB_TIME: Duration = Duration::from_millis(40);
 /// The heartbeat's period.
@@ -690,7 +693,7 @@ where
     Fut: std::future::Future<Output = u64>,
 {
     shared::lesson::main(
-        "lesson-07",
+        LESSON,
         Variant::Exercise("jobs"),
         vec![
             approaches::SPEC.with(vec![approaches::piece("", run_jobs)]),

@@ -18,6 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+/// This lesson's id, `lesson-08`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// Pings the producer sends when no harness has picked how many.
 pub const PINGS: u32 = 10;
 /// Messages `messages()` makes when no harness has picked how many.
@@ -629,7 +632,7 @@ pub mod close {
         S: AsyncFn() -> u32,
     {
         shared::lesson::main(
-            "lesson-08",
+            LESSON,
             Variant::Exercise("close"),
             vec![SPEC.with(vec![piece("", session)])],
         )
@@ -789,7 +792,7 @@ pub mod backpressure {
         F: AsyncFn() -> Consumed,
     {
         shared::lesson::main(
-            "lesson-08",
+            LESSON,
             Variant::Exercise("backpressure"),
             vec![SPEC.with(vec![piece("", flood)])],
         )

@@ -16,6 +16,9 @@
 pub mod reactor;
 pub mod runtime;
 
+/// This lesson's id, `lesson-09`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 use runtime::{Pick, Policy, Runtime, Task};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
@@ -510,7 +513,7 @@ pub mod stealing {
 /// scenarios.
 pub fn exercise(pick: Policy) -> ExitCode {
     shared::lesson::main(
-        "lesson-09",
+        LESSON,
         Variant::Exercise("policy"),
         vec![
             fairness::SPEC.with(vec![fairness::piece("", pick)]),

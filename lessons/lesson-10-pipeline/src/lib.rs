@@ -46,6 +46,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// This lesson's id, `lesson-10`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// A 64-bit mixing function (splitmix64's finaliser).
 fn mix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -1134,7 +1137,7 @@ where
     P: AsyncFn(Stages) + Clone,
 {
     shared::lesson::main(
-        "lesson-10",
+        LESSON,
         Variant::Exercise("pipeline"),
         vec![
             flow::SPEC.with(vec![flow::piece("", pipeline.clone())]),

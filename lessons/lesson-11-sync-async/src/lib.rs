@@ -33,6 +33,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// This lesson's id, `lesson-11`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// The app's runtime: one thread, with a timer, as
 /// `#[tokio::main(flavor = "current_thread")]` builds it.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -633,7 +636,7 @@ pub mod nested {
         Q: AsyncFn(Catalog, u32) -> u64,
     {
         shared::lesson::main(
-            "lesson-11",
+            LESSON,
             Variant::Exercise("nested"),
             vec![SPEC.with(vec![piece("", quote)])],
         )
@@ -764,7 +767,7 @@ pub mod drop_runtime {
         B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
     {
         shared::lesson::main(
-            "lesson-11",
+            LESSON,
             Variant::Exercise("drop-runtime"),
             vec![SPEC.with(vec![piece("", balances)])],
         )
@@ -919,7 +922,7 @@ pub mod no_reactor {
         C: FnMut(Reading) + Send + 'static,
     {
         shared::lesson::main(
-            "lesson-11",
+            LESSON,
             Variant::Exercise("no-reactor"),
             vec![SPEC.with(vec![piece("", on_reading)])],
         )

@@ -33,6 +33,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+/// This lesson's id, `lesson-12`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
 /// A current-thread runtime with a timer, as the scenarios use.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -543,7 +546,7 @@ pub mod lines {
         C: AsyncFn(Input, Status) -> Vec<String>,
     {
         shared::lesson::main(
-            "lesson-12",
+            LESSON,
             Variant::Exercise("lines"),
             vec![SPEC.with(vec![piece("", collect)])],
         )
@@ -884,7 +887,7 @@ pub mod handle {
         A: AsyncFn(Job, Duration) -> Option<u64>,
     {
         shared::lesson::main(
-            "lesson-12",
+            LESSON,
             Variant::Exercise("handle"),
             vec![SPEC.with(vec![piece("", ask)])],
         )
@@ -1173,7 +1176,7 @@ pub mod stop {
         S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
     {
         shared::lesson::main(
-            "lesson-12",
+            LESSON,
             Variant::Exercise("stop"),
             vec![SPEC.with(vec![piece("", sample)])],
         )
@@ -1467,7 +1470,7 @@ pub mod starve {
         P: AsyncFn(Backlog) -> u64,
     {
         shared::lesson::main(
-            "lesson-12",
+            LESSON,
             Variant::Exercise("starve"),
             vec![SPEC.with(vec![piece("", process)])],
         )

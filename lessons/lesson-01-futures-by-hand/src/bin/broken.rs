@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-01",
+        lesson_01::LESSON,
         Variant::Broken,
         vec![
             orders::SPEC.with(vec![orders::piece("", broken::take_orders).note(

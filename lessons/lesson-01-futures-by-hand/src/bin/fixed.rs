@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-01",
+        lesson_01::LESSON,
         Variant::Fixed,
         vec![orders::SPEC.with(vec![
             orders::piece("in-turn", fixed::cook_in_turn).note(

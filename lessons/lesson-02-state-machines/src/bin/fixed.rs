@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-02",
+        lesson_02::LESSON,
         Variant::Fixed,
         vec![
             size::SPEC.with(vec![size::piece("", fixed::handle).note(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-03",
+        lesson_03::LESSON,
         Variant::Fixed,
         vec![
             delay::SPEC.with(vec![delay::piece("", TimerDelay::new).note(

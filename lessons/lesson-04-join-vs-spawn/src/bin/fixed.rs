@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-04",
+        lesson_04::LESSON,
         Variant::Fixed,
         vec![
             fetch::SPEC.with(vec![

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-05",
+        lesson_05::LESSON,
         Variant::Broken,
         vec![
             report::SPEC.with(vec![report::piece("", broken::worker).note(

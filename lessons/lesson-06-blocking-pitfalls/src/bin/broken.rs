@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-06",
+        lesson_06::LESSON,
         Variant::Broken,
         vec![
             sleep::SPEC.with(vec![sleep::piece("", broken::nap).note(

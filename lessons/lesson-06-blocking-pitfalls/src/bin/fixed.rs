@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-06",
+        lesson_06::LESSON,
         Variant::Fixed,
         vec![
             sleep::SPEC.with(vec![sleep::piece("", fixed::nap).note(

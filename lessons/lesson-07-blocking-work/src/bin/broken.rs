@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-07",
+        lesson_07::LESSON,
         Variant::Broken,
         vec![
             approaches::SPEC

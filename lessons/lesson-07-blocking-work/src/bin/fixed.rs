@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-07",
+        lesson_07::LESSON,
         Variant::Fixed,
         vec![
             approaches::SPEC.with(vec![

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-08",
+        lesson_08::LESSON,
         Variant::Broken,
         vec![
             close::SPEC.with(vec![close::piece("", broken::ping_session)]),

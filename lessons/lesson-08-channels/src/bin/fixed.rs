@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-08",
+        lesson_08::LESSON,
         Variant::Fixed,
         vec![
             close::SPEC.with(vec![close::piece("", fixed::ping_session).note(

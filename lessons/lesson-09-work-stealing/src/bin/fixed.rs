@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-09",
+        lesson_09::LESSON,
         Variant::Fixed,
         vec![
             fairness::SPEC.with(vec![fairness::piece("", fixed::work_stealing).note(

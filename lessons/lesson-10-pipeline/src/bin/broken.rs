@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-10",
+        lesson_10::LESSON,
         Variant::Broken,
         vec![
             flow::SPEC.with(vec![flow::piece("", broken::run_pipeline).note(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-10",
+        lesson_10::LESSON,
         Variant::Fixed,
         vec![
             flow::SPEC.with(vec![flow::piece("", fixed::run_pipeline).note(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-11",
+        lesson_11::LESSON,
         Variant::Fixed,
         vec![
             nested::SPEC.with(vec![nested::piece("", fixed::quote).note(

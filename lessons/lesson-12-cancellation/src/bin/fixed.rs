@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     shared::lesson::main(
-        "lesson-12",
+        lesson_12::LESSON,
         Variant::Fixed,
         vec![
             lines::SPEC.with(vec![lines::piece("", fixed::collect).note(
