@@ -219,8 +219,14 @@ pub fn unique_beside(near: &Path, extension: &str) -> PathBuf {
     near.with_file_name(format!("{stem}.{}-{n}.{extension}", std::process::id()))
 }
 
-/// The program to run as the guard: this runner's own binary.
+/// The program to run as the guard: this runner's own binary. On Linux,
+/// `/proc/self/exe` is the very file this process runs, even if a build
+/// has since replaced the one at its path.
 fn guard_exe() -> Result<PathBuf, Failure> {
+    let own = Path::new("/proc/self/exe");
+    if own.exists() {
+        return Ok(own.to_path_buf());
+    }
     std::env::current_exe()
         .map_err(|e| Failure::new(format!("cannot find the runner's own program: {e}")))
 }

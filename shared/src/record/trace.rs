@@ -11,6 +11,7 @@
 use crate::event::{Event, SpanKind};
 use crate::view::timeline::STUCK;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// One run to put in a trace: its name (`lesson-05 · report · broken`) and
 /// its events.
@@ -126,10 +127,65 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
             problems.push(format!("event {i} has no timestamp: {e}"));
         }
     }
-    let slices: Vec<&Value> = events
-        .iter()
-        .filter(|e| field(e, "ph").and_then(Value::as_str) == Some("X"))
-        .collect();
+    let slices = Slices::of(events);
+    problems.extend(spans_missing(&slices, runs));
+    problems.extend(flows_broken(events, &slices));
+    problems
+}
+
+/// The trace's slices (`ph: "X"`), indexed: a recording may hold hundreds
+/// of thousands of polls, so nothing here compares each with each.
+struct Slices<'a> {
+    /// (pid, tid, ts, dur, name) → how many slices are exactly that.
+    exact: HashMap<(u64, u64, u64, u64, &'a str), usize>,
+    /// Per (pid, tid): the slices' (start, end) sorted by start, with the
+    /// latest end so far, to tell whether a moment is inside any of them.
+    spans: HashMap<(u64, u64), Vec<(u64, u64)>>,
+}
+
+impl<'a> Slices<'a> {
+    fn of(events: &'a [Value]) -> Slices<'a> {
+        let mut exact: HashMap<(u64, u64, u64, u64, &str), usize> = HashMap::new();
+        let mut spans: HashMap<(u64, u64), Vec<(u64, u64)>> = HashMap::new();
+        for e in events {
+            if field(e, "ph").and_then(Value::as_str) != Some("X") {
+                continue;
+            }
+            let (Some(pid), Some(tid), Some(ts), Some(dur)) =
+                (num(e, "pid"), num(e, "tid"), num(e, "ts"), num(e, "dur"))
+            else {
+                continue;
+            };
+            let name = field(e, "name").and_then(Value::as_str).unwrap_or("");
+            *exact.entry((pid, tid, ts, dur, name)).or_default() += 1;
+            spans.entry((pid, tid)).or_default().push((ts, ts + dur));
+        }
+        for list in spans.values_mut() {
+            list.sort_unstable();
+            let mut latest = 0;
+            for slot in list.iter_mut() {
+                latest = latest.max(slot.1);
+                slot.1 = latest;
+            }
+        }
+        Slices { exact, spans }
+    }
+
+    /// Whether moment `ts` on thread (`pid`, `tid`) is inside some slice.
+    fn inside(&self, pid: u64, tid: u64, ts: u64) -> bool {
+        let Some(list) = self.spans.get(&(pid, tid)) else {
+            return false;
+        };
+        // The last slice that starts at or before `ts`; the latest end of it
+        // and all before it says whether any of them reaches `ts`.
+        let n = list.partition_point(|&(start, _)| start <= ts);
+        n > 0 && list[n - 1].1 >= ts
+    }
+}
+
+/// Each recorded poll and blocking call must be exactly one slice.
+fn spans_missing(slices: &Slices<'_>, runs: &[Run<'_>]) -> Vec<String> {
+    let mut problems = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let pid = i as u64 + 1;
         for event in run.events {
@@ -138,16 +194,14 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
                 SpanKind::Poll => s.task.clone(),
                 SpanKind::Block => s.note.clone().unwrap_or_else(|| "blocking call".into()),
             };
-            let found = slices
-                .iter()
-                .filter(|e| {
-                    num(e, "pid") == Some(pid)
-                        && num(e, "tid") == Some(u64::from(s.lane))
-                        && num(e, "ts") == Some(s.start_us)
-                        && num(e, "dur") == Some(s.end_us - s.start_us)
-                        && field(e, "name").and_then(Value::as_str) == Some(name.as_str())
-                })
-                .count();
+            let key = (
+                pid,
+                u64::from(s.lane),
+                s.start_us,
+                s.end_us - s.start_us,
+                name.as_str(),
+            );
+            let found = slices.exact.get(&key).copied().unwrap_or(0);
             if found != 1 {
                 problems.push(format!(
                     "{}: the {} of {} at {} µs on thread {} appears {found} times, not once",
@@ -164,47 +218,46 @@ pub fn check(trace: &Value, runs: &[Run<'_>]) -> Vec<String> {
             }
         }
     }
-    let inside = |pid: u64, tid: u64, ts: u64| {
-        slices.iter().any(|e| {
-            let (Some(start), Some(dur)) = (num(e, "ts"), num(e, "dur")) else {
-                return false;
-            };
-            num(e, "pid") == Some(pid)
-                && num(e, "tid") == Some(tid)
-                && start <= ts
-                && ts <= start + dur
-        })
-    };
-    let flows = |ph: &str| -> Vec<&Value> {
-        events
-            .iter()
-            .filter(|e| field(e, "ph").and_then(Value::as_str) == Some(ph))
-            .collect()
-    };
-    let (starts, ends) = (flows("s"), flows("f"));
-    for s in &starts {
-        let id = num(s, "id");
-        let matching: Vec<&&Value> = ends.iter().filter(|f| num(f, "id") == id).collect();
-        if matching.len() != 1 {
-            problems.push(format!("flow {id:?} has {} ends, not one", matching.len()));
-            continue;
+    problems
+}
+
+/// Each flow (a wake-up's arrow) starts once, ends once, and both its ends
+/// are inside a slice.
+fn flows_broken(events: &[Value], slices: &Slices<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut starts: HashMap<Option<u64>, Vec<&Value>> = HashMap::new();
+    let mut ends: HashMap<Option<u64>, Vec<&Value>> = HashMap::new();
+    for e in events {
+        match field(e, "ph").and_then(Value::as_str) {
+            Some("s") => starts.entry(num(e, "id")).or_default().push(e),
+            Some("f") => ends.entry(num(e, "id")).or_default().push(e),
+            _ => {}
         }
-        for end in [*s, *matching[0]] {
-            let (Some(pid), Some(tid), Some(ts)) =
-                (num(end, "pid"), num(end, "tid"), num(end, "ts"))
-            else {
-                continue; // reported above
-            };
-            if !inside(pid, tid, ts) {
-                problems.push(format!(
-                    "flow {id:?} ends at {ts} µs on thread {tid}, inside no event there"
-                ));
+    }
+    for (id, list) in &starts {
+        for s in list {
+            let matching = ends.get(id).map_or(&[][..], Vec::as_slice);
+            if matching.len() != 1 {
+                problems.push(format!("flow {id:?} has {} ends, not one", matching.len()));
+                continue;
+            }
+            for end in [*s, matching[0]] {
+                let (Some(pid), Some(tid), Some(ts)) =
+                    (num(end, "pid"), num(end, "tid"), num(end, "ts"))
+                else {
+                    continue; // reported above
+                };
+                if !slices.inside(pid, tid, ts) {
+                    problems.push(format!(
+                        "flow {id:?} ends at {ts} µs on thread {tid}, inside no event there"
+                    ));
+                }
             }
         }
     }
-    for f in &ends {
-        if !starts.iter().any(|s| num(s, "id") == num(f, "id")) {
-            problems.push(format!("flow {:?} ends but never starts", num(f, "id")));
+    for id in ends.keys() {
+        if !starts.contains_key(id) {
+            problems.push(format!("flow {id:?} ends but never starts"));
         }
     }
     problems

@@ -39,7 +39,7 @@ pub(super) fn try_one(
                         "  (the exercise was reset while it was being judged, so this verdict is not recorded)"
                     )
                 );
-                return Ok((outcome.judged, outcome.source));
+                return Ok((Judged::Superseded, outcome.source));
             }
             println!(
                 "{}",
@@ -78,6 +78,8 @@ pub(super) fn try_one(
                 )
             );
         }
+        // Printed where it happened, above.
+        Judged::Superseded => {}
         Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile => {
             // A solved mark is for the code as it is: a failed verdict ends it.
             Progress::record(lesson, &ex.name, false, &outcome.source, began_ms)?;
@@ -114,7 +116,7 @@ pub fn try_command(args: &[String]) -> Result<ExitCode, Failure> {
             println!();
         }
         verdicts.push(match try_one(&ws, lesson, ex, trace)?.0 {
-            Judged::DoesNotCompile => Verdict::Mismatch,
+            Judged::DoesNotCompile | Judged::Superseded => Verdict::Mismatch,
             Judged::Ran(v) => v,
         });
     }

@@ -63,7 +63,7 @@ fn fixtures_of(lesson: &Lesson, ex: &Exercise) -> Vec<(PathBuf, bool)> {
 fn fixture_as_named(judged: Judged, should_fix: bool) -> Option<bool> {
     match judged {
         Judged::Ran(Verdict::Inconclusive) => None,
-        Judged::Ran(Verdict::Skipped) | Judged::DoesNotCompile => Some(false),
+        Judged::Ran(Verdict::Skipped) | Judged::DoesNotCompile | Judged::Superseded => Some(false),
         Judged::Ran(Verdict::Ok) => Some(should_fix),
         Judged::Ran(Verdict::Mismatch) => Some(!should_fix),
     }
@@ -146,6 +146,7 @@ fn judge_fixture(
         .collect();
     let detail = match outcome.judged {
         Judged::DoesNotCompile => "does not compile".to_string(),
+        Judged::Superseded => "reset while it was judged".to_string(),
         Judged::Ran(Verdict::Skipped) => {
             format!("skipped, so nothing was proven: {}", detail.join("; "))
         }

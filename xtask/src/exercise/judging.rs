@@ -17,6 +17,9 @@ pub(super) enum Judged {
     /// It ran: a mismatch in any scenario is a mismatch; otherwise an
     /// inconclusive one makes it inconclusive, then a skipped one skipped.
     Ran(Verdict),
+    /// It was judged fixed, but the learner reset the exercise while it
+    /// ran: nothing was recorded, and the file is back at its start.
+    Superseded,
 }
 
 impl Judged {
@@ -32,7 +35,7 @@ impl Judged {
 pub(super) fn exit_code(judged: Judged) -> u8 {
     match judged {
         Judged::Ran(Verdict::Ok) => 0,
-        Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile => 1,
+        Judged::Ran(Verdict::Mismatch) | Judged::DoesNotCompile | Judged::Superseded => 1,
         Judged::Ran(Verdict::Inconclusive) => 3,
         Judged::Ran(Verdict::Skipped) => 4,
     }
@@ -55,11 +58,11 @@ pub(super) struct Outcome {
     pub(super) source: Vec<u8>,
 }
 
-/// The learner's run of `scenario` missed only timing facts. Measure the
-/// lesson's own fix at once, on the same machine: if it misses too, the
-/// machine is too busy to tell, and the verdict is inconclusive. If it
-/// meets the claim, the learner's program is measured once more, and that
-/// run decides.
+/// The learner's run of `scenario` missed only timing facts, on a machine
+/// that other programs kept busy. Measure the lesson's own fix at once, on
+/// the same machine: if it misses the same facts, the machine is too busy
+/// to tell, and the verdict is inconclusive. If not, the learner's program
+/// is measured once more, and that run decides.
 pub(super) fn measure_again(
     ws: &Workspace,
     lesson: &Lesson,
@@ -196,7 +199,9 @@ pub(super) fn judge_exercise(
         if stream && result.stopped.is_some() {
             print_runner_stop(&result, &j);
         }
-        if j.only_timing_misses() {
+        // A timing miss on a machine measured to be quiet while it ran is
+        // the program's own; only a busy machine needs a second look.
+        if j.only_timing_misses() && crate::judge::busy(&result).is_some() {
             let (again, judged) = measure_again(ws, &checked, scenario, &exe, j, stream)?;
             j = judged;
             if let Some(again) = again {
