@@ -183,31 +183,7 @@ pub(super) fn judge_exercise(
         let scenario = checked
             .scenario(name)
             .expect("the manifest names only its own scenarios");
-        if stream {
-            println!();
-            println!(
-                "{}",
-                paint.wrap(
-                    "1",
-                    &format!("▶ scenario {}: {}", scenario.name, scenario.summary)
-                )
-            );
-            println!("  a fix: {}", scenario.fixed.claim);
-            println!();
-        }
-        let (mut result, mut j) = run_one(ws, &exe, &checked, scenario, &variant, "", stream)?;
-        if stream && result.stopped.is_some() {
-            print_runner_stop(&result, &j);
-        }
-        // A timing miss on a machine measured to be quiet while it ran is
-        // the program's own; only a busy machine needs a second look.
-        if j.only_timing_misses() && crate::judge::busy(&result).is_some() {
-            let (again, judged) = measure_again(ws, &checked, scenario, &exe, j, stream)?;
-            j = judged;
-            if let Some(again) = again {
-                result = again;
-            }
-        }
+        let (result, j) = judge_scenario(ws, &checked, scenario, &exe, &variant, stream)?;
         if let Some(t) = traced.as_deref_mut() {
             t.add(
                 format!("{} · {} · your {}", lesson.id, scenario.name, ex.name),
@@ -230,6 +206,44 @@ pub(super) fn judge_exercise(
         results,
         source,
     })
+}
+
+/// Runs the learner's program in one scenario and judges it; a timing
+/// miss on a busy machine is measured again (see [`measure_again`]).
+fn judge_scenario(
+    ws: &Workspace,
+    checked: &Lesson,
+    scenario: &Scenario,
+    exe: &Path,
+    variant: &Variant,
+    stream: bool,
+) -> Result<(process::RunResult, Judgement), Failure> {
+    if stream {
+        println!();
+        println!(
+            "{}",
+            Paint::stdout().wrap(
+                "1",
+                &format!("▶ scenario {}: {}", scenario.name, scenario.summary)
+            )
+        );
+        println!("  a fix: {}", scenario.fixed.claim);
+        println!();
+    }
+    let (mut result, mut j) = run_one(ws, exe, checked, scenario, variant, "", stream)?;
+    if stream && result.stopped.is_some() {
+        print_runner_stop(&result, &j);
+    }
+    // A timing miss on a machine measured to be quiet while it ran is the
+    // program's own; only a busy machine needs a second look.
+    if j.only_timing_misses() && crate::judge::busy(&result).is_some() {
+        let (again, judged) = measure_again(ws, checked, scenario, exe, j, stream)?;
+        j = judged;
+        if let Some(again) = again {
+            result = again;
+        }
+    }
+    Ok((result, j))
 }
 
 pub(super) fn print_build_errors(ws: &Workspace, file: &Path, errors: &[String]) {

@@ -40,7 +40,6 @@ impl Timeline {
         };
         let mut several = false;
         for (k, &i) in shown.iter().enumerate() {
-            let row = &self.rows[i];
             if k > 0 && i != shown[k - 1] + 1 {
                 let _ = writeln!(
                     out,
@@ -49,33 +48,53 @@ impl Timeline {
                     i - shown[k - 1] - 1
                 );
             }
-            let columns = |col: usize| {
-                let t0 = (col as f64 * per_col) as u64;
-                let t1 = (((col + 1) as f64) * per_col).ceil() as u64;
-                (t0, t1.max(t0 + 1))
-            };
-            let cells: String = (0..width)
-                .map(|col| {
-                    let (t0, t1) = columns(col);
-                    self.cell(row, t0, t1)
-                })
-                .collect();
-            several |= cells.contains(['#', ':']);
-            let name: String = row.name.chars().take(name_w).collect();
-            let _ = writeln!(out, "  {name:<name_w$} │{cells}│");
-            // Under the row: its marks and the wake-ups it made, so that a
-            // busy column never hides them.
-            let under: String = (0..width)
-                .map(|col| {
-                    let (t0, t1) = columns(col);
-                    self.under(row, t0, t1)
-                })
-                .collect();
-            if under.trim() != "" {
-                let _ = writeln!(out, "  {:<name_w$}  {}", "", under.trim_end());
-            }
+            several |= self.draw_row(&mut out, &self.rows[i], width, per_col, name_w);
         }
         let _ = writeln!(out, "{}", self.key(several));
+        self.footer(&mut out);
+        out
+    }
+
+    /// One row's cells, and the line under it when it has marks or
+    /// wake-ups. Returns whether several tasks shared any of its columns.
+    fn draw_row(
+        &self,
+        out: &mut String,
+        row: &Row,
+        width: usize,
+        per_col: f64,
+        name_w: usize,
+    ) -> bool {
+        let columns = |col: usize| {
+            let t0 = (col as f64 * per_col) as u64;
+            let t1 = (((col + 1) as f64) * per_col).ceil() as u64;
+            (t0, t1.max(t0 + 1))
+        };
+        let cells: String = (0..width)
+            .map(|col| {
+                let (t0, t1) = columns(col);
+                self.cell(row, t0, t1)
+            })
+            .collect();
+        let name: String = row.name.chars().take(name_w).collect();
+        let _ = writeln!(out, "  {name:<name_w$} │{cells}│");
+        // Under the row: its marks and the wake-ups it made, so that a busy
+        // column never hides them.
+        let under: String = (0..width)
+            .map(|col| {
+                let (t0, t1) = columns(col);
+                self.under(row, t0, t1)
+            })
+            .collect();
+        if under.trim() != "" {
+            let _ = writeln!(out, "  {:<name_w$}  {}", "", under.trim_end());
+        }
+        cells.contains(['#', ':'])
+    }
+
+    /// Under the chart: each group's line, the blocking calls, the marks,
+    /// and how many threads were busy at once at the busiest moment.
+    fn footer(&self, out: &mut String) {
         for (g, group) in self.groups.iter().enumerate() {
             let _ = writeln!(out, "  {}  {}", group.symbol, self.group_text(g, true));
         }
@@ -115,7 +134,6 @@ impl Timeline {
                 );
             }
         }
-        out
     }
 
     /// The key to the chart's glyphs, naming only those that appear.
