@@ -1,10 +1,21 @@
-//! How long a piece of code held its thread in one go.
+//! How long a piece of code held its thread in one go, and how it spent it.
 //!
 //! A future that blocks inside `poll` (a `std::thread::sleep`, a lock held
 //! too long, a loop that never yields) holds the thread that polls it: no
 //! other task on that thread can run meanwhile. The symptom shows
 //! elsewhere (a late heartbeat, a slow neighbour); this measures the
-//! mechanism itself, from outside the code: the longest single poll.
+//! mechanism itself, from outside the code, for every poll:
+//!
+//! - its **wall time**: the longest single poll;
+//! - the **CPU time** the thread spent in it (work done inside one poll),
+//!   which a busy machine does not stretch: being paused by the operating
+//!   system costs wall time, not CPU time;
+//! - the time the thread was **asleep** in it: a poll during which the
+//!   thread gave up its core of its own accord (it slept, or waited for a
+//!   lock, a channel or a join) counts its wall time less its CPU time
+//!   (Linux; elsewhere this reads 0);
+//! - how many **polls** there were: a future that wakes itself and yields
+//!   over and over (a spin) is polled thousands of times.
 //!
 //! ```
 //! # use shared::record::held::Held;
@@ -41,7 +52,67 @@ pub struct Held {
 #[derive(Debug, Default)]
 struct Counts {
     longest_ns: AtomicU64,
+    longest_cpu_ns: AtomicU64,
+    longest_asleep_ns: AtomicU64,
+    asleep_ns: AtomicU64,
     polls: AtomicU64,
+}
+
+/// This thread's CPU time and voluntary context switches, now.
+#[derive(Clone, Copy)]
+struct ThreadClock {
+    cpu: Duration,
+    /// Times this thread gave up its core of its own accord (Linux).
+    yielded: u64,
+}
+
+impl ThreadClock {
+    #[allow(unsafe_code)]
+    fn now() -> ThreadClock {
+        #[cfg(unix)]
+        {
+            // SAFETY: an all-zero timespec is valid, and clock_gettime only
+            // writes into it.
+            let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+            // SAFETY: `ts` is valid and writable for the call.
+            let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+            let cpu = if ok {
+                Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32)
+            } else {
+                Duration::ZERO
+            };
+            ThreadClock {
+                cpu,
+                yielded: voluntary_switches(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            ThreadClock {
+                cpu: Duration::ZERO,
+                yielded: 0,
+            }
+        }
+    }
+}
+
+/// Voluntary context switches of this thread so far (Linux only).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn voluntary_switches() -> u64 {
+    // SAFETY: an all-zero rusage is valid, and getrusage only writes
+    // into it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid and writable for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return 0;
+    }
+    u.ru_nvcsw.max(0) as u64
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn voluntary_switches() -> u64 {
+    0
 }
 
 impl Held {
@@ -60,16 +131,26 @@ impl Held {
     /// Runs `f`, a call that should return quickly, and times it like a
     /// poll: for a piece that is a plain function.
     pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
-        let started = Instant::now();
+        let started = (Instant::now(), ThreadClock::now());
         let out = f();
-        self.note(started.elapsed());
+        self.note(started);
         out
     }
 
-    fn note(&self, took: Duration) {
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        self.inner.longest_ns.fetch_max(ns, Ordering::Relaxed);
-        self.inner.polls.fetch_add(1, Ordering::Relaxed);
+    fn note(&self, (wall0, clock0): (Instant, ThreadClock)) {
+        let wall = wall0.elapsed();
+        let clock = ThreadClock::now();
+        let cpu = clock.cpu.saturating_sub(clock0.cpu);
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let c = &self.inner;
+        c.longest_ns.fetch_max(ns(wall), Ordering::Relaxed);
+        c.longest_cpu_ns.fetch_max(ns(cpu), Ordering::Relaxed);
+        if clock.yielded > clock0.yielded {
+            let asleep = ns(wall.saturating_sub(cpu));
+            c.longest_asleep_ns.fetch_max(asleep, Ordering::Relaxed);
+            c.asleep_ns.fetch_add(asleep, Ordering::Relaxed);
+        }
+        c.polls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The longest single poll so far.
@@ -88,6 +169,33 @@ impl Held {
     pub fn polls(&self) -> u64 {
         self.inner.polls.load(Ordering::Relaxed)
     }
+
+    /// The most CPU time the thread spent inside one poll: work done
+    /// without giving the thread back. A busy machine does not stretch it.
+    pub fn longest_cpu(&self) -> Duration {
+        Duration::from_nanos(self.inner.longest_cpu_ns.load(Ordering::Relaxed))
+    }
+
+    /// [`Held::longest_cpu`] as a ratio to `ideal`.
+    pub fn longest_cpu_ratio(&self, ideal: Duration) -> f64 {
+        self.longest_cpu().as_secs_f64() / ideal.as_secs_f64().max(1e-9)
+    }
+
+    /// The longest time the thread spent asleep inside one poll: blocked in
+    /// a sleep, a lock, a channel or a join, holding its thread.
+    pub fn longest_asleep(&self) -> Duration {
+        Duration::from_nanos(self.inner.longest_asleep_ns.load(Ordering::Relaxed))
+    }
+
+    /// [`Held::longest_asleep`] as a ratio to `ideal`.
+    pub fn longest_asleep_ratio(&self, ideal: Duration) -> f64 {
+        self.longest_asleep().as_secs_f64() / ideal.as_secs_f64().max(1e-9)
+    }
+
+    /// All the time the thread spent asleep inside polls.
+    pub fn asleep(&self) -> Duration {
+        Duration::from_nanos(self.inner.asleep_ns.load(Ordering::Relaxed))
+    }
 }
 
 pin_project! {
@@ -105,12 +213,12 @@ impl<F: Future> Future for HeldFuture<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let started = Instant::now();
+        let started = (Instant::now(), ThreadClock::now());
         // Timed even if the poll panics: the guard notes it as it unwinds.
-        struct Note<'a>(&'a Held, Instant);
+        struct Note<'a>(&'a Held, (Instant, ThreadClock));
         impl Drop for Note<'_> {
             fn drop(&mut self) {
-                self.0.note(self.1.elapsed());
+                self.0.note(self.1);
             }
         }
         let _note = Note(this.held, started);
@@ -156,6 +264,43 @@ mod tests {
         // A sleep lasts at least as long as asked, however busy the machine.
         assert!(held.longest() >= Duration::from_millis(30));
         assert!(held.longest_ratio(Duration::from_millis(30)) >= 1.0);
+    }
+
+    #[test]
+    fn a_sleep_inside_a_poll_is_time_asleep_and_work_is_cpu_time() {
+        let held = Held::new();
+        held.time(|| std::thread::sleep(Duration::from_millis(30)));
+        assert!(
+            held.longest_cpu() < Duration::from_millis(20),
+            "{:?}",
+            held.longest_cpu()
+        );
+        if cfg!(target_os = "linux") {
+            // It slept at least as long as it asked, however busy the machine.
+            assert!(
+                held.longest_asleep() >= Duration::from_millis(20),
+                "{:?}",
+                held.longest_asleep()
+            );
+            assert_eq!(held.asleep(), held.longest_asleep());
+        }
+        // Work until the thread has used 15 ms of CPU, however long that
+        // takes on a busy machine.
+        let worker = Held::new();
+        worker.time(|| {
+            let start = ThreadClock::now().cpu;
+            let mut x = 0u64;
+            while ThreadClock::now().cpu.saturating_sub(start) < Duration::from_millis(15) {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+        });
+        if cfg!(unix) {
+            assert!(
+                worker.longest_cpu() >= Duration::from_millis(15),
+                "{:?}",
+                worker.longest_cpu()
+            );
+        }
     }
 
     #[test]
