@@ -21,7 +21,7 @@ pub use traced::{TraceExt, Traced, traced};
 
 use crate::event::{Blocked, Event, Mark, Span, SpanKind, Stall, StallReason, Waiting};
 use lane::{current_task, lane, lane_name};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,7 +56,18 @@ struct State {
     tasks: HashMap<u64, TaskState>,
     seen_lanes: HashSet<u32>,
     last_activity_us: u64,
+    /// Marks recorded in this run so far; past [`FIRST_MARKS`], only the
+    /// last [`LAST_MARKS`] are kept (here), and the rest counted.
+    marks: usize,
+    late_marks: VecDeque<Mark>,
+    marks_not_shown: u64,
 }
+
+/// A run keeps its first this many marks...
+const FIRST_MARKS: usize = 500;
+/// ...and its last this many: a program that marks in a loop (a report made
+/// on every poll) still runs in a second or two, and says how many it made.
+const LAST_MARKS: usize = 500;
 
 impl State {
     fn now_us(&self) -> u64 {
@@ -75,6 +86,28 @@ impl State {
             }
         }
         now
+    }
+
+    /// Puts the last marks kept back among the events, after a line that
+    /// says how many were left out: at the end of a run.
+    fn settle_marks(&mut self) {
+        if self.marks_not_shown > 0 {
+            let first = self.late_marks.front().cloned();
+            if let Some(first) = first {
+                self.events.push(Event::Mark(Mark {
+                    task: None,
+                    lane: first.lane,
+                    at_us: first.at_us,
+                    text: format!(
+                        "… {} more marks not shown (a run keeps its first {FIRST_MARKS} and its last {LAST_MARKS})",
+                        self.marks_not_shown
+                    ),
+                }));
+            }
+        }
+        let late: Vec<Mark> = self.late_marks.drain(..).collect();
+        self.events.extend(late.into_iter().map(Event::Mark));
+        self.marks_not_shown = 0;
     }
 
     fn seal(&mut self) {
@@ -153,6 +186,9 @@ impl Recorder {
                 tasks: HashMap::new(),
                 seen_lanes: HashSet::new(),
                 last_activity_us: 0,
+                marks: 0,
+                late_marks: VecDeque::new(),
+                marks_not_shown: 0,
             }),
             sink: Mutex::new(Written::default()),
             track_wakes: AtomicBool::new(true),
@@ -225,6 +261,9 @@ impl Recorder {
         s.tasks.clear();
         s.seen_lanes.clear();
         s.last_activity_us = 0;
+        s.marks = 0;
+        s.late_marks.clear();
+        s.marks_not_shown = 0;
         s.events.push(Event::Start {
             lesson: lesson.into(),
             scenario: scenario.into(),
@@ -243,6 +282,7 @@ impl Recorder {
             let mut s = self.lock();
             s.seal();
             let elapsed_us = s.now_us();
+            s.settle_marks();
             s.events.push(Event::End { elapsed_us });
             s.running = false;
         }
@@ -314,12 +354,22 @@ impl Recorder {
             return;
         }
         let at_us = s.touch(Some(lane));
-        s.events.push(Event::Mark(Mark {
+        let mark = Mark {
             task: task.map(|t| t.to_string()),
             lane,
             at_us,
             text: text.into(),
-        }));
+        };
+        s.marks += 1;
+        if s.marks <= FIRST_MARKS {
+            s.events.push(Event::Mark(mark));
+            return;
+        }
+        if s.late_marks.len() == LAST_MARKS {
+            s.late_marks.pop_front();
+            s.marks_not_shown += 1;
+        }
+        s.late_marks.push_back(mark);
     }
 
     /// Runs `f`, a call that blocks the thread, and records it as a blocking
@@ -446,6 +496,7 @@ impl Recorder {
             blocked,
             waiting,
         };
+        s.settle_marks();
         s.events.push(Event::Stall(stall.clone()));
         s.running = false;
         drop(s);

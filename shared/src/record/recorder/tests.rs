@@ -438,3 +438,23 @@ fn threads_get_distinct_lane_names() {
     assert_ne!(a.1, b.1);
     assert!(a.1.starts_with("same-name") && b.1.starts_with("same-name"));
 }
+
+#[test]
+fn a_run_that_marks_in_a_loop_keeps_its_first_and_last_marks_and_counts_the_rest() {
+    let rec = recorder();
+    for i in 0..100_000 {
+        rec.mark(&format!("report {i}"));
+    }
+    let events = rec.finish();
+    let texts = marks(&events);
+    assert_eq!(texts.len(), 500 + 1 + 500, "first, a count, last");
+    assert_eq!(texts[0], "report 0");
+    assert_eq!(texts[499], "report 499");
+    assert!(
+        texts[500].starts_with("… 99000 more marks not shown"),
+        "{}",
+        texts[500]
+    );
+    assert_eq!(texts[501], "report 99500");
+    assert_eq!(texts[1000], "report 99999");
+}
