@@ -124,6 +124,7 @@ fn a_heartbeat_beside_a_busy_recording_is_no_later_than_without_it() {
     let mut unrecorded = Duration::MAX;
     let mut events = usize::MAX;
     let started = Instant::now();
+    let others = OthersBusy::start();
     for _ in 0..3 {
         let run_started = Instant::now();
         let (late, n) = run(true, 0);
@@ -137,13 +138,64 @@ fn a_heartbeat_beside_a_busy_recording_is_no_later_than_without_it() {
         started.elapsed()
     );
     assert!(events >= 100_000, "only {events} events were recorded");
-    // The recorder's own work per poll may cost a little, and on a busy
-    // machine every lateness stretches, but a stall behind the report's
-    // writer would add tens of milliseconds to a quiet run's few.
+    // The recorder's own work per poll may cost a little, but a stall
+    // behind the report's writer adds tens of milliseconds to a quiet
+    // run's few (the old recorder: 32 ms against 0.7). On a machine that
+    // other programs keep busy, a thread holding the recorder's lock can be
+    // paused by the system with it, and every lateness stretches: the
+    // bound widens, and the mechanism test above stays exact.
+    let busy = others.cores();
+    let bound = if busy.is_some_and(|c| c >= 0.5) {
+        unrecorded * 3 + 5 * TICK
+    } else {
+        unrecorded * 2 + 2 * TICK
+    };
+    println!("other programs kept {busy:?} cores busy meanwhile; bound {bound:?}");
     assert!(
-        recorded <= unrecorded * 2 + 2 * TICK,
+        recorded <= bound,
         "recording made the heartbeat {recorded:?} late, against {unrecorded:?} without it"
     );
+}
+
+/// How many cores other programs kept busy, on average, since `start`
+/// (Linux: all cores' busy time from /proc/stat, less this process's).
+struct OthersBusy {
+    machine: Option<Duration>,
+    ours: Duration,
+    started: Instant,
+}
+
+impl OthersBusy {
+    fn start() -> OthersBusy {
+        OthersBusy {
+            machine: machine_busy(),
+            ours: shared::work::cpu::cpu_time(),
+            started: Instant::now(),
+        }
+    }
+
+    fn cores(&self) -> Option<f64> {
+        let machine = machine_busy()?.checked_sub(self.machine?)?;
+        let ours = shared::work::cpu::cpu_time().saturating_sub(self.ours);
+        Some(machine.saturating_sub(ours).as_secs_f64() / self.started.elapsed().as_secs_f64())
+    }
+}
+
+/// Time every core spent busy (user, nice, system, irq, softirq, steal).
+fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let busy: u64 = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .filter_map(|(_, v)| v.parse::<u64>().ok())
+        .sum();
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(Duration::from_millis(busy * 10))
 }
 
 #[test]
@@ -158,8 +210,10 @@ fn writing_a_big_batch_does_not_hold_up_a_thread_that_records() {
         "",
         Some(std::fs::File::create(&path).unwrap()),
     );
+    // Blocking calls, each an event of its own (marks past the first few
+    // hundred are only counted).
     for i in 0..100_000 {
-        rec.mark(if i % 2 == 0 { "even" } else { "odd" });
+        rec.blocking(if i % 2 == 0 { "even" } else { "odd" }, || ());
     }
     let writing = Arc::new(AtomicBool::new(true));
     let writer = {
@@ -175,7 +229,7 @@ fn writing_a_big_batch_does_not_hold_up_a_thread_that_records() {
     let mut recorded = 0u64;
     while writing.load(Ordering::SeqCst) {
         let t = Instant::now();
-        rec.mark("while writing");
+        rec.blocking("while writing", || ());
         longest = longest.max(t.elapsed());
         recorded += 1;
     }
@@ -183,13 +237,13 @@ fn writing_a_big_batch_does_not_hold_up_a_thread_that_records() {
     rec.finish();
     let _ = std::fs::remove_file(&path);
     println!(
-        "writing 100,000 events took {write_took:?}; meanwhile {recorded} marks, the longest {longest:?}"
+        "writing 100,000 events took {write_took:?}; meanwhile {recorded} calls recorded, the longest {longest:?}"
     );
-    // Holding the lock while writing, a mark would wait for (nearly) the
+    // Holding the lock while writing, a record would wait for (nearly) the
     // whole write. A busy machine can pause this thread for a while, but
     // not for most of a write that it slows down just as much.
     assert!(
         longest < write_took / 3,
-        "a mark waited {longest:?} while a write of {write_took:?} went on"
+        "a record waited {longest:?} while a write of {write_took:?} went on"
     );
 }
