@@ -26,11 +26,20 @@ mod bug_off_by_one;
 #[path = "fixtures/cpu/bug_one_spawned.rs"]
 mod bug_one_spawned;
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_rayon_block_on.rs"]
+mod bug_rayon_block_on;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_sleep_between_checks.rs"]
+mod bug_sleep_between_checks;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/bug_spawn_one_task.rs"]
 mod bug_spawn_one_task;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/bug_spawned_and_inline.rs"]
 mod bug_spawned_and_inline;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_spin_until_finished.rs"]
+mod bug_spin_until_finished;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/fix_chunks_per_core.rs"]
 mod fix_chunks_per_core;
@@ -69,7 +78,12 @@ fn measured(run_jobs: impl AsyncFn(u32) -> Vec<u64>) -> Facts {
 #[test]
 fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &cpu::SPEC);
-    let exact = grader.only(&["most_at_once", "wrong_results", "extra_runs"]);
+    let exact = grader.only(&[
+        "most_at_once",
+        "wrong_results",
+        "extra_runs",
+        "polls_per_job",
+    ]);
     let done = || Observed::Completes;
     // On one core the fixed claim is skipped, and these pass as skipped.
     exact.assert_fixed("the reference fix", done(), &measured(fixed::run_jobs));
@@ -114,6 +128,39 @@ fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = measured(bug_spawned_and_inline::run_jobs);
     assert!(f.get("extra_runs").unwrap() >= 1.0, "{:?}", f.values());
     grader.assert_not_fixed("spawned, then computed again", done(), &f);
+}
+
+/// Jobs that run in parallel while `run_jobs` holds or wastes the thread
+/// that polls it: a spin is polled thousands of times a batch, on any
+/// machine; a thread that waits inside `run_jobs`' polls (blocked for the
+/// whole batch, or asleep a millisecond at a time) is asleep there for
+/// almost all of the batch, however busy the machine (Linux tells).
+#[test]
+fn parallel_jobs_waited_for_by_holding_the_thread_are_not_a_fix() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &cpu::SPEC);
+    let done = || Observed::Completes;
+    let f = measured(bug_spin_until_finished::run_jobs);
+    assert!(f.get("polls_per_job").unwrap() > 100.0, "{:?}", f.values());
+    grader.assert_not_fixed("a spin until every task finished", done(), &f);
+    if cfg!(target_os = "linux") {
+        for (what, f) in [
+            (
+                "rayon, each job run by block_on, the batch awaited by none",
+                measured(bug_rayon_block_on::run_jobs),
+            ),
+            (
+                "a blocking sleep between checks",
+                measured(bug_sleep_between_checks::run_jobs),
+            ),
+        ] {
+            assert!(
+                f.get("asleep_share").unwrap() > 0.5,
+                "{what}: {:?}",
+                f.values()
+            );
+            grader.assert_not_fixed(what, done(), &f);
+        }
+    }
 }
 
 /// A half fix that overlaps two jobs once is caught by the average: one
