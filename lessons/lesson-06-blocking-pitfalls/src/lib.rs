@@ -555,6 +555,11 @@ pub mod mutex {
                 "polls_per_hit",
                 "polls of the hits, per hit (worst workload)",
             ),
+            fact(
+                "asleep_share",
+                "the share of the hits' time their thread slept inside their polls (worst workload)",
+            )
+            .timing(),
         ],
     };
 
@@ -601,6 +606,7 @@ pub mod mutex {
         pub wrong: usize,
         pub longest_poll_ratio: f64,
         pub polls_per_hit: f64,
+        pub asleep_share: f64,
     }
 
     /// Runs `record_hit` once per hit of `shape`, all joined in one task
@@ -642,11 +648,13 @@ pub mod mutex {
         // Joined in this one task; a future is polled only when woken, so
         // that its polls are its own.
         use futures::StreamExt;
+        let started = std::time::Instant::now();
         futures
             .into_iter()
             .collect::<futures::stream::FuturesUnordered<_>>()
             .collect::<Vec<()>>()
             .await;
+        let took = started.elapsed();
         // A save left running by its hit may still finish: give it the time.
         tokio::time::sleep(shape.save + TICK).await;
         let saves = SAVED.with(|s| s.borrow().clone());
@@ -680,6 +688,7 @@ pub mod mutex {
             wrong: saves.len() - good,
             longest_poll_ratio: held.longest_ratio(shape.save),
             polls_per_hit: held.polls() as f64 / n.max(1) as f64,
+            asleep_share: held.asleep().as_secs_f64() / took.as_secs_f64().max(1e-9),
         }
     }
 
@@ -715,6 +724,10 @@ pub mod mutex {
         facts.set(
             "polls_per_hit",
             all.iter().map(|m| m.polls_per_hit).fold(0.0, f64::max),
+        );
+        facts.set(
+            "asleep_share",
+            all.iter().map(|m| m.asleep_share).fold(0.0, f64::max),
         );
         all
     }

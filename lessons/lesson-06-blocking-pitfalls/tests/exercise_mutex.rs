@@ -27,6 +27,9 @@ mod bug_read_then_write;
 #[path = "fixtures/mutex/bug_spawned_save.rs"]
 mod bug_spawned_save;
 #[allow(dead_code, clippy::await_holding_lock)]
+#[path = "fixtures/mutex/bug_try_lock_sleep.rs"]
+mod bug_try_lock_sleep;
+#[allow(dead_code, clippy::await_holding_lock)]
 #[path = "fixtures/mutex/bug_try_lock_spin.rs"]
 mod bug_try_lock_spin;
 #[allow(dead_code)]
@@ -159,9 +162,11 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
 /// A hit that spins on `try_lock`, yielding, while the holder's save is
 /// paused: on real time (on paused time the clock would never move while
 /// it spins, so the save it waits for would never end), it is polled again
-/// at once after every poll, for a whole save.
+/// at once after every poll, for a whole save. One that sleeps between
+/// tries keeps the thread asleep in its polls most of the time (Linux
+/// tells).
 #[test]
-fn a_hit_that_spins_on_the_lock_is_not_a_fix() {
+fn a_hit_that_spins_or_sleeps_on_the_lock_is_not_a_fix() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &mutex::SPEC);
     let (o, f) = run_on(
         lesson_06::runtime,
@@ -173,4 +178,16 @@ fn a_hit_that_spins_on_the_lock_is_not_a_fix() {
     assert_eq!(o, Observed::Completes, "{:?}", f.values());
     assert!(f.get("polls_per_hit").unwrap() > 6.0, "{:?}", f.values());
     grader.assert_not_fixed("a spin on try_lock", o, &f);
+    if cfg!(target_os = "linux") {
+        let (o, f) = run_on(
+            lesson_06::runtime,
+            bug_try_lock_sleep::new_hits,
+            bug_try_lock_sleep::record_hit,
+        )
+        .join()
+        .unwrap();
+        assert_eq!(o, Observed::Completes, "{:?}", f.values());
+        assert!(f.get("asleep_share").unwrap() > 0.5, "{:?}", f.values());
+        grader.assert_not_fixed("a blocking sleep between tries of the lock", o, &f);
+    }
 }
