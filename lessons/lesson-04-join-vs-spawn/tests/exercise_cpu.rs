@@ -86,18 +86,29 @@ fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
     ]);
     let done = || Observed::Completes;
     // On one core the fixed claim is skipped, and these pass as skipped.
-    exact.assert_fixed("the reference fix", done(), &measured(fixed::run_jobs));
-    exact.assert_fixed("a JoinSet", done(), &measured(fix_join_set::run_jobs));
-    exact.assert_fixed(
-        "the blocking pool",
-        done(),
-        &measured(fix_spawn_blocking::run_jobs),
-    );
-    exact.assert_fixed(
-        "a task per core",
-        done(),
-        &measured(fix_chunks_per_core::run_jobs),
-    );
+    // A machine busy with other work may run a whole short batch on one
+    // worker, while the other waits for a core: a fix gets three tries to
+    // show two jobs at once. (No form of the bug below can, however many
+    // tries it gets: its jobs share one thread.)
+    let fixed_in_three_tries = |what: &str, f: &dyn Fn() -> Facts| {
+        let mut facts = f();
+        for _ in 0..2 {
+            let j = exact.against_fixed(done(), &facts);
+            if j.ok() || j.skipped() {
+                break;
+            }
+            facts = f();
+        }
+        exact.assert_fixed(what, done(), &facts);
+    };
+    fixed_in_three_tries("the reference fix", &|| measured(fixed::run_jobs));
+    fixed_in_three_tries("a JoinSet", &|| measured(fix_join_set::run_jobs));
+    fixed_in_three_tries("the blocking pool", &|| {
+        measured(fix_spawn_blocking::run_jobs)
+    });
+    fixed_in_three_tries("a task per core", &|| {
+        measured(fix_chunks_per_core::run_jobs)
+    });
 
     // Jobs that take turns on one thread: at most one at a time, and an
     // average of at most one, on any machine.
