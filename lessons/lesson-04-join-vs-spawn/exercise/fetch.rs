@@ -3,7 +3,8 @@
 //! `fetch_all` asks the lesson's server for the todos with the given ids.
 //! The server answers each after about 100 ms, and `fetch_all` takes that
 //! long for every todo in turn. Make it take about the time of the slowest
-//! one, returning the same todos in the same order, then run
+//! one, returning the same todos in the same order (or the error, if a
+//! request fails), then run
 //!
 //!     cargo xtask try lesson-04 fetch
 //!

@@ -53,19 +53,25 @@ impl Api {
     pub fn todo(&self, id: u32) -> impl Future<Output = anyhow::Result<Todo>> + Send + 'static {
         let api = self.inner.clone();
         async move {
-            // The harness picks how long the server takes for each todo.
+            // The harness picks how long the server takes for each todo,
+            // and which request, if any, it fails.
             let delay_ms = api.latency(id).as_millis();
+            let path = if api.fails == Some(id) {
+                format!("todos/{id}/gone") // the server answers 404 Not Found
+            } else {
+                format!("todos/{id}")
+            };
             let todo = match &api.target {
                 Target::Http { client, base } => {
                     client
-                        .get(format!("{base}/todos/{id}?delay_ms={delay_ms}"))
+                        .get(format!("{base}/{path}?delay_ms={delay_ms}"))
                         .send()
                         .await?
                         .error_for_status()?
                         .json::<Todo>()
                         .await?
                 }
-                Target::Fake(fake) => fake.answer(id, api.latency(id)).await,
+                Target::Fake(fake) => fake.answer(id, api.latency(id), &path).await?,
             };
             api.keep(&todo); // the harness's record of what the server sent
             Ok(todo)
@@ -90,6 +96,8 @@ struct ApiInner {
     /// The latency of each todo the harness asks for; others take
     /// `LATENCY`.
     latencies: HashMap<u32, Duration>,
+    /// The todo whose request the server fails, if any.
+    fails: Option<u32>,
     /// Every todo a request brought back, by id: what the server sent.
     answered: Mutex<HashMap<u32, Todo>>,
 }
@@ -115,19 +123,23 @@ struct FakeServer {
 }
 
 impl FakeServer {
-    async fn answer(&self, id: u32, latency: Duration) -> Todo {
+    async fn answer(&self, id: u32, latency: Duration, path: &str) -> anyhow::Result<Todo> {
         let _answering = self.in_flight.enter();
         tokio::time::sleep(latency).await;
-        expected_todo(id)
+        match shared::work::server::resource(&format!("/{path}")) {
+            Some(_) => Ok(expected_todo(id)),
+            None => anyhow::bail!("HTTP status client error (404 Not Found) for /{path}"),
+        }
     }
 }
 
 impl Api {
-    fn with(target: Target, latencies: HashMap<u32, Duration>) -> Api {
+    fn with(target: Target, latencies: HashMap<u32, Duration>, fails: Option<u32>) -> Api {
         Api {
             inner: Arc::new(ApiInner {
                 target,
                 latencies,
+                fails,
                 answered: Mutex::default(),
             }),
         }
@@ -135,23 +147,28 @@ impl Api {
 
     /// An API for the real server; every todo takes `LATENCY`.
     pub fn new(server: &shared::work::server::DemoServer) -> Api {
-        Api::http(server, HashMap::new())
+        Api::http(server, HashMap::new(), None)
     }
 
-    fn http(server: &shared::work::server::DemoServer, latencies: HashMap<u32, Duration>) -> Api {
+    fn http(
+        server: &shared::work::server::DemoServer,
+        latencies: HashMap<u32, Duration>,
+        fails: Option<u32>,
+    ) -> Api {
         Api::with(
             Target::Http {
                 client: shared::work::server::client(),
                 base: server.url(""),
             },
             latencies,
+            fails,
         )
     }
 
     /// An API that answers without a network: each request takes
     /// `LATENCY` of tokio's time and returns what the server would.
     pub fn fake() -> Api {
-        Api::with(Target::Fake(FakeServer::default()), HashMap::new())
+        Api::with(Target::Fake(FakeServer::default()), HashMap::new(), None)
     }
 
     /// For the fake API: the most requests it was answering at the same
@@ -401,20 +418,45 @@ pub mod fetch {
                 "todos missing, out of order, or not what the server sent",
             ),
             fact(
+                "errors_hidden",
+                "workloads in which the server failed a request and fetch_all still returned Ok",
+            ),
+            fact(
                 "longest_poll_ratio",
                 "the longest single poll of fetch_all over the slowest latency",
             )
             .timing(),
+            fact(
+                "longest_asleep_ratio",
+                "the longest time the thread slept inside one poll of fetch_all, over the slowest latency",
+            )
+            .timing(),
+            fact(
+                "longest_cpu_ratio",
+                "the most CPU time of one poll of fetch_all, over the slowest latency",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "the share of fetch_all's time its thread slept inside its polls (worst workload)",
+            )
+            .timing(),
+            fact(
+                "polls_per_todo",
+                "polls of fetch_all per todo asked for (worst workload)",
+            ),
         ],
     };
 
-    /// One workload: which todos to fetch (in increasing order), and how
-    /// long the server takes for each.
+    /// One workload: which todos to fetch (in increasing order), how
+    /// long the server takes for each, and which one it fails, if any.
     #[derive(Clone, Debug)]
     pub struct Shape {
         pub name: String,
         pub ids: Vec<u32>,
         pub latencies: Vec<Duration>,
+        /// The id of the todo whose request the server fails (404).
+        pub fails: Option<u32>,
     }
 
     impl Shape {
@@ -446,8 +488,9 @@ pub mod fetch {
         ids
     }
 
-    /// The two workloads of one run: 8 to 12 todos that all take the same
-    /// 80 to 120 ms, then 10 to 16 todos that each take 60 to 140 ms.
+    /// The three workloads of one run: 8 to 12 todos that all take the
+    /// same 80 to 120 ms; 10 to 16 todos that each take 60 to 140 ms; and
+    /// 6 to 10 todos of 60 to 140 ms, one of which the server fails.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
         let n = rng.between(8, 12) as usize;
@@ -457,14 +500,24 @@ pub mod fetch {
             name: format!("{n} todos, each answered after {} ms", latency.as_millis()),
             ids: some_ids(rng, n),
             latencies: vec![latency; n],
+            fails: None,
         };
         let n = rng.between(10, 16) as usize;
         let uneven = Shape {
             name: format!("{n} todos, each answered after 60 to 140 ms"),
             ids: some_ids(rng, n),
             latencies: (0..n).map(|_| ms(rng.between(60, 140))).collect(),
+            fails: None,
         };
-        vec![steady, uneven]
+        let n = rng.between(6, 10) as usize;
+        let ids = some_ids(rng, n);
+        let failing = Shape {
+            name: format!("{n} todos of 60 to 140 ms, one of which the server fails"),
+            fails: Some(ids[rng.between(0, n as u64 - 1) as usize]),
+            ids,
+            latencies: (0..n).map(|_| ms(rng.between(60, 140))).collect(),
+        };
+        vec![steady, uneven, failing]
     }
 
     /// What one workload measured.
@@ -473,7 +526,13 @@ pub mod fetch {
         pub ratio: f64,
         pub max_in_flight: u64,
         pub wrong: u32,
+        /// The server failed a request, and `fetch_all` returned `Ok`.
+        pub hidden: bool,
         pub longest_poll_ratio: f64,
+        pub longest_asleep_ratio: f64,
+        pub longest_cpu_ratio: f64,
+        pub asleep_share: f64,
+        pub polls_per_todo: f64,
         pub got: usize,
         pub error: Option<String>,
     }
@@ -501,8 +560,12 @@ pub mod fetch {
             Backend::Fake => None,
         };
         let api = match &server {
-            Some(server) => Api::http(server, shape.latency_table()),
-            None => Api::with(Target::Fake(FakeServer::default()), shape.latency_table()),
+            Some(server) => Api::http(server, shape.latency_table(), shape.fails),
+            None => Api::with(
+                Target::Fake(FakeServer::default()),
+                shape.latency_table(),
+                shape.fails,
+            ),
         };
         let held = Held::new();
         let start = tokio::time::Instant::now();
@@ -514,7 +577,10 @@ pub mod fetch {
             None => api.max_in_flight(),
         };
         let slowest = shape.slowest();
-        let (wrong, got_len, error) = match &got {
+        // With every request answered, the todos must be what the server
+        // sent; with one failed, the only right answer is an error.
+        let (wrong, error) = match &got {
+            Ok(_) if shape.fails.is_some() => (0, None),
             Ok(todos) => {
                 let right = shape
                     .ids
@@ -522,16 +588,22 @@ pub mod fetch {
                     .zip(todos)
                     .filter(|&(&id, todo)| api.answered(id).as_ref() == Some(todo))
                     .count();
-                (shape.ids.len().max(todos.len()) - right, todos.len(), None)
+                (shape.ids.len().max(todos.len()) - right, None)
             }
-            Err(e) => (shape.ids.len(), 0, Some(e.to_string())),
+            Err(e) if shape.fails.is_some() => (0, Some(format!("{e:#}"))),
+            Err(e) => (shape.ids.len(), Some(format!("{e:#}"))),
         };
         Measured {
             ratio: took.as_secs_f64() / slowest.as_secs_f64(),
             max_in_flight,
             wrong: wrong as u32,
+            hidden: shape.fails.is_some() && got.is_ok(),
             longest_poll_ratio: held.longest_ratio(slowest),
-            got: got_len,
+            longest_asleep_ratio: held.longest_asleep_ratio(slowest),
+            longest_cpu_ratio: held.longest_cpu_ratio(slowest),
+            asleep_share: held.asleep().as_secs_f64() / took.as_secs_f64().max(1e-9),
+            polls_per_todo: held.polls() as f64 / shape.ids.len().max(1) as f64,
+            got: got.as_ref().map_or(0, Vec::len),
             error,
         }
     }
@@ -542,7 +614,7 @@ pub mod fetch {
     async fn warm_up() {
         let server = shared::work::server::DemoServer::start(Duration::ZERO)
             .expect("the demo server starts on 127.0.0.1");
-        let _ = Api::http(&server, HashMap::new()).todo(1).await;
+        let _ = Api::http(&server, HashMap::new(), None).todo(1).await;
     }
 
     /// Measures every workload in turn and sets the facts: the worst of
@@ -562,12 +634,24 @@ pub mod fetch {
     }
 
     fn narrate(shape: &Shape, m: &Measured) {
-        match &m.error {
-            None => println!(
-                "  {}: {} todos back in {:.2} times the slowest latency; the server answered at most {} at once.",
+        let polls = format!(
+            "{:.1} polls per todo, asleep in them {:.0}% of the time",
+            m.polls_per_todo,
+            m.asleep_share * 100.0
+        );
+        match (&m.error, shape.fails.is_some()) {
+            (None, false) => println!(
+                "  {}: {} todos back in {:.2} times the slowest latency; the server answered at most {} at once; {polls}.",
                 shape.name, m.got, m.ratio, m.max_in_flight
             ),
-            Some(e) => println!("  {}: the fetch failed: {e}", shape.name),
+            (None, true) => println!(
+                "  {}: Ok with {} todos, though the server failed a request; {polls}.",
+                shape.name, m.got
+            ),
+            (Some(e), _) => println!(
+                "  {}: the fetch returned an error after {:.2} times the slowest latency: {e}; {polls}.",
+                shape.name, m.ratio
+            ),
         }
     }
 
@@ -579,7 +663,15 @@ pub mod fetch {
             all.iter().map(|m| m.max_in_flight).min().unwrap_or(0) as f64,
         );
         facts.set("wrong_todos", all.iter().map(|m| m.wrong).sum::<u32>());
+        facts.set(
+            "errors_hidden",
+            all.iter().filter(|m| m.hidden).count() as f64,
+        );
         facts.set("longest_poll_ratio", worst(|m| m.longest_poll_ratio));
+        facts.set("longest_asleep_ratio", worst(|m| m.longest_asleep_ratio));
+        facts.set("longest_cpu_ratio", worst(|m| m.longest_cpu_ratio));
+        facts.set("asleep_share", worst(|m| m.asleep_share));
+        facts.set("polls_per_todo", worst(|m| m.polls_per_todo));
     }
 
     /// [`measure`] against the real server, with narration.
@@ -589,7 +681,7 @@ pub mod fetch {
     {
         let shapes = shapes(&mut Rng::for_scenario("fetch"));
         println!(
-            "Fetching todos from the lesson's server with {}, under two workloads",
+            "Fetching todos from the lesson's server with {}, under three workloads",
             facts.the("fetch_all")
         );
         println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
@@ -648,6 +740,25 @@ pub mod cpu {
                 "extra_runs",
                 "jobs computed more than once, or jobs asked for that the batch does not have",
             ),
+            fact(
+                "longest_asleep_ratio",
+                "the longest time the thread slept inside one poll of run_jobs, over the batch's ideal time (worst workload)",
+            )
+            .timing(),
+            fact(
+                "longest_cpu_ratio",
+                "the most CPU time of one poll of run_jobs, over the batch's ideal time (worst workload)",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "the share of the batch's time the thread polling run_jobs slept inside its polls (worst workload)",
+            )
+            .timing(),
+            fact(
+                "polls_per_job",
+                "polls of run_jobs per job (worst workload)",
+            ),
         ],
     };
 
@@ -666,6 +777,12 @@ pub mod cpu {
         /// The jobs' time, added up: what a plain loop takes.
         pub fn serial(&self) -> Duration {
             self.lengths.iter().sum()
+        }
+
+        /// The batch's ideal time on `cores` cores: its jobs' time shared
+        /// out evenly over the cores (or over the jobs, if fewer).
+        pub fn ideal(&self, cores: usize) -> Duration {
+            self.serial() / cores.clamp(1, self.lengths.len().max(1)) as u32
         }
     }
 
@@ -699,6 +816,10 @@ pub mod cpu {
         pub extra: u32,
         /// The plain loop's time over the time here.
         pub speedup: f64,
+        pub longest_asleep_ratio: f64,
+        pub longest_cpu_ratio: f64,
+        pub asleep_share: f64,
+        pub polls_per_job: f64,
     }
 
     /// Runs one workload: the same jobs in a plain loop first (the
@@ -742,8 +863,9 @@ pub mod cpu {
         // they sleep; a short pause keeps that from slowing the next one.
         std::thread::sleep(Duration::from_millis(5));
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
+        let held = Held::new();
         let start = Instant::now();
-        let mut got = runtime.block_on(run_jobs(shape.jobs()));
+        let mut got = runtime.block_on(held.wrap(run_jobs(shape.jobs())));
         let end = Instant::now();
         got.sort_unstable();
         // Jobs that were left running are counted too: wait for them.
@@ -770,6 +892,11 @@ pub mod cpu {
             wrong: (wanted.len().max(got.len()) - right) as u32,
             extra,
             speedup: serial.as_secs_f64() / span.as_secs_f64(),
+            longest_asleep_ratio: held
+                .longest_asleep_ratio(shape.ideal(shared::work::cpu::cores())),
+            longest_cpu_ratio: held.longest_cpu_ratio(shape.ideal(shared::work::cpu::cores())),
+            asleep_share: held.asleep().as_secs_f64() / span.as_secs_f64().max(1e-9),
+            polls_per_job: held.polls() as f64 / f64::from(shape.jobs().max(1)),
         }
     }
 
@@ -816,6 +943,11 @@ pub mod cpu {
         );
         facts.set("wrong_results", all.iter().map(|m| m.wrong).sum::<u32>());
         facts.set("extra_runs", all.iter().map(|m| m.extra).sum::<u32>());
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set("longest_asleep_ratio", worst(|m| m.longest_asleep_ratio));
+        facts.set("longest_cpu_ratio", worst(|m| m.longest_cpu_ratio));
+        facts.set("asleep_share", worst(|m| m.asleep_share));
+        facts.set("polls_per_job", worst(|m| m.polls_per_job));
         all
     }
 
@@ -838,12 +970,20 @@ pub mod cpu {
         let all = measure(facts, &runtime(), &shapes, &mut rng, run_jobs);
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {}: {:.2} jobs computing at once on average (at best {}), at most {}; {:.2} times as fast as the loop.",
+                "  {}: {:.2} jobs computing at once on average (at best {}), at most {}; {:.2} times as fast as the loop;",
                 shape.name,
                 m.overlap,
                 cores.min(shape.jobs() as usize),
                 m.most_at_once,
                 m.speedup
+            );
+            println!(
+                "    run_jobs was polled {:.1} times per job; in its longest poll it slept {:.2} and computed {:.2} of the batch's ideal time;",
+                m.polls_per_job, m.longest_asleep_ratio, m.longest_cpu_ratio
+            );
+            println!(
+                "    its thread slept inside its polls for {:.0}% of the batch's time.",
+                m.asleep_share * 100.0
             );
         }
     }

@@ -26,11 +26,20 @@ mod bug_off_by_one;
 #[path = "fixtures/cpu/bug_one_spawned.rs"]
 mod bug_one_spawned;
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_rayon_block_on.rs"]
+mod bug_rayon_block_on;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_sleep_between_checks.rs"]
+mod bug_sleep_between_checks;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/bug_spawn_one_task.rs"]
 mod bug_spawn_one_task;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/bug_spawned_and_inline.rs"]
 mod bug_spawned_and_inline;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_spin_until_finished.rs"]
+mod bug_spin_until_finished;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/fix_chunks_per_core.rs"]
 mod fix_chunks_per_core;
@@ -69,21 +78,37 @@ fn measured(run_jobs: impl AsyncFn(u32) -> Vec<u64>) -> Facts {
 #[test]
 fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &cpu::SPEC);
-    let exact = grader.only(&["most_at_once", "wrong_results", "extra_runs"]);
+    let exact = grader.only(&[
+        "most_at_once",
+        "wrong_results",
+        "extra_runs",
+        "polls_per_job",
+    ]);
     let done = || Observed::Completes;
     // On one core the fixed claim is skipped, and these pass as skipped.
-    exact.assert_fixed("the reference fix", done(), &measured(fixed::run_jobs));
-    exact.assert_fixed("a JoinSet", done(), &measured(fix_join_set::run_jobs));
-    exact.assert_fixed(
-        "the blocking pool",
-        done(),
-        &measured(fix_spawn_blocking::run_jobs),
-    );
-    exact.assert_fixed(
-        "a task per core",
-        done(),
-        &measured(fix_chunks_per_core::run_jobs),
-    );
+    // A machine busy with other work may run a whole short batch on one
+    // worker, while the other waits for a core: a fix gets three tries to
+    // show two jobs at once. (No form of the bug below can, however many
+    // tries it gets: its jobs share one thread.)
+    let fixed_in_three_tries = |what: &str, f: &dyn Fn() -> Facts| {
+        let mut facts = f();
+        for _ in 0..2 {
+            let j = exact.against_fixed(done(), &facts);
+            if j.ok() || j.skipped() {
+                break;
+            }
+            facts = f();
+        }
+        exact.assert_fixed(what, done(), &facts);
+    };
+    fixed_in_three_tries("the reference fix", &|| measured(fixed::run_jobs));
+    fixed_in_three_tries("a JoinSet", &|| measured(fix_join_set::run_jobs));
+    fixed_in_three_tries("the blocking pool", &|| {
+        measured(fix_spawn_blocking::run_jobs)
+    });
+    fixed_in_three_tries("a task per core", &|| {
+        measured(fix_chunks_per_core::run_jobs)
+    });
 
     // Jobs that take turns on one thread: at most one at a time, and an
     // average of at most one, on any machine.
@@ -114,6 +139,39 @@ fn the_cpu_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = measured(bug_spawned_and_inline::run_jobs);
     assert!(f.get("extra_runs").unwrap() >= 1.0, "{:?}", f.values());
     grader.assert_not_fixed("spawned, then computed again", done(), &f);
+}
+
+/// Jobs that run in parallel while `run_jobs` holds or wastes the thread
+/// that polls it: a spin is polled thousands of times a batch, on any
+/// machine; a thread that waits inside `run_jobs`' polls (blocked for the
+/// whole batch, or asleep a millisecond at a time) is asleep there for
+/// almost all of the batch, however busy the machine (Linux tells).
+#[test]
+fn parallel_jobs_waited_for_by_holding_the_thread_are_not_a_fix() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &cpu::SPEC);
+    let done = || Observed::Completes;
+    let f = measured(bug_spin_until_finished::run_jobs);
+    assert!(f.get("polls_per_job").unwrap() > 100.0, "{:?}", f.values());
+    grader.assert_not_fixed("a spin until every task finished", done(), &f);
+    if cfg!(target_os = "linux") {
+        for (what, f) in [
+            (
+                "rayon, each job run by block_on, the batch awaited by none",
+                measured(bug_rayon_block_on::run_jobs),
+            ),
+            (
+                "a blocking sleep between checks",
+                measured(bug_sleep_between_checks::run_jobs),
+            ),
+        ] {
+            assert!(
+                f.get("asleep_share").unwrap() > 0.5,
+                "{what}: {:?}",
+                f.values()
+            );
+            grader.assert_not_fixed(what, done(), &f);
+        }
+    }
 }
 
 /// A half fix that overlaps two jobs once is caught by the average: one

@@ -23,8 +23,17 @@ mod bug_pairs;
 #[path = "fixtures/fetch/bug_skip_the_server.rs"]
 mod bug_skip_the_server;
 #[allow(dead_code)]
+#[path = "fixtures/fetch/bug_sleep_between_checks.rs"]
+mod bug_sleep_between_checks;
+#[allow(dead_code)]
 #[path = "fixtures/fetch/bug_spawn_and_await_at_once.rs"]
 mod bug_spawn_and_await_at_once;
+#[allow(dead_code)]
+#[path = "fixtures/fetch/bug_spin_until_finished.rs"]
+mod bug_spin_until_finished;
+#[allow(dead_code)]
+#[path = "fixtures/fetch/bug_swallow_errors.rs"]
+mod bug_swallow_errors;
 #[allow(dead_code)]
 #[path = "fixtures/fetch/bug_unordered.rs"]
 mod bug_unordered;
@@ -123,6 +132,12 @@ async fn the_fetch_grader_tells_every_fix_from_every_form_of_the_bug() {
         "fast: it never waited for an answer"
     );
     grader.assert_not_fixed("todos rebuilt instead of fetched", done(), &f);
+    // The server fails one request of the third workload: a fix returns
+    // the error, and a fetch that drops it returns Ok with fewer todos.
+    let f = measured(bug_swallow_errors::fetch_all).await;
+    assert_eq!(f.get("errors_hidden"), Some(1.0), "{:?}", f.values());
+    assert_eq!(f.get("wrong_todos"), Some(0.0), "{:?}", f.values());
+    grader.assert_not_fixed("a failed request dropped", done(), &f);
 }
 
 fn real(fetch_all: impl AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>) -> Facts {
@@ -135,12 +150,32 @@ fn real(fetch_all: impl AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>) -> F
 /// records what it sent: a fix is judged fixed on those facts there too,
 /// and a fix that blocks the thread holds it, in one poll, for at least the
 /// slowest latency (a server never answers early), whatever the machine.
+/// A fetch that waits by spinning (on paused time it would spin for ever:
+/// the clock moves only when nothing is left to run) is polled thousands
+/// of times per todo, and one that sleeps between checks is asleep in its
+/// polls for almost all its time, on any machine.
 #[test]
 fn against_the_real_server_requests_are_counted_where_they_are_answered() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &fetch::SPEC);
-    let exact = grader.only(&["max_in_flight", "wrong_todos"]);
+    let exact = grader.only(&[
+        "max_in_flight",
+        "wrong_todos",
+        "errors_hidden",
+        "polls_per_todo",
+    ]);
     let f = real(fixed::fetch_all);
     exact.assert_fixed("the reference join_all", Observed::Completes, &f);
+    let f = real(fix_try_join_all::fetch_all);
+    exact.assert_fixed("try_join_all", Observed::Completes, &f);
+
+    let f = real(bug_spin_until_finished::fetch_all);
+    assert!(f.get("polls_per_todo").unwrap() > 100.0, "{:?}", f.values());
+    grader.assert_not_fixed("a spin until every task finished", Observed::Completes, &f);
+    if cfg!(target_os = "linux") {
+        let f = real(bug_sleep_between_checks::fetch_all);
+        assert!(f.get("asleep_share").unwrap() > 0.5, "{:?}", f.values());
+        grader.assert_not_fixed("a blocking sleep between checks", Observed::Completes, &f);
+    }
 
     let f = real(bug_block_on::fetch_all);
     assert!(
@@ -148,6 +183,14 @@ fn against_the_real_server_requests_are_counted_where_they_are_answered() {
         "{:?}",
         f.values()
     );
+    if cfg!(target_os = "linux") {
+        // Asleep in that poll until the slowest answer came.
+        assert!(
+            f.get("longest_asleep_ratio").unwrap() >= 0.5,
+            "{:?}",
+            f.values()
+        );
+    }
     exact.assert_fixed(
         "block_on, on the facts it gets right",
         Observed::Completes,
@@ -156,8 +199,10 @@ fn against_the_real_server_requests_are_counted_where_they_are_answered() {
     grader.assert_not_fixed("block_on, holding the thread", Observed::Completes, &f);
 }
 
-/// Every workload has at least eight todos, so the bug always takes at
-/// least eight latencies in one of them, and the fixed bound is far below.
+/// The first workload has at least eight todos, so the bug always takes at
+/// least eight latencies there, and the fixed bound is far below; two at a
+/// time misses it in each workload where the server fails nothing; and the
+/// third workload has one failed request among those asked for.
 #[test]
 fn every_workload_separates_the_bug_from_the_fix() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &fetch::SPEC);
@@ -173,13 +218,18 @@ fn every_workload_separates_the_bug_from_the_fix() {
     let fixed_max = bound(&grader.scenario().fixed, "fetch_ratio").max.unwrap();
     for seed in 0..200 {
         let shapes = fetch::shapes(&mut Rng::new(seed));
-        assert_eq!(shapes.len(), 2);
+        assert_eq!(shapes.len(), 3);
+        let failing = &shapes[2];
+        assert!(failing.fails.is_some_and(|id| failing.ids.contains(&id)));
         let steady = &shapes[0];
         let one_at_a_time = steady.latencies.iter().sum::<std::time::Duration>();
         assert!(one_at_a_time.as_secs_f64() / steady.slowest().as_secs_f64() >= broken_min);
         for s in &shapes {
             assert!(s.ids.windows(2).all(|w| w[0] < w[1]), "{s:?}");
             assert_eq!(s.ids.len(), s.latencies.len());
+            if s.fails.is_some() {
+                continue;
+            }
             // Two at a time takes at least half as many waits as todos.
             let pairs = s.ids.len().div_ceil(2) as f64;
             let shortest = s.latencies.iter().min().unwrap().as_secs_f64();

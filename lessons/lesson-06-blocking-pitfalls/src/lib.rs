@@ -295,6 +295,15 @@ pub mod sleep {
                 "the share of the time the thread slept inside the waits' polls (in blocking calls)",
             )
             .timing(),
+            fact(
+                "longest_cpu_ratio",
+                "the most CPU time of one poll of a wait, over the heartbeat's tick",
+            )
+            .timing(),
+            fact(
+                "polls_per_wait",
+                "polls of the waits, per wait (worst workload)",
+            ),
         ],
     };
 
@@ -348,6 +357,8 @@ pub mod sleep {
         pub longest_ratio: f64,
         pub longest_poll_ratio: f64,
         pub asleep_share: f64,
+        pub longest_cpu_ratio: f64,
+        pub polls_per_wait: f64,
     }
 
     /// Whether this machine says when a thread blocks (Linux does), so that
@@ -398,6 +409,8 @@ pub mod sleep {
             longest_ratio: ratios.iter().copied().fold(0.0, f64::max),
             longest_poll_ratio: held.longest_ratio(shape.shortest()),
             asleep_share: asleep.total().as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
+            longest_cpu_ratio: held.longest_cpu_ratio(TICK),
+            polls_per_wait: held.polls() as f64 / shape.lengths.len().max(1) as f64,
         }
     }
 
@@ -424,6 +437,8 @@ pub mod sleep {
         facts.set("longest_nap_ratio", most(|m| m.longest_ratio));
         facts.set("longest_poll_ratio", most(|m| m.longest_poll_ratio));
         facts.set("asleep_share", most(|m| m.asleep_share));
+        facts.set("longest_cpu_ratio", most(|m| m.longest_cpu_ratio));
+        facts.set("polls_per_wait", most(|m| m.polls_per_wait));
         all
     }
 
@@ -448,8 +463,12 @@ pub mod sleep {
                 m.at_once * 100.0
             );
             println!(
-                "    each lasted {:.2} to {:.2} times its length; the longest poll held the thread for {:.2} of the shortest wait.",
+                "    each lasted {:.2} to {:.2} times its length; the longest poll held the thread for {:.2} of the shortest wait;",
                 m.shortest_ratio, m.longest_ratio, m.longest_poll_ratio
+            );
+            println!(
+                "    each wait was polled {:.1} times on average, computing at most {:.2} of a tick in one poll.",
+                m.polls_per_wait, m.longest_cpu_ratio
             );
         }
         println!(
@@ -532,6 +551,15 @@ pub mod mutex {
                 "the longest single poll of a hit over the save's time",
             )
             .timing(),
+            fact(
+                "polls_per_hit",
+                "polls of the hits, per hit (worst workload)",
+            ),
+            fact(
+                "asleep_share",
+                "the share of the hits' time their thread slept inside their polls (worst workload)",
+            )
+            .timing(),
         ],
     };
 
@@ -577,6 +605,8 @@ pub mod mutex {
         pub saved: usize,
         pub wrong: usize,
         pub longest_poll_ratio: f64,
+        pub polls_per_hit: f64,
+        pub asleep_share: f64,
     }
 
     /// Runs `record_hit` once per hit of `shape`, all joined in one task
@@ -615,7 +645,16 @@ pub mod mutex {
                 }
             })
             .collect();
-        futures::future::join_all(futures).await;
+        // Joined in this one task; a future is polled only when woken, so
+        // that its polls are its own.
+        use futures::StreamExt;
+        let started = std::time::Instant::now();
+        futures
+            .into_iter()
+            .collect::<futures::stream::FuturesUnordered<_>>()
+            .collect::<Vec<()>>()
+            .await;
+        let took = started.elapsed();
         // A save left running by its hit may still finish: give it the time.
         tokio::time::sleep(shape.save + TICK).await;
         let saves = SAVED.with(|s| s.borrow().clone());
@@ -648,6 +687,8 @@ pub mod mutex {
             saved: by_hit.iter().filter(|&&c| c >= 1).count(),
             wrong: saves.len() - good,
             longest_poll_ratio: held.longest_ratio(shape.save),
+            polls_per_hit: held.polls() as f64 / n.max(1) as f64,
+            asleep_share: held.asleep().as_secs_f64() / took.as_secs_f64().max(1e-9),
         }
     }
 
@@ -680,6 +721,14 @@ pub mod mutex {
             "longest_poll_ratio",
             all.iter().map(|m| m.longest_poll_ratio).fold(0.0, f64::max),
         );
+        facts.set(
+            "polls_per_hit",
+            all.iter().map(|m| m.polls_per_hit).fold(0.0, f64::max),
+        );
+        facts.set(
+            "asleep_share",
+            all.iter().map(|m| m.asleep_share).fold(0.0, f64::max),
+        );
         all
     }
 
@@ -700,10 +749,14 @@ pub mod mutex {
         println!("(If they deadlock, the watchdog stops the program after 2 s.)");
         runtime().block_on(measure(facts, &shapes, new_hits, record_hit));
         println!(
-            "All done: {:.0}% of the hits saved by their own future, {} wrong saves; the heartbeat was up to {:.1} ticks late.",
+            "All done: {:.0}% of the hits saved by their own future, {} wrong saves; the heartbeat was up to {:.1} ticks late;",
             facts.get("hits_saved").unwrap_or(0.0) * 100.0,
             facts.get("wrong_saves").unwrap_or(0.0),
             facts.get("heartbeat_lateness").unwrap_or(0.0)
+        );
+        println!(
+            "each hit was polled {:.1} times on average.",
+            facts.get("polls_per_hit").unwrap_or(0.0)
         );
     }
 

@@ -26,6 +26,12 @@ mod bug_read_then_write;
 #[allow(dead_code)]
 #[path = "fixtures/mutex/bug_spawned_save.rs"]
 mod bug_spawned_save;
+#[allow(dead_code, clippy::await_holding_lock)]
+#[path = "fixtures/mutex/bug_try_lock_sleep.rs"]
+mod bug_try_lock_sleep;
+#[allow(dead_code, clippy::await_holding_lock)]
+#[path = "fixtures/mutex/bug_try_lock_spin.rs"]
+mod bug_try_lock_spin;
 #[allow(dead_code)]
 #[path = "fixtures/mutex/fix_atomic.rs"]
 mod fix_atomic;
@@ -53,12 +59,20 @@ fn run<S: 'static, R: AsyncFn(&S) + Send + 'static>(
     new_hits: fn(u32) -> S,
     record_hit: R,
 ) -> std::thread::JoinHandle<(Observed, Facts)> {
+    run_on(paused, new_hits, record_hit)
+}
+
+fn run_on<S: 'static, R: AsyncFn(&S) + Send + 'static>(
+    runtime: fn() -> tokio::runtime::Runtime,
+    new_hits: fn(u32) -> S,
+    record_hit: R,
+) -> std::thread::JoinHandle<(Observed, Facts)> {
     std::thread::spawn(move || {
         let facts = Facts::for_test(&mutex::SPEC);
         let theirs = facts.clone();
         let observed = observe_within(Duration::from_secs(3), move || {
             let shapes = mutex::shapes(&mut Rng::for_scenario("mutex"));
-            paused().block_on(mutex::measure(&theirs, &shapes, new_hits, record_hit));
+            runtime().block_on(mutex::measure(&theirs, &shapes, new_hits, record_hit));
         });
         (observed, facts)
     })
@@ -142,5 +156,38 @@ fn the_mutex_grader_tells_every_fix_from_every_form_of_the_bug() {
     for (what, t) in wrong {
         let (o, f) = t.join().unwrap();
         grader.assert_not_fixed(what, o, &f);
+    }
+}
+
+/// A hit that spins on `try_lock`, yielding, while the holder's save is
+/// paused: on real time (on paused time the clock would never move while
+/// it spins, so the save it waits for would never end), it is polled again
+/// at once after every poll, for a whole save. One that sleeps between
+/// tries keeps the thread asleep in its polls most of the time (Linux
+/// tells).
+#[test]
+fn a_hit_that_spins_or_sleeps_on_the_lock_is_not_a_fix() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &mutex::SPEC);
+    let (o, f) = run_on(
+        lesson_06::runtime,
+        bug_try_lock_spin::new_hits,
+        bug_try_lock_spin::record_hit,
+    )
+    .join()
+    .unwrap();
+    assert_eq!(o, Observed::Completes, "{:?}", f.values());
+    assert!(f.get("polls_per_hit").unwrap() > 6.0, "{:?}", f.values());
+    grader.assert_not_fixed("a spin on try_lock", o, &f);
+    if cfg!(target_os = "linux") {
+        let (o, f) = run_on(
+            lesson_06::runtime,
+            bug_try_lock_sleep::new_hits,
+            bug_try_lock_sleep::record_hit,
+        )
+        .join()
+        .unwrap();
+        assert_eq!(o, Observed::Completes, "{:?}", f.values());
+        assert!(f.get("asleep_share").unwrap() > 0.5, "{:?}", f.values());
+        grader.assert_not_fixed("a blocking sleep between tries of the lock", o, &f);
     }
 }

@@ -33,6 +33,9 @@ mod bug_sleep_in_slices;
 #[path = "fixtures/sleep/bug_spawned_sleep.rs"]
 mod bug_spawned_sleep;
 #[allow(dead_code)]
+#[path = "fixtures/sleep/bug_yield_spin.rs"]
+mod bug_yield_spin;
+#[allow(dead_code)]
 #[path = "fixtures/sleep/bug_yield_then_block.rs"]
 mod bug_yield_then_block;
 #[allow(dead_code)]
@@ -73,12 +76,14 @@ enum Should {
     Bug,
     /// Wrong some other way: judged not fixed.
     NotFixed,
+    /// A spin, measured alone: judged not fixed, for its polls.
+    Spin,
 }
 
 #[test]
 fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &sleep::SPEC);
-    let exact = grader.only(&["naps_at_once", "shortest_nap_ratio"]);
+    let exact = grader.only(&["naps_at_once", "shortest_nap_ratio", "polls_per_wait"]);
     let blocking_shows = sleep::can_tell_blocking();
     let mut runs: Vec<(&str, Should, Run)> = vec![
         ("the reference fix", Should::Fix, run(fixed::nap)),
@@ -108,6 +113,11 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
             Should::NotFixed,
             run(bug_no_wait::nap),
         ),
+        (
+            "a spin on the clock, yielding",
+            Should::Spin,
+            run(bug_yield_spin::nap),
+        ),
     ];
     if blocking_shows {
         runs.push((
@@ -117,12 +127,16 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
         ));
     }
     // The fixes first, together (they only wait), then the rest, which
-    // hold threads and burn cores: a fix is never measured beside them.
+    // hold threads and burn cores: a fix is never measured beside them;
+    // last the spin, alone, since its polls come as fast as its core lets.
     let (fixes, others): (Vec<_>, Vec<_>) = runs
         .into_iter()
         .partition(|(_, should, _)| *should == Should::Fix);
+    let (spins, others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|(_, should, _)| *should == Should::Spin);
     let mut judged = Vec::new();
-    for batch in [fixes, others] {
+    for batch in [fixes, others, spins] {
         let started: Vec<_> = batch
             .into_iter()
             .map(|(what, should, r)| (what, should, std::thread::spawn(r)))
@@ -156,6 +170,18 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
             }
             Should::Bug => grader.assert_bug(what, o, &f),
             Should::NotFixed => grader.assert_not_fixed(what, o, &f),
+            Should::Spin => {
+                // Polled again at once after every poll, for the whole
+                // wait: many times more than the bound, even on a busy
+                // machine (76 times a wait measured at a load of 11 on
+                // two cores).
+                assert!(
+                    f.get("polls_per_wait").unwrap() > 6.0,
+                    "{what}: {:?}",
+                    f.values()
+                );
+                grader.assert_not_fixed(what, o, &f);
+            }
         }
     }
 }

@@ -416,6 +416,10 @@ pub struct Measured {
     pub wrong_sum: bool,
     pub not_once: u32,
     pub longest_poll_ratio: f64,
+    pub longest_asleep_ratio: f64,
+    pub longest_cpu_ratio: f64,
+    pub asleep_share: f64,
+    pub polls_per_job: f64,
     pub on_runtime_thread: usize,
     pub most_at_once: usize,
     pub threads: usize,
@@ -457,6 +461,10 @@ where
         wrong_sum: sum != batch.answer(),
         not_once: batch.not_once(),
         longest_poll_ratio: held.longest_ratio(batch.longest()),
+        longest_asleep_ratio: held.longest_asleep_ratio(TICK),
+        longest_cpu_ratio: held.longest_cpu_ratio(TICK),
+        asleep_share: held.asleep().as_secs_f64() / span,
+        polls_per_job: held.polls() as f64 / batch.jobs().max(1) as f64,
         on_runtime_thread: batch.jobs_on(std::thread::current().id()),
         most_at_once: batch.most_at_once(),
         threads: batch.distinct(),
@@ -465,6 +473,30 @@ where
 
 fn worst(all: &[Measured], f: fn(&Measured) -> f64) -> f64 {
     all.iter().map(f).fold(0.0, f64::max)
+}
+
+/// The facts, the same in both scenarios, on how `run_jobs` held the
+/// thread that polled it: the worst over the workloads.
+fn set_holding_facts(facts: &Facts, all: &[Measured]) {
+    facts.set(
+        "longest_asleep_ratio",
+        worst(all, |m| m.longest_asleep_ratio),
+    );
+    facts.set("longest_cpu_ratio", worst(all, |m| m.longest_cpu_ratio));
+    facts.set("asleep_share", worst(all, |m| m.asleep_share));
+    facts.set("polls_per_job", worst(all, |m| m.polls_per_job));
+}
+
+/// What a workload's run did to the thread that polled `run_jobs`, in
+/// words.
+fn say_holding(m: &Measured) {
+    println!(
+        "    run_jobs was polled {:.1} times per job; its thread slept inside its polls for {:.0}% of the batch (at most {:.1} ticks in one), and computed at most {:.2} ticks in one.",
+        m.polls_per_job,
+        m.asleep_share * 100.0,
+        m.longest_asleep_ratio,
+        m.longest_cpu_ratio
+    );
 }
 
 fn say_shapes(shapes: &[Shape]) {
@@ -514,6 +546,22 @@ pub mod approaches {
                 "the longest single poll of run_jobs over the longest job",
             )
             .timing(),
+            fact(
+                "longest_asleep_ratio",
+                "the longest time the thread slept inside one poll of run_jobs, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "longest_cpu_ratio",
+                "the most CPU time of one poll of run_jobs, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "the share of the batch's time the thread polling run_jobs slept inside its polls (worst workload)",
+            )
+            .timing(),
+            fact("polls_per_job", "polls of run_jobs per job (worst workload)"),
         ],
     };
 
@@ -548,6 +596,7 @@ pub mod approaches {
         );
         facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
         facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
+        set_holding_facts(facts, &all);
         all
     }
 
@@ -568,13 +617,14 @@ pub mod approaches {
         let all = measure(facts, &runtime(), &shapes, &mut rng, approach);
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {}: the heartbeat up to {:.1} ticks late; the cores {:.0}% busy hashing; at most {} jobs at once, on {} threads.",
+                "  {}: the heartbeat up to {:.1} ticks late; the cores {:.0}% busy hashing; at most {} jobs at once, on {} threads;",
                 shape.name,
                 m.heartbeat_lateness,
                 m.core_usage * 100.0,
                 m.most_at_once,
                 m.threads
             );
+            say_holding(m);
         }
     }
 
@@ -617,6 +667,22 @@ pub mod current_thread {
                 "the longest single poll of run_jobs over the longest job",
             )
             .timing(),
+            fact(
+                "longest_asleep_ratio",
+                "the longest time the thread slept inside one poll of run_jobs, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "longest_cpu_ratio",
+                "the most CPU time of one poll of run_jobs, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "the share of the batch's time the thread polling run_jobs slept inside its polls (worst workload)",
+            )
+            .timing(),
+            fact("polls_per_job", "polls of run_jobs per job (worst workload)"),
         ],
     };
 
@@ -652,6 +718,7 @@ pub mod current_thread {
         );
         facts.set("jobs_not_once", all.iter().map(|m| m.not_once).sum::<u32>());
         facts.set("longest_poll_ratio", worst(&all, |m| m.longest_poll_ratio));
+        set_holding_facts(facts, &all);
         all
     }
     // ANCHOR_END: current_thread
@@ -671,9 +738,10 @@ pub mod current_thread {
         let all = measure(facts, &shapes, &mut rng, approach);
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {}: {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late.",
+                "  {}: {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late;",
                 shape.name, m.on_runtime_thread, m.heartbeat_lateness
             );
+            say_holding(m);
         }
     }
 

@@ -33,8 +33,14 @@ mod bug_one_task_yielding;
 #[path = "fixtures/jobs/bug_par_iter_inline.rs"]
 mod bug_par_iter_inline;
 #[allow(dead_code)]
+#[path = "fixtures/jobs/bug_sleep_between_checks.rs"]
+mod bug_sleep_between_checks;
+#[allow(dead_code)]
 #[path = "fixtures/jobs/bug_spawn_blocking_unlimited.rs"]
 mod bug_spawn_blocking_unlimited;
+#[allow(dead_code)]
+#[path = "fixtures/jobs/bug_try_recv_spin.rs"]
+mod bug_try_recv_spin;
 #[allow(dead_code)]
 #[path = "fixtures/jobs/fix_blocking_threads_per_core.rs"]
 mod fix_blocking_threads_per_core;
@@ -127,7 +133,12 @@ fn one_thread() -> Grader {
 
 #[test]
 fn on_the_workers_every_fix_is_judged_fixed() {
-    let workers_exact = workers().only(&["oversubscription", "wrong_sum", "jobs_not_once"]);
+    let workers_exact = workers().only(&[
+        "oversubscription",
+        "wrong_sum",
+        "jobs_not_once",
+        "polls_per_job",
+    ]);
     for (what, (o, f)) in [
         (
             "spawn_blocking, per core",
@@ -202,8 +213,12 @@ fn on_the_workers_every_form_of_the_bug_is_judged_not_fixed() {
 #[test]
 fn on_one_thread_the_fixes_are_told_from_the_bugs() {
     let one_thread = one_thread();
-    let one_thread_exact =
-        one_thread.only(&["jobs_on_runtime_thread", "wrong_sum", "jobs_not_once"]);
+    let one_thread_exact = one_thread.only(&[
+        "jobs_on_runtime_thread",
+        "wrong_sum",
+        "jobs_not_once",
+        "polls_per_job",
+    ]);
     for (what, (o, f)) in [
         (
             "spawn_blocking, on one thread",
@@ -243,6 +258,30 @@ fn on_one_thread_the_fixes_are_told_from_the_bugs() {
         ),
     ] {
         one_thread.assert_not_fixed(what, o, &f);
+    }
+}
+
+/// Jobs off the runtime's threads, but awaited by holding the thread that
+/// polls `run_jobs`: a spin on a channel, yielding, is polled again at once
+/// after every poll for the whole batch, on either runtime; a blocking
+/// sleep between checks keeps that thread asleep inside its polls for
+/// almost all of the batch, however busy the machine (Linux tells).
+#[test]
+fn jobs_awaited_by_holding_the_thread_are_not_a_fix() {
+    let (workers, one_thread) = (workers(), one_thread());
+    let (o, f) = on_workers_with(real, bug_try_recv_spin::run_jobs);
+    assert!(f.get("polls_per_job").unwrap() > 6.0, "{:?}", f.values());
+    workers.assert_not_fixed("a spin on try_recv", o, &f);
+    let (o, f) = on_one_thread(bug_try_recv_spin::run_jobs);
+    assert!(f.get("polls_per_job").unwrap() > 6.0, "{:?}", f.values());
+    one_thread.assert_not_fixed("a spin on try_recv, on one thread", o, &f);
+    if cfg!(target_os = "linux") {
+        let (o, f) = on_workers(bug_sleep_between_checks::run_jobs);
+        assert!(f.get("asleep_share").unwrap() > 0.5, "{:?}", f.values());
+        workers.assert_not_fixed("a blocking sleep between checks", o, &f);
+        let (o, f) = on_one_thread(bug_sleep_between_checks::run_jobs);
+        assert!(f.get("asleep_share").unwrap() > 0.5, "{:?}", f.values());
+        one_thread.assert_not_fixed("a blocking sleep between checks, on one thread", o, &f);
     }
 }
 

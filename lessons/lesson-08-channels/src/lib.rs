@@ -9,6 +9,7 @@
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::record::held::Held;
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Arrivals, Rng, seed};
 use std::cell::RefCell;
@@ -58,6 +59,7 @@ pub async fn send_pings(pings: mpsc::Sender<u32>) {
             .expect("the handler is listening");
         session.sent.fetch_add(1, Ordering::SeqCst);
     }
+    session.producer_done();
     shared::mark("producer done; its sender is dropped");
 }
 // ANCHOR_END: handler
@@ -69,6 +71,8 @@ struct CloseSession {
     at: Vec<Duration>,
     salt: u32,
     sent: AtomicU32,
+    /// When the producer had sent its last ping, if it has.
+    producer_done: Mutex<Option<tokio::time::Instant>>,
     handlers: Mutex<Vec<HandlerSeen>>,
 }
 
@@ -78,8 +82,8 @@ struct HandlerSeen {
     genuine: u32,
     /// Anything else.
     foreign: u32,
-    /// What it returned, once its channel closed.
-    closed_with: Option<u32>,
+    /// What it returned, once its channel closed, and when.
+    closed_with: Option<(u32, tokio::time::Instant)>,
 }
 
 impl CloseSession {
@@ -88,8 +92,14 @@ impl CloseSession {
             at,
             salt,
             sent: AtomicU32::new(0),
+            producer_done: Mutex::default(),
             handlers: Mutex::default(),
         }
+    }
+
+    fn producer_done(&self) {
+        *self.producer_done.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(tokio::time::Instant::now());
     }
 
     fn ping(&self, i: usize) -> u32 {
@@ -109,13 +119,30 @@ impl CloseSession {
         self.handlers().iter().map(|h| h.genuine).sum()
     }
 
-    /// Whether a handler saw its channel close after every one of this
-    /// session's pings (and nothing else), and returned their count.
-    fn handler_done(&self) -> bool {
+    /// When a handler saw its channel close after every one of this
+    /// session's pings (and nothing else), and returned their count, if
+    /// one did.
+    fn handler_done_at(&self) -> Option<tokio::time::Instant> {
         let n = self.pings();
-        self.handlers()
-            .iter()
-            .any(|h| h.genuine == n && h.foreign == 0 && h.closed_with == Some(n))
+        self.handlers().iter().find_map(|h| match h.closed_with {
+            Some((count, at)) if h.genuine == n && h.foreign == 0 && count == n => Some(at),
+            _ => None,
+        })
+    }
+
+    fn handler_done(&self) -> bool {
+        self.handler_done_at().is_some()
+    }
+
+    /// How long after the producer's last ping its handler ended: nothing
+    /// tells the handler that the producer is done but the channel's
+    /// closing. Zero if either has not ended.
+    fn close_lag(&self) -> Duration {
+        let done = *self.producer_done.lock().unwrap_or_else(|e| e.into_inner());
+        match (done, self.handler_done_at()) {
+            (Some(done), Some(ended)) => ended.saturating_duration_since(done),
+            _ => Duration::ZERO,
+        }
     }
 }
 
@@ -160,7 +187,7 @@ impl Seen {
     }
 
     fn closed(&self, count: u32) {
-        self.session.handlers()[self.me].closed_with = Some(count);
+        self.session.handlers()[self.me].closed_with = Some((count, tokio::time::Instant::now()));
     }
 }
 
@@ -475,6 +502,15 @@ pub mod close {
                 "wrong_count",
                 "sessions whose count was not the pings the producer sent",
             ),
+            fact(
+                "close_lag",
+                "the longest time from a producer's last ping to its handler's end, over the long pause between pings",
+            )
+            .timing(),
+            fact(
+                "polls_per_ping",
+                "polls of the session per ping sent (worst session)",
+            ),
         ],
     };
 
@@ -485,21 +521,58 @@ pub mod close {
         pub at: Vec<Duration>,
     }
 
-    /// The two sessions of one run: 6 to 14 pings, one every 3 to 8 ms,
-    /// then 8 to 20 pings in bursts with pauses, over about 60 ms.
+    /// The three sessions of one run: 6 to 14 pings, one every 3 to 8 ms;
+    /// 8 to 20 pings in bursts with pauses, over about 60 ms; then 6 to 10
+    /// pings 3 to 8 ms apart, with one pause of 150 to 300 ms among them
+    /// (longer than any short guess that the producer is done).
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
         let n = rng.between(6, 14) as usize;
         let steady = Arrivals::steady(ms(rng.between(3, 8)), n);
         let n = rng.between(8, 20) as usize;
         let bursts = Arrivals::bursts(rng, ms(60), n);
-        [steady, bursts]
+        let mut shapes: Vec<Shape> = [steady, bursts]
             .into_iter()
             .map(|a| Shape {
                 name: format!("{} pings, {}", a.len(), a.name),
                 at: a.at,
             })
-            .collect()
+            .collect();
+        let n = rng.between(6, 10) as usize;
+        let every = ms(rng.between(3, 8));
+        let pause = ms(rng.between(150, 300));
+        let after = rng.between(2, n as u64 - 2) as usize;
+        shapes.push(Shape {
+            name: format!(
+                "{n} pings, {} ms apart, with a pause of {} ms after the {after}th",
+                every.as_millis(),
+                pause.as_millis()
+            ),
+            at: (1..=n as u32)
+                .map(|i| {
+                    every * i
+                        + if i as usize > after {
+                            pause
+                        } else {
+                            Duration::ZERO
+                        }
+                })
+                .collect(),
+        });
+        shapes
+    }
+
+    impl Shape {
+        /// The longest time between two pings (or before the first).
+        pub fn longest_pause(&self) -> Duration {
+            let mut last = Duration::ZERO;
+            let mut longest = Duration::ZERO;
+            for &at in &self.at {
+                longest = longest.max(at.saturating_sub(last));
+                last = at;
+            }
+            longest
+        }
     }
 
     /// Where a run stands: its sessions so far, and for each that
@@ -509,6 +582,8 @@ pub mod close {
         sessions: Vec<Arc<CloseSession>>,
         counts: Vec<u32>,
         done: Vec<bool>,
+        lags: Vec<Duration>,
+        polls_per_ping: Vec<f64>,
     }
 
     impl Tally {
@@ -573,13 +648,17 @@ pub mod close {
                 .unwrap_or_else(|e| e.into_inner())
                 .sessions
                 .push(run.clone());
-            let count = session().traced("session").await;
+            let held = Held::new();
+            let count = held.wrap(session().traced("session")).await;
             // Done means done when the session returned: a handler left
             // to finish later was not waited for.
             let done = run.handler_done();
             let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
             t.counts.push(count);
             t.done.push(done);
+            t.lags.push(run.close_lag());
+            t.polls_per_ping
+                .push(held.polls() as f64 / f64::from(run.sent.load(Ordering::SeqCst).max(1)));
         }
         CLOSE.with(|c| *c.borrow_mut() = None);
         reporter.abort();
@@ -592,6 +671,20 @@ pub mod close {
             .filter(|&(s, count)| *count != s.pings())
             .count();
         facts.set("wrong_count", wrong as f64);
+        let pause = shapes
+            .iter()
+            .map(Shape::longest_pause)
+            .max()
+            .unwrap_or_default();
+        let lag = tally.lags.iter().copied().max().unwrap_or_default();
+        facts.set(
+            "close_lag",
+            lag.as_secs_f64() / pause.as_secs_f64().max(1e-9),
+        );
+        facts.set(
+            "polls_per_ping",
+            tally.polls_per_ping.iter().copied().fold(0.0, f64::max),
+        );
     }
 
     pub fn run<S>(facts: &Facts, session: S)
@@ -604,7 +697,7 @@ pub mod close {
             "A producer sends pings; a handler counts them until the channel closes ({}).",
             facts.the("ping_session")
         );
-        println!("Two sessions:");
+        println!("Three sessions:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
@@ -612,10 +705,15 @@ pub mod close {
         println!("(If a handler never stops, the watchdog stops the program after 2 s.)");
         runtime().block_on(measure(facts, &shapes, &mut rng, session));
         println!(
-            "The handlers received {:.0}% of the pings; {:.0}% of the sessions' handlers saw their channel close; {} wrong counts.",
+            "The handlers received {:.0}% of the pings; {:.0}% of the sessions' handlers saw their channel close; {} wrong counts;",
             facts.get("pings_received").unwrap_or(0.0) * 100.0,
             facts.get("handler_done").unwrap_or(0.0) * 100.0,
             facts.get("wrong_count").unwrap_or(0.0)
+        );
+        println!(
+            "a handler ended at most {:.2} of the long pause after its producer's last ping; a session was polled at most {:.1} times per ping.",
+            facts.get("close_lag").unwrap_or(0.0),
+            facts.get("polls_per_ping").unwrap_or(0.0)
         );
     }
 
@@ -661,6 +759,14 @@ pub mod backpressure {
                 "wrong_messages",
                 "messages received out of order, twice, damaged or not the producer's, and counts the flood misreported",
             ),
+            fact(
+                "polls_per_message",
+                "polls of flood per message (worst workload)",
+            ),
+            fact(
+                "idle_per_message",
+                "times the runtime's thread had nothing to run and went to sleep while flood ran, per message (fewest over the workloads)",
+            ),
         ],
     };
 
@@ -705,6 +811,16 @@ pub mod backpressure {
         pub peak_ratio: f64,
         pub lost: u32,
         pub wrong: u32,
+        pub polls_per_message: f64,
+        pub idle_per_message: f64,
+    }
+
+    /// How many times the current runtime's thread (its first worker) has
+    /// parked: gone to sleep with nothing left to run.
+    fn parks() -> u64 {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .worker_park_count(0)
     }
 
     /// Runs `flood` once per workload on the current runtime, and compares
@@ -726,7 +842,10 @@ pub mod backpressure {
                 shape.work.clone(),
             ));
             FLOOD.with(|f| *f.borrow_mut() = Some(run.clone()));
-            let said = flood().await;
+            let held = Held::new();
+            let parked = parks();
+            let said = held.wrap(flood()).await;
+            let parked = parks() - parked;
             FLOOD.with(|f| *f.borrow_mut() = None);
             let received = run.received.load(Ordering::SeqCst);
             let misreported =
@@ -736,6 +855,8 @@ pub mod backpressure {
                 peak_ratio: run.census.most() as f64 / f64::from(run.items),
                 lost: run.items - received,
                 wrong: run.wrong.load(Ordering::SeqCst) + misreported,
+                polls_per_message: held.polls() as f64 / f64::from(run.items.max(1)),
+                idle_per_message: parked as f64 / f64::from(run.items.max(1)),
             });
         }
         facts.set(
@@ -748,6 +869,16 @@ pub mod backpressure {
         );
         facts.set("lost", all.iter().map(|m| m.lost).sum::<u32>());
         facts.set("wrong_messages", all.iter().map(|m| m.wrong).sum::<u32>());
+        facts.set(
+            "polls_per_message",
+            all.iter().map(|m| m.polls_per_message).fold(0.0, f64::max),
+        );
+        facts.set(
+            "idle_per_message",
+            all.iter()
+                .map(|m| m.idle_per_message)
+                .fold(f64::INFINITY, f64::min),
+        );
         all
     }
 
@@ -769,12 +900,14 @@ pub mod backpressure {
         let all = runtime().block_on(measure(facts, &shapes, &mut rng, flood));
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {} messages: at most {} alive at once ({} KiB); {} lost, {} wrong.",
+                "  {} messages: at most {} alive at once ({} KiB); {} lost, {} wrong; flood polled {:.1} times per message, the thread idle {:.2} times per message.",
                 shape.work.len(),
                 m.most_alive,
                 m.most_alive,
                 m.lost,
-                m.wrong
+                m.wrong,
+                m.polls_per_message,
+                m.idle_per_message
             );
         }
     }
