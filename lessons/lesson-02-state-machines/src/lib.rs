@@ -665,6 +665,20 @@ pub mod naps {
                 "the longest a state machine held its thread in one poll, over its shortest nap",
             )
             .timing(),
+            fact(
+                "poll_asleep_ratio",
+                "the longest a state machine's thread slept inside one of its polls (or its making or dropping), over its shortest nap",
+            )
+            .timing(),
+            fact(
+                "poll_cpu_ratio",
+                "the most CPU time a state machine used in one poll (or its making or dropping), over its shortest nap",
+            )
+            .timing(),
+            fact(
+                "polls_per_nap",
+                "polls of the state machines per nap due, leaving out the polls the heartbeat's ticks caused (the most of the shapes)",
+            ),
         ],
     };
 
@@ -736,6 +750,55 @@ pub mod naps {
         pub elapsed_ratio: f64,
         /// Heartbeat ticks in the shape.
         pub ticks: u32,
+        /// Polls of the machines, all together.
+        pub polls: u64,
+    }
+
+    impl Shown {
+        /// Polls per nap due, leaving out one poll per heartbeat tick (each
+        /// tick polls the task, and so the machine beside it). A machine
+        /// that waits for its wake-ups is polled once when made, once per
+        /// nap's end, and on the heartbeat's ticks: under two per nap. One
+        /// that wakes itself over and over is polled thousands of times.
+        pub fn polls_per_nap(&self) -> f64 {
+            self.polls.saturating_sub(u64::from(self.ticks)) as f64 / self.due.max(1) as f64
+        }
+    }
+
+    /// A state machine under the harness's watch: each of its polls is
+    /// counted, and each poll, and its drop, is timed into `held`. The
+    /// machine never sees any of it. (Boxed, so that this is `Unpin`
+    /// whatever the machine is.)
+    struct Watched<N> {
+        inner: Option<Pin<Box<N>>>,
+        held: Held,
+        polls: Arc<AtomicU64>,
+    }
+
+    impl<N: Future<Output = ()>> Future for Watched<N> {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(());
+            };
+            this.polls.fetch_add(1, Ordering::Relaxed);
+            let out = this.held.time(|| inner.as_mut().poll(cx));
+            if out.is_ready() {
+                let done = this.inner.take();
+                this.held.time(|| drop(done));
+            }
+            out
+        }
+    }
+
+    impl<N> Drop for Watched<N> {
+        fn drop(&mut self) {
+            if let Some(inner) = self.inner.take() {
+                self.held.time(|| drop(inner));
+            }
+        }
     }
 
     /// Runs `machines` together in one task beside a heartbeat ticking
@@ -787,13 +850,20 @@ pub mod naps {
                 .collect();
             shortest = shortest.min(plans.iter().map(|p| p.shortest()).min().unwrap_or(NAP));
             let ideal = plans.iter().map(|p| p.total()).max().unwrap_or(NAP);
+            let polls = Arc::new(AtomicU64::new(0));
             let machines: Vec<_> = plans
                 .iter()
                 .enumerate()
                 .map(|(i, plan)| {
-                    let machine = plan.make(make);
-                    plan.scope(held.wrap(machine))
-                        .traced(format!("machine {}", i + 1))
+                    // Making a machine is timed like a poll: it runs on the
+                    // thread the machines share, too.
+                    let machine = plan.make(|| held.time(make));
+                    let watched = Watched {
+                        inner: Some(Box::pin(machine)),
+                        held: held.clone(),
+                        polls: polls.clone(),
+                    };
+                    plan.scope(watched).traced(format!("machine {}", i + 1))
                 })
                 .collect();
             let start = Instant::now();
@@ -827,6 +897,7 @@ pub mod naps {
                 done: plans.iter().map(|p| p.done()).sum(),
                 elapsed_ratio: elapsed.as_secs_f64() / ideal.as_secs_f64(),
                 ticks,
+                polls: polls.load(Ordering::Relaxed),
             });
         }
         let ratio = |n: usize, due: usize| n as f64 / due.max(1) as f64;
@@ -853,6 +924,12 @@ pub mod naps {
                 .unwrap_or(0.0),
         );
         facts.set("held_ratio", held.longest_ratio(shortest));
+        facts.set("poll_asleep_ratio", held.longest_asleep_ratio(shortest));
+        facts.set("poll_cpu_ratio", held.longest_cpu_ratio(shortest));
+        facts.set(
+            "polls_per_nap",
+            shown.iter().map(Shown::polls_per_nap).fold(0.0, f64::max),
+        );
         shown
     }
 
