@@ -142,10 +142,27 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Which requests of the round now being served have been read: set by the
+/// harness before the round's handlers start (index: the request's id).
+static READ: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+
 /// Fills `buffer` with request `id`'s bytes, as reading a socket would, and
 /// returns how many bytes the request has (between a quarter of the buffer
-/// and all of it). The bytes depend on the round being served.
+/// and all of it). The bytes depend on the round being served. The harness
+/// notes that the request was read.
 pub fn read_request(id: u32, buffer: &mut [u8]) -> usize {
+    if let Some(read) = READ
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(id as usize)
+    {
+        *read = true;
+    }
+    fill_request(id, buffer)
+}
+
+/// Request `id`'s bytes, unnoted: what the harness checks replies against.
+fn fill_request(id: u32, buffer: &mut [u8]) -> usize {
     let h = mix(SALT.load(Ordering::SeqCst) ^ u64::from(id));
     let quarter = buffer.len() / 4;
     let len = quarter + (h % (buffer.len() - quarter + 1) as u64) as usize;
@@ -411,11 +428,33 @@ impl NapPlan {
     }
 }
 
+/// The process's resident anonymous memory (heap, stacks and statics the
+/// program has written to), in bytes, from `/proc/self/status` (Linux
+/// only). Unlike the allocator's count, it sees memory outside the heap: a
+/// `static` array that a program fills grows it too.
+pub fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb * 1024)
+    };
+    field("RssAnon:").or_else(|| field("VmRSS:"))
+}
+
 /// What spawning many handlers cost.
 #[derive(Debug, Clone, Copy)]
 pub struct Parked {
     /// Heap bytes held per task while every handler waited.
     pub bytes_per_task: usize,
+    /// Resident memory the process grew by, per task, while every handler
+    /// waited (`None` where it cannot be read).
+    pub resident_per_task: Option<usize>,
+    /// Handlers that waited for the backend without having read their
+    /// request.
+    pub unread_requests: u32,
     /// Replies received once the backend answered.
     pub replies: u32,
     /// Replies whose checksum was not the request's.
@@ -428,7 +467,7 @@ pub struct Parked {
 /// round now being served.
 fn expected_checksum(id: u32) -> u64 {
     let mut buffer = vec![0u8; BUFFER];
-    let len = read_request(id, &mut buffer);
+    let len = fill_request(id, &mut buffer);
     checksum(&buffer[..len])
 }
 
@@ -446,7 +485,9 @@ where
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
+    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![false; n as usize];
     let work = async move {
+        let resident_before = resident_bytes();
         let before = shared::work::alloc::live_bytes();
         let handles: Vec<_> = (0..n)
             .map(|id| tokio::spawn(handle(id, backend.clone())))
@@ -460,6 +501,15 @@ where
         }
         let early_replies = finished(&handles);
         let held = shared::work::alloc::live_bytes().saturating_sub(before);
+        let resident_per_task = resident_before
+            .zip(resident_bytes())
+            .map(|(before, now)| now.saturating_sub(before) / n as usize);
+        let unread_requests = READ
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|read| !**read)
+            .count() as u32;
         shared::mark(&format!(
             "{n} handlers waiting, holding {:.1} MiB",
             held as f64 / (1024.0 * 1024.0)
@@ -475,6 +525,8 @@ where
         }
         Parked {
             bytes_per_task: held / n as usize,
+            resident_per_task,
+            unread_requests,
             replies,
             wrong_replies,
             early_replies,
@@ -517,6 +569,14 @@ pub mod size {
             fact(
                 "early_replies",
                 "handlers that replied before the backend answered",
+            ),
+            fact(
+                "resident_per_task",
+                "resident memory the process grew by per waiting handler, wherever the handler keeps its bytes (the most of the rounds; Linux only)",
+            ),
+            fact(
+                "unread_requests",
+                "handlers that waited for the backend without having read their request",
             ),
         ],
     };
@@ -573,6 +633,20 @@ pub mod size {
             "early_replies",
             parked.iter().map(|p| p.early_replies).sum::<u32>(),
         );
+        // Where the resident size cannot be read (not Linux), the allocator's
+        // count stands in for it.
+        facts.set(
+            "resident_per_task",
+            parked
+                .iter()
+                .map(|p| p.resident_per_task.unwrap_or(p.bytes_per_task))
+                .max()
+                .unwrap_or(0) as u32,
+        );
+        facts.set(
+            "unread_requests",
+            parked.iter().map(|p| p.unread_requests).sum::<u32>(),
+        );
         parked
     }
 
@@ -601,11 +675,16 @@ pub mod size {
         );
         let parked = measure(facts, &rounds, handle);
         for (round, p) in rounds.iter().zip(&parked) {
+            let resident = match p.resident_per_task {
+                Some(r) => format!(", {r} bytes resident"),
+                None => String::new(),
+            };
             println!(
-                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all);\n    {} of {} replies right, {} before the backend answered.",
+                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all){resident};\n    {} requests unread while waiting; {} of {} replies right, {} before the backend answered.",
                 round.handlers,
                 p.bytes_per_task,
                 (p.bytes_per_task * round.handlers as usize) as f64 / (1024.0 * 1024.0),
+                p.unread_requests,
                 p.replies - p.wrong_replies,
                 p.replies,
                 p.early_replies
