@@ -28,11 +28,11 @@ mod bug_noop_waker;
 #[path = "fixtures/naps/bug_one_nap.rs"]
 mod bug_one_nap;
 #[allow(dead_code)]
-#[path = "fixtures/naps/bug_sleep_until_remade.rs"]
-mod bug_sleep_until_remade;
-#[allow(dead_code)]
 #[path = "fixtures/naps/bug_short_sleep_in_every_poll.rs"]
 mod bug_short_sleep_in_every_poll;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_sleep_until_remade.rs"]
+mod bug_sleep_until_remade;
 #[allow(dead_code)]
 #[path = "fixtures/naps/bug_sleep_when_made.rs"]
 mod bug_sleep_when_made;

@@ -128,9 +128,11 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = measured(bug_read_after_the_wait::handle);
     assert_eq!(f.get("unread_requests"), Some(450.0), "{f:?}");
     assert_eq!(f.get("wrong_replies"), Some(0.0), "{f:?}");
-    grader
-        .only(&["unread_requests"])
-        .assert_not_fixed("the request read only after the wait", done(), &f);
+    grader.only(&["unread_requests"]).assert_not_fixed(
+        "the request read only after the wait",
+        done(),
+        &f,
+    );
 
     // A static array the allocator never sees: small future, small heap,
     // and a request's bytes (4 to 16 KiB) written into it for every

@@ -75,8 +75,10 @@ fn a_block_at_the_end_of_a_delay_is_caught_by_the_time_asleep_or_computing() {
     });
     if cfg!(target_os = "linux") {
         assert!(facts.get("poll_asleep_ratio").unwrap() >= 0.2, "{facts:?}");
-        spin_grader
-            .only(&["poll_asleep_ratio"])
-            .assert_not_fixed("a sleep for the last fifth, on tokio", o, &facts);
+        spin_grader.only(&["poll_asleep_ratio"]).assert_not_fixed(
+            "a sleep for the last fifth, on tokio",
+            o,
+            &facts,
+        );
     }
 }

@@ -27,11 +27,11 @@ mod fix_clone_from;
 #[path = "fixtures/delay/fix_one_timer_thread.rs"]
 mod fix_one_timer_thread;
 #[allow(dead_code)]
-#[path = "fixtures/delay/fix_waker_channel.rs"]
-mod fix_waker_channel;
-#[allow(dead_code)]
 #[path = "fixtures/delay/fix_wake_under_the_lock.rs"]
 mod fix_wake_under_the_lock;
+#[allow(dead_code)]
+#[path = "fixtures/delay/fix_waker_channel.rs"]
+mod fix_waker_channel;
 #[allow(dead_code)]
 #[path = "../exercise/start/delay.rs"]
 mod start;
