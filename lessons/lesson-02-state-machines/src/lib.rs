@@ -836,9 +836,10 @@ pub mod naps {
     impl Shown {
         /// Polls per nap due, leaving out one poll per heartbeat tick (each
         /// tick polls the task, and so the machine beside it). A machine
-        /// that waits for its wake-ups is polled once when made, once per
-        /// nap's end, and on the heartbeat's ticks: under two per nap. One
-        /// that wakes itself over and over is polled thousands of times.
+        /// that waits for its wake-ups is polled once to start, once at
+        /// each nap's end, and on the heartbeat's ticks: under two per nap.
+        /// One that wakes itself over and over is polled thousands of
+        /// times.
         pub fn polls_per_nap(&self) -> f64 {
             self.polls.saturating_sub(u64::from(self.ticks)) as f64 / self.due.max(1) as f64
         }
