@@ -1,29 +1,32 @@
-//! The bug, moved out of sight: each handler's buffer goes into a `Vec`
-//! kept beside the tasks (a "buffer pool" that is never emptied), and the
-//! handler keeps only its index across the `.await`. The future is small;
-//! the memory held while the handlers wait is the same 16 KiB each.
+//! Lesson 02 · exercise `size`: make a waiting handler small.
+//!
+//! A server spawns one `handle` task per request. Each reads its request
+//! into a 16 KiB buffer, then waits for a slow backend. Two thousand
+//! handlers waiting at once hold over 30 MiB, though none of them will look
+//! at its buffer again. Change `handle` so that a waiting handler holds no
+//! buffer (its reply must stay the checksum of its request's bytes, which
+//! change with every run; it must still read its request before it waits,
+//! since the backend is asked on the request's behalf, and still wait for
+//! the backend), then run
+//!
+//!     cargo xtask try lesson-02 size
+//!
+//! Stuck? `cargo xtask hint lesson-02 size`. Start over: `cargo xtask reset lesson-02 size`.
 
 use lesson_02::{BUFFER, Backend, Reply, checksum, read_request, wait_for_backend};
-use std::sync::Mutex;
 
-static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-
+/// TODO: a handler waiting for the backend should not hold the buffer.
 pub async fn handle(id: u32, backend: Backend) -> Reply {
-    let (slot, len) = {
-        let mut buffer = vec![0u8; BUFFER];
-        let len = read_request(id, &mut buffer);
-        let mut pool = POOL.lock().unwrap();
-        pool.push(buffer);
-        (pool.len() - 1, len)
-    };
+    let mut buffer = [0u8; BUFFER];
+    let len = read_request(id, &mut buffer);
     wait_for_backend(backend).await;
-    let pool = POOL.lock().unwrap();
     Reply {
         id,
-        checksum: checksum(&pool[slot][..len]),
+        checksum: checksum(&buffer[..len]),
     }
 }
 
+// Leave this as it is: it hands your `handle` to the lesson's harness.
 fn main() -> std::process::ExitCode {
     lesson_02::size::exercise(handle)
 }
