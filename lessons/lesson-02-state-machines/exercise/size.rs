@@ -5,8 +5,9 @@
 //! handlers waiting at once hold over 30 MiB, though none of them will look
 //! at its buffer again. Change `handle` so that a waiting handler holds no
 //! buffer (its reply must stay the checksum of its request's bytes, which
-//! change with every run, and it must still wait for the backend), then
-//! run
+//! change with every run; it must still read its request before it waits,
+//! since the backend is asked on the request's behalf, and still wait for
+//! the backend), then run
 //!
 //!     cargo xtask try lesson-02 size
 //!

@@ -142,10 +142,27 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Which requests of the round now being served have been read: set by the
+/// harness before the round's handlers start (index: the request's id).
+static READ: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+
 /// Fills `buffer` with request `id`'s bytes, as reading a socket would, and
 /// returns how many bytes the request has (between a quarter of the buffer
-/// and all of it). The bytes depend on the round being served.
+/// and all of it). The bytes depend on the round being served. The harness
+/// notes that the request was read.
 pub fn read_request(id: u32, buffer: &mut [u8]) -> usize {
+    if let Some(read) = READ
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(id as usize)
+    {
+        *read = true;
+    }
+    fill_request(id, buffer)
+}
+
+/// Request `id`'s bytes, unnoted: what the harness checks replies against.
+fn fill_request(id: u32, buffer: &mut [u8]) -> usize {
     let h = mix(SALT.load(Ordering::SeqCst) ^ u64::from(id));
     let quarter = buffer.len() / 4;
     let len = quarter + (h % (buffer.len() - quarter + 1) as u64) as usize;
@@ -411,11 +428,33 @@ impl NapPlan {
     }
 }
 
+/// The process's resident anonymous memory (heap, stacks and statics the
+/// program has written to), in bytes, from `/proc/self/status` (Linux
+/// only). Unlike the allocator's count, it sees memory outside the heap: a
+/// `static` array that a program fills grows it too.
+pub fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb * 1024)
+    };
+    field("RssAnon:").or_else(|| field("VmRSS:"))
+}
+
 /// What spawning many handlers cost.
 #[derive(Debug, Clone, Copy)]
 pub struct Parked {
     /// Heap bytes held per task while every handler waited.
     pub bytes_per_task: usize,
+    /// Resident memory the process grew by, per task, while every handler
+    /// waited (`None` where it cannot be read).
+    pub resident_per_task: Option<usize>,
+    /// Handlers that waited for the backend without having read their
+    /// request.
+    pub unread_requests: u32,
     /// Replies received once the backend answered.
     pub replies: u32,
     /// Replies whose checksum was not the request's.
@@ -428,7 +467,7 @@ pub struct Parked {
 /// round now being served.
 fn expected_checksum(id: u32) -> u64 {
     let mut buffer = vec![0u8; BUFFER];
-    let len = read_request(id, &mut buffer);
+    let len = fill_request(id, &mut buffer);
     checksum(&buffer[..len])
 }
 
@@ -446,7 +485,9 @@ where
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
+    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![false; n as usize];
     let work = async move {
+        let resident_before = resident_bytes();
         let before = shared::work::alloc::live_bytes();
         let handles: Vec<_> = (0..n)
             .map(|id| tokio::spawn(handle(id, backend.clone())))
@@ -460,6 +501,15 @@ where
         }
         let early_replies = finished(&handles);
         let held = shared::work::alloc::live_bytes().saturating_sub(before);
+        let resident_per_task = resident_before
+            .zip(resident_bytes())
+            .map(|(before, now)| now.saturating_sub(before) / n as usize);
+        let unread_requests = READ
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|read| !**read)
+            .count() as u32;
         shared::mark(&format!(
             "{n} handlers waiting, holding {:.1} MiB",
             held as f64 / (1024.0 * 1024.0)
@@ -475,6 +525,8 @@ where
         }
         Parked {
             bytes_per_task: held / n as usize,
+            resident_per_task,
+            unread_requests,
             replies,
             wrong_replies,
             early_replies,
@@ -517,6 +569,14 @@ pub mod size {
             fact(
                 "early_replies",
                 "handlers that replied before the backend answered",
+            ),
+            fact(
+                "resident_per_task",
+                "resident memory the process grew by per waiting handler, wherever the handler keeps its bytes (the most of the rounds; Linux only)",
+            ),
+            fact(
+                "unread_requests",
+                "handlers that waited for the backend without having read their request",
             ),
         ],
     };
@@ -573,6 +633,20 @@ pub mod size {
             "early_replies",
             parked.iter().map(|p| p.early_replies).sum::<u32>(),
         );
+        // Where the resident size cannot be read (not Linux), the allocator's
+        // count stands in for it.
+        facts.set(
+            "resident_per_task",
+            parked
+                .iter()
+                .map(|p| p.resident_per_task.unwrap_or(p.bytes_per_task))
+                .max()
+                .unwrap_or(0) as u32,
+        );
+        facts.set(
+            "unread_requests",
+            parked.iter().map(|p| p.unread_requests).sum::<u32>(),
+        );
         parked
     }
 
@@ -601,11 +675,16 @@ pub mod size {
         );
         let parked = measure(facts, &rounds, handle);
         for (round, p) in rounds.iter().zip(&parked) {
+            let resident = match p.resident_per_task {
+                Some(r) => format!(", {r} bytes resident"),
+                None => String::new(),
+            };
             println!(
-                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all);\n    {} of {} replies right, {} before the backend answered.",
+                "  {} handlers: {} bytes of heap per waiting task ({:.2} MiB in all){resident};\n    {} requests unread while waiting; {} of {} replies right, {} before the backend answered.",
                 round.handlers,
                 p.bytes_per_task,
                 (p.bytes_per_task * round.handlers as usize) as f64 / (1024.0 * 1024.0),
+                p.unread_requests,
                 p.replies - p.wrong_replies,
                 p.replies,
                 p.early_replies
@@ -665,6 +744,20 @@ pub mod naps {
                 "the longest a state machine held its thread in one poll, over its shortest nap",
             )
             .timing(),
+            fact(
+                "poll_asleep_ratio",
+                "the longest a state machine's thread slept inside one of its polls (or its making or dropping), over its shortest nap",
+            )
+            .timing(),
+            fact(
+                "poll_cpu_ratio",
+                "the most CPU time a state machine used in one poll (or its making or dropping), over its shortest nap",
+            )
+            .timing(),
+            fact(
+                "polls_per_nap",
+                "polls of the state machines per nap due, leaving out the polls the heartbeat's ticks caused (the most of the shapes)",
+            ),
         ],
     };
 
@@ -736,6 +829,56 @@ pub mod naps {
         pub elapsed_ratio: f64,
         /// Heartbeat ticks in the shape.
         pub ticks: u32,
+        /// Polls of the machines, all together.
+        pub polls: u64,
+    }
+
+    impl Shown {
+        /// Polls per nap due, leaving out one poll per heartbeat tick (each
+        /// tick polls the task, and so the machine beside it). A machine
+        /// that waits for its wake-ups is polled once to start, once at
+        /// each nap's end, and on the heartbeat's ticks: under two per nap.
+        /// One that wakes itself over and over is polled thousands of
+        /// times.
+        pub fn polls_per_nap(&self) -> f64 {
+            self.polls.saturating_sub(u64::from(self.ticks)) as f64 / self.due.max(1) as f64
+        }
+    }
+
+    /// A state machine under the harness's watch: each of its polls is
+    /// counted, and each poll, and its drop, is timed into `held`. The
+    /// machine never sees any of it. (Boxed, so that this is `Unpin`
+    /// whatever the machine is.)
+    struct Watched<N> {
+        inner: Option<Pin<Box<N>>>,
+        held: Held,
+        polls: Arc<AtomicU64>,
+    }
+
+    impl<N: Future<Output = ()>> Future for Watched<N> {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(());
+            };
+            this.polls.fetch_add(1, Ordering::Relaxed);
+            let out = this.held.time(|| inner.as_mut().poll(cx));
+            if out.is_ready() {
+                let done = this.inner.take();
+                this.held.time(|| drop(done));
+            }
+            out
+        }
+    }
+
+    impl<N> Drop for Watched<N> {
+        fn drop(&mut self) {
+            if let Some(inner) = self.inner.take() {
+                self.held.time(|| drop(inner));
+            }
+        }
     }
 
     /// Runs `machines` together in one task beside a heartbeat ticking
@@ -787,13 +930,20 @@ pub mod naps {
                 .collect();
             shortest = shortest.min(plans.iter().map(|p| p.shortest()).min().unwrap_or(NAP));
             let ideal = plans.iter().map(|p| p.total()).max().unwrap_or(NAP);
+            let polls = Arc::new(AtomicU64::new(0));
             let machines: Vec<_> = plans
                 .iter()
                 .enumerate()
                 .map(|(i, plan)| {
-                    let machine = plan.make(make);
-                    plan.scope(held.wrap(machine))
-                        .traced(format!("machine {}", i + 1))
+                    // Making a machine is timed like a poll: it runs on the
+                    // thread the machines share, too.
+                    let machine = plan.make(|| held.time(make));
+                    let watched = Watched {
+                        inner: Some(Box::pin(machine)),
+                        held: held.clone(),
+                        polls: polls.clone(),
+                    };
+                    plan.scope(watched).traced(format!("machine {}", i + 1))
                 })
                 .collect();
             let start = Instant::now();
@@ -827,6 +977,7 @@ pub mod naps {
                 done: plans.iter().map(|p| p.done()).sum(),
                 elapsed_ratio: elapsed.as_secs_f64() / ideal.as_secs_f64(),
                 ticks,
+                polls: polls.load(Ordering::Relaxed),
             });
         }
         let ratio = |n: usize, due: usize| n as f64 / due.max(1) as f64;
@@ -853,6 +1004,12 @@ pub mod naps {
                 .unwrap_or(0.0),
         );
         facts.set("held_ratio", held.longest_ratio(shortest));
+        facts.set("poll_asleep_ratio", held.longest_asleep_ratio(shortest));
+        facts.set("poll_cpu_ratio", held.longest_cpu_ratio(shortest));
+        facts.set(
+            "polls_per_nap",
+            shown.iter().map(Shown::polls_per_nap).fold(0.0, f64::max),
+        );
         shown
     }
 

@@ -1,7 +1,8 @@
-//! The `size` grader grades, in a binary of its own so that no other
-//! test's allocations are counted with the handlers': the untouched
-//! exercise, the lesson's fix, other fixes written differently, and other
-//! forms of the bug, each measured by the same harness.
+//! The `size` grader grades, in a binary of its own with a single test so
+//! that no other test's allocations (or resident memory) are counted with
+//! the handlers': the untouched exercise, the lesson's fix, other fixes
+//! written differently, and other forms of the bug, each measured by the
+//! same harness.
 
 use lesson_02::size::Round;
 use lesson_02::{Backend, Reply, broken, fixed, size};
@@ -16,8 +17,14 @@ mod bug_buffer_kept_aside;
 #[path = "fixtures/size/bug_drop_array.rs"]
 mod bug_drop_array;
 #[allow(dead_code)]
+#[path = "fixtures/size/bug_read_after_the_wait.rs"]
+mod bug_read_after_the_wait;
+#[allow(dead_code)]
 #[path = "fixtures/size/bug_reply_before_the_backend.rs"]
 mod bug_reply_before_the_backend;
+#[allow(dead_code)]
+#[path = "fixtures/size/bug_static_pool.rs"]
+mod bug_static_pool;
 #[allow(dead_code)]
 #[path = "fixtures/size/bug_usual_bytes.rs"]
 mod bug_usual_bytes;
@@ -118,4 +125,29 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
     assert!(f.get("future_bytes").unwrap() <= 1024.0, "{f:?}");
     assert!(f.get("bytes_per_task").unwrap() >= 16384.0, "{f:?}");
     grader.assert_not_fixed("the buffer kept in a Vec beside the task", done(), &f);
+    let f = measured(bug_read_after_the_wait::handle);
+    assert_eq!(f.get("unread_requests"), Some(450.0), "{f:?}");
+    assert_eq!(f.get("wrong_replies"), Some(0.0), "{f:?}");
+    grader.only(&["unread_requests"]).assert_not_fixed(
+        "the request read only after the wait",
+        done(),
+        &f,
+    );
+
+    // A static array the allocator never sees: small future, small heap,
+    // and a request's bytes (4 to 16 KiB) written into it for every
+    // waiting handler. Resident memory is the whole process's: this binary
+    // runs nothing else meanwhile (one test), so nothing else grows it.
+    let f = measured(bug_static_pool::handle);
+    assert!(f.get("future_bytes").unwrap() <= 1024.0, "{f:?}");
+    assert!(f.get("bytes_per_task").unwrap() <= 1024.0, "{f:?}");
+    assert_eq!(f.get("wrong_replies"), Some(0.0), "{f:?}");
+    if cfg!(target_os = "linux") {
+        assert!(f.get("resident_per_task").unwrap() >= 4096.0, "{f:?}");
+        grader.only(&["resident_per_task"]).assert_not_fixed(
+            "the buffers kept in a static array",
+            done(),
+            &f,
+        );
+    }
 }

@@ -360,8 +360,9 @@ pub fn cpu_ratio<R>(f: impl FnOnce() -> R) -> (R, f64) {
 }
 
 /// What the harness keeps about one delay, from outside it: its length,
-/// when it was made, when it finished, and the longest single poll it
-/// took (a delay that sleeps inside `poll` holds its thread there).
+/// when it was made, when it finished, and how it spent its polls (and
+/// its making): the longest, and the most time asleep or computing in one
+/// (a delay that sleeps inside `poll` holds its thread there).
 #[derive(Debug)]
 pub struct DelayRecord {
     pub length: Duration,
@@ -387,6 +388,17 @@ impl DelayRecord {
     /// The longest single poll, over the delay's length.
     pub fn held_ratio(&self) -> f64 {
         self.held.longest_ratio(self.length)
+    }
+
+    /// The longest the thread slept inside one poll, over the delay's
+    /// length (Linux; 0 elsewhere).
+    pub fn asleep_ratio(&self) -> f64 {
+        self.held.longest_asleep_ratio(self.length)
+    }
+
+    /// The most CPU time one poll used, over the delay's length.
+    pub fn cpu_ratio(&self) -> f64 {
+        self.held.longest_cpu_ratio(self.length)
     }
 }
 
@@ -417,15 +429,16 @@ impl<F: Future> Future for Watched<F> {
 }
 
 /// A delay of `length` made by `make`, with its polls counted (each new
-/// count handed to `report`) and timed, and its end noted. The record is
-/// the harness's: the delay itself never sees it.
+/// count handed to `report`) and timed, and its end noted. Making it is
+/// timed like a poll: a future is made on the thread that polls it. The
+/// record is the harness's: the delay itself never sees it.
 pub fn watch<D, R>(
     make: fn(Duration) -> D,
     length: Duration,
     report: R,
 ) -> (
     Arc<DelayRecord>,
-    Watched<shared::record::held::HeldFuture<CountPolls<D, R>>>,
+    Watched<CountPolls<shared::record::held::HeldFuture<D>, R>>,
 )
 where
     D: Future<Output = ()>,
@@ -437,7 +450,10 @@ where
         finished: Mutex::new(None),
         held: Held::new(),
     });
-    let delay = record.held.wrap(CountPolls::new(make(length), report));
+    let made = record.held.time(|| make(length));
+    // Only the delay's own polls are timed: counting them, and reporting
+    // the count, is the harness's work, done outside.
+    let delay = CountPolls::new(record.held.wrap(made), report);
     let watched = Watched {
         inner: delay,
         record: record.clone(),
@@ -465,7 +481,35 @@ fn judge_records(facts: &Facts, records: &[Arc<DelayRecord>], wait_ratio: bool) 
         "held_ratio",
         records.iter().map(|r| r.held_ratio()).fold(0.0, f64::max),
     );
+    facts.set(
+        "poll_asleep_ratio",
+        records.iter().map(|r| r.asleep_ratio()).fold(0.0, f64::max),
+    );
+    facts.set(
+        "poll_cpu_ratio",
+        records.iter().map(|r| r.cpu_ratio()).fold(0.0, f64::max),
+    );
 }
+
+/// The facts every scenario of this lesson measures about a delay's hold
+/// on its thread.
+const HOLD_FACTS: [shared::lesson::FactSpec; 3] = [
+    fact(
+        "held_ratio",
+        "the longest a delay held its thread in one poll, over the delay's length",
+    )
+    .timing(),
+    fact(
+        "poll_asleep_ratio",
+        "the longest a delay's thread slept inside one of its polls (or its making), over the delay's length",
+    )
+    .timing(),
+    fact(
+        "poll_cpu_ratio",
+        "the most CPU time a delay used in one poll (or its making), over the delay's length",
+    )
+    .timing(),
+];
 
 /// Keeps the most polls any one delay has taken, and reports it at once.
 fn most_polls(facts: &Facts) -> impl Fn(u32) + Clone + Send + Sync + 'static {
@@ -503,11 +547,9 @@ pub mod delay {
                 "delays that were ready before their time was up",
             ),
             fact("wait_ratio", "the longest a delay took, over its length").timing(),
-            fact(
-                "held_ratio",
-                "the longest a delay held its thread in one poll, over the delay's length",
-            )
-            .timing(),
+            HOLD_FACTS[0],
+            HOLD_FACTS[1],
+            HOLD_FACTS[2],
         ],
     };
 
@@ -700,11 +742,9 @@ pub mod spin {
                 "early_delays",
                 "delays that were ready before their time was up",
             ),
-            fact(
-                "held_ratio",
-                "the longest a delay held its thread in one poll, over the delay's length",
-            )
-            .timing(),
+            HOLD_FACTS[0],
+            HOLD_FACTS[1],
+            HOLD_FACTS[2],
         ],
     };
 

@@ -50,6 +50,9 @@ mod fix_clone_from;
 #[path = "fixtures/delay/fix_one_timer_thread.rs"]
 mod fix_one_timer_thread;
 #[allow(dead_code)]
+#[path = "fixtures/delay/fix_wake_under_the_lock.rs"]
+mod fix_wake_under_the_lock;
+#[allow(dead_code)]
 #[path = "fixtures/delay/fix_waker_channel.rs"]
 mod fix_waker_channel;
 #[allow(dead_code)]
@@ -107,6 +110,10 @@ fn the_delay_grader_tells_every_fix_from_every_form_of_the_bug() {
         ),
         ("an AtomicWaker", run(fix_atomic_waker::delay)),
         ("one timer thread for all", run(fix_one_timer_thread::delay)),
+        (
+            "a wake-up under the lock",
+            run(fix_wake_under_the_lock::delay),
+        ),
         ("the reference bug", run(ForgetfulDelay::new)),
         ("the untouched exercise", run(start::delay)),
         (
@@ -151,7 +158,8 @@ fn the_delay_grader_tells_every_fix_from_every_form_of_the_bug() {
             "wakers sent over a channel"
             | "a waker slot replaced on every poll"
             | "an AtomicWaker"
-            | "one timer thread for all" => {
+            | "one timer thread for all"
+            | "a wake-up under the lock" => {
                 assert!(f.get("wait_ratio").unwrap() >= 1.0, "{what}: {f:?}");
                 counts.assert_fixed(what, o, &f)
             }

@@ -27,6 +27,9 @@ mod fix_clone_from;
 #[path = "fixtures/delay/fix_one_timer_thread.rs"]
 mod fix_one_timer_thread;
 #[allow(dead_code)]
+#[path = "fixtures/delay/fix_wake_under_the_lock.rs"]
+mod fix_wake_under_the_lock;
+#[allow(dead_code)]
 #[path = "fixtures/delay/fix_waker_channel.rs"]
 mod fix_waker_channel;
 #[allow(dead_code)]
@@ -62,6 +65,8 @@ fn the_spin_grader_tells_a_sleeping_delay_from_a_spinning_one() {
     fixes.assert_fixed("an AtomicWaker", o, &f);
     let (o, f) = in_spin(fix_one_timer_thread::delay);
     fixes.assert_fixed("one timer thread for all", o, &f);
+    let (o, f) = in_spin(fix_wake_under_the_lock::delay);
+    fixes.assert_fixed("a wake-up under the lock", o, &f);
 
     // How much CPU a spin gets depends on what else the machine runs (on a
     // box with every core busy, under a third): the spins are judged here

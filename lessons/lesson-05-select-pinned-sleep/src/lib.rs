@@ -209,12 +209,157 @@ pub mod fixed {
     // ANCHOR_END: fixed_deadline
 }
 
-/// The runtime every scenario runs on: one thread, with a timer.
+/// The runtime every scenario runs on: one thread, with a timer. The
+/// thread that builds it, which is the one that runs it, is watched
+/// between rests (see [`stretches`]).
 pub fn runtime() -> tokio::runtime::Runtime {
+    stretches::hooked();
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .on_thread_unpark(stretches::woke)
+        .on_thread_park(stretches::rests)
         .build()
         .expect("a current-thread runtime always builds")
+}
+
+/// What the runtime's thread does between rests, whatever task it runs: a
+/// busy stretch lasts from the moment the thread wakes (or the harness
+/// starts watching) until it parks again, with nothing left to run. A
+/// piece may spawn tasks of its own, which the harness does not wrap; a
+/// task that sleeps the thread, or computes without a rest, shows here.
+///
+/// For each stretch, its wall time is split in three: the CPU time used
+/// (the process's, exact: the runtime's thread does nearly all of it, and
+/// one thread's share is at most the wall time), the time the thread
+/// waited for a core while it could have run (a busy machine's doing:
+/// `/proc/thread-self/schedstat`), and the rest, when it was asleep of its
+/// own accord (a sleep, a lock, a join), counted only if it gave up its
+/// core of its own accord (`voluntary_ctxt_switches` in
+/// `/proc/thread-self/status`). Leaving out the wait for a core keeps the
+/// time asleep honest on a busy machine: a thread that sleeps a
+/// microsecond on a lock and is then kept waiting for a core for 15 ms
+/// slept a microsecond. Linux only: elsewhere [`end`] says nothing was
+/// measured.
+pub mod stretches {
+    use std::cell::RefCell;
+    use std::time::{Duration, Instant};
+
+    #[derive(Clone, Copy)]
+    struct Clock {
+        wall: Instant,
+        cpu: Duration,
+        waited: Duration,
+        voluntary: u64,
+    }
+
+    impl Clock {
+        fn now() -> Option<Clock> {
+            // The time this thread waited for a core, in ns. (The time on a
+            // core beside it may be a scheduler tick old; the process's CPU
+            // time is exact, and this thread does nearly all of it.)
+            let sched = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+            let waited_ns: u64 = sched.split_whitespace().nth(1)?.parse().ok()?;
+            let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+            let voluntary = status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))?
+                .trim()
+                .parse()
+                .ok()?;
+            Some(Clock {
+                wall: Instant::now(),
+                cpu: shared::work::cpu::cpu_time(),
+                waited: Duration::from_nanos(waited_ns),
+                voluntary,
+            })
+        }
+    }
+
+    /// What the busy stretches of one watch showed.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct Shown {
+        /// The most time the thread slept of its own accord in one stretch.
+        pub longest_asleep: Duration,
+        /// All the time it slept of its own accord while busy.
+        pub asleep: Duration,
+        /// The most CPU time one stretch used.
+        pub longest_cpu: Duration,
+    }
+
+    #[derive(Default)]
+    struct Watch {
+        hooked: bool,
+        on: bool,
+        since: Option<Clock>,
+        shown: Shown,
+    }
+
+    impl Watch {
+        fn account(&mut self, since: Clock) {
+            let Some(now) = Clock::now() else { return };
+            let wall = now.wall.duration_since(since.wall);
+            // Other threads of the process may have run meanwhile, on
+            // other cores: one thread's share is at most the wall time.
+            let cpu = now.cpu.saturating_sub(since.cpu).min(wall);
+            self.shown.longest_cpu = self.shown.longest_cpu.max(cpu);
+            if now.voluntary > since.voluntary {
+                let asleep = wall
+                    .saturating_sub(cpu)
+                    .saturating_sub(now.waited.saturating_sub(since.waited));
+                self.shown.longest_asleep = self.shown.longest_asleep.max(asleep);
+                self.shown.asleep += asleep;
+            }
+        }
+    }
+
+    thread_local! {
+        static WATCH: RefCell<Watch> = RefCell::default();
+    }
+
+    /// This thread's runtime calls [`woke`] and [`rests`].
+    pub fn hooked() {
+        WATCH.with_borrow_mut(|w| w.hooked = true);
+    }
+
+    /// The runtime's thread woke up: a busy stretch begins.
+    pub fn woke() {
+        WATCH.with_borrow_mut(|w| {
+            if w.on {
+                w.since = Clock::now();
+            }
+        });
+    }
+
+    /// The runtime's thread is about to park: its busy stretch ends.
+    pub fn rests() {
+        WATCH.with_borrow_mut(|w| {
+            if let Some(since) = w.since.take() {
+                w.account(since);
+            }
+        });
+    }
+
+    /// Starts watching this thread's busy stretches, if its runtime is
+    /// hooked (the harness is busy now: a stretch begins).
+    pub fn begin() {
+        WATCH.with_borrow_mut(|w| {
+            w.on = w.hooked;
+            w.shown = Shown::default();
+            w.since = if w.on { Clock::now() } else { None };
+        });
+    }
+
+    /// Stops watching, and says what the stretches showed (`None` if
+    /// nothing could be measured: not Linux, or a runtime not hooked).
+    pub fn end() -> Option<Shown> {
+        WATCH.with_borrow_mut(|w| {
+            if let Some(since) = w.since.take() {
+                w.account(since);
+            }
+            let was_on = std::mem::take(&mut w.on);
+            (was_on && Clock::now().is_some()).then_some(w.shown)
+        })
+    }
 }
 
 /// `select!` can only poll `&mut sleep` if the sleep cannot move, and a
@@ -251,12 +396,22 @@ impl Schedule {
     }
 
     /// Bursts of 10 to 40 numbers at once, with pauses of 60 to 200 ms
-    /// between them.
+    /// between them, but for one long pause across the deadline: none come
+    /// from a moment 0.75 to 0.9 s after the start until 1.5 to 1.8 s. A
+    /// reader that looks at the clock only when a number comes is still
+    /// reading long after its deadline.
     pub fn bursts(rng: &mut Rng) -> Schedule {
+        let quiet_from =
+            rng.duration_between(Duration::from_millis(750), Duration::from_millis(900));
+        let quiet_until =
+            rng.duration_between(Duration::from_millis(1500), Duration::from_millis(1800));
         let mut pattern = Vec::new();
         let mut t = Duration::ZERO;
-        while t < Duration::from_millis(1300) {
+        while t < Duration::from_millis(2300) {
             t += rng.duration_between(Duration::from_millis(60), Duration::from_millis(200));
+            if t > quiet_from && t < quiet_until {
+                t = quiet_until;
+            }
             for _ in 0..rng.between(10, 40) {
                 pattern.push(t);
             }
@@ -264,10 +419,22 @@ impl Schedule {
         let period =
             t + rng.duration_between(Duration::from_millis(60), Duration::from_millis(200));
         Schedule {
-            name: "bursts of 10 to 40 numbers, with pauses of 60 to 200 ms".into(),
+            name: format!(
+                "bursts of 10 to 40 numbers, with pauses of 60 to 200 ms, and none from {} to {} ms",
+                quiet_from.as_millis(),
+                quiet_until.as_millis()
+            ),
             pattern,
             period,
         }
+    }
+
+    /// The stretch without a number around `d`: when the last number at
+    /// or before it comes (zero if none), and when the first after it.
+    pub fn gap_around(&self, d: Duration) -> (Duration, Duration) {
+        let after = self.count_within(d);
+        let before = after.checked_sub(1).map_or(Duration::ZERO, |i| self.at(i));
+        (before, self.at(after))
     }
 
     /// When number `i` (from 0) comes, from the start.
@@ -294,10 +461,6 @@ pub struct Numbers {
     next: u32,
     due: Pin<Box<Sleep>>,
     read: Arc<AtomicU32>,
-    /// Numbers read before this stream (in earlier shapes), for the live
-    /// count.
-    before: u32,
-    facts: Option<Facts>,
 }
 
 impl Stream for Numbers {
@@ -311,25 +474,15 @@ impl Stream for Numbers {
         self.next += 1;
         let next_at = self.start + self.schedule.at(self.next);
         self.due.as_mut().reset(next_at);
-        let read = self.read.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(facts) = &self.facts {
-            facts.set("numbers_read", self.before + read);
-        }
+        self.read.fetch_add(1, Ordering::SeqCst);
         Poll::Ready(Some(n))
     }
 }
 
 impl Numbers {
     /// The numbers of `schedule` from `start`, each one read counted into
-    /// `read` (and, with `facts`, into the live fact `numbers_read`, after
-    /// the `before` read earlier).
-    pub fn new(
-        schedule: Schedule,
-        start: Instant,
-        read: Arc<AtomicU32>,
-        before: u32,
-        facts: Option<Facts>,
-    ) -> Numbers {
+    /// `read` (nothing else: a poll of the stream takes no lock).
+    pub fn new(schedule: Schedule, start: Instant, read: Arc<AtomicU32>) -> Numbers {
         let first = start + schedule.at(0);
         Numbers {
             schedule,
@@ -337,9 +490,49 @@ impl Numbers {
             next: 0,
             due: Box::pin(sleep_until(first)),
             read,
-            before,
-            facts,
         }
+    }
+}
+
+/// Copies a count into a live fact every 20 ms, from a thread of its own,
+/// and once more when dropped: a run that never ends still shows how far
+/// it got, and the polls of the code under judgement take none of the
+/// locks that setting a fact takes.
+struct LiveCount {
+    facts: Facts,
+    name: &'static str,
+    count: Arc<AtomicU32>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveCount {
+    fn start(facts: &Facts, name: &'static str, count: Arc<AtomicU32>) -> LiveCount {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (theirs, stopped, counted) = (facts.clone(), stop.clone(), count.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                theirs.set(name, counted.load(Ordering::SeqCst));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        LiveCount {
+            facts: facts.clone(),
+            name,
+            count,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LiveCount {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.facts.set(self.name, self.count.load(Ordering::SeqCst));
     }
 }
 
@@ -368,6 +561,25 @@ pub mod report {
                 "the longest the worker held its thread in one poll, over the 100 ms report period",
             )
             .timing(),
+            fact(
+                "asleep_ratio",
+                "the longest the runtime's thread slept of its own accord without a rest, in the worker or any task it spawned, over the 100 ms report period",
+            )
+            .timing(),
+            fact(
+                "busy_ratio",
+                "the most CPU time the runtime's thread used without a rest, in the worker or any task it spawned, over the 100 ms report period",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "all the time the runtime's thread slept of its own accord while it had work, in the worker or any task it spawned, over the time the worker ran (the worst shape)",
+            )
+            .timing(),
+            fact(
+                "polls_per_event",
+                "the worker's polls over the items sent and the reports due (the most of the shapes)",
+            ),
         ],
     };
 
@@ -404,16 +616,37 @@ pub mod report {
         pub due: f64,
         /// The longest stretch without a report, over the period.
         pub longest_gap: f64,
+        /// The worker's polls (its making counts as one).
+        pub polls: u64,
+        /// All the time the runtime's thread slept of its own accord while
+        /// busy (or, where that cannot be measured, inside the worker's
+        /// polls), over the run's length.
+        pub asleep_share: f64,
+        /// The most CPU time the runtime's thread used without a rest (or,
+        /// where that cannot be measured, in one poll of the worker).
+        pub busy: Duration,
+        /// The longest it slept of its own accord without a rest (or, where
+        /// that cannot be measured, in one poll of the worker).
+        pub longest_asleep: Duration,
     }
 
     impl Shown {
         pub fn ratio(&self) -> f64 {
             self.reports as f64 / self.due.max(1e-9)
         }
+
+        /// Polls per thing worth a poll: an item sent, a report due. A
+        /// worker that waits is polled about once for each (less, when a
+        /// burst is taken in one poll); one that wakes itself over and over
+        /// is polled thousands of times.
+        pub fn polls_per_event(&self) -> f64 {
+            self.polls as f64 / (f64::from(self.sent) + self.due).max(1.0)
+        }
     }
 
     /// Runs `worker` against a producer of `arrivals`, on the current
-    /// runtime (which needs a timer), timing its polls into `held`.
+    /// runtime (which needs a timer), timing its polls, and its making,
+    /// into `held` (a fresh one for each shape).
     pub async fn measure_shape<W>(worker: &W, arrivals: Arrivals, held: &Held) -> Shown
     where
         W: AsyncFn(Work, Reports),
@@ -431,11 +664,15 @@ pub mod report {
             handled: handled.clone(),
         };
         let sent = arrivals.len() as u32;
+        let (polls, asleep) = (held.polls(), held.asleep());
+        stretches::begin();
         let start = Instant::now();
         let producer =
             tokio::spawn(producer(tx, arrivals, start, handled.clone()).traced("producer"));
-        held.wrap(worker(work, reports)).traced("worker").await;
+        let working = held.time(|| worker(work, reports));
+        held.wrap(working).traced("worker").await;
         let end = Instant::now();
+        let thread = stretches::end();
         producer.abort(); // if the worker stopped early
         let times = times.lock().unwrap().clone();
         let period = REPORT_EVERY.as_secs_f64();
@@ -446,12 +683,20 @@ pub mod report {
             .windows(2)
             .map(|w| w[1].saturating_duration_since(w[0]).as_secs_f64())
             .fold(0.0, f64::max);
+        let ran = end.duration_since(start).as_secs_f64().max(1e-9);
         Shown {
             sent,
             handled: handled.load(Ordering::SeqCst),
             reports: times.len(),
-            due: end.duration_since(start).as_secs_f64() / period,
+            due: ran / period,
             longest_gap: longest / period,
+            polls: held.polls() - polls,
+            asleep_share: thread
+                .map_or(held.asleep().saturating_sub(asleep), |t| t.asleep)
+                .as_secs_f64()
+                / ran,
+            busy: thread.map_or(held.longest_cpu(), |t| t.longest_cpu),
+            longest_asleep: thread.map_or(held.longest_asleep(), |t| t.longest_asleep),
         }
     }
 
@@ -485,6 +730,17 @@ pub mod report {
                 .sum::<u32>(),
         );
         facts.set("held_ratio", held.longest_ratio(REPORT_EVERY));
+        let worst = |f: fn(&Shown) -> f64| shown.iter().map(f).fold(0.0, f64::max);
+        facts.set(
+            "asleep_ratio",
+            worst(|s| s.longest_asleep.as_secs_f64() / REPORT_EVERY.as_secs_f64()),
+        );
+        facts.set(
+            "busy_ratio",
+            worst(|s| s.busy.as_secs_f64() / REPORT_EVERY.as_secs_f64()),
+        );
+        facts.set("asleep_share", worst(|s| s.asleep_share));
+        facts.set("polls_per_event", worst(Shown::polls_per_event));
         shown
     }
 
@@ -576,12 +832,32 @@ pub mod deadline {
                 "the longest the reader held its thread in one poll, over the deadline",
             )
             .timing(),
+            fact(
+                "asleep_ratio",
+                "the longest the runtime's thread slept of its own accord without a rest, in the reader or any task it spawned, over the deadline",
+            )
+            .timing(),
+            fact(
+                "busy_ratio",
+                "the most CPU time the runtime's thread used without a rest, in the reader or any task it spawned, over the deadline",
+            )
+            .timing(),
+            fact(
+                "asleep_share",
+                "all the time the runtime's thread slept of its own accord while it had work, in the reader or any task it spawned, over the time it read (the worst shape)",
+            )
+            .timing(),
+            fact(
+                "polls_per_number",
+                "the reader's polls over the numbers it read (the most of the shapes)",
+            ),
         ],
     };
 
     /// The two shapes of stream, picked by `rng`: steady at a rate of its
-    /// own (a number every 3 to 6 ms), and bursts with pauses. A count of
-    /// numbers tells the time in neither.
+    /// own (a number every 3 to 6 ms), and bursts with pauses, one of them
+    /// across the deadline. A count of numbers tells the time in neither,
+    /// and in the second, nor does the arrival of a number.
     pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
         let every = Duration::from_millis(rng.between(3, 6));
         vec![Schedule::steady(every), Schedule::bursts(rng)]
@@ -598,6 +874,28 @@ pub mod deadline {
         pub came: u32,
         /// The read's length over the deadline.
         pub took: f64,
+        /// The reader's polls (its making counts as one).
+        pub polls: u64,
+        /// All the time the runtime's thread slept of its own accord while
+        /// busy (or, where that cannot be measured, inside the reader's
+        /// polls), over the read's length.
+        pub asleep_share: f64,
+        /// The most CPU time the runtime's thread used without a rest (or,
+        /// where that cannot be measured, in one poll of the reader).
+        pub busy: Duration,
+        /// The longest it slept of its own accord without a rest (or, where
+        /// that cannot be measured, in one poll of the reader).
+        pub longest_asleep: Duration,
+    }
+
+    impl Read {
+        /// Polls per number read (and one for the deadline): a reader that
+        /// waits is polled about once per number that comes alone, once
+        /// per burst; one that wakes itself over and over, thousands of
+        /// times.
+        pub fn polls_per_number(&self) -> f64 {
+            self.polls as f64 / f64::from(self.read + 1)
+        }
     }
 
     /// Runs `read` once per shape, on the current runtime. Never returns
@@ -608,28 +906,33 @@ pub mod deadline {
     {
         let held = Held::new();
         let mut reads: Vec<Read> = Vec::new();
-        let mut before = 0;
-        facts.set("numbers_read", 0);
+        // Every number read, in all the shapes.
+        let count = Arc::new(AtomicU32::new(0));
+        let live = LiveCount::start(facts, "numbers_read", count.clone());
         for schedule in shapes {
             shared::mark(&format!("numbers come {}", schedule.name));
-            let count = Arc::new(AtomicU32::new(0));
+            let before = count.load(Ordering::SeqCst);
             let start = Instant::now();
-            let numbers = Numbers::new(
-                schedule.clone(),
-                start,
-                count.clone(),
-                before,
-                Some(facts.clone()),
-            );
-            let returned = held.wrap(read(numbers)).traced("reader").await;
-            let took = start.elapsed().as_secs_f64() / DEADLINE.as_secs_f64();
-            let read = count.load(Ordering::SeqCst);
-            before += read;
+            let numbers = Numbers::new(schedule.clone(), start, count.clone());
+            let (polls, asleep) = (held.polls(), held.asleep());
+            stretches::begin();
+            let reading = held.time(|| read(numbers));
+            let returned = held.wrap(reading).traced("reader").await;
+            let ran = start.elapsed().as_secs_f64().max(1e-9);
+            let thread = stretches::end();
+            let read = count.load(Ordering::SeqCst) - before;
             reads.push(Read {
                 returned,
                 read,
                 came: schedule.count_within(DEADLINE),
-                took,
+                took: ran / DEADLINE.as_secs_f64(),
+                polls: held.polls() - polls,
+                asleep_share: thread
+                    .map_or(held.asleep().saturating_sub(asleep), |t| t.asleep)
+                    .as_secs_f64()
+                    / ran,
+                busy: thread.map_or(held.longest_cpu(), |t| t.longest_cpu),
+                longest_asleep: thread.map_or(held.longest_asleep(), |t| t.longest_asleep),
             });
         }
         facts.set(
@@ -654,8 +957,19 @@ pub mod deadline {
                 .map(|r| f64::from(r.read) / f64::from(r.came.max(1)))
                 .fold(f64::INFINITY, f64::min),
         );
-        facts.set("numbers_read", before);
+        drop(live);
         facts.set("held_ratio", held.longest_ratio(DEADLINE));
+        let worst = |f: fn(&Read) -> f64| reads.iter().map(f).fold(0.0, f64::max);
+        facts.set(
+            "asleep_ratio",
+            worst(|r| r.longest_asleep.as_secs_f64() / DEADLINE.as_secs_f64()),
+        );
+        facts.set(
+            "busy_ratio",
+            worst(|r| r.busy.as_secs_f64() / DEADLINE.as_secs_f64()),
+        );
+        facts.set("asleep_share", worst(|r| r.asleep_share));
+        facts.set("polls_per_number", worst(Read::polls_per_number));
         reads
     }
 

@@ -39,6 +39,9 @@ mod fix_boxed_sleep;
 #[path = "fixtures/report/fix_interval_ticks_at_once.rs"]
 mod fix_interval_ticks_at_once;
 #[allow(dead_code)]
+#[path = "fixtures/report/fix_reporter_task.rs"]
+mod fix_reporter_task;
+#[allow(dead_code)]
 #[path = "fixtures/report/fix_sleep_until_a_kept_instant.rs"]
 mod fix_sleep_until_a_kept_instant;
 #[allow(dead_code)]
@@ -51,6 +54,9 @@ mod start_report;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_blocking_sleep.rs"]
 mod bug_blocking_sleep_deadline;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/bug_clock_on_arrival.rs"]
+mod bug_clock_on_arrival;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_counts_turns.rs"]
 mod bug_counts_turns;
@@ -117,6 +123,10 @@ async fn the_report_grader_tells_every_fix_from_every_form_of_the_bug() {
             (
                 "timeout_at, no select",
                 worker_run(seed, fix_timeout_at::worker).await,
+            ),
+            (
+                "a reporter task on an interval",
+                worker_run(seed, fix_reporter_task::worker).await,
             ),
         ] {
             grader.assert_fixed(what, done(), &f);
@@ -257,6 +267,17 @@ async fn the_deadline_grader_tells_every_fix_from_every_form_of_the_bug() {
         grader
             .only(&["wrong_counts"])
             .assert_not_fixed("a count of the loop's turns", o, &f);
+        // On time while numbers keep coming; in the bursts, still reading
+        // until the pause across the deadline ends, 1.5 s in or later.
+        let (o, f) = reader_run(seed, bug_clock_on_arrival::read_until_deadline).await;
+        assert_eq!(f.get("early_stops"), Some(0.0), "{f:?}");
+        assert_eq!(f.get("wrong_counts"), Some(0.0), "{f:?}");
+        assert!(f.get("deadline_ratio").unwrap() >= 1.5, "{f:?}");
+        grader.only(&["deadline_ratio"]).assert_not_fixed(
+            "a look at the clock when a number comes",
+            o,
+            &f,
+        );
     }
 }
 

@@ -91,6 +91,20 @@ fn schedules_repeat_their_pattern_for_ever() {
     assert!(at_once as u32 > within, "bursts come at once: {at_once}");
 }
 
+#[test]
+fn the_bursts_pause_across_the_deadline() {
+    // Whatever the seed: no number from 0.9 s at the latest until 1.5 s at
+    // the earliest, so a look at the clock when a number comes ends a read
+    // half a second late or more.
+    for seed in 0..200 {
+        let bursts = Schedule::bursts(&mut shared::work::shape::Rng::new(seed));
+        let (last, next) = bursts.gap_around(lesson_05::DEADLINE);
+        assert!(last <= Duration::from_millis(900), "{seed}: {last:?}");
+        assert!(next >= Duration::from_millis(1500), "{seed}: {next:?}");
+        assert!(bursts.count_within(lesson_05::DEADLINE) >= 30, "{seed}");
+    }
+}
+
 /// Sets its flag when dropped.
 struct DropGuard(Arc<AtomicBool>);
 
