@@ -91,15 +91,43 @@ fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
     }
 }
 
-/// The two facts every scenario here reports about the app's thread: the
-/// longest single poll (or call) of the piece on it, from `held`, and the
-/// heartbeat's worst lateness, both in ticks.
-fn report_app_thread(facts: &Facts, held: &Held, lateness: f64) {
-    facts.set("longest_hold", held.longest_ratio(TICK));
+/// The facts every scenario here reports about the app's thread: the
+/// longest single poll (or call) of the piece on it, the heartbeat's worst
+/// lateness, both in ticks, and how busy the thread was.
+fn report_app_thread(facts: &Facts, longest: Duration, lateness: f64, busy: f64) {
+    facts.set("longest_hold", longest.as_secs_f64() / TICK.as_secs_f64());
     facts.set("heartbeat_lateness", lateness);
+    facts.set("app_busy", busy);
 }
 
 const HEARTBEAT_LATENESS: &str = "the app's 10 ms heartbeat's worst lateness, in ticks: the longest the app's thread was kept from it";
+
+const APP_BUSY: &str = "the CPU time the app's thread used while a workload ran, over the time it ran, the busier workload: near 0 for a thread that waits, near 1 for one kept busy by a spin, wherever it is";
+
+/// Runs `f` (which drives the app's runtime on this thread) and says how
+/// busy it kept the thread: its CPU time over its wall time.
+fn busy<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let thread = Held::new();
+    let out = thread.time(f);
+    let busy = thread.longest_cpu().as_secs_f64() / thread.longest().as_secs_f64().max(1e-9);
+    (out, busy)
+}
+
+/// What the polls of a piece's calls showed.
+#[derive(Default)]
+struct PollsSeen {
+    longest: Duration,
+    most_polls: u64,
+    asleep: Duration,
+}
+
+impl PollsSeen {
+    fn add(&mut self, call: &Held) {
+        self.longest = self.longest.max(call.longest());
+        self.most_polls = self.most_polls.max(call.polls());
+        self.asleep += call.asleep();
+    }
+}
 
 // --------------------------------------------------------------- nested --
 
@@ -541,6 +569,16 @@ pub mod nested {
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact(
+                "quote_polls",
+                "polls of one call of quote, the call with the most: a few for a call that awaits, thousands for one that spins",
+            ),
+            fact(
+                "quote_asleep",
+                "the time the app's thread slept inside quote's polls (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -560,25 +598,36 @@ pub mod nested {
     where
         Q: AsyncFn(Catalog, u32) -> u64,
     {
-        let held = Held::new();
-        let (mut wrong, mut lateness) = (0, 0.0f64);
+        let mut calls = PollsSeen::default();
+        let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
             let catalog = Catalog {
                 answers: Answers::new(rng),
             };
+            let each: Vec<Held> = shape.items.iter().map(|_| Held::new()).collect();
+            let runtime = runtime();
             // Each call is traced on its own, and the loop around them is
             // not: a panic then comes in a call's first poll, which no
             // wake-up led to, and the recording stays whole.
-            let (w, late) = runtime().block_on(async {
+            let ((w, late), busy) = busy(|| runtime.block_on(async {
                 let heartbeat = Heartbeat::spawn(TICK);
                 tokio::time::sleep(TICK * 2).await;
-                let ask = |item: u32| held.wrap(quote(catalog.clone(), item)).traced("quote");
+                let ask = |i: usize| {
+                    each[i]
+                        .wrap(quote(catalog.clone(), shape.items[i]))
+                        .traced("quote")
+                };
                 let got: Vec<u64> = if shape.at_once {
-                    futures::future::join_all(shape.items.iter().map(|&i| ask(i))).await
+                    // Each call is polled only when it is woken, so its
+                    // polls are its own.
+                    use futures::StreamExt;
+                    let all: futures::stream::FuturesOrdered<_> =
+                        (0..shape.items.len()).map(ask).collect();
+                    all.collect().await
                 } else {
                     let mut got = Vec::new();
-                    for &item in &shape.items {
-                        got.push(ask(item).await);
+                    for i in 0..shape.items.len() {
+                        got.push(ask(i).await);
                     }
                     got
                 };
@@ -594,12 +643,20 @@ pub mod nested {
                     (shape.items.len() - right) as u32,
                     heartbeat.worst_lateness_ratio(),
                 )
-            });
+            }));
+            drop(runtime);
+            each.iter().for_each(|call| calls.add(call));
             wrong += w;
             lateness = lateness.max(late);
+            busiest = busiest.max(busy);
         }
         facts.set("wrong_answers", wrong);
-        report_app_thread(facts, &held, lateness);
+        facts.set("quote_polls", calls.most_polls as f64);
+        facts.set(
+            "quote_asleep",
+            calls.asleep.as_secs_f64() / TICK.as_secs_f64(),
+        );
+        report_app_thread(facts, calls.longest, lateness, busiest);
     }
 
     pub fn run<Q>(facts: &Facts, quote: Q)
@@ -665,6 +722,16 @@ pub mod drop_runtime {
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact(
+                "balances_polls",
+                "polls of one request to balances, the request with the most: a few per balance for a request that awaits, thousands for one that spins",
+            ),
+            fact(
+                "balances_asleep",
+                "the time the app's thread slept inside the polls of balances (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -688,25 +755,32 @@ pub mod drop_runtime {
         // One ledger for the whole run: a connection kept for the
         // program's life serves every workload.
         let ledger = Ledger::new(Answers::new(rng));
-        let held = Held::new();
-        let (mut wrong, mut lateness) = (0, 0.0f64);
+        let mut requests = PollsSeen::default();
+        let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
             let runtime = runtime();
+            let each: Vec<Held> = shape.accounts.iter().map(|_| Held::new()).collect();
             // The requests are not traced: the panic comes at the end of a
             // request, in a poll that a wake-up led to, and a recording
             // cannot show a poll that never ended. The queries, on the
             // connections' threads, are.
-            let (w, late) = runtime.block_on(async {
+            let ((w, late), busy) = busy(|| runtime.block_on(async {
                 let heartbeat = Heartbeat::spawn(TICK);
                 tokio::time::sleep(TICK * 2).await;
-                let serve =
-                    |accounts: &Vec<u32>| held.wrap(balances(ledger.clone(), accounts.clone()));
+                let serve = |i: usize| {
+                    each[i].wrap(balances(ledger.clone(), shape.accounts[i].clone()))
+                };
                 let found: Vec<Vec<u64>> = if shape.at_once {
-                    futures::future::join_all(shape.accounts.iter().map(serve)).await
+                    // Each request is polled only when it is woken, so its
+                    // polls are its own.
+                    use futures::StreamExt;
+                    let all: futures::stream::FuturesOrdered<_> =
+                        (0..shape.accounts.len()).map(serve).collect();
+                    all.collect().await
                 } else {
                     let mut found = Vec::new();
-                    for accounts in &shape.accounts {
-                        found.push(serve(accounts).await);
+                    for i in 0..shape.accounts.len() {
+                        found.push(serve(i).await);
                     }
                     found
                 };
@@ -722,14 +796,21 @@ pub mod drop_runtime {
                     wrong += accounts.len() - right + found.len().saturating_sub(accounts.len());
                 }
                 (wrong as u32, heartbeat.worst_lateness_ratio())
-            });
+            }));
             drop(runtime); // waits for the blocking pool, where a drop may be under way
+            each.iter().for_each(|request| requests.add(request));
             wrong += w;
             lateness = lateness.max(late);
+            busiest = busiest.max(busy);
         }
         facts.set("wrong_answers", wrong);
         facts.set("runtimes_left_running", ledger.left_running());
-        report_app_thread(facts, &held, lateness);
+        facts.set("balances_polls", requests.most_polls as f64);
+        facts.set(
+            "balances_asleep",
+            requests.asleep.as_secs_f64() / TICK.as_secs_f64(),
+        );
+        report_app_thread(facts, requests.longest, lateness, busiest);
     }
 
     pub fn run<B>(facts: &Facts, balances: B)
@@ -796,6 +877,7 @@ pub mod no_reactor {
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -819,11 +901,11 @@ pub mod no_reactor {
         C: FnMut(Reading) + Send + 'static,
     {
         let held = Held::new();
-        let (mut lost, mut wrong, mut lateness) = (0, 0, 0.0f64);
+        let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
         for shape in shapes {
             let store = Store::default();
             let runtime = runtime();
-            let (heartbeat, ended) = runtime.block_on(
+            let ((heartbeat, ended), busy) = busy(|| runtime.block_on(
                 async {
                     let heartbeat = Heartbeat::spawn(TICK);
                     tokio::time::sleep(TICK * 2).await;
@@ -847,7 +929,8 @@ pub mod no_reactor {
                     (heartbeat, ended)
                 }
                 .traced("app"),
-            );
+            ));
+            busiest = busiest.max(busy);
             // The driver's thread died: the app panics in turn, with the same
             // message, outside the runtime, where no poll is left unfinished.
             if let Err(panic) = ended {
@@ -883,7 +966,7 @@ pub mod no_reactor {
         }
         facts.set("readings_lost", lost);
         facts.set("wrong_saves", wrong);
-        report_app_thread(facts, &held, lateness);
+        report_app_thread(facts, held.longest(), lateness, busiest);
     }
 
     pub fn run<M, C>(facts: &Facts, on_reading: M)
