@@ -102,15 +102,55 @@ fn report_app_thread(facts: &Facts, longest: Duration, lateness: f64, busy: f64)
 
 const HEARTBEAT_LATENESS: &str = "the app's 10 ms heartbeat's worst lateness, in ticks: the longest the app's thread was kept from it";
 
-const APP_BUSY: &str = "the CPU time the app's thread used while a workload ran, over the time it ran, the busier workload: near 0 for a thread that waits, near 1 for one kept busy by a spin, wherever it is";
+const APP_BUSY: &str = "the share of a workload's time that the app's runtime was not parked (idle, waiting for a wake-up), the busier workload: small for an app that waits, 1 for one kept busy by a spin, wherever the spin is";
 
-/// Runs `f` (which drives the app's runtime on this thread) and says how
-/// busy it kept the thread: its CPU time over its wall time.
-fn busy<R>(f: impl FnOnce() -> R) -> (R, f64) {
-    let thread = Held::new();
-    let out = thread.time(f);
-    let busy = thread.longest_cpu().as_secs_f64() / thread.longest().as_secs_f64().max(1e-9);
-    (out, busy)
+/// The app's runtime, as [`runtime`] builds it, and the time its thread
+/// spends parked: idle, with nothing to poll until a wake-up comes. A spin
+/// (a task that yields or wakes itself, again and again) never lets it
+/// park, however busy the machine; waiting for a wake-up does.
+fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
+    let parked = Parked::default();
+    let (park, unpark) = (parked.clone(), parked.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .on_thread_park(move || park.parks())
+        .on_thread_unpark(move || unpark.unparks())
+        .build()
+        .expect("a current-thread runtime always builds");
+    (runtime, parked)
+}
+
+/// The time a runtime's thread has spent parked so far.
+#[derive(Clone, Default)]
+struct Parked {
+    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+}
+
+impl Parked {
+    fn parks(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
+    }
+
+    fn unparks(&self) {
+        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = p.1.take() {
+            p.0 += at.elapsed();
+        }
+    }
+
+    fn total(&self) -> Duration {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Runs `f`, which drives the runtime, and says how busy it kept it:
+    /// the share of the time it was not parked.
+    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
+        let (before, started) = (self.total(), Instant::now());
+        let out = f();
+        let parked = self.total().saturating_sub(before).as_secs_f64();
+        let took = started.elapsed().as_secs_f64().max(1e-9);
+        (out, (1.0 - parked / took).clamp(0.0, 1.0))
+    }
 }
 
 /// What the polls of a piece's calls showed.
@@ -605,45 +645,47 @@ pub mod nested {
                 answers: Answers::new(rng),
             };
             let each: Vec<Held> = shape.items.iter().map(|_| Held::new()).collect();
-            let runtime = runtime();
+            let (runtime, parked) = watched_runtime();
             // Each call is traced on its own, and the loop around them is
             // not: a panic then comes in a call's first poll, which no
             // wake-up led to, and the recording stays whole.
-            let ((w, late), busy) = busy(|| runtime.block_on(async {
-                let heartbeat = Heartbeat::spawn(TICK);
-                tokio::time::sleep(TICK * 2).await;
-                let ask = |i: usize| {
-                    each[i]
-                        .wrap(quote(catalog.clone(), shape.items[i]))
-                        .traced("quote")
-                };
-                let got: Vec<u64> = if shape.at_once {
-                    // Each call is polled only when it is woken, so its
-                    // polls are its own.
-                    use futures::StreamExt;
-                    let all: futures::stream::FuturesOrdered<_> =
-                        (0..shape.items.len()).map(ask).collect();
-                    all.collect().await
-                } else {
-                    let mut got = Vec::new();
-                    for i in 0..shape.items.len() {
-                        got.push(ask(i).await);
-                    }
-                    got
-                };
-                // The heartbeat's turn, to see how late it is after the calls.
-                tokio::time::sleep(TICK * 2).await;
-                let right = shape
-                    .items
-                    .iter()
-                    .zip(&got)
-                    .filter(|(item, price)| **price == catalog.answers.of(**item))
-                    .count();
-                (
-                    (shape.items.len() - right) as u32,
-                    heartbeat.worst_lateness_ratio(),
-                )
-            }));
+            let ((w, late), busy) = parked.busy(|| {
+                runtime.block_on(async {
+                    let heartbeat = Heartbeat::spawn(TICK);
+                    tokio::time::sleep(TICK * 2).await;
+                    let ask = |i: usize| {
+                        each[i]
+                            .wrap(quote(catalog.clone(), shape.items[i]))
+                            .traced("quote")
+                    };
+                    let got: Vec<u64> = if shape.at_once {
+                        // Each call is polled only when it is woken, so its
+                        // polls are its own.
+                        use futures::StreamExt;
+                        let all: futures::stream::FuturesOrdered<_> =
+                            (0..shape.items.len()).map(ask).collect();
+                        all.collect().await
+                    } else {
+                        let mut got = Vec::new();
+                        for i in 0..shape.items.len() {
+                            got.push(ask(i).await);
+                        }
+                        got
+                    };
+                    // The heartbeat's turn, to see how late it is after the calls.
+                    tokio::time::sleep(TICK * 2).await;
+                    let right = shape
+                        .items
+                        .iter()
+                        .zip(&got)
+                        .filter(|(item, price)| **price == catalog.answers.of(**item))
+                        .count();
+                    (
+                        (shape.items.len() - right) as u32,
+                        heartbeat.worst_lateness_ratio(),
+                    )
+                })
+            });
             drop(runtime);
             each.iter().for_each(|call| calls.add(call));
             wrong += w;
@@ -758,45 +800,48 @@ pub mod drop_runtime {
         let mut requests = PollsSeen::default();
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
-            let runtime = runtime();
+            let (runtime, parked) = watched_runtime();
             let each: Vec<Held> = shape.accounts.iter().map(|_| Held::new()).collect();
             // The requests are not traced: the panic comes at the end of a
             // request, in a poll that a wake-up led to, and a recording
             // cannot show a poll that never ended. The queries, on the
             // connections' threads, are.
-            let ((w, late), busy) = busy(|| runtime.block_on(async {
-                let heartbeat = Heartbeat::spawn(TICK);
-                tokio::time::sleep(TICK * 2).await;
-                let serve = |i: usize| {
-                    each[i].wrap(balances(ledger.clone(), shape.accounts[i].clone()))
-                };
-                let found: Vec<Vec<u64>> = if shape.at_once {
-                    // Each request is polled only when it is woken, so its
-                    // polls are its own.
-                    use futures::StreamExt;
-                    let all: futures::stream::FuturesOrdered<_> =
-                        (0..shape.accounts.len()).map(serve).collect();
-                    all.collect().await
-                } else {
-                    let mut found = Vec::new();
-                    for i in 0..shape.accounts.len() {
-                        found.push(serve(i).await);
+            let ((w, late), busy) = parked.busy(|| {
+                runtime.block_on(async {
+                    let heartbeat = Heartbeat::spawn(TICK);
+                    tokio::time::sleep(TICK * 2).await;
+                    let serve = |i: usize| {
+                        each[i].wrap(balances(ledger.clone(), shape.accounts[i].clone()))
+                    };
+                    let found: Vec<Vec<u64>> = if shape.at_once {
+                        // Each request is polled only when it is woken, so its
+                        // polls are its own.
+                        use futures::StreamExt;
+                        let all: futures::stream::FuturesOrdered<_> =
+                            (0..shape.accounts.len()).map(serve).collect();
+                        all.collect().await
+                    } else {
+                        let mut found = Vec::new();
+                        for i in 0..shape.accounts.len() {
+                            found.push(serve(i).await);
+                        }
+                        found
+                    };
+                    // The heartbeat's turn, to see how late it is after the requests.
+                    tokio::time::sleep(TICK * 2).await;
+                    let mut wrong = 0;
+                    for (accounts, found) in shape.accounts.iter().zip(&found) {
+                        let right = accounts
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, a)| found.get(*i) == Some(&ledger.answers.of(**a)))
+                            .count();
+                        wrong +=
+                            accounts.len() - right + found.len().saturating_sub(accounts.len());
                     }
-                    found
-                };
-                // The heartbeat's turn, to see how late it is after the requests.
-                tokio::time::sleep(TICK * 2).await;
-                let mut wrong = 0;
-                for (accounts, found) in shape.accounts.iter().zip(&found) {
-                    let right = accounts
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, a)| found.get(*i) == Some(&ledger.answers.of(**a)))
-                        .count();
-                    wrong += accounts.len() - right + found.len().saturating_sub(accounts.len());
-                }
-                (wrong as u32, heartbeat.worst_lateness_ratio())
-            }));
+                    (wrong as u32, heartbeat.worst_lateness_ratio())
+                })
+            });
             drop(runtime); // waits for the blocking pool, where a drop may be under way
             each.iter().for_each(|request| requests.add(request));
             wrong += w;
@@ -904,32 +949,36 @@ pub mod no_reactor {
         let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
         for shape in shapes {
             let store = Store::default();
-            let runtime = runtime();
-            let ((heartbeat, ended), busy) = busy(|| runtime.block_on(
-                async {
-                    let heartbeat = Heartbeat::spawn(TICK);
-                    tokio::time::sleep(TICK * 2).await;
-                    let mut callback = held.time(|| on_reading(store.clone()));
-                    let deliveries = shape.clone();
-                    let driver = std::thread::Builder::new()
-                        .name("driver".into())
-                        .spawn(move || {
-                            let start = Instant::now();
-                            for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
-                                let due = start + *at;
-                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                                shared::blocking("callback", || callback(Reading(*value)));
-                            }
-                        })
-                        .expect("a thread starts");
-                    // Wait for the driver without blocking the app's thread.
-                    let ended = tokio::task::spawn_blocking(move || driver.join())
-                        .await
-                        .expect("joining does not panic");
-                    (heartbeat, ended)
-                }
-                .traced("app"),
-            ));
+            let (runtime, parked) = watched_runtime();
+            let ((heartbeat, ended), busy) = parked.busy(|| {
+                runtime.block_on(
+                    async {
+                        let heartbeat = Heartbeat::spawn(TICK);
+                        tokio::time::sleep(TICK * 2).await;
+                        let mut callback = held.time(|| on_reading(store.clone()));
+                        let deliveries = shape.clone();
+                        let driver = std::thread::Builder::new()
+                            .name("driver".into())
+                            .spawn(move || {
+                                let start = Instant::now();
+                                for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
+                                    let due = start + *at;
+                                    std::thread::sleep(
+                                        due.saturating_duration_since(Instant::now()),
+                                    );
+                                    shared::blocking("callback", || callback(Reading(*value)));
+                                }
+                            })
+                            .expect("a thread starts");
+                        // Wait for the driver without blocking the app's thread.
+                        let ended = tokio::task::spawn_blocking(move || driver.join())
+                            .await
+                            .expect("joining does not panic");
+                        (heartbeat, ended)
+                    }
+                    .traced("app"),
+                )
+            });
             busiest = busiest.max(busy);
             // The driver's thread died: the app panics in turn, with the same
             // message, outside the runtime, where no poll is left unfinished.
