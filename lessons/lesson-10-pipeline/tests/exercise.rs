@@ -37,8 +37,17 @@ mod bug_futures_block_on;
 #[path = "fixtures/pipeline/bug_paced_reader.rs"]
 mod bug_paced_reader;
 #[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_polls_for_fetches.rs"]
+mod bug_polls_for_fetches;
+#[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_scoped_threads.rs"]
 mod bug_scoped_threads;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_scored_inline.rs"]
+mod bug_scored_inline;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_spinning_collector.rs"]
+mod bug_spinning_collector;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_take_while_stop.rs"]
 mod bug_take_while_stop;
@@ -70,6 +79,8 @@ const FLOW_COUNTS: &[&str] = &[
     "malformed_reported",
     "late_writes",
     "threads_left",
+    "scored_on_runtime",
+    "pipeline_polls",
 ];
 const STOP_COUNTS: &[&str] = &[
     "lost",
@@ -149,16 +160,17 @@ fn the_flow_grader_judges_every_fix_fixed() {
         ("a reorder buffer", flowed(fix_reorder_buffer::run_pipeline)),
     ] {
         counts.assert_fixed(what, Observed::Completes, &facts);
-        // Loosely: a fix keeps the fetches going, and never holds the
-        // runtime's thread for 100 ms.
-        let (throughput, held, late) = (
+        // Loosely: a fix keeps the fetches going, never holds the
+        // runtime's thread for 100 ms, and lets it park between wake-ups.
+        let (throughput, held, late, busy) = (
             get(&facts, "throughput_ratio"),
             get(&facts, "longest_hold"),
             get(&facts, "heartbeat_lateness"),
+            get(&facts, "runtime_busy"),
         );
         assert!(
-            throughput > 0.4 && held < 10.0 && late < 10.0,
-            "{what}: throughput {throughput}, held {held} ticks, heartbeat {late} ticks late (seed {})",
+            throughput > 0.4 && held < 10.0 && late < 10.0 && busy < 0.8,
+            "{what}: throughput {throughput}, held {held} ticks, heartbeat {late} ticks late, runtime busy {busy} of the time (seed {})",
             seed()
         );
     }
@@ -239,6 +251,35 @@ fn the_flow_grader_catches_a_pace_a_wrong_pairing_and_a_writer_left_behind() {
         .only(FLOW_COUNTS)
         .assert_not_fixed("a writer nobody joins", done(), &facts);
     assert!(get(&facts, "late_writes") >= 1.0);
+}
+
+#[test]
+fn the_flow_grader_catches_scoring_on_the_runtime_and_a_spin() {
+    let done = || Observed::Completes;
+    let counts = grader(&flow::SPEC).only(FLOW_COUNTS);
+    // Every record scored where its fetch was awaited: counted by the
+    // scorer.
+    // 24 records, fetches of 30 ms two at a time: 360 ms of fetching, of a
+    // run of about 400 ms.
+    let mut config = small(24, 30, 2);
+    config.malformed_every = 5;
+    let shapes = shape(config);
+    let inline = flowed_in(&shapes, bug_scored_inline::run_pipeline);
+    counts.assert_not_fixed("scored on the runtime's thread", done(), &inline);
+    assert_eq!(get(&inline, "scored_on_runtime"), 24.0);
+    assert_eq!(get(&inline, "lost"), 0.0);
+    // Asking for the next answer again and again while the fetches are on
+    // the wire: counted, far more polls than records.
+    let spin = flowed_in(&shapes, bug_polls_for_fetches::run_pipeline);
+    counts.assert_not_fixed("now_or_never and yield for each answer", done(), &spin);
+    assert!(get(&spin, "pipeline_polls") > 50.0, "{:?}", spin.values());
+    // The spin in a task of its own: the pipeline's polls are few, but the
+    // runtime never parks while the task spins, however busy the machine.
+    let collector = flowed_in(&shapes, bug_spinning_collector::run_pipeline);
+    counts.assert_fixed("a collector task that spins", done(), &collector);
+    grader(&flow::SPEC)
+        .only(&["runtime_busy"])
+        .assert_not_fixed("a collector task that spins", done(), &collector);
 }
 
 #[test]
