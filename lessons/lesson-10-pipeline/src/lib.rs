@@ -1101,7 +1101,7 @@ pub mod flow {
         measure(facts, &shapes, pipeline);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Throughput at worst {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}, wrong {}; heartbeat up to {:.1} ticks late.",
+            "Throughput at worst {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}, wrong {}; heartbeat up to {:.1} ticks late; {} record(s) scored on the runtime's thread; the runtime not parked {:.0}% of the time.",
             get("throughput_ratio"),
             get("peak_queue_ratio"),
             get("lost"),
@@ -1109,6 +1109,8 @@ pub mod flow {
             get("out_of_order"),
             get("wrong_results"),
             get("heartbeat_lateness"),
+            get("scored_on_runtime"),
+            get("runtime_busy") * 100.0,
         );
     }
 

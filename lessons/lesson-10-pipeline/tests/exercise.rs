@@ -244,13 +244,14 @@ fn the_flow_grader_catches_a_pace_a_wrong_pairing_and_a_writer_left_behind() {
     assert!(get(&facts, "wrong_results") >= 1.0);
     assert_eq!(get(&facts, "out_of_order"), 0.0, "the ids are in order");
 
-    // 40 ms of scoring for the last record, which the writer waits for
-    // after the pipeline has returned.
-    let facts = flowed_in(&shape(small(6, 5, 40)), bug_detached_writer::run_pipeline);
+    // 150 ms of scoring for the last record, which the writer waits for
+    // after the pipeline has returned (unless a busy machine keeps the
+    // pipeline from returning for that long).
+    let facts = flowed_in(&shape(small(6, 5, 150)), bug_detached_writer::run_pipeline);
     grader(&flow::SPEC)
         .only(FLOW_COUNTS)
         .assert_not_fixed("a writer nobody joins", done(), &facts);
-    assert!(get(&facts, "late_writes") >= 1.0);
+    assert!(get(&facts, "late_writes") >= 1.0, "{:?}", facts.values());
 }
 
 #[test]

@@ -715,10 +715,12 @@ pub mod nested {
         measure_shapes(facts, &shapes, &mut rng, quote);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one call; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("longest_hold"),
             get("heartbeat_lateness"),
+            get("quote_polls"),
+            get("app_busy") * 100.0,
         );
     }
 
@@ -872,11 +874,13 @@ pub mod drop_runtime {
         measure_shapes(facts, &shapes, &mut rng, balances);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("runtimes_left_running"),
             get("longest_hold"),
             get("heartbeat_lateness"),
+            get("balances_polls"),
+            get("app_busy") * 100.0,
         );
     }
 
@@ -1032,10 +1036,11 @@ pub mod no_reactor {
         measure_shapes(facts, &shapes, on_reading);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late.",
+            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
             get("readings_lost"),
             get("wrong_saves"),
             get("heartbeat_lateness"),
+            get("app_busy") * 100.0,
         );
     }
 

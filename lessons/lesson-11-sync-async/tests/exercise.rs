@@ -194,7 +194,9 @@ fn ticks(d: Duration) -> f64 {
 fn assert_keeps_busy(spec: &'static Spec, exact: &[&str], what: &str, o: Observed, f: &Facts) {
     assert_eq!(o, Observed::Completes, "{what}");
     grader(spec).only(exact).assert_fixed(what, o.clone(), f);
-    grader(spec).only(&["app_busy"]).assert_not_fixed(what, o, f);
+    grader(spec)
+        .only(&["app_busy"])
+        .assert_not_fixed(what, o, f);
 }
 
 // --------------------------------------------------------------- nested --

@@ -615,13 +615,15 @@ pub mod lines {
         let measured = runtime().block_on(measure(facts, &deliveries, collect));
         for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
             println!(
-                "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report.",
+                "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
                 i + 1,
                 d.len(),
                 m.lost,
                 m.garbled,
                 m.duplicated,
-                m.gap
+                m.gap,
+                m.wrong_reports,
+                m.polls
             );
         }
     }
@@ -992,12 +994,13 @@ pub mod handle {
         let measured = runtime().block_on(measure(facts, &rounds, ask));
         for (i, m) in measured.iter().enumerate() {
             println!(
-                "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s).",
+                "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s); at most {} polls for one call.",
                 i + 1,
                 m.fast_unanswered,
                 m.slow_answered,
                 m.left_running,
-                m.late_emails
+                m.late_emails,
+                m.polls
             );
         }
     }
