@@ -368,6 +368,8 @@ struct Counts {
     runtime_thread: std::sync::OnceLock<std::thread::ThreadId>,
     /// Records scored on that thread: computing there holds it.
     scored_on_runtime: AtomicU64,
+    /// Lines taken from the input after the stop was asked for.
+    taken_after_stop: AtomicU64,
 }
 
 impl Counts {
@@ -384,6 +386,9 @@ type Alive = Arc<()>;
 pub struct Input {
     lines: std::vec::IntoIter<(usize, String)>,
     counts: Arc<Counts>,
+    /// The harness's own handle on the stop, to count the lines taken
+    /// after it.
+    stop: CancellationToken,
     _alive: Alive,
 }
 
@@ -394,6 +399,9 @@ impl Iterator for Input {
     fn next(&mut self) -> Option<(usize, String)> {
         shared::record::recorder::name_lane("reader");
         let line = self.lines.next()?;
+        if self.stop.is_cancelled() {
+            self.counts.taken_after_stop.fetch_add(1, Ordering::SeqCst);
+        }
         let taken = self.counts.taken.fetch_add(1, Ordering::SeqCst) + 1;
         let inside = taken - self.counts.done.load(Ordering::SeqCst);
         self.counts.inside.fetch_max(inside, Ordering::SeqCst);
@@ -804,6 +812,11 @@ impl Observed {
     pub fn scored_on_runtime(&self) -> u64 {
         self.counts.scored_on_runtime.load(Ordering::SeqCst)
     }
+
+    /// Lines taken from the input after the stop was asked for.
+    pub fn taken_after_stop(&self) -> u64 {
+        self.counts.taken_after_stop.load(Ordering::SeqCst)
+    }
 }
 
 /// The time a runtime's thread has spent parked so far: idle, with nothing
@@ -868,6 +881,7 @@ where
         late_writes: AtomicU64::new(0),
         runtime_thread: std::sync::OnceLock::new(),
         scored_on_runtime: AtomicU64::new(0),
+        taken_after_stop: AtomicU64::new(0),
     });
     let alive: Alive = Arc::new(());
     let liveness: Weak<()> = Arc::downgrade(&alive);
@@ -876,6 +890,7 @@ where
         input: Input {
             lines: config.lines().into_iter(),
             counts: counts.clone(),
+            stop: stop.clone(),
             _alive: alive.clone(),
         },
         fetcher: Fetcher {
@@ -1151,6 +1166,10 @@ pub mod stop {
                 "time from the stop request until the pipeline returned, in fetches (the workload's average fetch time); the worst workload",
             )
             .timing(),
+            fact(
+                "lines_after_stop",
+                "lines taken from the input after the stop was asked for, the worst workload",
+            ),
         ],
     };
 
@@ -1161,6 +1180,7 @@ pub mod stop {
     {
         let (mut lost, mut duplicated, mut wrong, mut late, mut left) = (0, 0, 0, 0, 0);
         let mut ratio = 0.0f64;
+        let mut after_stop = 0;
         for shape in shapes {
             let config = shape.config;
             let seen = drive(config, &pipeline);
@@ -1169,6 +1189,7 @@ pub mod stop {
             wrong += seen.wrong_results();
             late += seen.late_writes();
             left += seen.left;
+            after_stop = after_stop.max(seen.taken_after_stop());
             // No stop seen (the run ended first): not a number fails every
             // bound.
             let this = seen
@@ -1186,6 +1207,7 @@ pub mod stop {
         facts.set("late_writes", late as u32);
         facts.set("threads_left", left as u32);
         facts.set("stop_ratio", ratio);
+        facts.set("lines_after_stop", after_stop as u32);
     }
 
     pub fn run<P>(facts: &Facts, pipeline: P)

@@ -49,6 +49,9 @@ mod bug_scored_inline;
 #[path = "fixtures/pipeline/bug_spinning_collector.rs"]
 mod bug_spinning_collector;
 #[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_stop_checked_every_tenth_line.rs"]
+mod bug_stop_checked_every_tenth_line;
+#[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_take_while_stop.rs"]
 mod bug_take_while_stop;
 #[allow(dead_code)]
@@ -88,6 +91,7 @@ const STOP_COUNTS: &[&str] = &[
     "wrong_results",
     "late_writes",
     "threads_left",
+    "lines_after_stop",
 ];
 
 fn grader(spec: &'static Spec) -> Grader {
@@ -364,4 +368,25 @@ fn the_stop_grader_judges_every_form_of_the_bug_not_fixed() {
         .only(STOP_COUNTS)
         .assert_not_fixed("take_while on the stop", done(), &taken);
     assert_eq!(get(&taken, "lost"), 1.0, "the line read as the stop came");
+
+    // A stop looked at before every tenth line: the lines taken after it
+    // are counted by the input. Depending on where in its ten the reader
+    // is when the stop comes, it takes 0 to 10 more, so the stop comes at
+    // five moments, and the most taken after any of them counts: 2 or
+    // more, but for a chance of 0.2⁵.
+    let shapes: Vec<Shape> = (0..5)
+        .map(|i| {
+            let mut config = small(40, 20, 1);
+            config.stop_after = Some(Duration::from_millis(50 + 7 * i));
+            Shape {
+                name: format!("stopped after {} ms", 50 + 7 * i),
+                config,
+            }
+        })
+        .collect();
+    let tenth = stopped_in(&shapes, bug_stop_checked_every_tenth_line::run_pipeline);
+    grader
+        .only(STOP_COUNTS)
+        .assert_not_fixed("a stop looked at every tenth line", done(), &tenth);
+    assert_eq!(get(&tenth, "lost"), 0.0);
 }
