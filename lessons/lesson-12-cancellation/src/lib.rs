@@ -44,6 +44,57 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
+/// A runtime as [`runtime`] builds it, and the time its thread spends
+/// parked: idle, with nothing to poll until a wake-up comes. A spin (a task
+/// that yields or wakes itself, again and again) never lets it park,
+/// however busy the machine; waiting for a wake-up does.
+fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
+    let parked = Parked::default();
+    let (park, unpark) = (parked.clone(), parked.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .on_thread_park(move || park.parks())
+        .on_thread_unpark(move || unpark.unparks())
+        .build()
+        .expect("a current-thread runtime always builds");
+    (runtime, parked)
+}
+
+/// The time a runtime's thread has spent parked so far.
+#[derive(Clone, Default)]
+struct Parked {
+    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+}
+
+impl Parked {
+    fn parks(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
+    }
+
+    fn unparks(&self) {
+        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = p.1.take() {
+            p.0 += at.elapsed();
+        }
+    }
+
+    fn total(&self) -> Duration {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Runs `f`, which drives the runtime, and says how busy it kept it:
+    /// the share of the time it was not parked.
+    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
+        let (before, started) = (self.total(), Instant::now());
+        let out = f();
+        let parked = self.total().saturating_sub(before).as_secs_f64();
+        let took = started.elapsed().as_secs_f64().max(1e-9);
+        (out, (1.0 - parked / took).clamp(0.0, 1.0))
+    }
+}
+
+const APP_BUSY: &str = "the share of the run that the runtime was not parked (idle, waiting for a wake-up): small for a program that waits, near 1 for one kept busy by a spin, wherever the spin is";
+
 /// The line that tells how to replay this run's workloads.
 fn say_seed() {
     let seed = seed();
@@ -276,6 +327,7 @@ pub mod lines {
                 "the time the reader's thread slept inside its polls (a blocking sleep, lock or wait), in 10 ms ticks, over both deliveries",
             )
             .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -599,6 +651,19 @@ pub mod lines {
         all
     }
 
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) =
+            parked.busy(|| runtime.block_on(measure(facts, deliveries, collect)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
     pub fn run<C>(facts: &Facts, collect: C)
     where
         C: AsyncFn(Input, Status) -> Vec<String>,
@@ -612,7 +677,7 @@ pub mod lines {
         for (i, d) in deliveries.iter().enumerate() {
             println!("Delivery {}: {}.", i + 1, d.name);
         }
-        let measured = runtime().block_on(measure(facts, &deliveries, collect));
+        let measured = measure_watched(facts, &deliveries, collect);
         for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
             println!(
                 "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
@@ -748,6 +813,7 @@ pub mod handle {
                 "the time the caller's thread slept inside its polls during one call (a blocking sleep or wait), over the deadline, the call with the most",
             )
             .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -978,6 +1044,18 @@ pub mod handle {
         all
     }
 
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<A>(facts: &Facts, rounds: &[Round], ask: A) -> Vec<Measured>
+    where
+        A: AsyncFn(Job, Duration) -> Option<u64>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) = parked.busy(|| runtime.block_on(measure(facts, rounds, ask)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
     pub fn run<A>(facts: &Facts, ask: A)
     where
         A: AsyncFn(Job, Duration) -> Option<u64>,
@@ -991,7 +1069,7 @@ pub mod handle {
         for (i, r) in rounds.iter().enumerate() {
             println!("Round {}: {}.", i + 1, r.name);
         }
-        let measured = runtime().block_on(measure(facts, &rounds, ask));
+        let measured = measure_watched(facts, &rounds, ask);
         for (i, m) in measured.iter().enumerate() {
             println!(
                 "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s); at most {} polls for one call.",

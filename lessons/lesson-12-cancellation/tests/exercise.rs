@@ -33,6 +33,9 @@ mod handle_bug_select_sleep;
 #[path = "fixtures/handle/bug_sleeps_in_small_steps.rs"]
 mod handle_bug_sleeps_in_small_steps;
 #[allow(dead_code)]
+#[path = "fixtures/handle/bug_spinning_watchdog.rs"]
+mod handle_bug_spinning_watchdog;
+#[allow(dead_code)]
 #[path = "fixtures/handle/bug_spins_until_the_deadline.rs"]
 mod handle_bug_spins_until_the_deadline;
 #[allow(dead_code)]
@@ -71,6 +74,9 @@ mod lines_bug_report_per_line;
 #[allow(dead_code)]
 #[path = "fixtures/lines/bug_sleeps_between_reports.rs"]
 mod lines_bug_sleeps_between_reports;
+#[allow(dead_code)]
+#[path = "fixtures/lines/bug_spinning_reporter.rs"]
+mod lines_bug_spinning_reporter;
 #[allow(dead_code)]
 #[path = "fixtures/lines/bug_spins_on_now_or_never.rs"]
 mod lines_bug_spins_on_now_or_never;
@@ -171,10 +177,23 @@ async fn read_lines(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<Strin
     facts
 }
 
+/// Every fact of `lines` but `app_busy`, which needs a runtime of the
+/// harness's own, in real time.
+const LINES_PAUSED: &[&str] = &[
+    "lines_lost",
+    "lines_garbled",
+    "lines_duplicated",
+    "status_gap",
+    "status_ratio",
+    "status_wrong",
+    "reader_polls",
+    "reader_asleep",
+];
+
 #[tokio::test(start_paused = true)]
 async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
     // On paused time every fact is exact, the times too.
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC);
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC).only(LINES_PAUSED);
     let done = || Observed::Completes;
     for seed in SEEDS {
         let fixed = |what: &str, facts: &Facts| {
@@ -245,14 +264,25 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
     }
 }
 
+/// In real time, on the harness's own runtime.
+fn read_lines_watched(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
+    let facts = Facts::for_test(&lines::SPEC);
+    let deliveries = lines::deliveries(&mut Rng::new(seed));
+    lines::measure_watched(&facts, &deliveries, collect);
+    facts
+}
+
 /// Real time: a reader that never waits keeps paused time from moving on.
-#[tokio::test]
-async fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
+#[test]
+fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC);
     let done = || Observed::Completes;
+    // A fix, loosely: its runtime parks between the lines and the ticks.
+    let fix = read_lines_watched(7, fixed::collect);
+    assert!(fix.get("app_busy") < Some(0.5), "{fix:?}");
     // Counted: a spin is polled hundreds of times a tick even when a busy
     // machine gives it a fraction of a core.
-    let spin = read_lines(7, lines_bug_spins_on_now_or_never::collect).await;
+    let spin = read_lines_watched(7, lines_bug_spins_on_now_or_never::collect);
     grader
         .only(&["lines_lost", "lines_garbled", "reader_polls"])
         .assert_not_fixed("now_or_never and yield, again and again", done(), &spin);
@@ -260,12 +290,22 @@ async fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
     assert_eq!(spin.get("lines_lost"), Some(0.0));
     // A blocking sleep of a tick lasts at least a tick, on any machine; it
     // is seen as sleep on Linux.
-    let sleeper = read_lines(7, lines_bug_sleeps_between_reports::collect).await;
+    let sleeper = read_lines_watched(7, lines_bug_sleeps_between_reports::collect);
     assert_eq!(sleeper.get("lines_lost"), Some(0.0));
     if cfg!(target_os = "linux") {
         grader.assert_not_fixed("a blocking sleep between reports", done(), &sleeper);
         assert!(sleeper.get("reader_asleep") >= Some(10.0), "{sleeper:?}");
     }
+    // The spin in a reporter task: the reader waits, the reports are
+    // right; the runtime never parks while the reporter spins, however
+    // busy the machine.
+    let reporter = read_lines_watched(7, lines_bug_spinning_reporter::collect);
+    grader
+        .only(LINES_PAUSED)
+        .assert_fixed("a reporter task that spins", done(), &reporter);
+    grader
+        .only(&["app_busy"])
+        .assert_not_fixed("a reporter task that spins", done(), &reporter);
 }
 
 async fn asked(seed: u64, ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> Facts {
@@ -346,9 +386,17 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
     }
 }
 
+/// In real time, on the harness's own runtime.
+fn asked_watched(seed: u64, ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> Facts {
+    let facts = Facts::for_test(&handle::SPEC);
+    let rounds = handle::rounds(&mut Rng::new(seed));
+    handle::measure_watched(&facts, &rounds, ask);
+    facts
+}
+
 /// Real time: a caller that never waits keeps paused time from moving on.
-#[tokio::test]
-async fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
+#[test]
+fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
     let counted = [
         "fast_unanswered",
         "slow_answered",
@@ -359,7 +407,10 @@ async fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &handle::SPEC);
     let done = || Observed::Completes;
     // The answers and emails are right; the polls are not.
-    let spin = asked(7, handle_bug_spins_until_the_deadline::ask).await;
+    // A fix, loosely: its runtime parks while the jobs take their time.
+    let fix = asked_watched(7, fixed::ask);
+    assert!(fix.get("app_busy") < Some(0.5), "{fix:?}");
+    let spin = asked_watched(7, handle_bug_spins_until_the_deadline::ask);
     grader
         .only(&counted)
         .assert_not_fixed("is_finished and yield, again and again", done(), &spin);
@@ -367,12 +418,21 @@ async fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
     assert!(spin.get("caller_polls") > Some(20.0), "{spin:?}");
     // A millisecond's blocking sleep per poll: tens of polls a call, and
     // the deadline spent asleep (seen as sleep on Linux).
-    let steps = asked(7, handle_bug_sleeps_in_small_steps::ask).await;
+    let steps = asked_watched(7, handle_bug_sleeps_in_small_steps::ask);
     assert_eq!(steps.get("late_emails"), Some(0.0));
     if cfg!(target_os = "linux") {
         grader.assert_not_fixed("a millisecond's sleep at a time", done(), &steps);
         assert!(steps.get("caller_asleep") >= Some(0.5), "{steps:?}");
     }
+    // The spin in a watchdog task: the caller awaits, the answers are
+    // right; the runtime never parks while the watchdog spins.
+    let watchdog = asked_watched(7, handle_bug_spinning_watchdog::ask);
+    grader
+        .only(&counted)
+        .assert_fixed("a watchdog task that spins", done(), &watchdog);
+    grader
+        .only(&["app_busy"])
+        .assert_not_fixed("a watchdog task that spins", done(), &watchdog);
 }
 
 /// Short reads and early stops: the counts are the same as in the real
