@@ -381,8 +381,9 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
         let blocking = asked(seed, handle_bug_blocking_wait::ask).await;
         not_fixed("a blocking sleep in the caller", &blocking);
         // A blocking sleep of the deadline holds the thread for at least
-        // the deadline, on any machine.
-        assert!(blocking.get("caller_held") >= Some(1.0), "{blocking:?}");
+        // the deadline, on any machine (less the few µs of CPU time the
+        // sleep's own call takes, when it is counted as sleep).
+        assert!(blocking.get("caller_held") >= Some(0.95), "{blocking:?}");
     }
 }
 
@@ -589,8 +590,9 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_not_fixed("yields for the first 256 items only", done(), &warm_up);
     assert!(warm_up.get("longest_turn") > Some(3.0), "{warm_up:?}");
 
-    // Judged on every fact: a blocking join holds the thread at least as
-    // long as the work takes (9 ticks of it), on any machine.
+    // Judged on every fact: a blocking join sleeps through the work (9
+    // ticks of it) on any machine, seen as sleep on Linux; the neighbour
+    // gets no turn, counted.
     let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC);
     let joined = processed(starve_bug_joins_a_thread::process);
     all.assert_not_fixed("a blocking join in the loop", done(), &joined);
@@ -599,7 +601,9 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
         Some(0.0),
         "no work on the thread"
     );
-    assert!(joined.get("worker_held") >= Some(4.5), "{joined:?}");
+    if cfg!(target_os = "linux") {
+        assert!(joined.get("worker_asleep") >= Some(4.5), "{joined:?}");
+    }
     assert_eq!(joined.get("neighbour_turns"), Some(0.0), "{joined:?}");
 
     // The work in chunks on threads, each joined: no long poll, but the
