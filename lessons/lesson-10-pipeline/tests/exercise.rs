@@ -49,8 +49,8 @@ mod bug_scored_inline;
 #[path = "fixtures/pipeline/bug_spinning_collector.rs"]
 mod bug_spinning_collector;
 #[allow(dead_code)]
-#[path = "fixtures/pipeline/bug_stop_checked_every_tenth_line.rs"]
-mod bug_stop_checked_every_tenth_line;
+#[path = "fixtures/pipeline/bug_stop_checked_every_fifty_lines.rs"]
+mod bug_stop_checked_every_fifty_lines;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_take_while_stop.rs"]
 mod bug_take_while_stop;
@@ -369,14 +369,14 @@ fn the_stop_grader_judges_every_form_of_the_bug_not_fixed() {
         .assert_not_fixed("take_while on the stop", done(), &taken);
     assert_eq!(get(&taken, "lost"), 1.0, "the line read as the stop came");
 
-    // A stop looked at before every tenth line: the lines taken after it
-    // are counted by the input. Depending on where in its ten the reader
-    // is when the stop comes, it takes 0 to 10 more, so the stop comes at
-    // five moments, and the most taken after any of them counts: 2 or
-    // more, but for a chance of 0.2⁵.
+    // A stop looked at before every fiftieth line: the lines taken after
+    // it are counted by the input. Depending on where in its fifty the
+    // reader is when the stop comes, it takes 0 to 50 more, so the stop
+    // comes at five moments, and the most taken after any of them counts:
+    // 2 or more, but for a chance of (2/50)⁵.
     let shapes: Vec<Shape> = (0..5)
         .map(|i| {
-            let mut config = small(40, 20, 1);
+            let mut config = small(80, 10, 1);
             config.stop_after = Some(Duration::from_millis(50 + 7 * i));
             Shape {
                 name: format!("stopped after {} ms", 50 + 7 * i),
@@ -384,9 +384,11 @@ fn the_stop_grader_judges_every_form_of_the_bug_not_fixed() {
             }
         })
         .collect();
-    let tenth = stopped_in(&shapes, bug_stop_checked_every_tenth_line::run_pipeline);
-    grader
-        .only(STOP_COUNTS)
-        .assert_not_fixed("a stop looked at every tenth line", done(), &tenth);
-    assert_eq!(get(&tenth, "lost"), 0.0);
+    let fiftieth = stopped_in(&shapes, bug_stop_checked_every_fifty_lines::run_pipeline);
+    grader.only(STOP_COUNTS).assert_not_fixed(
+        "a stop looked at every fiftieth line",
+        done(),
+        &fiftieth,
+    );
+    assert_eq!(get(&fiftieth, "lost"), 0.0);
 }
