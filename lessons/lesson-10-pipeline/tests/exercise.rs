@@ -250,12 +250,18 @@ fn the_flow_grader_catches_a_pace_a_wrong_pairing_and_a_writer_left_behind() {
 
     // 150 ms of scoring for the last record, which the writer waits for
     // after the pipeline has returned (unless a busy machine keeps the
-    // pipeline from returning for that long).
+    // pipeline from returning for that long): it writes late, or, on one
+    // core, where the records left take longer than the 200 ms the
+    // harness waits, it is still running then.
     let facts = flowed_in(&shape(small(6, 5, 150)), bug_detached_writer::run_pipeline);
     grader(&flow::SPEC)
         .only(FLOW_COUNTS)
         .assert_not_fixed("a writer nobody joins", done(), &facts);
-    assert!(get(&facts, "late_writes") >= 1.0, "{:?}", facts.values());
+    assert!(
+        get(&facts, "late_writes") + get(&facts, "threads_left") >= 1.0,
+        "{:?}",
+        facts.values()
+    );
 }
 
 #[test]
