@@ -138,12 +138,12 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// For a run that is expected to hang: every fix ends well before.
 const HANG: Duration = Duration::from_secs(3);
 /// Looser than the manifest, in 10 ms ticks: a fix holds the app's thread
-/// for microseconds at a time, and no busy machine stretches that to
-/// 100 ms...
+/// for microseconds at a time by its own doing (computing, or asleep in a
+/// blocking call), and a busy machine does not make that 100 ms...
 const FIX_HOLDS_LESS: f64 = 10.0;
-/// ...or keeps a free thread's heartbeat waiting 200 ms, or its runtime
-/// from parking for most of the time.
-const FIX_LATE_LESS: f64 = 20.0;
+/// ...nor keep its runtime from parking for most of the time. (The
+/// heartbeat's lateness is wall-clock time, which a busy machine
+/// stretches: a machine at load 8 paused a thread for over 300 ms.)
 const FIX_BUSY_LESS: f64 = 0.5;
 
 fn grader(spec: &'static Spec) -> Grader {
@@ -160,11 +160,10 @@ fn get(facts: &Facts, name: &str) -> f64 {
 /// app's thread loosely.
 fn assert_fixed(spec: &'static Spec, exact: &[&str], what: &str, o: Observed, f: &Facts) {
     grader(spec).only(exact).assert_fixed(what, o, f);
-    let (held, late) = (get(f, "longest_hold"), get(f, "heartbeat_lateness"));
-    let busy = get(f, "app_busy");
+    let (held, busy) = (get(f, "longest_hold"), get(f, "app_busy"));
     assert!(
-        held < FIX_HOLDS_LESS && late < FIX_LATE_LESS && busy < FIX_BUSY_LESS,
-        "{what}: held the app's thread {held} ticks at once, heartbeat {late} ticks late, runtime busy {busy} of the time (seed {})",
+        held < FIX_HOLDS_LESS && busy < FIX_BUSY_LESS,
+        "{what}: held the app's thread {held} ticks at once, runtime busy {busy} of the time (seed {})",
         seed()
     );
 }
