@@ -364,6 +364,12 @@ struct Counts {
     returned: AtomicBool,
     /// Results written after that.
     late_writes: AtomicU64,
+    /// The thread that drives the runtime the pipeline runs on.
+    runtime_thread: std::sync::OnceLock<std::thread::ThreadId>,
+    /// Records scored on that thread: computing there holds it.
+    scored_on_runtime: AtomicU64,
+    /// Lines taken from the input after the stop was asked for.
+    taken_after_stop: AtomicU64,
 }
 
 impl Counts {
@@ -380,6 +386,9 @@ type Alive = Arc<()>;
 pub struct Input {
     lines: std::vec::IntoIter<(usize, String)>,
     counts: Arc<Counts>,
+    /// The harness's own handle on the stop, to count the lines taken
+    /// after it.
+    stop: CancellationToken,
     _alive: Alive,
 }
 
@@ -390,6 +399,9 @@ impl Iterator for Input {
     fn next(&mut self) -> Option<(usize, String)> {
         shared::record::recorder::name_lane("reader");
         let line = self.lines.next()?;
+        if self.stop.is_cancelled() {
+            self.counts.taken_after_stop.fetch_add(1, Ordering::SeqCst);
+        }
         let taken = self.counts.taken.fetch_add(1, Ordering::SeqCst) + 1;
         let inside = taken - self.counts.done.load(Ordering::SeqCst);
         self.counts.inside.fetch_max(inside, Ordering::SeqCst);
@@ -443,13 +455,18 @@ impl Fetcher {
 pub struct Cpu {
     cost: Duration,
     salt: u64,
+    counts: Arc<Counts>,
     _alive: Alive,
 }
 
 impl Cpu {
     /// Scores one record with the details fetched for it. Blocks its
-    /// thread while it computes.
+    /// thread while it computes. The harness notes whether that thread is
+    /// the one that drives the runtime.
     pub fn score(&self, record: Record, details: Details) -> Scored {
+        if self.counts.runtime_thread.get() == Some(&std::thread::current().id()) {
+            self.counts.scored_on_runtime.fetch_add(1, Ordering::SeqCst);
+        }
         shared::record::recorder::name_lane("cpu");
         let work = shared::blocking("score", || shared::work::cpu::burn(self.cost));
         std::hint::black_box(work);
@@ -685,6 +702,10 @@ pub struct Observed {
     pub lateness: f64,
     /// The longest single poll of the pipeline's future, in ticks.
     pub longest_hold: f64,
+    /// The share of the run the runtime was not parked.
+    pub busy: f64,
+    /// Polls of the pipeline's future.
+    pub polls: u64,
     /// Stage handles still alive after the grace period.
     pub left: usize,
     /// The most requests the server worked on at once.
@@ -786,6 +807,65 @@ impl Observed {
     pub fn in_flight_ratio(&self) -> f64 {
         self.most_fetches as f64 / self.config.in_flight as f64
     }
+
+    /// Records scored on the thread that drives the runtime.
+    pub fn scored_on_runtime(&self) -> u64 {
+        self.counts.scored_on_runtime.load(Ordering::SeqCst)
+    }
+
+    /// Lines taken from the input after the stop was asked for.
+    pub fn taken_after_stop(&self) -> u64 {
+        self.counts.taken_after_stop.load(Ordering::SeqCst)
+    }
+}
+
+/// The longest the code that `held` wraps kept its thread in one poll by
+/// its own doing: computing, or asleep in a blocking call. The time a busy
+/// machine paused the thread in the middle of a poll is not counted (it
+/// is in the wall time), so a fix's few microseconds stay few. Where the
+/// time asleep cannot be measured (off Linux), the wall time stands in.
+fn own_hold(held: &Held) -> Duration {
+    if cfg!(target_os = "linux") {
+        held.longest_cpu() + held.longest_asleep()
+    } else {
+        held.longest()
+    }
+}
+
+/// The time a runtime's thread has spent parked so far: idle, with nothing
+/// to poll until a wake-up comes. A spin (a task or future that yields or
+/// wakes itself, again and again) never lets it park, however busy the
+/// machine; waiting for a wake-up does.
+#[derive(Clone, Default)]
+struct Parked {
+    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+}
+
+impl Parked {
+    fn parks(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
+    }
+
+    fn unparks(&self) {
+        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = p.1.take() {
+            p.0 += at.elapsed();
+        }
+    }
+
+    fn total(&self) -> Duration {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Runs `f`, which drives the runtime, and says how busy it kept it:
+    /// the share of the time it was not parked.
+    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
+        let (before, started) = (self.total(), Instant::now());
+        let out = f();
+        let parked = self.total().saturating_sub(before).as_secs_f64();
+        let took = started.elapsed().as_secs_f64().max(1e-9);
+        (out, (1.0 - parked / took).clamp(0.0, 1.0))
+    }
 }
 
 /// Runs `pipeline` once on a current-thread runtime beside a heartbeat,
@@ -812,6 +892,9 @@ where
         malformed: Mutex::new(Vec::new()),
         returned: AtomicBool::new(false),
         late_writes: AtomicU64::new(0),
+        runtime_thread: std::sync::OnceLock::new(),
+        scored_on_runtime: AtomicU64::new(0),
+        taken_after_stop: AtomicU64::new(0),
     });
     let alive: Alive = Arc::new(());
     let liveness: Weak<()> = Arc::downgrade(&alive);
@@ -820,6 +903,7 @@ where
         input: Input {
             lines: config.lines().into_iter(),
             counts: counts.clone(),
+            stop: stop.clone(),
             _alive: alive.clone(),
         },
         fetcher: Fetcher {
@@ -831,6 +915,7 @@ where
         cpu: Cpu {
             cost: config.cpu_time,
             salt: config.salt,
+            counts: counts.clone(),
             _alive: alive.clone(),
         },
         sink: Sink {
@@ -842,46 +927,54 @@ where
         stop: stop.clone(),
     };
     shared::record::recorder::group("fetch ", "fetches");
+    let parked = Parked::default();
+    let (park, unpark) = (parked.clone(), parked.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(move || park.parks())
+        .on_thread_unpark(move || unpark.unparks())
         .build()
         .expect("a current-thread runtime always builds");
     let stopped_at: Arc<Mutex<Option<Instant>>> = Arc::default();
     let held = Held::new();
-    let (took, returned, lateness, left) = runtime.block_on(
-        async {
-            let heartbeat = Heartbeat::spawn(TICK);
-            tokio::time::sleep(TICK * 2).await;
-            let stopper = config.stop_after.map(|after| {
-                let (stop, stopped_at) = (stop.clone(), stopped_at.clone());
-                // A plain thread, so the stop comes on time even when the
-                // runtime's thread is blocked.
-                std::thread::spawn(move || {
-                    std::thread::sleep(after);
-                    *stopped_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-                    stop.cancel();
-                    shared::mark("stop asked for");
-                })
-            });
-            let started = Instant::now();
-            held.wrap(pipeline(stages)).traced("pipeline").await;
-            let returned = Instant::now();
-            counts.returned.store(true, Ordering::SeqCst);
-            let took = returned - started;
-            // Whatever still holds a stage handle is still running.
-            let waited = Instant::now();
-            while liveness.strong_count() > 0 && waited.elapsed() < GRACE {
-                tokio::time::sleep(Duration::from_millis(1)).await;
+    let ((took, returned, lateness, left), busy) = parked.busy(|| {
+        runtime.block_on(
+            async {
+                let _ = counts.runtime_thread.set(std::thread::current().id());
+                let heartbeat = Heartbeat::spawn(TICK);
+                tokio::time::sleep(TICK * 2).await;
+                let stopper = config.stop_after.map(|after| {
+                    let (stop, stopped_at) = (stop.clone(), stopped_at.clone());
+                    // A plain thread, so the stop comes on time even when the
+                    // runtime's thread is blocked.
+                    std::thread::spawn(move || {
+                        std::thread::sleep(after);
+                        *stopped_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(Instant::now());
+                        stop.cancel();
+                        shared::mark("stop asked for");
+                    })
+                });
+                let started = Instant::now();
+                held.wrap(pipeline(stages)).traced("pipeline").await;
+                let returned = Instant::now();
+                counts.returned.store(true, Ordering::SeqCst);
+                let took = returned - started;
+                // Whatever still holds a stage handle is still running.
+                let waited = Instant::now();
+                while liveness.strong_count() > 0 && waited.elapsed() < GRACE {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                let left = liveness.strong_count();
+                tokio::time::sleep(TICK * 2).await;
+                if let Some(stopper) = stopper {
+                    stopper.join().expect("the stopper does not panic");
+                }
+                (took, returned, heartbeat.worst_lateness_ratio(), left)
             }
-            let left = liveness.strong_count();
-            tokio::time::sleep(TICK * 2).await;
-            if let Some(stopper) = stopper {
-                stopper.join().expect("the stopper does not panic");
-            }
-            (took, returned, heartbeat.worst_lateness_ratio(), left)
-        }
-        .traced("main"),
-    );
+            .traced("main"),
+        )
+    });
     drop(runtime);
     let stop_to_exit = stopped_at
         .lock()
@@ -893,7 +986,9 @@ where
         took,
         stop_to_exit,
         lateness,
-        longest_hold: held.longest_ratio(TICK),
+        longest_hold: own_hold(&held).as_secs_f64() / TICK.as_secs_f64(),
+        busy,
+        polls: held.polls(),
         left,
         most_fetches: server.stats().max_in_flight(),
     }
@@ -940,9 +1035,22 @@ pub mod flow {
             .timing(),
             fact(
                 "longest_hold",
-                "the longest time one poll of the pipeline held the runtime's thread, in 10 ms ticks",
+                "the longest time one poll of the pipeline held the runtime's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
             .timing(),
+            fact(
+                "scored_on_runtime",
+                "records scored on the runtime's thread (the CPU work done where the fetches are driven), over both workloads",
+            ),
+            fact(
+                "runtime_busy",
+                "the share of a workload's time that the runtime was not parked (idle, waiting for a wake-up), the busier workload: its HTTP work for a pipeline that waits, 1 for one that spins, wherever the spin is",
+            )
+            .timing(),
+            fact(
+                "pipeline_polls",
+                "polls of the pipeline's future per record read, the workload with the most: a few for a pipeline that waits, thousands for one that spins",
+            ),
             fact(
                 "malformed_reported",
                 "malformed lines reported with their line number, over the malformed lines; the worst workload",
@@ -965,6 +1073,7 @@ pub mod flow {
     {
         let (mut throughput, mut peak, mut in_flight, mut lateness, mut hold) =
             (f64::INFINITY, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut on_runtime, mut busy, mut polls) = (0, 0.0f64, 0.0f64);
         let mut overlap = f64::INFINITY;
         let (mut lost, mut duplicated, mut out_of_order, mut wrong, mut late, mut left) =
             (0, 0, 0, 0, 0, 0);
@@ -978,6 +1087,9 @@ pub mod flow {
             overlap = overlap.min(seen.in_flight_ratio());
             lateness = lateness.max(seen.lateness);
             hold = hold.max(seen.longest_hold);
+            on_runtime += seen.scored_on_runtime();
+            busy = busy.max(seen.busy);
+            polls = polls.max(seen.polls as f64 / seen.records_taken().len().max(1) as f64);
             malformed = malformed.min(seen.malformed_reported());
             lost += seen.lost(&config.ids());
             duplicated += seen.duplicated();
@@ -996,6 +1108,9 @@ pub mod flow {
         facts.set("fetch_overlap", overlap);
         facts.set("heartbeat_lateness", lateness);
         facts.set("longest_hold", hold);
+        facts.set("scored_on_runtime", on_runtime as u32);
+        facts.set("runtime_busy", busy);
+        facts.set("pipeline_polls", polls);
         facts.set("malformed_reported", malformed);
         facts.set("late_writes", late as u32);
         facts.set("threads_left", left as u32);
@@ -1014,7 +1129,7 @@ pub mod flow {
         measure(facts, &shapes, pipeline);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Throughput at worst {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}, wrong {}; heartbeat up to {:.1} ticks late.",
+            "Throughput at worst {:.2} of the ideal; at most {:.1}× the room inside; lost {}, duplicated {}, out of order {}, wrong {}; heartbeat up to {:.1} ticks late; {} record(s) scored on the runtime's thread; the runtime not parked {:.0}% of the time.",
             get("throughput_ratio"),
             get("peak_queue_ratio"),
             get("lost"),
@@ -1022,6 +1137,8 @@ pub mod flow {
             get("out_of_order"),
             get("wrong_results"),
             get("heartbeat_lateness"),
+            get("scored_on_runtime"),
+            get("runtime_busy") * 100.0,
         );
     }
 
@@ -1062,6 +1179,10 @@ pub mod stop {
                 "time from the stop request until the pipeline returned, in fetches (the workload's average fetch time); the worst workload",
             )
             .timing(),
+            fact(
+                "lines_after_stop",
+                "lines taken from the input after the stop was asked for, the worst workload",
+            ),
         ],
     };
 
@@ -1072,6 +1193,7 @@ pub mod stop {
     {
         let (mut lost, mut duplicated, mut wrong, mut late, mut left) = (0, 0, 0, 0, 0);
         let mut ratio = 0.0f64;
+        let mut after_stop = 0;
         for shape in shapes {
             let config = shape.config;
             let seen = drive(config, &pipeline);
@@ -1080,6 +1202,7 @@ pub mod stop {
             wrong += seen.wrong_results();
             late += seen.late_writes();
             left += seen.left;
+            after_stop = after_stop.max(seen.taken_after_stop());
             // No stop seen (the run ended first): not a number fails every
             // bound.
             let this = seen
@@ -1097,6 +1220,7 @@ pub mod stop {
         facts.set("late_writes", late as u32);
         facts.set("threads_left", left as u32);
         facts.set("stop_ratio", ratio);
+        facts.set("lines_after_stop", after_stop as u32);
     }
 
     pub fn run<P>(facts: &Facts, pipeline: P)

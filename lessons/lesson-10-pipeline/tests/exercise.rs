@@ -37,8 +37,20 @@ mod bug_futures_block_on;
 #[path = "fixtures/pipeline/bug_paced_reader.rs"]
 mod bug_paced_reader;
 #[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_polls_for_fetches.rs"]
+mod bug_polls_for_fetches;
+#[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_scoped_threads.rs"]
 mod bug_scoped_threads;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_scored_inline.rs"]
+mod bug_scored_inline;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_spinning_collector.rs"]
+mod bug_spinning_collector;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_stop_checked_every_fifty_lines.rs"]
+mod bug_stop_checked_every_fifty_lines;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_take_while_stop.rs"]
 mod bug_take_while_stop;
@@ -70,6 +82,8 @@ const FLOW_COUNTS: &[&str] = &[
     "malformed_reported",
     "late_writes",
     "threads_left",
+    "scored_on_runtime",
+    "pipeline_polls",
 ];
 const STOP_COUNTS: &[&str] = &[
     "lost",
@@ -77,6 +91,7 @@ const STOP_COUNTS: &[&str] = &[
     "wrong_results",
     "late_writes",
     "threads_left",
+    "lines_after_stop",
 ];
 
 fn grader(spec: &'static Spec) -> Grader {
@@ -149,16 +164,15 @@ fn the_flow_grader_judges_every_fix_fixed() {
         ("a reorder buffer", flowed(fix_reorder_buffer::run_pipeline)),
     ] {
         counts.assert_fixed(what, Observed::Completes, &facts);
-        // Loosely: a fix keeps the fetches going, and never holds the
-        // runtime's thread for 100 ms.
-        let (throughput, held, late) = (
-            get(&facts, "throughput_ratio"),
-            get(&facts, "longest_hold"),
-            get(&facts, "heartbeat_lateness"),
-        );
+        // Loosely, on what a busy machine does not stretch: a fix never
+        // holds the runtime's thread for 100 ms by its own doing (computing
+        // or asleep), and lets it park between wake-ups. (Its throughput and
+        // its heartbeat are wall-clock times: two busy loops beside the
+        // other tests took a fix's throughput down to 0.31.)
+        let (held, busy) = (get(&facts, "longest_hold"), get(&facts, "runtime_busy"));
         assert!(
-            throughput > 0.4 && held < 10.0 && late < 10.0,
-            "{what}: throughput {throughput}, held {held} ticks, heartbeat {late} ticks late (seed {})",
+            held < 10.0 && busy < 0.8,
+            "{what}: held {held} ticks, runtime busy {busy} of the time (seed {})",
             seed()
         );
     }
@@ -232,13 +246,49 @@ fn the_flow_grader_catches_a_pace_a_wrong_pairing_and_a_writer_left_behind() {
     assert!(get(&facts, "wrong_results") >= 1.0);
     assert_eq!(get(&facts, "out_of_order"), 0.0, "the ids are in order");
 
-    // 40 ms of scoring for the last record, which the writer waits for
-    // after the pipeline has returned.
-    let facts = flowed_in(&shape(small(6, 5, 40)), bug_detached_writer::run_pipeline);
+    // 150 ms of scoring for the last record, which the writer waits for
+    // after the pipeline has returned (unless a busy machine keeps the
+    // pipeline from returning for that long): it writes late, or, on one
+    // core, where the records left take longer than the 200 ms the
+    // harness waits, it is still running then.
+    let facts = flowed_in(&shape(small(6, 5, 150)), bug_detached_writer::run_pipeline);
     grader(&flow::SPEC)
         .only(FLOW_COUNTS)
         .assert_not_fixed("a writer nobody joins", done(), &facts);
-    assert!(get(&facts, "late_writes") >= 1.0);
+    assert!(
+        get(&facts, "late_writes") + get(&facts, "threads_left") >= 1.0,
+        "{:?}",
+        facts.values()
+    );
+}
+
+#[test]
+fn the_flow_grader_catches_scoring_on_the_runtime_and_a_spin() {
+    let done = || Observed::Completes;
+    let counts = grader(&flow::SPEC).only(FLOW_COUNTS);
+    // Every record scored where its fetch was awaited: counted by the
+    // scorer.
+    // 24 records, fetches of 30 ms two at a time: 360 ms of fetching, of a
+    // run of about 400 ms.
+    let mut config = small(24, 30, 2);
+    config.malformed_every = 5;
+    let shapes = shape(config);
+    let inline = flowed_in(&shapes, bug_scored_inline::run_pipeline);
+    counts.assert_not_fixed("scored on the runtime's thread", done(), &inline);
+    assert_eq!(get(&inline, "scored_on_runtime"), 24.0);
+    assert_eq!(get(&inline, "lost"), 0.0);
+    // Asking for the next answer again and again while the fetches are on
+    // the wire: counted, far more polls than records.
+    let spin = flowed_in(&shapes, bug_polls_for_fetches::run_pipeline);
+    counts.assert_not_fixed("now_or_never and yield for each answer", done(), &spin);
+    assert!(get(&spin, "pipeline_polls") > 50.0, "{:?}", spin.values());
+    // The spin in a task of its own: the pipeline's polls are few, but the
+    // runtime never parks while the task spins, however busy the machine.
+    let collector = flowed_in(&shapes, bug_spinning_collector::run_pipeline);
+    counts.assert_fixed("a collector task that spins", done(), &collector);
+    grader(&flow::SPEC)
+        .only(&["runtime_busy"])
+        .assert_not_fixed("a collector task that spins", done(), &collector);
 }
 
 #[test]
@@ -322,4 +372,27 @@ fn the_stop_grader_judges_every_form_of_the_bug_not_fixed() {
         .only(STOP_COUNTS)
         .assert_not_fixed("take_while on the stop", done(), &taken);
     assert_eq!(get(&taken, "lost"), 1.0, "the line read as the stop came");
+
+    // A stop looked at before every fiftieth line: the lines taken after
+    // it are counted by the input. Depending on where in its fifty the
+    // reader is when the stop comes, it takes 0 to 50 more, so the stop
+    // comes at five moments, and the most taken after any of them counts:
+    // 2 or more, but for a chance of (2/50)⁵.
+    let shapes: Vec<Shape> = (0..5)
+        .map(|i| {
+            let mut config = small(80, 10, 1);
+            config.stop_after = Some(Duration::from_millis(50 + 7 * i));
+            Shape {
+                name: format!("stopped after {} ms", 50 + 7 * i),
+                config,
+            }
+        })
+        .collect();
+    let fiftieth = stopped_in(&shapes, bug_stop_checked_every_fifty_lines::run_pipeline);
+    grader.only(STOP_COUNTS).assert_not_fixed(
+        "a stop looked at every fiftieth line",
+        done(),
+        &fiftieth,
+    );
+    assert_eq!(get(&fiftieth, "lost"), 0.0);
 }

@@ -91,15 +91,96 @@ fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
     }
 }
 
-/// The two facts every scenario here reports about the app's thread: the
-/// longest single poll (or call) of the piece on it, from `held`, and the
-/// heartbeat's worst lateness, both in ticks.
-fn report_app_thread(facts: &Facts, held: &Held, lateness: f64) {
-    facts.set("longest_hold", held.longest_ratio(TICK));
+/// The facts every scenario here reports about the app's thread: the
+/// longest single poll (or call) of the piece on it, the heartbeat's worst
+/// lateness, both in ticks, and how busy the thread was.
+fn report_app_thread(facts: &Facts, longest: Duration, lateness: f64, busy: f64) {
+    facts.set("longest_hold", longest.as_secs_f64() / TICK.as_secs_f64());
     facts.set("heartbeat_lateness", lateness);
+    facts.set("app_busy", busy);
 }
 
 const HEARTBEAT_LATENESS: &str = "the app's 10 ms heartbeat's worst lateness, in ticks: the longest the app's thread was kept from it";
+
+const APP_BUSY: &str = "the share of a workload's time that the app's runtime was not parked (idle, waiting for a wake-up), the busier workload: small for an app that waits, 1 for one kept busy by a spin, wherever the spin is";
+
+/// The app's runtime, as [`runtime`] builds it, and the time its thread
+/// spends parked: idle, with nothing to poll until a wake-up comes. A spin
+/// (a task that yields or wakes itself, again and again) never lets it
+/// park, however busy the machine; waiting for a wake-up does.
+fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
+    let parked = Parked::default();
+    let (park, unpark) = (parked.clone(), parked.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .on_thread_park(move || park.parks())
+        .on_thread_unpark(move || unpark.unparks())
+        .build()
+        .expect("a current-thread runtime always builds");
+    (runtime, parked)
+}
+
+/// The time a runtime's thread has spent parked so far.
+#[derive(Clone, Default)]
+struct Parked {
+    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+}
+
+impl Parked {
+    fn parks(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
+    }
+
+    fn unparks(&self) {
+        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = p.1.take() {
+            p.0 += at.elapsed();
+        }
+    }
+
+    fn total(&self) -> Duration {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Runs `f`, which drives the runtime, and says how busy it kept it:
+    /// the share of the time it was not parked.
+    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
+        let (before, started) = (self.total(), Instant::now());
+        let out = f();
+        let parked = self.total().saturating_sub(before).as_secs_f64();
+        let took = started.elapsed().as_secs_f64().max(1e-9);
+        (out, (1.0 - parked / took).clamp(0.0, 1.0))
+    }
+}
+
+/// The longest the code that `held` wraps kept its thread in one poll by
+/// its own doing: computing, or asleep in a blocking call. The time a busy
+/// machine paused the thread in the middle of a poll is not counted (it
+/// is in the wall time), so a fix's few microseconds stay few. Where the
+/// time asleep cannot be measured (off Linux), the wall time stands in.
+fn own_hold(held: &Held) -> Duration {
+    if cfg!(target_os = "linux") {
+        held.longest_cpu() + held.longest_asleep()
+    } else {
+        held.longest()
+    }
+}
+
+/// What the polls of a piece's calls showed.
+#[derive(Default)]
+struct PollsSeen {
+    longest: Duration,
+    most_polls: u64,
+    asleep: Duration,
+}
+
+impl PollsSeen {
+    fn add(&mut self, call: &Held) {
+        self.longest = self.longest.max(own_hold(call));
+        self.most_polls = self.most_polls.max(call.polls());
+        self.asleep += call.asleep();
+    }
+}
 
 // --------------------------------------------------------------- nested --
 
@@ -537,10 +618,20 @@ pub mod nested {
             ),
             fact(
                 "longest_hold",
-                "the longest time one poll of quote held the app's thread, in 10 ms ticks",
+                "the longest time one poll of quote held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact(
+                "quote_polls",
+                "polls of one call of quote, the call with the most: a few for a call that awaits, thousands for one that spins",
+            ),
+            fact(
+                "quote_asleep",
+                "the time the app's thread slept inside quote's polls (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -560,46 +651,67 @@ pub mod nested {
     where
         Q: AsyncFn(Catalog, u32) -> u64,
     {
-        let held = Held::new();
-        let (mut wrong, mut lateness) = (0, 0.0f64);
+        let mut calls = PollsSeen::default();
+        let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
             let catalog = Catalog {
                 answers: Answers::new(rng),
             };
+            let each: Vec<Held> = shape.items.iter().map(|_| Held::new()).collect();
+            let (runtime, parked) = watched_runtime();
             // Each call is traced on its own, and the loop around them is
             // not: a panic then comes in a call's first poll, which no
             // wake-up led to, and the recording stays whole.
-            let (w, late) = runtime().block_on(async {
-                let heartbeat = Heartbeat::spawn(TICK);
-                tokio::time::sleep(TICK * 2).await;
-                let ask = |item: u32| held.wrap(quote(catalog.clone(), item)).traced("quote");
-                let got: Vec<u64> = if shape.at_once {
-                    futures::future::join_all(shape.items.iter().map(|&i| ask(i))).await
-                } else {
-                    let mut got = Vec::new();
-                    for &item in &shape.items {
-                        got.push(ask(item).await);
-                    }
-                    got
-                };
-                // The heartbeat's turn, to see how late it is after the calls.
-                tokio::time::sleep(TICK * 2).await;
-                let right = shape
-                    .items
-                    .iter()
-                    .zip(&got)
-                    .filter(|(item, price)| **price == catalog.answers.of(**item))
-                    .count();
-                (
-                    (shape.items.len() - right) as u32,
-                    heartbeat.worst_lateness_ratio(),
-                )
+            let ((w, late), busy) = parked.busy(|| {
+                runtime.block_on(async {
+                    let heartbeat = Heartbeat::spawn(TICK);
+                    tokio::time::sleep(TICK * 2).await;
+                    let ask = |i: usize| {
+                        each[i]
+                            .wrap(quote(catalog.clone(), shape.items[i]))
+                            .traced("quote")
+                    };
+                    let got: Vec<u64> = if shape.at_once {
+                        // Each call is polled only when it is woken, so its
+                        // polls are its own.
+                        use futures::StreamExt;
+                        let all: futures::stream::FuturesOrdered<_> =
+                            (0..shape.items.len()).map(ask).collect();
+                        all.collect().await
+                    } else {
+                        let mut got = Vec::new();
+                        for i in 0..shape.items.len() {
+                            got.push(ask(i).await);
+                        }
+                        got
+                    };
+                    // The heartbeat's turn, to see how late it is after the calls.
+                    tokio::time::sleep(TICK * 2).await;
+                    let right = shape
+                        .items
+                        .iter()
+                        .zip(&got)
+                        .filter(|(item, price)| **price == catalog.answers.of(**item))
+                        .count();
+                    (
+                        (shape.items.len() - right) as u32,
+                        heartbeat.worst_lateness_ratio(),
+                    )
+                })
             });
+            drop(runtime);
+            each.iter().for_each(|call| calls.add(call));
             wrong += w;
             lateness = lateness.max(late);
+            busiest = busiest.max(busy);
         }
         facts.set("wrong_answers", wrong);
-        report_app_thread(facts, &held, lateness);
+        facts.set("quote_polls", calls.most_polls as f64);
+        facts.set(
+            "quote_asleep",
+            calls.asleep.as_secs_f64() / TICK.as_secs_f64(),
+        );
+        report_app_thread(facts, calls.longest, lateness, busiest);
     }
 
     pub fn run<Q>(facts: &Facts, quote: Q)
@@ -616,10 +728,12 @@ pub mod nested {
         measure_shapes(facts, &shapes, &mut rng, quote);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one call; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("longest_hold"),
             get("heartbeat_lateness"),
+            get("quote_polls"),
+            get("app_busy") * 100.0,
         );
     }
 
@@ -661,10 +775,20 @@ pub mod drop_runtime {
             ),
             fact(
                 "longest_hold",
-                "the longest time one poll of balances held the app's thread, in 10 ms ticks",
+                "the longest time one poll of balances held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact(
+                "balances_polls",
+                "polls of one request to balances, the request with the most: a few per balance for a request that awaits, thousands for one that spins",
+            ),
+            fact(
+                "balances_asleep",
+                "the time the app's thread slept inside the polls of balances (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -688,48 +812,65 @@ pub mod drop_runtime {
         // One ledger for the whole run: a connection kept for the
         // program's life serves every workload.
         let ledger = Ledger::new(Answers::new(rng));
-        let held = Held::new();
-        let (mut wrong, mut lateness) = (0, 0.0f64);
+        let mut requests = PollsSeen::default();
+        let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
-            let runtime = runtime();
+            let (runtime, parked) = watched_runtime();
+            let each: Vec<Held> = shape.accounts.iter().map(|_| Held::new()).collect();
             // The requests are not traced: the panic comes at the end of a
             // request, in a poll that a wake-up led to, and a recording
             // cannot show a poll that never ended. The queries, on the
             // connections' threads, are.
-            let (w, late) = runtime.block_on(async {
-                let heartbeat = Heartbeat::spawn(TICK);
-                tokio::time::sleep(TICK * 2).await;
-                let serve =
-                    |accounts: &Vec<u32>| held.wrap(balances(ledger.clone(), accounts.clone()));
-                let found: Vec<Vec<u64>> = if shape.at_once {
-                    futures::future::join_all(shape.accounts.iter().map(serve)).await
-                } else {
-                    let mut found = Vec::new();
-                    for accounts in &shape.accounts {
-                        found.push(serve(accounts).await);
+            let ((w, late), busy) = parked.busy(|| {
+                runtime.block_on(async {
+                    let heartbeat = Heartbeat::spawn(TICK);
+                    tokio::time::sleep(TICK * 2).await;
+                    let serve = |i: usize| {
+                        each[i].wrap(balances(ledger.clone(), shape.accounts[i].clone()))
+                    };
+                    let found: Vec<Vec<u64>> = if shape.at_once {
+                        // Each request is polled only when it is woken, so its
+                        // polls are its own.
+                        use futures::StreamExt;
+                        let all: futures::stream::FuturesOrdered<_> =
+                            (0..shape.accounts.len()).map(serve).collect();
+                        all.collect().await
+                    } else {
+                        let mut found = Vec::new();
+                        for i in 0..shape.accounts.len() {
+                            found.push(serve(i).await);
+                        }
+                        found
+                    };
+                    // The heartbeat's turn, to see how late it is after the requests.
+                    tokio::time::sleep(TICK * 2).await;
+                    let mut wrong = 0;
+                    for (accounts, found) in shape.accounts.iter().zip(&found) {
+                        let right = accounts
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, a)| found.get(*i) == Some(&ledger.answers.of(**a)))
+                            .count();
+                        wrong +=
+                            accounts.len() - right + found.len().saturating_sub(accounts.len());
                     }
-                    found
-                };
-                // The heartbeat's turn, to see how late it is after the requests.
-                tokio::time::sleep(TICK * 2).await;
-                let mut wrong = 0;
-                for (accounts, found) in shape.accounts.iter().zip(&found) {
-                    let right = accounts
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, a)| found.get(*i) == Some(&ledger.answers.of(**a)))
-                        .count();
-                    wrong += accounts.len() - right + found.len().saturating_sub(accounts.len());
-                }
-                (wrong as u32, heartbeat.worst_lateness_ratio())
+                    (wrong as u32, heartbeat.worst_lateness_ratio())
+                })
             });
             drop(runtime); // waits for the blocking pool, where a drop may be under way
+            each.iter().for_each(|request| requests.add(request));
             wrong += w;
             lateness = lateness.max(late);
+            busiest = busiest.max(busy);
         }
         facts.set("wrong_answers", wrong);
         facts.set("runtimes_left_running", ledger.left_running());
-        report_app_thread(facts, &held, lateness);
+        facts.set("balances_polls", requests.most_polls as f64);
+        facts.set(
+            "balances_asleep",
+            requests.asleep.as_secs_f64() / TICK.as_secs_f64(),
+        );
+        report_app_thread(facts, requests.longest, lateness, busiest);
     }
 
     pub fn run<B>(facts: &Facts, balances: B)
@@ -746,11 +887,13 @@ pub mod drop_runtime {
         measure_shapes(facts, &shapes, &mut rng, balances);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late.",
+            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("runtimes_left_running"),
             get("longest_hold"),
             get("heartbeat_lateness"),
+            get("balances_polls"),
+            get("app_busy") * 100.0,
         );
     }
 
@@ -792,10 +935,11 @@ pub mod no_reactor {
             ),
             fact(
                 "longest_hold",
-                "the time the call to on_reading held the app's thread, in 10 ms ticks",
+                "the time the call to on_reading held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
             .timing(),
             fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -819,35 +963,40 @@ pub mod no_reactor {
         C: FnMut(Reading) + Send + 'static,
     {
         let held = Held::new();
-        let (mut lost, mut wrong, mut lateness) = (0, 0, 0.0f64);
+        let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
         for shape in shapes {
             let store = Store::default();
-            let runtime = runtime();
-            let (heartbeat, ended) = runtime.block_on(
-                async {
-                    let heartbeat = Heartbeat::spawn(TICK);
-                    tokio::time::sleep(TICK * 2).await;
-                    let mut callback = held.time(|| on_reading(store.clone()));
-                    let deliveries = shape.clone();
-                    let driver = std::thread::Builder::new()
-                        .name("driver".into())
-                        .spawn(move || {
-                            let start = Instant::now();
-                            for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
-                                let due = start + *at;
-                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                                shared::blocking("callback", || callback(Reading(*value)));
-                            }
-                        })
-                        .expect("a thread starts");
-                    // Wait for the driver without blocking the app's thread.
-                    let ended = tokio::task::spawn_blocking(move || driver.join())
-                        .await
-                        .expect("joining does not panic");
-                    (heartbeat, ended)
-                }
-                .traced("app"),
-            );
+            let (runtime, parked) = watched_runtime();
+            let ((heartbeat, ended), busy) = parked.busy(|| {
+                runtime.block_on(
+                    async {
+                        let heartbeat = Heartbeat::spawn(TICK);
+                        tokio::time::sleep(TICK * 2).await;
+                        let mut callback = held.time(|| on_reading(store.clone()));
+                        let deliveries = shape.clone();
+                        let driver = std::thread::Builder::new()
+                            .name("driver".into())
+                            .spawn(move || {
+                                let start = Instant::now();
+                                for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
+                                    let due = start + *at;
+                                    std::thread::sleep(
+                                        due.saturating_duration_since(Instant::now()),
+                                    );
+                                    shared::blocking("callback", || callback(Reading(*value)));
+                                }
+                            })
+                            .expect("a thread starts");
+                        // Wait for the driver without blocking the app's thread.
+                        let ended = tokio::task::spawn_blocking(move || driver.join())
+                            .await
+                            .expect("joining does not panic");
+                        (heartbeat, ended)
+                    }
+                    .traced("app"),
+                )
+            });
+            busiest = busiest.max(busy);
             // The driver's thread died: the app panics in turn, with the same
             // message, outside the runtime, where no poll is left unfinished.
             if let Err(panic) = ended {
@@ -883,7 +1032,7 @@ pub mod no_reactor {
         }
         facts.set("readings_lost", lost);
         facts.set("wrong_saves", wrong);
-        report_app_thread(facts, &held, lateness);
+        report_app_thread(facts, own_hold(&held), lateness, busiest);
     }
 
     pub fn run<M, C>(facts: &Facts, on_reading: M)
@@ -900,10 +1049,11 @@ pub mod no_reactor {
         measure_shapes(facts, &shapes, on_reading);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late.",
+            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
             get("readings_lost"),
             get("wrong_saves"),
             get("heartbeat_lateness"),
+            get("app_busy") * 100.0,
         );
     }
 

@@ -44,6 +44,70 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
+/// A runtime as [`runtime`] builds it, and the time its thread spends
+/// parked: idle, with nothing to poll until a wake-up comes. A spin (a task
+/// that yields or wakes itself, again and again) never lets it park,
+/// however busy the machine; waiting for a wake-up does.
+fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
+    let parked = Parked::default();
+    let (park, unpark) = (parked.clone(), parked.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .on_thread_park(move || park.parks())
+        .on_thread_unpark(move || unpark.unparks())
+        .build()
+        .expect("a current-thread runtime always builds");
+    (runtime, parked)
+}
+
+/// The time a runtime's thread has spent parked so far.
+#[derive(Clone, Default)]
+struct Parked {
+    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+}
+
+impl Parked {
+    fn parks(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
+    }
+
+    fn unparks(&self) {
+        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = p.1.take() {
+            p.0 += at.elapsed();
+        }
+    }
+
+    fn total(&self) -> Duration {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Runs `f`, which drives the runtime, and says how busy it kept it:
+    /// the share of the time it was not parked.
+    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
+        let (before, started) = (self.total(), Instant::now());
+        let out = f();
+        let parked = self.total().saturating_sub(before).as_secs_f64();
+        let took = started.elapsed().as_secs_f64().max(1e-9);
+        (out, (1.0 - parked / took).clamp(0.0, 1.0))
+    }
+}
+
+const APP_BUSY: &str = "the share of the run that the runtime was not parked (idle, waiting for a wake-up): small for a program that waits, near 1 for one kept busy by a spin, wherever the spin is";
+
+/// The longest the code that `held` wraps kept its thread in one poll by
+/// its own doing: computing, or asleep in a blocking call. The time a busy
+/// machine paused the thread in the middle of a poll is not counted (it
+/// is in the wall time), so a fix's few microseconds stay few. Where the
+/// time asleep cannot be measured (off Linux), the wall time stands in.
+fn own_hold(held: &Held) -> Duration {
+    if cfg!(target_os = "linux") {
+        held.longest_cpu() + held.longest_asleep()
+    } else {
+        held.longest()
+    }
+}
+
 /// The line that tells how to replay this run's workloads.
 fn say_seed() {
     let seed = seed();
@@ -81,10 +145,11 @@ pub const STATUS_EVERY: Duration = Duration::from_millis(10);
 pub type Input = tokio::io::BufReader<tokio::io::DuplexStream>;
 
 /// Where the reader reports its progress; the harness notes when each
-/// report is made. Only the harness makes one.
+/// report is made, and the count it gives, to check against the lines it
+/// had sent by then. Only the harness makes one.
 #[derive(Clone)]
 pub struct Status {
-    at: Arc<Mutex<Vec<tokio::time::Instant>>>,
+    at: Arc<Mutex<Vec<(tokio::time::Instant, usize)>>>,
 }
 
 impl Status {
@@ -94,12 +159,14 @@ impl Status {
 
     /// Reports that `lines` lines have been read so far.
     pub fn report(&self, lines: usize) {
-        std::hint::black_box(lines);
         let now = tokio::time::Instant::now();
-        self.at.lock().unwrap_or_else(|e| e.into_inner()).push(now);
+        self.at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((now, lines));
     }
 
-    fn times(&self) -> Vec<tokio::time::Instant> {
+    fn reports(&self) -> Vec<(tokio::time::Instant, usize)> {
         self.at.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -259,8 +326,28 @@ pub mod lines {
                 "progress reports made over reports due, one per 10 ms, in the delivery farthest from 1",
             )
             .timing(),
+            fact(
+                "status_wrong",
+                "progress reports whose count of lines was more than the lines sent by then, or fewer than the lines sent 50 ms before it",
+            )
+            .timing(),
+            fact(
+                "reader_polls",
+                "polls of the reader per 10 ms tick of its run, in the delivery with the most: a handful for a reader that waits, thousands for one that spins",
+            ),
+            fact(
+                "reader_asleep",
+                "the time the reader's thread slept inside its polls (a blocking sleep, lock or wait), in 10 ms ticks, over both deliveries",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
+
+    /// How far behind the lines sent a progress report may be: the lines
+    /// the reader has, not those still in the pipe, and a busy machine can
+    /// keep it from the last ones for a while.
+    pub const STATUS_SLACK: Duration = Duration::from_millis(50);
 
     /// How the lines of one run arrive: what is written, and when.
     #[derive(Clone, Debug)]
@@ -402,17 +489,63 @@ pub mod lines {
         vec![Delivery::trickle(rng), Delivery::bursts(rng)]
     }
 
-    async fn send(mut pipe: tokio::io::DuplexStream, writes: Vec<(Duration, Vec<u8>)>) {
+    /// One write, as the sender made it: when it began, when it had
+    /// written its bytes, and the lines sent whole once it had.
+    #[derive(Clone, Copy, Debug)]
+    struct Sent {
+        began: tokio::time::Instant,
+        ended: tokio::time::Instant,
+        whole: usize,
+    }
+
+    async fn send(
+        mut pipe: tokio::io::DuplexStream,
+        writes: Vec<(Duration, Vec<u8>)>,
+    ) -> Vec<Sent> {
+        let mut sent = Vec::new();
+        let mut whole = 0;
         for (wait, bytes) in writes {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
+            let began = tokio::time::Instant::now();
             // A reader that gave up early has closed its end: nothing to do.
             if pipe.write_all(&bytes).await.is_err() {
-                return;
+                break;
             }
+            whole += bytes.iter().filter(|&&b| b == b'\n').count();
+            sent.push(Sent {
+                began,
+                ended: tokio::time::Instant::now(),
+                whole,
+            });
         }
         // Dropping the pipe's end is the end of the input.
+        sent
+    }
+
+    /// Reports whose count is more than the lines whose writing had begun
+    /// when it was made (no reader can have read them), or fewer than the
+    /// lines written whole [`STATUS_SLACK`] before it.
+    fn wrong_reports(sent: &[Sent], reports: &[(tokio::time::Instant, usize)]) -> u32 {
+        reports
+            .iter()
+            .filter(|&&(at, count)| {
+                let most = sent
+                    .iter()
+                    .filter(|s| s.began <= at)
+                    .map(|s| s.whole)
+                    .max()
+                    .unwrap_or(0);
+                let least = sent
+                    .iter()
+                    .filter(|s| s.ended + STATUS_SLACK <= at)
+                    .map(|s| s.whole)
+                    .max()
+                    .unwrap_or(0);
+                count > most || count < least
+            })
+            .count() as u32
     }
 
     /// What came back, against what was sent: lines never returned whole,
@@ -442,6 +575,12 @@ pub mod lines {
         pub gap: f64,
         /// Reports made over reports due.
         pub ratio: f64,
+        /// Reports whose count was not the lines the reader could have had.
+        pub wrong_reports: u32,
+        /// Polls of the reader per tick of its run.
+        pub polls: f64,
+        /// Time its thread slept inside its polls, in ticks.
+        pub asleep: f64,
     }
 
     /// Feeds one delivery to `collect` and checks what comes back.
@@ -451,18 +590,25 @@ pub mod lines {
     {
         let (sending, receiving) = tokio::io::duplex(64 * 1024);
         let status = Status::new();
+        let held = Held::new();
         // tokio's clock: the tests run this on paused time.
         let started = tokio::time::Instant::now();
         let sender = tokio::spawn(send(sending, delivery.writes.clone()).traced("sender"));
-        let got = collect(tokio::io::BufReader::new(receiving), status.clone())
-            .traced("reader")
+        let got = held
+            .wrap(collect(tokio::io::BufReader::new(receiving), status.clone()).traced("reader"))
             .await;
         let ended = tokio::time::Instant::now();
-        sender.await.expect("the sender does not panic");
+        let sent = sender.await.expect("the sender does not panic");
         let (lost, garbled, duplicated) = compare(&delivery.sent, &got);
         // Reports made while the reader ran; the gaps between them, and
         // from its start and to its end.
-        let mut times: Vec<_> = status.times().into_iter().filter(|t| *t <= ended).collect();
+        let reports: Vec<_> = status
+            .reports()
+            .into_iter()
+            .filter(|(t, _)| *t <= ended)
+            .collect();
+        let wrong_reports = wrong_reports(&sent, &reports);
+        let mut times: Vec<_> = reports.into_iter().map(|(t, _)| t).collect();
         times.sort_unstable();
         let reports = times.len();
         let mut gap = Duration::ZERO;
@@ -479,6 +625,9 @@ pub mod lines {
             duplicated,
             gap: gap.as_secs_f64() / STATUS_EVERY.as_secs_f64(),
             ratio: reports as f64 / due,
+            wrong_reports,
+            polls: held.polls() as f64 / due,
+            asleep: held.asleep().as_secs_f64() / STATUS_EVERY.as_secs_f64(),
         }
     }
 
@@ -503,7 +652,29 @@ pub mod lines {
             "status_ratio",
             farthest_from_one(all.iter().map(|m| m.ratio)),
         );
+        facts.set(
+            "status_wrong",
+            all.iter().map(|m| m.wrong_reports).sum::<u32>(),
+        );
+        facts.set(
+            "reader_polls",
+            all.iter().map(|m| m.polls).fold(0.0, f64::max),
+        );
+        facts.set("reader_asleep", all.iter().map(|m| m.asleep).sum::<f64>());
         all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) =
+            parked.busy(|| runtime.block_on(measure(facts, deliveries, collect)));
+        facts.set("app_busy", busy);
+        measured
     }
 
     pub fn run<C>(facts: &Facts, collect: C)
@@ -519,16 +690,18 @@ pub mod lines {
         for (i, d) in deliveries.iter().enumerate() {
             println!("Delivery {}: {}.", i + 1, d.name);
         }
-        let measured = runtime().block_on(measure(facts, &deliveries, collect));
+        let measured = measure_watched(facts, &deliveries, collect);
         for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
             println!(
-                "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report.",
+                "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
                 i + 1,
                 d.len(),
                 m.lost,
                 m.garbled,
                 m.duplicated,
-                m.gap
+                m.gap,
+                m.wrong_reports,
+                m.polls
             );
         }
     }
@@ -641,9 +814,19 @@ pub mod handle {
             ),
             fact(
                 "caller_held",
-                "the longest the caller held its thread in one poll, over the deadline",
+                "the longest the caller held its thread in one poll by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), over the deadline",
             )
             .timing(),
+            fact(
+                "caller_polls",
+                "polls of one call of the caller, the call with the most: a few for a caller that awaits, thousands for one that spins",
+            ),
+            fact(
+                "caller_asleep",
+                "the time the caller's thread slept inside its polls during one call (a blocking sleep or wait), over the deadline, the call with the most",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
@@ -741,6 +924,8 @@ pub mod handle {
         answer: Option<u64>,
         waited: Duration,
         held: Duration,
+        polls: u64,
+        asleep: Duration,
         emails_then: u32,
         running: u64,
     }
@@ -765,7 +950,9 @@ pub mod handle {
             job,
             answer,
             waited,
-            held: held.longest(),
+            held: own_hold(&held),
+            polls: held.polls(),
+            asleep: held.asleep(),
             emails_then,
         }
     }
@@ -779,6 +966,10 @@ pub mod handle {
         pub left_running: u32,
         pub late_emails: u32,
         pub held: f64,
+        /// The most polls of one call.
+        pub polls: u64,
+        /// The most time asleep in one call's polls, over its deadline.
+        pub asleep: f64,
     }
 
     /// Makes a round's calls, then waits to see whether the too-slow jobs
@@ -788,7 +979,12 @@ pub mod handle {
         A: AsyncFn(Job, Duration) -> Option<u64>,
     {
         let answered: Vec<Answered> = if round.at_once {
-            futures::future::join_all(round.calls.iter().map(|c| call(ask, c))).await
+            // Each call is polled only when it is woken, so its polls are
+            // its own.
+            use futures::StreamExt;
+            let calls: futures::stream::FuturesUnordered<_> =
+                round.calls.iter().map(|c| call(ask, c)).collect();
+            calls.collect().await
         } else {
             let mut all = Vec::new();
             for c in &round.calls {
@@ -819,6 +1015,11 @@ pub mod handle {
                 .iter()
                 .map(|a| a.held.as_secs_f64() / a.call.deadline.as_secs_f64())
                 .fold(0.0, f64::max),
+            polls: answered.iter().map(|a| a.polls).max().unwrap_or(0),
+            asleep: answered
+                .iter()
+                .map(|a| a.asleep.as_secs_f64() / a.call.deadline.as_secs_f64())
+                .fold(0.0, f64::max),
         }
     }
 
@@ -845,7 +1046,27 @@ pub mod handle {
             "caller_held",
             all.iter().map(|m| m.held).fold(0.0, f64::max),
         );
+        facts.set(
+            "caller_polls",
+            all.iter().map(|m| m.polls).max().unwrap_or(0) as f64,
+        );
+        facts.set(
+            "caller_asleep",
+            all.iter().map(|m| m.asleep).fold(0.0, f64::max),
+        );
         all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<A>(facts: &Facts, rounds: &[Round], ask: A) -> Vec<Measured>
+    where
+        A: AsyncFn(Job, Duration) -> Option<u64>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) = parked.busy(|| runtime.block_on(measure(facts, rounds, ask)));
+        facts.set("app_busy", busy);
+        measured
     }
 
     pub fn run<A>(facts: &Facts, ask: A)
@@ -861,15 +1082,16 @@ pub mod handle {
         for (i, r) in rounds.iter().enumerate() {
             println!("Round {}: {}.", i + 1, r.name);
         }
-        let measured = runtime().block_on(measure(facts, &rounds, ask));
+        let measured = measure_watched(facts, &rounds, ask);
         for (i, m) in measured.iter().enumerate() {
             println!(
-                "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s).",
+                "Round {}: {} fast job(s) unanswered, {} slow job(s) answered, {} left running, {} late email(s); at most {} polls for one call.",
                 i + 1,
                 m.fast_unanswered,
                 m.slow_answered,
                 m.left_running,
-                m.late_emails
+                m.late_emails,
+                m.polls
             );
         }
     }
@@ -901,7 +1123,8 @@ pub const READS: u32 = 60;
 
 /// A sensor whose driver blocks for each read. Each reading is a number
 /// made at run time; the harness adds up the readings it gave, counts the
-/// reads begun, and those begun after the stop was asked for.
+/// reads begun, and those begun once the job could have seen the stop: after
+/// a read that ended when the stop had been asked for.
 #[derive(Clone)]
 pub struct Sensor {
     inner: Arc<SensorInner>,
@@ -913,6 +1136,9 @@ struct SensorInner {
     stop_asked: CancellationToken,
     begun: AtomicU32,
     reads: AtomicU32,
+    /// Set when a read ends with the stop asked for: from then on, the
+    /// job has had the chance to see it before its next read.
+    stop_seen: AtomicBool,
     after_stop: AtomicU32,
     given: AtomicU64,
 }
@@ -926,6 +1152,7 @@ impl Sensor {
                 stop_asked,
                 begun: AtomicU32::new(0),
                 reads: AtomicU32::new(0),
+                stop_seen: AtomicBool::new(false),
                 after_stop: AtomicU32::new(0),
                 given: AtomicU64::new(0),
             }),
@@ -936,10 +1163,17 @@ impl Sensor {
     pub fn read(&self) -> u32 {
         let s = &self.inner;
         s.begun.fetch_add(1, Ordering::SeqCst);
-        if s.stop_asked.is_cancelled() {
+        // A read may begin just as the stop comes (the job looked, then the
+        // stop came, then it read): that one is not counted. A read begun
+        // after one that ended with the stop asked for is: the job could
+        // have looked in between.
+        if s.stop_seen.load(Ordering::SeqCst) {
             s.after_stop.fetch_add(1, Ordering::SeqCst);
         }
         shared::blocking("sensor read", || std::thread::sleep(s.read_time));
+        if s.stop_asked.is_cancelled() {
+            s.stop_seen.store(true, Ordering::SeqCst);
+        }
         let n = s.reads.fetch_add(1, Ordering::SeqCst);
         let value = 1 + (mix(s.salt ^ u64::from(n)) % 999) as u32;
         s.given.fetch_add(u64::from(value), Ordering::SeqCst);
@@ -978,7 +1212,7 @@ pub mod stop {
             .timing(),
             fact(
                 "reads_after_stop",
-                "sensor reads begun after the stop was asked for, in the worse pace",
+                "sensor reads begun after the job could have seen the stop (after a read that ended with the stop asked for), in the worse pace",
             ),
             fact(
                 "reads_before_stop",
@@ -1144,7 +1378,7 @@ pub mod stop {
         let measured = measure(facts, &paces, sample);
         for (i, m) in measured.iter().enumerate() {
             println!(
-                "Pace {}: {} reads before the stop, {} begun after it; {:.1} reads' time to stop{}{}.",
+                "Pace {}: {} reads before the stop, {} begun once the job could have seen the stop; {:.1} reads' time to stop{}{}.",
                 i + 1,
                 m.before,
                 m.after,
@@ -1277,7 +1511,12 @@ pub mod starve {
             .timing(),
             fact(
                 "worker_held",
-                "the longest the loop held its thread in one poll, in 10 ms ticks",
+                "the most CPU time the loop spent in one poll, in 10 ms ticks: the work it did before giving its thread back, which a busy machine does not stretch",
+            )
+            .timing(),
+            fact(
+                "worker_asleep",
+                "the time the loop's thread slept inside its polls (a blocking join, sleep or wait), in 10 ms ticks, in the backlog with the most",
             )
             .timing(),
             fact(
@@ -1331,6 +1570,8 @@ pub mod starve {
     pub struct Measured {
         pub lateness: f64,
         pub held: f64,
+        /// Time its thread slept inside the loop's polls, in ticks.
+        pub asleep: f64,
         pub longest_turn: f64,
         pub turns: u64,
         pub wrong_sum: bool,
@@ -1403,7 +1644,8 @@ pub mod starve {
             .fold(0u64, |s, r| s.wrapping_add(r.load(Ordering::Relaxed)));
         Measured {
             lateness,
-            held: held.longest_ratio(TICK),
+            held: held.longest_cpu_ratio(TICK),
+            asleep: held.asleep().as_secs_f64() / TICK.as_secs_f64(),
             longest_turn: longest as f64 / TICK.as_micros() as f64,
             // The last turn only saw the loop end.
             turns: turns.saturating_sub(1),
@@ -1420,6 +1662,7 @@ pub mod starve {
         let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
         facts.set("heartbeat_lateness", worst(|m| m.lateness));
         facts.set("worker_held", worst(|m| m.held));
+        facts.set("worker_asleep", worst(|m| m.asleep));
         facts.set("longest_turn", worst(|m| m.longest_turn));
         facts.set(
             "neighbour_turns",
