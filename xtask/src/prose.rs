@@ -14,8 +14,9 @@ const MIN_WORDS: usize = 12;
 const SIMILAR: f64 = 0.5;
 
 /// The chapter's paragraphs of prose, with the line each starts on: text
-/// between blank lines, outside fenced blocks, skipping headings, includes
-/// and images.
+/// between blank lines, outside fenced blocks, skipping headings, includes,
+/// images and the tags of a collapsed block (`<details>`, `<summary>`: a
+/// chapter's solutions all have much the same label).
 pub fn paragraphs(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
@@ -31,7 +32,10 @@ pub fn paragraphs(text: &str) -> Vec<(usize, String)> {
             && !trimmed.is_empty()
             && !trimmed.starts_with('#')
             && !trimmed.starts_with("{{#")
-            && !trimmed.starts_with("![");
+            && !trimmed.starts_with("![")
+            && !["<details", "</details", "<summary"]
+                .iter()
+                .any(|tag| trimmed.starts_with(tag));
         if !prose {
             out.extend(current.take());
             continue;
@@ -303,6 +307,16 @@ mod tests {
                 (7, "Last.".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn the_labels_of_collapsed_blocks_are_not_prose() {
+        let summary = "<summary>Solution: the fix for `close` (open it after you have tried the exercise)</summary>";
+        let text = format!(
+            "<details>\n{summary}\n\nInside.\n\n</details>\n\n<details>\n{summary}\n\n</details>\n"
+        );
+        assert_eq!(paragraphs(&text), [(4, "Inside.".to_string())]);
+        assert!(repeats(&text).is_empty());
     }
 
     #[test]

@@ -8,6 +8,13 @@
 //!
 //!     cargo xtask try lesson-02 naps
 //!
+//! `nap()` returns a `lesson_02::Nap`, the harness's future around a tokio
+//! `Sleep`; like a `Sleep`, a `Nap` is not `Unpin`. Polling takes a
+//! `Pin<&mut Nap>`, so a nap kept in a struct, to be polled again by a
+//! later poll, must be kept pinned: a `Pin<Box<Nap>>` (`Box::pin(nap())`,
+//! polled with `.as_mut().poll(cx)`), or a field reached by pin projection
+//! (lesson 03 shows it, with `pin-project-lite`).
+//!
 //! Stuck? `cargo xtask hint lesson-02 naps`. Start over: `cargo xtask reset lesson-02 naps`.
 
 use lesson_02::nap;
