@@ -9,6 +9,7 @@ use crate::runs::{build_and_check, print_runner_stop, run_judged};
 use crate::ui::{Paint, label, mark};
 use crate::{Failure, parse_args, tracefile};
 use shared::grade::Verdict;
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace]";
@@ -81,9 +82,23 @@ fn introduce(ws: &Workspace, lesson: &Lesson) {
         paint.wrap("1", &format!("{}: {}", lesson.id, lesson.title))
     );
     println!("{}", lesson.idea);
-    let chapter = ws.root.join("book").join("src").join(&lesson.chapter);
-    if chapter.exists() {
-        println!("Read along: {}", chapter.display());
+    println!("{}", read_along(&ws.root.join("book"), &lesson.chapter));
+}
+
+/// Where to read the chapter: the built page if `cargo xtask book` has made
+/// it, otherwise how to make it (the markdown source is full of include
+/// directives, not for reading).
+fn read_along(book: &Path, chapter: &str) -> String {
+    let page = book
+        .join("book")
+        .join(Path::new(chapter).with_extension("html"));
+    if page.exists() {
+        format!("Read along: file://{}", page.display())
+    } else {
+        format!(
+            "Read along: `cargo xtask book --open` builds the book and opens it; this lesson is {}",
+            Path::new(chapter).with_extension("html").display()
+        )
     }
 }
 
@@ -152,5 +167,30 @@ impl Piece<'_> {
         let (sign, colour) = mark(j.verdict());
         println!("{}", paint.wrap(colour, &format!("{sign} {line}")));
         Ok(j.verdict())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_along;
+
+    #[test]
+    fn read_along_points_at_the_built_page_or_says_how_to_build_it() {
+        let book = std::env::temp_dir().join(format!("xtask-read-along-{}", std::process::id()));
+        let chapter = "lesson-05-select-pinned-sleep.md";
+        let _ = std::fs::remove_dir_all(&book);
+        let before = read_along(&book, chapter);
+        assert!(before.contains("cargo xtask book --open"), "{before}");
+        assert!(
+            !before.contains(".md"),
+            "never the markdown source: {before}"
+        );
+
+        std::fs::create_dir_all(book.join("book")).unwrap();
+        let page = book.join("book").join("lesson-05-select-pinned-sleep.html");
+        std::fs::write(&page, "<html>").unwrap();
+        let after = read_along(&book, chapter);
+        assert_eq!(after, format!("Read along: file://{}", page.display()));
+        std::fs::remove_dir_all(&book).unwrap();
     }
 }
