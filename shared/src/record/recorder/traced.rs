@@ -134,7 +134,9 @@ impl Recorder {
         let lane = lane();
         let at_us = s.touch(Some(lane));
         let text = if polled {
-            format!("{label}: dropped while pending (cancelled)")
+            format!(
+                "{label}: dropped while pending (cancelled, or freed with nothing left to wake it)"
+            )
         } else {
             format!("{label}: dropped without ever being polled")
         };
