@@ -79,22 +79,27 @@ pub(super) fn assign_groups(
             }
         }
     }
-    let mut groups: Vec<Group> = Vec::new();
+    // Letters follow the labels' order, numbers by value ("order 2" before
+    // "order 10"), not the order the tasks happened to be polled in.
+    let mut names: Vec<&String> = keys.iter().map(|(k, _)| k).collect();
+    names.sort_by(|a, b| natural_order(a, b));
+    names.dedup();
+    let mut groups: Vec<Group> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Group {
+            name: (*name).clone(),
+            symbol: symbol(i),
+            colour: PALETTE[i % PALETTE.len()],
+            members: 0,
+            named: false,
+        })
+        .collect();
     for (t, (key, is_named)) in tasks.iter_mut().zip(keys) {
-        let i = match groups.iter().position(|g| g.name == key) {
-            Some(i) => i,
-            None => {
-                let i = groups.len();
-                groups.push(Group {
-                    name: key,
-                    symbol: symbol(i),
-                    colour: PALETTE[i % PALETTE.len()],
-                    members: 0,
-                    named: false,
-                });
-                i
-            }
-        };
+        let i = groups
+            .iter()
+            .position(|g| g.name == key)
+            .expect("every key has its group");
         let g = &mut groups[i];
         g.members += 1;
         g.named |= is_named;
@@ -102,6 +107,41 @@ pub(super) fn assign_groups(
         t.symbol = g.symbol;
     }
     groups
+}
+
+/// Compares labels as a reader would: runs of digits by their value, the
+/// rest as text.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut digits = None;
+        for (i, c) in s.char_indices() {
+            let d = c.is_ascii_digit();
+            if digits.is_some_and(|prev| prev != d) {
+                out.push((digits.unwrap_or(false), &s[start..i]));
+                start = i;
+            }
+            digits = Some(d);
+        }
+        if let Some(d) = digits {
+            out.push((d, &s[start..]));
+        }
+        out
+    }
+    let (ca, cb) = (chunks(a), chunks(b));
+    for ((da, xa), (db, xb)) in ca.iter().zip(&cb) {
+        let by_value = if *da && *db {
+            let (ta, tb) = (xa.trim_start_matches('0'), xb.trim_start_matches('0'));
+            ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
+        } else {
+            xa.cmp(xb)
+        };
+        if by_value.is_ne() {
+            return by_value;
+        }
+    }
+    ca.len().cmp(&cb.len()).then_with(|| a.cmp(b))
 }
 
 impl Timeline {
@@ -188,6 +228,21 @@ impl Timeline {
 mod tests {
     use super::super::tests_support::{lanes, span};
     use super::*;
+
+    #[test]
+    fn letters_follow_the_labels_order_with_numbers_by_value() {
+        use std::cmp::Ordering::*;
+        assert_eq!(natural_order("order 2", "order 10"), Less);
+        assert_eq!(natural_order("order 10", "order 9"), Greater);
+        assert_eq!(natural_order("reader", "writer"), Less);
+        assert_eq!(
+            natural_order("job 007", "job 7"),
+            Less,
+            "equal values, then as text"
+        );
+        assert_eq!(natural_order("a", "a 1"), Less);
+        assert_eq!(natural_order("x", "x"), Equal);
+    }
 
     #[test]
     fn many_numbered_tasks_share_a_letter_and_named_groups_are_listed_once() {

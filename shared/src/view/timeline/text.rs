@@ -339,8 +339,9 @@ mod tests {
             line.split('│').nth(1).unwrap().to_string()
         };
         let (idle, held) = (cells("main"), cells("worker "));
-        assert!(idle.contains('a') && !idle.contains('A'), "{text}");
-        assert!(held.contains(&"B".repeat(60)), "{text}");
+        // Letters follow the labels: "sleeper" is A, "worker" is B.
+        assert!(idle.contains('b') && !idle.contains('B'), "{text}");
+        assert!(held.contains(&"A".repeat(60)), "{text}");
         assert!(text.contains("A = that task was polled for most of the column"));
     }
 
