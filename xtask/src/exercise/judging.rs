@@ -227,7 +227,10 @@ fn judge_scenario(
                 &format!("▶ scenario {}: {}", scenario.name, scenario.summary)
             )
         );
-        println!("  a fix: {}", scenario.fixed.claim);
+        // Not the lesson's claim for its own fix: that names the lesson's
+        // mechanism (its tool, its constant), which is the answer. The
+        // exercise's goal, printed above, says what any fix achieves, and
+        // the verdict gives each fact beside what a fix gives.
         println!();
     }
     let (mut result, mut j) = run_one(ws, exe, checked, scenario, variant, "", stream)?;
