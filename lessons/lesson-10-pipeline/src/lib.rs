@@ -530,7 +530,7 @@ pub mod broken {
     use super::*;
 
     // ANCHOR: broken
-    /// The seeds' pipeline: threads, a runtime per record, unbounded queues,
+    /// A first design of the pipeline: threads, a runtime per record, unbounded queues,
     /// and the whole of it run inside an async function.
     pub async fn run_pipeline(stages: Stages) {
         let Stages {

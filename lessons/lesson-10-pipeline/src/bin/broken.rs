@@ -1,4 +1,4 @@
-//! Lesson 10, broken: the seeds' pipeline, with unbounded queues, a runtime
+//! Lesson 10, broken: a first design of the pipeline, with unbounded queues, a runtime
 //! per record, and the whole run blocking the runtime's thread.
 //! Run it with `cargo xtask run lesson-10 --broken`.
 
