@@ -224,7 +224,7 @@ pub mod broken {
     /// Runs the CPU jobs joined in one task, hoping for parallelism. A task
     /// runs on one thread at a time, so they take turns on that thread.
     pub async fn run_jobs(jobs: u32) -> Vec<u64> {
-        let jobs = (1..=jobs).map(|i| job(i).traced(format!("job {i}")));
+        let jobs = (1..=jobs).map(job);
         futures::future::join_all(jobs).await // BROKEN: one task, one thread
     }
     // ANCHOR_END: broken_cpu
@@ -269,7 +269,7 @@ pub mod fixed {
     /// in parallel.
     pub async fn run_jobs(jobs: u32) -> Vec<u64> {
         let tasks: Vec<_> = (1..=jobs)
-            .map(|i| tokio::spawn(job(i).traced(format!("job {i}")))) // FIXED
+            .map(|i| tokio::spawn(job(i))) // FIXED
             .collect();
         let mut results = Vec::new();
         for task in tasks {
@@ -343,7 +343,8 @@ impl Batch {
 
 /// CPU job `i` of the current batch (1 to the batch's size): hashing its
 /// own input for a while, with no `.await` inside. The lesson counts how
-/// many jobs compute at the same moment.
+/// many jobs compute at the same moment. Each job is traced as `job i`, so
+/// the timeline shows where it ran, however it is run.
 pub fn job(i: u32) -> impl Future<Output = u64> + Send + 'static {
     let batch = current_batch();
     async move {
@@ -353,6 +354,7 @@ pub fn job(i: u32) -> impl Future<Output = u64> + Send + 'static {
             None => shared::work::cpu::burn(JOB_TIME) ^ u64::from(i),
         }
     }
+    .traced(format!("job {i}"))
 }
 
 /// `tokio::spawn` needs a `'static` future: this does not compile, because
