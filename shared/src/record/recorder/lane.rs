@@ -17,9 +17,8 @@ pub(super) fn lane() -> u32 {
     lane_named(None)
 }
 
-/// Names this thread's lane on the timeline (`blocking pool`, say), unless
-/// it already has one. Threads of the same name are numbered `#2`, `#3`...
-pub fn name_lane(name: &str) {
+/// Names this thread's lane (see [`super::name_lane`]).
+pub(super) fn name_lane(name: &str) {
     lane_named(Some(name));
 }
 

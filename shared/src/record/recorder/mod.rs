@@ -16,7 +16,6 @@ mod lane;
 mod tests;
 mod traced;
 
-pub use lane::name_lane;
 pub use traced::{TraceExt, Traced, traced};
 
 use crate::event::{Blocked, Event, Mark, Span, SpanKind, Stall, StallReason, Waiting};
@@ -346,6 +345,15 @@ impl Recorder {
 
     /// Records a moment on the current thread, attributed to the task being
     /// polled (if any).
+    /// Records this lane's name now, if a run is going, so that the
+    /// timeline draws its row even if it never polls anything traced.
+    fn announce_lane(&self, lane: u32) {
+        let mut s = self.lock();
+        if s.running && !s.seen_lanes.contains(&lane) {
+            s.touch(Some(lane));
+        }
+    }
+
     pub fn mark(&self, text: &str) {
         let lane = lane();
         let task = current_task();
@@ -510,6 +518,15 @@ static GLOBAL: LazyLock<Recorder> = LazyLock::new(Recorder::new);
 /// The process-wide recorder that lesson binaries use.
 pub fn global() -> &'static Recorder {
     &GLOBAL
+}
+
+/// Names this thread's lane on the timeline (`blocking pool`, `worker 2`),
+/// unless it already has one (threads of the same name are numbered `#2`,
+/// `#3`...), and, during a run, draws its row even if nothing traced ever
+/// runs on it: an idle worker is part of the story.
+pub fn name_lane(name: &str) {
+    lane::name_lane(name);
+    global().announce_lane(lane());
 }
 
 /// Puts a mark on the timeline: a moment worth pointing at.

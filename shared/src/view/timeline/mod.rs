@@ -232,6 +232,8 @@ impl Raw {
             .map(|s| s.lane)
             .chain(self.marks.iter().map(|m| m.lane))
             .chain(self.wakes.iter().flat_map(|w| [w.from_lane, w.lane]))
+            // A lane named during the run, even if nothing traced ran on it.
+            .chain(self.names.keys().copied())
             .collect();
         used.sort_unstable();
         used.dedup();

@@ -51,8 +51,27 @@ impl Timeline {
             several |= self.draw_row(&mut out, &self.rows[i], width, per_col, name_w);
         }
         let _ = writeln!(out, "{}", self.key(several));
+        for &i in &shown {
+            let row = &self.rows[i];
+            if !self.row_did_anything(row) {
+                let _ = writeln!(
+                    out,
+                    "  {}: nothing traced ran on this thread (idle, or running code the lesson does not trace)",
+                    row.name
+                );
+            }
+        }
         self.footer(&mut out);
         out
+    }
+
+    /// Whether anything traced happened on the row's threads: a poll, a
+    /// blocking call, a mark or a wake-up.
+    fn row_did_anything(&self, row: &Row) -> bool {
+        let on = |lane: &u32| row.lanes.contains(lane);
+        self.spans.iter().any(|s| on(&s.lane))
+            || self.marks.iter().any(|m| on(&m.lane))
+            || self.wakes.iter().any(|w| on(&w.lane) || on(&w.from_lane))
     }
 
     /// One row's cells, and the line under it when it has marks or
@@ -343,6 +362,36 @@ mod tests {
         assert!(idle.contains('b') && !idle.contains('B'), "{text}");
         assert!(held.contains(&"A".repeat(60)), "{text}");
         assert!(text.contains("A = that task was polled for most of the column"));
+    }
+
+    #[test]
+    fn a_thread_named_in_the_run_but_idle_gets_a_row_that_says_so() {
+        let mut events = lanes();
+        events.push(Event::Lane {
+            id: 2,
+            name: "worker 2".into(),
+        });
+        events.push(span("job", 0, 0, 50_000));
+        events.push(Event::End {
+            elapsed_us: 100_000,
+        });
+        let text = Timeline::from_events(&events).ascii(40);
+        let row = text
+            .lines()
+            .find(|l| l.contains("worker 2") && l.contains('│'));
+        let row = row.unwrap_or_else(|| panic!("the idle worker has a row: {text}"));
+        assert!(
+            !row.split('│')
+                .nth(1)
+                .unwrap()
+                .contains(['A', 'a', '#', ':']),
+            "{text}"
+        );
+        assert!(
+            text.contains("worker 2: nothing traced ran on this thread"),
+            "{text}"
+        );
+        assert!(!text.contains("main: nothing traced"), "{text}");
     }
 
     /// One row's cells, and the line under it (empty if there is none).
