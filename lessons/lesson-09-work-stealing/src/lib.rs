@@ -8,7 +8,8 @@
 //! - `fairness`: a worker that always takes its own local work first never
 //!   looks at the global queue while a task keeps waking itself, so a task
 //!   spawned from outside waits far beyond its fair share. The cure is
-//!   tokio's: look at the global queue first every 61st time.
+//!   tokio's: look at the global queue first every so often (here every
+//!   61st time, as tokio once did; tokio now tunes its interval).
 //! - `stealing`: tasks spawned by a task land in its worker's local queue.
 //!   A worker that never steals leaves its siblings idle while one queue
 //!   holds all the work. The cure: steal half of a sibling's queue.
@@ -39,7 +40,10 @@ pub fn yield_now() -> lesson_01::YieldNow {
     lesson_01::YieldNow::default()
 }
 
-/// How often a worker looks at the global queue first, as tokio does.
+/// How often a worker looks at the global queue first: every 61st pick.
+/// 61 was tokio's fixed interval. tokio's multi-threaded workers now start
+/// at 61 and tune it to their tasks' poll times (from 2 to 127); its
+/// current-thread runtime uses 31.
 pub const GLOBAL_EVERY: u64 = 61;
 
 pub mod broken {
@@ -74,9 +78,9 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_policy
-    /// tokio's order: every 61st time the global queue first, so that it
-    /// cannot be starved; then local work; then the global queue; then
-    /// half of a sibling's queue.
+    /// tokio's order, at a fixed interval: every 61st time the global queue
+    /// first, so that it cannot be starved; then local work; then the global
+    /// queue; then half of a sibling's queue.
     pub fn work_stealing(pick: &mut Pick<'_>) -> Option<Arc<Task>> {
         if pick.tick % GLOBAL_EVERY == 0 {
             // FIXED: the global queue gets a turn, however busy we are

@@ -1,5 +1,6 @@
-//! Lesson 09, fixed: tokio's policy, the global queue first every 61st time,
-//! and stealing when idle.
+//! Lesson 09, fixed: tokio's policy with a fixed interval (tokio tunes
+//! its own, starting at 61), the global queue first every 61st time, and
+//! stealing when idle.
 //! Run it with `cargo xtask run lesson-09 --fixed`.
 
 use lesson_09::{fairness, fixed, stealing};
