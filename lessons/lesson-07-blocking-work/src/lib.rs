@@ -257,9 +257,9 @@ pub mod broken {
 
     // ANCHOR: broken_current_thread
     /// Tells tokio before each job "this thread is about to block".
-    /// On a multi-threaded runtime tokio hands the thread's other tasks to
-    /// another worker first. A current-thread runtime has no other thread to
-    /// hand them to, so there it panics.
+    /// On a multi-threaded runtime tokio first hands the worker's queues and
+    /// driver to a thread from the blocking pool. A current-thread runtime
+    /// has no such hand-over, so there it panics.
     pub async fn block_in_place(batch: Batch) -> u64 {
         let mut sum = 0;
         for i in 0..batch.jobs() {
@@ -307,7 +307,7 @@ pub mod fixed {
 
     // ANCHOR: block_in_place
     /// Each job's task tells tokio "this worker is about to block": tokio
-    /// hands the worker's other tasks to a fresh thread, then lets it block.
+    /// hands the worker's queues to a blocking-pool thread, then lets it block.
     /// One job per core at a time, as above.
     pub async fn block_in_place(batch: Batch) -> u64 {
         let per_core = Arc::new(Semaphore::new(cores()));
