@@ -11,8 +11,9 @@
 //! - dropping a runtime, which waits for its threads, from such a thread
 //!   (`drop-runtime`: "Cannot drop a runtime in a context where blocking
 //!   is not allowed");
-//! - calling tokio from a thread that no runtime knows about (`no-reactor`:
-//!   "there is no reactor running").
+//! - spawning a task or making a timer or socket from a thread that no
+//!   runtime knows about (`no-reactor`: "there is no reactor running");
+//!   tokio's channels and locks need no runtime.
 //!
 //! The fourth surprise is a compile error: `tokio::spawn` moves a task
 //! between threads, so a task must be `Send`, and so must every value it
