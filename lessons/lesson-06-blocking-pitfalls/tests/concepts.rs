@@ -107,3 +107,34 @@ async fn a_task_local_belongs_to_its_task() {
     assert_eq!((a, b), ("A", "B"), "each task read its own note");
 }
 // ANCHOR_END: locals
+
+/// Two futures joined in one task each read the count under the lock,
+/// release it, write `count + 1` back, then save. With no `.await` between
+/// the read and the write no hit is lost: a future runs until an `.await`
+/// returns `Pending`, so one reads and writes before the other is polled.
+/// With an `.await` between them, both read 0 and both save 1.
+#[tokio::test(flavor = "current_thread")]
+async fn a_read_then_write_loses_a_hit_only_with_an_await_between() {
+    async fn hit(hits: &Mutex<u32>, saved: &Mutex<Vec<u32>>, await_between: bool) {
+        let seen = *hits.lock().unwrap();
+        if await_between {
+            tokio::task::yield_now().await;
+        }
+        let count = seen + 1;
+        *hits.lock().unwrap() = count;
+        tokio::task::yield_now().await; // the save: an `.await` that waits
+        saved.lock().unwrap().push(count);
+    }
+    for (await_between, expected) in [(false, [1, 2]), (true, [1, 1])] {
+        let hits = Mutex::new(0);
+        let saved = Mutex::new(Vec::new());
+        tokio::join!(
+            hit(&hits, &saved, await_between),
+            hit(&hits, &saved, await_between),
+        );
+        let mut saved = saved.into_inner().unwrap();
+        saved.sort_unstable();
+        assert_eq!(saved, expected, "an .await between: {await_between}");
+        assert_eq!(hits.into_inner().unwrap(), expected[1]);
+    }
+}
