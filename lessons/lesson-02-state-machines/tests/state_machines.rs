@@ -1,6 +1,8 @@
 //! Lesson 02's claims about layout and polling, proven without a clock.
 
-use lesson_02::{BUFFER, Brew, brew, broken, fixed};
+use lesson_02::{
+    BUFFER, Backend, Brew, Reply, brew, broken, checksum, fixed, read_request, wait_for_backend,
+};
 use shared::work::wakers::CountingWaker;
 use std::future::Future;
 use std::pin::pin;
@@ -41,6 +43,57 @@ fn the_hand_written_enum_and_the_async_fn_agree_poll_by_poll() {
         ]
     );
     assert_eq!(fn_wakes.wakes(), 3, "one wake-up for each Pending");
+}
+
+/// The same 16 KiB of bytes as the handlers' buffer, but not `Copy`, and
+/// with a destructor: here `drop` really moves the bytes out of the
+/// variable and ends them.
+struct NotCopy([u8; BUFFER]);
+
+impl Drop for NotCopy {
+    fn drop(&mut self) {}
+}
+
+/// Borrowed to be filled and read, then dropped before the `.await`.
+async fn borrowed_then_dropped(id: u32, backend: Backend) -> Reply {
+    let mut buffer = NotCopy([0u8; BUFFER]);
+    let len = read_request(id, &mut buffer.0);
+    let sum = checksum(&buffer.0[..len]);
+    drop(buffer);
+    wait_for_backend(backend).await;
+    Reply { id, checksum: sum }
+}
+
+fn read_into_new_buffer(id: u32) -> ([u8; BUFFER], usize) {
+    let mut buffer = [0u8; BUFFER];
+    let len = read_request(id, &mut buffer);
+    (buffer, len)
+}
+
+fn checksum_of(buffer: [u8; BUFFER], len: usize) -> u64 {
+    checksum(&buffer[..len])
+}
+
+/// The same array, `Copy` as ever, but never borrowed in the `async fn`:
+/// made and handed on by value only.
+async fn passed_by_value_only(id: u32, backend: Backend) -> Reply {
+    let (buffer, len) = read_into_new_buffer(id);
+    let sum = checksum_of(buffer, len);
+    wait_for_backend(backend).await;
+    Reply { id, checksum: sum }
+}
+
+/// What keeps a local in the future is a borrow, not `Copy`: a local that
+/// was ever borrowed keeps its place until the end of its scope, even if it
+/// was moved out (dropped) before the `.await`; one that was never borrowed
+/// is kept only if it is used after the `.await`.
+#[test]
+fn a_local_once_borrowed_stays_in_the_future_until_its_scope_ends() {
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let borrowed = size_of_val(&borrowed_then_dropped(1, rx.clone()));
+    let by_value = size_of_val(&passed_by_value_only(1, rx));
+    assert!(borrowed >= BUFFER, "borrowed, then dropped: {borrowed}");
+    assert!(by_value <= 1024, "never borrowed: {by_value}");
 }
 
 #[test]
