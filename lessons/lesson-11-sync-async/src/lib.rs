@@ -13,7 +13,8 @@
 //!   is not allowed");
 //! - spawning a task or making a timer or socket from a thread that no
 //!   runtime knows about (`no-reactor`: "there is no reactor running");
-//!   tokio's channels and locks need no runtime.
+//!   tokio's channels and locks need no runtime (save their `_timeout`
+//!   methods).
 //!
 //! The fourth surprise is a compile error: `tokio::spawn` moves a task
 //! between threads, so a task must be `Send`, and so must every value it
