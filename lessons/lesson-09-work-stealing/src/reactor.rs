@@ -18,12 +18,30 @@ use std::time::{Duration, Instant};
 /// The token of the reactor's own alarm, rung to make it look again.
 const ALARM: Token = Token(0);
 
-/// A socket's readiness: set by the reactor, cleared by the future that
-/// reads it; and the waker to call.
+/// One direction of a socket (reading or writing): ready, set by the
+/// reactor and cleared by the future that tries; and the waker to call.
 #[derive(Default)]
-struct Readiness {
+struct Direction {
     ready: AtomicBool,
     waker: Mutex<Option<Waker>>,
+}
+
+impl Direction {
+    fn fire(&self) {
+        self.ready.store(true, SeqCst);
+        if let Some(w) = self.waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+}
+
+/// A socket's two directions, each with its own waker, as in tokio: a task
+/// that waits to read and one that waits to write on the same socket must
+/// not take each other's place.
+#[derive(Default)]
+struct Readiness {
+    read: Direction,
+    write: Direction,
 }
 
 struct Inner {
@@ -120,9 +138,14 @@ fn run(mut poll: MioPoll, inner: Arc<Inner>) {
             }
             let readiness = inner.sockets.lock().unwrap().get(&event.token()).cloned();
             if let Some(r) = readiness {
-                r.ready.store(true, SeqCst);
-                if let Some(w) = r.waker.lock().unwrap().take() {
-                    w.wake();
+                // A closed or failed socket wakes both: their next try
+                // returns the end or the error.
+                let failed = event.is_error();
+                if event.is_readable() || event.is_read_closed() || failed {
+                    r.read.fire();
+                }
+                if event.is_writable() || event.is_write_closed() || failed {
+                    r.write.fire();
                 }
             }
         }
@@ -188,7 +211,7 @@ impl ReactorHandle {
         let (_token, readiness) = self.register(&mut socket);
         let stream = Stream { socket, readiness };
         stream
-            .ready(|s| match s.peer_addr() {
+            .ready(Way::Write, |s| match s.peer_addr() {
                 Ok(_) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
                     Err(io::ErrorKind::WouldBlock.into())
@@ -255,7 +278,7 @@ impl Listener {
     pub async fn accept(&self) -> io::Result<Stream> {
         let readiness = self.readiness.clone();
         let (mut socket, _) = WhenReady {
-            readiness: &readiness,
+            direction: &readiness.read,
             attempt: || self.socket.accept(),
         }
         .await?;
@@ -273,10 +296,15 @@ pub struct Stream {
 impl Stream {
     async fn ready<T>(
         &self,
+        way: Way,
         mut attempt: impl FnMut(&TcpStream) -> io::Result<T>,
     ) -> io::Result<T> {
+        let direction = match way {
+            Way::Read => &self.readiness.read,
+            Way::Write => &self.readiness.write,
+        };
         WhenReady {
-            readiness: &self.readiness,
+            direction,
             attempt: || attempt(&self.socket),
         }
         .await
@@ -284,25 +312,32 @@ impl Stream {
 
     /// Reads some bytes into `buf`; 0 means the other side closed.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.ready(|mut s| s.read(buf)).await
+        self.ready(Way::Read, |mut s| s.read(buf)).await
     }
 
     /// Writes all of `data`.
     pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = self.ready(|mut s| s.write(data)).await?;
+            let n = self.ready(Way::Write, |mut s| s.write(data)).await?;
             data = &data[n..];
         }
         Ok(())
     }
 }
 
-/// Retries `attempt` each time the socket is ready, until it stops saying
-/// "would block". The readiness flag is cleared before each attempt and
+/// Which way a stream is used.
+#[derive(Clone, Copy)]
+enum Way {
+    Read,
+    Write,
+}
+
+/// Retries `attempt` each time the socket is ready that way, until it stops
+/// saying "would block". The ready flag is cleared before each attempt and
 /// checked again after storing the waker, so an event that arrives in
 /// between is not lost.
 struct WhenReady<'a, F> {
-    readiness: &'a Readiness,
+    direction: &'a Direction,
     attempt: F,
 }
 
@@ -310,13 +345,13 @@ impl<T, F: FnMut() -> io::Result<T> + Unpin> Future for WhenReady<'_, F> {
     type Output = io::Result<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
         loop {
-            self.readiness.ready.store(false, SeqCst);
+            self.direction.ready.store(false, SeqCst);
             match (self.attempt)() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 done => return Poll::Ready(done),
             }
-            *self.readiness.waker.lock().unwrap() = Some(cx.waker().clone());
-            if !self.readiness.ready.load(SeqCst) {
+            *self.direction.waker.lock().unwrap() = Some(cx.waker().clone());
+            if !self.direction.ready.load(SeqCst) {
                 return Poll::Pending;
             }
         }

@@ -146,6 +146,71 @@ fn an_echo_exchange_over_127_0_0_1_runs_on_the_reactor() {
 // ANCHOR_END: echo
 
 #[test]
+fn a_reader_and_a_writer_on_one_stream_each_get_their_own_wake_up() {
+    // One task waits to read, another to write, on the same stream. With
+    // one waker per socket the writer's waker replaces the reader's, the
+    // byte that arrives wakes the writer (who still cannot write), and the
+    // reader waits for ever. The reactor keeps a waker for each direction,
+    // as tokio does.
+    let observed = observe_within(LIMIT, || {
+        let runtime = Runtime::new(2, fixed::work_stealing);
+        let handle = runtime.handle();
+        let (read, drained) = runtime.block_on(async move {
+            let reactor = handle.reactor().clone();
+            let listener = reactor
+                .listen("127.0.0.1:0".parse().unwrap())
+                .expect("a local port");
+            let addr = listener.local_addr().unwrap();
+            let client = Arc::new(reactor.connect(addr).await.expect("connected"));
+            let server = listener.accept().await.expect("a client");
+            let reader = {
+                let client = client.clone();
+                handle.spawn(async move {
+                    let mut byte = [0u8; 1];
+                    client.read(&mut byte).await.expect("read")
+                })
+            };
+            // The writer sends far more than the kernel's socket buffers
+            // hold, with nobody reading it yet, so it comes to wait too,
+            // after the reader: its waker is the latest handed over.
+            const CHUNK: usize = 1 << 16;
+            const CHUNKS: usize = 1024;
+            let written = Arc::new(AtomicU64::new(0));
+            let writer = {
+                let (client, written) = (client.clone(), written.clone());
+                handle.spawn(async move {
+                    for _ in 0..CHUNKS {
+                        client.write_all(&[7u8; CHUNK]).await.expect("sent");
+                        written.fetch_add(1, SeqCst);
+                    }
+                })
+            };
+            // Waiting: its count has not moved for 100 ms.
+            let mut last = u64::MAX;
+            let mut still = 0;
+            while still < 10 {
+                reactor.sleep(Duration::from_millis(10)).await;
+                let now = written.load(SeqCst);
+                still = if now == last { still + 1 } else { 0 };
+                last = now;
+            }
+            assert!(last < CHUNKS as u64, "the writer is waiting, not done");
+            server.write_all(b"!").await.expect("answered");
+            let read = reader.await;
+            let mut buf = vec![0u8; CHUNK];
+            let mut drained = 0;
+            while drained < CHUNK * CHUNKS {
+                drained += server.read(&mut buf).await.expect("drained");
+            }
+            writer.await;
+            (read, drained)
+        });
+        assert_eq!((read, drained), (1, 1 << 26));
+    });
+    assert_eq!(observed, Observed::Completes, "the reader was never woken");
+}
+
+#[test]
 fn dropping_the_runtime_leaves_no_thread_behind() {
     let observed = observe_within(LIMIT, || {
         let runtime = Runtime::new(3, fixed::work_stealing);
