@@ -29,6 +29,11 @@ impl AtOnce {
         Entered(self)
     }
 
+    /// How many are in progress now.
+    pub fn now(&self) -> u64 {
+        self.now.load(Ordering::SeqCst)
+    }
+
     /// The most that were ever in progress at the same moment.
     pub fn most(&self) -> u64 {
         self.most.load(Ordering::SeqCst)

@@ -34,6 +34,11 @@ impl Stats {
         self.served.load(Ordering::SeqCst)
     }
 
+    /// The requests the server is working on now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.now()
+    }
+
     /// The most requests the server was working on at the same moment.
     pub fn max_in_flight(&self) -> u64 {
         self.in_flight.most()
