@@ -170,7 +170,19 @@ impl Grader {
 /// `#[path = "fixtures/<exercise>/<file>"]` module that the tests then use
 /// (`<module>::`). The runner's `cargo xtask fixtures` finds fixtures by
 /// their file names; this proves the tests judge the same set.
+///
+/// It also proves that no diagnosis of the lesson's exercises could blame a
+/// fix: each pattern must be impossible for a run within the fixed claim
+/// (see [`Diagnosis::fits_a_fix_of`](crate::contract::manifest::Diagnosis::fits_a_fix_of)).
 pub fn assert_every_fixture_judged(dir: &str, sources: &[&str]) {
+    let lesson = crate::contract::manifest::Metadata::lesson_at(dir);
+    let fits = lesson.diagnoses_that_fit_a_fix();
+    assert!(
+        fits.is_empty(),
+        "{}: these diagnoses could match a run within the fixed claim, so they could blame a correct fix: {} (add a condition that the fixed bounds rule out)",
+        lesson.manifest_path.display(),
+        fits.join("; ")
+    );
     let fixtures = std::path::Path::new(dir).join("tests").join("fixtures");
     let mut missing = Vec::new();
     let mut count = 0;
