@@ -422,6 +422,7 @@ mod tests {
                 id: "remade".into(),
                 scenario: None,
                 pattern: Pattern::Facts(vec![Condition::parse("reports <= 0").unwrap()]),
+                hangs: false,
                 say: "the timer is made again on every turn".into(),
             }],
         };

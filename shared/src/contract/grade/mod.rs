@@ -184,6 +184,7 @@ pub fn diagnose<'a>(exercise: &'a Exercise, results: &[(String, Judgement)]) -> 
             results.iter().any(|(scenario, j)| {
                 j.verdict() == Verdict::Mismatch
                     && d.scenario.as_ref().is_none_or(|s| s == scenario)
+                    && (!d.hangs || matches!(j.observed, Observed::Hangs { .. }))
                     && match &d.pattern {
                         Pattern::Facts(conditions) => {
                             conditions.iter().all(|c| c.holds_on(&j.facts))
@@ -470,6 +471,7 @@ mod tests {
             id: id.into(),
             scenario: None,
             pattern,
+            hangs: false,
             say: format!("{id} happened"),
         };
         let ex = Exercise {
@@ -553,6 +555,18 @@ mod tests {
         );
         assert!(ok.ok());
         assert!(ids(&[("report".into(), ok)]).is_empty());
+        // One for hangs matches only a run that hung.
+        let mut hung = ex.clone();
+        hung.diagnoses[0].hangs = true;
+        let wrong = [("report".to_string(), run(0.0, 5.0))];
+        assert!(diagnose(&hung, &wrong).is_empty());
+        let hang = Observed::Hangs {
+            by_runner: false,
+            reason: StallReason::Quiet,
+            after_ms: 2000,
+        };
+        let stuck = judge(&e, hang, facts(&[("report_ratio", 0.0), ("polls", 5.0)]));
+        assert_eq!(diagnose(&hung, &[("report".into(), stuck)]).len(), 1);
         // A diagnosis that names its scenario looks only there.
         let mut only = ex.clone();
         only.diagnoses[0].scenario = Some("deadline".into());

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! or `panic = "there is no reactor running"` (a piece of the panic
-//! message) instead of `when`. A condition is `fact op number`, with `op`
+//! message) instead of `when`. With `hangs = true`, a `when` pattern
+//! matches only a run that hung (its facts are those reported as they grew). A condition is `fact op number`, with `op`
 //! one of `<`, `<=`, `>`, `>=`, `=`. The fact is looked up in one scenario
 //! at a time: a `when` pattern matches when every condition holds on the
 //! facts of one scenario of the exercise (or of `scenario = "name"` only,
@@ -125,6 +126,8 @@ pub struct Diagnosis {
     /// Looked for only in this scenario; `None`: in any of the exercise's.
     pub scenario: Option<String>,
     pub pattern: Pattern,
+    /// Matches only a run that hung.
+    pub hangs: bool,
     /// The sentence for the learner: what their program does wrong, as a
     /// hint, never the code of the fix.
     pub say: String,
@@ -136,6 +139,9 @@ impl Diagnosis {
     /// program whenever another of its scenarios fails.
     pub fn fits_a_fix_of(&self, scenario: &Scenario) -> bool {
         if self.scenario.as_ref().is_some_and(|s| *s != scenario.name) {
+            return false;
+        }
+        if self.hangs && scenario.fixed.outcome != Outcome::Hangs {
             return false;
         }
         match &self.pattern {
@@ -282,6 +288,7 @@ mod tests {
                     .map(|c| Condition::parse(c).unwrap())
                     .collect(),
             ),
+            hangs: false,
             say: "s".into(),
         }
     }
@@ -309,6 +316,9 @@ mod tests {
         let mut elsewhere = when(&["polls >= 2"]);
         elsewhere.scenario = Some("other".into());
         assert!(!elsewhere.fits_a_fix_of(&s));
+        let mut hung = when(&["polls >= 2"]);
+        hung.hangs = true;
+        assert!(!hung.fits_a_fix_of(&s), "a fix completes");
         let panic = Diagnosis {
             pattern: Pattern::Panic("no reactor".into()),
             ..when(&[])

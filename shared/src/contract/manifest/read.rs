@@ -91,6 +91,8 @@ struct RawDiagnosis {
     when: Option<Vec<String>>,
     #[serde(default)]
     panic: Option<String>,
+    #[serde(default)]
+    hangs: bool,
     say: String,
 }
 
@@ -400,6 +402,12 @@ fn read_diagnosis(
         (Some(_), Some(_)) => {
             return Err(at.error(&key, "takes when or panic, not both"));
         }
+        (None, Some(_)) if d.hangs => {
+            return Err(at.error(
+                &format!("{key}.hangs"),
+                "a run that panicked did not hang: hangs goes with when",
+            ));
+        }
         (None, Some(fragment)) if fragment.trim().is_empty() => {
             return Err(at.error(&format!("{key}.panic"), "is empty"));
         }
@@ -445,6 +453,7 @@ fn read_diagnosis(
         id: d.id,
         scenario: d.scenario,
         pattern,
+        hangs: d.hangs,
         say: d.say,
     })
 }
