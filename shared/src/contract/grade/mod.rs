@@ -175,7 +175,8 @@ impl Judgement {
 
 /// The known wrong fixes of `exercise` that its judged scenarios show, in
 /// the manifest's order. Only a scenario judged ✘ is looked at: an ok,
-/// skipped or inconclusive one names no mistake.
+/// skipped or inconclusive one names no mistake. A `when` pattern is
+/// looked for in a run that completed or hung, never in one that panicked.
 pub fn diagnose<'a>(exercise: &'a Exercise, results: &[(String, Judgement)]) -> Vec<&'a Diagnosis> {
     exercise
         .diagnoses
@@ -186,8 +187,11 @@ pub fn diagnose<'a>(exercise: &'a Exercise, results: &[(String, Judgement)]) -> 
                     && d.scenario.as_ref().is_none_or(|s| s == scenario)
                     && (!d.hangs || matches!(j.observed, Observed::Hangs { .. }))
                     && match &d.pattern {
+                        // A run that panicked (or crashed) was cut short:
+                        // its facts tell nothing; its panic may.
                         Pattern::Facts(conditions) => {
-                            conditions.iter().all(|c| c.holds_on(&j.facts))
+                            matches!(j.observed, Observed::Completes | Observed::Hangs { .. })
+                                && conditions.iter().all(|c| c.holds_on(&j.facts))
                         }
                         Pattern::Panic(fragment) => matches!(
                             &j.observed,
@@ -531,6 +535,15 @@ mod tests {
             vec![],
         );
         assert_eq!(ids(&[("report".into(), panicked)]), ["no-reactor"]);
+        let cut_short = judge(
+            &e,
+            Observed::Panics("boom".into()),
+            facts(&[("report_ratio", 0.0), ("polls", 5.0)]),
+        );
+        assert!(
+            ids(&[("report".into(), cut_short)]).is_empty(),
+            "the facts of a run that panicked tell nothing"
+        );
         // Never on a ✔, a skipped or an inconclusive run.
         let mut timing = e.clone();
         timing.facts[0].timing = true;

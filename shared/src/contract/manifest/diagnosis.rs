@@ -14,7 +14,8 @@
 //! one of `<`, `<=`, `>`, `>=`, `=`. The fact is looked up in one scenario
 //! at a time: a `when` pattern matches when every condition holds on the
 //! facts of one scenario of the exercise (or of `scenario = "name"` only,
-//! when the diagnosis names one). Only a scenario judged ✘ is looked at.
+//! when the diagnosis names one). Only a scenario judged ✘ is looked at,
+//! and a `when` pattern only in a run that completed or hung.
 
 use super::{Bound, Lesson, Outcome, Scenario};
 
