@@ -218,6 +218,11 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let bug = |what: &str, facts: &Facts| {
+            assert_eq!(
+                grader.diagnoses(done(), facts),
+                ["read-cancelled"],
+                "{what}"
+            );
             grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
         };
         bug(
@@ -242,6 +247,12 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let not_fixed = |what: &str, facts: &Facts| {
+            let named: &[&str] = if what == "a buffer never emptied" {
+                &["read-cancelled"]
+            } else {
+                &[]
+            };
+            assert_eq!(grader.diagnoses(done(), facts), named, "{what}");
             grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
         not_fixed(
@@ -353,6 +364,7 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let bug = |what: &str, facts: &Facts| {
+            assert_eq!(grader.diagnoses(done(), facts), ["still-running"], "{what}");
             grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
         };
         bug("the reference bug", &asked(seed, broken::ask).await);
@@ -370,6 +382,7 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let not_fixed = |what: &str, facts: &Facts| {
+            assert!(grader.diagnoses(done(), facts).is_empty(), "{what}");
             grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
         not_fixed(
@@ -481,22 +494,34 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     );
     grader.assert_fixed("take_while", done(), &sampled(stop_fix_take_while::sample));
 
-    grader.assert_bug("the reference bug", done(), &sampled(broken::sample));
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &sampled(start_stop::sample),
+    let f = sampled(broken::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "the reference bug"
     );
-    grader.assert_bug(
-        "checked once, at the start",
-        done(),
-        &sampled(stop_bug_checked_once::sample),
+    grader.assert_bug("the reference bug", done(), &f);
+    let f = sampled(start_stop::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "the untouched exercise"
     );
-    grader.assert_not_fixed(
-        "checked every fifty reads",
-        done(),
-        &sampled(stop_bug_checked_every_fifty::sample),
+    grader.assert_bug("the untouched exercise", done(), &f);
+    let f = sampled(stop_bug_checked_once::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "checked once, at the start"
     );
+    grader.assert_bug("checked once, at the start", done(), &f);
+    let f = sampled(stop_bug_checked_every_fifty::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "checked every fifty reads"
+    );
+    grader.assert_not_fixed("checked every fifty reads", done(), &f);
     let counted = sampled(stop_bug_stops_after_ten_reads::sample);
     assert!(
         grader.diagnoses(done(), &counted).is_empty(),
@@ -506,11 +531,13 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     // With slow reads the stop comes after at most 5 reads have begun,
     // however busy the machine: the five more are after it.
     assert!(counted.get("reads_after_stop") >= Some(2.0), "{counted:?}");
-    grader.assert_not_fixed(
-        "100 ms of reads, whatever the stop",
-        done(),
-        &sampled(stop_bug_stops_on_a_timer::sample),
+    let f = sampled(stop_bug_stops_on_a_timer::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "100 ms of reads, whatever the stop"
     );
+    grader.assert_not_fixed("100 ms of reads, whatever the stop", done(), &f);
     let decoy = sampled(stop_bug_reads_on_a_thread::sample);
     assert!(
         grader.diagnoses(done(), &decoy).is_empty(),
@@ -584,32 +611,47 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
         &processed(starve_fix_spawn_blocking::process),
     );
 
-    grader.assert_bug("the reference bug", done(), &processed(broken::process));
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &processed(start_starve::process),
+    let f = processed(broken::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the reference bug"
     );
-    grader.assert_bug(
-        "one yield at the end",
-        done(),
-        &processed(starve_bug_yield_at_the_end::process),
+    grader.assert_bug("the reference bug", done(), &f);
+    let f = processed(start_starve::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the untouched exercise"
     );
-    grader.assert_bug(
-        "the loop moved into a task",
-        done(),
-        &processed(starve_bug_spawned_loop::process),
+    grader.assert_bug("the untouched exercise", done(), &f);
+    let f = processed(starve_bug_yield_at_the_end::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "one yield at the end"
     );
-    grader.assert_bug(
-        "std::thread::yield_now",
-        done(),
-        &processed(starve_bug_thread_yield::process),
+    grader.assert_bug("one yield at the end", done(), &f);
+    let f = processed(starve_bug_spawned_loop::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the loop moved into a task"
     );
-    grader.assert_not_fixed(
-        "a yield every thousand items",
-        done(),
-        &processed(starve_bug_yield_every_thousand::process),
+    grader.assert_bug("the loop moved into a task", done(), &f);
+    let f = processed(starve_bug_thread_yield::process);
+    eprintln!(
+        "DIAG12 std::thread::yield_now: {:?}",
+        grader.diagnoses(done(), &f)
     );
+    grader.assert_bug("std::thread::yield_now", done(), &f);
+    let f = processed(starve_bug_yield_every_thousand::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "a yield every thousand items"
+    );
+    grader.assert_not_fixed("a yield every thousand items", done(), &f);
     let skipped = processed(starve_bug_skips_items::process);
     assert!(
         grader.diagnoses(done(), &skipped).is_empty(),
