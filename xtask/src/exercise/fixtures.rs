@@ -92,7 +92,7 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
     };
     let (mut count, mut mismatches, mut inconclusive) = (0, 0, 0);
     println!(
-        "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  {:<18} what the judge saw",
+        "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  {:<22} what the judge saw",
         "lesson", "exercise", "fixture", "should be", "verdict", "time", "likely cause"
     );
     for (lesson, ex) in work {
@@ -209,7 +209,7 @@ fn print_row(lesson: &Lesson, ex: &Exercise, row: &Row<'_>, started: Instant) {
     };
     let cause = if cause.is_empty() { "-" } else { cause };
     println!(
-        "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {cause:<18} {detail}",
+        "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {cause:<22} {detail}",
         lesson.id,
         ex.name,
         name,
