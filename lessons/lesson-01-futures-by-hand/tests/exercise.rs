@@ -109,7 +109,9 @@ fn the_grader_tells_every_fix_from_every_form_of_the_bug() {
                 bug_kept_in_a_vec::take_orders,
             ),
         ] {
-            grader.assert_bug(what, done(), &measured(&services, take));
+            let facts = measured(&services, take);
+            grader.assert_bug(what, done(), &facts);
+            grader.assert_diagnosed(what, done(), &facts, &["never-polled"]);
         }
         for (what, take, wrong) in [
             (
@@ -145,7 +147,12 @@ fn the_grader_tells_every_fix_from_every_form_of_the_bug() {
                 wrong,
                 "{what}: {facts:?}"
             );
-            grader.assert_not_fixed(what, done(), &facts);
+            let diagnosis = match (what, wrong) {
+                ("only the first order awaited", _) => "never-polled",
+                (_, true) => "wrong-dishes",
+                (_, false) => "not-to-the-end",
+            };
+            grader.assert_diagnosed(what, done(), &facts, &[diagnosis]);
         }
     }
 }

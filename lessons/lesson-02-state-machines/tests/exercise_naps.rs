@@ -132,16 +132,19 @@ async fn the_naps_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert!(f.get("naps_started").unwrap() >= 100.0, "{f:?}");
         grader.assert_bug("the reference bug", o, &f);
         let (o, f) = measured(seed, start::two_naps).await;
-        grader.assert_bug("the untouched exercise", o, &f);
+        grader.assert_bug("the untouched exercise", o.clone(), &f);
+        grader.assert_diagnosed("the untouched exercise", o, &f, &["nap-remade"]);
         let (o, f) = measured(seed, bug_stored_but_replaced::two_naps).await;
-        grader.assert_bug("a nap stored but replaced on every poll", o, &f);
+        let what = "a nap stored but replaced on every poll";
+        grader.assert_bug(what, o.clone(), &f);
+        grader.assert_diagnosed(what, o, &f, &["nap-remade"]);
 
         let (o, f) = measured(seed, bug_one_nap::two_naps).await;
         assert_eq!(f.get("naps_done"), Some(0.5));
-        grader.assert_not_fixed("one nap instead of two", o, &f);
+        grader.assert_diagnosed("one nap instead of two", o, &f, &["too-soon"]);
         let (o, f) = measured(seed, bug_naps_at_once::two_naps).await;
         assert_eq!(f.get("naps_done"), Some(0.5), "the second began too soon");
-        grader.assert_not_fixed("two naps at once", o, &f);
+        grader.assert_diagnosed("two naps at once", o, &f, &["too-soon"]);
         // Beside the heartbeat these two finish; alone, nothing polls them
         // again, and the harness gives up on them after four times their
         // naps.
@@ -158,7 +161,7 @@ async fn the_naps_grader_tells_every_fix_from_every_form_of_the_bug() {
             let (o, f) = f;
             assert!(f.get("elapsed_ratio").unwrap() >= 4.0, "{what}: {f:?}");
             assert!(f.get("naps_done").unwrap() < 1.0, "{what}: {f:?}");
-            grader.assert_not_fixed(what, o, &f);
+            grader.assert_diagnosed(what, o, &f, &["nobody-wakes"]);
         }
     }
 }
@@ -184,7 +187,12 @@ async fn blocking_the_thread_is_caught_by_the_longest_poll() {
         let (o, f) = measured(seed, bug_thread_sleep::two_naps).await;
         assert_eq!(f.get("naps_done"), Some(0.0));
         assert!(f.get("held_ratio").unwrap() >= 1.5, "{f:?}");
-        grader.assert_not_fixed("std::thread::sleep instead of naps", o, &f);
+        grader.assert_diagnosed(
+            "std::thread::sleep instead of naps",
+            o,
+            &f,
+            &["thread-held"],
+        );
         // The right naps after a 60 ms sleep: only the hold gives it away.
         let (o, f) = measured(seed, bug_thread_sleep_first::two_naps).await;
         assert_eq!(f.get("naps_done"), Some(1.0));
@@ -230,10 +238,11 @@ fn a_machine_that_wakes_itself_on_every_poll_is_caught_by_its_polls() {
     ));
     assert_eq!(facts.get("naps_done"), Some(1.0), "{facts:?}");
     assert!(facts.get("polls_per_nap").unwrap() > 20.0, "{facts:?}");
-    grader.only(&["polls_per_nap"]).assert_not_fixed(
+    grader.only(&["polls_per_nap"]).assert_diagnosed(
         "a nap polled with a no-op waker, the task woken on every poll",
         Observed::Completes,
         &facts,
+        &["spins"],
     );
 }
 

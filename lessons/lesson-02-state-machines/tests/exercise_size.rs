@@ -98,22 +98,29 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
         &measured(fix_read_again_after::handle),
     );
 
-    grader.assert_bug("the untouched exercise", done(), &measured(start::handle));
-    grader.assert_bug("the reference bug", done(), &measured(broken::handle));
-    grader.assert_bug(
-        "drop() on the array",
+    let f = measured(start::handle);
+    grader.assert_bug("the untouched exercise", done(), &f);
+    grader.assert_diagnosed(
+        "the untouched exercise",
         done(),
-        &measured(bug_drop_array::handle),
+        &f,
+        &["array-in-the-state"],
     );
-    grader.assert_not_fixed(
+    grader.assert_bug("the reference bug", done(), &measured(broken::handle));
+    let f = measured(bug_drop_array::handle);
+    grader.assert_bug("drop() on the array", done(), &f);
+    grader.assert_diagnosed("drop() on the array", done(), &f, &["array-in-the-state"]);
+    grader.assert_diagnosed(
         "a Vec kept across the await",
         done(),
         &measured(bug_vec_kept::handle),
+        &["kept-elsewhere"],
     );
-    grader.assert_not_fixed(
+    grader.assert_diagnosed(
         "a handler that forgets the checksum",
         done(),
         &measured(bug_wrong_reply::handle),
+        &[],
     );
     let f = measured(bug_usual_bytes::handle);
     assert_eq!(f.get("wrong_replies"), Some(450.0), "{f:?}");
@@ -124,7 +131,12 @@ fn the_size_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = measured(bug_buffer_kept_aside::handle);
     assert!(f.get("future_bytes").unwrap() <= 1024.0, "{f:?}");
     assert!(f.get("bytes_per_task").unwrap() >= 16384.0, "{f:?}");
-    grader.assert_not_fixed("the buffer kept in a Vec beside the task", done(), &f);
+    grader.assert_diagnosed(
+        "the buffer kept in a Vec beside the task",
+        done(),
+        &f,
+        &["kept-elsewhere"],
+    );
     let f = measured(bug_read_after_the_wait::handle);
     assert_eq!(f.get("unread_requests"), Some(450.0), "{f:?}");
     assert_eq!(f.get("wrong_replies"), Some(0.0), "{f:?}");

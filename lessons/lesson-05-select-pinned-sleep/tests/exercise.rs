@@ -143,6 +143,7 @@ async fn the_report_grader_tells_every_fix_from_every_form_of_the_bug() {
             ),
         ] {
             grader.assert_bug(what, done(), &f);
+            grader.assert_diagnosed(what, done(), &f, &["timer-restarted"]);
         }
         for (what, f) in [
             (
@@ -248,9 +249,12 @@ async fn the_deadline_grader_tells_every_fix_from_every_form_of_the_bug() {
         let (o, f) = reader_run(seed, broken::read_until_deadline).await;
         grader.assert_bug("the reference bug", o, &f);
         let (o, f) = reader_run(seed, start_deadline::read_until_deadline).await;
-        grader.assert_bug("the untouched exercise", o, &f);
+        grader.assert_bug("the untouched exercise", o.clone(), &f);
+        let restarted = ["deadline-restarted"];
+        grader.assert_diagnosed("the untouched exercise", o, &f, &restarted);
         let (o, f) = reader_run(seed, bug_timeout_per_number::read_until_deadline).await;
-        grader.assert_bug("a timeout around each number", o, &f);
+        grader.assert_bug("a timeout around each number", o.clone(), &f);
+        grader.assert_diagnosed("a timeout around each number", o, &f, &restarted);
 
         let (o, f) = reader_run(seed, bug_no_reading::read_until_deadline).await;
         assert_eq!(f.get("read_ratio"), Some(0.0));

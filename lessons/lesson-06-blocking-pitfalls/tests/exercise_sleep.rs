@@ -168,8 +168,18 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
                     f.values()
                 );
             }
-            Should::Bug => grader.assert_bug(what, o, &f),
-            Should::NotFixed => grader.assert_not_fixed(what, o, &f),
+            Should::Bug => {
+                if let Some(ids) = diagnosed_as(what) {
+                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
+                }
+                grader.assert_bug(what, o, &f)
+            }
+            Should::NotFixed => {
+                if let Some(ids) = diagnosed_as(what) {
+                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
+                }
+                grader.assert_not_fixed(what, o, &f)
+            }
             Should::Spin => {
                 // Polled again at once after every poll, for the whole
                 // wait: many times more than the bound, even on a busy
@@ -180,6 +190,9 @@ fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
                     "{what}: {:?}",
                     f.values()
                 );
+                if let Some(ids) = diagnosed_as(what) {
+                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
+                }
                 grader.assert_not_fixed(what, o, &f);
             }
         }
@@ -200,4 +213,22 @@ fn every_workload_separates_the_bug_from_the_fix() {
         assert_eq!(mixed.shortest(), Duration::from_millis(60));
         assert_eq!(mixed.longest(), Duration::from_millis(150));
     }
+}
+
+/// The diagnoses a learner is shown for each wrong fix named here (its
+/// manifest's `[[exercise.diagnosis]]`); `None`: not pinned down, as its
+/// facts vary with the machine or the run.
+fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
+    Some(match what {
+        "the reference bug" => &["thread-held"],
+        "the untouched exercise" => &["thread-held"],
+        "a busy wait" => &["thread-held"],
+        "a yield, then a blocking sleep" => &["thread-held"],
+        "always 100 ms" => &[],
+        "the sleep spawned and left" => &["no-real-wait"],
+        "a wait that does not wait" => &["no-real-wait"],
+        "a blocking sleep in 1 ms slices" => &["wakes-itself"],
+        "a spin on the clock, yielding" => &["wakes-itself"],
+        _ => return None,
+    })
 }

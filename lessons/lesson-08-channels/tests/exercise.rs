@@ -109,13 +109,32 @@ async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     let (o, f) = session(broken::ping_session).await;
     grader.assert_bug("the reference bug", o, &f);
     let (o, f) = session(start_close::ping_session).await;
+    grader.assert_diagnosed("the untouched exercise", o.clone(), &f, &["sender-alive"]);
     grader.assert_bug("the untouched exercise", o, &f);
     let (o, f) = session(bug_sender_kept_in_a_struct::ping_session).await;
+    grader.assert_diagnosed(
+        "a spare sender in a struct",
+        o.clone(),
+        &f,
+        &["sender-alive"],
+    );
     grader.assert_bug("a spare sender in a struct", o, &f);
     let (o, f) = session(bug_abort_the_handler::ping_session).await;
+    grader.assert_diagnosed(
+        "a handler aborted, not finished",
+        o.clone(),
+        &f,
+        &["stopped-early"],
+    );
     grader.assert_not_fixed("a handler aborted, not finished", o, &f);
     let (o, f) = session(bug_wait_for_the_producer::ping_session).await;
     assert_eq!(f.get("handler_done"), Some(0.0), "{:?}", f.values());
+    grader.assert_diagnosed(
+        "the producer waited for instead",
+        o.clone(),
+        &f,
+        &["stopped-early"],
+    );
     grader.assert_not_fixed("the producer waited for instead", o, &f);
 
     // A relay that guesses the producer is done after 100 ms of silence
@@ -124,6 +143,12 @@ async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     // after the producer, more than the whole pause.
     let (o, f) = session(bug_idle_relay::ping_session).await;
     assert!(f.get("handler_done").unwrap() < 1.0, "{:?}", f.values());
+    grader.assert_diagnosed(
+        "a relay closed after 100 ms of silence",
+        o.clone(),
+        &f,
+        &["stopped-early"],
+    );
     grader.assert_not_fixed("a relay closed after 100 ms of silence", o, &f);
     let (o, f) = session(bug_idle_relay_long::ping_session).await;
     assert_eq!(f.get("handler_done"), Some(1.0), "{:?}", f.values());
@@ -158,6 +183,12 @@ fn a_session_that_spins_is_not_a_fix() {
         f_get(&facts, "polls_per_ping") > 4.0,
         "{:?}",
         facts.values()
+    );
+    grader.assert_diagnosed(
+        "a spin until the handler is done",
+        o.clone(),
+        &facts,
+        &["checks-in-a-loop"],
     );
     grader.assert_not_fixed("a spin until the handler is done", o, &facts);
 }
@@ -257,6 +288,21 @@ async fn the_backpressure_grader_tells_every_fix_from_every_form_of_the_bug() {
         ),
     ] {
         assert_eq!(f.get("lost"), Some(0.0), "{what} loses nothing");
+        if let Some(ids) = diagnosed_as(what) {
+            assert_eq!(grader.diagnoses(done(), &f), ids, "{what}");
+        }
         grader.assert_not_fixed(what, done(), &f);
     }
+}
+
+/// The diagnoses a learner is shown for each wrong fix named here (its
+/// manifest's `[[exercise.diagnosis]]`); `None`: not pinned down, as its
+/// facts vary with the machine or the run.
+fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
+    Some(match what {
+        "a side queue beside a bounded channel" => &["no-backpressure"],
+        "a task per message" => &["no-backpressure"],
+        "every message made first" => &["no-backpressure"],
+        _ => return None,
+    })
 }

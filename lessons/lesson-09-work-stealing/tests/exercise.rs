@@ -113,28 +113,62 @@ fn the_grader_judges_every_fix_fixed() {
 fn the_grader_judges_every_form_of_the_bug_not_fixed() {
     let done = || Observed::Completes;
     let j = judged(broken::local_first);
+    assert_eq!(
+        fair().diagnoses(done(), &j.fairness),
+        ["global-starved"],
+        "local first"
+    );
     fair().assert_bug("local first", done(), &j.fairness);
     let j = judged(broken::no_stealing);
+    assert_eq!(
+        steal().diagnoses(done(), &j.stealing),
+        ["never-steals"],
+        "no stealing"
+    );
     steal().assert_bug("no stealing", done(), &j.stealing);
     assert_one_worker_busy("no stealing", &j.stealing);
 
     let j = judged(start::pick);
+    assert_eq!(
+        fair().diagnoses(done(), &j.fairness),
+        ["global-starved"],
+        "the untouched exercise (fairness)"
+    );
     fair().assert_bug("the untouched exercise (fairness)", done(), &j.fairness);
+    assert_eq!(
+        steal().diagnoses(done(), &j.stealing),
+        ["never-steals"],
+        "the untouched exercise (stealing)"
+    );
     steal().assert_bug("the untouched exercise (stealing)", done(), &j.stealing);
     assert_one_worker_busy("the untouched exercise", &j.stealing);
 
     let j = judged(bug_steals_but_local_first::pick);
+    assert_eq!(
+        fair().diagnoses(done(), &j.fairness),
+        ["global-starved"],
+        "stealing, but local first"
+    );
     fair().assert_bug("stealing, but local first", done(), &j.fairness);
     steal().assert_fixed("stealing, but local first", done(), &j.stealing);
 
     let j = judged(bug_fair_but_never_steals::pick);
     fair().assert_fixed("fair, but never stealing", done(), &j.fairness);
+    assert_eq!(
+        steal().diagnoses(done(), &j.stealing),
+        ["never-steals"],
+        "fair, but never stealing"
+    );
     steal().assert_bug("fair, but never stealing", done(), &j.stealing);
 
     // Taking the local task before looking at the global queue drops it
     // whenever the global queue has something: a busy task is lost at every
     // outside spawn.
     let j = judged(bug_takes_local_then_global::pick);
+    assert!(
+        fair().diagnoses(done(), &j.fairness).is_empty(),
+        "the local task taken up front"
+    );
     fair().assert_not_fixed("the local task taken up front", done(), &j.fairness);
     assert!(get(&j.fairness, "tasks_lost") >= 1.0);
 }
@@ -151,6 +185,11 @@ fn a_policy_tuned_to_one_workload_fails_another() {
     }];
     let facts = Facts::for_test(&fairness::SPEC);
     fairness::measure_shapes(&facts, &late, bug_fair_only_at_start_up::pick);
+    assert_eq!(
+        fair().diagnoses(done(), &facts),
+        ["global-starved"],
+        "fair only at start-up"
+    );
     fair().assert_bug("fair only at start-up", done(), &facts);
     let facts = Facts::for_test(&fairness::SPEC);
     fairness::measure_shapes(&facts, &late, fixed::work_stealing);
@@ -165,6 +204,10 @@ fn a_policy_tuned_to_one_workload_fails_another() {
     }];
     let facts = Facts::for_test(&stealing::SPEC);
     stealing::measure_shapes(&facts, &two, bug_steals_to_get_started::pick);
+    assert!(
+        steal().diagnoses(done(), &facts).is_empty(),
+        "stealing to get started"
+    );
     steal().assert_not_fixed("stealing to get started", done(), &facts);
     assert_eq!(get(&facts, "jobs_at_once"), 1.0);
     let facts = Facts::for_test(&stealing::SPEC);

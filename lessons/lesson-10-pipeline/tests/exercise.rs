@@ -274,12 +274,21 @@ fn the_flow_grader_catches_scoring_on_the_runtime_and_a_spin() {
     config.malformed_every = 5;
     let shapes = shape(config);
     let inline = flowed_in(&shapes, bug_scored_inline::run_pipeline);
+    assert_eq!(
+        counts.diagnoses(done(), &inline),
+        ["scored-on-runtime"],
+        "scored on the runtime's thread"
+    );
     counts.assert_not_fixed("scored on the runtime's thread", done(), &inline);
     assert_eq!(get(&inline, "scored_on_runtime"), 24.0);
     assert_eq!(get(&inline, "lost"), 0.0);
     // Asking for the next answer again and again while the fetches are on
     // the wire: counted, far more polls than records.
     let spin = flowed_in(&shapes, bug_polls_for_fetches::run_pipeline);
+    assert!(
+        counts.diagnoses(done(), &spin).is_empty(),
+        "now_or_never and yield for each answer"
+    );
     counts.assert_not_fixed("now_or_never and yield for each answer", done(), &spin);
     assert!(get(&spin, "pipeline_polls") > 50.0, "{:?}", spin.values());
     // The spin in a task of its own: the pipeline's polls are few, but the
@@ -363,6 +372,10 @@ fn the_stop_grader_judges_every_form_of_the_bug_not_fixed() {
     // Half-done stops: what was inside is dropped, or the line read when
     // the stop came.
     let dropped = stopped_in(&quick, bug_drops_what_is_inside::run_pipeline);
+    assert!(
+        grader.diagnoses(done(), &dropped).is_empty(),
+        "dropping what is inside"
+    );
     grader.assert_not_fixed("dropping what is inside", done(), &dropped);
     assert!(get(&dropped, "lost") >= 1.0);
     let mut config = small(60, 20, 1);

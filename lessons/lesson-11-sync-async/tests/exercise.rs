@@ -237,17 +237,42 @@ fn the_nested_grader_judges_every_fix_fixed() {
 fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&nested::SPEC);
     let (o, f) = quoted(LIMIT, broken::quote);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["runtime-in-runtime"],
+        "the reference bug"
+    );
     g.assert_bug("the reference bug", o, &f);
     let (o, f) = quoted(LIMIT, start_nested::quote);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["runtime-in-runtime"],
+        "the untouched exercise"
+    );
     g.assert_bug("the untouched exercise", o, &f);
     let (o, f) = quoted(LIMIT, bug_own_runtime::quote);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["runtime-in-runtime"],
+        "the async API in a runtime of our own"
+    );
     g.assert_bug("the async API in a runtime of our own", o, &f);
     let (o, f) = quoted(LIMIT, bug_handle_block_on::quote);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["runtime-in-runtime"],
+        "Handle::block_on on the app's thread"
+    );
     g.assert_bug("Handle::block_on on the app's thread", o, &f);
     let (o, f) = quoted(LIMIT, bug_block_in_place::quote);
     assert!(
         matches!(&o, Observed::Panics(m) if m.contains("multi-threaded runtime")),
         "{o:?}"
+    );
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["block-in-place"],
+        "block_in_place, on a current-thread runtime"
     );
     g.assert_not_fixed("block_in_place, on a current-thread runtime", o, &f);
 
@@ -269,9 +294,17 @@ fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     // this thread can fire.
     let (o, f) = quoted(HANG, bug_futures_block_on_nested::quote);
     assert!(matches!(o, Observed::Hangs { .. }), "{o:?}");
+    assert!(
+        g.diagnoses(o.clone(), &f).is_empty(),
+        "futures::executor::block_on on the app's thread"
+    );
     g.assert_not_fixed("futures::executor::block_on on the app's thread", o, &f);
 
     let (o, f) = quoted(LIMIT, bug_stale_price::quote);
+    assert!(
+        g.diagnoses(o.clone(), &f).is_empty(),
+        "a price from the last call"
+    );
     g.assert_not_fixed("a price from the last call", o, &f);
     assert!(get(&f, "wrong_answers") >= 1.0);
 
@@ -289,6 +322,11 @@ fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     let (o, f) = quoted(LIMIT, bug_sleeps_between_looks::quote);
     assert_eq!(get(&f, "wrong_answers"), 0.0);
     if cfg!(target_os = "linux") {
+        assert_eq!(
+            g.diagnoses(o.clone(), &f),
+            ["checks-in-a-loop"],
+            "a blocking sleep between looks"
+        );
         g.assert_not_fixed("a blocking sleep between looks", o, &f);
         assert!(get(&f, "quote_asleep") >= ticks(CALL_MIN), "{f:?}");
     }
@@ -340,15 +378,36 @@ fn the_drop_runtime_grader_judges_every_fix_fixed() {
 fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&drop_runtime::SPEC);
     let (o, f) = served(broken::balances);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["dropped-in-async"],
+        "the reference bug"
+    );
     g.assert_bug("the reference bug", o, &f);
     let (o, f) = served(start_drop_runtime::balances);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["dropped-in-async"],
+        "the untouched exercise"
+    );
     g.assert_bug("the untouched exercise", o, &f);
     let (o, f) = served(bug_connected_on_blocking_pool::balances);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["dropped-in-async"],
+        "opened on the blocking pool, dropped here"
+    );
     g.assert_bug("opened on the blocking pool, dropped here", o, &f);
     let (o, f) = served(bug_dropped_in_a_task::balances);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["dropped-in-async"],
+        "dropped in a spawned task"
+    );
     g.assert_bug("dropped in a spawned task", o, &f);
 
     let (o, f) = served(bug_forgotten::balances);
+    assert_eq!(g.diagnoses(o.clone(), &f), ["left-running"], "forgotten");
     g.assert_not_fixed("forgotten", o, &f);
     assert!(get(&f, "runtimes_left_running") >= 6.0, "one per request");
 
@@ -380,6 +439,10 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     let (o, f) = served(bug_sleeps_until_closed::balances);
     assert_eq!(get(&f, "wrong_answers"), 0.0);
     if cfg!(target_os = "linux") {
+        assert!(
+            g.diagnoses(o.clone(), &f).is_empty(),
+            "a blocking sleep until closed"
+        );
         g.assert_not_fixed("a blocking sleep until closed", o, &f);
         assert!(get(&f, "balances_asleep") >= close, "{f:?}");
     }
@@ -388,6 +451,10 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     assert!(
         matches!(&o, Observed::Panics(m) if m.contains("a query does not panic")),
         "{o:?}"
+    );
+    assert!(
+        g.diagnoses(o.clone(), &f).is_empty(),
+        "shut down before the queries answered"
     );
     g.assert_not_fixed("shut down before the queries answered", o, &f);
 }
@@ -426,20 +493,55 @@ fn the_no_reactor_grader_judges_every_fix_fixed() {
 fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&no_reactor::SPEC);
     let (o, f) = driven(broken::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["no-reactor"],
+        "the reference bug"
+    );
     g.assert_bug("the reference bug", o, &f);
     let (o, f) = driven(start_no_reactor::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["no-reactor"],
+        "the untouched exercise"
+    );
     g.assert_bug("the untouched exercise", o, &f);
     let (o, f) = driven(bug_handle_taken_late::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["no-reactor"],
+        "Handle::current on the driver's thread"
+    );
     g.assert_bug("Handle::current on the driver's thread", o, &f);
     let (o, f) = driven(bug_timer_made_on_the_driver::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["no-reactor"],
+        "a timer made on the driver's thread"
+    );
     g.assert_bug("a timer made on the driver's thread", o, &f);
     let (o, f) = driven(bug_futures_block_on_no_reactor::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["no-reactor"],
+        "futures' block_on on the driver's thread"
+    );
     g.assert_bug("futures' block_on on the driver's thread", o, &f);
 
     let (o, f) = driven(bug_try_current::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["readings-lost"],
+        "no runtime, no save"
+    );
     g.assert_not_fixed("no runtime, no save", o, &f);
     assert!(get(&f, "readings_lost") >= 1.0);
     let (o, f) = driven(bug_latest_only::on_reading);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["readings-lost"],
+        "a watch channel, latest value only"
+    );
     g.assert_not_fixed("a watch channel, latest value only", o, &f);
     assert!(get(&f, "readings_lost") >= 1.0, "bursts overwrite readings");
 

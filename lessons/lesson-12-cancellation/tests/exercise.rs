@@ -218,6 +218,11 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let bug = |what: &str, facts: &Facts| {
+            assert_eq!(
+                grader.diagnoses(done(), facts),
+                ["read-cancelled"],
+                "{what}"
+            );
             grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
         };
         bug(
@@ -242,6 +247,12 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let not_fixed = |what: &str, facts: &Facts| {
+            let named: &[&str] = if what == "a buffer never emptied" {
+                &["read-cancelled"]
+            } else {
+                &[]
+            };
+            assert_eq!(grader.diagnoses(done(), facts), named, "{what}");
             grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
         not_fixed(
@@ -293,6 +304,10 @@ fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
     let sleeper = read_lines_watched(7, lines_bug_sleeps_between_reports::collect);
     assert_eq!(sleeper.get("lines_lost"), Some(0.0));
     if cfg!(target_os = "linux") {
+        assert!(
+            grader.diagnoses(done(), &sleeper).is_empty(),
+            "a blocking sleep between reports"
+        );
         grader.assert_not_fixed("a blocking sleep between reports", done(), &sleeper);
         assert!(sleeper.get("reader_asleep") >= Some(10.0), "{sleeper:?}");
     }
@@ -349,6 +364,7 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let bug = |what: &str, facts: &Facts| {
+            assert_eq!(grader.diagnoses(done(), facts), ["still-running"], "{what}");
             grader.assert_bug(&format!("{what} (seed {seed})"), done(), facts)
         };
         bug("the reference bug", &asked(seed, broken::ask).await);
@@ -366,6 +382,7 @@ async fn the_handle_grader_tells_every_fix_from_every_form_of_the_bug() {
         );
 
         let not_fixed = |what: &str, facts: &Facts| {
+            assert!(grader.diagnoses(done(), facts).is_empty(), "{what}");
             grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
         not_fixed(
@@ -422,6 +439,11 @@ fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
     let steps = asked_watched(7, handle_bug_sleeps_in_small_steps::ask);
     assert_eq!(steps.get("late_emails"), Some(0.0));
     if cfg!(target_os = "linux") {
+        assert_eq!(
+            grader.diagnoses(done(), &steps),
+            ["checks-in-a-loop"],
+            "a millisecond's sleep at a time"
+        );
         grader.assert_not_fixed("a millisecond's sleep at a time", done(), &steps);
         assert!(steps.get("caller_asleep") >= Some(0.5), "{steps:?}");
     }
@@ -472,44 +494,78 @@ fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
     );
     grader.assert_fixed("take_while", done(), &sampled(stop_fix_take_while::sample));
 
-    grader.assert_bug("the reference bug", done(), &sampled(broken::sample));
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &sampled(start_stop::sample),
+    let f = sampled(broken::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "the reference bug"
     );
-    grader.assert_bug(
-        "checked once, at the start",
-        done(),
-        &sampled(stop_bug_checked_once::sample),
+    grader.assert_bug("the reference bug", done(), &f);
+    let f = sampled(start_stop::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "the untouched exercise"
     );
-    grader.assert_not_fixed(
-        "checked every fifty reads",
-        done(),
-        &sampled(stop_bug_checked_every_fifty::sample),
+    grader.assert_bug("the untouched exercise", done(), &f);
+    let f = sampled(stop_bug_checked_once::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "checked once, at the start"
     );
+    grader.assert_bug("checked once, at the start", done(), &f);
+    let f = sampled(stop_bug_checked_every_fifty::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "checked every fifty reads"
+    );
+    grader.assert_not_fixed("checked every fifty reads", done(), &f);
     let counted = sampled(stop_bug_stops_after_ten_reads::sample);
+    assert!(
+        grader.diagnoses(done(), &counted).is_empty(),
+        "ten reads, whatever the stop"
+    );
     grader.assert_not_fixed("ten reads, whatever the stop", done(), &counted);
     // With slow reads the stop comes after at most 5 reads have begun,
     // however busy the machine: the five more are after it.
     assert!(counted.get("reads_after_stop") >= Some(2.0), "{counted:?}");
-    grader.assert_not_fixed(
-        "100 ms of reads, whatever the stop",
-        done(),
-        &sampled(stop_bug_stops_on_a_timer::sample),
+    let f = sampled(stop_bug_stops_on_a_timer::sample);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["stop-seen-late"],
+        "100 ms of reads, whatever the stop"
     );
+    grader.assert_not_fixed("100 ms of reads, whatever the stop", done(), &f);
     let decoy = sampled(stop_bug_reads_on_a_thread::sample);
+    assert!(
+        grader.diagnoses(done(), &decoy).is_empty(),
+        "reads moved to a thread of their own"
+    );
     grader.assert_not_fixed("reads moved to a thread of their own", done(), &decoy);
     assert_eq!(decoy.get("wrong_total"), Some(2.0), "{decoy:?}");
     let idle = sampled(stop_bug_waits_for_the_stop::sample);
+    assert!(
+        grader.diagnoses(done(), &idle).is_empty(),
+        "a job that never reads"
+    );
     grader.assert_not_fixed("a job that never reads", done(), &idle);
     assert_eq!(idle.get("reads_before_stop"), Some(0.0), "{idle:?}");
     let dropped = sampled(stop_bug_drops_last_reading::sample);
+    assert!(
+        grader.diagnoses(done(), &dropped).is_empty(),
+        "the last reading thrown away"
+    );
     grader.assert_not_fixed("the last reading thrown away", done(), &dropped);
     assert_eq!(dropped.get("wrong_total"), Some(2.0), "{dropped:?}");
     // One read after the one in progress: in both paces, whenever the stop
     // comes (but for a race of a few instructions, in both at once).
     let one_more = sampled(stop_bug_one_more_read::sample);
+    assert!(
+        grader.diagnoses(done(), &one_more).is_empty(),
+        "one more read after the stop"
+    );
     grader.assert_not_fixed("one more read after the stop", done(), &one_more);
     assert_eq!(one_more.get("reads_after_stop"), Some(1.0), "{one_more:?}");
 }
@@ -555,38 +611,62 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
         &processed(starve_fix_spawn_blocking::process),
     );
 
-    grader.assert_bug("the reference bug", done(), &processed(broken::process));
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &processed(start_starve::process),
+    let f = processed(broken::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the reference bug"
     );
-    grader.assert_bug(
-        "one yield at the end",
-        done(),
-        &processed(starve_bug_yield_at_the_end::process),
+    grader.assert_bug("the reference bug", done(), &f);
+    let f = processed(start_starve::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the untouched exercise"
     );
-    grader.assert_bug(
-        "the loop moved into a task",
-        done(),
-        &processed(starve_bug_spawned_loop::process),
+    grader.assert_bug("the untouched exercise", done(), &f);
+    let f = processed(starve_bug_yield_at_the_end::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "one yield at the end"
     );
-    grader.assert_bug(
-        "std::thread::yield_now",
-        done(),
-        &processed(starve_bug_thread_yield::process),
+    grader.assert_bug("one yield at the end", done(), &f);
+    let f = processed(starve_bug_spawned_loop::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "the loop moved into a task"
     );
-    grader.assert_not_fixed(
-        "a yield every thousand items",
-        done(),
-        &processed(starve_bug_yield_every_thousand::process),
+    grader.assert_bug("the loop moved into a task", done(), &f);
+    let f = processed(starve_bug_thread_yield::process);
+    eprintln!(
+        "DIAG12 std::thread::yield_now: {:?}",
+        grader.diagnoses(done(), &f)
     );
+    grader.assert_bug("std::thread::yield_now", done(), &f);
+    let f = processed(starve_bug_yield_every_thousand::process);
+    assert_eq!(
+        grader.diagnoses(done(), &f),
+        ["holds-the-thread"],
+        "a yield every thousand items"
+    );
+    grader.assert_not_fixed("a yield every thousand items", done(), &f);
     let skipped = processed(starve_bug_skips_items::process);
+    assert!(
+        grader.diagnoses(done(), &skipped).is_empty(),
+        "half the items skipped"
+    );
     grader.assert_not_fixed("half the items skipped", done(), &skipped);
     assert_eq!(skipped.get("wrong_sum"), Some(2.0));
     // 256 items with yields, then 700 or more without: 4 ticks of work or
     // more between two turns, counted.
     let warm_up = processed(starve_bug_yields_only_at_first::process);
+    assert_eq!(
+        grader.diagnoses(done(), &warm_up),
+        ["holds-the-thread"],
+        "yields for the first 256 items only"
+    );
     grader.assert_not_fixed("yields for the first 256 items only", done(), &warm_up);
     assert!(warm_up.get("longest_turn") > Some(3.0), "{warm_up:?}");
 
@@ -595,6 +675,11 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     // gets no turn, counted.
     let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC);
     let joined = processed(starve_bug_joins_a_thread::process);
+    assert_eq!(
+        all.diagnoses(done(), &joined),
+        ["blocks-on-threads"],
+        "a blocking join in the loop"
+    );
     all.assert_not_fixed("a blocking join in the loop", done(), &joined);
     assert_eq!(
         joined.get("longest_turn"),
@@ -612,6 +697,11 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     let chunks = processed(starve_bug_joins_threads_in_chunks::process);
     assert_eq!(chunks.get("wrong_sum"), Some(0.0));
     if cfg!(target_os = "linux") {
+        assert_eq!(
+            all.diagnoses(done(), &chunks),
+            ["blocks-on-threads"],
+            "chunks joined on threads"
+        );
         all.assert_not_fixed("chunks joined on threads", done(), &chunks);
         assert!(chunks.get("worker_asleep") >= Some(1.5), "{chunks:?}");
     }

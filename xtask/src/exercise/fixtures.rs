@@ -2,7 +2,7 @@
 //! every fixture fix and bug, and the untouched starting point, judged end
 //! to end as a learner's file would be, under real time.
 
-use super::judging::{Judged, judge_exercise};
+use super::judging::{Judged, diagnoses_shown, judge_exercise};
 use super::{chosen, show};
 use crate::lessons::{Exercise, Lesson, Workspace};
 use crate::ui::Paint;
@@ -92,8 +92,8 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
     };
     let (mut count, mut mismatches, mut inconclusive) = (0, 0, 0);
     println!(
-        "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  what the judge saw",
-        "lesson", "exercise", "fixture", "should be", "verdict", "time"
+        "{:<9} {:<12} {:<34} {:<9} {:<8} {:>7}  {:<22} what the judge saw",
+        "lesson", "exercise", "fixture", "should be", "verdict", "time", "likely cause"
     );
     for (lesson, ex) in work {
         let file = lesson.exercise_file(&ex.name);
@@ -105,21 +105,30 @@ pub fn fixtures_command(args: &[String]) -> Result<ExitCode, Failure> {
             let started = Instant::now();
             std::fs::copy(&fixture, &file)
                 .map_err(|e| Failure::new(format!("cannot copy {}: {e}", show(&ws, &fixture))))?;
-            let (as_named, detail) = judge_fixture(&ws, lesson, ex, should_fix)?;
+            let (as_named, cause, detail) = judge_fixture(&ws, lesson, ex, should_fix)?;
             count += 1;
             match as_named {
                 Some(false) => mismatches += 1,
                 None => inconclusive += 1,
                 Some(true) => {}
             }
-            print_row(lesson, ex, &fixture, should_fix, as_named, started, &detail);
+            let row = Row {
+                fixture: &fixture,
+                should_fix,
+                as_named,
+                cause: &cause,
+                detail: &detail,
+            };
+            print_row(lesson, ex, &row, started);
         }
     }
     Ok(summary(count, mismatches, inconclusive))
 }
 
 /// Judges the fixture now in the learner's file: whether it was judged as
-/// its name says (see [`fixture_as_named`]), and what the judge saw. A
+/// its name says (see [`fixture_as_named`]), the ids of the diagnoses the
+/// learner would be shown (empty when none matched), and what the judge
+/// saw. A
 /// fixture the runner cannot judge at all (it does not describe itself, say)
 /// is not as named, and the run goes on.
 fn judge_fixture(
@@ -127,12 +136,23 @@ fn judge_fixture(
     lesson: &Lesson,
     ex: &Exercise,
     should_fix: bool,
-) -> Result<(Option<bool>, String), Failure> {
+) -> Result<(Option<bool>, String, String), Failure> {
     let outcome = match judge_exercise(ws, lesson, ex, false, None) {
         Ok(o) => o,
         Err(f) if crate::process::interrupted() => return Err(f),
-        Err(f) => return Ok((Some(false), format!("could not be judged: {f}"))),
+        Err(f) => {
+            return Ok((
+                Some(false),
+                String::new(),
+                format!("could not be judged: {f}"),
+            ));
+        }
     };
+    let cause = diagnoses_shown(ex, outcome.judged, &outcome.results)
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     let detail: Vec<String> = outcome
         .results
         .iter()
@@ -152,18 +172,27 @@ fn judge_fixture(
         }
         Judged::Ran(_) => detail.join("; "),
     };
-    Ok((fixture_as_named(outcome.judged, should_fix), detail))
+    Ok((fixture_as_named(outcome.judged, should_fix), cause, detail))
 }
 
-fn print_row(
-    lesson: &Lesson,
-    ex: &Exercise,
-    fixture: &std::path::Path,
+/// One fixture's row of the table.
+struct Row<'a> {
+    fixture: &'a std::path::Path,
     should_fix: bool,
     as_named: Option<bool>,
-    started: Instant,
-    detail: &str,
-) {
+    /// The diagnoses' ids, comma-separated; empty when none matched.
+    cause: &'a str,
+    detail: &'a str,
+}
+
+fn print_row(lesson: &Lesson, ex: &Exercise, row: &Row<'_>, started: Instant) {
+    let Row {
+        fixture,
+        should_fix,
+        as_named,
+        cause,
+        detail,
+    } = *row;
     let paint = Paint::stdout();
     let word = match as_named {
         None => paint.wrap("33", "inconcl."),
@@ -178,8 +207,9 @@ fn print_row(
     } else {
         name
     };
+    let cause = if cause.is_empty() { "-" } else { cause };
     println!(
-        "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {detail}",
+        "{:<9} {:<12} {:<34} {:<9} {word} {:>5.1} s  {cause:<22} {detail}",
         lesson.id,
         ex.name,
         name,

@@ -7,6 +7,7 @@ use crate::compile::{self, ExerciseBuild};
 use crate::lessons::{Exercise, Lesson, Scenario, Variant, Workspace};
 use crate::ui::Paint;
 use crate::{Failure, print_runner_stop, process, run_one, tracefile};
+use shared::contract::manifest::Diagnosis;
 use shared::grade::{Judgement, Verdict};
 use std::path::Path;
 
@@ -200,6 +201,9 @@ pub(super) fn judge_exercise(
             let expect = &checked.scenario(name).expect("known scenario").fixed;
             print_scenario_verdict(&paint, name, expect, j, meaning);
         }
+        for line in likely_causes(ex, judged, &results) {
+            println!("{}", paint.wrap("33", &line));
+        }
     }
     Ok(Outcome {
         judged,
@@ -247,6 +251,31 @@ fn judge_scenario(
         }
     }
     Ok((result, j))
+}
+
+/// The manifest's diagnoses that the results show: only under a ✘
+/// verdict, never a ✔ or an inconclusive one.
+pub(super) fn diagnoses_shown<'a>(
+    ex: &'a Exercise,
+    judged: Judged,
+    results: &[(String, Judgement)],
+) -> Vec<&'a Diagnosis> {
+    if judged != Judged::Ran(Verdict::Mismatch) {
+        return Vec::new();
+    }
+    shared::grade::diagnose(ex, results)
+}
+
+/// [`diagnoses_shown`] as the learner reads them, after the numbers.
+pub(super) fn likely_causes(
+    ex: &Exercise,
+    judged: Judged,
+    results: &[(String, Judgement)],
+) -> Vec<String> {
+    diagnoses_shown(ex, judged, results)
+        .into_iter()
+        .map(|d| format!("  Likely cause: {}", d.say))
+        .collect()
 }
 
 pub(super) fn print_build_errors(ws: &Workspace, file: &Path, errors: &[String]) {
@@ -381,6 +410,53 @@ mod tests {
             !missed_the_same(&learner, &run(1.0, 1.0)),
             "the fix met the claim"
         );
+    }
+
+    #[test]
+    fn a_likely_cause_is_printed_only_under_a_wrong_verdict() {
+        use shared::contract::manifest::{Bound, Condition, Diagnosis, Expect, Outcome, Pattern};
+        use shared::grade::{Observed, judge};
+        let ex = Exercise {
+            name: "report".into(),
+            scenarios: vec!["report".into()],
+            goal: "g".into(),
+            hints: vec!["h".into()],
+            diagnoses: vec![Diagnosis {
+                id: "remade".into(),
+                scenario: None,
+                pattern: Pattern::Facts(vec![Condition::parse("reports <= 0").unwrap()]),
+                hangs: false,
+                say: "the timer is made again on every turn".into(),
+            }],
+        };
+        let e = Expect {
+            outcome: Outcome::Completes,
+            claim: "c".into(),
+            facts: vec![Bound {
+                name: "reports".into(),
+                min: Some(8.0),
+                max: None,
+                timing: false,
+            }],
+            needs_cores: 1,
+        };
+        let run = |reports: f64| {
+            let j = judge(&e, Observed::Completes, vec![("reports".into(), reports)]);
+            vec![("report".to_string(), j)]
+        };
+        let wrong = run(0.0);
+        let judged = Judged::Ran(overall(wrong.iter().map(|(_, j)| j.verdict())));
+        assert_eq!(
+            likely_causes(&ex, judged, &wrong),
+            ["  Likely cause: the timer is made again on every turn"]
+        );
+        let right = run(9.0);
+        assert!(likely_causes(&ex, Judged::Ran(Verdict::Ok), &right).is_empty());
+        assert!(
+            likely_causes(&ex, Judged::Ran(Verdict::Inconclusive), &wrong).is_empty(),
+            "never on an inconclusive verdict"
+        );
+        assert!(likely_causes(&ex, Judged::DoesNotCompile, &[]).is_empty());
     }
 
     #[test]

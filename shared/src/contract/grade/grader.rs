@@ -31,6 +31,8 @@ pub fn observe_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'sta
 /// in plain words when a run is not judged as it should be.
 pub struct Grader {
     scenario: crate::contract::manifest::Scenario,
+    /// The exercises this scenario judges, for their diagnoses.
+    exercises: Vec<crate::contract::manifest::Exercise>,
 }
 
 impl Grader {
@@ -54,7 +56,16 @@ impl Grader {
                 );
             }
         }
-        Grader { scenario }
+        let exercises = lesson
+            .exercises
+            .iter()
+            .filter(|e| e.scenarios.iter().any(|s| s == spec.name))
+            .cloned()
+            .collect();
+        Grader {
+            scenario,
+            exercises,
+        }
     }
 
     pub fn scenario(&self) -> &crate::contract::manifest::Scenario {
@@ -69,7 +80,10 @@ impl Grader {
         for expect in [&mut scenario.broken, &mut scenario.fixed] {
             expect.facts.retain(|b| facts.contains(&b.name.as_str()));
         }
-        Grader { scenario }
+        Grader {
+            scenario,
+            exercises: self.exercises.clone(),
+        }
     }
 
     fn observed(observed: Observed, facts: &crate::contract::lesson::Facts) -> Observed {
@@ -147,6 +161,44 @@ impl Grader {
         );
     }
 
+    /// The ids of the diagnoses a learner would be shown for this run:
+    /// those of the exercises this scenario judges that match it, when it
+    /// is judged not fixed.
+    pub fn diagnoses(
+        &self,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+    ) -> Vec<String> {
+        let results = [(
+            self.scenario.name.clone(),
+            self.against_fixed(observed, facts),
+        )];
+        self.exercises
+            .iter()
+            .flat_map(|e| super::diagnose(e, &results))
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
+    /// Asserts that `what`, a wrong fix, is judged not fixed and named by
+    /// exactly the diagnoses `ids` (none: `&[]`).
+    pub fn assert_diagnosed(
+        &self,
+        what: &str,
+        observed: Observed,
+        facts: &crate::contract::lesson::Facts,
+        ids: &[&str],
+    ) {
+        self.assert_not_fixed(what, observed.clone(), facts);
+        let found = self.diagnoses(observed, facts);
+        assert_eq!(
+            found,
+            ids,
+            "{what}: the diagnoses shown (facts: {:?})",
+            facts.values()
+        );
+    }
+
     /// Asserts that `what` is judged not fixed (a wrong fix that is not
     /// simply the lesson's bug).
     pub fn assert_not_fixed(
@@ -170,7 +222,19 @@ impl Grader {
 /// `#[path = "fixtures/<exercise>/<file>"]` module that the tests then use
 /// (`<module>::`). The runner's `cargo xtask fixtures` finds fixtures by
 /// their file names; this proves the tests judge the same set.
+///
+/// It also proves that no diagnosis of the lesson's exercises could blame a
+/// fix: each pattern must be impossible for a run within the fixed claim
+/// (see [`Diagnosis::fits_a_fix_of`](crate::contract::manifest::Diagnosis::fits_a_fix_of)).
 pub fn assert_every_fixture_judged(dir: &str, sources: &[&str]) {
+    let lesson = crate::contract::manifest::Metadata::lesson_at(dir);
+    let fits = lesson.diagnoses_that_fit_a_fix();
+    assert!(
+        fits.is_empty(),
+        "{}: these diagnoses could match a run within the fixed claim, so they could blame a correct fix: {} (add a condition that the fixed bounds rule out)",
+        lesson.manifest_path.display(),
+        fits.join("; ")
+    );
     let fixtures = std::path::Path::new(dir).join("tests").join("fixtures");
     let mut missing = Vec::new();
     let mut count = 0;
@@ -250,6 +314,21 @@ mod tests {
                 fixed: expect(Some(8.0), Some(12.0)),
                 live_facts: vec![],
             },
+            exercises: vec![crate::contract::manifest::Exercise {
+                name: "report".into(),
+                scenarios: vec!["report".into()],
+                goal: "g".into(),
+                hints: vec!["h".into()],
+                diagnoses: vec![crate::contract::manifest::Diagnosis {
+                    id: "none".into(),
+                    scenario: None,
+                    pattern: crate::contract::manifest::Pattern::Facts(vec![
+                        crate::contract::manifest::Condition::parse("reports <= 0").unwrap(),
+                    ]),
+                    hangs: false,
+                    say: "no report was made".into(),
+                }],
+            }],
         }
     }
 
@@ -295,6 +374,20 @@ mod tests {
             "ten",
             Observed::Completes,
             &facts(10.0)
+        )));
+    }
+
+    #[test]
+    fn a_wrong_fix_is_named_by_its_diagnosis_and_a_fix_by_none() {
+        let g = grader();
+        g.assert_diagnosed("no reports", Observed::Completes, &facts(0.0), &["none"]);
+        g.assert_diagnosed("three reports", Observed::Completes, &facts(3.0), &[]);
+        assert!(g.diagnoses(Observed::Completes, &facts(10.0)).is_empty());
+        assert!(panics(|| grader().assert_diagnosed(
+            "three reports",
+            Observed::Completes,
+            &facts(3.0),
+            &["none"]
         )));
     }
 

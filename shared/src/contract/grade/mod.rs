@@ -13,7 +13,7 @@ pub use grader::{Grader, assert_every_fixture_judged, observe_within};
 pub use observed::Observed;
 pub use problem::{Problem, wanted};
 
-use crate::contract::manifest::{Expect, Outcome};
+use crate::contract::manifest::{Diagnosis, Exercise, Expect, Outcome, Pattern};
 use crate::view::number::format_beside;
 
 /// What a judgement comes to, in one word.
@@ -171,6 +171,36 @@ impl Judgement {
             })
             .collect()
     }
+}
+
+/// The known wrong fixes of `exercise` that its judged scenarios show, in
+/// the manifest's order. Only a scenario judged ✘ is looked at: an ok,
+/// skipped or inconclusive one names no mistake. A `when` pattern is
+/// looked for in a run that completed or hung, never in one that panicked.
+pub fn diagnose<'a>(exercise: &'a Exercise, results: &[(String, Judgement)]) -> Vec<&'a Diagnosis> {
+    exercise
+        .diagnoses
+        .iter()
+        .filter(|d| {
+            results.iter().any(|(scenario, j)| {
+                j.verdict() == Verdict::Mismatch
+                    && d.scenario.as_ref().is_none_or(|s| s == scenario)
+                    && (!d.hangs || matches!(j.observed, Observed::Hangs { .. }))
+                    && match &d.pattern {
+                        // A run that panicked (or crashed) was cut short:
+                        // its facts tell nothing; its panic may.
+                        Pattern::Facts(conditions) => {
+                            matches!(j.observed, Observed::Completes | Observed::Hangs { .. })
+                                && conditions.iter().all(|c| c.holds_on(&j.facts))
+                        }
+                        Pattern::Panic(fragment) => matches!(
+                            &j.observed,
+                            Observed::Panics(message) if message.contains(fragment.as_str())
+                        ),
+                    }
+            })
+        })
+        .collect()
 }
 
 /// Compares what a run did with what the lesson claims. A skipped run has
@@ -436,6 +466,125 @@ mod tests {
             facts(&[("lateness_ratio", 4.0), ("hits", 2.0)]),
         );
         assert!(!hung.only_timing_misses(), "a hang is not a timing miss");
+    }
+
+    #[test]
+    fn a_diagnosis_names_a_mistake_only_in_a_scenario_judged_wrong() {
+        use crate::contract::manifest::{Condition, Diagnosis, Exercise, Pattern};
+        let diagnosis = |id: &str, pattern| Diagnosis {
+            id: id.into(),
+            scenario: None,
+            pattern,
+            hangs: false,
+            say: format!("{id} happened"),
+        };
+        let ex = Exercise {
+            name: "report".into(),
+            scenarios: vec!["report".into(), "deadline".into()],
+            goal: "g".into(),
+            hints: vec!["h".into()],
+            diagnoses: vec![
+                diagnosis(
+                    "remade",
+                    Pattern::Facts(vec![
+                        Condition::parse("report_ratio <= 0.1").unwrap(),
+                        Condition::parse("polls >= 2").unwrap(),
+                    ]),
+                ),
+                diagnosis("no-reactor", Pattern::Panic("no reactor running".into())),
+            ],
+        };
+        let e = expect(
+            Outcome::Completes,
+            vec![between("report_ratio", Some(0.8), Some(1.2))],
+        );
+        let ids = |results: &[(String, Judgement)]| -> Vec<String> {
+            diagnose(&ex, results)
+                .iter()
+                .map(|d| d.id.clone())
+                .collect()
+        };
+        let run = |ratio: f64, polls: f64| {
+            judge(
+                &e,
+                Observed::Completes,
+                facts(&[("report_ratio", ratio), ("polls", polls)]),
+            )
+        };
+        let fine = ("deadline".to_string(), run(1.0, 9.0));
+        assert_eq!(
+            ids(&[("report".into(), run(0.0, 5.0)), fine.clone()]),
+            ["remade"]
+        );
+        assert!(
+            ids(&[("report".into(), run(0.0, 1.0)), fine.clone()]).is_empty(),
+            "every condition must hold"
+        );
+        assert!(
+            ids(&[("report".into(), run(0.5, 5.0))]).is_empty(),
+            "a ✘ of another shape"
+        );
+        let missing = judge(&e, Observed::Completes, facts(&[("polls", 5.0)]));
+        assert!(
+            ids(&[("report".into(), missing)]).is_empty(),
+            "a fact not reported meets no condition"
+        );
+        let panicked = judge(
+            &e,
+            Observed::Panics("there is no reactor running, must be called from ...".into()),
+            vec![],
+        );
+        assert_eq!(ids(&[("report".into(), panicked)]), ["no-reactor"]);
+        let cut_short = judge(
+            &e,
+            Observed::Panics("boom".into()),
+            facts(&[("report_ratio", 0.0), ("polls", 5.0)]),
+        );
+        assert!(
+            ids(&[("report".into(), cut_short)]).is_empty(),
+            "the facts of a run that panicked tell nothing"
+        );
+        // Never on a ✔, a skipped or an inconclusive run.
+        let mut timing = e.clone();
+        timing.facts[0].timing = true;
+        let mut busy = judge(
+            &timing,
+            Observed::Completes,
+            facts(&[("report_ratio", 0.0), ("polls", 5.0)]),
+        );
+        busy.make_inconclusive("busy");
+        assert!(ids(&[("report".into(), busy)]).is_empty());
+        let skipped = judge(
+            &e,
+            Observed::Skipped("one core".into()),
+            facts(&[("report_ratio", 0.0), ("polls", 5.0)]),
+        );
+        assert!(ids(&[("report".into(), skipped)]).is_empty());
+        let loose = expect(Outcome::Completes, vec![]);
+        let ok = judge(
+            &loose,
+            Observed::Completes,
+            facts(&[("report_ratio", 0.0), ("polls", 5.0)]),
+        );
+        assert!(ok.ok());
+        assert!(ids(&[("report".into(), ok)]).is_empty());
+        // One for hangs matches only a run that hung.
+        let mut hung = ex.clone();
+        hung.diagnoses[0].hangs = true;
+        let wrong = [("report".to_string(), run(0.0, 5.0))];
+        assert!(diagnose(&hung, &wrong).is_empty());
+        let hang = Observed::Hangs {
+            by_runner: false,
+            reason: StallReason::Quiet,
+            after_ms: 2000,
+        };
+        let stuck = judge(&e, hang, facts(&[("report_ratio", 0.0), ("polls", 5.0)]));
+        assert_eq!(diagnose(&hung, &[("report".into(), stuck)]).len(), 1);
+        // A diagnosis that names its scenario looks only there.
+        let mut only = ex.clone();
+        only.diagnoses[0].scenario = Some("deadline".into());
+        let found = diagnose(&only, &[("report".into(), run(0.0, 5.0))]);
+        assert!(found.is_empty());
     }
 
     #[test]

@@ -10,8 +10,10 @@
 //! with `min > max` or no limit at all, or a fact the scenario's code does
 //! not declare is an error of one line that names the file and the key.
 
+mod diagnosis;
 mod read;
 
+pub use diagnosis::{Compare, Condition, Diagnosis, Pattern};
 pub use read::{Metadata, lesson_of_package};
 
 use crate::contract::lesson::{Description, Variant};
@@ -153,6 +155,9 @@ pub struct Exercise {
     pub goal: String,
     /// From a nudge to nearly the answer.
     pub hints: Vec<String>,
+    /// Known wrong fixes, recognised in what was measured, in the order
+    /// the manifest gives them.
+    pub diagnoses: Vec<Diagnosis>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

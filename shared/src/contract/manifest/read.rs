@@ -2,7 +2,10 @@
 //! `[package.metadata.lesson]` read strictly into a [`Lesson`], with a
 //! one-line error naming the file and the key for anything wrong.
 
-use super::{Bound, EXERCISE_FEATURE, Exercise, Expect, Lesson, Outcome, Scenario};
+use super::{
+    Bound, Condition, Diagnosis, EXERCISE_FEATURE, Exercise, Expect, Lesson, Outcome, Pattern,
+    Scenario,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -74,6 +77,23 @@ struct RawExercise {
     scenarios: Vec<String>,
     goal: String,
     hints: Vec<String>,
+    #[serde(default)]
+    diagnosis: Vec<RawDiagnosis>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiagnosis {
+    id: String,
+    #[serde(default)]
+    scenario: Option<String>,
+    #[serde(default)]
+    when: Option<Vec<String>>,
+    #[serde(default)]
+    panic: Option<String>,
+    #[serde(default)]
+    hangs: bool,
+    say: String,
 }
 
 /// Names that become parts of file and binary names: `report`, `current-thread`.
@@ -307,14 +327,135 @@ fn read_exercises(
             ));
         }
         check_exercise(&e, &key, scenarios, bins, package, dir, at)?;
+        let key = format!("exercise {}", e.name);
+        let mut diagnoses: Vec<Diagnosis> = Vec::new();
+        for (j, d) in e.diagnosis.into_iter().enumerate() {
+            let d = read_diagnosis(
+                d,
+                &format!("{key}: diagnosis[{j}]"),
+                &e.scenarios,
+                scenarios,
+                at,
+            )?;
+            if diagnoses.iter().any(|o| o.id == d.id) {
+                return Err(at.error(
+                    &format!("{key}: diagnosis[{j}].id"),
+                    &format!("a second diagnosis named {}", d.id),
+                ));
+            }
+            diagnoses.push(d);
+        }
         exercises.push(Exercise {
             name: e.name,
             scenarios: e.scenarios,
             goal: e.goal,
             hints: e.hints,
+            diagnoses,
         });
     }
     Ok(exercises)
+}
+
+/// A diagnosis has a slug for an id, something to say, and one pattern:
+/// conditions on facts that its scenarios bound, or a piece of a panic
+/// message.
+fn read_diagnosis(
+    d: RawDiagnosis,
+    key: &str,
+    judged_by: &[String],
+    scenarios: &[Scenario],
+    at: &At<'_>,
+) -> Result<Diagnosis, String> {
+    if !is_slug(&d.id) {
+        return Err(at.error(
+            &format!("{key}.id"),
+            &format!("'{}' must be lower-case letters, digits and dashes", d.id),
+        ));
+    }
+    let key = format!("{key} ({})", d.id);
+    if d.say.trim().is_empty() {
+        return Err(at.error(&format!("{key}.say"), "is empty"));
+    }
+    let within: Vec<&Scenario> = match &d.scenario {
+        Some(name) if !judged_by.contains(name) => {
+            return Err(at.error(
+                &format!("{key}.scenario"),
+                &format!(
+                    "'{name}' is not one of the exercise's scenarios ({})",
+                    judged_by.join(", ")
+                ),
+            ));
+        }
+        Some(name) => scenarios.iter().filter(|s| s.name == *name).collect(),
+        None => scenarios
+            .iter()
+            .filter(|s| judged_by.contains(&s.name))
+            .collect(),
+    };
+    let pattern = match (d.when, d.panic) {
+        (None, None) => {
+            return Err(at.error(
+                &key,
+                "needs when = [\"fact op number\", ...] or panic = \"a piece of the message\"",
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(at.error(&key, "takes when or panic, not both"));
+        }
+        (None, Some(_)) if d.hangs => {
+            return Err(at.error(
+                &format!("{key}.hangs"),
+                "a run that panicked did not hang: hangs goes with when",
+            ));
+        }
+        (None, Some(fragment)) if fragment.trim().is_empty() => {
+            return Err(at.error(&format!("{key}.panic"), "is empty"));
+        }
+        (None, Some(fragment)) => Pattern::Panic(fragment),
+        (Some(when), None) if when.is_empty() => {
+            return Err(at.error(&format!("{key}.when"), "names no condition"));
+        }
+        (Some(when), None) => {
+            let mut conditions = Vec::new();
+            for (i, text) in when.iter().enumerate() {
+                let here = format!("{key}.when[{i}]");
+                let c = Condition::parse(text).map_err(|e| at.error(&here, &e))?;
+                let bounded = |s: &&Scenario| {
+                    s.broken
+                        .facts
+                        .iter()
+                        .chain(&s.fixed.facts)
+                        .any(|b| b.name == c.fact)
+                };
+                if !within.iter().any(bounded) {
+                    let mut known: Vec<&str> = within
+                        .iter()
+                        .flat_map(|s| s.broken.facts.iter().chain(&s.fixed.facts))
+                        .map(|b| b.name.as_str())
+                        .collect();
+                    known.sort_unstable();
+                    known.dedup();
+                    return Err(at.error(
+                        &here,
+                        &format!(
+                            "no scenario it looks in bounds a fact named {} (they bound: {})",
+                            c.fact,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                conditions.push(c);
+            }
+            Pattern::Facts(conditions)
+        }
+    };
+    Ok(Diagnosis {
+        id: d.id,
+        scenario: d.scenario,
+        pattern,
+        hangs: d.hangs,
+        say: d.say,
+    })
 }
 
 /// An exercise names scenarios that exist, has hints, a binary built only
@@ -554,6 +695,99 @@ mod tests {
         let mut m = lesson_meta();
         m["scenario"][0]["broken"]["outcome"] = json!("panics");
         assert!(error_of(m).contains("broken.panic"));
+    }
+
+    /// A lesson with one exercise, `main`, whose diagnoses are `diagnoses`,
+    /// in a folder of its own that holds the exercise's starting point.
+    fn with_diagnoses(diagnoses: Value) -> Result<Lesson, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "diagnoses-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let start = dir.join("lessons/lesson-02-topic/exercise/start");
+        std::fs::create_dir_all(&start).unwrap();
+        std::fs::write(start.join("main.rs"), "fn main() {}").unwrap();
+        let mut m = lesson_meta();
+        m["exercise"] = json!([{"name": "main", "scenarios": ["main"], "goal": "g", "hints": ["h"], "diagnosis": diagnoses}]);
+        let mut p = package("lesson-02", m);
+        p["manifest_path"] = json!(dir.join("lessons/lesson-02-topic/Cargo.toml"));
+        p["targets"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"kind": ["bin"], "name": "lesson-02-exercise-main", "required-features": ["exercise"]}));
+        let read = lesson_of_package(&p).map(Option::unwrap);
+        let _ = std::fs::remove_dir_all(&dir);
+        read
+    }
+
+    fn diagnosis_error(d: Value) -> String {
+        let err = with_diagnoses(json!([d])).unwrap_err();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains(
+                "lesson-02-topic/Cargo.toml: [package.metadata.lesson] exercise main: diagnosis[0]"
+            ),
+            "names the lesson, the exercise and the diagnosis: {err}"
+        );
+        err
+    }
+
+    #[test]
+    fn a_diagnosis_is_read_with_its_conditions_or_its_panic() {
+        let l = with_diagnoses(json!([
+            {"id": "never-polled", "when": ["polls <= 1", "ratio < 0.5"], "say": "s"},
+            {"id": "no-reactor", "panic": "no reactor", "scenario": "main", "say": "t"},
+        ]))
+        .unwrap();
+        let d = &l.exercises[0].diagnoses;
+        assert_eq!(d.len(), 2);
+        let Pattern::Facts(c) = &d[0].pattern else {
+            panic!("{:?}", d[0])
+        };
+        assert_eq!(c[1].describe(), "ratio < 0.5");
+        assert_eq!(d[1].pattern, Pattern::Panic("no reactor".into()));
+        assert!(l.diagnoses_that_fit_a_fix().is_empty());
+    }
+
+    #[test]
+    fn a_diagnosis_on_a_fact_no_scenario_bounds_is_an_error() {
+        let err = diagnosis_error(json!({"id": "d", "when": ["pols <= 1"], "say": "s"}));
+        assert!(err.contains("when[0]"), "{err}");
+        assert!(
+            err.contains("bounds a fact named pols (they bound: polls, ratio)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_diagnosis_with_a_bad_comparison_is_an_error() {
+        let err = diagnosis_error(json!({"id": "d", "when": ["polls =< 1"], "say": "s"}));
+        assert!(err.contains("'=<' is not a comparison"), "{err}");
+        let err = diagnosis_error(json!({"id": "d", "when": ["polls<=1"], "say": "s"}));
+        assert!(err.contains("is not a comparison"), "{err}");
+        let err = diagnosis_error(json!({"id": "d", "when": ["polls <= NaN"], "say": "s"}));
+        assert!(err.contains("not a finite number"), "{err}");
+    }
+
+    #[test]
+    fn a_diagnosis_needs_when_or_panic_and_not_both() {
+        let err = diagnosis_error(json!({"id": "d", "say": "s"}));
+        assert!(err.contains("needs when = "), "{err}");
+        let err =
+            diagnosis_error(json!({"id": "d", "when": ["polls <= 1"], "panic": "x", "say": "s"}));
+        assert!(err.contains("not both"), "{err}");
+        let err = diagnosis_error(json!({"id": "d", "when": [], "say": "s"}));
+        assert!(err.contains("names no condition"), "{err}");
+        let err = diagnosis_error(json!({"id": "d", "panic": "x", "scenario": "nope", "say": "s"}));
+        assert!(
+            err.contains("'nope' is not one of the exercise's scenarios"),
+            "{err}"
+        );
+        let err = with_diagnoses(json!([{"id": "d", "panic": "x", "say": "s", "hint": "h"}]))
+            .unwrap_err();
+        assert!(err.contains("exercise[0].diagnosis[0]"), "{err}");
+        assert!(err.contains("unknown field `hint`"), "{err}");
     }
 
     #[test]
