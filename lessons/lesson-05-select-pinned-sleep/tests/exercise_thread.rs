@@ -36,6 +36,8 @@ mod fix_reporter_task;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_short_sleep_every_turn.rs"]
 mod bug_short_sleep_every_turn_deadline;
+#[path = "fixtures/report/bug_sleep_never_reset.rs"]
+mod bug_sleep_never_reset;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_yield_spin.rs"]
 mod bug_yield_spin_deadline;
@@ -85,6 +87,15 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
         done(),
         &f,
         &["wakes-itself"],
+    );
+    // A fired sleep never reset: it stays ready, and reports pour out.
+    let f = worker_run(4, bug_sleep_never_reset::worker);
+    assert!(f.get("report_ratio").unwrap() > 10.0, "{f:?}");
+    workers.only(&["report_ratio"]).assert_diagnosed(
+        "a fired sleep never reset",
+        done(),
+        &f,
+        &["fires-too-often"],
     );
     let f = reader_run(4, bug_yield_spin_deadline::read_until_deadline);
     assert_eq!(f.get("wrong_counts"), Some(0.0), "{f:?}");
