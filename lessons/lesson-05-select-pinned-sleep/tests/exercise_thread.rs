@@ -36,6 +36,7 @@ mod fix_reporter_task;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_short_sleep_every_turn.rs"]
 mod bug_short_sleep_every_turn_deadline;
+#[allow(dead_code)]
 #[path = "fixtures/report/bug_sleep_never_reset.rs"]
 mod bug_sleep_never_reset;
 #[allow(dead_code)]
