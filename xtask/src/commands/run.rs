@@ -89,15 +89,20 @@ fn introduce(ws: &Workspace, lesson: &Lesson) {
 /// it, otherwise how to make it (the markdown source is full of include
 /// directives, not for reading).
 fn read_along(book: &Path, chapter: &str) -> String {
-    let page = book
-        .join("book")
-        .join(Path::new(chapter).with_extension("html"));
+    format!("Read along: {}", chapter_page(book, chapter))
+}
+
+/// The chapter's page: `file://…` once the book is built, otherwise its
+/// name and how to build the book.
+pub(crate) fn chapter_page(book: &Path, chapter: &str) -> String {
+    let name = Path::new(chapter).with_extension("html");
+    let page = book.join("book").join(&name);
     if page.exists() {
-        format!("Read along: file://{}", page.display())
+        format!("file://{}", page.display())
     } else {
         format!(
-            "Read along: `cargo xtask book --open` builds the book and opens it; this lesson is {}",
-            Path::new(chapter).with_extension("html").display()
+            "{} in the book (`cargo xtask book --open` builds it and opens it)",
+            name.display()
         )
     }
 }
@@ -180,6 +185,7 @@ mod tests {
         let chapter = "lesson-05-select-pinned-sleep.md";
         let _ = std::fs::remove_dir_all(&book);
         let before = read_along(&book, chapter);
+        assert!(before.starts_with("Read along: "), "{before}");
         assert!(before.contains("cargo xtask book --open"), "{before}");
         assert!(
             !before.contains(".md"),

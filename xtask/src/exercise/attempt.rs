@@ -52,9 +52,9 @@ pub(super) fn try_one(
                 )
             );
             println!(
-                "  Compare it with the lesson's own fix: `mod fixed` in {}, explained in book/src/{}.",
+                "  Compare it with the lesson's own fix: `mod fixed` in {}, explained in the Solution blocks of its chapter: {}.",
                 show(ws, &lesson.dir.join("src").join("lib.rs")),
-                lesson.chapter
+                crate::commands::run::chapter_page(&ws.root.join("book"), &lesson.chapter)
             );
         }
         Judged::Ran(Verdict::Skipped) => {

@@ -42,9 +42,9 @@ pub fn hint_command(args: &[String]) -> Result<ExitCode, Failure> {
         );
     } else {
         println!(
-            "That was the last hint. The lesson's own fix is `mod fixed` in {}, explained in book/src/{}.",
+            "That was the last hint. The lesson's own fix is `mod fixed` in {}, explained in the Solution blocks of its chapter: {}.",
             show(&ws, &lesson.dir.join("src").join("lib.rs")),
-            lesson.chapter
+            crate::commands::run::chapter_page(&ws.root.join("book"), &lesson.chapter)
         );
     }
     Ok(ExitCode::SUCCESS)
