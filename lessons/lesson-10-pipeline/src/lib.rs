@@ -37,6 +37,7 @@ use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::parked::Parked;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
@@ -819,55 +820,6 @@ impl Observed {
     }
 }
 
-/// The longest the code that `held` wraps kept its thread in one poll by
-/// its own doing: computing, or asleep in a blocking call. The time a busy
-/// machine paused the thread in the middle of a poll is not counted (it
-/// is in the wall time), so a fix's few microseconds stay few. Where the
-/// time asleep cannot be measured (off Linux), the wall time stands in.
-fn own_hold(held: &Held) -> Duration {
-    if cfg!(target_os = "linux") {
-        held.longest_cpu() + held.longest_asleep()
-    } else {
-        held.longest()
-    }
-}
-
-/// The time a runtime's thread has spent parked so far: idle, with nothing
-/// to poll until a wake-up comes. A spin (a task or future that yields or
-/// wakes itself, again and again) never lets it park, however busy the
-/// machine; waiting for a wake-up does.
-#[derive(Clone, Default)]
-struct Parked {
-    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
-}
-
-impl Parked {
-    fn parks(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
-    }
-
-    fn unparks(&self) {
-        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(at) = p.1.take() {
-            p.0 += at.elapsed();
-        }
-    }
-
-    fn total(&self) -> Duration {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
-    }
-
-    /// Runs `f`, which drives the runtime, and says how busy it kept it:
-    /// the share of the time it was not parked.
-    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
-        let (before, started) = (self.total(), Instant::now());
-        let out = f();
-        let parked = self.total().saturating_sub(before).as_secs_f64();
-        let took = started.elapsed().as_secs_f64().max(1e-9);
-        (out, (1.0 - parked / took).clamp(0.0, 1.0))
-    }
-}
-
 /// Runs `pipeline` once on a current-thread runtime beside a heartbeat,
 /// with a real HTTP server, and reports what it saw.
 pub fn drive<P>(config: Config, pipeline: P) -> Observed
@@ -927,12 +879,10 @@ where
         stop: stop.clone(),
     };
     shared::record::recorder::group("fetch ", "fetches");
-    let parked = Parked::default();
-    let (park, unpark) = (parked.clone(), parked.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .on_thread_park(move || park.parks())
-        .on_thread_unpark(move || unpark.unparks())
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    let parked = Parked::watch(&mut builder);
+    let runtime = builder
         .build()
         .expect("a current-thread runtime always builds");
     let stopped_at: Arc<Mutex<Option<Instant>>> = Arc::default();
@@ -986,7 +936,7 @@ where
         took,
         stop_to_exit,
         lateness,
-        longest_hold: own_hold(&held).as_secs_f64() / TICK.as_secs_f64(),
+        longest_hold: held.own_longest().as_secs_f64() / TICK.as_secs_f64(),
         busy,
         polls: held.polls(),
         left,

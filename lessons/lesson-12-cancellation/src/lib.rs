@@ -21,6 +21,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::parked::Parked;
 use shared::work::alive::{Alive, Census};
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
@@ -49,64 +50,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// that yields or wakes itself, again and again) never lets it park,
 /// however busy the machine; waiting for a wake-up does.
 fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
-    let parked = Parked::default();
-    let (park, unpark) = (parked.clone(), parked.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .on_thread_park(move || park.parks())
-        .on_thread_unpark(move || unpark.unparks())
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_time();
+    let parked = Parked::watch(&mut builder);
+    let runtime = builder
         .build()
         .expect("a current-thread runtime always builds");
     (runtime, parked)
 }
 
-/// The time a runtime's thread has spent parked so far.
-#[derive(Clone, Default)]
-struct Parked {
-    inner: Arc<Mutex<(Duration, Option<Instant>)>>,
-}
-
-impl Parked {
-    fn parks(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(Instant::now());
-    }
-
-    fn unparks(&self) {
-        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(at) = p.1.take() {
-            p.0 += at.elapsed();
-        }
-    }
-
-    fn total(&self) -> Duration {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
-    }
-
-    /// Runs `f`, which drives the runtime, and says how busy it kept it:
-    /// the share of the time it was not parked.
-    fn busy<R>(&self, f: impl FnOnce() -> R) -> (R, f64) {
-        let (before, started) = (self.total(), Instant::now());
-        let out = f();
-        let parked = self.total().saturating_sub(before).as_secs_f64();
-        let took = started.elapsed().as_secs_f64().max(1e-9);
-        (out, (1.0 - parked / took).clamp(0.0, 1.0))
-    }
-}
-
 const APP_BUSY: &str = "the share of the run that the runtime was not parked (idle, waiting for a wake-up): small for a program that waits, near 1 for one kept busy by a spin, wherever the spin is";
-
-/// The longest the code that `held` wraps kept its thread in one poll by
-/// its own doing: computing, or asleep in a blocking call. The time a busy
-/// machine paused the thread in the middle of a poll is not counted (it
-/// is in the wall time), so a fix's few microseconds stay few. Where the
-/// time asleep cannot be measured (off Linux), the wall time stands in.
-fn own_hold(held: &Held) -> Duration {
-    if cfg!(target_os = "linux") {
-        held.longest_cpu() + held.longest_asleep()
-    } else {
-        held.longest()
-    }
-}
 
 /// The line that tells how to replay this run's workloads.
 fn say_seed() {
@@ -950,7 +903,7 @@ pub mod handle {
             job,
             answer,
             waited,
-            held: own_hold(&held),
+            held: held.own_longest(),
             polls: held.polls(),
             asleep: held.asleep(),
             emails_then,

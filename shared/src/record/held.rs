@@ -192,6 +192,21 @@ impl Held {
         self.longest_asleep().as_secs_f64() / ideal.as_secs_f64().max(1e-9)
     }
 
+    /// The longest the wrapped code kept its thread in one poll by its own
+    /// doing: computing ([`Held::longest_cpu`]) or asleep in a blocking
+    /// call ([`Held::longest_asleep`]). The time a busy machine paused the
+    /// thread in the middle of a poll is left out (it is in the wall time
+    /// only), so a fix's few microseconds stay few however busy the
+    /// machine. Where the time asleep cannot be measured (off Linux), the
+    /// wall time ([`Held::longest`]) stands in.
+    pub fn own_longest(&self) -> Duration {
+        if cfg!(target_os = "linux") {
+            self.longest_cpu() + self.longest_asleep()
+        } else {
+            self.longest()
+        }
+    }
+
     /// All the time the thread spent asleep inside polls.
     pub fn asleep(&self) -> Duration {
         Duration::from_nanos(self.inner.asleep_ns.load(Ordering::Relaxed))
@@ -284,6 +299,12 @@ mod tests {
             );
             assert_eq!(held.asleep(), held.longest_asleep());
         }
+        // Asleep or not, the poll held its thread for the whole sleep.
+        assert!(
+            held.own_longest() >= Duration::from_millis(20),
+            "{:?}",
+            held.own_longest()
+        );
         // Work until the thread has used 15 ms of CPU, however long that
         // takes on a busy machine.
         let worker = Held::new();
