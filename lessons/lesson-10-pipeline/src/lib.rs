@@ -21,6 +21,8 @@
 //!
 //! ```compile_fail,E0373
 //! fn score_later(record: String) {
+//!     // error[E0373]: closure may outlive the current function, but it
+//!     // borrows `record`, which is owned by the current function
 //!     rayon::spawn(|| println!("{}", record.len()));
 //! }
 //! ```
@@ -290,6 +292,8 @@ struct Todo {
 ///
 /// ```compile_fail,E0599
 /// fn twice(details: lesson_10::Details) -> (lesson_10::Details, lesson_10::Details) {
+///     // error[E0599]: no method named `clone` found for struct `Details` in
+///     // the current scope
 ///     (details.clone(), details)
 /// }
 /// ```
@@ -329,6 +333,7 @@ fn score_of(salt: u64, record: Record, details: &Details) -> u64 {
 /// twice from one scoring:
 ///
 /// ```compile_fail,E0451
+/// // error[E0451]: fields `id` and `score` of struct `Scored` are private
 /// let made_up = lesson_10::Scored { id: 1, score: 2 };
 /// ```
 #[derive(Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 # runtime.block_on(async {
 let hits = Arc::new(Mutex::new(0));
 // error: future cannot be sent between threads safely
-// (the `MutexGuard<'_, i32>` held across the .await is not `Send`)
+// (note: future is not `Send` as this value is used across an await)
 tokio::spawn(async move {
     let mut count = hits.lock().unwrap();
     *count += 1;
