@@ -21,7 +21,7 @@ fn main() -> ExitCode {
                 "The job saw the stop before its next read and returned; shutdown had nothing to wait for.",
             )]),
             starve::SPEC.with(vec![starve::piece("", fixed::process).note(
-                "consume_budget returned Pending every 128 items, and the heartbeat ran then.",
+                "consume_budget returned Pending every 128 items, so the heartbeat and its neighbour got their turns between slices.",
             )]),
         ],
     )
