@@ -40,10 +40,10 @@ pub fn ask(lesson: &Lesson, scenario: &Scenario) -> Result<Option<usize>, Failur
     println!();
     println!(
         "{}",
-        paint.wrap("1", &format!("? Predict first: {}", p.question))
+        paint.wrap("1", &wrap(&format!("? Predict first: {}", p.question), ""))
     );
     for (i, a) in p.answers.iter().enumerate() {
-        println!("  {}) {}", letter(i), a.say);
+        println!("{}", wrap(&format!("  {}) {}", letter(i), a.say), "     "));
     }
     let keys: String = (0..p.answers.len()).map(letter).collect();
     let chosen = loop {
@@ -90,40 +90,57 @@ pub fn compare(p: &Prediction, chosen: usize, j: &Judgement) {
     println!();
     let ran_as_claimed = j.verdict() == Verdict::Ok;
     let shown = p.shown_by(j);
+    let mine = &p.answers[chosen];
+    let you = wrap(
+        &format!("You predicted {}) {}", letter(chosen), mine.say),
+        "  ",
+    );
     if chosen == right {
-        println!(
-            "{}",
-            paint.wrap(
-                "32",
-                &format!("You predicted {}): {}", letter(chosen), answer.say)
-            )
-        );
-        if ran_as_claimed && shown.contains(&right) {
-            println!("The run showed it. {}", answer.why);
-        }
+        println!("{}", paint.wrap("32", &format!("✔ {you}")));
     } else {
-        let mine = &p.answers[chosen];
-        println!(
-            "{}",
-            paint.wrap(
-                "33",
-                &format!("You predicted {}): {}", letter(chosen), mine.say)
-            )
-        );
-        println!("  Not so: {}", mine.why);
-        println!(
-            "The run showed {}): {} {}",
-            letter(right),
-            answer.say,
-            answer.why
-        );
+        println!("{}", paint.wrap("33", &format!("✘ {you}")));
+        println!("{}", wrap(&format!("  Not so: {}", mine.why), "  "));
     }
-    if !ran_as_claimed || !shown.contains(&right) {
-        println!(
-            "(This run did not show what the lesson claims, as its verdict says; the answer above is what the lesson claims.)"
-        );
+    let showed = if ran_as_claimed && shown.contains(&right) {
+        "The run showed"
+    } else {
+        // The verdict above says how this run differed from the claim.
+        "The lesson claims (though this run did not show it, as its verdict says)"
+    };
+    println!(
+        "{}",
+        wrap(
+            &format!("{showed} {}) {} {}", letter(right), answer.say, answer.why),
+            "  "
+        )
+    );
+    println!("{}", wrap(p.timeline.as_str(), ""));
+}
+
+/// `text` broken into lines of at most 78 characters at spaces, each line
+/// after the first starting with `indent`.
+fn wrap(text: &str, indent: &str) -> String {
+    const WIDTH: usize = 78;
+    let lead: String = text.chars().take_while(|c| c.is_whitespace()).collect();
+    let mut out = String::new();
+    let mut line = lead;
+    let mut fresh = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !fresh && len + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
     }
-    println!("{}", p.timeline);
+    out.push_str(&line);
+    out
 }
 
 /// One key from the terminal, without waiting for Enter; `None` at the end
@@ -159,6 +176,18 @@ fn read_key() -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_wrapped_at_spaces_with_an_indent() {
+        let text = format!("  a) {}", "word ".repeat(30));
+        let wrapped = wrap(&text, "     ");
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 1, "{wrapped}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 78), "{wrapped}");
+        assert!(lines[0].starts_with("  a) word"), "{wrapped}");
+        assert!(lines[1].starts_with("     word"), "{wrapped}");
+        assert_eq!(wrap("short", ""), "short");
+    }
 
     #[test]
     fn nothing_is_asked_with_no_predict() {
