@@ -629,13 +629,26 @@ pub mod close {
         let fails = rng.between(1, 2) as u32;
         let paused = Shape {
             name: format!(
-                "{n} jobs, {} ms apart, with a pause of {} ms after the {after}th",
+                "{n} jobs, {} ms apart, with a pause of {} ms after the {}",
                 every.as_millis(),
-                pause.as_millis()
+                pause.as_millis(),
+                ordinal(after)
             ),
             steps: plan(rng, at, fails, work),
         };
         vec![steady, bursts, paused]
+    }
+
+    /// `1st`, `2nd`, `3rd`, `4th`, ...
+    fn ordinal(n: usize) -> String {
+        let suffix = match (n % 10, n % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!("{n}{suffix}")
     }
 
     impl Shape {

@@ -11,12 +11,13 @@
 //! Stuck? `cargo xtask hint lesson-08 close`. Start over: `cargo xtask reset lesson-08 close`.
 
 use lesson_08::{Job, submit_jobs, try_job};
+use shared::TraceExt; // .traced(name): the task gets a row in your timeline
 use tokio::sync::mpsc;
 
 pub async fn job_session() {
     let (queue, jobs) = mpsc::unbounded_channel();
-    tokio::spawn(submit_jobs(queue.clone()));
-    let worker = tokio::spawn(work_through(jobs, queue));
+    tokio::spawn(submit_jobs(queue.clone()).traced("producer"));
+    let worker = tokio::spawn(work_through(jobs, queue).traced("worker"));
     worker.await.expect("the worker does not panic");
 }
 
