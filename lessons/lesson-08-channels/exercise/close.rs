@@ -22,8 +22,8 @@ pub async fn job_session() {
 }
 
 /// TODO: stop once no job can come any more: the producer is done, and no
-/// failed job is still to be tried. Keep trying a failed job again after
-/// the jobs already waiting, as now.
+/// failed job is still to be tried. A job that fails must still be tried
+/// again.
 async fn work_through(mut jobs: mpsc::UnboundedReceiver<Job>, requeue: mpsc::UnboundedSender<Job>) {
     while let Some(job) = jobs.recv().await {
         if let Err(job) = try_job(job).await {
