@@ -52,11 +52,12 @@ pub async fn submit_jobs(queue: mpsc::UnboundedSender<Job>) {
     for id in 0..session.plan.len() {
         tokio::time::sleep_until(start + session.plan[id].at).await;
         if queue.is_closed() {
-            break; // nobody receives any more
+            shared::mark("nobody receives any more: the producer stops");
+            return;
         }
         if let Err(mpsc::error::SendError(mut job)) = queue.send(session.make(id)) {
             job.settled = true;
-            break;
+            return;
         }
     }
     shared::mark("all jobs submitted; the producer's sender is dropped");
