@@ -66,6 +66,9 @@ mod fix_drop_the_retry_sender;
 #[path = "fixtures/close/fix_local_queue.rs"]
 mod fix_local_queue;
 #[allow(dead_code)]
+#[path = "fixtures/close/fix_retry_in_place.rs"]
+mod fix_retry_in_place;
+#[allow(dead_code)]
 #[path = "../exercise/start/close.rs"]
 mod start_close;
 
@@ -117,6 +120,8 @@ fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     grader.assert_fixed("the failed jobs in a VecDeque", o, &f);
     let (o, f) = session(fix_drop_the_retry_sender::job_session);
     grader.assert_fixed("the retry channel's sender dropped", o, &f);
+    let (o, f) = session(fix_retry_in_place::job_session);
+    grader.assert_fixed("a failed job tried again in place", o, &f);
 
     let (o, f) = session(broken::job_session);
     grader.assert_bug("the reference bug", o, &f);
