@@ -803,7 +803,7 @@ pub mod close {
             "A producer submits jobs; a worker tries each, and sends those that fail back to be tried again ({}).",
             facts.the("job_session")
         );
-        println!("Three sessions, in each about a third of the jobs failing once or twice:");
+        println!("Three sessions, in each about half of the jobs failing once or twice:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
