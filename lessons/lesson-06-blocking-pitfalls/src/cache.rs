@@ -118,7 +118,12 @@ impl Shape {
             .map(|(key, &at)| at + self.fetch_times[key])
             .max()
             .unwrap_or_default();
-        let last = self.gets.iter().map(|&(at, _)| at).max().unwrap_or_default();
+        let last = self
+            .gets
+            .iter()
+            .map(|&(at, _)| at)
+            .max()
+            .unwrap_or_default();
         fetched.max(last)
     }
 
@@ -144,8 +149,10 @@ pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         rng.shuffle(&mut keys);
         let fetch_times: HashMap<u32, Duration> =
             keys.iter().map(|&k| (k, ms(rng.between(20, 30)))).collect();
-        let mut gets: Vec<(Duration, u32)> =
-            keys.iter().map(|&k| (ms(rng.between(0, first)), k)).collect();
+        let mut gets: Vec<(Duration, u32)> = keys
+            .iter()
+            .map(|&k| (ms(rng.between(0, first)), k))
+            .collect();
         for i in 0..extra {
             // Every key a second time first, then any.
             let key = if i < keys.len() {

@@ -128,7 +128,11 @@ fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
 fn a_follower_that_holds_the_thread_is_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
     let runs = [
-        ("the untouched exercise", true, run_on(runtime, start::follow)),
+        (
+            "the untouched exercise",
+            true,
+            run_on(runtime, start::follow),
+        ),
         ("the reference bug", true, run_on(runtime, broken::follow)),
         (
             "a busy wait on the clock",
@@ -185,7 +189,10 @@ fn every_workload_separates_drift_from_a_fix() {
                 .chain(events.windows(2).map(|w| w[1].0 - w[0].0))
                 .collect();
             assert!(gaps.iter().all(|&g| g >= gaps[0]));
-            assert!(gaps.iter().any(|&g| g >= gaps[0] + Duration::from_millis(15)));
+            assert!(
+                gaps.iter()
+                    .any(|&g| g >= gaps[0] + Duration::from_millis(15))
+            );
         }
     }
 }
