@@ -127,9 +127,18 @@ fn the_cache_grader_tells_every_fix_from_every_form_of_the_bug() {
             run(bug_look_again::new_cache, bug_look_again::get),
         ),
     ];
+    // A fix is judged on the facts that paused time makes exact; its
+    // longest poll is real time, which a busy machine can stretch.
+    let exact = grader.only(&[
+        "gets_answered",
+        "extra_fetches",
+        "elapsed_ratio",
+        "heartbeat_lateness",
+        "polls_of_a_get",
+    ]);
     for (what, t) in fixes {
         let (o, f) = t.join().unwrap();
-        grader.assert_fixed(what, o, &f);
+        exact.assert_fixed(what, o, &f);
     }
     for (what, t) in bugs {
         let (o, f) = t.join().unwrap();

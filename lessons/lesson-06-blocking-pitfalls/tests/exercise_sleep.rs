@@ -43,6 +43,17 @@ mod fix_sleep_the_rest;
 #[path = "../exercise/start/sleep.rs"]
 mod start;
 
+/// Taken by each test here, so that the real-time runs that spin or block
+/// never share the machine with another test's runs (on one core, a spin
+/// beside a fix would stretch the fix's polls).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn paused() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -70,6 +81,7 @@ fn run_on<R: AsyncFn(&Plan) + Send + 'static>(
 
 #[test]
 fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
+    let _one = one_at_a_time();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
     let fixes = [
         ("the reference sleep_until", run_on(paused, fixed::follow)),
@@ -104,9 +116,18 @@ fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
             run_on(paused, bug_fire_not_awaited::follow),
         ),
     ];
+    // A fix is judged on the facts that paused time makes exact; its
+    // longest poll is real time, which a busy machine can stretch.
+    let exact = grader.only(&[
+        "events_on_plan",
+        "early_events",
+        "worst_drift",
+        "heartbeat_lateness",
+        "polls_per_event",
+    ]);
     for (what, t) in fixes {
         let (o, f) = t.join().unwrap();
-        grader.assert_fixed(what, o, &f);
+        exact.assert_fixed(what, o, &f);
         // On paused time, no event is a moment late.
         assert_eq!(f.get("worst_drift"), Some(0.0), "{what}: {:?}", f.values());
     }
@@ -126,6 +147,7 @@ fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
 /// whole gap in one poll, whatever the machine's speed.
 #[test]
 fn a_follower_that_holds_the_thread_is_the_bug() {
+    let _one = one_at_a_time();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
     let runs = [
         (
@@ -154,6 +176,7 @@ fn a_follower_that_holds_the_thread_is_the_bug() {
 /// hundreds of times an event.
 #[test]
 fn a_follower_that_spins_on_the_clock_is_not_a_fix() {
+    let _one = one_at_a_time();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
     let (o, f) = run_on(runtime, bug_yield_spin::follow).join().unwrap();
     assert_eq!(o, Observed::Completes, "{:?}", f.values());
