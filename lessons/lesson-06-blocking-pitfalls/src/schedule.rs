@@ -265,10 +265,12 @@ where
 {
     let shapes = shapes(&mut Rng::for_scenario("schedule"));
     println!(
-        "Followers each fire events at planned times with {}, on a one-thread runtime,",
-        facts.the("follow")
+        "{} fires each follower's events at their planned times, the followers joined",
+        facts.The("`follow` function")
     );
-    println!("beside a heartbeat that should tick every 10 ms, under two workloads:");
+    println!(
+        "on a one-thread runtime beside a heartbeat that should tick every 10 ms, under two workloads:"
+    );
     say_seed();
     let all = super::runtime().block_on(measure(facts, &shapes, follow));
     for (shape, m) in shapes.iter().zip(&all) {

@@ -1,6 +1,6 @@
 //! Lesson 06, fixed: tokio's sleep, and locks that are never held by a
-//! paused future (or are async); in the exercises' scenarios, waits to a
-//! deadline and a cache that fetches each key once.
+//! paused future (or are async); and the answers to the exercises'
+//! scenarios, `schedule` and `cache`.
 //! Run it with `cargo xtask run lesson-06 --fixed`.
 
 use lesson_06::{cache, fixed, mutex, schedule, sleep};
@@ -28,12 +28,12 @@ fn main() -> ExitCode {
                 .note("B waited for tokio's Mutex with an .await, so the thread stayed free for A."),
             ]),
             schedule::SPEC.with(vec![schedule::piece("", fixed::follow).note(
-                "Each follower waited with sleep_until for its event's own time, counted\n\
-                 from its start: the thread stayed free, and no event moved later.",
+                "Every event fired at its planned time, and the heartbeat kept time\n\
+                 (the code is the sleep exercise's solution in the chapter).",
             )]),
             cache::SPEC.with(vec![cache::piece("", fixed::new_cache, fixed::get).note(
-                "The std lock was held only to find a key's cell; the gets of a key being\n\
-                 fetched waited on that cell with an .await.",
+                "Each key was fetched once, different keys at the same time, and the\n\
+                 heartbeat kept time (the code is the mutex exercise's solution in the chapter).",
             )]),
         ],
     )
