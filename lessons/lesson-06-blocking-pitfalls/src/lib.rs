@@ -9,6 +9,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, seed};
 use std::cell::{Cell, RefCell};
@@ -204,7 +205,8 @@ pub async fn save(count: u32) {
 /// The runtime for both scenarios: one thread, as in many servers' tests
 /// and in every `#[tokio::main(flavor = "current_thread")]`.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")

@@ -10,6 +10,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Arrivals, Rng, seed};
 use std::cell::RefCell;
@@ -503,7 +504,8 @@ pub fn start_logger(
 
 /// The runtime for the scenarios: one thread, with a timer.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
