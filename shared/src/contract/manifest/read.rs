@@ -317,13 +317,19 @@ fn read_scenarios(raw: Vec<RawScenario>, at: &At<'_>) -> Result<Vec<Scenario>, S
         let key = format!("scenario {}", s.name);
         let check = |k: &str, p: &str| at.error(k, p);
         let broken = s.broken.check(&format!("{key}: broken"), &check)?;
+        let fixed = s.fixed.check(&format!("{key}: fixed"), &check)?;
         let prediction = match s.predict {
-            Some(p) => Some(read_prediction(p, &format!("{key}: predict"), &broken, at)?),
+            Some(p) => Some(read_prediction(
+                p,
+                &format!("{key}: predict"),
+                (&broken, &fixed),
+                at,
+            )?),
             None => None,
         };
         scenarios.push(Scenario {
             broken,
-            fixed: s.fixed.check(&format!("{key}: fixed"), &check)?,
+            fixed,
             name: s.name,
             summary: s.summary,
             deadline_ms: s.deadline_ms,
@@ -341,7 +347,7 @@ fn read_scenarios(raw: Vec<RawScenario>, at: &At<'_>) -> Result<Vec<Scenario>, S
 fn read_prediction(
     p: RawPrediction,
     key: &str,
-    broken: &Expect,
+    (broken, fixed): (&Expect, &Expect),
     at: &At<'_>,
 ) -> Result<Prediction, String> {
     for (field, text) in [("question", &p.question), ("timeline", &p.timeline)] {
@@ -374,6 +380,17 @@ fn read_prediction(
         for (j, text) in a.when.iter().enumerate() {
             let c =
                 Condition::parse(text).map_err(|e| at.error(&format!("{here}.when[{j}]"), &e))?;
+            if !broken
+                .facts
+                .iter()
+                .chain(&fixed.facts)
+                .any(|b| b.name == c.fact)
+            {
+                return Err(at.error(
+                    &format!("{here}.when[{j}]"),
+                    &format!("the scenario bounds no fact named {}", c.fact),
+                ));
+            }
             conditions.push(c);
         }
         let shows = match (a.panic, a.hangs) {
@@ -883,6 +900,12 @@ mod tests {
             {"say": "c", "why": "w", "panic": "boom"},
         ])));
         assert!(err.contains("has 2 answers"), "{err}");
+        let err = error_of(predicted(json!([
+            {"say": "a", "why": "w", "right": true, "hangs": true},
+            {"say": "b", "why": "w", "when": ["pols >= 2"]},
+            {"say": "c", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("bounds no fact named pols"), "{err}");
     }
 
     /// A lesson with one exercise, `main`, whose diagnoses are `diagnoses`,
