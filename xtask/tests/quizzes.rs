@@ -3,14 +3,22 @@
 //! Every chapter ends with a quiz (mdbook-quiz's format, in
 //! `book/quizzes/lesson-NN.toml`). This test reads each one and:
 //!
-//! - for a "Tracing" question (does this program compile, and what does it
-//!   print?), builds the program with the lesson and its dependencies, in a
-//!   crate of its own under `target/quizzes`, runs it, and compares what
-//!   happened with the recorded answer;
+//! - for a question that shows a program (a multiple-choice question with
+//!   a ```` ```rust ```` block in its prompt: what happens when it runs?),
+//!   builds the program with the lesson and its dependencies, in a crate of
+//!   its own under `target/quizzes`, runs it, and compares what happened
+//!   with the answer: the output in its ```` ```text ```` block, or "It does
+//!   not compile." with the error code its explanation names. No
+//!   distractor may show the real output.
 //! - for every question, checks the form mdbook-quiz needs: an id of its
 //!   own (so building the book never rewrites the file), a prompt, an
 //!   answer, and an explanation (`context`); a multiple-choice answer that
 //!   is not among its distractors.
+//!
+//! (mdbook-quiz's own "Tracing" questions are checked by mdbook-quiz with a
+//! plain `rustc` of the 2015 edition and no crates, which cannot build an
+//! `async` program; so the programs here are in multiple-choice questions,
+//! checked by this test instead.)
 //!
 //! The questions about what the lesson's own broken programs do are not in
 //! these files: `cargo xtask book` makes them from each scenario's
@@ -52,7 +60,19 @@ struct Traced {
     /// The explanation, which names the error code of a program that
     /// does not compile.
     context: String,
+    /// The outputs the distractors show.
+    wrong_outputs: Vec<String>,
 }
+
+/// The text of the first ```` ```lang ```` block in `markdown`.
+fn block(markdown: &str, lang: &str) -> Option<String> {
+    let fence = format!("```{lang}\n");
+    let start = markdown.find(&fence)? + fence.len();
+    let end = markdown[start..].find("```")?;
+    Some(markdown[start..start + end].to_string())
+}
+
+const REFUSED: &str = "It does not compile";
 
 fn text<'a>(table: &'a toml::Table, key: &str) -> Option<&'a str> {
     table.get(key).and_then(toml::Value::as_str)
@@ -140,6 +160,9 @@ fn tracing_problems(
         )];
     }
     if !t.compiles {
+        if t.wrong_outputs.iter().any(|d| d == REFUSED) {
+            return vec!["a distractor also says it does not compile".into()];
+        }
         // Not compiling for the reason the explanation gives: the code it
         // names must be one the compiler gave (a typo would give another).
         let named = codes_in(&t.context);
@@ -169,6 +192,12 @@ fn tracing_problems(
             expected.trim_end(),
             printed.trim_end()
         ));
+    }
+    if t.wrong_outputs
+        .iter()
+        .any(|d| d.trim_end() == printed.trim_end())
+    {
+        wrong.push("a distractor shows what the program really prints".into());
     }
     wrong
 }
@@ -207,14 +236,37 @@ fn every_quiz_answer_is_what_the_program_does() {
             for p in form_problems(q, &mut ids) {
                 wrong.push(format!("{at}: {p}"));
             }
-            if q.kind == "Tracing" {
+            let program = text(&q.prompt, "prompt").and_then(|p| block(p, "rust"));
+            if let (Some(program), "MultipleChoice") = (program, q.kind.as_str()) {
+                let answer = text(&q.answer, "answer").unwrap_or_default();
+                let stdout = block(answer, "text");
+                if stdout.is_none() && !answer.starts_with(REFUSED) {
+                    wrong.push(format!(
+                        "{at}: the answer to a program question is its output (a ```text block) or \"{REFUSED}.\""
+                    ));
+                }
+                let wrong_outputs = q
+                    .prompt
+                    .get("distractors")
+                    .and_then(toml::Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(toml::Value::as_str)
+                    .map(|d| {
+                        if d.starts_with(REFUSED) {
+                            REFUSED.to_string()
+                        } else {
+                            block(d, "text").unwrap_or_default()
+                        }
+                    })
+                    .collect();
                 traced.push(Traced {
                     name: format!("{}_q{}", lesson.replace('-', "_"), i + 1),
-                    program: text(&q.prompt, "program").unwrap_or_default().to_string(),
-                    compiles: q.answer.get("doesCompile").and_then(toml::Value::as_bool)
-                        == Some(true),
-                    stdout: text(&q.answer, "stdout").map(String::from),
+                    program,
+                    compiles: stdout.is_some(),
+                    stdout,
                     context: q.context.clone().unwrap_or_default(),
+                    wrong_outputs,
                     at,
                 });
             }
@@ -270,6 +322,29 @@ fn every_chapter_ends_with_its_quiz() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
+fn refused_clone(t: &Traced) -> Traced {
+    Traced {
+        at: t.at.clone(),
+        name: t.name.clone(),
+        program: t.program.clone(),
+        compiles: t.compiles,
+        stdout: t.stdout.clone(),
+        context: t.context.clone(),
+        wrong_outputs: t.wrong_outputs.clone(),
+    }
+}
+
+#[test]
+fn a_program_question_is_read_from_its_markdown() {
+    let prompt = "What happens?\n\n```rust\nfn main() {}\n```\n";
+    assert_eq!(block(prompt, "rust").as_deref(), Some("fn main() {}\n"));
+    assert_eq!(
+        block("It prints:\n\n```text\n1\n```", "text").as_deref(),
+        Some("1\n")
+    );
+    assert_eq!(block("no code", "rust"), None);
+}
+
 #[test]
 fn a_wrong_recorded_answer_is_a_problem() {
     let t = Traced {
@@ -279,6 +354,7 @@ fn a_wrong_recorded_answer_is_a_problem() {
         compiles: true,
         stdout: Some("1\n2\n".into()),
         context: String::new(),
+        wrong_outputs: vec!["2\n1\n".into()],
     };
     assert!(tracing_problems(&t, &[], Some((true, "1\n2\n".into()))).is_empty());
     assert!(!tracing_problems(&t, &[], Some((true, "2\n1\n".into()))).is_empty());
@@ -291,6 +367,15 @@ fn a_wrong_recorded_answer_is_a_problem() {
     };
     assert!(tracing_problems(&refused, &[Some("E0382".into())], None).is_empty());
     assert!(!tracing_problems(&refused, &[], Some((true, String::new()))).is_empty());
+    // A distractor that is what really happens.
+    let lying = Traced {
+        wrong_outputs: vec!["2\n1\n".into()],
+        stdout: Some("2\n1\n".into()),
+        compiles: true,
+        context: String::new(),
+        ..refused_clone(&refused)
+    };
+    assert!(!tracing_problems(&lying, &[], Some((true, "2\n1\n".into()))).is_empty());
     // It fails to compile, but for another reason (a typo).
     let typo = tracing_problems(&refused, &[Some("E0425".into())], None);
     assert!(typo[0].contains("E0425"), "{typo:?}");
