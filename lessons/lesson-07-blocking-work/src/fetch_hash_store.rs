@@ -336,7 +336,7 @@ where
     }
     let held = Held::new();
     let workers = runtime.metrics().num_workers().max(1) as f64;
-    let (start, end, lateness, busy_before, stop) = runtime.block_on(async {
+    let (start, end, not_stored, lateness, busy_before, stop) = runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         tokio::time::sleep(TICK * 2).await;
         let busy_before = busy(&runtime);
@@ -344,6 +344,9 @@ where
         let task = tokio::spawn(held.wrap(run_jobs(queue.clone())).traced("run_jobs"));
         let done = task.await;
         let end = Instant::now();
+        // A closed report: what is stored after run_jobs returned does
+        // not count.
+        let not_stored = queue.not_stored();
         if let Err(e) = done {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic());
@@ -352,7 +355,7 @@ where
         tokio::time::sleep(TICK * 2).await;
         let lateness = heartbeat.worst_lateness_ratio();
         drop(heartbeat);
-        (start, end, lateness, busy_before, Instant::now())
+        (start, end, not_stored, lateness, busy_before, Instant::now())
     });
     let busy_during = busy(&runtime).saturating_sub(busy_before);
     drop(runtime);
@@ -367,7 +370,7 @@ where
         oversubscription: c.most_at_once as f64 / cores as f64,
         elapsed_ratio: span / queue.as_hashed(workload).ideal(cores).as_secs_f64(),
         not_once: queue.not_once(),
-        not_stored: queue.not_stored(),
+        not_stored,
         longest_poll_ratio: held.longest_ratio(longest),
         longest_cpu_ratio: held.longest_cpu_ratio(TICK),
         asleep_share: held.asleep().as_secs_f64() / span,
