@@ -244,7 +244,10 @@ pub fn hash(page: Page) -> Digest {
     let inner = &page.queue.inner;
     let input = inner.inputs[page.i];
     let me = std::thread::current();
-    let runtime_thread = *inner.runtime_thread.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime_thread = *inner
+        .runtime_thread
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if me.name() == Some(WORKER) || Some(me.id()) == runtime_thread {
         inner.on_runtime.fetch_add(1, Ordering::SeqCst);
     }
@@ -355,14 +358,26 @@ where
         tokio::time::sleep(TICK * 2).await;
         let lateness = heartbeat.worst_lateness_ratio();
         drop(heartbeat);
-        (start, end, not_stored, lateness, busy_before, Instant::now())
+        (
+            start,
+            end,
+            not_stored,
+            lateness,
+            busy_before,
+            Instant::now(),
+        )
     });
     let busy_during = busy(&runtime).saturating_sub(busy_before);
     drop(runtime);
     let cores = cores().min(workload.jobs.len()).max(1);
     let span = (end - start).as_secs_f64().max(1e-9);
     let c = queue.count();
-    let longest = workload.jobs.iter().map(|s| s.hash).max().unwrap_or_default();
+    let longest = workload
+        .jobs
+        .iter()
+        .map(|s| s.hash)
+        .max()
+        .unwrap_or_default();
     Measured {
         heartbeat_lateness: lateness,
         runtime_busy: busy_during.as_secs_f64() / (stop - start).as_secs_f64().max(1e-9) / workers,
@@ -482,7 +497,7 @@ where
     let workloads = workloads(cores(), &mut rng);
     println!(
         "Jobs that each fetch a page (an async wait), hash it (CPU work) and store the digest",
-        );
+    );
     println!(
         "(an async wait), through {}, on {} core(s), beside a 10 ms heartbeat: each workload",
         facts.the("run_jobs"),

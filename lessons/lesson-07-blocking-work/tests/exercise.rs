@@ -97,7 +97,10 @@ fn every_fix_is_judged_fixed() {
     ]);
     for (what, (o, f)) in [
         ("the lesson's fix", judged(fixed::fetch_hash_store)),
-        ("rayon and a oneshot per job", judged(fix_rayon_oneshot::run_jobs)),
+        (
+            "rayon and a oneshot per job",
+            judged(fix_rayon_oneshot::run_jobs),
+        ),
         (
             "a blocking thread per core, fed by a channel",
             judged(fix_hashers_channel::run_jobs),
@@ -129,7 +132,10 @@ fn work_left_on_the_runtime_is_not_a_fix() {
     assert!(fact(&f, "jobs_on_runtime_thread") >= 1.0);
     grader.assert_diagnosed("a task per job", o, &f, &["on-the-runtime-thread"]);
     let (o, f) = judged(bug_block_in_place::run_jobs);
-    assert!(matches!(&o, Observed::Panics(m) if m.contains("multi-threaded runtime")), "{o:?}");
+    assert!(
+        matches!(&o, Observed::Panics(m) if m.contains("multi-threaded runtime")),
+        "{o:?}"
+    );
     grader.assert_diagnosed("block_in_place", o, &f, &["block-in-place"]);
 }
 
@@ -163,7 +169,11 @@ fn too_many_at_once_a_spin_and_a_lost_store_are_not_a_fix() {
     }
     grader.assert_not_fixed("spawn_blocking with no limit", o.clone(), &f);
     if fact(&f, "oversubscription") > 1.5 {
-        assert!(grader.diagnoses(o, &f).contains(&"too-many-threads".to_string()));
+        assert!(
+            grader
+                .diagnoses(o, &f)
+                .contains(&"too-many-threads".to_string())
+        );
     }
     let (o, f) = judged(bug_try_recv_spin::run_jobs);
     assert!(fact(&f, "runtime_busy") > 0.25, "{:?}", f.values());
@@ -191,7 +201,10 @@ fn the_workloads_fit_every_machine_from_1_to_64_cores() {
                 assert!(jobs >= 2 * cores.min(64), "{cores} cores: {w:?}");
                 assert!(jobs <= 512);
                 let rounds = jobs.div_ceil(cores);
-                assert!((3..=8).contains(&rounds), "{cores} cores: {rounds} per core");
+                assert!(
+                    (3..=8).contains(&rounds),
+                    "{cores} cores: {rounds} per core"
+                );
                 let ideal = w.ideal(cores);
                 assert!(
                     ideal >= Duration::from_millis(100) && ideal <= Duration::from_millis(600),
