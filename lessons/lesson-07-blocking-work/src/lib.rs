@@ -5,7 +5,9 @@
 //! they suit different work: tokio's blocking pool (`spawn_blocking`),
 //! turning the current worker into a blocking thread (`block_in_place`), and
 //! a separate pool sized to the cores (rayon). This crate runs the same batch
-//! of CPU jobs each way, beside a heartbeat, and measures them.
+//! of CPU jobs each way, beside a heartbeat, and measures them; and, for the
+//! `jobs` exercise, jobs whose CPU work sits between two async waits
+//! (`fetch_hash_store`).
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
