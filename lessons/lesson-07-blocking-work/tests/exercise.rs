@@ -178,7 +178,16 @@ fn too_many_at_once_a_spin_and_a_lost_store_are_not_a_fix() {
     let (o, f) = judged(bug_try_recv_spin::run_jobs);
     assert!(fact(&f, "runtime_busy") > 0.25, "{:?}", f.values());
     assert_eq!(fact(&f, "jobs_on_runtime_thread"), 0.0);
-    grader.assert_diagnosed("a spin on try_recv", o, &f, &["busy-runtime"]);
+    grader.assert_not_fixed("a spin on try_recv", o.clone(), &f);
+    // The spin takes a core from the hashing too, so on a busy machine the
+    // batch may also take long enough to be named for that.
+    assert!(
+        grader
+            .diagnoses(o, &f)
+            .contains(&"busy-runtime".to_string()),
+        "{:?}",
+        f.values()
+    );
     let (o, f) = judged(bug_store_detached::run_jobs);
     assert!(fact(&f, "not_stored") >= 1.0, "{:?}", f.values());
     grader.assert_not_fixed("stores not awaited", o.clone(), &f);
