@@ -1,30 +1,31 @@
-//! Lesson 07 · exercise `jobs`: CPU work off the async threads.
+//! Lesson 07 · exercise `jobs`: CPU work in the middle of an async flow.
 //!
-//! `run_jobs` runs a batch of CPU jobs (40 ms of hashing each) as async
-//! tasks, and returns the XOR of their answers. Meanwhile a heartbeat
-//! should tick every 10 ms, and it is many ticks late. Make the heartbeat
-//! keep time and the cores stay busy, one job per core at a time, on a
-//! multi-threaded runtime and on a current-thread one, then run
+//! Each job fetches a page (an async wait), hashes it (tens of
+//! milliseconds of CPU work) and stores the digest (an async wait); all
+//! the jobs run at once. A heartbeat should tick every 10 ms, and it is
+//! many ticks late. Make it keep time, on a current-thread runtime and on
+//! a multi-threaded one, with the cores hashing one page each at a time
+//! and the batch as quick as it can be, then run
 //!
 //!     cargo xtask try lesson-07
 //!
 //! Stuck? `cargo xtask hint lesson-07`. Start over: `cargo xtask reset lesson-07`.
 
-use lesson_07::{Batch, hash_job};
+use lesson_07::{Queue, hash};
 
-/// TODO: the hashing should not hold the runtime's threads.
-pub async fn run_jobs(batch: Batch) -> u64 {
-    let tasks: Vec<_> = (0..batch.jobs())
-        .map(|i| {
-            let batch = batch.clone();
-            tokio::spawn(async move { hash_job(i, &batch) })
-        })
-        .collect();
-    let mut sum = 0;
-    for task in tasks {
-        sum ^= task.await.unwrap();
-    }
-    sum
+/// TODO: the hashing must not run on the runtime's threads, and no job
+/// may wait for another's fetch or store. Every digest must be stored
+/// before `run_jobs` returns.
+pub async fn run_jobs(queue: Queue) {
+    let jobs = (0..queue.len()).map(|i| {
+        let queue = queue.clone();
+        async move {
+            let page = queue.fetch(i).await;
+            let digest = hash(page);
+            queue.store(digest).await;
+        }
+    });
+    futures::future::join_all(jobs).await;
 }
 
 // Leave this as it is: it hands your `run_jobs` to the lesson's harness.

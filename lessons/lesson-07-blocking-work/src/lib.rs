@@ -5,7 +5,9 @@
 //! they suit different work: tokio's blocking pool (`spawn_blocking`),
 //! turning the current worker into a blocking thread (`block_in_place`), and
 //! a separate pool sized to the cores (rayon). This crate runs the same batch
-//! of CPU jobs each way, beside a heartbeat, and measures them.
+//! of CPU jobs each way, beside a heartbeat, and measures them; and, for the
+//! `jobs` exercise, jobs whose CPU work sits between two async waits
+//! (`fetch_hash_store`).
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
@@ -237,6 +239,7 @@ pub fn rayon_pool() -> &'static rayon::ThreadPool {
 
 pub mod broken {
     use super::*;
+    use crate::fetch_hash_store::{Queue, hash};
 
     // ANCHOR: broken_inline
     /// Runs each job right inside an async task, on a runtime worker.
@@ -270,10 +273,28 @@ pub mod broken {
         sum
     }
     // ANCHOR_END: broken_current_thread
+
+    // ANCHOR: broken_fetch_hash_store
+    /// Each job fetches its page, hashes it and stores the digest, in one
+    /// async flow; the flows are joined in one task, so the fetches and
+    /// the stores overlap.
+    pub async fn fetch_hash_store(queue: Queue) {
+        let jobs = (0..queue.len()).map(|i| {
+            let queue = queue.clone();
+            async move {
+                let page = queue.fetch(i).await;
+                let digest = hash(page); // BROKEN: computes inside the task's poll
+                queue.store(digest).await;
+            }
+        });
+        futures::future::join_all(jobs).await;
+    }
+    // ANCHOR_END: broken_fetch_hash_store
 }
 
 pub mod fixed {
     use super::*;
+    use crate::fetch_hash_store::{Queue, hash};
     use tokio::sync::Semaphore;
     use tokio::task::JoinSet;
 
@@ -366,9 +387,37 @@ pub mod fixed {
         rx.await.expect("rayon finishes the job")
     }
     // ANCHOR_END: par_iter
+
+    // ANCHOR: fetch_hash_store
+    /// Each job's flow stays async, all of them at once, but its hashing
+    /// goes to the blocking pool: the flow awaits it there, holding a
+    /// permit for one core only while it hashes, so a job waiting for its
+    /// page or its store keeps no core from the others.
+    pub async fn fetch_hash_store(queue: Queue) {
+        let per_core = Arc::new(Semaphore::new(cores()));
+        let jobs = (0..queue.len()).map(|i| {
+            let (queue, per_core) = (queue.clone(), per_core.clone());
+            async move {
+                let page = queue.fetch(i).await; // every fetch waits at once
+                let permit = per_core.acquire_owned().await.unwrap();
+                let digest = tokio::task::spawn_blocking(move || {
+                    let _permit = permit; // a core, for the hashing only
+                    hash(page) // FIXED: off the runtime, one per core
+                })
+                .await
+                .expect("hashing does not panic");
+                queue.store(digest).await;
+            }
+        });
+        futures::future::join_all(jobs).await;
+    }
+    // ANCHOR_END: fetch_hash_store
 }
 
 pub use shared::work::cpu::cores;
+
+pub mod fetch_hash_store;
+pub use fetch_hash_store::{Digest, Page, Queue, exercise, hash};
 
 /// The multi-threaded runtime, one worker per core. Its threads are named
 /// for the timeline: `tokio worker` for its workers, `blocking pool` for
@@ -761,20 +810,4 @@ pub mod current_thread {
     {
         Piece::new(name, move |facts| run(facts, approach))
     }
-}
-
-/// The exercise binary's `main`: judges the learner's `run_jobs` on both
-/// runtimes.
-pub fn exercise<Fut>(run_jobs: fn(Batch) -> Fut) -> std::process::ExitCode
-where
-    Fut: std::future::Future<Output = u64>,
-{
-    shared::lesson::main(
-        LESSON,
-        Variant::Exercise("jobs"),
-        vec![
-            approaches::SPEC.with(vec![approaches::piece("", run_jobs)]),
-            current_thread::SPEC.with(vec![current_thread::piece("", run_jobs)]),
-        ],
-    )
 }
