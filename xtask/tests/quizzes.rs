@@ -62,6 +62,8 @@ struct Traced {
     context: String,
     /// The outputs the distractors show.
     wrong_outputs: Vec<String>,
+    /// The answer says it panics (after printing `stdout`, if any).
+    panics: bool,
 }
 
 /// The text of the first ```` ```lang ```` block in `markdown`.
@@ -73,6 +75,7 @@ fn block(markdown: &str, lang: &str) -> Option<String> {
 }
 
 const REFUSED: &str = "It does not compile";
+const PANICS: &str = "It panics";
 
 fn text<'a>(table: &'a toml::Table, key: &str) -> Option<&'a str> {
     table.get(key).and_then(toml::Value::as_str)
@@ -183,8 +186,12 @@ fn tracing_problems(
         return Vec::new();
     };
     let mut wrong = Vec::new();
-    if !ok {
-        wrong.push("the program failed when run (a panic, or a timeout)".into());
+    if ok == t.panics {
+        wrong.push(if t.panics {
+            "it says the program panics, but it ran to its end".into()
+        } else {
+            "the program failed when run (a panic, or a timeout)".into()
+        });
     }
     if printed.trim_end() != expected.trim_end() {
         wrong.push(format!(
@@ -239,10 +246,11 @@ fn every_quiz_answer_is_what_the_program_does() {
             let program = text(&q.prompt, "prompt").and_then(|p| block(p, "rust"));
             if let (Some(program), "MultipleChoice") = (program, q.kind.as_str()) {
                 let answer = text(&q.answer, "answer").unwrap_or_default();
-                let stdout = block(answer, "text");
+                let panics = answer.starts_with(PANICS);
+                let stdout = block(answer, "text").or_else(|| panics.then(String::new));
                 if stdout.is_none() && !answer.starts_with(REFUSED) {
                     wrong.push(format!(
-                        "{at}: the answer to a program question is its output (a ```text block) or \"{REFUSED}.\""
+                        "{at}: the answer to a program question is its output (a ```text block), \"{PANICS}...\" or \"{REFUSED}.\""
                     ));
                 }
                 let wrong_outputs = q
@@ -252,11 +260,13 @@ fn every_quiz_answer_is_what_the_program_does() {
                     .into_iter()
                     .flatten()
                     .filter_map(toml::Value::as_str)
-                    .map(|d| {
+                    .filter_map(|d| {
                         if d.starts_with(REFUSED) {
-                            REFUSED.to_string()
+                            Some(REFUSED.to_string())
                         } else {
-                            block(d, "text").unwrap_or_default()
+                            // Only a distractor that shows an output can
+                            // be compared with the real one.
+                            block(d, "text")
                         }
                     })
                     .collect();
@@ -264,6 +274,7 @@ fn every_quiz_answer_is_what_the_program_does() {
                     name: format!("{}_q{}", lesson.replace('-', "_"), i + 1),
                     program,
                     compiles: stdout.is_some(),
+                    panics,
                     stdout,
                     context: q.context.clone().unwrap_or_default(),
                     wrong_outputs,
@@ -331,6 +342,7 @@ fn refused_clone(t: &Traced) -> Traced {
         stdout: t.stdout.clone(),
         context: t.context.clone(),
         wrong_outputs: t.wrong_outputs.clone(),
+        panics: t.panics,
     }
 }
 
@@ -355,6 +367,7 @@ fn a_wrong_recorded_answer_is_a_problem() {
         stdout: Some("1\n2\n".into()),
         context: String::new(),
         wrong_outputs: vec!["2\n1\n".into()],
+        panics: false,
     };
     assert!(tracing_problems(&t, &[], Some((true, "1\n2\n".into()))).is_empty());
     assert!(!tracing_problems(&t, &[], Some((true, "2\n1\n".into()))).is_empty());
@@ -376,6 +389,16 @@ fn a_wrong_recorded_answer_is_a_problem() {
         ..refused_clone(&refused)
     };
     assert!(!tracing_problems(&lying, &[], Some((true, "2\n1\n".into()))).is_empty());
+    // A panic, said and not said.
+    let panicking = Traced {
+        panics: true,
+        stdout: Some(String::new()),
+        compiles: true,
+        wrong_outputs: vec![],
+        ..refused_clone(&refused)
+    };
+    assert!(tracing_problems(&panicking, &[], Some((false, String::new()))).is_empty());
+    assert!(!tracing_problems(&panicking, &[], Some((true, String::new()))).is_empty());
     // It fails to compile, but for another reason (a typo).
     let typo = tracing_problems(&refused, &[Some("E0425".into())], None);
     assert!(typo[0].contains("E0425"), "{typo:?}");
