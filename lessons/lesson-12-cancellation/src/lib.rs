@@ -1122,10 +1122,16 @@ enum Trigger {
     /// Once `from` readings have been taken, at a reading that leaves 2 to
     /// `BATCH - 2` readings in the job's hands: the sensor goes quiet
     /// then, and the stop comes a millisecond later.
-    InHand { from: u32, quiet: Duration },
+    InHand {
+        from: u32,
+        quiet: Duration,
+    },
     /// When batch number `batch` (from 1) begins to be written: the stop
     /// comes in the middle of its line number `line` (from 1).
-    Writing { batch: usize, line: u32 },
+    Writing {
+        batch: usize,
+        line: u32,
+    },
     Fired,
 }
 
@@ -1275,12 +1281,11 @@ impl Log {
             }
             (index, l.line_time)
         };
-        for reading in batch {
+        for _reading in batch {
             tokio::time::sleep(line_time).await;
             let mut l = self.shared.lock();
             l.batches[index].lines += 1;
             l.after_return();
-            drop(reading);
         }
         tokio::time::sleep(line_time).await;
         let mut l = self.shared.lock();
@@ -1606,7 +1611,10 @@ pub mod stop {
             } else if m.forced {
                 "still running at the deadline: dropped there".to_string()
             } else {
-                format!("returned {:.2} of the deadline after the stop", m.stop_ratio)
+                format!(
+                    "returned {:.2} of the deadline after the stop",
+                    m.stop_ratio
+                )
             };
             println!(
                 "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return.",

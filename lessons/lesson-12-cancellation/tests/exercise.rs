@@ -7,7 +7,9 @@
 //! does not depend on the machine's speed.
 //! `cargo xtask check` and `cargo xtask fixtures` judge the times.
 
-use lesson_12::{Backlog, Input, Job, Log, Sensor, Status, broken, fixed, handle, lines, starve, stop};
+use lesson_12::{
+    Backlog, Input, Job, Log, Sensor, Status, broken, fixed, handle, lines, starve, stop,
+};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -105,6 +107,39 @@ mod start_starve;
 #[path = "../exercise/start/stop.rs"]
 mod start_stop;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_joins_a_thread.rs"]
+mod starve_bug_joins_a_thread;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_joins_threads_in_chunks.rs"]
+mod starve_bug_joins_threads_in_chunks;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_skips_items.rs"]
+mod starve_bug_skips_items;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_spawned_loop.rs"]
+mod starve_bug_spawned_loop;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_thread_yield.rs"]
+mod starve_bug_thread_yield;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_yield_at_the_end.rs"]
+mod starve_bug_yield_at_the_end;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_yield_every_thousand.rs"]
+mod starve_bug_yield_every_thousand;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_yields_only_at_first.rs"]
+mod starve_bug_yields_only_at_first;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_spawn_blocking.rs"]
+mod starve_fix_spawn_blocking;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_tokio_channel.rs"]
+mod starve_fix_tokio_channel;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_yield_every_hundred.rs"]
+mod starve_fix_yield_every_hundred;
+#[allow(dead_code)]
 #[path = "fixtures/stop/bug_batch_in_hand_dropped.rs"]
 mod stop_bug_batch_in_hand_dropped;
 #[allow(dead_code)]
@@ -140,39 +175,6 @@ mod stop_fix_reader_task;
 #[allow(dead_code)]
 #[path = "fixtures/stop/fix_run_until_cancelled.rs"]
 mod stop_fix_run_until_cancelled;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_joins_a_thread.rs"]
-mod starve_bug_joins_a_thread;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_joins_threads_in_chunks.rs"]
-mod starve_bug_joins_threads_in_chunks;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_skips_items.rs"]
-mod starve_bug_skips_items;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_spawned_loop.rs"]
-mod starve_bug_spawned_loop;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_thread_yield.rs"]
-mod starve_bug_thread_yield;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yield_at_the_end.rs"]
-mod starve_bug_yield_at_the_end;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yield_every_thousand.rs"]
-mod starve_bug_yield_every_thousand;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yields_only_at_first.rs"]
-mod starve_bug_yields_only_at_first;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_spawn_blocking.rs"]
-mod starve_fix_spawn_blocking;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_tokio_channel.rs"]
-mod starve_fix_tokio_channel;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_yield_every_hundred.rs"]
-mod starve_fix_yield_every_hundred;
 
 const SEEDS: [u64; 3] = [5, 6, 2025];
 
@@ -512,7 +514,10 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         // second, for some seeds (a true diagnosis too).
         for (what, f) in [
             ("the reference bug", recorded(seed, broken::record).await),
-            ("the untouched exercise", recorded(seed, start_stop::record).await),
+            (
+                "the untouched exercise",
+                recorded(seed, start_stop::record).await,
+            ),
             (
                 "checked once, at the start",
                 recorded(seed, stop_bug_checked_once::record).await,
@@ -524,7 +529,10 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
                 Some("waits-through-the-stop"),
                 "{what}"
             );
-            assert!(ids.len() == 1 || ids[1] == "dropped-mid-write", "{what}: {ids:?}");
+            assert!(
+                ids.len() == 1 || ids[1] == "dropped-mid-write",
+                "{what}: {ids:?}"
+            );
             assert_eq!(f.get("forced_stops"), Some(2.0), "{what}");
             grader.assert_bug(&format!("{what} (seed {seed})"), done(), &f);
         }
@@ -540,7 +548,11 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert_eq!(f.get("forced_stops"), Some(1.0), "{f:?}");
         assert_eq!(f.get("taken_after_stop"), Some(0.0), "{f:?}");
         let f = recorded(seed, stop_bug_fills_the_batch::record).await;
-        named("the batch filled after the stop", &f, &["waits-through-the-stop"]);
+        named(
+            "the batch filled after the stop",
+            &f,
+            &["waits-through-the-stop"],
+        );
         not_fixed("the batch filled after the stop", &f);
         let f = recorded(seed, stop_bug_whole_turn_raced::record).await;
         named("the whole turn raced", &f, &["dropped-mid-write"]);
@@ -587,9 +599,11 @@ fn the_stop_grader_catches_a_job_that_spins() {
     assert_eq!(spin.get("readings_lost"), Some(0.0), "{spin:?}");
     assert!(spin.get("job_polls") > Some(3.0), "{spin:?}");
     assert_eq!(grader.diagnoses(done(), &spin), ["checks-in-a-loop"]);
-    grader
-        .only(&["job_polls"])
-        .assert_not_fixed("is_cancelled and yield, again and again", done(), &spin);
+    grader.only(&["job_polls"]).assert_not_fixed(
+        "is_cancelled and yield, again and again",
+        done(),
+        &spin,
+    );
 }
 
 /// Two backlogs of about 50 and 90 ms of work: the counts need no more.
