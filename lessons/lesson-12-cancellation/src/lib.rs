@@ -1374,9 +1374,9 @@ pub mod stop {
         /// The stop comes while readings are in the job's hands, and the
         /// sensor goes quiet then, for longer than the deadline.
         pub fn quiet(rng: &mut Rng) -> Shape {
-            let grace = rng.duration_between(ms(60), ms(80));
+            let grace = ms(rng.between(60, 80));
             let gap = (ms(2), ms(4));
-            let line_time = rng.duration_between(ms(1), ms(2));
+            let line_time = ms(rng.between(1, 2));
             let from = BATCH as u32 + rng.between(2, BATCH as u64) as u32;
             Shape {
                 name: format!(
@@ -1398,9 +1398,9 @@ pub mod stop {
         /// The stop comes in the middle of a batch's write, and the sensor
         /// goes on.
         pub fn writing(rng: &mut Rng) -> Shape {
-            let grace = rng.duration_between(ms(60), ms(80));
+            let grace = ms(rng.between(60, 80));
             let gap = (ms(4), ms(7));
-            let line_time = rng.duration_between(ms(2), ms(3));
+            let line_time = ms(rng.between(2, 3));
             let batch = rng.between(2, 3) as usize;
             let line = rng.between(2, BATCH as u64 / 2) as u32;
             Shape {
