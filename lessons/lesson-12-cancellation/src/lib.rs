@@ -1255,7 +1255,7 @@ pub struct Log {
 
 impl Log {
     /// Writes `batch` to the log, one line per reading, each line taking
-    /// a millisecond or two. Not cancel-safe: dropped half-way, it leaves
+    /// 1 to 3 ms, then the batch's end. Not cancel-safe: dropped half-way, it leaves
     /// the lines written so far, half a batch, in the log, and the rest of
     /// the readings are lost.
     pub async fn write(&self, batch: Vec<Reading>) {
@@ -1342,7 +1342,7 @@ pub mod stop {
             ),
             fact(
                 "job_polls",
-                "polls of the job per thing it waited for (a reading, a line, the stop), in the workload with the most: about 1 for a job that waits, thousands for one that spins",
+                "polls of the job per thing it waited for (a reading, a line, the stop), in the workload with the most: about 1 for a job that waits, hundreds for one that spins",
             ),
             fact(
                 "job_held",
