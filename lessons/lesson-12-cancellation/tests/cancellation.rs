@@ -117,8 +117,9 @@ async fn a_job_that_ignores_the_stop_is_dropped_at_the_deadline_with_what_it_hel
             assert!(m.stop_ratio <= 0.45, "seed {seed}: {m:?}");
             let counts = (m.lost, m.half, m.taken_after_stop, m.after_return, m.bad);
             assert_eq!(counts, (0, 0, 0, 0, 0), "seed {seed}: {m:?}");
-            // Woken once per reading, per line, per end and by the stop.
-            assert!(m.polls <= 1.2, "seed {seed}: {m:?}");
+            // Outside its writes, woken once per reading and by the stop
+            // (and by the harness's own wake-ups, a few a workload).
+            assert!(m.polls <= 1.3, "seed {seed}: {m:?}");
         }
     }
 }
