@@ -1434,13 +1434,13 @@ pub mod stop {
         /// goes on.
         pub fn writing(rng: &mut Rng) -> Shape {
             let grace = ms(rng.between(60, 80));
-            let gap = (ms(4), ms(7));
+            let gap = (ms(6), ms(10));
             let line_time = ms(rng.between(2, 3));
             let batch = rng.between(2, 3) as usize;
             let line = rng.between(2, BATCH as u64 / 2) as u32;
             Shape {
                 name: format!(
-                    "a reading every 4 to 7 ms, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    "a reading every 6 to 10 ms, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
                     line_time.as_millis(),
                     grace.as_millis()
                 ),
