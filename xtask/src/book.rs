@@ -436,6 +436,46 @@ pub fn svg_name(lesson: &Lesson, scenario: &str, variant: &Variant, piece: &str)
     }
 }
 
+/// The quiz made from a lesson's predictions: `lesson-05-predictions.toml`.
+pub fn predictions_quiz_name(lesson: &Lesson) -> String {
+    format!("{}-predictions.toml", lesson.id)
+}
+
+/// A lesson's predictions as an mdbook-quiz file: for each scenario, a
+/// multiple-choice question about its broken program, whose answer the
+/// manifest's reader has already held to the broken claim.
+pub fn predictions_quiz(lesson: &Lesson) -> String {
+    let s = |text: &str| serde_json::to_string(text).expect("a string serialises");
+    let mut out = format!(
+        "# Made by `cargo xtask book` from the predictions in {}'s manifest.\n",
+        lesson.id
+    );
+    for scenario in &lesson.scenarios {
+        let Some(p) = &scenario.prediction else {
+            continue;
+        };
+        let (_, right) = p.right();
+        let distractors: Vec<String> = p
+            .answers
+            .iter()
+            .filter(|a| !a.right)
+            .map(|a| s(&a.say))
+            .collect();
+        out.push_str(&format!(
+            "\n[[questions]]\nid = {}\ntype = \"MultipleChoice\"\nprompt.prompt = {}\nprompt.distractors = [{}]\nanswer.answer = {}\ncontext = {}\n",
+            s(&format!("{}-{}-predict", lesson.id, scenario.name)),
+            s(&format!(
+                "Scenario `{}`, the broken program. {}",
+                scenario.name, p.question
+            )),
+            distractors.join(", "),
+            s(&right.say),
+            s(&format!("{} {}", right.why, p.timeline)),
+        ));
+    }
+    out
+}
+
 pub fn facts_name(lesson: &Lesson) -> String {
     format!("{}-facts.md", lesson.id)
 }
@@ -574,6 +614,59 @@ pub fn mdbook(ws: &Workspace) -> Result<PathBuf, Failure> {
         )));
     }
     Ok(ours)
+}
+
+/// The mdbook-quiz the book's quizzes are made with.
+pub const MDBOOK_QUIZ_VERSION: &str = "0.5.0";
+
+/// The folder to put first on mdbook's `PATH` so that it finds
+/// `mdbook-quiz` 0.5 (its preprocessor for the quizzes): none when the one
+/// already on `PATH` will do, otherwise the project's own copy under
+/// `target/tools`, installed (after saying so) the first time.
+pub fn mdbook_quiz(ws: &Workspace) -> Result<Option<PathBuf>, Failure> {
+    let bin = ws.target_dir.join("tools").join("bin");
+    let ours = bin.join("mdbook-quiz");
+    let fits = |exe: &Path| {
+        version_of(exe).is_some_and(|v| {
+            v.trim()
+                .strip_prefix("mdbook-quiz")
+                .is_some_and(|n| n.trim().starts_with("0.5."))
+        })
+    };
+    if fits(Path::new("mdbook-quiz")) {
+        return Ok(None);
+    }
+    if fits(&ours) {
+        return Ok(Some(bin));
+    }
+    let root = ws.target_dir.join("tools");
+    let root_text = root.display().to_string();
+    let args = [
+        "install",
+        "mdbook-quiz",
+        "--version",
+        MDBOOK_QUIZ_VERSION,
+        "--locked",
+        "--root",
+        root_text.as_str(),
+    ];
+    println!(
+        "The book's quizzes need mdbook-quiz {MDBOOK_QUIZ_VERSION}. Installing it for this project only, into {root_text}, with:\n  cargo {}\nThis downloads it from crates.io once and takes a few minutes; nothing else of yours changes.",
+        args.join(" ")
+    );
+    let status = Command::new(crate::lessons::cargo())
+        .args(args)
+        .status()
+        .map_err(|e| Failure::new(format!("could not run cargo install: {e}")))?;
+    if crate::process::interrupted() {
+        return Err(Failure::interrupted());
+    }
+    if !status.success() || !fits(&ours) {
+        return Err(Failure::new(format!(
+            "`cargo install mdbook-quiz --version {MDBOOK_QUIZ_VERSION}` failed; cargo's messages above say why (offline? install mdbook-quiz {MDBOOK_QUIZ_VERSION} yourself and run this again)"
+        )));
+    }
+    Ok(Some(bin))
 }
 
 fn cargo_home() -> Option<PathBuf> {

@@ -188,6 +188,22 @@ mod tests {
     }
 
     #[test]
+    fn every_scenario_asks_a_prediction_before_its_broken_run() {
+        let ws = Workspace::load().expect("cargo metadata works in tests");
+        let missing: Vec<String> = ws
+            .lessons
+            .iter()
+            .flat_map(|l| {
+                l.scenarios
+                    .iter()
+                    .filter(|s| s.prediction.is_none())
+                    .map(move |s| format!("{} {}", l.id, s.name))
+            })
+            .collect();
+        assert!(missing.is_empty(), "no prediction: {missing:?}");
+    }
+
+    #[test]
     fn lesson_ids_are_forgiving_about_form() {
         let ws = workspace();
         for q in [

@@ -18,6 +18,7 @@ mod guard;
 mod judge;
 mod lessons;
 mod machine;
+mod predict;
 mod process;
 mod progress;
 mod prose;
@@ -70,10 +71,12 @@ usage: cargo xtask <command> [arguments]
 
 learn:
   list                                    the lessons, and how far you are with their exercises
-  run <lesson> [--broken | --fixed] [scenario] [--trace]
+  run <lesson> [--broken | --fixed] [scenario] [--trace] [--no-predict]
                                           build a lesson and run it: its narration, its
                                           timeline and a verdict, broken then fixed
-                                          (--trace: also a trace file for Perfetto)
+                                          (--trace: also a trace file for Perfetto; at a
+                                          terminal it first asks you to predict what the
+                                          broken program will do, unless --no-predict)
   try <lesson> [exercise] [--trace]       judge your fix in the lesson's exercise file
                                           (exit 0 fixed, 1 not yet, 3 inconclusive: the
                                           machine was busy, try again; 4 cannot be

@@ -49,12 +49,25 @@ pub struct ExerciseState {
     pub reset_at_ms: Option<u64>,
 }
 
-/// What a learner has done in one lesson's exercises.
+/// A learner's first prediction of what a scenario's broken program does.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicted {
+    /// The answer's letter: `a`, `b`...
+    pub chose: String,
+    pub right: bool,
+}
+
+/// What a learner has done in one lesson's exercises, and the predictions
+/// they made before its broken programs ran.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Progress {
     #[serde(default)]
     pub exercises: BTreeMap<String, ExerciseState>,
+    /// By scenario.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub predictions: BTreeMap<String, Predicted>,
 }
 
 /// Where an exercise stands.

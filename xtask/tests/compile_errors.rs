@@ -24,11 +24,12 @@
 //! When a release rewords a quoted message, this test says so, and the
 //! quote must follow.
 
+mod common;
+
+use common::{compile_bins, packages};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// One `compile_fail` doctest.
 #[derive(Debug)]
@@ -58,13 +59,6 @@ struct Said {
     /// Each error: its code (if any), its message, and its whole rendered
     /// text (with its notes and help).
     errors: Vec<(Option<String>, String, String)>,
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
 }
 
 fn squash(text: &str) -> String {
@@ -199,150 +193,35 @@ fn as_rustdoc_compiles(body: &str) -> String {
     }
 }
 
-/// The `[dependencies]` of a crate that can compile `package`'s doctests:
-/// the package itself and its own dependencies and dev-dependencies, with
-/// the same versions and features.
-fn dependencies(package: &Value) -> String {
-    let mut deps: BTreeMap<String, (String, BTreeSet<String>, bool)> = BTreeMap::new();
-    for dep in package["dependencies"].as_array().expect("a list") {
-        if dep["kind"].as_str() == Some("build") || dep["optional"].as_bool() == Some(true) {
-            continue;
-        }
-        let name = dep["name"].as_str().expect("a name").to_string();
-        let key = dep["rename"].as_str().unwrap_or(&name).to_string();
-        let place = match dep["path"].as_str() {
-            Some(path) => format!("path = {path:?}"),
-            None => format!("version = {:?}", dep["req"].as_str().expect("a version")),
-        };
-        let place = if key == name {
-            place
-        } else {
-            format!("package = {name:?}, {place}")
-        };
-        let entry = deps.entry(key).or_insert((place, BTreeSet::new(), false));
-        for feature in dep["features"].as_array().expect("a list") {
-            entry
-                .1
-                .insert(feature.as_str().expect("a name").to_string());
-        }
-        entry.2 |= dep["uses_default_features"].as_bool() != Some(false);
-    }
-    let own = Path::new(package["manifest_path"].as_str().expect("a path"))
-        .parent()
-        .expect("a folder")
-        .to_path_buf();
-    let mut out = format!(
-        "{} = {{ path = {:?} }}\n",
-        package["name"].as_str().expect("a name"),
-        own.display().to_string()
-    );
-    for (key, (place, features, default)) in deps {
-        let features: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
-        out.push_str(&format!(
-            "{key} = {{ {place}, features = [{}], default-features = {default} }}\n",
-            features.join(", ")
-        ));
-    }
-    out
-}
-
-/// Runs `command` in a process group of its own, killing the group (cargo
-/// and the compilers it started) if it takes longer than `limit`.
-fn run(mut command: Command, limit: Duration) -> std::process::Output {
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo starts");
-    let id = child.id();
-    let started = Instant::now();
-    let (done, waiting) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    loop {
-        if let Ok(out) = waiting.recv_timeout(Duration::from_millis(200)) {
-            return out.expect("cargo runs");
-        }
-        if started.elapsed() > limit {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{id}")])
-                .status();
-            panic!("`cargo check` of the snippets took over {limit:?}; stopped it");
-        }
-    }
-}
-
 /// Compiles `snippets` (all of one package) in a crate of their own, and
 /// returns what the compiler said about each.
 fn compile(package: &Value, snippets: &[Snippet]) -> BTreeMap<String, Said> {
-    let lesson = package["name"].as_str().expect("a name");
-    let root = workspace().join("target").join("compile-errors");
-    let dir = root.join(lesson);
-    let bins = dir.join("src").join("bin");
-    let _ = std::fs::remove_dir_all(&bins);
-    std::fs::create_dir_all(&bins).expect("the crate's folder can be made");
-    let mut manifest = format!(
-        "[package]\nname = \"{lesson}-compile-errors\"\nversion = \"0.0.0\"\n\
-         edition = {:?}\npublish = false\n\n\
-         # Its own workspace: it is not one of the lessons.\n[workspace]\n\n\
-         [dependencies]\n{}",
-        package["edition"].as_str().expect("an edition"),
-        dependencies(package)
-    );
-    for s in snippets {
-        std::fs::write(bins.join(format!("{}.rs", s.name)), &s.source).expect("writes");
-        manifest.push_str(&format!(
-            "\n[[bin]]\nname = {:?}\npath = \"src/bin/{}.rs\"\n",
-            s.name, s.name
-        ));
-    }
-    std::fs::write(dir.join("Cargo.toml"), manifest).expect("writes");
-    // The workspace's versions, so nothing new is needed (or fetched).
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).expect("copies");
-
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&dir)
-        .args(["check", "--bins", "--keep-going", "--offline"])
-        .args(["--message-format", "json"])
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    let out = run(command, Duration::from_secs(900));
+    let bins: Vec<(String, String)> = snippets
+        .iter()
+        .map(|s| (s.name.clone(), s.source.clone()))
+        .collect();
+    let compiled = compile_bins(package, "compile-errors", &bins, false);
     let mut said: BTreeMap<String, Said> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if v["reason"] != "compiler-message" || v["message"]["level"] != "error" {
-            continue;
+    for (target, errors) in compiled.errors {
+        for e in errors {
+            // rustdoc puts a snippet without a `main` inside one, so its
+            // items are named `main::count_letters` where a learner's own
+            // code would have `count_letters`: the quote is what the
+            // learner sees.
+            let message = e.message.replace("main::", "");
+            said.entry(target.clone()).or_default().errors.push((
+                e.code,
+                squash(&message),
+                squash(&e.rendered),
+            ));
         }
-        let target = v["target"]["name"].as_str().unwrap_or_default().to_string();
-        let message = v["message"]["message"].as_str().unwrap_or_default();
-        if message.starts_with("aborting due to") {
-            continue;
-        }
-        // rustdoc puts a snippet without a `main` inside one, so its items
-        // are named `main::count_letters` where a learner's own code would
-        // have `count_letters`: the quote is what the learner sees.
-        let message = message.replace("main::", "");
-        said.entry(target).or_default().errors.push((
-            v["message"]["code"]["code"].as_str().map(String::from),
-            squash(&message),
-            squash(v["message"]["rendered"].as_str().unwrap_or_default()),
-        ));
     }
     for s in snippets {
         if !said.contains_key(&s.name) {
-            let stderr = String::from_utf8_lossy(&out.stderr);
             panic!(
                 "{}: the compiler gave no error for this compile_fail snippet \
-                 (or did not get to it):\n{stderr}",
-                s.at
+                 (or did not get to it):\n{}",
+                s.at, compiled.stderr
             );
         }
     }
@@ -401,22 +280,6 @@ fn problems(snippet: &Snippet, said: &Said) -> Vec<String> {
         wrong.push(format!("the compiler said:\n{}", said.join("\n")));
     }
     wrong
-}
-
-fn packages() -> Vec<Value> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.current_dir(workspace()).args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-        "--offline",
-    ]);
-    let out = run(command, Duration::from_secs(120));
-    assert!(out.status.success(), "cargo metadata fails");
-    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata's JSON");
-    meta["packages"].as_array().expect("a list").clone()
 }
 
 /// Every source file of a package, under its `src`.

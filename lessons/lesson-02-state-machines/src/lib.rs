@@ -11,6 +11,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::shape::{Rng, seed};
 use std::cell::RefCell;
 use std::future::Future;
@@ -480,7 +481,8 @@ where
     F: Fn(u32, Backend) -> Fut,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    let runtime = name_threads(&mut builder, "", 0)
         .build()
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
@@ -537,7 +539,8 @@ where
 
 /// A runtime with a timer, for the naps.
 pub fn timer_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")

@@ -46,6 +46,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::view::number::format_value;
 use shared::work::shape::{Rng, seed};
 use std::future::Future;
@@ -341,7 +342,8 @@ impl MiniExecutor {
 /// A runtime with no timer and no I/O driver: our futures bring their own
 /// wake-ups (or, when broken, none).
 pub fn current_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .build()
         .expect("a current-thread runtime always builds")
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::{default_workers, name_threads};
 use shared::work::gauge::AtOnce;
 use shared::work::shape::{Rng, seed};
 use std::collections::HashMap;
@@ -388,10 +389,12 @@ pub struct SpawnNeedsStatic;
 /// With both, the generic code compiles; `tests/concepts.rs` runs it.
 pub struct SpawnNeedsSendAndStatic;
 
-/// The multi-threaded runtime the lesson runs on: one worker per core.
+/// The multi-threaded runtime the lesson runs on: one worker per core,
+/// named `worker` on the timeline (threads that run `spawn_blocking` jobs
+/// are `blocking pool`).
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .thread_name("worker")
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    name_threads(&mut builder, "worker", default_workers())
         .enable_all()
         .build()
         .expect("the runtime builds")

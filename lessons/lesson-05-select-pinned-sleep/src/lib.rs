@@ -14,6 +14,7 @@ use futures::{Stream, StreamExt};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::shape::{Arrivals, Rng, seed};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -214,7 +215,8 @@ pub mod fixed {
 /// between rests (see [`stretches`]).
 pub fn runtime() -> tokio::runtime::Runtime {
     stretches::hooked();
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .on_thread_unpark(stretches::woke)
         .on_thread_park(stretches::rests)

@@ -1,35 +1,41 @@
-//! Lesson 06 · exercise `mutex`: every hit counted, no deadlock.
+//! Lesson 06 · exercise `mutex`: a cache that fetches each key once.
 //!
-//! Futures, joined in one task on a one-thread runtime, each call
-//! `record_hit`: count a hit under a lock, then save the new count (an
-//! `.await` that takes a while). The program hangs. Make every hit counted
-//! and saved, without blocking the thread, then run
+//! Gets, joined in one task on a one-thread runtime, each ask the cache for
+//! a page by key. On a miss, `get` fetches the page (an `.await` that takes
+//! a while) and keeps it for the next get of that key. Several gets of one
+//! key come while it is being fetched. The program hangs. Fix it, then run
 //!
 //!     cargo xtask try lesson-06 mutex
 //!
-//! You may change `Hits` and `new_hits` too.
+//! You may change `Cache` and `new_cache` too.
 //!
 //! Stuck? `cargo xtask hint lesson-06 mutex`. Start over: `cargo xtask reset lesson-06 mutex`.
 
-use lesson_06::save;
+use lesson_06::cache::{Page, fetch};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// The shared counter.
-pub type Hits = Mutex<u32>;
+/// The pages fetched so far, by key.
+pub type Cache = Mutex<HashMap<u32, Page>>;
 
-/// The counter, starting from the hits `stored` so far.
-pub fn new_hits(stored: u32) -> Hits {
-    Mutex::new(stored)
+pub fn new_cache() -> Cache {
+    Mutex::new(HashMap::new())
 }
 
-/// TODO: count a hit and save the new count, without a deadlock.
-pub async fn record_hit(hits: &Hits) {
-    let mut count = hits.lock().unwrap();
-    *count += 1;
-    save(*count).await;
+/// TODO: answer every get without a deadlock, fetch each key only once
+/// (however many gets of it come while it is being fetched), and let the
+/// fetches of different keys run at the same time.
+pub async fn get(cache: &Cache, key: u32) -> Page {
+    let mut pages = cache.lock().unwrap();
+    if let Some(page) = pages.get(&key) {
+        return page.clone();
+    }
+    let page = fetch(key).await;
+    pages.insert(key, page.clone());
+    page
 }
 
-// Leave this as it is: it hands your code to the lesson's harness.
+// Leave this as it is: it hands your cache to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_06::mutex::exercise(new_hits, record_hit)
+    lesson_06::cache::exercise(new_cache, get)
 }

@@ -9,6 +9,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, seed};
 use std::cell::{Cell, RefCell};
@@ -34,8 +35,14 @@ pub const TICK: Duration = Duration::from_millis(10);
 /// picks another time.
 pub const SAVE: Duration = Duration::from_millis(20);
 
+pub mod cache;
+pub mod schedule;
+
 pub mod broken {
     use super::*;
+    use crate::cache::{Page, fetch};
+    use crate::schedule::Plan;
+    use std::collections::HashMap;
 
     // ANCHOR: broken_nap
     /// Waits for `length` the way a synchronous program would.
@@ -62,10 +69,54 @@ pub mod broken {
         shared::mark("released the lock");
     }
     // ANCHOR_END: broken_hit
+
+    // ANCHOR: broken_follow
+    /// Fires each event of `plan` at its time, waiting out the gap before
+    /// it the way a synchronous program would.
+    pub async fn follow(plan: &Plan) {
+        let mut previous = Duration::ZERO;
+        for (i, &due) in plan.offsets().iter().enumerate() {
+            shared::blocking("std::thread::sleep", || {
+                std::thread::sleep(due - previous); // BROKEN: blocks the whole thread
+            });
+            previous = due;
+            plan.fire(i).await;
+        }
+    }
+    // ANCHOR_END: broken_follow
+
+    /// The pages fetched so far, by key.
+    pub type Cache = Mutex<HashMap<u32, Page>>;
+
+    pub fn new_cache() -> Cache {
+        Mutex::new(HashMap::new())
+    }
+
+    // ANCHOR: broken_get
+    /// Answers from the cache, fetching on a miss, holding the lock
+    /// throughout so that no other get fetches the same key meanwhile.
+    #[expect(
+        clippy::await_holding_lock,
+        reason = "the bug this lesson shows: a std guard held across .await"
+    )]
+    pub async fn get(cache: &Cache, key: u32) -> Page {
+        let mut pages = cache.lock().unwrap();
+        if let Some(page) = pages.get(&key) {
+            return page.clone();
+        }
+        let page = fetch(key).await; // BROKEN: the guard is held across this .await
+        pages.insert(key, page.clone());
+        page
+    }
+    // ANCHOR_END: broken_get
 }
 
 pub mod fixed {
     use super::*;
+    use crate::cache::{Page, fetch};
+    use crate::schedule::Plan;
+    use std::collections::HashMap;
+    use tokio::sync::OnceCell;
 
     // ANCHOR: fixed_nap
     /// Waits for `length` by telling the runtime's timer, and giving the
@@ -103,6 +154,35 @@ pub mod fixed {
         shared::mark("released the lock");
     }
     // ANCHOR_END: fixed_hit_async_mutex
+
+    // ANCHOR: fixed_follow
+    /// Waits for each event until its own time, counted from the start:
+    /// however long an event takes to fire, the next one is not moved.
+    pub async fn follow(plan: &Plan) {
+        let start = tokio::time::Instant::now();
+        for (i, &due) in plan.offsets().iter().enumerate() {
+            tokio::time::sleep_until(start + due).await; // FIXED: a deadline, not a gap
+            plan.fire(i).await;
+        }
+    }
+    // ANCHOR_END: fixed_follow
+
+    // ANCHOR: fixed_get
+    /// For each key, a cell that is filled once. The std lock is held only
+    /// to find or add a key's cell; the wait for the page is on the cell.
+    pub type Cache = Mutex<HashMap<u32, Arc<OnceCell<Page>>>>;
+
+    pub fn new_cache() -> Cache {
+        Mutex::new(HashMap::new())
+    }
+
+    pub async fn get(cache: &Cache, key: u32) -> Page {
+        let cell = cache.lock().unwrap().entry(key).or_default().clone();
+        // FIXED: the guard is gone. The first get of a key fetches; the
+        // others wait on that key's cell with an .await, not on the lock.
+        cell.get_or_init(|| fetch(key)).await.clone()
+    }
+    // ANCHOR_END: fixed_get
 }
 
 thread_local! {
@@ -125,7 +205,8 @@ pub async fn save(count: u32) {
 /// The runtime for both scenarios: one thread, as in many servers' tests
 /// and in every `#[tokio::main(flavor = "current_thread")]`.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")

@@ -1,234 +1,221 @@
-//! The `sleep` grader grades: the untouched exercise, the lesson's fix,
-//! other fixes written differently, and other forms of the bug, each run by
-//! the same harness under a run's two workloads in real time (a blocking
-//! sleep knows nothing of tokio's clock), all at once, each on a thread of
-//! its own. On a test machine that may be busy, a fix is judged here only
-//! on the facts that do not depend on its speed (how many waits
-//! overlapped, and that each lasted as long as asked), and its timing
-//! facts are checked loosely; a form of the bug is judged on every fact,
-//! since what gives each one away holds on any machine: a blocking sleep
-//! never ends early, and a thread asleep in a poll is asleep.
+//! The `sleep` exercise's grader (the `schedule` scenario) grades: the
+//! untouched exercise, the lesson's fix, other fixes written differently,
+//! and other forms of the bug, each run by the same harness under a run's
+//! two workloads. Those that only wait run on paused tokio time, where the
+//! drift of every event is exact: a fix drifts 0 and a wait per gap drifts
+//! by all the work before it. Those that block or spin run on real time (a
+//! blocking sleep knows nothing of tokio's clock, and a spin would stop
+//! paused time from moving), judged on what gives each away on any
+//! machine: the longest poll, or the polls per event, measured alone.
 
-use lesson_06::sleep::{self, Shape};
+use lesson_06::schedule::{self, Plan};
 use lesson_06::{broken, fixed, runtime};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
-use std::future::Future;
 use std::time::Duration;
 
 #[allow(dead_code)]
 #[path = "fixtures/sleep/bug_busy_wait.rs"]
 mod bug_busy_wait;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/bug_fixed_length.rs"]
-mod bug_fixed_length;
+#[path = "fixtures/sleep/bug_fire_not_awaited.rs"]
+mod bug_fire_not_awaited;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/bug_no_wait.rs"]
-mod bug_no_wait;
+#[path = "fixtures/sleep/bug_guess_the_work.rs"]
+mod bug_guess_the_work;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/bug_sleep_in_slices.rs"]
-mod bug_sleep_in_slices;
+#[path = "fixtures/sleep/bug_interval.rs"]
+mod bug_interval;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/bug_spawned_sleep.rs"]
-mod bug_spawned_sleep;
+#[path = "fixtures/sleep/bug_sleep_each_gap.rs"]
+mod bug_sleep_each_gap;
 #[allow(dead_code)]
 #[path = "fixtures/sleep/bug_yield_spin.rs"]
 mod bug_yield_spin;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/bug_yield_then_block.rs"]
-mod bug_yield_then_block;
+#[path = "fixtures/sleep/fix_all_at_once.rs"]
+mod fix_all_at_once;
 #[allow(dead_code)]
-#[path = "fixtures/sleep/fix_sleep_until.rs"]
-mod fix_sleep_until;
-#[allow(dead_code)]
-#[path = "fixtures/sleep/fix_spawn_blocking.rs"]
-mod fix_spawn_blocking;
-#[allow(dead_code)]
-#[path = "fixtures/sleep/fix_timeout.rs"]
-mod fix_timeout;
+#[path = "fixtures/sleep/fix_sleep_the_rest.rs"]
+mod fix_sleep_the_rest;
 #[allow(dead_code)]
 #[path = "../exercise/start/sleep.rs"]
 mod start;
 
-type Run = Box<dyn FnOnce() -> (Observed, Facts) + Send>;
+/// Taken by each test here, so that the real-time runs that spin or block
+/// never share the machine with another test's runs (on one core, a spin
+/// beside a fix would stretch the fix's polls).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn shapes() -> Vec<Shape> {
-    sleep::shapes(&mut Rng::for_scenario("sleep"))
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn run<F: Future<Output = ()> + Send + 'static>(nap: fn(Duration) -> F) -> Run {
-    Box::new(move || {
-        let facts = Facts::for_test(&sleep::SPEC);
+fn paused() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// Runs `follow` through the harness on a thread of its own, on the
+/// runtime `runtime` makes.
+fn run_on<R: AsyncFn(&Plan) + Send + 'static>(
+    runtime: fn() -> tokio::runtime::Runtime,
+    follow: R,
+) -> std::thread::JoinHandle<(Observed, Facts)> {
+    std::thread::spawn(move || {
+        let facts = Facts::for_test(&schedule::SPEC);
         let theirs = facts.clone();
         let observed = observe_within(Duration::from_secs(30), move || {
-            runtime().block_on(sleep::measure(&theirs, &shapes(), nap));
+            let shapes = schedule::shapes(&mut Rng::for_scenario("schedule"));
+            runtime().block_on(schedule::measure(&theirs, &shapes, follow));
         });
         (observed, facts)
     })
 }
 
-/// How a run must be judged.
-#[derive(Clone, Copy, PartialEq)]
-enum Should {
-    Fix,
-    /// The lesson's bug: judged not fixed, and as the broken claim says.
-    Bug,
-    /// Wrong some other way: judged not fixed.
-    NotFixed,
-    /// A spin, measured alone: judged not fixed, for its polls.
-    Spin,
-}
-
 #[test]
-fn the_sleep_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &sleep::SPEC);
-    let exact = grader.only(&["naps_at_once", "shortest_nap_ratio", "polls_per_wait"]);
-    let blocking_shows = sleep::can_tell_blocking();
-    let mut runs: Vec<(&str, Should, Run)> = vec![
-        ("the reference fix", Should::Fix, run(fixed::nap)),
-        ("sleep_until", Should::Fix, run(fix_sleep_until::nap)),
-        ("spawn_blocking", Should::Fix, run(fix_spawn_blocking::nap)),
-        ("a timeout on nothing", Should::Fix, run(fix_timeout::nap)),
-        ("the reference bug", Should::Bug, run(broken::nap)),
-        ("the untouched exercise", Should::Bug, run(start::nap)),
-        ("a busy wait", Should::Bug, run(bug_busy_wait::nap)),
+fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
+    let _one = one_at_a_time();
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
+    let fixes = [
+        ("the reference sleep_until", run_on(paused, fixed::follow)),
         (
-            "a yield, then a blocking sleep",
-            Should::NotFixed,
-            run(bug_yield_then_block::nap),
+            "sleep for what is left",
+            run_on(paused, fix_sleep_the_rest::follow),
         ),
         (
-            "always 100 ms",
-            Should::NotFixed,
-            run(bug_fixed_length::nap),
-        ),
-        (
-            "the sleep spawned and left",
-            Should::NotFixed,
-            run(bug_spawned_sleep::nap),
-        ),
-        (
-            "a wait that does not wait",
-            Should::NotFixed,
-            run(bug_no_wait::nap),
-        ),
-        (
-            "a spin on the clock, yielding",
-            Should::Spin,
-            run(bug_yield_spin::nap),
+            "every event its own future",
+            run_on(paused, fix_all_at_once::follow),
         ),
     ];
-    if blocking_shows {
-        runs.push((
-            "a blocking sleep in 1 ms slices",
-            Should::NotFixed,
-            run(bug_sleep_in_slices::nap),
-        ));
+    let wrong: [(&str, &[&str], _); 4] = [
+        (
+            "tokio's sleep for each gap",
+            &["drifts"],
+            run_on(paused, bug_sleep_each_gap::follow),
+        ),
+        (
+            "each gap less a guess of the work",
+            &["early"],
+            run_on(paused, bug_guess_the_work::follow),
+        ),
+        (
+            "an interval of the first gap",
+            &["early"],
+            run_on(paused, bug_interval::follow),
+        ),
+        (
+            "fire made, never awaited",
+            &["events-missing"],
+            run_on(paused, bug_fire_not_awaited::follow),
+        ),
+    ];
+    // A fix is judged on the facts that paused time makes exact; its
+    // longest poll is real time, which a busy machine can stretch.
+    let exact = grader.only(&[
+        "events_on_plan",
+        "early_events",
+        "worst_drift",
+        "heartbeat_lateness",
+        "polls_per_event",
+    ]);
+    for (what, t) in fixes {
+        let (o, f) = t.join().unwrap();
+        exact.assert_fixed(what, o, &f);
+        // On paused time, no event is a moment late.
+        assert_eq!(f.get("worst_drift"), Some(0.0), "{what}: {:?}", f.values());
     }
-    // The fixes first, together (they only wait), then the rest, which
-    // hold threads and burn cores: a fix is never measured beside them;
-    // last the spin, alone, since its polls come as fast as its core lets.
-    let (fixes, others): (Vec<_>, Vec<_>) = runs
-        .into_iter()
-        .partition(|(_, should, _)| *should == Should::Fix);
-    let (spins, others): (Vec<_>, Vec<_>) = others
-        .into_iter()
-        .partition(|(_, should, _)| *should == Should::Spin);
-    let mut judged = Vec::new();
-    for batch in [fixes, others, spins] {
-        let started: Vec<_> = batch
-            .into_iter()
-            .map(|(what, should, r)| (what, should, std::thread::spawn(r)))
-            .collect();
-        for (what, should, thread) in started {
-            judged.push((
-                what,
-                should,
-                thread.join().expect("the harness does not panic"),
-            ));
-        }
+    for (what, ids, t) in wrong {
+        let (o, f) = t.join().unwrap();
+        grader.assert_diagnosed(what, o, &f, ids);
     }
-    for (what, should, (o, f)) in judged {
-        match should {
-            Should::Fix => {
-                exact.assert_fixed(what, o, &f);
-                // Loosely, on any machine: a wait that gives the thread
-                // back never sleeps in a poll for long.
-                if blocking_shows {
-                    assert!(
-                        f.get("asleep_share").unwrap() < 0.25,
-                        "{what}: {:?}",
-                        f.values()
-                    );
-                }
-                assert!(
-                    f.get("elapsed_ratio").unwrap() >= 1.0,
-                    "{what}: {:?}",
-                    f.values()
-                );
-            }
-            Should::Bug => {
-                if let Some(ids) = diagnosed_as(what) {
-                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
-                }
-                grader.assert_bug(what, o, &f)
-            }
-            Should::NotFixed => {
-                if let Some(ids) = diagnosed_as(what) {
-                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
-                }
-                grader.assert_not_fixed(what, o, &f)
-            }
-            Should::Spin => {
-                // Polled again at once after every poll, for the whole
-                // wait: many times more than the bound, even on a busy
-                // machine (76 times a wait measured at a load of 11 on
-                // two cores).
-                assert!(
-                    f.get("polls_per_wait").unwrap() > 6.0,
-                    "{what}: {:?}",
-                    f.values()
-                );
-                if let Some(ids) = diagnosed_as(what) {
-                    assert_eq!(grader.diagnoses(o.clone(), &f), ids, "{}", what);
-                }
-                grader.assert_not_fixed(what, o, &f);
-            }
-        }
-    }
+    // The drift of a gap waited after each event is at least the work of
+    // the six events before the seventh, 60 ms: twice the bound.
+    let (_, f) = run_on(paused, bug_sleep_each_gap::follow).join().unwrap();
+    assert!(f.get("worst_drift").unwrap() >= 6.0, "{:?}", f.values());
 }
 
-/// Every workload has a wait of 60 ms and one of 150 ms in its second
-/// workload, and at least eight waits of one length in its first, so that
-/// waits of one fixed length, or one after another, always show.
+/// On real time: a blocking sleep for each gap (the untouched exercise and
+/// the lesson's bug) is the bug, on every fact of the broken claim; a loop
+/// that watches the clock holds the thread too. Both hold the thread for a
+/// whole gap in one poll, whatever the machine's speed.
 #[test]
-fn every_workload_separates_the_bug_from_the_fix() {
-    for seed in 0..200 {
-        let shapes = sleep::shapes(&mut Rng::new(seed));
-        let even = &shapes[0];
-        assert!(even.lengths.len() >= 8);
-        assert!(even.lengths.iter().all(|&l| l == even.longest()));
-        let mixed = &shapes[1];
-        assert_eq!(mixed.shortest(), Duration::from_millis(60));
-        assert_eq!(mixed.longest(), Duration::from_millis(150));
+fn a_follower_that_holds_the_thread_is_the_bug() {
+    let _one = one_at_a_time();
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
+    let runs = [
+        (
+            "the untouched exercise",
+            true,
+            run_on(runtime, start::follow),
+        ),
+        ("the reference bug", true, run_on(runtime, broken::follow)),
+        (
+            "a busy wait on the clock",
+            false,
+            run_on(runtime, bug_busy_wait::follow),
+        ),
+    ];
+    for (what, bug, t) in runs {
+        let (o, f) = t.join().unwrap();
+        if bug {
+            grader.assert_bug(what, o.clone(), &f);
+        }
+        grader.assert_diagnosed(what, o, &f, &["thread-held"]);
     }
 }
 
-/// The diagnoses a learner is shown for each wrong fix named here (its
-/// manifest's `[[exercise.diagnosis]]`); `None`: not pinned down, as its
-/// facts vary with the machine or the run.
-fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
-    Some(match what {
-        "the reference bug" => &["thread-held"],
-        "the untouched exercise" => &["thread-held"],
-        "a busy wait" => &["thread-held"],
-        "a yield, then a blocking sleep" => &["thread-held"],
-        "always 100 ms" => &[],
-        "the sleep spawned and left" => &["no-real-wait"],
-        "a wait that does not wait" => &["no-real-wait"],
-        "a blocking sleep in 1 ms slices" => &["wakes-itself"],
-        "a spin on the clock, yielding" => &["wakes-itself"],
-        _ => return None,
-    })
+/// On real time, alone (its polls come as fast as its core lets): a
+/// follower that checks the clock and yields keeps time, but is polled
+/// hundreds of times an event.
+#[test]
+fn a_follower_that_spins_on_the_clock_is_not_a_fix() {
+    let _one = one_at_a_time();
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &schedule::SPEC);
+    let (o, f) = run_on(runtime, bug_yield_spin::follow).join().unwrap();
+    assert_eq!(o, Observed::Completes, "{:?}", f.values());
+    assert!(f.get("polls_per_event").unwrap() > 8.0, "{:?}", f.values());
+    let shown = grader.diagnoses(o.clone(), &f);
+    assert!(shown.contains(&"wakes-itself".to_string()), "{shown:?}");
+    grader.assert_not_fixed("a spin on the clock, yielding", o, &f);
+}
+
+/// Every run's workloads separate a drifting wait and a fixed period from
+/// a fix: seven events or more per plan, each event's work shorter than
+/// any gap, and in the uneven workload a first gap that is the shortest,
+/// with a later one at least 15 ms longer.
+#[test]
+fn every_workload_separates_drift_from_a_fix() {
+    for seed in 0..300 {
+        let shapes = schedule::shapes(&mut Rng::new(seed));
+        assert_eq!(shapes.len(), 2);
+        for shape in &shapes {
+            assert!(shape.followers.len() >= 3);
+            for events in &shape.followers {
+                assert!(events.len() >= 7);
+                let mut previous = Duration::ZERO;
+                for &(at, work) in events {
+                    assert!(work >= Duration::from_millis(10));
+                    assert!(work < at - previous, "{seed}: {events:?}");
+                    previous = at;
+                }
+            }
+        }
+        for events in &shapes[1].followers {
+            let gaps: Vec<Duration> = std::iter::once(events[0].0)
+                .chain(events.windows(2).map(|w| w[1].0 - w[0].0))
+                .collect();
+            assert!(gaps.iter().all(|&g| g >= gaps[0]));
+            assert!(
+                gaps.iter()
+                    .any(|&g| g >= gaps[0] + Duration::from_millis(15))
+            );
+        }
+    }
 }

@@ -10,6 +10,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::{default_workers, name_threads};
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, seed};
 use std::collections::HashSet;
@@ -296,7 +297,6 @@ pub mod fixed {
             let permit = per_core.clone().acquire_owned().await.unwrap();
             let batch = batch.clone();
             jobs.spawn_blocking(move || {
-                shared::record::recorder::name_lane("blocking pool");
                 let _permit = permit; // held until the job is done
                 hash_job(i, &batch) // FIXED: off the workers, one per core
             });
@@ -370,10 +370,12 @@ pub mod fixed {
 
 pub use shared::work::cpu::cores;
 
-/// The multi-threaded runtime, one worker per core.
+/// The multi-threaded runtime, one worker per core. Its threads are named
+/// for the timeline: `tokio worker` for its workers, `blocking pool` for
+/// the threads that run `spawn_blocking` jobs.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .thread_name("tokio worker")
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    name_threads(&mut builder, "tokio worker", default_workers())
         .enable_time()
         .build()
         .expect("the runtime builds")
@@ -686,6 +688,16 @@ pub mod current_thread {
         ],
     };
 
+    /// A current-thread runtime with a timer. It starts no worker thread:
+    /// the threads it starts are its blocking pool's.
+    fn current_thread_runtime() -> tokio::runtime::Runtime {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        name_threads(&mut builder, "", 0)
+            .enable_time()
+            .build()
+            .expect("a current-thread runtime always builds")
+    }
+
     // ANCHOR: current_thread
     /// Measures `approach` under every workload on a current-thread
     /// runtime built here, on this thread.
@@ -699,10 +711,7 @@ pub mod current_thread {
         F: Fn(Batch) -> Fut,
         Fut: std::future::Future<Output = u64>,
     {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a current-thread runtime always builds");
+        let runtime = current_thread_runtime();
         let all: Vec<Measured> = shapes
             .iter()
             .map(|shape| timed(&runtime, shape, rng, &approach))

@@ -1,26 +1,38 @@
-//! Lesson 08 · exercise `close`: a handler that stops.
+//! Lesson 08 · exercise `close`: a worker that stops.
 //!
-//! `ping_session` starts a handler that counts pings until its channel
-//! closes, and a producer that sends ten pings and finishes. All ten pings
-//! arrive, but the handler never stops, and the session waits for it
-//! forever. Make the handler stop once the producer is done, then run
+//! A producer submits jobs; the worker tries each one, and a job that
+//! fails goes back into the queue to be tried again. Every job gets done,
+//! but the worker never stops, and the session waits for it forever. Make
+//! the worker stop as soon as every job is done, failed ones included
+//! (without knowing in advance how many jobs there are), then run
 //!
 //!     cargo xtask try lesson-08 close
 //!
 //! Stuck? `cargo xtask hint lesson-08 close`. Start over: `cargo xtask reset lesson-08 close`.
 
-use lesson_08::{count_pings, send_pings};
+use lesson_08::{Job, submit_jobs, try_job};
+use shared::TraceExt; // .traced(name): the task gets a row in your timeline
 use tokio::sync::mpsc;
 
-/// TODO: the handler should stop after the producer's last ping.
-pub async fn ping_session() -> u32 {
-    let (pings, inbox) = mpsc::channel(8);
-    let handler = tokio::spawn(count_pings(inbox));
-    tokio::spawn(send_pings(pings.clone()));
-    handler.await.expect("the handler does not panic")
+pub async fn job_session() {
+    let (queue, jobs) = mpsc::unbounded_channel();
+    tokio::spawn(submit_jobs(queue.clone()).traced("producer"));
+    let worker = tokio::spawn(work_through(jobs, queue).traced("worker"));
+    worker.await.expect("the worker does not panic");
 }
 
-// Leave this as it is: it hands your `ping_session` to the lesson's harness.
+/// TODO: stop once no job can come any more: the producer is done, and no
+/// failed job is still to be tried. A job that fails must still be tried
+/// again.
+async fn work_through(mut jobs: mpsc::UnboundedReceiver<Job>, requeue: mpsc::UnboundedSender<Job>) {
+    while let Some(job) = jobs.recv().await {
+        if let Err(job) = try_job(job).await {
+            requeue.send(job).expect("the worker is still receiving");
+        }
+    }
+}
+
+// Leave this as it is: it hands your `job_session` to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_08::close::exercise(ping_session)
+    lesson_08::close::exercise(job_session)
 }

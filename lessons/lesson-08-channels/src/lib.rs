@@ -10,6 +10,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
+use shared::record::threads::name_threads;
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Arrivals, Rng, seed};
 use std::cell::RefCell;
@@ -22,8 +23,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 /// This lesson's id, `lesson-08`: its package name.
 pub const LESSON: &str = env!("CARGO_PKG_NAME");
 
-/// Pings the producer sends when no harness has picked how many.
-pub const PINGS: u32 = 10;
+/// Jobs the producer submits when no harness has picked how many.
+pub const JOBS: u32 = 10;
 /// Messages `messages()` makes when no harness has picked how many.
 pub const ITEMS: u32 = 300;
 /// Room in the lesson's bounded channel.
@@ -32,163 +33,160 @@ pub const CAPACITY: usize = 16;
 /// picked another time.
 pub const WORK: Duration = Duration::from_millis(1);
 
-// ANCHOR: handler
-/// Counts pings until the channel closes, that is, until every sender is
-/// gone. `recv` returns `None` only then.
-pub async fn count_pings(mut pings: mpsc::Receiver<u32>) -> u32 {
-    let seen = handler_seen(); // for the harness, which watches what we count
-    let mut count = 0;
-    while let Some(ping) = pings.recv().await {
-        count += 1;
-        seen.ping(ping);
-    }
-    seen.closed(count);
-    count
+// ANCHOR: jobs
+/// A job for the worker. Only [`submit_jobs`] makes one, and only
+/// [`try_job`] does it; it cannot be copied, and one dropped before it is
+/// done is lost.
+pub struct Job {
+    id: usize,
+    session: Arc<JobSession>,
+    /// Done, or refused by a closed queue: no longer the worker's to lose.
+    settled: bool,
 }
 
-/// Sends pings on the harness's schedule (ten, 5 ms apart, when there is
-/// no harness), then returns, dropping its sender.
-pub async fn send_pings(pings: mpsc::Sender<u32>) {
-    let session = close_session(); // when to send each ping, and what it says
+/// Submits the session's jobs to `queue` on the harness's schedule (ten
+/// jobs, 5 ms apart, outside a harness), then returns, dropping its
+/// sender.
+pub async fn submit_jobs(queue: mpsc::UnboundedSender<Job>) {
+    let session = job_session_now();
     let start = tokio::time::Instant::now();
-    for (i, at) in session.at.iter().enumerate() {
-        tokio::time::sleep_until(start + *at).await;
-        pings
-            .send(session.ping(i))
-            .await
-            .expect("the handler is listening");
-        session.sent.fetch_add(1, Ordering::SeqCst);
+    for id in 0..session.plan.len() {
+        tokio::time::sleep_until(start + session.plan[id].at).await;
+        if queue.is_closed() {
+            shared::mark("nobody receives any more: the producer stops");
+            return;
+        }
+        if let Err(mpsc::error::SendError(mut job)) = queue.send(session.make(id)) {
+            job.settled = true;
+            return;
+        }
     }
-    session.producer_done();
-    shared::mark("producer done; its sender is dropped");
-}
-// ANCHOR_END: handler
-
-/// One session of the `close` scenario, as the harness set it up: when
-/// each ping is sent, what it says (made with a salt, so that the handler
-/// can tell the producer's pings from others), and what each handler saw.
-struct CloseSession {
-    at: Vec<Duration>,
-    salt: u32,
-    sent: AtomicU32,
-    /// When the producer had sent its last ping, if it has.
-    producer_done: Mutex<Option<tokio::time::Instant>>,
-    handlers: Mutex<Vec<HandlerSeen>>,
+    shared::mark("all jobs submitted; the producer's sender is dropped");
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct HandlerSeen {
-    /// Pings from this session's producer.
-    genuine: u32,
-    /// Anything else.
-    foreign: u32,
-    /// What it returned, once its channel closed, and when.
-    closed_with: Option<(u32, tokio::time::Instant)>,
+/// Tries a job, which takes a little while. Most jobs succeed; some fail
+/// for now, and come back as `Err(job)`, to be tried again later (a job
+/// fails a few times at most).
+pub async fn try_job(mut job: Job) -> Result<(), Job> {
+    let session = job.session.clone();
+    tokio::time::sleep(session.start_try(job.id)).await;
+    if session.fails_now(job.id) {
+        return Err(job);
+    }
+    job.settled = true;
+    session.finished(job.id);
+    Ok(())
+}
+// ANCHOR_END: jobs
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.session.lost.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
-impl CloseSession {
-    fn new(at: Vec<Duration>, salt: u32) -> CloseSession {
-        CloseSession {
-            at,
-            salt,
-            sent: AtomicU32::new(0),
-            producer_done: Mutex::default(),
-            handlers: Mutex::default(),
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({})", self.id)
+    }
+}
+
+/// One job of a session's plan: when it is submitted, how long each try
+/// of it takes, and how many of its tries fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub at: Duration,
+    pub work: Duration,
+    pub fails: u32,
+}
+
+/// One session of the `close` scenario, as the harness set it up, and what
+/// happened to its jobs.
+struct JobSession {
+    plan: Vec<Step>,
+    /// Tries of each job that have failed so far.
+    failed: Mutex<Vec<u32>>,
+    tries: AtomicU32,
+    done: AtomicU32,
+    lost: AtomicU32,
+    /// When the last job was done, if every job is.
+    all_done_at: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl JobSession {
+    fn new(plan: Vec<Step>) -> JobSession {
+        JobSession {
+            failed: Mutex::new(vec![0; plan.len()]),
+            plan,
+            tries: AtomicU32::new(0),
+            done: AtomicU32::new(0),
+            lost: AtomicU32::new(0),
+            all_done_at: Mutex::default(),
         }
     }
 
-    fn producer_done(&self) {
-        *self.producer_done.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(tokio::time::Instant::now());
-    }
-
-    fn ping(&self, i: usize) -> u32 {
-        self.salt ^ i as u32
-    }
-
-    fn pings(&self) -> u32 {
-        self.at.len() as u32
-    }
-
-    fn handlers(&self) -> std::sync::MutexGuard<'_, Vec<HandlerSeen>> {
-        self.handlers.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Pings the session's handlers received from its producer.
-    fn received(&self) -> u32 {
-        self.handlers().iter().map(|h| h.genuine).sum()
-    }
-
-    /// When a handler saw its channel close after every one of this
-    /// session's pings (and nothing else), and returned their count, if
-    /// one did.
-    fn handler_done_at(&self) -> Option<tokio::time::Instant> {
-        let n = self.pings();
-        self.handlers().iter().find_map(|h| match h.closed_with {
-            Some((count, at)) if h.genuine == n && h.foreign == 0 && count == n => Some(at),
-            _ => None,
-        })
-    }
-
-    fn handler_done(&self) -> bool {
-        self.handler_done_at().is_some()
-    }
-
-    /// How long after the producer's last ping its handler ended: nothing
-    /// tells the handler that the producer is done but the channel's
-    /// closing. Zero if either has not ended.
-    fn close_lag(&self) -> Duration {
-        let done = *self.producer_done.lock().unwrap_or_else(|e| e.into_inner());
-        match (done, self.handler_done_at()) {
-            (Some(done), Some(ended)) => ended.saturating_duration_since(done),
-            _ => Duration::ZERO,
+    fn make(self: &Arc<Self>, id: usize) -> Job {
+        Job {
+            id,
+            session: self.clone(),
+            settled: false,
         }
+    }
+
+    fn jobs(&self) -> u32 {
+        self.plan.len() as u32
+    }
+
+    /// Counts a try of job `id`, and says how long it takes.
+    fn start_try(&self, id: usize) -> Duration {
+        self.tries.fetch_add(1, Ordering::SeqCst);
+        self.plan[id].work
+    }
+
+    /// Whether this try of job `id` fails (its first `fails` tries do).
+    fn fails_now(&self, id: usize) -> bool {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let fails = failed[id] < self.plan[id].fails;
+        if fails {
+            failed[id] += 1;
+        }
+        fails
+    }
+
+    fn finished(&self, _id: usize) {
+        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if done == self.jobs() {
+            *self.all_done_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(tokio::time::Instant::now());
+            shared::mark("every job done");
+        }
+    }
+
+    fn all_done_at(&self) -> Option<tokio::time::Instant> {
+        *self.all_done_at.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 thread_local! {
     /// The `close` session the harness is running on this thread.
-    static CLOSE: RefCell<Option<Arc<CloseSession>>> = const { RefCell::new(None) };
+    static JOB_SESSION: RefCell<Option<Arc<JobSession>>> = const { RefCell::new(None) };
 }
 
-/// The session of the current run (ten pings 5 ms apart outside a harness).
-fn close_session() -> Arc<CloseSession> {
-    CLOSE.with(|c| c.borrow().clone()).unwrap_or_else(|| {
-        let at = (1..=PINGS).map(|i| Duration::from_millis(5) * i).collect();
-        Arc::new(CloseSession::new(at, 0))
+/// The session of the current run: outside a harness, ten jobs 5 ms apart,
+/// 1 ms a try; every third job, and the last, fails once.
+fn job_session_now() -> Arc<JobSession> {
+    JOB_SESSION.with(|c| c.borrow().clone()).unwrap_or_else(|| {
+        let plan = (0..JOBS)
+            .map(|i| Step {
+                at: Duration::from_millis(5) * (i + 1),
+                work: Duration::from_millis(1),
+                fails: u32::from(i % 3 == 2 || i + 1 == JOBS),
+            })
+            .collect();
+        Arc::new(JobSession::new(plan))
     })
-}
-
-/// What one handler saw, noted in its session.
-struct Seen {
-    session: Arc<CloseSession>,
-    me: usize,
-}
-
-fn handler_seen() -> Seen {
-    let session = close_session();
-    let me = {
-        let mut handlers = session.handlers();
-        handlers.push(HandlerSeen::default());
-        handlers.len() - 1
-    };
-    Seen { session, me }
-}
-
-impl Seen {
-    fn ping(&self, ping: u32) {
-        let genuine = (ping ^ self.session.salt) < self.session.pings();
-        let mut handlers = self.session.handlers();
-        if genuine {
-            handlers[self.me].genuine += 1;
-        } else {
-            handlers[self.me].foreign += 1;
-        }
-    }
-
-    fn closed(&self, count: u32) {
-        self.session.handlers()[self.me].closed_with = Some((count, tokio::time::Instant::now()));
-    }
 }
 
 /// The payload of a message in the `backpressure` scenario: about 1 KiB,
@@ -342,14 +340,27 @@ pub mod broken {
     use super::*;
 
     // ANCHOR: broken_close
-    /// Starts the ping handler and a producer, and waits for the count.
-    pub async fn ping_session() -> u32 {
-        let (pings, inbox) = mpsc::channel(8);
-        let handler = tokio::spawn(count_pings(inbox).traced("handler"));
-        tokio::spawn(send_pings(pings.clone()).traced("producer"));
-        // BROKEN: `pings`, the original sender, is still alive here, so the
-        // channel never closes and the handler never stops waiting.
-        handler.await.expect("the handler does not panic")
+    /// Starts the producer and the worker, and waits for the worker.
+    pub async fn job_session() {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(submit_jobs(queue.clone()).traced("producer"));
+        let worker = tokio::spawn(work_through(jobs, queue).traced("worker"));
+        worker.await.expect("the worker does not panic");
+    }
+
+    /// Tries each job as it comes. A job that fails goes back into the
+    /// queue, behind the others, to be tried again.
+    async fn work_through(
+        mut jobs: mpsc::UnboundedReceiver<Job>,
+        requeue: mpsc::UnboundedSender<Job>,
+    ) {
+        while let Some(job) = jobs.recv().await {
+            if let Err(job) = try_job(job).await {
+                requeue.send(job).expect("the worker is still receiving");
+            }
+        }
+        // BROKEN: never reached. `requeue` is a sender of the worker's own
+        // queue, so the queue never closes while the worker runs.
     }
     // ANCHOR_END: broken_close
 
@@ -373,13 +384,41 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_close
-    /// The same, with the original sender moved into the producer: when the
-    /// producer is done, the last sender is gone and `recv` returns `None`.
-    pub async fn ping_session() -> u32 {
-        let (pings, inbox) = mpsc::channel(8);
-        let handler = tokio::spawn(count_pings(inbox).traced("handler"));
-        tokio::spawn(send_pings(pings).traced("producer")); // FIXED: moved, not cloned
-        handler.await.expect("the handler does not panic")
+    /// The producer's channel has one sender, the producer's: it closes
+    /// when the producer is done.
+    pub async fn job_session() {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(submit_jobs(queue).traced("producer"));
+        let worker = tokio::spawn(work_through(jobs).traced("worker"));
+        worker.await.expect("the worker does not panic");
+    }
+
+    /// The worker sends failed jobs back on a channel of its own, and
+    /// counts how many are out: once the producer's channel has closed and
+    /// none is out, no job can come any more, and it stops.
+    async fn work_through(mut jobs: mpsc::UnboundedReceiver<Job>) {
+        let (again, mut retries) = mpsc::unbounded_channel();
+        let mut out = 0; // failed jobs sent back, not yet taken again
+        let mut submitting = true; // until the producer's channel closes
+        while submitting || out > 0 {
+            let job = tokio::select! {
+                Some(job) = retries.recv(), if out > 0 => {
+                    out -= 1;
+                    job
+                }
+                job = jobs.recv(), if submitting => match job {
+                    Some(job) => job,
+                    None => {
+                        submitting = false;
+                        continue;
+                    }
+                },
+            };
+            if let Err(job) = try_job(job).await {
+                again.send(job).expect("the worker holds the receiver");
+                out += 1;
+            }
+        }
     }
     // ANCHOR_END: fixed_close
 
@@ -465,7 +504,8 @@ pub fn start_logger(
 
 /// The runtime for the scenarios: one thread, with a timer.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
@@ -479,8 +519,8 @@ fn say_seed() {
     );
 }
 
-/// The `close` scenario: a handler counts pings until its channel closes,
-/// in two sessions with pings on different schedules.
+/// The `close` scenario: a producer submits jobs, and a worker tries each,
+/// sending the ones that fail back to be tried again, in three sessions.
 pub mod close {
     use super::*;
     use std::process::ExitCode;
@@ -489,139 +529,197 @@ pub mod close {
         name: "close",
         facts: &[
             fact(
-                "pings_received",
-                "pings the handlers received from the producer, over the pings sent",
+                "jobs_done",
+                "jobs done, over the jobs of the sessions started",
             )
             .live(),
             fact(
-                "handler_done",
-                "sessions whose handler saw its channel close after all their pings before the session returned, over the sessions",
+                "sessions_over",
+                "sessions that returned, over the sessions started",
             )
             .live(),
+            fact("lost", "jobs dropped before they were done"),
             fact(
-                "wrong_count",
-                "sessions whose count was not the pings the producer sent",
+                "left_running",
+                "the most tasks still running after a session returned",
             ),
             fact(
-                "close_lag",
-                "the longest time from a producer's last ping to its handler's end, over the long pause between pings",
+                "stop_lag",
+                "the longest time from a session's last job done to the session's return, over the longest pause between two jobs",
             )
             .timing(),
             fact(
-                "polls_per_ping",
-                "polls of the session per ping sent (worst session)",
+                "polls_per_try",
+                "polls of the session per try of a job (worst session)",
             ),
         ],
     };
 
-    /// One workload: when each ping is sent, from the session's start.
+    /// One workload: each job's step of the plan.
     #[derive(Clone, Debug)]
     pub struct Shape {
         pub name: String,
-        pub at: Vec<Duration>,
+        pub steps: Vec<Step>,
     }
 
-    /// The three sessions of one run: 6 to 14 pings, one every 3 to 8 ms;
-    /// 8 to 20 pings in bursts with pauses, over about 60 ms; then 6 to 10
-    /// pings 3 to 8 ms apart, with one pause of 150 to 300 ms among them
-    /// (longer than any short guess that the producer is done).
+    /// A plan for jobs submitted at `at`: each try takes 1 to 3 ms, and a
+    /// job fails 0 to 2 times (half of them never); the last job fails
+    /// `last_fails` times, each try of it taking `last_work`.
+    fn plan(rng: &mut Rng, at: Vec<Duration>, last_fails: u32, last_work: Duration) -> Vec<Step> {
+        let ms = Duration::from_millis;
+        let n = at.len();
+        at.into_iter()
+            .enumerate()
+            .map(|(i, at)| {
+                if i + 1 == n {
+                    Step {
+                        at,
+                        work: last_work,
+                        fails: last_fails,
+                    }
+                } else {
+                    Step {
+                        at,
+                        work: rng.duration_between(ms(1), ms(3)),
+                        fails: [0, 0, 1, 2][rng.between(0, 3) as usize],
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The three sessions of one run: 5 to 9 jobs, one every 3 to 8 ms; 11
+    /// to 20 jobs in bursts over about 60 ms, the last failing twice, each
+    /// try of it 40 to 60 ms; then 6 to 10 jobs 3 to 8 ms apart with one
+    /// pause of 150 to 300 ms among them. In each, the last job fails at
+    /// least once: it is tried again after the producer is done.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
-        let n = rng.between(6, 14) as usize;
+        let n = rng.between(5, 9) as usize;
         let steady = Arrivals::steady(ms(rng.between(3, 8)), n);
-        let n = rng.between(8, 20) as usize;
+        let work = rng.duration_between(ms(1), ms(3));
+        let fails = rng.between(1, 2) as u32;
+        let steady = Shape {
+            name: format!("{n} jobs, {}", steady.name),
+            steps: plan(rng, steady.at, fails, work),
+        };
+        let n = rng.between(11, 20) as usize;
         let bursts = Arrivals::bursts(rng, ms(60), n);
-        let mut shapes: Vec<Shape> = [steady, bursts]
-            .into_iter()
-            .map(|a| Shape {
-                name: format!("{} pings, {}", a.len(), a.name),
-                at: a.at,
-            })
-            .collect();
+        let work = rng.duration_between(ms(40), ms(60));
+        let bursts = Shape {
+            name: format!(
+                "{n} jobs in {}; the last fails twice, {} ms a try",
+                bursts.name.replace(" items", ""),
+                work.as_millis()
+            ),
+            steps: plan(rng, bursts.at, 2, work),
+        };
         let n = rng.between(6, 10) as usize;
         let every = ms(rng.between(3, 8));
         let pause = ms(rng.between(150, 300));
         let after = rng.between(2, n as u64 - 2) as usize;
-        shapes.push(Shape {
+        let at = (1..=n as u32)
+            .map(|i| {
+                every * i
+                    + if i as usize > after {
+                        pause
+                    } else {
+                        Duration::ZERO
+                    }
+            })
+            .collect();
+        let work = rng.duration_between(ms(1), ms(3));
+        let fails = rng.between(1, 2) as u32;
+        let paused = Shape {
             name: format!(
-                "{n} pings, {} ms apart, with a pause of {} ms after the {after}th",
+                "{n} jobs, {} ms apart, with a pause of {} ms after the {}",
                 every.as_millis(),
-                pause.as_millis()
+                pause.as_millis(),
+                ordinal(after)
             ),
-            at: (1..=n as u32)
-                .map(|i| {
-                    every * i
-                        + if i as usize > after {
-                            pause
-                        } else {
-                            Duration::ZERO
-                        }
-                })
-                .collect(),
-        });
-        shapes
+            steps: plan(rng, at, fails, work),
+        };
+        vec![steady, bursts, paused]
+    }
+
+    /// `1st`, `2nd`, `3rd`, `4th`, ...
+    fn ordinal(n: usize) -> String {
+        let suffix = match (n % 10, n % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!("{n}{suffix}")
     }
 
     impl Shape {
-        /// The longest time between two pings (or before the first).
+        /// The longest time between two jobs submitted (or before the
+        /// first).
         pub fn longest_pause(&self) -> Duration {
             let mut last = Duration::ZERO;
             let mut longest = Duration::ZERO;
-            for &at in &self.at {
-                longest = longest.max(at.saturating_sub(last));
-                last = at;
+            for step in &self.steps {
+                longest = longest.max(step.at.saturating_sub(last));
+                last = step.at;
             }
             longest
         }
     }
 
-    /// Where a run stands: its sessions so far, and for each that
-    /// returned, its count and whether its handler was done by then.
+    /// Where a run stands: its sessions so far, and what was seen when
+    /// each returned.
     #[derive(Default)]
     struct Tally {
-        sessions: Vec<Arc<CloseSession>>,
-        counts: Vec<u32>,
-        done: Vec<bool>,
+        sessions: Vec<Arc<JobSession>>,
+        over: usize,
+        left_running: usize,
         lags: Vec<Duration>,
-        polls_per_ping: Vec<f64>,
+        polls_per_try: Vec<f64>,
     }
 
     impl Tally {
         fn report(&self, facts: &Facts) {
-            let sent: u32 = self
+            let jobs: u32 = self.sessions.iter().map(|s| s.jobs()).sum();
+            let done: u32 = self
                 .sessions
                 .iter()
-                .map(|s| s.sent.load(Ordering::SeqCst))
+                .map(|s| s.done.load(Ordering::SeqCst))
                 .sum();
-            let received: u32 = self.sessions.iter().map(|s| s.received()).sum();
-            let done = self.done.iter().filter(|&&d| d).count();
             facts.set(
-                "pings_received",
-                if sent == 0 {
+                "jobs_done",
+                if jobs == 0 {
                     0.0
                 } else {
-                    f64::from(received) / f64::from(sent)
+                    f64::from(done) / f64::from(jobs)
                 },
             );
             facts.set(
-                "handler_done",
+                "sessions_over",
                 if self.sessions.is_empty() {
                     0.0
                 } else {
-                    done as f64 / self.sessions.len() as f64
+                    self.over as f64 / self.sessions.len() as f64
                 },
             );
         }
     }
 
+    /// Tasks alive on the current runtime.
+    fn alive_tasks() -> usize {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    }
+
     /// Runs `session` once per workload on the current runtime (a
-    /// current-thread one: the handler and the producer learn their
-    /// session from this thread), with what the handlers see reported
-    /// every 10 ms. Never returns if a handler waits for ever: that is
-    /// the bug.
-    pub async fn measure<S>(facts: &Facts, shapes: &[Shape], rng: &mut Rng, session: S)
+    /// current-thread one: the producer learns its session from this
+    /// thread), with the jobs done reported every 10 ms. Never returns if
+    /// a session waits for ever: that is the bug.
+    pub async fn measure<S>(facts: &Facts, shapes: &[Shape], session: S)
     where
-        S: AsyncFn() -> u32,
+        S: AsyncFn(),
     {
         let tally = Arc::new(Mutex::new(Tally::default()));
         Tally::default().report(facts);
@@ -640,37 +738,47 @@ pub mod close {
         // A task of its own, untraced: it must not wake the session's task,
         // or the session would look busy to the watchdog while it hangs.
         let reporter = tokio::spawn(reporter);
+        let ours = alive_tasks();
         for shape in shapes {
-            let run = Arc::new(CloseSession::new(shape.at.clone(), rng.salt() as u32));
-            CLOSE.with(|c| *c.borrow_mut() = Some(run.clone()));
+            let run = Arc::new(JobSession::new(shape.steps.clone()));
+            JOB_SESSION.with(|c| *c.borrow_mut() = Some(run.clone()));
             tally
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .sessions
                 .push(run.clone());
             let held = Held::new();
-            let count = held.wrap(session().traced("session")).await;
-            // Done means done when the session returned: a handler left
-            // to finish later was not waited for.
-            let done = run.handler_done();
+            held.wrap(session().traced("session")).await;
+            let returned = tokio::time::Instant::now();
+            let done_at = run.all_done_at();
+            // A task that has just finished or been aborted is gone once
+            // the runtime has had a turn or two; one still waiting is not.
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
+            let left = alive_tasks().saturating_sub(ours);
             let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
-            t.counts.push(count);
-            t.done.push(done);
-            t.lags.push(run.close_lag());
-            t.polls_per_ping
-                .push(held.polls() as f64 / f64::from(run.sent.load(Ordering::SeqCst).max(1)));
+            t.over += 1;
+            t.left_running = t.left_running.max(left);
+            if let Some(done_at) = done_at {
+                t.lags.push(returned.saturating_duration_since(done_at));
+            }
+            t.polls_per_try
+                .push(held.polls() as f64 / f64::from(run.tries.load(Ordering::SeqCst).max(1)));
         }
-        CLOSE.with(|c| *c.borrow_mut() = None);
+        JOB_SESSION.with(|c| *c.borrow_mut() = None);
         reporter.abort();
         let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
         tally.report(facts);
-        let wrong = tally
-            .sessions
-            .iter()
-            .zip(&tally.counts)
-            .filter(|&(s, count)| *count != s.pings())
-            .count();
-        facts.set("wrong_count", wrong as f64);
+        facts.set(
+            "lost",
+            tally
+                .sessions
+                .iter()
+                .map(|s| s.lost.load(Ordering::SeqCst))
+                .sum::<u32>(),
+        );
+        facts.set("left_running", tally.left_running as f64);
         let pause = shapes
             .iter()
             .map(Shape::longest_pause)
@@ -678,48 +786,49 @@ pub mod close {
             .unwrap_or_default();
         let lag = tally.lags.iter().copied().max().unwrap_or_default();
         facts.set(
-            "close_lag",
+            "stop_lag",
             lag.as_secs_f64() / pause.as_secs_f64().max(1e-9),
         );
         facts.set(
-            "polls_per_ping",
-            tally.polls_per_ping.iter().copied().fold(0.0, f64::max),
+            "polls_per_try",
+            tally.polls_per_try.iter().copied().fold(0.0, f64::max),
         );
     }
 
     pub fn run<S>(facts: &Facts, session: S)
     where
-        S: AsyncFn() -> u32,
+        S: AsyncFn(),
     {
         let mut rng = Rng::for_scenario("close");
         let shapes = shapes(&mut rng);
         println!(
-            "A producer sends pings; a handler counts them until the channel closes ({}).",
-            facts.the("ping_session")
+            "A producer submits jobs; a worker tries each, and sends those that fail back to be tried again ({}).",
+            facts.the("job_session")
         );
-        println!("Three sessions:");
+        println!("Three sessions, in each about half of the jobs failing once or twice:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
         say_seed();
-        println!("(If a handler never stops, the watchdog stops the program after 2 s.)");
-        runtime().block_on(measure(facts, &shapes, &mut rng, session));
+        println!("(If a session never ends, the watchdog stops the program after 2 s.)");
+        runtime().block_on(measure(facts, &shapes, session));
         println!(
-            "The handlers received {:.0}% of the pings; {:.0}% of the sessions' handlers saw their channel close; {} wrong counts;",
-            facts.get("pings_received").unwrap_or(0.0) * 100.0,
-            facts.get("handler_done").unwrap_or(0.0) * 100.0,
-            facts.get("wrong_count").unwrap_or(0.0)
+            "{:.0}% of the jobs were done and {} lost; {:.0}% of the sessions returned, leaving at most {} tasks running;",
+            facts.get("jobs_done").unwrap_or(0.0) * 100.0,
+            facts.get("lost").unwrap_or(0.0),
+            facts.get("sessions_over").unwrap_or(0.0) * 100.0,
+            facts.get("left_running").unwrap_or(0.0)
         );
         println!(
-            "a handler ended at most {:.2} of the long pause after its producer's last ping; a session was polled at most {:.1} times per ping.",
-            facts.get("close_lag").unwrap_or(0.0),
-            facts.get("polls_per_ping").unwrap_or(0.0)
+            "a session returned at most {:.2} of the long pause after its last job was done, and was polled at most {:.1} times per try.",
+            facts.get("stop_lag").unwrap_or(0.0),
+            facts.get("polls_per_try").unwrap_or(0.0)
         );
     }
 
     pub fn piece<'a, S>(name: &'static str, session: S) -> Piece<'a>
     where
-        S: AsyncFn() -> u32 + 'a,
+        S: AsyncFn() + 'a,
     {
         Piece::new(name, move |facts| run(facts, session))
     }
@@ -727,7 +836,7 @@ pub mod close {
     /// The exercise binary's `main`: judges the learner's session.
     pub fn exercise<S>(session: S) -> ExitCode
     where
-        S: AsyncFn() -> u32,
+        S: AsyncFn(),
     {
         shared::lesson::main(
             LESSON,

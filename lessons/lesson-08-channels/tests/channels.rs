@@ -2,18 +2,27 @@
 //! here depends on the machine's speed.
 
 use lesson_08::{
-    CAPACITY, ITEMS, PINGS, Square, WORK, ask_square, backpressure, broken, count_pings, fixed,
-    news, setting, square_worker, start_logger, start_sensor,
+    CAPACITY, ITEMS, JOBS, Square, WORK, ask_square, backpressure, broken, close, fixed, news,
+    setting, square_worker, start_logger, start_sensor,
 };
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
+/// Counts messages until the channel closes.
+async fn count(mut rx: mpsc::Receiver<u32>) -> u32 {
+    let mut n = 0;
+    while rx.recv().await.is_some() {
+        n += 1;
+    }
+    n
+}
+
 #[tokio::test(start_paused = true)]
 async fn recv_returns_none_only_when_the_last_sender_is_dropped() {
     let (tx, rx) = mpsc::channel(8);
-    let handler = tokio::spawn(count_pings(rx));
+    let handler = tokio::spawn(count(rx));
     let clone = tx.clone();
     for i in 0..3 {
         tx.send(i).await.unwrap();
@@ -29,10 +38,23 @@ async fn recv_returns_none_only_when_the_last_sender_is_dropped() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_broken_session_never_ends_and_the_fixed_one_counts_every_ping() {
-    let broken = tokio::time::timeout(Duration::from_secs(10), broken::ping_session()).await;
+async fn the_broken_worker_never_stops_and_the_fixed_one_does_every_job() {
+    let broken = tokio::time::timeout(Duration::from_secs(10), broken::job_session()).await;
     assert!(broken.is_err(), "still waiting ten seconds later");
-    assert_eq!(fixed::ping_session().await, PINGS);
+    let facts = Facts::for_test(&close::SPEC);
+    let shape = close::Shape {
+        name: "the default jobs".into(),
+        steps: (0..JOBS)
+            .map(|i| lesson_08::Step {
+                at: Duration::from_millis(5) * (i + 1),
+                work: Duration::from_millis(1),
+                fails: u32::from(i + 1 == JOBS) * 2,
+            })
+            .collect(),
+    };
+    close::measure(&facts, &[shape], fixed::job_session).await;
+    assert_eq!(facts.get("jobs_done"), Some(1.0));
+    assert_eq!(facts.get("lost"), Some(0.0));
 }
 
 /// Three hundred messages, 1 ms each for the consumer.

@@ -29,36 +29,45 @@ mod bug_task_per_message;
 #[path = "fixtures/backpressure/bug_try_send_spin.rs"]
 mod bug_try_send_spin;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_wait_for_the_producer.rs"]
-mod bug_wait_for_the_producer;
-#[allow(dead_code)]
 #[path = "fixtures/backpressure/fix_producer_task.rs"]
 mod fix_producer_task;
-#[allow(dead_code)]
-#[path = "fixtures/close/fix_sender_in_a_scope.rs"]
-mod fix_sender_in_a_scope;
 
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_abort_the_handler.rs"]
-mod bug_abort_the_handler;
+#[path = "fixtures/close/bug_abort_after_a_grace.rs"]
+mod bug_abort_after_a_grace;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_idle_relay.rs"]
-mod bug_idle_relay;
+#[path = "fixtures/close/bug_count_to_jobs.rs"]
+mod bug_count_to_jobs;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_idle_relay_long.rs"]
-mod bug_idle_relay_long;
+#[path = "fixtures/close/bug_producer_gets_the_original.rs"]
+mod bug_producer_gets_the_original;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_sender_kept_in_a_struct.rs"]
-mod bug_sender_kept_in_a_struct;
+#[path = "fixtures/close/bug_spin_on_the_worker.rs"]
+mod bug_spin_on_the_worker;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_spin_on_the_handler.rs"]
-mod bug_spin_on_the_handler;
+#[path = "fixtures/close/bug_stop_after_a_long_silence.rs"]
+mod bug_stop_after_a_long_silence;
 #[allow(dead_code)]
-#[path = "fixtures/close/fix_drop_original.rs"]
-mod fix_drop_original;
+#[path = "fixtures/close/bug_stop_after_a_silence.rs"]
+mod bug_stop_after_a_silence;
 #[allow(dead_code)]
-#[path = "fixtures/close/fix_producer_awaited_first.rs"]
-mod fix_producer_awaited_first;
+#[path = "fixtures/close/bug_stop_on_an_empty_queue.rs"]
+mod bug_stop_on_an_empty_queue;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_weak_requeue.rs"]
+mod bug_weak_requeue;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_worker_left_behind.rs"]
+mod bug_worker_left_behind;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_drop_the_retry_sender.rs"]
+mod fix_drop_the_retry_sender;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_local_queue.rs"]
+mod fix_local_queue;
+#[allow(dead_code)]
+#[path = "fixtures/close/fix_retry_in_place.rs"]
+mod fix_retry_in_place;
 #[allow(dead_code)]
 #[path = "../exercise/start/close.rs"]
 mod start_close;
@@ -81,79 +90,107 @@ mod start_backpressure;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-async fn session(run: impl AsyncFn() -> u32) -> (Observed, Facts) {
+/// Measures `run` on a runtime of its own, with paused time: tasks a wrong
+/// fix leaves behind stay with it, and do not change what the next one
+/// counts.
+fn session(run: impl AsyncFn()) -> (Observed, Facts) {
     let facts = Facts::for_test(&close::SPEC);
     let mut rng = Rng::for_scenario("close");
     let shapes = close::shapes(&mut rng);
-    let measured = close::measure(&facts, &shapes, &mut rng, run);
-    let observed = match tokio::time::timeout(LIMIT, measured).await {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a paused runtime builds");
+    let measured = close::measure(&facts, &shapes, run);
+    let observed = match runtime.block_on(async { tokio::time::timeout(LIMIT, measured).await }) {
         Ok(()) => Observed::Completes,
         Err(_) => Observed::timed_out(LIMIT),
     };
     (observed, facts)
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
+#[test]
+fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &close::SPEC);
-    let (o, f) = session(fixed::ping_session).await;
-    assert_eq!(f.get("close_lag"), Some(0.0), "{:?}", f.values());
+    let (o, f) = session(fixed::job_session);
+    assert_eq!(f.get("stop_lag"), Some(0.0), "{:?}", f.values());
     grader.assert_fixed("the reference fix", o, &f);
-    let (o, f) = session(fix_drop_original::ping_session).await;
-    grader.assert_fixed("the original dropped", o, &f);
-    let (o, f) = session(fix_producer_awaited_first::ping_session).await;
-    grader.assert_fixed("the producer run in the session", o, &f);
-    let (o, f) = session(fix_sender_in_a_scope::ping_session).await;
-    grader.assert_fixed("the original sender in an inner block", o, &f);
+    let (o, f) = session(fix_local_queue::job_session);
+    grader.assert_fixed("the failed jobs in a VecDeque", o, &f);
+    let (o, f) = session(fix_drop_the_retry_sender::job_session);
+    grader.assert_fixed("the retry channel's sender dropped", o, &f);
+    let (o, f) = session(fix_retry_in_place::job_session);
+    grader.assert_fixed("a failed job tried again in place", o, &f);
 
-    let (o, f) = session(broken::ping_session).await;
+    let (o, f) = session(broken::job_session);
     grader.assert_bug("the reference bug", o, &f);
-    let (o, f) = session(start_close::ping_session).await;
-    grader.assert_diagnosed("the untouched exercise", o.clone(), &f, &["sender-alive"]);
-    grader.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = session(bug_sender_kept_in_a_struct::ping_session).await;
-    grader.assert_diagnosed(
-        "a spare sender in a struct",
-        o.clone(),
-        &f,
-        &["sender-alive"],
-    );
-    grader.assert_bug("a spare sender in a struct", o, &f);
-    let (o, f) = session(bug_abort_the_handler::ping_session).await;
-    grader.assert_diagnosed(
-        "a handler aborted, not finished",
-        o.clone(),
-        &f,
-        &["stopped-early"],
-    );
-    grader.assert_not_fixed("a handler aborted, not finished", o, &f);
-    let (o, f) = session(bug_wait_for_the_producer::ping_session).await;
-    assert_eq!(f.get("handler_done"), Some(0.0), "{:?}", f.values());
-    grader.assert_diagnosed(
-        "the producer waited for instead",
-        o.clone(),
-        &f,
-        &["stopped-early"],
-    );
-    grader.assert_not_fixed("the producer waited for instead", o, &f);
+    for (what, o, f) in [
+        ("the untouched exercise", session(start_close::job_session)),
+        (
+            "the producer given the original sender",
+            session(bug_producer_gets_the_original::job_session),
+        ),
+    ]
+    .map(|(what, (o, f))| (what, o, f))
+    {
+        assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
+        grader.assert_diagnosed(what, o.clone(), &f, &["own-sender"]);
+        grader.assert_bug(what, o, &f);
+    }
+    // A count from the constant hangs in the first session, which has
+    // fewer jobs.
+    let (o, f) = session(bug_count_to_jobs::job_session);
+    grader.assert_diagnosed("a count to JOBS", o, &f, &["own-sender"]);
 
-    // A relay that guesses the producer is done after 100 ms of silence
-    // gives up during the long pause, and its handler misses the rest;
-    // one that waits 400 ms gets every ping, but its handler ends 400 ms
-    // after the producer, more than the whole pause.
-    let (o, f) = session(bug_idle_relay::ping_session).await;
-    assert!(f.get("handler_done").unwrap() < 1.0, "{:?}", f.values());
+    // A worker that gives up after 100 ms of silence misses the jobs after
+    // the long pause; one that waits 400 ms does every job, but returns
+    // 400 ms after the last: `stop_lag`, exactly, on paused time.
+    let (o, f) = session(bug_stop_after_a_silence::job_session);
+    assert!(f.get("jobs_done").unwrap() < 1.0, "{:?}", f.values());
     grader.assert_diagnosed(
-        "a relay closed after 100 ms of silence",
-        o.clone(),
+        "a stop after 100 ms of silence",
+        o,
         &f,
-        &["stopped-early"],
+        &["stopped-early", "waited-for-silence", "left-running"],
     );
-    grader.assert_not_fixed("a relay closed after 100 ms of silence", o, &f);
-    let (o, f) = session(bug_idle_relay_long::ping_session).await;
-    assert_eq!(f.get("handler_done"), Some(1.0), "{:?}", f.values());
-    assert!(f.get("close_lag").unwrap() > 1.0, "{:?}", f.values());
-    grader.assert_not_fixed("a relay closed after 400 ms of silence", o, &f);
+    let (o, f) = session(bug_stop_after_a_long_silence::job_session);
+    assert_eq!(f.get("jobs_done"), Some(1.0), "{:?}", f.values());
+    assert!(f.get("stop_lag").unwrap() > 1.0, "{:?}", f.values());
+    grader.assert_diagnosed(
+        "a stop after 400 ms of silence",
+        o,
+        &f,
+        &["waited-for-silence"],
+    );
+    let (o, f) = session(bug_stop_on_an_empty_queue::job_session);
+    grader.assert_diagnosed(
+        "a stop on an empty queue",
+        o,
+        &f,
+        &["stopped-early", "left-running"],
+    );
+    let (o, f) = session(bug_weak_requeue::job_session);
+    // Each session's last job at least, and any other that fails once
+    // the producer is done.
+    assert!(f.get("lost").unwrap() >= 3.0, "{:?}", f.values());
+    grader.assert_diagnosed("a weak sender for the retries", o, &f, &["lost-a-retry"]);
+    let (o, f) = session(bug_abort_after_a_grace::job_session);
+    assert!(f.get("lost").unwrap() >= 1.0, "{:?}", f.values());
+    grader.assert_diagnosed(
+        "the worker aborted 100 ms after the producer",
+        o,
+        &f,
+        &["lost-a-retry", "waited-for-silence"],
+    );
+    let (o, f) = session(bug_worker_left_behind::job_session);
+    assert!(f.get("left_running").unwrap() >= 1.0, "{:?}", f.values());
+    grader.assert_diagnosed(
+        "the worker left behind",
+        o,
+        &f,
+        &["stopped-early", "left-running"],
+    );
 }
 
 /// Runs `measure` on a real-time one-thread runtime: a spin never lets
@@ -162,8 +199,8 @@ fn on_real_time(measure: impl FnOnce() + Send + 'static) -> Observed {
     observe_within(Duration::from_secs(20), measure)
 }
 
-/// A session that waits for its handler by checking and yielding is
-/// polled again at once after every poll, while the pings trickle in.
+/// A session that waits for its worker by checking and yielding is
+/// polled again at once after every poll, while the jobs are tried.
 #[test]
 fn a_session_that_spins_is_not_a_fix() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &close::SPEC);
@@ -175,22 +212,17 @@ fn a_session_that_spins_is_not_a_fix() {
         lesson_08::runtime().block_on(close::measure(
             &theirs,
             &shapes,
-            &mut rng,
-            bug_spin_on_the_handler::ping_session,
+            bug_spin_on_the_worker::job_session,
         ));
     });
-    assert!(
-        f_get(&facts, "polls_per_ping") > 4.0,
-        "{:?}",
-        facts.values()
-    );
+    assert!(f_get(&facts, "polls_per_try") > 4.0, "{:?}", facts.values());
     grader.assert_diagnosed(
-        "a spin until the handler is done",
+        "a spin until the worker is done",
         o.clone(),
         &facts,
         &["checks-in-a-loop"],
     );
-    grader.assert_not_fixed("a spin until the handler is done", o, &facts);
+    grader.assert_not_fixed("a spin until the worker is done", o, &facts);
 }
 
 fn f_get(f: &Facts, name: &str) -> f64 {

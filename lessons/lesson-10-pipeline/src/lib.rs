@@ -40,6 +40,7 @@ use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::record::parked::Parked;
+use shared::record::threads::name_threads;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
@@ -885,7 +886,7 @@ where
     };
     shared::record::recorder::group("fetch ", "fetches");
     let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_all();
+    name_threads(&mut builder, "", 0).enable_all();
     let parked = Parked::watch(&mut builder);
     let runtime = builder
         .build()

@@ -28,6 +28,7 @@ use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::record::parked::Parked;
+use shared::record::threads::name_threads;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
@@ -42,7 +43,8 @@ pub const LESSON: &str = env!("CARGO_PKG_NAME");
 /// The app's runtime: one thread, with a timer, as
 /// `#[tokio::main(flavor = "current_thread")]` builds it.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0)
         .enable_time()
         .build()
         .expect("a current-thread runtime always builds")
@@ -113,7 +115,7 @@ const APP_BUSY: &str = "the share of a workload's time that the app's runtime wa
 /// park, however busy the machine; waiting for a wake-up does.
 fn watched_runtime() -> (tokio::runtime::Runtime, Parked) {
     let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_time();
+    name_threads(&mut builder, "", 0).enable_time();
     let parked = Parked::watch(&mut builder);
     let runtime = builder
         .build()
@@ -246,9 +248,8 @@ impl Ledger {
 
     /// Opens a connection, with a runtime of its own.
     pub fn connect(&self) -> Connection {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("connection")
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        let runtime = name_threads(&mut builder, "connection", 1)
             .enable_time()
             .build()
             .expect("a one-worker runtime builds");

@@ -1853,6 +1853,17 @@ pub mod starve {
         vec![light, heavy]
     }
 
+    /// How late the heartbeat can be beside a loop that yields through
+    /// tokio's budget, in ticks: two of the loop's slices of 128 items (the
+    /// slice in which its timer falls due, and one more, since the loop
+    /// runs in `block_on`'s own future, which is polled first after the
+    /// thread visits the driver; `tests/budget_turns.rs` counts it), and
+    /// up to 1 ms more, since tokio's timer rounds a deadline up to the
+    /// next millisecond.
+    pub fn two_slices(load: &Load) -> f64 {
+        (2.0 * 128.0 * load.cost.as_secs_f64() + 0.001) / TICK.as_secs_f64()
+    }
+
     /// What one backlog measured.
     #[derive(Clone, Debug)]
     pub struct Measured {
@@ -1977,11 +1988,12 @@ pub mod starve {
             println!("Backlog {}: {}.", i + 1, l.name);
         }
         let measured = measure(facts, &loads, process);
-        for (i, m) in measured.iter().enumerate() {
+        for (i, (m, l)) in measured.iter().zip(&loads).enumerate() {
             println!(
-                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns.",
+                "Backlog {}: the heartbeat was up to {:.1} ticks late (a loop that yields through tokio's budget: up to {:.1}, two slices of 128 items); at most {:.1} ticks of work between two turns of the neighbour, which had {} turns.",
                 i + 1,
                 m.lateness,
+                two_slices(l),
                 m.longest_turn,
                 m.turns
             );

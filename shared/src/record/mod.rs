@@ -2,14 +2,18 @@
 //! blocking calls and marks ([`recorder`]), and the same recording as a
 //! Chrome Trace Event file for Perfetto ([`trace`]), and how long a piece
 //! held its thread in one poll ([`held`]), and how much of a run a
-//! runtime's thread spent parked (`parked`, with the `kit` feature).
+//! runtime's thread spent parked (`parked`), and names for a runtime's
+//! threads (`threads`); those two with the `runtime` feature (which `kit`
+//! includes).
 //!
 //! It speaks in [`crate::event`]s and may use [`crate::view`] for the words
 //! it shares with the timeline; it knows nothing of lessons, claims or
 //! workloads.
 
 pub mod held;
-#[cfg(feature = "kit")]
+#[cfg(feature = "runtime")]
 pub mod parked;
 pub mod recorder;
+#[cfg(feature = "runtime")]
+pub mod threads;
 pub mod trace;

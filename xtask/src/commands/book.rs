@@ -20,6 +20,7 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
     let book_dir = ws.root.join("book");
     let book_src = book_dir.join("src");
     let mdbook = book::mdbook(&ws)?;
+    let quiz_dir = book::mdbook_quiz(&ws)?;
     let lessons: Vec<&Lesson> = ws.lessons.iter().collect();
     let (exes, checked) = build_and_check(&lessons)?;
     let facts: BTreeSet<String> = checked
@@ -43,12 +44,17 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
     println!("Drawing the timelines from real runs:");
     for c in &checked {
         draw_lesson(&ws, &exes, c, &out_dir)?;
+        write(
+            &out_dir,
+            &book::predictions_quiz_name(&c.lesson),
+            &book::predictions_quiz(&c.lesson),
+        )?;
     }
     let problems = book::check_generated(&book_src, &ws);
     if !problems.is_empty() {
         return Err(Failure::new(problems.join("\n  ")));
     }
-    let index = build(&mdbook, &book_dir)?;
+    let index = build(&mdbook, quiz_dir.as_deref(), &book_dir)?;
     println!("The book is at {}", index.display());
     if flags.contains(&"--open") {
         open(&index);
@@ -101,8 +107,18 @@ fn draw_lesson(ws: &Workspace, exes: &Exes, c: &Checked, out_dir: &Path) -> Resu
 }
 
 /// Builds the book with mdBook; returns its front page.
-fn build(mdbook: &Path, book_dir: &Path) -> Result<PathBuf, Failure> {
-    let status = Command::new(mdbook)
+fn build(mdbook: &Path, quiz_dir: Option<&Path>, book_dir: &Path) -> Result<PathBuf, Failure> {
+    let mut command = Command::new(mdbook);
+    if let Some(dir) = quiz_dir {
+        // mdbook finds its preprocessors on PATH: ours first.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let joined = std::env::join_paths(
+            std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path)),
+        )
+        .map_err(|e| Failure::new(format!("cannot add {} to PATH: {e}", dir.display())))?;
+        command.env("PATH", joined);
+    }
+    let status = command
         .arg("build")
         .arg(book_dir)
         .status()

@@ -44,6 +44,9 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
         if !status.is_empty() {
             println!("{:10}  exercises: {}", "", status.join(", "));
         }
+        if let Some(line) = predictions(l, &progress) {
+            println!("{:10}  {line}", "");
+        }
     }
     if ws.lessons.iter().any(|l| !l.exercises.is_empty()) {
         println!();
@@ -52,4 +55,29 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "predictions: 1 of 2 right (1 of 2 scenarios predicted)", once the
+/// learner has predicted something in this lesson.
+fn predictions(lesson: &crate::lessons::Lesson, progress: &Progress) -> Option<String> {
+    let asked = lesson
+        .scenarios
+        .iter()
+        .filter(|s| s.prediction.is_some())
+        .count();
+    let made: Vec<bool> = lesson
+        .scenarios
+        .iter()
+        .filter_map(|s| progress.predictions.get(&s.name))
+        .map(|p| p.right)
+        .collect();
+    if made.is_empty() {
+        return None;
+    }
+    let right = made.iter().filter(|&&r| r).count();
+    Some(format!(
+        "predictions: {right} of {} right ({} of {asked} scenarios predicted)",
+        made.len(),
+        made.len()
+    ))
 }

@@ -8,14 +8,21 @@ use crate::lessons::{Lesson, Scenario, Variant, Workspace, find_scenario};
 use crate::runs::{build_and_check, print_runner_stop, run_judged};
 use crate::ui::{Paint, label, mark};
 use crate::{Failure, parse_args, tracefile};
-use shared::grade::Verdict;
+use shared::grade::{Judgement, Verdict};
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace]";
+const USAGE: &str =
+    "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace] [--no-predict]";
 
 pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
-    let (flags, words) = parse_args(args, &["--broken", "--fixed", "--trace"], 2, USAGE)?;
+    let (flags, words) = parse_args(
+        args,
+        &["--broken", "--fixed", "--trace", "--no-predict"],
+        2,
+        USAGE,
+    )?;
+    let predicting = crate::predict::wanted(flags.contains(&"--no-predict"));
     let mut traced = flags
         .contains(&"--trace")
         .then(tracefile::Collected::default);
@@ -46,6 +53,10 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
             .scenario(&scenario.name)
             .expect("checked lessons keep their scenarios");
         for variant in &variants {
+            let mut predicted = None;
+            if predicting && *variant == Variant::Broken {
+                predicted = crate::predict::ask(&checked[0].lesson, scenario)?;
+            }
             for piece in checked[0].pieces(variant, &scenario.name) {
                 let run = Piece {
                     ws: &ws,
@@ -55,7 +66,11 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
                     variant,
                     piece: &piece,
                 };
-                all_ok &= run.show(traced.as_mut())? != Verdict::Mismatch;
+                let j = run.show(traced.as_mut())?;
+                all_ok &= j.verdict() != Verdict::Mismatch;
+                if let (Some(chosen), Some(p)) = (predicted.take(), &scenario.prediction) {
+                    crate::predict::compare(p, chosen, &j);
+                }
             }
         }
     }
@@ -133,8 +148,8 @@ struct Piece<'a> {
 
 impl Piece<'_> {
     /// Says what the lesson predicts, runs it with its output streamed,
-    /// and says what was measured. Returns the verdict.
-    fn show(&self, traced: Option<&mut tracefile::Collected>) -> Result<Verdict, Failure> {
+    /// and says what was measured. Returns the judgement.
+    fn show(&self, traced: Option<&mut tracefile::Collected>) -> Result<Judgement, Failure> {
         let lesson = &self.checked.lesson;
         let paint = Paint::stdout();
         let expect = self.scenario.claim_for(self.variant);
@@ -171,7 +186,7 @@ impl Piece<'_> {
         let line = verdict(&label(self.variant, self.piece), expect, &j);
         let (sign, colour) = mark(j.verdict());
         println!("{}", paint.wrap(colour, &format!("{sign} {line}")));
-        Ok(j.verdict())
+        Ok(j)
     }
 }
 

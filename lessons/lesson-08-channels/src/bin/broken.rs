@@ -1,4 +1,4 @@
-//! Lesson 08, broken: a channel that never closes, and one that never
+//! Lesson 08, broken: a queue that never closes, and a channel that never
 //! pushes back.
 //! Run it with `cargo xtask run lesson-08 --broken`.
 
@@ -11,7 +11,10 @@ fn main() -> ExitCode {
         lesson_08::LESSON,
         Variant::Broken,
         vec![
-            close::SPEC.with(vec![close::piece("", broken::ping_session)]),
+            close::SPEC.with(vec![close::piece("", broken::job_session).note(
+                "Every job was done, and the worker waited on: its own sender for the retries\n\
+                 kept its queue open.",
+            )]),
             backpressure::SPEC.with(vec![backpressure::piece("", broken::flood).note(
                 "send() on an unbounded channel never waits, so the queue held whatever the\n\
                  consumer had not reached yet. With a million messages it would hold a gigabyte.",

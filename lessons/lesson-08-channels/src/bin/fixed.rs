@@ -1,4 +1,4 @@
-//! Lesson 08, fixed: the last sender dropped, and a bounded channel.
+//! Lesson 08, fixed: no sender left once no job can come, and a bounded channel.
 //! Run it with `cargo xtask run lesson-08 --fixed`.
 
 use lesson_08::{backpressure, close, fixed};
@@ -10,9 +10,9 @@ fn main() -> ExitCode {
         lesson_08::LESSON,
         Variant::Fixed,
         vec![
-            close::SPEC.with(vec![close::piece("", fixed::ping_session).note(
-                "The producer finished, its sender (the last one) was dropped, the channel\n\
-                 closed, and recv returned None.",
+            close::SPEC.with(vec![close::piece("", fixed::job_session).note(
+                "The producer's channel closed when the producer was done; the worker kept its\n\
+                 retries on a channel of its own, and stopped once none was out.",
             )]),
             backpressure::SPEC.with(vec![backpressure::piece("", fixed::flood).note(
                 "When the channel was full, send().await waited for room: the producer ran at\n\

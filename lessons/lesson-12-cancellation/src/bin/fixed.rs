@@ -21,7 +21,7 @@ fn main() -> ExitCode {
                 "The stop ended the wait for a reading; the write in progress and the readings in hand were finished first.",
             )]),
             starve::SPEC.with(vec![starve::piece("", fixed::process).note(
-                "consume_budget returned Pending every 128 items, and the heartbeat ran then.",
+                "consume_budget returned Pending every 128 items, so the heartbeat and its neighbour got their turns between slices.",
             )]),
         ],
     )

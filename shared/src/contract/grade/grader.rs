@@ -313,6 +313,7 @@ mod tests {
                 broken: expect(None, Some(0.0)),
                 fixed: expect(Some(8.0), Some(12.0)),
                 live_facts: vec![],
+                prediction: None,
             },
             exercises: vec![crate::contract::manifest::Exercise {
                 name: "report".into(),

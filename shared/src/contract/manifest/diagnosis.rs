@@ -108,6 +108,22 @@ impl Condition {
     pub fn describe(&self) -> String {
         format!("{} {} {}", self.fact, self.compare.symbol(), self.value)
     }
+
+    /// The condition that holds exactly where this one does not (for a
+    /// number); `None` for `=`, whose opposite is not an interval.
+    pub fn opposite(&self) -> Option<Condition> {
+        let compare = match self.compare {
+            Compare::Less => Compare::AtLeast,
+            Compare::AtMost => Compare::Greater,
+            Compare::Greater => Compare::AtMost,
+            Compare::AtLeast => Compare::Less,
+            Compare::Equal => return None,
+        };
+        Some(Condition {
+            compare,
+            ..self.clone()
+        })
+    }
 }
 
 /// What a diagnosis recognises.
@@ -162,7 +178,7 @@ impl Diagnosis {
 
 /// An interval of values, each end open or closed.
 #[derive(Clone, Copy)]
-struct Range {
+pub(super) struct Range {
     lo: f64,
     lo_open: bool,
     hi: f64,
@@ -170,7 +186,7 @@ struct Range {
 }
 
 impl Range {
-    fn of(bound: Option<&Bound>) -> Range {
+    pub(super) fn of(bound: Option<&Bound>) -> Range {
         Range {
             lo: bound.and_then(|b| b.min).unwrap_or(f64::NEG_INFINITY),
             lo_open: false,
@@ -179,7 +195,7 @@ impl Range {
         }
     }
 
-    fn and(mut self, c: &Condition) -> Range {
+    pub(super) fn and(mut self, c: &Condition) -> Range {
         let v = c.value;
         let raise = |r: &mut Range, open: bool| {
             if v > r.lo || (v == r.lo && open) {
@@ -206,7 +222,7 @@ impl Range {
         self
     }
 
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.lo > self.hi || (self.lo == self.hi && (self.lo_open || self.hi_open))
     }
 }
@@ -276,6 +292,7 @@ mod tests {
             broken: expect(vec![]),
             fixed: expect(fixed),
             live_facts: vec![],
+            prediction: None,
         }
     }
 

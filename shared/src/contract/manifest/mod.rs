@@ -11,9 +11,11 @@
 //! not declare is an error of one line that names the file and the key.
 
 mod diagnosis;
+mod prediction;
 mod read;
 
 pub use diagnosis::{Compare, Condition, Diagnosis, Pattern};
+pub use prediction::{Answer, Prediction, Shows, letter};
 pub use read::{Metadata, lesson_of_package};
 
 use crate::contract::lesson::{Description, Variant};
@@ -129,6 +131,8 @@ pub struct Scenario {
     /// report more than once (set when the manifest is checked against the
     /// code).
     pub live_facts: Vec<String>,
+    /// A question about the broken program, asked before it runs.
+    pub prediction: Option<Prediction>,
 }
 
 impl Scenario {

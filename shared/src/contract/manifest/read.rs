@@ -3,8 +3,8 @@
 //! one-line error naming the file and the key for anything wrong.
 
 use super::{
-    Bound, Condition, Diagnosis, EXERCISE_FEATURE, Exercise, Expect, Lesson, Outcome, Pattern,
-    Scenario,
+    Answer, Bound, Condition, Diagnosis, EXERCISE_FEATURE, Exercise, Expect, Lesson, Outcome,
+    Pattern, Prediction, Scenario, Shows,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -38,6 +38,31 @@ struct RawScenario {
     deadline_ms: Option<u64>,
     broken: RawExpect,
     fixed: RawExpect,
+    #[serde(default)]
+    predict: Option<RawPrediction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrediction {
+    question: String,
+    timeline: String,
+    answer: Vec<RawAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnswer {
+    say: String,
+    why: String,
+    #[serde(default)]
+    right: bool,
+    #[serde(default)]
+    when: Vec<String>,
+    #[serde(default)]
+    hangs: bool,
+    #[serde(default)]
+    panic: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -291,16 +316,128 @@ fn read_scenarios(raw: Vec<RawScenario>, at: &At<'_>) -> Result<Vec<Scenario>, S
         }
         let key = format!("scenario {}", s.name);
         let check = |k: &str, p: &str| at.error(k, p);
+        let broken = s.broken.check(&format!("{key}: broken"), &check)?;
+        let fixed = s.fixed.check(&format!("{key}: fixed"), &check)?;
+        let prediction = match s.predict {
+            Some(p) => Some(read_prediction(
+                p,
+                &format!("{key}: predict"),
+                (&broken, &fixed),
+                at,
+            )?),
+            None => None,
+        };
         scenarios.push(Scenario {
-            broken: s.broken.check(&format!("{key}: broken"), &check)?,
-            fixed: s.fixed.check(&format!("{key}: fixed"), &check)?,
+            broken,
+            fixed,
             name: s.name,
             summary: s.summary,
             deadline_ms: s.deadline_ms,
             live_facts: Vec::new(),
+            prediction,
         });
     }
     Ok(scenarios)
+}
+
+/// A prediction has a question, where the timeline shows the answer, and
+/// three or four answers, each saying how a run would show it; exactly one
+/// is right, and it must follow from the broken claim, while every other
+/// one contradicts it (see [`Shows`]).
+fn read_prediction(
+    p: RawPrediction,
+    key: &str,
+    (broken, fixed): (&Expect, &Expect),
+    at: &At<'_>,
+) -> Result<Prediction, String> {
+    for (field, text) in [("question", &p.question), ("timeline", &p.timeline)] {
+        if text.trim().is_empty() {
+            return Err(at.error(&format!("{key}.{field}"), "is empty"));
+        }
+    }
+    if !(3..=4).contains(&p.answer.len()) {
+        return Err(at.error(
+            &format!("{key}.answer"),
+            &format!("has {} answers: give three or four", p.answer.len()),
+        ));
+    }
+    let rights = p.answer.iter().filter(|a| a.right).count();
+    if rights != 1 {
+        return Err(at.error(
+            &format!("{key}.answer"),
+            &format!("marks {rights} answers right: mark exactly one with right = true"),
+        ));
+    }
+    let mut answers = Vec::new();
+    for (i, a) in p.answer.into_iter().enumerate() {
+        let here = format!("{key}.answer[{i}]");
+        for (field, text) in [("say", &a.say), ("why", &a.why)] {
+            if text.trim().is_empty() {
+                return Err(at.error(&format!("{here}.{field}"), "is empty"));
+            }
+        }
+        let mut conditions = Vec::new();
+        for (j, text) in a.when.iter().enumerate() {
+            let c =
+                Condition::parse(text).map_err(|e| at.error(&format!("{here}.when[{j}]"), &e))?;
+            if !broken
+                .facts
+                .iter()
+                .chain(&fixed.facts)
+                .any(|b| b.name == c.fact)
+            {
+                return Err(at.error(
+                    &format!("{here}.when[{j}]"),
+                    &format!("the scenario bounds no fact named {}", c.fact),
+                ));
+            }
+            conditions.push(c);
+        }
+        let shows = match (a.panic, a.hangs) {
+            (Some(_), true) => {
+                return Err(at.error(
+                    &here,
+                    "a run that panicked did not hang: give panic or hangs, not both",
+                ));
+            }
+            (Some(_), false) if !conditions.is_empty() => {
+                return Err(at.error(
+                    &here,
+                    "a run that panicked reports no facts to compare: give panic or when, not both",
+                ));
+            }
+            (Some(piece), false) if piece.trim().is_empty() => {
+                return Err(at.error(&format!("{here}.panic"), "is empty"));
+            }
+            (Some(piece), false) => Shows::Panics(piece),
+            (None, true) => Shows::Hangs(conditions),
+            (None, false) => Shows::Completes(conditions),
+        };
+        if a.right {
+            if let Some(why) = shows.not_implied_by(broken) {
+                return Err(at.error(
+                    &here,
+                    &format!("is marked right, but the broken program need not show it: {why}"),
+                ));
+            }
+        } else if !shows.refuted_by(broken) {
+            return Err(at.error(
+                &here,
+                "is a wrong answer that the broken claim does not rule out: give it an outcome or a condition the broken bounds contradict",
+            ));
+        }
+        answers.push(Answer {
+            say: a.say,
+            why: a.why,
+            right: a.right,
+            shows,
+        });
+    }
+    Ok(Prediction {
+        question: p.question,
+        timeline: p.timeline,
+        answers,
+    })
 }
 
 fn read_exercises(
@@ -695,6 +832,80 @@ mod tests {
         let mut m = lesson_meta();
         m["scenario"][0]["broken"]["outcome"] = json!("panics");
         assert!(error_of(m).contains("broken.panic"));
+    }
+
+    /// A prediction for the test lesson's scenario, whose broken program
+    /// hangs with `polls` at most 1.
+    fn predicted(answers: Value) -> Value {
+        let mut m = lesson_meta();
+        m["scenario"][0]["predict"] = json!({
+            "question": "What will it do?",
+            "timeline": "Look at the worker's row.",
+            "answer": answers,
+        });
+        m
+    }
+
+    #[test]
+    fn a_prediction_is_read_when_its_right_answer_follows_from_the_broken_claim() {
+        let m = predicted(json!([
+            {"say": "It ends soon.", "why": "w", "when": ["ratio >= 0.8"]},
+            {"say": "It hangs, polled once.", "why": "w", "right": true, "hangs": true, "when": ["polls <= 1"]},
+            {"say": "It panics.", "why": "w", "panic": "boom"},
+        ]));
+        let l = lesson_of_package(&package("lesson-02", m))
+            .unwrap()
+            .unwrap();
+        let p = l.scenarios[0].prediction.as_ref().unwrap();
+        assert_eq!(p.answers.len(), 3);
+        assert_eq!(p.right().0, 1);
+        assert_eq!(p.answers[2].shows, Shows::Panics("boom".into()));
+    }
+
+    #[test]
+    fn a_prediction_that_disagrees_with_the_broken_claim_is_an_error() {
+        // The right answer must follow from the claim: it hangs, not ends.
+        let err = error_of(predicted(json!([
+            {"say": "It ends.", "why": "w", "right": true},
+            {"say": "It hangs.", "why": "w", "hangs": true, "when": ["polls >= 5"]},
+            {"say": "It panics.", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("scenario main: predict.answer[0]"), "{err}");
+        assert!(err.contains("outcome is hangs"), "{err}");
+        // A condition the claim does not promise.
+        let err = error_of(predicted(json!([
+            {"say": "Polled at most twice.", "why": "w", "right": true, "hangs": true, "when": ["polls <= 0"]},
+            {"say": "It ends.", "why": "w"},
+            {"say": "It panics.", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("does not promise polls <= 0"), "{err}");
+        // A wrong answer the claim allows: it hangs, polled once, is what
+        // the claim says.
+        let err = error_of(predicted(json!([
+            {"say": "It hangs.", "why": "w", "right": true, "hangs": true},
+            {"say": "It hangs after one poll.", "why": "w", "hangs": true, "when": ["polls <= 1"]},
+            {"say": "It panics.", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("predict.answer[1]"), "{err}");
+        assert!(err.contains("does not rule out"), "{err}");
+        // Exactly one right answer, three or four answers.
+        let err = error_of(predicted(json!([
+            {"say": "a", "why": "w", "right": true, "hangs": true},
+            {"say": "b", "why": "w", "right": true, "hangs": true},
+            {"say": "c", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("marks 2 answers right"), "{err}");
+        let err = error_of(predicted(json!([
+            {"say": "a", "why": "w", "right": true, "hangs": true},
+            {"say": "c", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("has 2 answers"), "{err}");
+        let err = error_of(predicted(json!([
+            {"say": "a", "why": "w", "right": true, "hangs": true},
+            {"say": "b", "why": "w", "when": ["pols >= 2"]},
+            {"say": "c", "why": "w", "panic": "boom"},
+        ])));
+        assert!(err.contains("bounds no fact named pols"), "{err}");
     }
 
     /// A lesson with one exercise, `main`, whose diagnoses are `diagnoses`,
