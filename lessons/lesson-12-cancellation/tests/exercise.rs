@@ -184,6 +184,14 @@ mod stop_fix_run_until_cancelled;
 
 const SEEDS: [u64; 3] = [5, 6, 2025];
 
+/// The tests in real time run one at a time: a spin in one would take the
+/// CPU that a fix measured in another needs, on a one-core machine.
+static REAL_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    REAL_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 async fn read_lines(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
     let facts = Facts::for_test(&lines::SPEC);
     let deliveries = lines::deliveries(&mut Rng::new(seed));
@@ -300,6 +308,7 @@ fn read_lines_watched(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<Str
 /// Real time: a reader that never waits keeps paused time from moving on.
 #[test]
 fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
+    let _alone = one_at_a_time();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC);
     let done = || Observed::Completes;
     // A fix, loosely: its runtime parks between the lines and the ticks.
@@ -429,6 +438,7 @@ fn asked_watched(seed: u64, ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> 
 /// Real time: a caller that never waits keeps paused time from moving on.
 #[test]
 fn the_handle_grader_catches_a_caller_that_spins_or_sleeps() {
+    let _alone = one_at_a_time();
     let counted = [
         "fast_unanswered",
         "slow_answered",
@@ -592,6 +602,7 @@ fn watched(record: impl AsyncFn(CancellationToken, Sensor, Log)) -> Facts {
 /// Real time: a job that never waits keeps paused time from moving on.
 #[test]
 fn the_stop_grader_catches_a_job_that_spins() {
+    let _alone = one_at_a_time();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &stop::SPEC);
     let done = || Observed::Completes;
     // A fix, loosely: its runtime parks while it waits.
@@ -633,6 +644,7 @@ fn processed(process: impl AsyncFn(Backlog) -> u64) -> Facts {
 
 #[test]
 fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let _alone = one_at_a_time();
     // The work between two turns is counted in items: exact on any
     // machine. The heartbeat and the longest poll are times, judged by
     // `cargo xtask check`.
