@@ -7,8 +7,9 @@
 //!
 //! - a future dropped halfway loses what it held (`lines`);
 //! - dropping a task's `JoinHandle` does not cancel the task (`handle`);
-//! - blocking work cannot be dropped at all, and a runtime waits for it
-//!   when it shuts down (`stop`);
+//! - a job asked to stop, with a deadline, must end its own waits, finish
+//!   what it has begun, and keep what it has taken: dropped at the
+//!   deadline, it is cut at whichever `.await` it waits at (`stop`);
 //! - a loop whose every `.await` is ready at once never gives its thread
 //!   back, so nothing else on that thread runs, not even to cancel it
 //!   (`starve`).
@@ -30,7 +31,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -161,14 +162,17 @@ pub mod broken {
     // ANCHOR_END: broken_handle
 
     // ANCHOR: broken_stop
-    /// Samples the sensor `READS` times. Runs on a blocking thread.
-    pub fn sample(stop: CancellationToken, sensor: Sensor) -> u32 {
+    /// Reads the sensor and writes the readings to the log, `BATCH` at a
+    /// time, until it is stopped.
+    pub async fn record(stop: CancellationToken, sensor: Sensor, log: Log) {
         let _ = stop; // BROKEN: nobody ever looks at it
-        let mut total = 0;
-        for _ in 0..READS {
-            total += sensor.read();
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            batch.push(sensor.next().await);
+            if batch.len() == BATCH {
+                log.write(std::mem::take(&mut batch)).await;
+            }
         }
-        total
     }
     // ANCHOR_END: broken_stop
 
@@ -225,16 +229,26 @@ pub mod fixed {
     // ANCHOR_END: fixed_handle
 
     // ANCHOR: fixed_stop
-    /// The same, stopping as soon as it is asked to.
-    pub fn sample(stop: CancellationToken, sensor: Sensor) -> u32 {
-        let mut total = 0;
-        for _ in 0..READS {
-            if stop.is_cancelled() {
-                break; // FIXED: checked before every read
+    /// The same, stopping when asked: the wait for a reading ends at the
+    /// stop, a write once begun is finished, and the readings in hand are
+    /// written before it returns.
+    pub async fn record(stop: CancellationToken, sensor: Sensor, log: Log) {
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            tokio::select! {
+                // FIXED: the stop ends the wait; `next` is cancel-safe
+                _ = stop.cancelled() => break,
+                reading = sensor.next() => batch.push(reading),
             }
-            total += sensor.read();
+            if batch.len() == BATCH {
+                // Not raced with the stop: a write dropped half-way would
+                // leave half a batch in the log.
+                log.write(std::mem::take(&mut batch)).await;
+            }
         }
-        total
+        if !batch.is_empty() {
+            log.write(batch).await; // FIXED: what was taken is kept
+        }
     }
     // ANCHOR_END: fixed_stop
 
@@ -1071,87 +1085,252 @@ pub mod handle {
 
 // ----------------------------------------------------------------- stop --
 
-/// Reads the sampling job plans: more than it can make before the stop.
-pub const READS: u32 = 60;
+/// How many readings the job writes to the log at a time. Once the stop
+/// has been asked for, a last, shorter batch is allowed.
+pub const BATCH: usize = 8;
 
-/// A sensor whose driver blocks for each read. Each reading is a number
-/// made at run time; the harness adds up the readings it gave, counts the
-/// reads begun, and those begun once the job could have seen the stop: after
-/// a read that ended when the stop had been asked for.
-#[derive(Clone)]
-pub struct Sensor {
-    inner: Arc<SensorInner>,
+/// One reading of the sensor. Only the sensor makes one, and it cannot be
+/// copied: the harness knows how many it handed out, and how many reached
+/// the log in a whole batch.
+#[derive(Debug)]
+pub struct Reading {
+    value: u32,
 }
 
-struct SensorInner {
-    read_time: Duration,
+impl Reading {
+    /// The number the sensor read.
+    pub fn value(&self) -> u32 {
+        self.value
+    }
+}
+
+/// A batch as the log saw it.
+#[derive(Clone, Debug)]
+struct Written {
+    len: usize,
+    lines: usize,
+    whole: bool,
+    /// Begun once the stop had been asked for: it may be short.
+    after_stop: bool,
+    /// Begun once the job had returned: by something it left working.
+    after_return: bool,
+}
+
+/// What ends the first part of a run: the moment the stop is asked for.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    /// Once `from` readings have been taken, at a reading that leaves 2 to
+    /// `BATCH - 2` readings in the job's hands: the sensor goes quiet
+    /// then, and the stop comes a millisecond later.
+    InHand {
+        from: u32,
+        quiet: Duration,
+    },
+    /// When batch number `batch` (from 1) begins to be written: the stop
+    /// comes in the middle of its line number `line` (from 1).
+    Writing {
+        batch: usize,
+        line: u32,
+    },
+    Fired,
+}
+
+/// The harness's record of one run of the job: the sensor's schedule,
+/// each reading handed out, each batch and line written, and when.
+struct Logbook {
+    stop: CancellationToken,
     salt: u64,
-    stop_asked: CancellationToken,
-    begun: AtomicU32,
-    reads: AtomicU32,
-    /// Set when a read ends with the stop asked for: from then on, the
-    /// job has had the chance to see it before its next read.
-    stop_seen: AtomicBool,
-    after_stop: AtomicU32,
-    given: AtomicU64,
+    rng: Rng,
+    gaps: (Duration, Duration),
+    line_time: Duration,
+    /// The sensor's next reading is due then.
+    next_due: tokio::time::Instant,
+    /// No reading is made in this span.
+    quiet: Option<(tokio::time::Instant, tokio::time::Instant)>,
+    taken: u32,
+    taken_after_stop: u32,
+    /// Readings handed to the log's `write`.
+    handed: usize,
+    batches: Vec<Written>,
+    /// Set once the job has returned, or was dropped.
+    returned: bool,
+    after_return: u32,
+    /// Writes begun and neither finished nor dropped.
+    writing: u32,
+    /// Polls of the job while no write was under way: its waits for a
+    /// reading, or for the stop.
+    polls_waiting: u32,
+    trigger: Trigger,
+    stop_at: Option<tokio::time::Instant>,
+}
+
+impl Logbook {
+    fn advance(&mut self) {
+        let (lo, hi) = self.gaps;
+        self.next_due += self.rng.duration_between(lo, hi);
+    }
+
+    fn fire(&mut self, at: tokio::time::Instant, ready: &tokio::sync::Notify) {
+        self.trigger = Trigger::Fired;
+        self.stop_at = Some(at);
+        ready.notify_one();
+    }
+
+    fn after_return(&mut self) {
+        if self.returned {
+            self.after_return += 1;
+        }
+    }
+}
+
+struct Shared {
+    book: Mutex<Logbook>,
+    /// Told when the stop's moment is known.
+    ready: tokio::sync::Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Logbook> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A waker that notes that it was woken, then wakes the task's own.
+struct Flag {
+    woken: AtomicBool,
+    waker: Mutex<Option<std::task::Waker>>,
+}
+
+impl std::task::Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if let Some(w) = &*self.waker.lock().unwrap_or_else(|e| e.into_inner()) {
+            w.wake_by_ref();
+        }
+    }
+}
+
+/// A write under way, until it ends or is dropped.
+struct Writing(Arc<Shared>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.lock().writing -= 1;
+    }
+}
+
+/// A sensor that makes a reading every few milliseconds, on its own
+/// schedule: a reading is handed to a `next()` that waits for it, and is
+/// missed if nobody waits.
+#[derive(Clone)]
+pub struct Sensor {
+    shared: Arc<Shared>,
 }
 
 impl Sensor {
-    fn new(read_time: Duration, salt: u64, stop_asked: CancellationToken) -> Sensor {
-        Sensor {
-            inner: Arc::new(SensorInner {
-                read_time,
-                salt,
-                stop_asked,
-                begun: AtomicU32::new(0),
-                reads: AtomicU32::new(0),
-                stop_seen: AtomicBool::new(false),
-                after_stop: AtomicU32::new(0),
-                given: AtomicU64::new(0),
-            }),
+    /// Waits for the sensor's next reading. Cancel-safe: a reading is
+    /// taken only in the poll that returns it, so dropping this future
+    /// takes nothing. The sensor may go quiet for a long while.
+    pub async fn next(&self) -> Reading {
+        loop {
+            let due = {
+                let mut l = self.shared.lock();
+                let now = tokio::time::Instant::now();
+                while l.next_due <= now {
+                    l.advance(); // missed: nobody was waiting
+                }
+                l.next_due
+            };
+            tokio::time::sleep_until(due).await;
+            let mut l = self.shared.lock();
+            if l.next_due != due {
+                continue; // taken by another call meanwhile
+            }
+            if let Some((from, until)) = l.quiet
+                && (from..until).contains(&due)
+            {
+                while l.next_due < until {
+                    l.advance();
+                }
+                continue;
+            }
+            let n = l.taken;
+            l.taken += 1;
+            if l.stop.is_cancelled() {
+                l.taken_after_stop += 1;
+            }
+            l.after_return();
+            l.advance();
+            if let Trigger::InHand { from, quiet } = l.trigger {
+                let in_hand = (l.taken as usize).saturating_sub(l.handed);
+                if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) {
+                    let now = tokio::time::Instant::now();
+                    l.quiet = Some((now, now + quiet));
+                    l.fire(now + Duration::from_millis(1), &self.shared.ready);
+                }
+            }
+            let value = 1 + (mix(l.salt ^ u64::from(n)) % 999) as u32;
+            return Reading { value };
         }
-    }
-
-    /// One reading. Blocks the thread for the sensor's read time.
-    pub fn read(&self) -> u32 {
-        let s = &self.inner;
-        s.begun.fetch_add(1, Ordering::SeqCst);
-        // A read may begin just as the stop comes (the job looked, then the
-        // stop came, then it read): that one is not counted. A read begun
-        // after one that ended with the stop asked for is: the job could
-        // have looked in between.
-        if s.stop_seen.load(Ordering::SeqCst) {
-            s.after_stop.fetch_add(1, Ordering::SeqCst);
-        }
-        shared::blocking("sensor read", || std::thread::sleep(s.read_time));
-        if s.stop_asked.is_cancelled() {
-            s.stop_seen.store(true, Ordering::SeqCst);
-        }
-        let n = s.reads.fetch_add(1, Ordering::SeqCst);
-        let value = 1 + (mix(s.salt ^ u64::from(n)) % 999) as u32;
-        s.given.fetch_add(u64::from(value), Ordering::SeqCst);
-        value
-    }
-
-    fn begun(&self) -> u32 {
-        self.inner.begun.load(Ordering::SeqCst)
-    }
-
-    fn after_stop(&self) -> u32 {
-        self.inner.after_stop.load(Ordering::SeqCst)
-    }
-
-    fn given(&self) -> u64 {
-        self.inner.given.load(Ordering::SeqCst)
-    }
-
-    /// Whether a copy of this sensor is still kept somewhere else.
-    fn kept_elsewhere(&self) -> bool {
-        Arc::strong_count(&self.inner) > 1
     }
 }
 
-/// The `stop` scenario: a program asked to stop while a blocking job runs.
+/// A log that writes a batch line by line: one line per reading, then the
+/// batch's end. A batch is whole once its end is written.
+#[derive(Clone)]
+pub struct Log {
+    shared: Arc<Shared>,
+}
+
+impl Log {
+    /// Writes `batch` to the log, one line per reading, each line taking
+    /// 1 to 3 ms, then the batch's end. Not cancel-safe: dropped half-way, it leaves
+    /// the lines written so far, half a batch, in the log, and the rest of
+    /// the readings are lost.
+    pub async fn write(&self, batch: Vec<Reading>) {
+        let (index, line_time) = {
+            let mut l = self.shared.lock();
+            let after_stop = l.stop.is_cancelled();
+            let after_return = l.returned;
+            l.handed += batch.len();
+            l.batches.push(Written {
+                len: batch.len(),
+                lines: 0,
+                whole: false,
+                after_stop,
+                after_return,
+            });
+            l.after_return();
+            l.writing += 1;
+            let index = l.batches.len() - 1;
+            if let Trigger::Writing { batch, line } = l.trigger
+                && l.batches.len() == batch
+            {
+                let at = tokio::time::Instant::now() + l.line_time * line - l.line_time / 2;
+                l.fire(at, &self.shared.ready);
+            }
+            (index, l.line_time)
+        };
+        let _writing = Writing(self.shared.clone());
+        for _reading in batch {
+            tokio::time::sleep(line_time).await;
+            let mut l = self.shared.lock();
+            l.batches[index].lines += 1;
+            l.after_return();
+        }
+        tokio::time::sleep(line_time).await;
+        let mut l = self.shared.lock();
+        l.batches[index].whole = true;
+        l.after_return();
+    }
+}
+
+/// The `stop` scenario: a job that reads a sensor and writes the readings
+/// to a log in batches, asked to stop, with a deadline.
 pub mod stop {
     use super::*;
 
@@ -1159,213 +1338,369 @@ pub mod stop {
         name: "stop",
         facts: &[
             fact(
-                "stop_reads",
-                "time from the stop request until the program had stopped, in sensor reads, in the worse pace",
+                "stop_ratio",
+                "time from the stop until the job returned (or was dropped at the deadline), over the deadline, in the worse workload",
             )
             .timing(),
             fact(
-                "reads_after_stop",
-                "sensor reads begun after the job could have seen the stop (after a read that ended with the stop asked for), in the worse pace",
+                "forced_stops",
+                "workloads in which the job had not returned by the deadline, and was dropped there",
+            )
+            .timing(),
+            fact(
+                "readings_lost",
+                "readings the sensor handed out that never reached the log in a whole batch, over both workloads",
             ),
             fact(
-                "reads_before_stop",
-                "sensor reads begun before the stop was asked for, in the pace with fewer",
+                "half_batches",
+                "batches begun before the job returned and left half-written in the log (some lines, no end), over both workloads",
+            ),
+            fact(
+                "taken_after_stop",
+                "readings handed out once the stop had been asked for, over both workloads",
+            ),
+            fact(
+                "after_return",
+                "readings handed out and lines written after the job had returned, over both workloads",
+            ),
+            fact(
+                "bad_batches",
+                "batches of more than 8 readings, or of fewer begun before the stop, over both workloads",
             ),
             fact(
                 "stopped_early",
-                "paces in which the job gave up its planned reads before anyone asked it to stop",
+                "workloads in which the job returned before anyone asked it to stop",
             ),
             fact(
-                "wrong_total",
-                "paces in which the job's total was not the sum of the readings it took",
+                "taken_before_stop",
+                "readings handed out before the stop, in the workload with fewer",
             ),
+            fact(
+                "job_polls",
+                "polls of the job while it was not writing, per reading it took (and one for the stop), in the workload with the most: about 1 for a job that waits, more for one that wakes itself to look, hundreds for one that spins",
+            ),
+            fact(
+                "job_held",
+                "the longest the job held its thread in one poll by its own doing, over the deadline",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
         ],
     };
 
-    /// One pace of the scenario: how long a read takes, and when the stop
-    /// is asked for.
+    /// One workload: how the sensor and the log go, and when the stop
+    /// comes.
     #[derive(Clone, Debug)]
-    pub struct Pace {
+    pub struct Shape {
         pub name: String,
-        pub read_time: Duration,
-        pub stop_after: Duration,
+        /// The time from the stop to the deadline.
+        pub grace: Duration,
+        gaps: (Duration, Duration),
+        line_time: Duration,
+        trigger: Trigger,
         salt: u64,
     }
 
-    impl Pace {
-        pub fn new(rng: &mut Rng, read_time: Duration, stop_after: Duration) -> Pace {
-            Pace {
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    impl Shape {
+        /// The stop comes while readings are in the job's hands, and the
+        /// sensor goes quiet then, for longer than the deadline.
+        pub fn quiet(rng: &mut Rng) -> Shape {
+            let grace = ms(rng.between(60, 80));
+            let gap = (ms(2), ms(4));
+            let line_time = ms(rng.between(1, 2));
+            let from = BATCH as u32 + rng.between(2, BATCH as u64) as u32;
+            Shape {
                 name: format!(
-                    "reads of {} ms, the stop {} ms after the job began",
-                    read_time.as_millis(),
-                    stop_after.as_millis()
+                    "a reading every 2 to 4 ms, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    line_time.as_millis(),
+                    grace.as_millis()
                 ),
-                read_time,
-                stop_after,
+                grace,
+                gaps: gap,
+                line_time,
+                trigger: Trigger::InHand {
+                    from,
+                    quiet: grace + ms(5),
+                },
+                salt: rng.salt(),
+            }
+        }
+
+        /// The stop comes in the middle of a batch's write, and the sensor
+        /// goes on.
+        pub fn writing(rng: &mut Rng) -> Shape {
+            let grace = ms(rng.between(60, 80));
+            let gap = (ms(6), ms(10));
+            let line_time = ms(rng.between(2, 3));
+            let batch = rng.between(2, 3) as usize;
+            let line = rng.between(2, BATCH as u64 / 2) as u32;
+            Shape {
+                name: format!(
+                    "a reading every 6 to 10 ms, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    line_time.as_millis(),
+                    grace.as_millis()
+                ),
+                grace,
+                gaps: gap,
+                line_time,
+                trigger: Trigger::Writing { batch, line },
                 salt: rng.salt(),
             }
         }
     }
 
-    /// This run's two paces, drawn from `rng`: fast reads and a late stop
-    /// (more than 16 reads before it), slow reads and an early stop (fewer
-    /// than 7), so that no count of reads, and no fixed time, is the stop.
-    pub fn paces(rng: &mut Rng) -> Vec<Pace> {
-        let ms = |rng: &mut Rng, lo, hi| Duration::from_millis(rng.between(lo, hi));
-        let (read, stop) = (ms(rng, 4, 6), ms(rng, 100, 150));
-        let fast = Pace::new(rng, read, stop);
-        let (read, stop) = (ms(rng, 10, 14), ms(rng, 30, 60));
-        let slow = Pace::new(rng, read, stop);
-        vec![fast, slow]
+    /// This run's two workloads, drawn from `rng`.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        vec![Shape::quiet(rng), Shape::writing(rng)]
     }
 
-    /// What one pace measured.
+    /// If the stop's moment never comes (a job that never takes readings,
+    /// or never writes), the stop comes anyway this long after the start.
+    const FALLBACK: Duration = Duration::from_millis(400);
+
+    /// What one workload measured.
     #[derive(Clone, Debug)]
     pub struct Measured {
-        pub stop_reads: f64,
-        /// Time from the stop request until `sample` returned, in reads (0
-        /// if it had returned before): the program cannot have stopped
-        /// sooner than that.
-        pub job_ended: f64,
-        pub before: u32,
-        pub after: u32,
-        pub stopped_early: bool,
-        pub wrong_total: bool,
+        pub stop_ratio: f64,
+        pub forced: bool,
+        pub early: bool,
+        pub taken: u32,
+        pub taken_before_stop: u32,
+        pub lost: u32,
+        pub half: u32,
+        pub taken_after_stop: u32,
+        pub after_return: u32,
+        pub bad: u32,
+        /// Polls while no write was under way, per reading taken (and one
+        /// for the stop).
+        pub polls: f64,
+        pub held: f64,
     }
 
-    /// Starts `sample` on the blocking pool, asks it to stop the pace's
-    /// time after it began, and measures how long the runtime takes to
-    /// shut down.
-    pub fn measure_one<S>(pace: &Pace, sample: S) -> Measured
+    /// Runs `record` under one workload: asks it to stop at the workload's
+    /// moment, drops it if it has not returned by the deadline, then
+    /// watches a deadline's time more for anything it left working.
+    pub async fn measure_one<R>(shape: &Shape, record: &R) -> Measured
     where
-        S: FnOnce(CancellationToken, Sensor) -> u32 + Send + 'static,
+        R: AsyncFn(CancellationToken, Sensor, Log),
     {
         let stop = CancellationToken::new();
-        let sensor = Sensor::new(pace.read_time, pace.salt, stop.clone());
-        let total: Arc<Mutex<Option<(u32, Instant)>>> = Arc::default();
-        let began = Arc::new(tokio::sync::Notify::new());
-        let runtime = runtime();
-        let (asked, before, finished) = runtime.block_on(
-            async {
-                let (token, job_sensor, slot) = (stop.clone(), sensor.clone(), total.clone());
-                let job_began = began.clone();
-                let job = tokio::task::spawn_blocking(move || {
-                    job_began.notify_one();
-                    let sum = sample(token, job_sensor);
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((sum, Instant::now()));
-                });
-                // Timed from the job's start: a busy machine may be slow
-                // to start the blocking pool's thread.
-                began.notified().await;
-                tokio::time::sleep(pace.stop_after).await;
-                let before = sensor.begun();
-                let finished = job.is_finished();
-                stop.cancel(); // say, Ctrl-C was pressed
-                shared::mark("stop asked for");
-                let asked = Instant::now();
-                drop(job); // main returns without waiting for the job
-                (asked, before, finished)
+        let now = tokio::time::Instant::now();
+        let mut rng = Rng::new(shape.salt);
+        let first = now + rng.duration_between(shape.gaps.0, shape.gaps.1);
+        let shared = Arc::new(Shared {
+            book: Mutex::new(Logbook {
+                stop: stop.clone(),
+                salt: shape.salt,
+                rng,
+                gaps: shape.gaps,
+                line_time: shape.line_time,
+                next_due: first,
+                quiet: None,
+                taken: 0,
+                taken_after_stop: 0,
+                handed: 0,
+                batches: Vec::new(),
+                returned: false,
+                after_return: 0,
+                writing: 0,
+                polls_waiting: 0,
+                trigger: shape.trigger,
+                stop_at: None,
+            }),
+            ready: tokio::sync::Notify::new(),
+        });
+        let sensor = Sensor {
+            shared: shared.clone(),
+        };
+        let log = Log {
+            shared: shared.clone(),
+        };
+        let held = Held::new();
+        // The job's polls that it asked for (by waking its waker), but
+        // not those a write under way asked for: a job that waits is
+        // polled once for each reading and once for the stop. The harness
+        // polls it beside its own timers too; those polls are not its.
+        let counted = {
+            let shared = shared.clone();
+            let mut job = Box::pin(record(stop.clone(), sensor, log));
+            let flag = Arc::new(Flag {
+                woken: AtomicBool::new(true), // the first poll counts
+                waker: Mutex::new(None),
+            });
+            let waker = std::task::Waker::from(flag.clone());
+            std::future::poll_fn(move |cx| {
+                *flag.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+                if flag.woken.swap(false, Ordering::SeqCst) {
+                    let mut l = shared.lock();
+                    if l.writing == 0 {
+                        l.polls_waiting += 1;
+                    }
+                }
+                job.as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker))
+            })
+        };
+        let mut job = Some(Box::pin(held.wrap(counted.traced("job"))));
+        let moment = async {
+            tokio::select! {
+                _ = shared.ready.notified() => {}
+                _ = tokio::time::sleep(FALLBACK) => {}
             }
-            .traced("main"),
-        );
-        drop(runtime); // what leaving `#[tokio::main]` does: it waits
-        // The program has stopped: read the clock now, not later.
-        let took = asked.elapsed();
-        // Reads in a thread of the job's own go on after the program has
-        // stopped: give them a few reads' time to show.
-        if sensor.kept_elsewhere() {
-            std::thread::sleep(pace.read_time * 3);
+            let at = shared.lock().stop_at;
+            if let Some(at) = at {
+                tokio::time::sleep_until(at).await;
+            }
+        };
+        let early = tokio::select! {
+            _ = job.as_mut().expect("the job is there") => true,
+            _ = moment => false,
+        };
+        stop.cancel(); // say, Ctrl-C was pressed
+        shared::mark("stop asked for");
+        let asked = tokio::time::Instant::now();
+        let forced = match job.as_mut() {
+            Some(job) if !early => tokio::time::timeout(shape.grace, job).await.is_err(),
+            _ => false,
+        };
+        // At the deadline the program drops the job, as a runtime's
+        // shutdown or an abort would: at whichever .await it waits.
+        drop(job.take());
+        let ended = tokio::time::Instant::now();
+        shared.lock().returned = true;
+        if forced {
+            shared::mark("deadline: the job dropped");
         }
-        let returned = *total.lock().unwrap_or_else(|e| e.into_inner());
-        let reads = |d: Duration| d.as_secs_f64() / pace.read_time.as_secs_f64();
+        // Anything the job left working shows now.
+        tokio::time::sleep(shape.grace).await;
+        let l = shared.lock();
+        let kept: usize = l.batches.iter().filter(|b| b.whole).map(|b| b.len).sum();
         Measured {
-            stop_reads: reads(took),
-            job_ended: returned.map_or(0.0, |(_, at)| reads(at.saturating_duration_since(asked))),
-            before,
-            after: sensor.after_stop(),
-            stopped_early: finished && before < READS,
-            wrong_total: returned.map(|(sum, _)| u64::from(sum)) != Some(sensor.given()),
+            stop_ratio: if early {
+                0.0
+            } else {
+                ended.duration_since(asked).as_secs_f64() / shape.grace.as_secs_f64()
+            },
+            forced,
+            early,
+            taken: l.taken,
+            taken_before_stop: l.taken - l.taken_after_stop,
+            lost: (l.taken as usize).saturating_sub(kept) as u32,
+            half: l
+                .batches
+                .iter()
+                .filter(|b| b.lines > 0 && !b.whole && !b.after_return)
+                .count() as u32,
+            taken_after_stop: l.taken_after_stop,
+            after_return: l.after_return,
+            bad: l
+                .batches
+                .iter()
+                .filter(|b| b.len > BATCH || (b.len < BATCH && !b.after_stop))
+                .count() as u32,
+            polls: f64::from(l.polls_waiting) / (f64::from(l.taken) + 1.0),
+            held: held.own_longest().as_secs_f64() / shape.grace.as_secs_f64(),
         }
     }
 
-    /// Runs each pace, and sets the facts: the worse of the two paces.
-    pub fn measure<S>(facts: &Facts, paces: &[Pace], sample: S) -> Vec<Measured>
+    /// Runs each workload, and sets the facts: counts summed, times and
+    /// rates the worse of the two.
+    pub async fn measure<R>(facts: &Facts, shapes: &[Shape], record: R) -> Vec<Measured>
     where
-        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
+        R: AsyncFn(CancellationToken, Sensor, Log),
     {
-        let all: Vec<Measured> = paces
-            .iter()
-            .map(|p| measure_one(p, sample.clone()))
-            .collect();
+        let mut all = Vec::new();
+        for shape in shapes {
+            all.push(measure_one(shape, &record).await);
+        }
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        let sum = |f: fn(&Measured) -> u32| all.iter().map(f).sum::<u32>();
+        facts.set("stop_ratio", worst(|m| m.stop_ratio));
+        facts.set("forced_stops", sum(|m| u32::from(m.forced)));
+        facts.set("readings_lost", sum(|m| m.lost));
+        facts.set("half_batches", sum(|m| m.half));
+        facts.set("taken_after_stop", sum(|m| m.taken_after_stop));
+        facts.set("after_return", sum(|m| m.after_return));
+        facts.set("bad_batches", sum(|m| m.bad));
+        facts.set("stopped_early", sum(|m| u32::from(m.early)));
         facts.set(
-            "stop_reads",
-            all.iter().map(|m| m.stop_reads).fold(0.0, f64::max),
+            "taken_before_stop",
+            all.iter().map(|m| m.taken_before_stop).min().unwrap_or(0),
         );
-        facts.set(
-            "reads_after_stop",
-            all.iter().map(|m| m.after).max().unwrap_or(0),
-        );
-        facts.set(
-            "reads_before_stop",
-            all.iter().map(|m| m.before).min().unwrap_or(0),
-        );
-        let count = |f: fn(&Measured) -> bool| all.iter().filter(|m| f(m)).count() as u32;
-        facts.set("stopped_early", count(|m| m.stopped_early));
-        facts.set("wrong_total", count(|m| m.wrong_total));
+        facts.set("job_polls", worst(|m| m.polls));
+        facts.set("job_held", worst(|m| m.held));
         all
     }
 
-    pub fn run<S>(facts: &Facts, sample: S)
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<R>(facts: &Facts, shapes: &[Shape], record: R) -> Vec<Measured>
     where
-        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
+        R: AsyncFn(CancellationToken, Sensor, Log),
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) = parked.busy(|| runtime.block_on(measure(facts, shapes, record)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
+    pub fn run<R>(facts: &Facts, record: R)
+    where
+        R: AsyncFn(CancellationToken, Sensor, Log),
     {
         println!(
-            "A blocking job ({} function) reads a sensor; the program is asked to stop while it reads.",
-            facts.the("sample")
+            "A job ({} function) reads a sensor and writes the readings to a log, {BATCH} at a time; it is asked to stop, with a deadline.",
+            facts.the("record")
         );
         say_seed();
-        let paces = paces(&mut Rng::for_scenario("stop"));
-        for (i, p) in paces.iter().enumerate() {
-            println!("Pace {}: {}.", i + 1, p.name);
+        let shapes = shapes(&mut Rng::for_scenario("stop"));
+        for (i, s) in shapes.iter().enumerate() {
+            println!("Workload {}: {}.", i + 1, s.name);
         }
-        let measured = measure(facts, &paces, sample);
+        let measured = measure_watched(facts, &shapes, record);
         for (i, m) in measured.iter().enumerate() {
+            let end = if m.early {
+                "returned before the stop".to_string()
+            } else if m.forced {
+                "still running at the deadline: dropped there".to_string()
+            } else {
+                format!(
+                    "returned {:.2} of the deadline after the stop",
+                    m.stop_ratio
+                )
+            };
             println!(
-                "Pace {}: {} reads before the stop, {} begun once the job could have seen the stop; {:.1} reads' time to stop{}{}.",
+                "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return.",
                 i + 1,
-                m.before,
-                m.after,
-                m.stop_reads,
-                if m.stopped_early {
-                    "; the job had quit before the stop"
-                } else {
-                    ""
-                },
-                if m.wrong_total {
-                    "; its total was not the sum of its readings"
-                } else {
-                    ""
-                },
+                m.taken,
+                m.lost,
+                m.taken_after_stop,
+                m.half,
+                m.after_return,
             );
         }
     }
 
-    pub fn piece<'a, S>(name: &'static str, sample: S) -> Piece<'a>
+    pub fn piece<'a, R>(name: &'static str, record: R) -> Piece<'a>
     where
-        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
+        R: AsyncFn(CancellationToken, Sensor, Log) + 'a,
     {
-        Piece::new(name, move |facts| run(facts, sample))
+        Piece::new(name, move |facts| run(facts, record))
     }
 
-    /// The exercise binary's `main`: judges the learner's `sample`.
-    pub fn exercise<S>(sample: S) -> ExitCode
+    /// The exercise binary's `main`: judges the learner's `record`.
+    pub fn exercise<R>(record: R) -> ExitCode
     where
-        S: Fn(CancellationToken, Sensor) -> u32 + Clone + Send + 'static,
+        R: AsyncFn(CancellationToken, Sensor, Log),
     {
         shared::lesson::main(
             LESSON,
             Variant::Exercise("stop"),
-            vec![SPEC.with(vec![piece("", sample)])],
+            vec![SPEC.with(vec![piece("", record)])],
         )
     }
 }

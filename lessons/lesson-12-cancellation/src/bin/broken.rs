@@ -1,5 +1,5 @@
-//! Lesson 12, broken: a read lost to a timer, a job left running, a blocking
-//! job that ignores the stop, and a loop that never yields.
+//! Lesson 12, broken: a read lost to a timer, a job left running, a job
+//! that ignores the stop until its deadline, and a loop that never yields.
 //! Run it with `cargo xtask run lesson-12 --broken`.
 
 use lesson_12::{broken, handle, lines, starve, stop};
@@ -17,8 +17,8 @@ fn main() -> ExitCode {
             handle::SPEC.with(vec![handle::piece("", broken::ask).note(
                 "Dropping the JoinHandle detached the task; it ran to its end for nobody.",
             )]),
-            stop::SPEC.with(vec![stop::piece("", broken::sample).note(
-                "The runtime could not drop a blocking job, so its shutdown waited for every read.",
+            stop::SPEC.with(vec![stop::piece("", broken::record).note(
+                "The job never looked at the stop: dropped at the deadline, it lost the readings in its hands.",
             )]),
             starve::SPEC.with(vec![starve::piece("", broken::process).note(
                 "The loop never returned Pending, so the heartbeat waited for the whole backlog.",

@@ -17,8 +17,8 @@ fn main() -> ExitCode {
             handle::SPEC.with(vec![handle::piece("", fixed::ask).note(
                 "abort() dropped the slow job at its next .await, before it sent anything.",
             )]),
-            stop::SPEC.with(vec![stop::piece("", fixed::sample).note(
-                "The job saw the stop before its next read and returned; shutdown had nothing to wait for.",
+            stop::SPEC.with(vec![stop::piece("", fixed::record).note(
+                "The stop ended the wait for a reading; the write in progress and the readings in hand were finished first.",
             )]),
             starve::SPEC.with(vec![starve::piece("", fixed::process).note(
                 "consume_budget returned Pending every 128 items, so the heartbeat and its neighbour got their turns between slices.",
