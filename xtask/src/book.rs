@@ -472,6 +472,20 @@ pub fn predictions_quiz(lesson: &Lesson) -> String {
             s(&right.say),
             s(&format!("{} {}", right.why, p.timeline)),
         ));
+        if !p.timeline_wrong.is_empty() {
+            let wrong: Vec<String> = p.timeline_wrong.iter().map(|t| s(t)).collect();
+            out.push_str(&format!(
+                "\n[[questions]]\nid = {}\ntype = \"MultipleChoice\"\nprompt.prompt = {}\nprompt.distractors = [{}]\nanswer.answer = {}\ncontext = {}\n",
+                s(&format!("{}-{}-timeline", lesson.id, scenario.name)),
+                s(&format!(
+                    "Scenario `{}`, the broken program: what will its timeline show?",
+                    scenario.name
+                )),
+                wrong.join(", "),
+                s(&p.timeline),
+                s(&right.why),
+            ));
+        }
     }
     out
 }

@@ -201,6 +201,23 @@ mod tests {
             })
             .collect();
         assert!(missing.is_empty(), "no prediction: {missing:?}");
+        // And every chapter's quiz asks what a broken run's timeline shows.
+        let silent: Vec<&str> = ws
+            .lessons
+            .iter()
+            .filter(|l| {
+                !l.scenarios.iter().any(|s| {
+                    s.prediction
+                        .as_ref()
+                        .is_some_and(|p| !p.timeline_wrong.is_empty())
+                })
+            })
+            .map(|l| l.id.as_str())
+            .collect();
+        assert!(
+            silent.is_empty(),
+            "no question about a broken run's timeline (timeline_wrong): {silent:?}"
+        );
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct Prediction {
     pub question: String,
     /// Where in the run's timeline the answer can be seen.
     pub timeline: String,
+    /// Wrong descriptions of that timeline, for a quiz question that asks
+    /// what it shows (none: no such question).
+    pub timeline_wrong: Vec<String>,
     /// Three or four, one of them right.
     pub answers: Vec<Answer>,
 }

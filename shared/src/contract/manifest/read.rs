@@ -47,6 +47,8 @@ struct RawScenario {
 struct RawPrediction {
     question: String,
     timeline: String,
+    #[serde(default)]
+    timeline_wrong: Vec<String>,
     answer: Vec<RawAnswer>,
 }
 
@@ -355,6 +357,12 @@ fn read_prediction(
             return Err(at.error(&format!("{key}.{field}"), "is empty"));
         }
     }
+    if p.timeline_wrong.len() == 1 || p.timeline_wrong.iter().any(|t| t.trim().is_empty()) {
+        return Err(at.error(
+            &format!("{key}.timeline_wrong"),
+            "give two or more wrong descriptions of the timeline, none empty (or none)",
+        ));
+    }
     if !(3..=4).contains(&p.answer.len()) {
         return Err(at.error(
             &format!("{key}.answer"),
@@ -436,6 +444,7 @@ fn read_prediction(
     Ok(Prediction {
         question: p.question,
         timeline: p.timeline,
+        timeline_wrong: p.timeline_wrong,
         answers,
     })
 }
@@ -906,6 +915,13 @@ mod tests {
             {"say": "c", "why": "w", "panic": "boom"},
         ])));
         assert!(err.contains("bounds no fact named pols"), "{err}");
+        let mut one_wrong = predicted(json!([
+            {"say": "a", "why": "w", "right": true, "hangs": true},
+            {"say": "b", "why": "w", "panic": "boom"},
+            {"say": "c", "why": "w", "when": ["ratio >= 0.8"]},
+        ]));
+        one_wrong["scenario"][0]["predict"]["timeline_wrong"] = json!(["only one"]);
+        assert!(error_of(one_wrong).contains("timeline_wrong"));
     }
 
     /// A lesson with one exercise, `main`, whose diagnoses are `diagnoses`,
