@@ -87,6 +87,15 @@ impl Answers {
     }
 }
 
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a task panicked".into())
+}
+
 /// Says which workloads this run judges, and how to replay them.
 fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
     let seed = seed();
@@ -373,38 +382,78 @@ impl Requests {
 
 // ------------------------------------------------------------- no-reactor --
 
-/// How long a save takes.
-pub const SAVE_TIME: Duration = Duration::from_millis(3);
+/// A save takes this long at least...
+pub const SAVE_MIN: Duration = Duration::from_millis(4);
+/// ...and at most (the time depends on the reading): saves that run at
+/// once finish in any order.
+pub const SAVE_MAX: Duration = Duration::from_millis(8);
+/// The driver's buffer: while fewer readings than this wait unsaved, its
+/// callback must return at once; when this many wait, it may wait for room.
+pub const BUFFER: usize = 4;
+/// A callback that takes this long or more held the driver.
+pub const DRIVER_HELD: Duration = Duration::from_millis(2);
+/// How long the driver stays quiet after its last reading before it stops.
+pub const QUIET: Duration = Duration::from_millis(100);
 /// How long the harness waits for the last saves after the driver stops.
 const SETTLE: Duration = Duration::from_millis(500);
+/// And then for the app's tasks to end.
+const STOP_WAIT: Duration = Duration::from_millis(100);
 
 /// One sensor reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reading(pub u32);
 
-/// Where readings are saved: an async API, built on tokio's timer (a
-/// database client, say). The harness looks at what was saved.
+/// What the store saw.
+#[derive(Default)]
+struct Log {
+    saved: Vec<u32>,
+    /// Calls of `save`.
+    started: usize,
+    /// Saves under way now, and the most at once.
+    saving: usize,
+    most_at_once: usize,
+}
+
+/// Where readings are saved: a log, with an async API built on tokio's
+/// timer (a database client, say). Saves must run one at a time, in the
+/// order the readings came. The harness looks at what was saved.
 #[derive(Clone, Default)]
 pub struct Store {
-    saved: Arc<Mutex<Vec<u32>>>,
+    log: Arc<Mutex<Log>>,
 }
 
 impl Store {
-    /// Saves `reading`. Must run inside a tokio runtime: it uses its timer.
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Saves `reading` (4 to 8 ms). Must run inside a tokio runtime: it uses
+    /// its timer.
     pub fn save(&self, reading: Reading) -> impl Future<Output = ()> + Send + 'static {
-        let saved = self.saved.clone();
+        let store = self.clone();
+        store.log().started += 1;
+        let span = (SAVE_MAX - SAVE_MIN).as_micros() as u64 + 1;
+        let time = SAVE_MIN + Duration::from_micros(mix(u64::from(reading.0)) % span);
         async move {
-            tokio::time::sleep(SAVE_TIME).await;
-            saved
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(reading.0);
+            {
+                let mut log = store.log();
+                log.saving += 1;
+                log.most_at_once = log.most_at_once.max(log.saving);
+            }
+            tokio::time::sleep(time).await;
+            let mut log = store.log();
+            log.saving -= 1;
+            log.saved.push(reading.0);
         }
         .traced("save")
     }
 
     fn saved(&self) -> Vec<u32> {
-        self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.log().saved.clone()
+    }
+
+    fn started(&self) -> usize {
+        self.log().started
     }
 }
 
@@ -441,7 +490,7 @@ impl Deliveries {
             if burst > 0 {
                 t += rng.duration_between(PAUSE_MIN, PAUSE_MAX);
             }
-            for _ in 0..rng.between(3, 8) {
+            for _ in 0..rng.between(8, 12) {
                 bursts.push(t);
             }
         }
@@ -547,12 +596,24 @@ pub mod fixed {
     // ANCHOR_END: fixed_drop
 
     // ANCHOR: fixed_no_reactor
-    /// The same, with the runtime's handle carried to the driver's thread.
+    /// The same, through a channel with room for [`BUFFER`] readings, and
+    /// one task on the app's runtime that saves them in order.
     pub fn on_reading(store: Store) -> impl FnMut(Reading) + Send + 'static {
-        // FIXED: taken here, where the app's runtime is running
-        let runtime = tokio::runtime::Handle::current();
+        // FIXED: room for 4 readings; a fifth waits for room
+        let (readings, mut incoming) = tokio::sync::mpsc::channel(BUFFER);
+        // FIXED: spawned here, where the app's runtime is running; one save
+        // at a time, in order, until every sender is dropped
+        tokio::spawn(async move {
+            while let Some(reading) = incoming.recv().await {
+                store.save(reading).await;
+            }
+        });
         move |reading| {
-            runtime.spawn(store.save(reading)); // FIXED: spawned through it
+            // FIXED: returns at once while there is room, else waits for it
+            // (a plain thread may wait; a runtime's thread may not)
+            readings
+                .blocking_send(reading)
+                .expect("the saving task runs until the callback is dropped");
         }
     }
     // ANCHOR_END: fixed_no_reactor
@@ -890,6 +951,28 @@ pub mod no_reactor {
                 "saves of a value the driver never delivered, or of one saved already",
             ),
             fact(
+                "out_of_order",
+                "saved readings that came before one the driver delivered earlier, over both workloads",
+            ),
+            fact(
+                "saves_at_once",
+                "the most saves under way at the same time",
+            ),
+            fact(
+                "most_waiting",
+                "the most readings handed to the callback and not yet being saved, seen when a callback returned: the backlog the driver was let build",
+            ),
+            fact(
+                "driver_held",
+                "callbacks that held the driver's thread 2 ms or more while fewer than 4 readings waited, over both workloads",
+            )
+            .timing(),
+            fact(
+                "tasks_left",
+                "tasks of yours still alive on the app's runtime 100 ms after the driver stopped and its readings were saved, the workload with the most",
+            )
+            .timing(),
+            fact(
                 "longest_hold",
                 "the time the call to on_reading held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
@@ -899,10 +982,34 @@ pub mod no_reactor {
         ],
     };
 
+    /// What the driver's thread saw of the callback.
+    #[derive(Default)]
+    struct Driven {
+        most_waiting: usize,
+        held: u32,
+    }
+
+    type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync;
+
+    /// Puts the panic hook that was there back when a run ends, however it
+    /// ends.
+    struct RestoreHook(Arc<PanicHook>);
+
+    impl Drop for RestoreHook {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return; // not allowed then
+            }
+            let previous = self.0.clone();
+            std::panic::set_hook(Box::new(move |info| previous(info)));
+        }
+    }
+
     /// Calls `on_reading` on the app's runtime, as an async `main` would
     /// to register its callback, then starts the driver's thread, which
-    /// calls the callback with each reading; under each workload drawn for
-    /// this run. A panic on the driver's thread is passed on.
+    /// calls the callback with each reading and drops it when done; under
+    /// each workload drawn for this run. A panic on the driver's thread is
+    /// passed on.
     pub fn measure<M, C>(facts: &Facts, on_reading: M)
     where
         M: Fn(Store) -> C,
@@ -920,34 +1027,74 @@ pub mod no_reactor {
     {
         let held = Held::new();
         let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
+        let (mut disorder, mut at_once, mut waiting, mut driver_held, mut left) =
+            (0u32, 0usize, 0usize, 0u32, 0usize);
+        // A task of the app's that panics is caught by tokio, and its
+        // message only printed: it is kept here, and passed on at the end.
+        let app_thread = std::thread::current().id();
+        let task_panic: Arc<Mutex<Option<String>>> = Arc::default();
+        let previous: Arc<PanicHook> = Arc::from(std::panic::take_hook());
+        let mut restore = Some(RestoreHook(previous.clone()));
+        {
+            let (task_panic, previous) = (task_panic.clone(), previous.clone());
+            std::panic::set_hook(Box::new(move |info| {
+                if std::thread::current().id() == app_thread {
+                    let mut first = task_panic.lock().unwrap_or_else(|e| e.into_inner());
+                    first.get_or_insert_with(|| {
+                        crate::panic_message(info.payload())
+                    });
+                }
+                previous(info);
+            }));
+        }
         for shape in shapes {
             let store = Store::default();
             let (runtime, parked) = watched_runtime();
-            let ((heartbeat, ended), busy) = parked.busy(|| {
+            let ((heartbeat, ended, before), busy) = parked.busy(|| {
                 runtime.block_on(
                     async {
                         let heartbeat = Heartbeat::spawn(TICK);
                         tokio::time::sleep(TICK * 2).await;
+                        let before = tokio::runtime::Handle::current()
+                            .metrics()
+                            .num_alive_tasks();
                         let mut callback = held.time(|| on_reading(store.clone()));
                         let deliveries = shape.clone();
+                        let theirs = store.clone();
                         let driver = std::thread::Builder::new()
                             .name("driver".into())
                             .spawn(move || {
+                                let mut seen = Driven::default();
                                 let start = Instant::now();
-                                for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
+                                for (n, (at, value)) in
+                                    deliveries.at.iter().zip(&deliveries.values).enumerate()
+                                {
                                     let due = start + *at;
                                     std::thread::sleep(
                                         due.saturating_duration_since(Instant::now()),
                                     );
+                                    let waited = n.saturating_sub(theirs.started());
+                                    let called = Instant::now();
                                     shared::blocking("callback", || callback(Reading(*value)));
+                                    if called.elapsed() >= DRIVER_HELD && waited < BUFFER {
+                                        seen.held += 1;
+                                    }
+                                    seen.most_waiting = seen
+                                        .most_waiting
+                                        .max((n + 1).saturating_sub(theirs.started()));
                                 }
+                                // The driver goes quiet for a while, then stops:
+                                // it lets go of the callback.
+                                std::thread::sleep(QUIET);
+                                drop(callback);
+                                seen
                             })
                             .expect("a thread starts");
                         // Wait for the driver without blocking the app's thread.
                         let ended = tokio::task::spawn_blocking(move || driver.join())
                             .await
                             .expect("joining does not panic");
-                        (heartbeat, ended)
+                        (heartbeat, ended, before)
                     }
                     .traced("app"),
                 )
@@ -955,39 +1102,69 @@ pub mod no_reactor {
             busiest = busiest.max(busy);
             // The driver's thread died: the app panics in turn, with the same
             // message, outside the runtime, where no poll is left unfinished.
-            if let Err(panic) = ended {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|m| m.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "the driver's thread panicked".into());
-                panic!("{message}");
-            }
-            runtime.block_on(
+            let seen = match ended {
+                Ok(seen) => seen,
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|m| m.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "the driver's thread panicked".into());
+                    drop(restore.take());
+                    panic!("{message}");
+                }
+            };
+            let alive = runtime.block_on(
                 async {
                     let stopped = Instant::now();
                     while store.saved().len() < shape.values.len() && stopped.elapsed() < SETTLE {
                         tokio::time::sleep(Duration::from_millis(1)).await;
                     }
+                    // Then the tasks the callback started have a while to end.
+                    let metrics = tokio::runtime::Handle::current().metrics();
+                    let saved = Instant::now();
+                    while metrics.num_alive_tasks() > before && saved.elapsed() < STOP_WAIT {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    metrics.num_alive_tasks()
                 }
                 .traced("app"),
             );
+            left = left.max(alive.saturating_sub(before));
             lateness = lateness.max(heartbeat.worst_lateness_ratio());
             drop(heartbeat);
             drop(runtime);
             let saved = store.saved();
             lost += shape.values.iter().filter(|v| !saved.contains(v)).count() as u32;
             let mut counted: Vec<u32> = Vec::new();
+            let mut last = None;
             for v in saved {
-                if shape.values.contains(&v) && !counted.contains(&v) {
+                let place = shape.values.iter().position(|d| *d == v);
+                if place.is_some() && !counted.contains(&v) {
                     counted.push(v);
+                    if place < last {
+                        disorder += 1;
+                    }
+                    last = last.max(place);
                 } else {
                     wrong += 1;
                 }
             }
+            at_once = at_once.max(store.log().most_at_once);
+            waiting = waiting.max(seen.most_waiting);
+            driver_held += seen.held;
+        }
+        drop(restore.take());
+        if let Some(message) = task_panic.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            panic!("{message}");
         }
         facts.set("readings_lost", lost);
         facts.set("wrong_saves", wrong);
+        facts.set("out_of_order", disorder);
+        facts.set("saves_at_once", at_once as f64);
+        facts.set("most_waiting", waiting as f64);
+        facts.set("driver_held", driver_held);
+        facts.set("tasks_left", left as f64);
         report_app_thread(facts, held.own_longest(), lateness, busiest);
     }
 
@@ -997,7 +1174,7 @@ pub mod no_reactor {
         C: FnMut(Reading) + Send + 'static,
     {
         println!(
-            "A sensor driver calls back on a plain thread of its own; the callback from {} function saves each reading with an async store.",
+            "A sensor driver calls back on a plain thread of its own, with a buffer of {BUFFER} readings; the callback from {} function has each reading saved, one at a time and in order, in an async store.",
             facts.the("on_reading")
         );
         let shapes = Deliveries::shapes(&mut Rng::for_scenario(SPEC.name));
@@ -1005,9 +1182,14 @@ pub mod no_reactor {
         measure_shapes(facts, &shapes, on_reading);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
+            "Readings lost: {}; wrong saves: {}; saved out of order: {}; up to {} saves at once; up to {} readings waiting; the driver held {} times with room in its buffer; tasks left running after it stopped: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
             get("readings_lost"),
             get("wrong_saves"),
+            get("out_of_order"),
+            get("saves_at_once"),
+            get("most_waiting"),
+            get("driver_held"),
+            get("tasks_left"),
             get("heartbeat_lateness"),
             get("app_busy") * 100.0,
         );
