@@ -155,9 +155,17 @@ pub const CALL_MIN: Duration = Duration::from_millis(100);
 /// ...and at most (the time depends on the item).
 pub const CALL_MAX: Duration = Duration::from_millis(140);
 
-/// A price catalog's client library. Like many libraries that wrap an async
-/// client for sync callers, its blocking `price` builds a runtime and blocks
-/// on it. It also has an async `price_async`.
+/// A currency, as the catalog names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Currency(pub u32);
+
+/// Rates are in thousandths: a rate of 1000 leaves a price as it is.
+pub const RATE_ONE: u64 = 1000;
+
+/// A price catalog's client library, with only a blocking API. Like many
+/// libraries that wrap an async client for sync callers, its `price` builds
+/// a runtime and blocks on it; and it calls back for the exchange rate of
+/// the currency it lists the item in.
 #[derive(Clone)]
 pub struct Catalog {
     answers: Answers,
@@ -165,24 +173,98 @@ pub struct Catalog {
 
 impl Catalog {
     // ANCHOR: catalog
-    /// The price of `item`. Blocks the calling thread until it comes.
-    pub fn price(&self, item: u32) -> u64 {
+    /// The price of `item`, in the app's currency. Blocks the calling
+    /// thread until it comes: first the item's listing (100 to 140 ms, on
+    /// a runtime of its own), then the rate of the listing's currency,
+    /// which it asks `rate` for on a thread of its own.
+    pub fn price(&self, item: u32, rate: impl FnOnce(Currency) -> u64 + Send + 'static) -> u64 {
         shared::blocking("Catalog::price", || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()
                 .expect("a current-thread runtime always builds");
             // Panics if this thread is already driving a runtime.
-            runtime.block_on(self.price_async(item))
+            let (listed, currency) = runtime.block_on(self.listing(item));
+            drop(runtime);
+            // The callback runs on the library's own thread, which belongs
+            // to no runtime; its panic is passed on to the caller.
+            let asked = std::thread::Builder::new()
+                .name("catalog".into())
+                .spawn(move || rate(currency))
+                .expect("a thread starts")
+                .join();
+            match asked {
+                Ok(rate) => listed * rate / RATE_ONE,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
     }
     // ANCHOR_END: catalog
 
-    /// The price of `item`, for async callers.
-    pub async fn price_async(&self, item: u32) -> u64 {
+    /// The item's listed price and its currency.
+    async fn listing(&self, item: u32) -> (u64, Currency) {
         // The request on the wire.
         tokio::time::sleep(self.answers.time(item, CALL_MIN, CALL_MAX)).await;
-        self.answers.of(item)
+        (self.answers.of(item), self.currency(item))
+    }
+
+    fn currency(&self, item: u32) -> Currency {
+        Currency((mix(self.answers.salt ^ 0x5eed ^ u64::from(item)) % 1000) as u32)
+    }
+
+    /// What the price of `item` is, at the rates the app's service gives.
+    fn expected(&self, item: u32, rates: &Rates) -> u64 {
+        self.answers.of(item) * rates.of(self.currency(item)) / RATE_ONE
+    }
+}
+
+/// The rate the service gives for `currency`: 0.5 to 1.5.
+fn rate_of(answers: &Answers, currency: Currency) -> u64 {
+    RATE_ONE / 2 + mix(answers.salt ^ 0xca5e ^ u64::from(currency.0)) % RATE_ONE
+}
+
+/// A rate lookup takes this long on the wire.
+pub const RATE_TIME: Duration = Duration::from_millis(2);
+
+/// The app's exchange-rate client: async only. Its connection is a task
+/// on the app's runtime, which answers each lookup; the client's timer is
+/// made on the runtime of the thread that asks.
+#[derive(Clone)]
+pub struct Rates {
+    answers: Answers,
+    requests: tokio::sync::mpsc::UnboundedSender<(Currency, tokio::sync::oneshot::Sender<u64>)>,
+}
+
+impl Rates {
+    /// Starts the connection's task: on the app's runtime.
+    fn start(answers: Answers) -> Rates {
+        let (requests, mut incoming) =
+            tokio::sync::mpsc::unbounded_channel::<(Currency, tokio::sync::oneshot::Sender<u64>)>();
+        tokio::spawn(async move {
+            while let Some((currency, reply)) = incoming.recv().await {
+                let _ = reply.send(rate_of(&answers, currency));
+            }
+        });
+        Rates { answers, requests }
+    }
+
+    fn of(&self, currency: Currency) -> u64 {
+        rate_of(&self.answers, currency)
+    }
+
+    /// The rate of `currency`, in thousandths. Needs a tokio runtime where
+    /// it is first polled (its timer), and the app's runtime free to
+    /// answer.
+    pub fn rate(&self, currency: Currency) -> impl Future<Output = u64> + Send + 'static {
+        let requests = self.requests.clone();
+        async move {
+            tokio::time::sleep(RATE_TIME).await;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            requests
+                .send((currency, reply))
+                .expect("the rates connection runs while the app does");
+            answer.await.expect("the rates connection answers")
+        }
     }
 }
 
@@ -531,11 +613,13 @@ pub mod broken {
     use super::*;
 
     // ANCHOR: broken_nested
-    /// Quotes the price of `item`, from async code.
-    pub async fn quote(catalog: Catalog, item: u32) -> u64 {
+    /// Quotes the price of `item`, from async code, at the app's rates.
+    pub async fn quote(catalog: Catalog, rates: Rates, item: u32) -> u64 {
         // BROKEN: `price` blocks on a runtime of its own, on this thread,
         // which is already driving the app's runtime
-        catalog.price(item)
+        catalog.price(item, move |currency| {
+            futures::executor::block_on(rates.rate(currency))
+        })
     }
     // ANCHOR_END: broken_nested
 
@@ -570,12 +654,22 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_nested
-    /// The same, with the blocking call moved to tokio's blocking pool.
-    pub async fn quote(catalog: Catalog, item: u32) -> u64 {
+    /// The same, with the blocking call on tokio's blocking pool, and the
+    /// rate asked of the app's runtime from there.
+    pub async fn quote(catalog: Catalog, rates: Rates, item: u32) -> u64 {
+        // FIXED: taken here, on the app's runtime
+        let app = tokio::runtime::Handle::current();
         // FIXED: a blocking-pool thread drives no runtime, so it may block
-        tokio::task::spawn_blocking(move || catalog.price(item))
-            .await
-            .expect("price does not panic on a blocking thread")
+        tokio::task::spawn_blocking(move || {
+            catalog.price(item, move |currency| {
+                // FIXED: the catalog's thread knows no runtime; through the
+                // handle it blocks on the app's, which is free to answer,
+                // since the app's thread awaits
+                app.block_on(rates.rate(currency))
+            })
+        })
+        .await
+        .expect("price does not panic on a blocking thread")
     }
     // ANCHOR_END: fixed_nested
 
@@ -656,7 +750,7 @@ pub mod nested {
     /// beside a heartbeat, under each workload drawn for this run.
     pub fn measure<Q>(facts: &Facts, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         let mut rng = Rng::for_scenario(SPEC.name);
         let shapes = Calls::shapes(&mut rng);
@@ -666,7 +760,7 @@ pub mod nested {
     /// [`measure`] under the given workloads.
     pub fn measure_shapes<Q>(facts: &Facts, shapes: &[Calls], rng: &mut Rng, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         let mut calls = PollsSeen::default();
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
@@ -683,9 +777,10 @@ pub mod nested {
                 runtime.block_on(async {
                     let heartbeat = Heartbeat::spawn(TICK);
                     tokio::time::sleep(TICK * 2).await;
+                    let rates = Rates::start(catalog.answers);
                     let ask = |i: usize| {
                         each[i]
-                            .wrap(quote(catalog.clone(), shape.items[i]))
+                            .wrap(quote(catalog.clone(), rates.clone(), shape.items[i]))
                             .traced("quote")
                     };
                     let got: Vec<u64> = if shape.at_once {
@@ -708,7 +803,7 @@ pub mod nested {
                         .items
                         .iter()
                         .zip(&got)
-                        .filter(|(item, price)| **price == catalog.answers.of(**item))
+                        .filter(|(item, price)| **price == catalog.expected(**item, &rates))
                         .count();
                     (
                         (shape.items.len() - right) as u32,
@@ -733,7 +828,7 @@ pub mod nested {
 
     pub fn run<Q>(facts: &Facts, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         println!(
             "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat.",
@@ -756,7 +851,7 @@ pub mod nested {
 
     pub fn piece<'a, Q>(name: &'static str, quote: Q) -> Piece<'a>
     where
-        Q: AsyncFn(Catalog, u32) -> u64 + 'a,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64 + 'a,
     {
         Piece::new(name, move |facts| run(facts, quote))
     }
@@ -764,7 +859,7 @@ pub mod nested {
     /// The exercise binary's `main`: judges the learner's `quote`.
     pub fn exercise<Q>(quote: Q) -> ExitCode
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         shared::lesson::main(
             LESSON,
@@ -1040,9 +1135,7 @@ pub mod no_reactor {
             std::panic::set_hook(Box::new(move |info| {
                 if std::thread::current().id() == app_thread {
                     let mut first = task_panic.lock().unwrap_or_else(|e| e.into_inner());
-                    first.get_or_insert_with(|| {
-                        crate::panic_message(info.payload())
-                    });
+                    first.get_or_insert_with(|| crate::panic_message(info.payload()));
                 }
                 previous(info);
             }));
