@@ -298,6 +298,7 @@ fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     ] {
         let (o, f) = run;
         assert!(matches!(o, Observed::Hangs { .. }), "{what}: {o:?}");
+        assert_eq!(g.diagnoses(o.clone(), &f), ["deadlock"], "{what}");
         g.assert_not_fixed(what, o, &f);
     }
 
