@@ -836,7 +836,7 @@ pub mod nested {
         Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         println!(
-            "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat.",
+            "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat; the client asks back, on a thread of its own, for each rate, which the app's async rates client gives.",
             facts.the("quote")
         );
         let mut rng = Rng::for_scenario(SPEC.name);
