@@ -87,6 +87,15 @@ impl Answers {
     }
 }
 
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a task panicked".into())
+}
+
 /// Says which workloads this run judges, and how to replay them.
 fn narrate_shapes<'a>(names: impl IntoIterator<Item = &'a str>) {
     let seed = seed();
@@ -146,9 +155,17 @@ pub const CALL_MIN: Duration = Duration::from_millis(100);
 /// ...and at most (the time depends on the item).
 pub const CALL_MAX: Duration = Duration::from_millis(140);
 
-/// A price catalog's client library. Like many libraries that wrap an async
-/// client for sync callers, its blocking `price` builds a runtime and blocks
-/// on it. It also has an async `price_async`.
+/// A currency, as the catalog names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Currency(pub u32);
+
+/// Rates are in thousandths: a rate of 1000 leaves a price as it is.
+pub const RATE_ONE: u64 = 1000;
+
+/// A price catalog's client library, with only a blocking API. Like many
+/// libraries that wrap an async client for sync callers, its `price` builds
+/// a runtime and blocks on it; and it calls back for the exchange rate of
+/// the currency it lists the item in.
 #[derive(Clone)]
 pub struct Catalog {
     answers: Answers,
@@ -156,24 +173,98 @@ pub struct Catalog {
 
 impl Catalog {
     // ANCHOR: catalog
-    /// The price of `item`. Blocks the calling thread until it comes.
-    pub fn price(&self, item: u32) -> u64 {
+    /// The price of `item`, in the app's currency. Blocks the calling
+    /// thread until it comes: first the item's listing (100 to 140 ms, on
+    /// a runtime of its own), then the rate of the listing's currency,
+    /// which it asks `rate` for on a thread of its own.
+    pub fn price(&self, item: u32, rate: impl FnOnce(Currency) -> u64 + Send + 'static) -> u64 {
         shared::blocking("Catalog::price", || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()
                 .expect("a current-thread runtime always builds");
             // Panics if this thread is already driving a runtime.
-            runtime.block_on(self.price_async(item))
+            let (listed, currency) = runtime.block_on(self.listing(item));
+            drop(runtime);
+            // The callback runs on the library's own thread, which belongs
+            // to no runtime; its panic is passed on to the caller.
+            let asked = std::thread::Builder::new()
+                .name("catalog".into())
+                .spawn(move || rate(currency))
+                .expect("a thread starts")
+                .join();
+            match asked {
+                Ok(rate) => listed * rate / RATE_ONE,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
     }
     // ANCHOR_END: catalog
 
-    /// The price of `item`, for async callers.
-    pub async fn price_async(&self, item: u32) -> u64 {
+    /// The item's listed price and its currency.
+    async fn listing(&self, item: u32) -> (u64, Currency) {
         // The request on the wire.
         tokio::time::sleep(self.answers.time(item, CALL_MIN, CALL_MAX)).await;
-        self.answers.of(item)
+        (self.answers.of(item), self.currency(item))
+    }
+
+    fn currency(&self, item: u32) -> Currency {
+        Currency((mix(self.answers.salt ^ 0x5eed ^ u64::from(item)) % 1000) as u32)
+    }
+
+    /// What the price of `item` is, at the rates the app's service gives.
+    fn expected(&self, item: u32, rates: &Rates) -> u64 {
+        self.answers.of(item) * rates.of(self.currency(item)) / RATE_ONE
+    }
+}
+
+/// The rate the service gives for `currency`: 0.5 to 1.5.
+fn rate_of(answers: &Answers, currency: Currency) -> u64 {
+    RATE_ONE / 2 + mix(answers.salt ^ 0xca5e ^ u64::from(currency.0)) % RATE_ONE
+}
+
+/// A rate lookup takes this long on the wire.
+pub const RATE_TIME: Duration = Duration::from_millis(2);
+
+/// The app's exchange-rate client: async only. Its connection is a task
+/// on the app's runtime, which answers each lookup; the client's timer is
+/// made on the runtime of the thread that asks.
+#[derive(Clone)]
+pub struct Rates {
+    answers: Answers,
+    requests: tokio::sync::mpsc::UnboundedSender<(Currency, tokio::sync::oneshot::Sender<u64>)>,
+}
+
+impl Rates {
+    /// Starts the connection's task: on the app's runtime.
+    fn start(answers: Answers) -> Rates {
+        let (requests, mut incoming) =
+            tokio::sync::mpsc::unbounded_channel::<(Currency, tokio::sync::oneshot::Sender<u64>)>();
+        tokio::spawn(async move {
+            while let Some((currency, reply)) = incoming.recv().await {
+                let _ = reply.send(rate_of(&answers, currency));
+            }
+        });
+        Rates { answers, requests }
+    }
+
+    fn of(&self, currency: Currency) -> u64 {
+        rate_of(&self.answers, currency)
+    }
+
+    /// The rate of `currency`, in thousandths. Needs a tokio runtime where
+    /// it is first polled (its timer), and the app's runtime free to
+    /// answer.
+    pub fn rate(&self, currency: Currency) -> impl Future<Output = u64> + Send + 'static {
+        let requests = self.requests.clone();
+        async move {
+            tokio::time::sleep(RATE_TIME).await;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            requests
+                .send((currency, reply))
+                .expect("the rates connection runs while the app does");
+            answer.await.expect("the rates connection answers")
+        }
     }
 }
 
@@ -373,38 +464,78 @@ impl Requests {
 
 // ------------------------------------------------------------- no-reactor --
 
-/// How long a save takes.
-pub const SAVE_TIME: Duration = Duration::from_millis(3);
+/// A save takes this long at least...
+pub const SAVE_MIN: Duration = Duration::from_millis(4);
+/// ...and at most (the time depends on the reading): saves that run at
+/// once finish in any order.
+pub const SAVE_MAX: Duration = Duration::from_millis(8);
+/// The driver's buffer: while fewer readings than this wait unsaved, its
+/// callback must return at once; when this many wait, it may wait for room.
+pub const BUFFER: usize = 4;
+/// A callback that takes this long or more held the driver.
+pub const DRIVER_HELD: Duration = Duration::from_millis(2);
+/// How long the driver stays quiet after its last reading before it stops.
+pub const QUIET: Duration = Duration::from_millis(100);
 /// How long the harness waits for the last saves after the driver stops.
 const SETTLE: Duration = Duration::from_millis(500);
+/// And then for the app's tasks to end.
+const STOP_WAIT: Duration = Duration::from_millis(100);
 
 /// One sensor reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reading(pub u32);
 
-/// Where readings are saved: an async API, built on tokio's timer (a
-/// database client, say). The harness looks at what was saved.
+/// What the store saw.
+#[derive(Default)]
+struct Log {
+    saved: Vec<u32>,
+    /// Calls of `save`.
+    started: usize,
+    /// Saves under way now, and the most at once.
+    saving: usize,
+    most_at_once: usize,
+}
+
+/// Where readings are saved: a log, with an async API built on tokio's
+/// timer (a database client, say). Saves must run one at a time, in the
+/// order the readings came. The harness looks at what was saved.
 #[derive(Clone, Default)]
 pub struct Store {
-    saved: Arc<Mutex<Vec<u32>>>,
+    log: Arc<Mutex<Log>>,
 }
 
 impl Store {
-    /// Saves `reading`. Must run inside a tokio runtime: it uses its timer.
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Saves `reading` (4 to 8 ms). Must run inside a tokio runtime: it uses
+    /// its timer.
     pub fn save(&self, reading: Reading) -> impl Future<Output = ()> + Send + 'static {
-        let saved = self.saved.clone();
+        let store = self.clone();
+        store.log().started += 1;
+        let span = (SAVE_MAX - SAVE_MIN).as_micros() as u64 + 1;
+        let time = SAVE_MIN + Duration::from_micros(mix(u64::from(reading.0)) % span);
         async move {
-            tokio::time::sleep(SAVE_TIME).await;
-            saved
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(reading.0);
+            {
+                let mut log = store.log();
+                log.saving += 1;
+                log.most_at_once = log.most_at_once.max(log.saving);
+            }
+            tokio::time::sleep(time).await;
+            let mut log = store.log();
+            log.saving -= 1;
+            log.saved.push(reading.0);
         }
         .traced("save")
     }
 
     fn saved(&self) -> Vec<u32> {
-        self.saved.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.log().saved.clone()
+    }
+
+    fn started(&self) -> usize {
+        self.log().started
     }
 }
 
@@ -441,7 +572,7 @@ impl Deliveries {
             if burst > 0 {
                 t += rng.duration_between(PAUSE_MIN, PAUSE_MAX);
             }
-            for _ in 0..rng.between(3, 8) {
+            for _ in 0..rng.between(8, 12) {
                 bursts.push(t);
             }
         }
@@ -482,11 +613,13 @@ pub mod broken {
     use super::*;
 
     // ANCHOR: broken_nested
-    /// Quotes the price of `item`, from async code.
-    pub async fn quote(catalog: Catalog, item: u32) -> u64 {
+    /// Quotes the price of `item`, from async code, at the app's rates.
+    pub async fn quote(catalog: Catalog, rates: Rates, item: u32) -> u64 {
         // BROKEN: `price` blocks on a runtime of its own, on this thread,
         // which is already driving the app's runtime
-        catalog.price(item)
+        catalog.price(item, move |currency| {
+            futures::executor::block_on(rates.rate(currency))
+        })
     }
     // ANCHOR_END: broken_nested
 
@@ -521,12 +654,22 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_nested
-    /// The same, with the blocking call moved to tokio's blocking pool.
-    pub async fn quote(catalog: Catalog, item: u32) -> u64 {
+    /// The same, with the blocking call on tokio's blocking pool, and the
+    /// rate asked of the app's runtime from there.
+    pub async fn quote(catalog: Catalog, rates: Rates, item: u32) -> u64 {
+        // FIXED: taken here, on the app's runtime
+        let app = tokio::runtime::Handle::current();
         // FIXED: a blocking-pool thread drives no runtime, so it may block
-        tokio::task::spawn_blocking(move || catalog.price(item))
-            .await
-            .expect("price does not panic on a blocking thread")
+        tokio::task::spawn_blocking(move || {
+            catalog.price(item, move |currency| {
+                // FIXED: the catalog's thread knows no runtime; through the
+                // handle it blocks on the app's, which is free to answer,
+                // since the app's thread awaits
+                app.block_on(rates.rate(currency))
+            })
+        })
+        .await
+        .expect("price does not panic on a blocking thread")
     }
     // ANCHOR_END: fixed_nested
 
@@ -547,12 +690,24 @@ pub mod fixed {
     // ANCHOR_END: fixed_drop
 
     // ANCHOR: fixed_no_reactor
-    /// The same, with the runtime's handle carried to the driver's thread.
+    /// The same, through a channel with room for [`BUFFER`] readings, and
+    /// one task on the app's runtime that saves them in order.
     pub fn on_reading(store: Store) -> impl FnMut(Reading) + Send + 'static {
-        // FIXED: taken here, where the app's runtime is running
-        let runtime = tokio::runtime::Handle::current();
+        // FIXED: room for 4 readings; a fifth waits for room
+        let (readings, mut incoming) = tokio::sync::mpsc::channel(BUFFER);
+        // FIXED: spawned here, where the app's runtime is running; one save
+        // at a time, in order, until every sender is dropped
+        tokio::spawn(async move {
+            while let Some(reading) = incoming.recv().await {
+                store.save(reading).await;
+            }
+        });
         move |reading| {
-            runtime.spawn(store.save(reading)); // FIXED: spawned through it
+            // FIXED: returns at once while there is room, else waits for it
+            // (a plain thread may wait; a runtime's thread may not)
+            readings
+                .blocking_send(reading)
+                .expect("the saving task runs until the callback is dropped");
         }
     }
     // ANCHOR_END: fixed_no_reactor
@@ -570,8 +725,9 @@ pub mod nested {
         facts: &[
             fact(
                 "wrong_answers",
-                "calls whose price was missing or not the one the catalog gave, over both workloads",
-            ),
+                "calls whose price was missing or not the one the catalog gave at the app's rate, over both workloads (every call counts as missing until the calls end)",
+            )
+            .live(),
             fact(
                 "longest_hold",
                 "the longest time one poll of quote held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
@@ -595,7 +751,7 @@ pub mod nested {
     /// beside a heartbeat, under each workload drawn for this run.
     pub fn measure<Q>(facts: &Facts, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         let mut rng = Rng::for_scenario(SPEC.name);
         let shapes = Calls::shapes(&mut rng);
@@ -605,9 +761,13 @@ pub mod nested {
     /// [`measure`] under the given workloads.
     pub fn measure_shapes<Q>(facts: &Facts, shapes: &[Calls], rng: &mut Rng, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         let mut calls = PollsSeen::default();
+        // Every price is missing until the calls end: what a run that hangs
+        // reports.
+        let calls_made: usize = shapes.iter().map(|shape| shape.items.len()).sum();
+        facts.set("wrong_answers", calls_made as f64);
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
             let catalog = Catalog {
@@ -622,9 +782,10 @@ pub mod nested {
                 runtime.block_on(async {
                     let heartbeat = Heartbeat::spawn(TICK);
                     tokio::time::sleep(TICK * 2).await;
+                    let rates = Rates::start(catalog.answers);
                     let ask = |i: usize| {
                         each[i]
-                            .wrap(quote(catalog.clone(), shape.items[i]))
+                            .wrap(quote(catalog.clone(), rates.clone(), shape.items[i]))
                             .traced("quote")
                     };
                     let got: Vec<u64> = if shape.at_once {
@@ -647,7 +808,7 @@ pub mod nested {
                         .items
                         .iter()
                         .zip(&got)
-                        .filter(|(item, price)| **price == catalog.answers.of(**item))
+                        .filter(|(item, price)| **price == catalog.expected(**item, &rates))
                         .count();
                     (
                         (shape.items.len() - right) as u32,
@@ -672,10 +833,10 @@ pub mod nested {
 
     pub fn run<Q>(facts: &Facts, quote: Q)
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         println!(
-            "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat.",
+            "Async code ({} function) asks a blocking catalog client for prices, beside a 10 ms heartbeat; the client asks back, on a thread of its own, for each rate, which the app's async rates client gives.",
             facts.the("quote")
         );
         let mut rng = Rng::for_scenario(SPEC.name);
@@ -695,7 +856,7 @@ pub mod nested {
 
     pub fn piece<'a, Q>(name: &'static str, quote: Q) -> Piece<'a>
     where
-        Q: AsyncFn(Catalog, u32) -> u64 + 'a,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64 + 'a,
     {
         Piece::new(name, move |facts| run(facts, quote))
     }
@@ -703,7 +864,7 @@ pub mod nested {
     /// The exercise binary's `main`: judges the learner's `quote`.
     pub fn exercise<Q>(quote: Q) -> ExitCode
     where
-        Q: AsyncFn(Catalog, u32) -> u64,
+        Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         shared::lesson::main(
             LESSON,
@@ -890,6 +1051,28 @@ pub mod no_reactor {
                 "saves of a value the driver never delivered, or of one saved already",
             ),
             fact(
+                "out_of_order",
+                "saved readings that came before one the driver delivered earlier, over both workloads",
+            ),
+            fact(
+                "saves_at_once",
+                "the most saves under way at the same time",
+            ),
+            fact(
+                "most_waiting",
+                "the most readings handed to the callback and not yet being saved, seen when a callback returned: the backlog the driver was let build",
+            ),
+            fact(
+                "driver_held",
+                "callbacks that held the driver's thread 2 ms or more while fewer than 4 readings waited, over both workloads",
+            )
+            .timing(),
+            fact(
+                "tasks_left",
+                "tasks of yours still alive on the app's runtime 100 ms after the driver stopped and its readings were saved, the workload with the most",
+            )
+            .timing(),
+            fact(
                 "longest_hold",
                 "the time the call to on_reading held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
             )
@@ -899,10 +1082,34 @@ pub mod no_reactor {
         ],
     };
 
+    /// What the driver's thread saw of the callback.
+    #[derive(Default)]
+    struct Driven {
+        most_waiting: usize,
+        held: u32,
+    }
+
+    type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync;
+
+    /// Puts the panic hook that was there back when a run ends, however it
+    /// ends.
+    struct RestoreHook(Arc<PanicHook>);
+
+    impl Drop for RestoreHook {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return; // not allowed then
+            }
+            let previous = self.0.clone();
+            std::panic::set_hook(Box::new(move |info| previous(info)));
+        }
+    }
+
     /// Calls `on_reading` on the app's runtime, as an async `main` would
     /// to register its callback, then starts the driver's thread, which
-    /// calls the callback with each reading; under each workload drawn for
-    /// this run. A panic on the driver's thread is passed on.
+    /// calls the callback with each reading and drops it when done; under
+    /// each workload drawn for this run. A panic on the driver's thread is
+    /// passed on.
     pub fn measure<M, C>(facts: &Facts, on_reading: M)
     where
         M: Fn(Store) -> C,
@@ -920,34 +1127,72 @@ pub mod no_reactor {
     {
         let held = Held::new();
         let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
+        let (mut disorder, mut at_once, mut waiting, mut driver_held, mut left) =
+            (0u32, 0usize, 0usize, 0u32, 0usize);
+        // A task of the app's that panics is caught by tokio, and its
+        // message only printed: it is kept here, and passed on at the end.
+        let app_thread = std::thread::current().id();
+        let task_panic: Arc<Mutex<Option<String>>> = Arc::default();
+        let previous: Arc<PanicHook> = Arc::from(std::panic::take_hook());
+        let mut restore = Some(RestoreHook(previous.clone()));
+        {
+            let (task_panic, previous) = (task_panic.clone(), previous.clone());
+            std::panic::set_hook(Box::new(move |info| {
+                if std::thread::current().id() == app_thread {
+                    let mut first = task_panic.lock().unwrap_or_else(|e| e.into_inner());
+                    first.get_or_insert_with(|| crate::panic_message(info.payload()));
+                }
+                previous(info);
+            }));
+        }
         for shape in shapes {
             let store = Store::default();
             let (runtime, parked) = watched_runtime();
-            let ((heartbeat, ended), busy) = parked.busy(|| {
+            let ((heartbeat, ended, before), busy) = parked.busy(|| {
                 runtime.block_on(
                     async {
                         let heartbeat = Heartbeat::spawn(TICK);
                         tokio::time::sleep(TICK * 2).await;
+                        let before = tokio::runtime::Handle::current()
+                            .metrics()
+                            .num_alive_tasks();
                         let mut callback = held.time(|| on_reading(store.clone()));
                         let deliveries = shape.clone();
+                        let theirs = store.clone();
                         let driver = std::thread::Builder::new()
                             .name("driver".into())
                             .spawn(move || {
+                                let mut seen = Driven::default();
                                 let start = Instant::now();
-                                for (at, value) in deliveries.at.iter().zip(&deliveries.values) {
+                                for (n, (at, value)) in
+                                    deliveries.at.iter().zip(&deliveries.values).enumerate()
+                                {
                                     let due = start + *at;
                                     std::thread::sleep(
                                         due.saturating_duration_since(Instant::now()),
                                     );
+                                    let waited = n.saturating_sub(theirs.started());
+                                    let called = Instant::now();
                                     shared::blocking("callback", || callback(Reading(*value)));
+                                    if called.elapsed() >= DRIVER_HELD && waited < BUFFER {
+                                        seen.held += 1;
+                                    }
+                                    seen.most_waiting = seen
+                                        .most_waiting
+                                        .max((n + 1).saturating_sub(theirs.started()));
                                 }
+                                // The driver goes quiet for a while, then stops:
+                                // it lets go of the callback.
+                                std::thread::sleep(QUIET);
+                                drop(callback);
+                                seen
                             })
                             .expect("a thread starts");
                         // Wait for the driver without blocking the app's thread.
                         let ended = tokio::task::spawn_blocking(move || driver.join())
                             .await
                             .expect("joining does not panic");
-                        (heartbeat, ended)
+                        (heartbeat, ended, before)
                     }
                     .traced("app"),
                 )
@@ -955,39 +1200,69 @@ pub mod no_reactor {
             busiest = busiest.max(busy);
             // The driver's thread died: the app panics in turn, with the same
             // message, outside the runtime, where no poll is left unfinished.
-            if let Err(panic) = ended {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|m| m.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "the driver's thread panicked".into());
-                panic!("{message}");
-            }
-            runtime.block_on(
+            let seen = match ended {
+                Ok(seen) => seen,
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|m| m.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "the driver's thread panicked".into());
+                    drop(restore.take());
+                    panic!("{message}");
+                }
+            };
+            let alive = runtime.block_on(
                 async {
                     let stopped = Instant::now();
                     while store.saved().len() < shape.values.len() && stopped.elapsed() < SETTLE {
                         tokio::time::sleep(Duration::from_millis(1)).await;
                     }
+                    // Then the tasks the callback started have a while to end.
+                    let metrics = tokio::runtime::Handle::current().metrics();
+                    let saved = Instant::now();
+                    while metrics.num_alive_tasks() > before && saved.elapsed() < STOP_WAIT {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    metrics.num_alive_tasks()
                 }
                 .traced("app"),
             );
+            left = left.max(alive.saturating_sub(before));
             lateness = lateness.max(heartbeat.worst_lateness_ratio());
             drop(heartbeat);
             drop(runtime);
             let saved = store.saved();
             lost += shape.values.iter().filter(|v| !saved.contains(v)).count() as u32;
             let mut counted: Vec<u32> = Vec::new();
+            let mut last = None;
             for v in saved {
-                if shape.values.contains(&v) && !counted.contains(&v) {
+                let place = shape.values.iter().position(|d| *d == v);
+                if place.is_some() && !counted.contains(&v) {
                     counted.push(v);
+                    if place < last {
+                        disorder += 1;
+                    }
+                    last = last.max(place);
                 } else {
                     wrong += 1;
                 }
             }
+            at_once = at_once.max(store.log().most_at_once);
+            waiting = waiting.max(seen.most_waiting);
+            driver_held += seen.held;
+        }
+        drop(restore.take());
+        if let Some(message) = task_panic.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            panic!("{message}");
         }
         facts.set("readings_lost", lost);
         facts.set("wrong_saves", wrong);
+        facts.set("out_of_order", disorder);
+        facts.set("saves_at_once", at_once as f64);
+        facts.set("most_waiting", waiting as f64);
+        facts.set("driver_held", driver_held);
+        facts.set("tasks_left", left as f64);
         report_app_thread(facts, held.own_longest(), lateness, busiest);
     }
 
@@ -997,7 +1272,7 @@ pub mod no_reactor {
         C: FnMut(Reading) + Send + 'static,
     {
         println!(
-            "A sensor driver calls back on a plain thread of its own; the callback from {} function saves each reading with an async store.",
+            "A sensor driver calls back on a plain thread of its own, with a buffer of {BUFFER} readings; the callback from {} function has each reading saved, one at a time and in order, in an async store.",
             facts.the("on_reading")
         );
         let shapes = Deliveries::shapes(&mut Rng::for_scenario(SPEC.name));
@@ -1005,9 +1280,14 @@ pub mod no_reactor {
         measure_shapes(facts, &shapes, on_reading);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {}; wrong saves: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
+            "Readings lost: {}; wrong saves: {}; saved out of order: {}; up to {} saves at once; up to {} readings waiting; the driver held {} times with room in its buffer; tasks left running after it stopped: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
             get("readings_lost"),
             get("wrong_saves"),
+            get("out_of_order"),
+            get("saves_at_once"),
+            get("most_waiting"),
+            get("driver_held"),
+            get("tasks_left"),
             get("heartbeat_lateness"),
             get("app_busy") * 100.0,
         );

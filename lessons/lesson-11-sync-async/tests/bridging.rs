@@ -1,7 +1,9 @@
 //! The lesson's claims about tokio, each shown directly, and the harnesses'
 //! counts where they do not depend on the machine's speed.
 
-use lesson_11::{CALL_MIN, Catalog, Deliveries, Ledger, Reading, Requests, Store, TICK};
+use lesson_11::{
+    CALL_MIN, Catalog, Deliveries, Ledger, RATE_ONE, Rates, Reading, Requests, Store, TICK,
+};
 use lesson_11::{drop_runtime, fixed, nested, no_reactor};
 use shared::grade::{Observed, observe_within};
 use shared::lesson::Facts;
@@ -179,11 +181,12 @@ fn one_runtime_built_at_the_edge_serves_every_sync_call() {
 
 #[test]
 fn a_call_joined_on_the_apps_thread_holds_it_for_the_whole_call() {
-    // No panic, and the right prices; but each call held the app's thread
-    // in one poll for as long as the call took, at least 40 ms, and the
-    // heartbeat waited as long, less a tick.
-    async fn joined(catalog: Catalog, item: u32) -> u64 {
-        std::thread::spawn(move || catalog.price(item))
+    // No panic (with a rate that needs no runtime, made up, so that the
+    // join does not wait for the app's thread itself); but each call held
+    // the app's thread in one poll for as long as the call took, at least
+    // 100 ms, and the heartbeat waited as long, less a tick.
+    async fn joined(catalog: Catalog, _rates: Rates, item: u32) -> u64 {
+        std::thread::spawn(move || catalog.price(item, |_| RATE_ONE))
             .join()
             .unwrap()
     }
@@ -192,7 +195,6 @@ fn a_call_joined_on_the_apps_thread_holds_it_for_the_whole_call() {
     let call = CALL_MIN.as_secs_f64() / TICK.as_secs_f64();
     assert!(get(&facts, "longest_hold") >= call);
     assert!(get(&facts, "heartbeat_lateness") >= call - 1.0);
-    assert_eq!(get(&facts, "wrong_answers"), 0.0);
 }
 
 #[test]
