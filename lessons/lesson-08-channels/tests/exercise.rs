@@ -42,6 +42,12 @@ mod bug_count_to_jobs;
 #[path = "fixtures/close/bug_producer_gets_the_original.rs"]
 mod bug_producer_gets_the_original;
 #[allow(dead_code)]
+#[path = "fixtures/close/bug_last_sender_after_a_job.rs"]
+mod bug_last_sender_after_a_job;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_last_sender_before_a_wait.rs"]
+mod bug_last_sender_before_a_wait;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_spin_on_the_worker.rs"]
 mod bug_spin_on_the_worker;
 #[allow(dead_code)]
@@ -137,6 +143,26 @@ fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
         grader.assert_diagnosed(what, o.clone(), &f, &["own-sender"]);
         grader.assert_bug(what, o, &f);
+    }
+    // A worker that keeps its sender and counts the senders left stops in
+    // the first two sessions (the last job is done after the producer is
+    // gone), and waits for ever in the third, whose producer goes while
+    // the worker is waiting: every job done, two sessions of three started.
+    for (what, o, f) in [
+        (
+            "a check for the last sender after each job",
+            session(bug_last_sender_after_a_job::job_session),
+        ),
+        (
+            "a check for the last sender before each wait",
+            session(bug_last_sender_before_a_wait::job_session),
+        ),
+    ]
+    .map(|(what, (o, f))| (what, o, f))
+    {
+        assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
+        assert_eq!(f.get("sessions_over"), Some(2.0 / 3.0), "{what}: {:?}", f.values());
+        grader.assert_diagnosed(what, o, &f, &["own-sender"]);
     }
     // A count from the constant hangs in the first session, which has
     // fewer jobs.
