@@ -364,3 +364,67 @@ fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
         _ => return None,
     })
 }
+
+/// The session of a run (from `seed`) whose producer keeps its sender a
+/// while after its last job, measured alone on paused time.
+fn lingering(seed: u64, run: impl AsyncFn()) -> (Observed, Facts) {
+    let facts = Facts::for_test(&close::SPEC);
+    let shapes: Vec<_> = close::shapes(&mut Rng::new(seed))
+        .into_iter()
+        .filter(|s| s.producer_ends.is_some())
+        .collect();
+    assert_eq!(shapes.len(), 1, "one session whose producer lingers");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a paused runtime builds");
+    let measured = close::measure(&facts, &shapes, run);
+    let observed = match runtime.block_on(async { tokio::time::timeout(LIMIT, measured).await }) {
+        Ok(()) => Observed::Completes,
+        Err(_) => Observed::timed_out(LIMIT),
+    };
+    (observed, facts)
+}
+
+/// In the session whose producer keeps its sender a while after its last
+/// job, every correct worker returns as soon as the producer goes, and a
+/// worker that counts the senders left waits for ever, whatever the seed:
+/// the worker is idle when the producer goes.
+#[test]
+fn the_lingering_producer_catches_a_count_of_senders_in_every_run() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &close::SPEC);
+    for seed in 0..30 {
+        for (what, (o, f)) in [
+            ("the reference fix", lingering(seed, fixed::job_session)),
+            (
+                "the failed jobs in a VecDeque",
+                lingering(seed, fix_local_queue::job_session),
+            ),
+            (
+                "the retry channel's sender dropped",
+                lingering(seed, fix_drop_the_retry_sender::job_session),
+            ),
+            (
+                "a failed job tried again in place",
+                lingering(seed, fix_retry_in_place::job_session),
+            ),
+        ] {
+            assert_eq!(f.get("stop_lag"), Some(0.0), "{what}, seed {seed}");
+            grader.assert_fixed(&format!("{what}, seed {seed}"), o, &f);
+        }
+        for (what, (o, f)) in [
+            (
+                "a check for the last sender after each job",
+                lingering(seed, bug_last_sender_after_a_job::job_session),
+            ),
+            (
+                "a check for the last sender before each wait",
+                lingering(seed, bug_last_sender_before_a_wait::job_session),
+            ),
+        ] {
+            assert_eq!(f.get("jobs_done"), Some(1.0), "{what}, seed {seed}");
+            grader.assert_bug(&format!("{what}, seed {seed}"), o, &f);
+        }
+    }
+}
