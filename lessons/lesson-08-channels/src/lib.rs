@@ -182,8 +182,10 @@ impl JobSession {
     }
 
     fn producer_done(&self) {
-        *self.producer_done_at.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(tokio::time::Instant::now());
+        *self
+            .producer_done_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(tokio::time::Instant::now());
     }
 
     /// When no job could come any more: every job done, and the producer

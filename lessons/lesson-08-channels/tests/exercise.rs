@@ -39,14 +39,14 @@ mod bug_abort_after_a_grace;
 #[path = "fixtures/close/bug_count_to_jobs.rs"]
 mod bug_count_to_jobs;
 #[allow(dead_code)]
-#[path = "fixtures/close/bug_producer_gets_the_original.rs"]
-mod bug_producer_gets_the_original;
-#[allow(dead_code)]
 #[path = "fixtures/close/bug_last_sender_after_a_job.rs"]
 mod bug_last_sender_after_a_job;
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_last_sender_before_a_wait.rs"]
 mod bug_last_sender_before_a_wait;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_producer_gets_the_original.rs"]
+mod bug_producer_gets_the_original;
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_spin_on_the_worker.rs"]
 mod bug_spin_on_the_worker;
@@ -161,7 +161,12 @@ fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
     .map(|(what, (o, f))| (what, o, f))
     {
         assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
-        assert_eq!(f.get("sessions_over"), Some(2.0 / 3.0), "{what}: {:?}", f.values());
+        assert_eq!(
+            f.get("sessions_over"),
+            Some(2.0 / 3.0),
+            "{what}: {:?}",
+            f.values()
+        );
         grader.assert_diagnosed(what, o, &f, &["own-sender"]);
     }
     // A count from the constant hangs in the first session, which has
