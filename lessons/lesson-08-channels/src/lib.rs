@@ -46,7 +46,7 @@ pub struct Job {
 
 /// Submits the session's jobs to `queue` on the harness's schedule (ten
 /// jobs, 5 ms apart, outside a harness), then returns, dropping its
-/// sender.
+/// sender (in some sessions, a little while after its last job).
 pub async fn submit_jobs(queue: mpsc::UnboundedSender<Job>) {
     let session = job_session_now();
     let start = tokio::time::Instant::now();
@@ -61,7 +61,13 @@ pub async fn submit_jobs(queue: mpsc::UnboundedSender<Job>) {
             return;
         }
     }
-    shared::mark("all jobs submitted; the producer's sender is dropped");
+    if let Some(end) = session.producer_ends {
+        shared::mark("all jobs submitted; the producer keeps its sender a while");
+        tokio::time::sleep_until(start + end).await;
+    }
+    session.producer_done();
+    shared::mark("the producer is done: its sender is dropped");
+    drop(queue);
 }
 
 /// Tries a job, which takes a little while. Most jobs succeed; some fail
@@ -106,6 +112,11 @@ pub struct Step {
 /// happened to its jobs.
 struct JobSession {
     plan: Vec<Step>,
+    /// When the producer drops its sender, if not at once after its last
+    /// job.
+    producer_ends: Option<Duration>,
+    /// When it did.
+    producer_done_at: Mutex<Option<tokio::time::Instant>>,
     /// Tries of each job that have failed so far.
     failed: Mutex<Vec<u32>>,
     tries: AtomicU32,
@@ -116,10 +127,12 @@ struct JobSession {
 }
 
 impl JobSession {
-    fn new(plan: Vec<Step>) -> JobSession {
+    fn new(plan: Vec<Step>, producer_ends: Option<Duration>) -> JobSession {
         JobSession {
             failed: Mutex::new(vec![0; plan.len()]),
             plan,
+            producer_ends,
+            producer_done_at: Mutex::default(),
             tries: AtomicU32::new(0),
             done: AtomicU32::new(0),
             lost: AtomicU32::new(0),
@@ -167,6 +180,24 @@ impl JobSession {
     fn all_done_at(&self) -> Option<tokio::time::Instant> {
         *self.all_done_at.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn producer_done(&self) {
+        *self
+            .producer_done_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(tokio::time::Instant::now());
+    }
+
+    /// When no job could come any more: every job done, and the producer
+    /// gone (if it has gone yet).
+    fn over_at(&self) -> Option<tokio::time::Instant> {
+        let done = self.all_done_at()?;
+        let producer = *self
+            .producer_done_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Some(producer.map_or(done, |p| p.max(done)))
+    }
 }
 
 thread_local! {
@@ -185,7 +216,7 @@ fn job_session_now() -> Arc<JobSession> {
                 fails: u32::from(i % 3 == 2 || i + 1 == JOBS),
             })
             .collect();
-        Arc::new(JobSession::new(plan))
+        Arc::new(JobSession::new(plan, None))
     })
 }
 
@@ -520,7 +551,7 @@ fn say_seed() {
 }
 
 /// The `close` scenario: a producer submits jobs, and a worker tries each,
-/// sending the ones that fail back to be tried again, in three sessions.
+/// sending the ones that fail back to be tried again, in four sessions.
 pub mod close {
     use super::*;
     use std::process::ExitCode;
@@ -545,7 +576,7 @@ pub mod close {
             ),
             fact(
                 "stop_lag",
-                "the longest time from a session's last job done to the session's return, over the longest pause between two jobs",
+                "the longest time from when no job could come any more (every job done, the producer gone) to the session's return, over the longest pause between two jobs",
             )
             .timing(),
             fact(
@@ -560,6 +591,9 @@ pub mod close {
     pub struct Shape {
         pub name: String,
         pub steps: Vec<Step>,
+        /// When the producer drops its sender, if not right after its
+        /// last job.
+        pub producer_ends: Option<Duration>,
     }
 
     /// A plan for jobs submitted at `at`: each try takes 1 to 3 ms, and a
@@ -588,11 +622,15 @@ pub mod close {
             .collect()
     }
 
-    /// The three sessions of one run: 5 to 9 jobs, one every 3 to 8 ms; 11
+    /// The four sessions of one run: 5 to 9 jobs, one every 3 to 8 ms; 11
     /// to 20 jobs in bursts over about 60 ms, the last failing twice, each
     /// try of it 40 to 60 ms; then 6 to 10 jobs 3 to 8 ms apart with one
-    /// pause of 150 to 300 ms among them. In each, the last job fails at
-    /// least once: it is tried again after the producer is done.
+    /// pause of 150 to 300 ms among them. In each of these, the last job
+    /// fails at least once: it is tried again after the producer is done.
+    /// Third among them, 4 to 8 jobs 3 to 8 ms apart whose last 2 or 3
+    /// never fail, and a producer that drops its sender 10 to 40 ms after
+    /// every job could have been done: the worker is idle, waiting, when it
+    /// goes.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
         let n = rng.between(5, 9) as usize;
@@ -602,6 +640,7 @@ pub mod close {
         let steady = Shape {
             name: format!("{n} jobs, {}", steady.name),
             steps: plan(rng, steady.at, fails, work),
+            producer_ends: None,
         };
         let n = rng.between(11, 20) as usize;
         let bursts = Arrivals::bursts(rng, ms(60), n);
@@ -613,6 +652,7 @@ pub mod close {
                 work.as_millis()
             ),
             steps: plan(rng, bursts.at, 2, work),
+            producer_ends: None,
         };
         let n = rng.between(6, 10) as usize;
         let every = ms(rng.between(3, 8));
@@ -638,8 +678,31 @@ pub mod close {
                 ordinal(after)
             ),
             steps: plan(rng, at, fails, work),
+            producer_ends: None,
         };
-        vec![steady, bursts, paused]
+        let n = rng.between(4, 8) as usize;
+        let lingering = Arrivals::steady(ms(rng.between(3, 8)), n);
+        let work = rng.duration_between(ms(1), ms(3));
+        let mut steps = plan(rng, lingering.at, 0, work);
+        let last = steps.len() - rng.between(2, 3) as usize;
+        for step in &mut steps[last..] {
+            step.fails = 0;
+        }
+        // However the worker goes about it, one try at a time, it is done
+        // by the last job plus every try of every job.
+        let tries: Duration = steps.iter().map(|s| s.work * (s.fails + 1)).sum();
+        let linger = tries + ms(rng.between(10, 40));
+        let lingering = Shape {
+            name: format!(
+                "{n} jobs, {}; the last {} never fail, and the producer goes {} ms after its last job",
+                lingering.name.replace(" items", ""),
+                n - last,
+                linger.as_millis()
+            ),
+            producer_ends: Some(steps[n - 1].at + linger),
+            steps,
+        };
+        vec![steady, bursts, lingering, paused]
     }
 
     /// `1st`, `2nd`, `3rd`, `4th`, ...
@@ -740,7 +803,7 @@ pub mod close {
         let reporter = tokio::spawn(reporter);
         let ours = alive_tasks();
         for shape in shapes {
-            let run = Arc::new(JobSession::new(shape.steps.clone()));
+            let run = Arc::new(JobSession::new(shape.steps.clone(), shape.producer_ends));
             JOB_SESSION.with(|c| *c.borrow_mut() = Some(run.clone()));
             tally
                 .lock()
@@ -750,7 +813,7 @@ pub mod close {
             let held = Held::new();
             held.wrap(session().traced("session")).await;
             let returned = tokio::time::Instant::now();
-            let done_at = run.all_done_at();
+            let done_at = run.over_at();
             // A task that has just finished or been aborted is gone once
             // the runtime has had a turn or two; one still waiting is not.
             for _ in 0..4 {
@@ -805,7 +868,7 @@ pub mod close {
             "A producer submits jobs; a worker tries each, and sends those that fail back to be tried again ({}).",
             facts.the("job_session")
         );
-        println!("Three sessions, in each about half of the jobs failing once or twice:");
+        println!("Four sessions, in each about half of the jobs failing once or twice:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
@@ -820,7 +883,7 @@ pub mod close {
             facts.get("left_running").unwrap_or(0.0)
         );
         println!(
-            "a session returned at most {:.2} of the long pause after its last job was done, and was polled at most {:.1} times per try.",
+            "a session returned at most {:.2} of the long pause after its last job was done and its producer gone, and was polled at most {:.1} times per try.",
             facts.get("stop_lag").unwrap_or(0.0),
             facts.get("polls_per_try").unwrap_or(0.0)
         );

@@ -51,6 +51,7 @@ async fn the_broken_worker_never_stops_and_the_fixed_one_does_every_job() {
                 fails: u32::from(i + 1 == JOBS) * 2,
             })
             .collect(),
+        producer_ends: None,
     };
     close::measure(&facts, &[shape], fixed::job_session).await;
     assert_eq!(facts.get("jobs_done"), Some(1.0));

@@ -39,6 +39,12 @@ mod bug_abort_after_a_grace;
 #[path = "fixtures/close/bug_count_to_jobs.rs"]
 mod bug_count_to_jobs;
 #[allow(dead_code)]
+#[path = "fixtures/close/bug_last_sender_after_a_job.rs"]
+mod bug_last_sender_after_a_job;
+#[allow(dead_code)]
+#[path = "fixtures/close/bug_last_sender_before_a_wait.rs"]
+mod bug_last_sender_before_a_wait;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_producer_gets_the_original.rs"]
 mod bug_producer_gets_the_original;
 #[allow(dead_code)]
@@ -137,6 +143,31 @@ fn the_close_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
         grader.assert_diagnosed(what, o.clone(), &f, &["own-sender"]);
         grader.assert_bug(what, o, &f);
+    }
+    // A worker that keeps its sender and counts the senders left stops in
+    // the first two sessions (the last job is done after the producer is
+    // gone), and waits for ever in the third, whose producer goes while
+    // the worker is waiting: every job done, two sessions of three started.
+    for (what, o, f) in [
+        (
+            "a check for the last sender after each job",
+            session(bug_last_sender_after_a_job::job_session),
+        ),
+        (
+            "a check for the last sender before each wait",
+            session(bug_last_sender_before_a_wait::job_session),
+        ),
+    ]
+    .map(|(what, (o, f))| (what, o, f))
+    {
+        assert_eq!(f.get("jobs_done"), Some(1.0), "{what}: {:?}", f.values());
+        assert_eq!(
+            f.get("sessions_over"),
+            Some(2.0 / 3.0),
+            "{what}: {:?}",
+            f.values()
+        );
+        grader.assert_diagnosed(what, o, &f, &["own-sender"]);
     }
     // A count from the constant hangs in the first session, which has
     // fewer jobs.
@@ -337,4 +368,68 @@ fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
         "every message made first" => &["no-backpressure"],
         _ => return None,
     })
+}
+
+/// The session of a run (from `seed`) whose producer keeps its sender a
+/// while after its last job, measured alone on paused time.
+fn lingering(seed: u64, run: impl AsyncFn()) -> (Observed, Facts) {
+    let facts = Facts::for_test(&close::SPEC);
+    let shapes: Vec<_> = close::shapes(&mut Rng::new(seed))
+        .into_iter()
+        .filter(|s| s.producer_ends.is_some())
+        .collect();
+    assert_eq!(shapes.len(), 1, "one session whose producer lingers");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a paused runtime builds");
+    let measured = close::measure(&facts, &shapes, run);
+    let observed = match runtime.block_on(async { tokio::time::timeout(LIMIT, measured).await }) {
+        Ok(()) => Observed::Completes,
+        Err(_) => Observed::timed_out(LIMIT),
+    };
+    (observed, facts)
+}
+
+/// In the session whose producer keeps its sender a while after its last
+/// job, every correct worker returns as soon as the producer goes, and a
+/// worker that counts the senders left waits for ever, whatever the seed:
+/// the worker is idle when the producer goes.
+#[test]
+fn the_lingering_producer_catches_a_count_of_senders_in_every_run() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &close::SPEC);
+    for seed in 0..30 {
+        for (what, (o, f)) in [
+            ("the reference fix", lingering(seed, fixed::job_session)),
+            (
+                "the failed jobs in a VecDeque",
+                lingering(seed, fix_local_queue::job_session),
+            ),
+            (
+                "the retry channel's sender dropped",
+                lingering(seed, fix_drop_the_retry_sender::job_session),
+            ),
+            (
+                "a failed job tried again in place",
+                lingering(seed, fix_retry_in_place::job_session),
+            ),
+        ] {
+            assert_eq!(f.get("stop_lag"), Some(0.0), "{what}, seed {seed}");
+            grader.assert_fixed(&format!("{what}, seed {seed}"), o, &f);
+        }
+        for (what, (o, f)) in [
+            (
+                "a check for the last sender after each job",
+                lingering(seed, bug_last_sender_after_a_job::job_session),
+            ),
+            (
+                "a check for the last sender before each wait",
+                lingering(seed, bug_last_sender_before_a_wait::job_session),
+            ),
+        ] {
+            assert_eq!(f.get("jobs_done"), Some(1.0), "{what}, seed {seed}");
+            grader.assert_bug(&format!("{what}, seed {seed}"), o, &f);
+        }
+    }
 }
