@@ -51,8 +51,8 @@ pub static SPEC: Spec = Spec {
             "the most times one get was polled (worst workload)",
         ),
         fact(
-            "polls_before_the_page",
-            "the most times one get was polled again while the fetch of its page ran, after its first poll (worst workload)",
+            "polls_during_the_fetch",
+            "the most polls of one get, after its first, while the fetch of its page was running (worst workload)",
         ),
     ],
 };
@@ -241,7 +241,7 @@ pub struct Measured {
     pub elapsed_ratio: f64,
     pub longest_poll_ratio: f64,
     pub polls_of_a_get: f64,
-    pub polls_before_the_page: f64,
+    pub polls_during_the_fetch: f64,
 }
 
 /// Runs `get` once per get of `shape`, all joined in one task on the
@@ -295,7 +295,7 @@ where
     // fetch ends: after its first poll, none of its polls lies wholly
     // inside the fetch of its page. One that looks again on a timer of its
     // own is polled there.
-    let before_the_page = answers
+    let during_the_fetch = answers
         .iter()
         .map(|(_, page, pending)| {
             let Some(&(began, ended)) = ran.get(&page.body) else {
@@ -323,7 +323,7 @@ where
             .map(|h| h.longest_ratio(shape.shortest_fetch()))
             .fold(0.0, f64::max),
         polls_of_a_get: held.iter().map(Held::polls).max().unwrap_or(0) as f64,
-        polls_before_the_page: before_the_page as f64,
+        polls_during_the_fetch: during_the_fetch as f64,
     }
 }
 
@@ -356,7 +356,7 @@ where
     facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
     facts.set("longest_poll_ratio", most(|m| m.longest_poll_ratio));
     facts.set("polls_of_a_get", most(|m| m.polls_of_a_get));
-    facts.set("polls_before_the_page", most(|m| m.polls_before_the_page));
+    facts.set("polls_during_the_fetch", most(|m| m.polls_during_the_fetch));
     all
 }
 
@@ -391,12 +391,15 @@ where
         );
         println!(
             "    {} of them while the fetch of its page was still running, after its first.",
-            m.polls_before_the_page
+            m.polls_during_the_fetch
         );
     }
     println!(
         "The heartbeat was up to {:.1} ticks late.",
         facts.get("heartbeat_lateness").unwrap_or(0.0)
+    );
+    println!(
+        "(In the timeline, a row such as \"get 1\" is that one of both workloads: its polls add up both, and the wait before a later get comes.)"
     );
 }
 

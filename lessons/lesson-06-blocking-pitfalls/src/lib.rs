@@ -557,6 +557,9 @@ pub mod sleep {
             facts.get("heartbeat_lateness").unwrap_or(0.0),
             facts.get("asleep_share").unwrap_or(0.0) * 100.0
         );
+        println!(
+            "(In the timeline, a row such as \"napper 1\" is that one of both workloads: its polls add up both.)"
+        );
         if !Asleep::measurable() {
             println!(
                 "(This system does not say when a thread blocks, so that share reads 0 here.)"
@@ -838,6 +841,9 @@ pub mod mutex {
         println!(
             "each hit was polled {:.1} times on average.",
             facts.get("polls_per_hit").unwrap_or(0.0)
+        );
+        println!(
+            "(In the timeline, a row such as \"future A\" is that one of both workloads: its polls add up both, and the wait before a later hit comes.)"
         );
     }
 

@@ -313,6 +313,9 @@ where
         "The heartbeat was up to {:.1} ticks late.",
         facts.get("heartbeat_lateness").unwrap_or(0.0)
     );
+    println!(
+        "(In the timeline, a row such as \"follower A\" is that one of both workloads: its polls add up both.)"
+    );
 }
 
 pub fn piece<'a, R>(name: &'static str, follow: R) -> Piece<'a>

@@ -171,7 +171,7 @@ fn the_cache_grader_tells_every_fix_from_every_form_of_the_bug() {
         "elapsed_ratio",
         "heartbeat_lateness",
         "polls_of_a_get",
-        "polls_before_the_page",
+        "polls_during_the_fetch",
     ]);
     for (what, t) in fixes {
         let (o, f) = t.join().unwrap();
@@ -239,7 +239,7 @@ fn a_get_that_looks_again_on_a_timer_is_not_a_fix() {
     );
     let (o, f) = poller.join().unwrap();
     assert!(
-        f.get("polls_before_the_page").unwrap() >= 1.0,
+        f.get("polls_during_the_fetch").unwrap() >= 1.0,
         "{:?}",
         f.values()
     );
@@ -247,7 +247,7 @@ fn a_get_that_looks_again_on_a_timer_is_not_a_fix() {
     let (o, f) = fix.join().unwrap();
     assert_eq!(o, Observed::Completes);
     assert_eq!(
-        f.get("polls_before_the_page"),
+        f.get("polls_during_the_fetch"),
         Some(0.0),
         "{:?}",
         f.values()
