@@ -118,15 +118,18 @@ pub async fn fetch(key: u32) -> Page {
     Page { key, body }
 }
 
-/// A get's future, noting the steps at which each of its polls that
-/// returned `Pending` began and ended.
+/// The steps at which each of a get's polls that returned `Pending` began
+/// and ended.
+type Pendings = Vec<(u64, u64)>;
+
+/// A get's future, noting its [`Pendings`].
 struct Steps<F> {
     inner: Pin<Box<F>>,
-    pending: Vec<(u64, u64)>,
+    pending: Pendings,
 }
 
 impl<F: Future> Future for Steps<F> {
-    type Output = (F::Output, Vec<(u64, u64)>);
+    type Output = (F::Output, Pendings);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let began = step();
@@ -285,7 +288,7 @@ where
         .collect();
     use futures::StreamExt;
     let started = Instant::now();
-    let answers: Vec<(u32, Page, Vec<(u64, u64)>)> = gets.collect().await;
+    let answers: Vec<(u32, Page, Pendings)> = gets.collect().await;
     let took = started.elapsed();
     let (made, ran) = FETCHES.with(|f| {
         let mut f = f.borrow_mut();
