@@ -402,7 +402,7 @@ where
         facts.get("heartbeat_lateness").unwrap_or(0.0)
     );
     println!(
-        "(In the timeline, a row such as \"get 1\" is that one of both workloads: its polls add up both, and the wait before a later get comes.)"
+        "(In the timeline below, \"get 1\" stands for the first get of both workloads: its polls add up both, and the wait before a later get comes.)"
     );
 }
 

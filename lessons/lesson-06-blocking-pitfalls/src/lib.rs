@@ -558,7 +558,7 @@ pub mod sleep {
             facts.get("asleep_share").unwrap_or(0.0) * 100.0
         );
         println!(
-            "(In the timeline, a row such as \"napper 1\" is that one of both workloads: its polls add up both.)"
+            "(In the timeline below, \"napper 1\" stands for the first wait of both workloads: its polls add up both.)"
         );
         if !Asleep::measurable() {
             println!(
@@ -843,7 +843,7 @@ pub mod mutex {
             facts.get("polls_per_hit").unwrap_or(0.0)
         );
         println!(
-            "(In the timeline, a row such as \"future A\" is that one of both workloads: its polls add up both, and the wait before a later hit comes.)"
+            "(In the timeline below, \"future A\" stands for the first hit of both workloads: its polls add up both, and the wait before a later hit comes.)"
         );
     }
 

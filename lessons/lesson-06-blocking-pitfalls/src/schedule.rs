@@ -314,7 +314,7 @@ where
         facts.get("heartbeat_lateness").unwrap_or(0.0)
     );
     println!(
-        "(In the timeline, a row such as \"follower A\" is that one of both workloads: its polls add up both.)"
+        "(In the timeline below, \"follower A\" stands for the first follower of both workloads: its polls add up both.)"
     );
 }
 
