@@ -139,7 +139,16 @@ fn the_schedule_grader_tells_every_fix_from_every_wrong_wait() {
     }
     for (what, ids, t) in wrong {
         let (o, f) = t.join().unwrap();
-        grader.assert_diagnosed(what, o, &f, ids);
+        grader.assert_not_fixed(what, o.clone(), &f);
+        let mut shown = grader.diagnoses(o, &f);
+        // Its longest poll is real time: on a very busy machine, one poll
+        // can be paused for a whole gap. Its polls slept and computed for
+        // microseconds all the same, so that is no thread held.
+        let own = f.get("poll_asleep_ratio").unwrap() + f.get("poll_cpu_ratio").unwrap();
+        if own <= 0.2 {
+            shown.retain(|id| id != "thread-held");
+        }
+        assert_eq!(shown, ids, "{what}: {:?}", f.values());
     }
     // The drift of a gap waited after each event is at least the work of
     // the six events before the seventh, 60 ms: twice the bound.
@@ -232,12 +241,13 @@ fn blocking_for_the_last_bit_of_a_wait_is_not_a_fix() {
 }
 
 /// Asserts that `what` is judged not fixed and named by `id`, or, if a
-/// busy machine stretched one of its polls to a whole gap, by thread-held.
+/// busy machine stretched one of its polls to a whole gap, by thread-held
+/// (a busy machine may make it drift too).
 fn held_for_a_while(grader: &Grader, what: &str, o: Observed, f: &Facts, id: &str) {
     grader.assert_not_fixed(what, o.clone(), f);
     let shown = grader.diagnoses(o, f);
     assert!(
-        shown == [id] || shown == ["thread-held"],
+        shown.iter().any(|s| s == id || s == "thread-held"),
         "{what}: {shown:?} {:?}",
         f.values()
     );
