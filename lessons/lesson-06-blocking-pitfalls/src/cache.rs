@@ -10,9 +10,12 @@ use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::Rng;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -47,6 +50,10 @@ pub static SPEC: Spec = Spec {
             "polls_of_a_get",
             "the most times one get was polled (worst workload)",
         ),
+        fact(
+            "polls_during_the_fetch",
+            "the most polls of one get, after its first, while the fetch of its page was running (worst workload)",
+        ),
     ],
 };
 
@@ -71,10 +78,24 @@ struct Fetches {
     times: HashMap<u32, Duration>,
     next_body: u64,
     made: Vec<(u32, u64)>,
+    /// When each page's fetch began and ended, by its body: steps of
+    /// [`STEP`].
+    ran: HashMap<u64, (u64, u64)>,
 }
 
 thread_local! {
     static FETCHES: RefCell<Fetches> = RefCell::new(Fetches::default());
+    /// A count that orders the ends of fetches and of the gets' polls on
+    /// this thread, exactly, however close together they come.
+    static STEP: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The next step of [`STEP`].
+fn step() -> u64 {
+    STEP.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    })
 }
 
 /// How long a fetch takes when the harness has not said.
@@ -83,6 +104,7 @@ const FETCH: Duration = Duration::from_millis(25);
 /// Fetches the page for `key`: counted the moment this future is first
 /// polled, then it takes a while (20 to 30 ms, each key its own time).
 pub async fn fetch(key: u32) -> Page {
+    let began = step();
     let (time, body) = FETCHES.with(|f| {
         let mut f = f.borrow_mut();
         let body = f.next_body;
@@ -91,7 +113,35 @@ pub async fn fetch(key: u32) -> Page {
         (f.times.get(&key).copied().unwrap_or(FETCH), body)
     });
     tokio::time::sleep(time).await;
+    let ended = step();
+    FETCHES.with(|f| f.borrow_mut().ran.insert(body, (began, ended)));
     Page { key, body }
+}
+
+/// The steps at which each of a get's polls that returned `Pending` began
+/// and ended.
+type Pendings = Vec<(u64, u64)>;
+
+/// A get's future, noting its [`Pendings`].
+struct Steps<F> {
+    inner: Pin<Box<F>>,
+    pending: Pendings,
+}
+
+impl<F: Future> Future for Steps<F> {
+    type Output = (F::Output, Pendings);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let began = step();
+        match self.inner.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready((out, std::mem::take(&mut self.pending))),
+            Poll::Pending => {
+                let ended = step();
+                self.pending.push((began, ended));
+                Poll::Pending
+            }
+        }
+    }
 }
 
 /// One workload: when each get comes (from the start) and its key, and how
@@ -194,6 +244,7 @@ pub struct Measured {
     pub elapsed_ratio: f64,
     pub longest_poll_ratio: f64,
     pub polls_of_a_get: f64,
+    pub polls_during_the_fetch: f64,
 }
 
 /// Runs `get` once per get of `shape`, all joined in one task on the
@@ -208,6 +259,7 @@ where
             times: shape.fetch_times.clone(),
             next_body: shape.first_body,
             made: Vec::new(),
+            ran: HashMap::new(),
         }
     });
     let cache = new_cache();
@@ -224,23 +276,48 @@ where
                 if !at.is_zero() {
                     tokio::time::sleep(at).await;
                 }
-                let page = held.wrap(get(cache, key)).await;
-                (key, page)
+                let steps = Steps {
+                    inner: Box::pin(held.wrap(get(cache, key))),
+                    pending: Vec::new(),
+                };
+                let (page, pending) = steps.await;
+                (key, page, pending)
             }
             .traced(format!("get {}", i + 1))
         })
         .collect();
     use futures::StreamExt;
     let started = Instant::now();
-    let answers: Vec<(u32, Page)> = gets.collect().await;
+    let answers: Vec<(u32, Page, Pendings)> = gets.collect().await;
     let took = started.elapsed();
-    let made = FETCHES.with(|f| std::mem::take(&mut f.borrow_mut().made));
+    let (made, ran) = FETCHES.with(|f| {
+        let mut f = f.borrow_mut();
+        (std::mem::take(&mut f.made), std::mem::take(&mut f.ran))
+    });
+    // A get that waits for a fetch is polled first, then woken when that
+    // fetch ends: after its first poll, none of its polls lies wholly
+    // inside the fetch of its page. One that looks again on a timer of its
+    // own is polled there.
+    let during_the_fetch = answers
+        .iter()
+        .map(|(_, page, pending)| {
+            let Some(&(began, ended)) = ran.get(&page.body) else {
+                return 0;
+            };
+            pending
+                .iter()
+                .skip(1)
+                .filter(|&&(from, to)| began < from && to < ended)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
     let fetched: HashSet<(u32, u64)> = made.iter().copied().collect();
     let keys: HashSet<u32> = made.iter().map(|&(k, _)| k).collect();
     Measured {
         answered: answers
             .iter()
-            .filter(|(key, page)| page.key == *key && fetched.contains(&(page.key, page.body)))
+            .filter(|(key, page, _)| page.key == *key && fetched.contains(&(page.key, page.body)))
             .count(),
         extra_fetches: made.len() - keys.len(),
         elapsed_ratio: took.as_secs_f64() / shape.ideal().as_secs_f64().max(1e-9),
@@ -249,6 +326,7 @@ where
             .map(|h| h.longest_ratio(shape.shortest_fetch()))
             .fold(0.0, f64::max),
         polls_of_a_get: held.iter().map(Held::polls).max().unwrap_or(0) as f64,
+        polls_during_the_fetch: during_the_fetch as f64,
     }
 }
 
@@ -281,6 +359,7 @@ where
     facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
     facts.set("longest_poll_ratio", most(|m| m.longest_poll_ratio));
     facts.set("polls_of_a_get", most(|m| m.polls_of_a_get));
+    facts.set("polls_during_the_fetch", most(|m| m.polls_during_the_fetch));
     all
 }
 
@@ -310,13 +389,20 @@ where
             m.elapsed_ratio
         );
         println!(
-            "    the longest poll held the thread for {:.2} of the shortest fetch; a get was polled up to {} times.",
+            "    the longest poll held the thread for {:.2} of the shortest fetch; a get was polled up to {} times,",
             m.longest_poll_ratio, m.polls_of_a_get
+        );
+        println!(
+            "    {} of them while the fetch of its page was still running, after its first.",
+            m.polls_during_the_fetch
         );
     }
     println!(
         "The heartbeat was up to {:.1} ticks late.",
         facts.get("heartbeat_lateness").unwrap_or(0.0)
+    );
+    println!(
+        "(In the timeline below, \"get 1\" stands for the first get of both workloads: its polls add up both, and the wait before a later get comes.)"
     );
 }
 

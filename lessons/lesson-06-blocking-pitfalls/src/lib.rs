@@ -557,6 +557,9 @@ pub mod sleep {
             facts.get("heartbeat_lateness").unwrap_or(0.0),
             facts.get("asleep_share").unwrap_or(0.0) * 100.0
         );
+        println!(
+            "(In the timeline below, \"napper 1\" stands for the first wait of both workloads: its polls add up both.)"
+        );
         if !Asleep::measurable() {
             println!(
                 "(This system does not say when a thread blocks, so that share reads 0 here.)"
@@ -838,6 +841,9 @@ pub mod mutex {
         println!(
             "each hit was polled {:.1} times on average.",
             facts.get("polls_per_hit").unwrap_or(0.0)
+        );
+        println!(
+            "(In the timeline below, \"future A\" stands for the first hit of both workloads: its polls add up both, and the wait before a later hit comes.)"
         );
     }
 

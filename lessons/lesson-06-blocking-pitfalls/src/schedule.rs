@@ -46,6 +46,16 @@ pub static SPEC: Spec = Spec {
         )
         .timing(),
         fact(
+            "poll_asleep_ratio",
+            "the longest a follower's thread slept inside one of its polls, in 10 ms ticks",
+        )
+        .timing(),
+        fact(
+            "poll_cpu_ratio",
+            "the most CPU time a follower used in one poll, in 10 ms ticks",
+        )
+        .timing(),
+        fact(
             "polls_per_event",
             "polls of the followers, per event (worst workload)",
         ),
@@ -162,6 +172,10 @@ pub struct Measured {
     pub early: usize,
     pub worst_drift: Duration,
     pub longest_poll_ratio: f64,
+    /// The longest time asleep in one poll, and the most CPU time of one
+    /// poll, in ticks: a busy machine stretches neither.
+    pub poll_asleep_ratio: f64,
+    pub poll_cpu_ratio: f64,
     pub polls_per_event: f64,
 }
 
@@ -203,6 +217,8 @@ where
         early: 0,
         worst_drift: Duration::ZERO,
         longest_poll_ratio: held.longest_ratio(shape.shortest_gap()),
+        poll_asleep_ratio: held.longest_asleep_ratio(TICK),
+        poll_cpu_ratio: held.longest_cpu_ratio(TICK),
         polls_per_event: held.polls() as f64 / shape.events().max(1) as f64,
     };
     for (plan, start) in plans.iter().zip(&starts) {
@@ -255,6 +271,8 @@ where
     facts.set("heartbeat_lateness", heartbeat.worst_lateness_ratio());
     let most = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
     facts.set("longest_poll_ratio", most(|m| m.longest_poll_ratio));
+    facts.set("poll_asleep_ratio", most(|m| m.poll_asleep_ratio));
+    facts.set("poll_cpu_ratio", most(|m| m.poll_cpu_ratio));
     facts.set("polls_per_event", most(|m| m.polls_per_event));
     all
 }
@@ -283,13 +301,20 @@ where
             m.worst_drift.as_millis()
         );
         println!(
-            "    the longest poll held the thread for {:.2} of the shortest gap; {:.1} polls per event.",
-            m.longest_poll_ratio, m.polls_per_event
+            "    the longest poll held the thread for {:.2} of the shortest gap, and in one poll",
+            m.longest_poll_ratio
+        );
+        println!(
+            "    the thread slept up to {:.2} ticks and computed up to {:.2} ticks; {:.1} polls per event.",
+            m.poll_asleep_ratio, m.poll_cpu_ratio, m.polls_per_event
         );
     }
     println!(
         "The heartbeat was up to {:.1} ticks late.",
         facts.get("heartbeat_lateness").unwrap_or(0.0)
+    );
+    println!(
+        "(In the timeline below, \"follower A\" stands for the first follower of both workloads: its polls add up both.)"
     );
 }
 
