@@ -8,7 +8,8 @@
 //! This test compiles every `compile_fail` snippet of every lesson the way
 //! rustdoc does (the `# ` lines kept, the code put inside `fn main` unless
 //! it has one), with the lesson and its dependencies, in a crate of its own
-//! under `target/compile-errors`. It then compares what the compiler said
+//! under `target/snippets` (built, not only checked, so that the quizzes'
+//! test reuses the dependencies it builds). It then compares what the compiler said
 //! with what the lesson says:
 //!
 //! - the error codes after `compile_fail,` are exactly the codes of the
@@ -200,7 +201,7 @@ fn compile(package: &Value, snippets: &[Snippet]) -> BTreeMap<String, Said> {
         .iter()
         .map(|s| (s.name.clone(), s.source.clone()))
         .collect();
-    let compiled = compile_bins(package, "compile-errors", &bins, false);
+    let compiled = compile_bins(package, "compile-errors", &bins, true);
     let mut said: BTreeMap<String, Said> = BTreeMap::new();
     for (target, errors) in compiled.errors {
         for e in errors {

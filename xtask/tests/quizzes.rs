@@ -6,7 +6,7 @@
 //! - for a question that shows a program (a multiple-choice question with
 //!   a ```` ```rust ```` block in its prompt: what happens when it runs?),
 //!   builds the program with the lesson and its dependencies, in a crate of
-//!   its own under `target/quizzes`, runs it, and compares what happened
+//!   its own under `target/snippets`, runs it, and compares what happened
 //!   with the answer: the output in its ```` ```text ```` block, or "It does
 //!   not compile." with the error code its explanation names. No
 //!   distractor may show the real output.

@@ -130,8 +130,9 @@ pub struct Compiled {
 }
 
 /// Writes `bins` (name, source) as the binaries of a crate of its own under
-/// `target/<folder>/<package>`, with `package` and all its dependencies, and
-/// checks them (or builds them, with `build`), each as far as it goes.
+/// `target/snippets/<package>-<folder>`, with `package` and all its
+/// dependencies, and checks them (or builds them, with `build`), each as
+/// far as it goes.
 pub fn compile_bins(
     package: &Value,
     folder: &str,
@@ -139,8 +140,10 @@ pub fn compile_bins(
     build: bool,
 ) -> Compiled {
     let lesson = package["name"].as_str().expect("a name");
-    let root = workspace().join("target").join(folder);
-    let dir = root.join(lesson);
+    // One target directory for every such crate, so the lessons'
+    // dependencies are built once for all the tests that use it.
+    let root = workspace().join("target").join("snippets");
+    let dir = root.join(format!("{lesson}-{folder}"));
     let src = dir.join("src").join("bin");
     let _ = std::fs::remove_dir_all(&src);
     std::fs::create_dir_all(&src).expect("the crate's folder can be made");
