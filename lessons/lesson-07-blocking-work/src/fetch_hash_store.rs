@@ -45,32 +45,48 @@ impl Workload {
     }
 }
 
-/// The two workloads of one run on a machine with `cores` cores: four jobs
-/// per core whose pages all arrive together (after 20 to 40 ms) and each
-/// hash for the same 40 to 60 ms; then three to five jobs per core whose
-/// pages take 80 to 150 ms each, each hashing for 15 to 40 ms. Stores wait
-/// 2 to 5 ms.
+/// The two workloads of one run on a machine with `cores` cores.
+///
+/// First, four jobs per core whose pages arrive together (after 20 to
+/// 40 ms), each hashing for the same 40 to 60 ms and storing for 20 to
+/// 40 ms longer than that; but one or two pages come in late, only after
+/// the others could all have been hashed. A program that hashes no page
+/// before the slowest is in leaves the cores idle all that time, and one
+/// that keeps a core while a job waits for its store leaves it idle for
+/// every store.
+///
+/// Then three to five jobs per core whose pages take 80 to 150 ms each,
+/// each hashing for 15 to 40 ms, with stores of 2 to 5 ms: fetches that
+/// wait in line take many times the shortest time.
 pub fn workloads(cores: usize, rng: &mut Rng) -> Vec<Workload> {
     let ms = Duration::from_millis;
-    let cores = cores as u64;
-    let n = (4 * cores).clamp(8, 256) as usize;
-    let (fetch, hash) = (ms(rng.between(20, 40)), ms(rng.between(40, 60)));
+    let n = (4 * cores).clamp(8, 256);
+    let fetch = ms(rng.between(20, 40));
+    let hash = ms(rng.between(40, 60));
+    let store = hash + ms(rng.between(20, 40));
+    let mut jobs: Vec<Step> = (0..n).map(|_| Step { fetch, hash, store }).collect();
+    // After every other page could have been hashed, at places made at
+    // run time.
+    let late = fetch + hash * n.div_ceil(cores.max(1)) as u32 + ms(rng.between(10, 30));
+    let slow = rng.between(1, 2) as usize;
+    let mut order: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut order);
+    for &i in &order[..slow] {
+        jobs[i].fetch = late;
+    }
     let together = Workload {
         name: format!(
-            "{n} jobs, pages in after {} ms, {} ms of hashing each",
+            "{n} jobs, pages in after {} ms ({slow} after {} ms), {} ms of hashing and {} ms of storing each",
             fetch.as_millis(),
-            hash.as_millis()
+            late.as_millis(),
+            hash.as_millis(),
+            store.as_millis()
         ),
-        jobs: (0..n)
-            .map(|_| Step {
-                fetch,
-                hash,
-                store: ms(rng.between(2, 5)),
-            })
-            .collect(),
+        jobs,
     };
+    let cores = cores as u64;
     let n = rng.between(3 * cores, 5 * cores).clamp(8, 256) as usize;
-    let slow = Workload {
+    let spread = Workload {
         name: format!("{n} jobs, pages in after 80 to 150 ms, 15 to 40 ms of hashing each"),
         jobs: (0..n)
             .map(|_| Step {
@@ -80,7 +96,7 @@ pub fn workloads(cores: usize, rng: &mut Rng) -> Vec<Workload> {
             })
             .collect(),
     };
-    vec![together, slow]
+    vec![together, spread]
 }
 
 /// The jobs of one batch and the harness's record of them. Cloning it is
@@ -105,6 +121,68 @@ struct QueueInner {
     runtime_thread: Mutex<Option<ThreadId>>,
     on_runtime: AtomicU32,
     count: Mutex<ThreadCount>,
+    /// When each page came in, and when it left the waiting pages: its
+    /// hashing began, or it was dropped unhashed.
+    waiting: Mutex<Vec<(Instant, Waiting)>>,
+}
+
+/// A change in the pages waiting to be hashed, or in the hashings running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    PageIn,
+    HashStart,
+    HashEnd,
+    PageGone,
+}
+
+/// The core time, between `start` and `end`, during which a fetched page
+/// waited for its hashing while a core (one of `cores`) had no page to
+/// hash: at each moment, the waiting pages or the idle cores, whichever
+/// are fewer. A busy core is not idle, so a page that waits for a free
+/// core costs nothing; a page that waits for the slowest fetch, or for a
+/// store to end, does. Each stretch of such time counts only after its
+/// first `grace`: a thread woken to hash a page takes a moment to run,
+/// longer on a busy machine.
+fn idle_while_waiting(
+    mut marks: Vec<(Instant, Waiting)>,
+    start: Instant,
+    end: Instant,
+    cores: usize,
+    grace: Duration,
+) -> Duration {
+    marks.sort_by_key(|&(t, _)| t);
+    let level = |waiting: usize, running: usize| waiting.min(cores.saturating_sub(running));
+    let (mut waiting, mut running) = (0usize, 0usize);
+    let mut idle = Duration::ZERO;
+    // The last mark seen, and when the current stretch began.
+    let (mut last, mut since) = (start, start);
+    // Each mark, then the end (`None`), which changes nothing.
+    let marks = marks
+        .into_iter()
+        .map(|(t, what)| (t.clamp(start, end), Some(what)))
+        .chain([(end, None)]);
+    for (t, what) in marks {
+        let now = level(waiting, running);
+        let from = last.max(since + grace);
+        if now > 0 && t > from {
+            idle += (t - from) * now as u32;
+        }
+        last = t;
+        match what {
+            Some(Waiting::PageIn) => waiting += 1,
+            Some(Waiting::HashStart) => {
+                waiting = waiting.saturating_sub(1);
+                running += 1;
+            }
+            Some(Waiting::HashEnd) => running = running.saturating_sub(1),
+            Some(Waiting::PageGone) => waiting = waiting.saturating_sub(1),
+            None => {}
+        }
+        if now == 0 && level(waiting, running) > 0 {
+            since = t;
+        }
+    }
+    idle
 }
 
 /// A fetched page: the input of one job's hashing. Only
@@ -112,6 +190,15 @@ struct QueueInner {
 pub struct Page {
     i: usize,
     queue: Queue,
+    hashed: bool,
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        if !self.hashed {
+            self.queue.mark(Waiting::PageGone);
+        }
+    }
 }
 
 /// One job's result: only [`hash`] makes one, and [`Queue::store`] uses it
@@ -160,6 +247,7 @@ impl Queue {
                 runtime_thread: Mutex::new(None),
                 on_runtime: AtomicU32::new(0),
                 count: Mutex::default(),
+                waiting: Mutex::default(),
             }),
         }
     }
@@ -182,9 +270,11 @@ impl Queue {
             .filter(|&i| i < self.inner.steps.len())
             .unwrap_or_else(|| panic!("there is no job {i}: jobs are numbered 0 to len() - 1"));
         tokio::time::sleep(self.inner.steps[i].fetch).await;
+        self.mark(Waiting::PageIn);
         Page {
             i,
             queue: self.clone(),
+            hashed: false,
         }
     }
 
@@ -197,6 +287,36 @@ impl Queue {
             self.inner.stored_wrong.fetch_add(1, Ordering::SeqCst);
         }
         self.inner.stored[digest.i].fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn mark(&self, what: Waiting) {
+        self.inner
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((Instant::now(), what));
+    }
+
+    /// See [`idle_while_waiting`].
+    fn idle_while_waiting(
+        &self,
+        start: Instant,
+        end: Instant,
+        cores: usize,
+        grace: Duration,
+    ) -> Duration {
+        let marks = self
+            .inner
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        idle_while_waiting(marks, start, end, cores, grace)
+    }
+
+    /// The time the workload's hashing is planned to take, all jobs added.
+    fn planned_hashing(&self) -> Duration {
+        self.inner.steps.iter().map(|s| s.hash).sum()
     }
 
     fn count(&self) -> std::sync::MutexGuard<'_, ThreadCount> {
@@ -240,7 +360,9 @@ impl Queue {
 /// Hashes a fetched page: CPU work, tens of milliseconds of it, that
 /// never waits. Recorded on the timeline as a blocking call of whatever
 /// thread runs it.
-pub fn hash(page: Page) -> Digest {
+pub fn hash(mut page: Page) -> Digest {
+    page.hashed = true;
+    page.queue.mark(Waiting::HashStart);
     let inner = &page.queue.inner;
     let input = inner.inputs[page.i];
     let me = std::thread::current();
@@ -268,6 +390,7 @@ pub fn hash(page: Page) -> Digest {
     inner.took_us[page.i].store(started.elapsed().as_micros() as u64, Ordering::SeqCst);
     inner.hashed[page.i].fetch_add(1, Ordering::SeqCst);
     inner.answers[page.i].store(value, Ordering::SeqCst);
+    page.queue.mark(Waiting::HashEnd);
     Digest { i: page.i, value }
 }
 
@@ -279,6 +402,7 @@ pub struct Measured {
     pub on_runtime_thread: u32,
     pub oversubscription: f64,
     pub elapsed_ratio: f64,
+    pub idle_while_waiting: f64,
     pub not_once: u32,
     pub not_stored: u32,
     pub longest_poll_ratio: f64,
@@ -384,6 +508,10 @@ where
         on_runtime_thread: queue.inner.on_runtime.load(Ordering::SeqCst),
         oversubscription: c.most_at_once as f64 / cores as f64,
         elapsed_ratio: span / queue.as_hashed(workload).ideal(cores).as_secs_f64(),
+        idle_while_waiting: queue
+            .idle_while_waiting(start, end, cores, TICK)
+            .as_secs_f64()
+            / queue.planned_hashing().as_secs_f64().max(1e-9),
         not_once: queue.not_once(),
         not_stored,
         longest_poll_ratio: held.longest_ratio(longest),
@@ -422,6 +550,11 @@ pub static SPEC: Spec = Spec {
         fact(
             "elapsed_ratio",
             "the batch's time over the shortest it could take (worst run)",
+        )
+        .timing(),
+        fact(
+            "idle_while_waiting",
+            "the core time left idle while fetched pages waited for their hashing (each stretch after its first 10 ms), over the batch's planned hashing time (worst run)",
         )
         .timing(),
         fact(
@@ -479,6 +612,7 @@ where
     facts.set("runtime_busy", worst(&m, |m| m.runtime_busy));
     facts.set("oversubscription", worst(&m, |m| m.oversubscription));
     facts.set("elapsed_ratio", worst(&m, |m| m.elapsed_ratio));
+    facts.set("idle_while_waiting", worst(&m, |m| m.idle_while_waiting));
     facts.set("jobs_not_once", m.iter().map(|m| m.not_once).sum::<u32>());
     facts.set("not_stored", m.iter().map(|m| m.not_stored).sum::<u32>());
     facts.set("longest_poll_ratio", worst(&m, |m| m.longest_poll_ratio));
@@ -519,10 +653,14 @@ where
     let all = measure(facts, &workloads, &mut rng, run_jobs);
     for (w, (flavor, m)) in workloads.iter().cycle().zip(&all) {
         println!(
-            "  {}, {} jobs: {:.1}x the shortest time; the heartbeat up to {:.1} ticks late; the runtime's threads {:.0}% busy;",
+            "  {}, {} jobs: {:.1}x the shortest time; cores idle with pages waiting {:.0}% of the hashing time;",
             flavor.name(),
             w.jobs.len(),
             m.elapsed_ratio,
+            m.idle_while_waiting * 100.0
+        );
+        println!(
+            "    the heartbeat up to {:.1} ticks late; the runtime's threads {:.0}% busy;",
             m.heartbeat_lateness,
             m.runtime_busy * 100.0
         );
@@ -552,4 +690,57 @@ where
         Variant::Exercise("jobs"),
         vec![SPEC.with(vec![piece("", run_jobs)])],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, ms: u64) -> Instant {
+        start + Duration::from_millis(ms)
+    }
+
+    /// Pages that wait for a busy core cost nothing; a page that waits
+    /// while a core is free costs that core's time, after the grace.
+    #[test]
+    fn idle_counts_free_cores_with_pages_waiting() {
+        use Waiting::*;
+        let s = Instant::now();
+        let ms = Duration::from_millis;
+        // Two cores, both hashing from 0 to 50 while a third page waits:
+        // nothing idle. Then one core hashes the third page only at 80: 30
+        // ms of one idle core, 20 of them past a 10 ms grace.
+        let marks = vec![
+            (at(s, 0), PageIn),
+            (at(s, 0), PageIn),
+            (at(s, 0), HashStart),
+            (at(s, 0), HashStart),
+            (at(s, 5), PageIn),
+            (at(s, 50), HashEnd),
+            (at(s, 50), HashEnd),
+            (at(s, 80), HashStart),
+            (at(s, 120), HashEnd),
+        ];
+        let idle = |cores, grace| idle_while_waiting(marks.clone(), s, at(s, 120), cores, grace);
+        assert_eq!(idle(2, ms(10)), ms(20));
+        assert_eq!(idle(2, Duration::ZERO), ms(30));
+        // On one core, the third page waits for a busy core until 50: only
+        // 50 to 80 is idle, with one core to lose.
+        assert_eq!(idle(1, ms(10)), ms(20));
+        // Three pages waiting and two idle cores cost two cores' time; a
+        // page dropped unhashed waits no more.
+        let waiting = vec![
+            (at(s, 0), PageIn),
+            (at(s, 0), PageIn),
+            (at(s, 0), PageIn),
+            (at(s, 100), PageGone),
+            (at(s, 100), PageGone),
+            (at(s, 150), PageGone),
+        ];
+        let idle = idle_while_waiting(waiting, s, at(s, 200), 2, ms(10));
+        assert_eq!(idle, ms(2 * 90 + 50));
+        // A page never hashed waits to the end, and nothing after it counts.
+        let never = vec![(at(s, 0), PageIn), (at(s, 500), PageGone)];
+        assert_eq!(idle_while_waiting(never, s, at(s, 100), 4, ms(10)), ms(90));
+    }
 }
