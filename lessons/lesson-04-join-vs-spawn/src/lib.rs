@@ -17,7 +17,7 @@ use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
-use shared::record::threads::{default_workers, name_threads};
+use shared::record::threads::{default_workers, multi_thread};
 use shared::work::gauge::AtOnce;
 use shared::work::shape::{Rng, seed};
 use std::collections::HashMap;
@@ -394,10 +394,8 @@ pub struct SpawnNeedsSendAndStatic;
 /// are `blocking pool`).
 pub fn runtime() -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    name_threads(&mut builder, "worker", default_workers())
-        .enable_all()
-        .build()
-        .expect("the runtime builds")
+    builder.enable_all();
+    multi_thread(&mut builder, "worker", default_workers()).expect("the runtime builds")
 }
 
 /// The `fetch` scenario: requests to a server that answers each after a

@@ -12,7 +12,7 @@
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
-use shared::record::threads::{default_workers, name_threads};
+use shared::record::threads::{default_workers, multi_thread, name_threads};
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, seed};
 use std::collections::HashSet;
@@ -424,10 +424,8 @@ pub use fetch_hash_store::{Digest, Page, Queue, exercise, hash};
 /// the threads that run `spawn_blocking` jobs.
 pub fn runtime() -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    name_threads(&mut builder, "tokio worker", default_workers())
-        .enable_time()
-        .build()
-        .expect("the runtime builds")
+    builder.enable_time();
+    multi_thread(&mut builder, "tokio worker", default_workers()).expect("the runtime builds")
 }
 
 /// One workload: how long each job of the batch hashes.

@@ -28,7 +28,7 @@ use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::record::parked::Parked;
-use shared::record::threads::name_threads;
+use shared::record::threads::{multi_thread, name_threads};
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
@@ -340,10 +340,9 @@ impl Ledger {
     /// Opens a connection, with a runtime of its own.
     pub fn connect(&self) -> Connection {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        let runtime = name_threads(&mut builder, "connection", 1)
-            .enable_time()
-            .build()
-            .expect("a one-worker runtime builds");
+        builder.enable_time();
+        let runtime =
+            multi_thread(&mut builder, "connection", 1).expect("a one-worker runtime builds");
         let number = self.opened.fetch_add(1, Ordering::SeqCst);
         // The connection's goodbye: a blocking task that waits for the close
         // and then takes its time. Shutting the runtime down waits for it.

@@ -9,12 +9,15 @@
 //! runtime's workers first, as its first threads, when the runtime is built
 //! (each worker runs on a thread of the blocking pool), and every thread
 //! after them is a blocking-pool thread. So counting the threads as they
-//! are started tells the two apart.
+//! are started tells the two apart, once the workers have taken their
+//! places: a new thread takes whatever task is first in the pool's queue,
+//! so a blocking job spawned while a worker thread is still starting could
+//! land on that thread. [`multi_thread`] therefore waits, after building,
+//! until every worker has parked once (its first act with nothing to do).
 //!
 //! ```
 //! let mut builder = tokio::runtime::Builder::new_multi_thread();
-//! shared::record::threads::name_threads(&mut builder, "worker", 2);
-//! let runtime = builder.build().unwrap();
+//! let runtime = shared::record::threads::multi_thread(&mut builder, "worker", 2).unwrap();
 //! let (task, job) = runtime.block_on(async {
 //!     let task = tokio::spawn(async { std::thread::current().name().map(String::from) });
 //!     let job = tokio::task::spawn_blocking(|| std::thread::current().name().map(String::from));
@@ -24,8 +27,10 @@
 //! assert_eq!(job.as_deref(), Some("blocking pool"));
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// What the timeline calls a thread of tokio's blocking pool.
 pub const BLOCKING_POOL: &str = "blocking pool";
@@ -57,6 +62,44 @@ pub fn name_threads<'b>(
             BLOCKING_POOL.to_string()
         }
     })
+}
+
+/// Builds a multi-threaded runtime with `workers` worker threads named
+/// `worker` and its blocking pool's threads named [`BLOCKING_POOL`] (see
+/// [`name_threads`]), and returns it once every worker thread has parked
+/// once, so that each name is the thread's role (or after 2 s, if a
+/// machine is that busy). It sets the builder's park hook.
+pub fn multi_thread(
+    builder: &mut tokio::runtime::Builder,
+    worker: &str,
+    workers: usize,
+) -> std::io::Result<tokio::runtime::Runtime> {
+    let workers = workers.max(1);
+    let started: Arc<(Mutex<HashSet<std::thread::ThreadId>>, Condvar)> = Arc::default();
+    let seen = started.clone();
+    name_threads(builder, worker, workers).on_thread_park(move || {
+        let (set, parked) = &*seen;
+        let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
+        if set.insert(std::thread::current().id()) {
+            parked.notify_all();
+        }
+    });
+    let runtime = builder.build()?;
+    let (set, parked) = &*started;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
+    while set.len() < workers {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        set = parked
+            .wait_timeout(set, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    drop(set);
+    Ok(runtime)
 }
 
 /// How many worker threads tokio gives a multi-threaded runtime by default:
@@ -105,10 +148,29 @@ mod tests {
     }
 
     #[test]
+    fn blocking_jobs_spawned_at_once_never_land_on_a_worker_s_thread() {
+        for _ in 0..30 {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            let runtime = multi_thread(&mut builder, "worker", 2).unwrap();
+            let names = runtime.block_on(async {
+                let jobs: Vec<_> = (0..4).map(|_| tokio::task::spawn_blocking(name)).collect();
+                let mut names = Vec::new();
+                for job in jobs {
+                    names.push(job.await.unwrap());
+                }
+                names
+            });
+            assert!(
+                names.iter().all(|n| n.as_deref() == Some(BLOCKING_POOL)),
+                "{names:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_multi_threaded_runtime_s_workers_are_its_first_threads() {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        name_threads(&mut builder, "tokio worker", 3);
-        let runtime = builder.build().unwrap();
+        let runtime = multi_thread(&mut builder, "tokio worker", 3).unwrap();
         let (tasks, job) = runtime.block_on(async {
             let tasks: Vec<_> = (0..12)
                 .map(|_| {
