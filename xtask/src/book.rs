@@ -474,6 +474,18 @@ pub fn predictions_quiz(lesson: &Lesson) -> String {
         ));
         if !p.timeline_wrong.is_empty() {
             let wrong: Vec<String> = p.timeline_wrong.iter().map(|t| s(t)).collect();
+            // "In the timeline, the producer finishes..." reads as the
+            // answer by its form alone: the answer says what is seen, as
+            // the distractors do.
+            let seen = p.timeline.strip_prefix("In the timeline, ").map_or_else(
+                || p.timeline.clone(),
+                |rest| {
+                    let mut c = rest.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                },
+            );
             out.push_str(&format!(
                 "\n[[questions]]\nid = {}\ntype = \"MultipleChoice\"\nprompt.prompt = {}\nprompt.distractors = [{}]\nanswer.answer = {}\ncontext = {}\n",
                 s(&format!("{}-{}-timeline", lesson.id, scenario.name)),
@@ -482,7 +494,7 @@ pub fn predictions_quiz(lesson: &Lesson) -> String {
                     scenario.name
                 )),
                 wrong.join(", "),
-                s(&p.timeline),
+                s(&seen),
                 s(&right.why),
             ));
         }
@@ -792,6 +804,28 @@ mod tests {
                 "timelines/lesson-01-facts.md"
             ]
         );
+    }
+
+    #[test]
+    fn the_predictions_quiz_of_every_lesson_is_well_formed() {
+        let ws = Workspace::load().expect("cargo metadata works in tests");
+        for lesson in &ws.lessons {
+            let text = predictions_quiz(lesson);
+            let quiz: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let questions = quiz["questions"].as_array().expect("questions");
+            assert!(
+                questions.len() > lesson.scenarios.len(),
+                "{}: a timeline question too",
+                lesson.id
+            );
+            for q in questions {
+                let answer = q["answer"]["answer"].as_str().expect("an answer");
+                assert!(!answer.starts_with("In the timeline"), "{answer}");
+                let distractors = q["prompt"]["distractors"].as_array().expect("distractors");
+                assert!(distractors.len() >= 2);
+                assert!(distractors.iter().all(|d| d.as_str() != Some(answer)));
+            }
+        }
     }
 
     #[test]
