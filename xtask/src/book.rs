@@ -609,34 +609,18 @@ pub fn mdbook(ws: &Workspace) -> Result<PathBuf, Failure> {
     } else {
         println!("mdbook is not installed.");
     }
-    let root = ws.target_dir.join("tools");
-    let root_text = root.display().to_string();
-    let args = [
-        "install",
+    install_tool(
+        ws,
         "mdbook",
-        "--version",
         MDBOOK_VERSION,
-        "--locked",
-        "--no-default-features",
-        "--features",
-        "search",
-        "--root",
-        root_text.as_str(),
-    ];
-    println!(
-        "Installing mdbook {MDBOOK_VERSION} for this project only, into {root_text}, with:\n  cargo {}\nThis downloads it from crates.io once and takes a minute or two; nothing else of yours changes.",
-        args.join(" ")
-    );
-    let status = Command::new(crate::lessons::cargo())
-        .args(args)
-        .status()
-        .map_err(|e| Failure::new(format!("could not run cargo install: {e}")))?;
-    if crate::process::interrupted() {
-        return Err(Failure::interrupted());
-    }
-    if !status.success() || version_of(&ours).is_none() {
+        &["--no-default-features", "--features", "search"],
+        "This downloads it from crates.io once and takes a minute or two",
+        &format!("install mdbook {a}.{b}.{c} or newer yourself"),
+    )?;
+    if version_of(&ours).is_none() {
         return Err(Failure::new(format!(
-            "`cargo install mdbook --version {MDBOOK_VERSION}` failed; cargo's messages above say why (offline? install mdbook {a}.{b}.{c} or newer yourself and run this again)"
+            "`cargo install mdbook --version {MDBOOK_VERSION}` left no working mdbook in {}",
+            ours.display()
         )));
     }
     Ok(ours)
@@ -665,34 +649,56 @@ pub fn mdbook_quiz(ws: &Workspace) -> Result<Option<PathBuf>, Failure> {
     if fits(&ours) {
         return Ok(Some(bin));
     }
-    let root = ws.target_dir.join("tools");
-    let root_text = root.display().to_string();
-    let args = [
-        "install",
+    println!("The book's quizzes need mdbook-quiz {MDBOOK_QUIZ_VERSION}.");
+    install_tool(
+        ws,
         "mdbook-quiz",
-        "--version",
         MDBOOK_QUIZ_VERSION,
-        "--locked",
-        "--root",
-        root_text.as_str(),
-    ];
+        &[],
+        "This downloads it from crates.io once and takes a few minutes",
+        &format!("install mdbook-quiz {MDBOOK_QUIZ_VERSION} yourself"),
+    )?;
+    if !fits(&ours) {
+        return Err(Failure::new(format!(
+            "`cargo install mdbook-quiz --version {MDBOOK_QUIZ_VERSION}` left no working mdbook-quiz in {}",
+            ours.display()
+        )));
+    }
+    Ok(Some(bin))
+}
+
+/// Installs `name` at `version` for this project only, into
+/// `target/tools`, after saying so (`takes`: how long it takes). `yourself`
+/// says what to do instead if it fails (offline, say).
+fn install_tool(
+    ws: &Workspace,
+    name: &str,
+    version: &str,
+    extra: &[&str],
+    takes: &str,
+    yourself: &str,
+) -> Result<(), Failure> {
+    let root_text = ws.target_dir.join("tools").display().to_string();
+    let mut args = vec!["install", name, "--version", version, "--locked"];
+    args.extend_from_slice(extra);
+    args.extend(["--root", root_text.as_str()]);
     println!(
-        "The book's quizzes need mdbook-quiz {MDBOOK_QUIZ_VERSION}. Installing it for this project only, into {root_text}, with:\n  cargo {}\nThis downloads it from crates.io once and takes a few minutes; nothing else of yours changes.",
+        "Installing {name} {version} for this project only, into {root_text}, with:\n  cargo {}\n{takes}; nothing else of yours changes.",
         args.join(" ")
     );
     let status = Command::new(crate::lessons::cargo())
-        .args(args)
+        .args(&args)
         .status()
         .map_err(|e| Failure::new(format!("could not run cargo install: {e}")))?;
     if crate::process::interrupted() {
         return Err(Failure::interrupted());
     }
-    if !status.success() || !fits(&ours) {
+    if !status.success() {
         return Err(Failure::new(format!(
-            "`cargo install mdbook-quiz --version {MDBOOK_QUIZ_VERSION}` failed; cargo's messages above say why (offline? install mdbook-quiz {MDBOOK_QUIZ_VERSION} yourself and run this again)"
+            "`cargo install {name} --version {version}` failed; cargo's messages above say why (offline? {yourself} and run this again)"
         )));
     }
-    Ok(Some(bin))
+    Ok(())
 }
 
 fn cargo_home() -> Option<PathBuf> {
