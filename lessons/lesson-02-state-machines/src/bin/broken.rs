@@ -15,7 +15,7 @@ fn main() -> ExitCode {
                 "The buffer is alive across the .await, so it is part of every waiting\n\
                  task: 16 KiB each that nobody will read until the backend answers.",
             )]),
-            naps::SPEC.with(vec![naps::piece("", || broken::TwoNaps::First)]),
+            naps::SPEC.with(vec![naps::piece("", broken::naps)]),
         ],
     )
 }

@@ -14,8 +14,8 @@ fn main() -> ExitCode {
             size::SPEC.with(vec![size::piece("", fixed::handle).note(
                 "The buffer's scope ends before the .await: only the 8-byte checksum is kept.",
             )]),
-            naps::SPEC.with(vec![naps::piece("", || fixed::TwoNaps::Start).note(
-                "Each nap lives in the state that waits for it, so a poll checks the same timer.",
+            naps::SPEC.with(vec![naps::piece("", fixed::naps).note(
+                "The nap in progress lives in the machine: each poll checks the same timer, and a new nap is made once it has fired.",
             )]),
         ],
     )
