@@ -143,35 +143,78 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Which requests of the round now being served have been read: set by the
-/// harness before the round's handlers start (index: the request's id).
-static READ: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+/// How many bytes of each request of the round now being served have been
+/// read (index: the request's id): reset by the harness before the round's
+/// handlers start.
+static READ: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
-/// Fills `buffer` with request `id`'s bytes, as reading a socket would, and
-/// returns how many bytes the request has (between a quarter of the buffer
-/// and all of it). The bytes depend on the round being served. The harness
-/// notes that the request was read.
-pub fn read_request(id: u32, buffer: &mut [u8]) -> usize {
-    if let Some(read) = READ
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_mut(id as usize)
-    {
-        *read = true;
-    }
-    fill_request(id, buffer)
-}
-
-/// Request `id`'s bytes, unnoted: what the harness checks replies against.
-fn fill_request(id: u32, buffer: &mut [u8]) -> usize {
+/// Request `id` in the round now being served: the hash its bytes are made
+/// from, its length (between a quarter of [`BUFFER`] and all of it), and
+/// how many parts it comes in (one to four).
+fn request_shape(id: u32) -> (u64, usize, usize) {
     let h = mix(SALT.load(Ordering::SeqCst) ^ u64::from(id));
-    let quarter = buffer.len() / 4;
-    let len = quarter + (h % (buffer.len() - quarter + 1) as u64) as usize;
-    for (i, b) in buffer[..len].iter_mut().enumerate() {
-        *b = ((i as u64).wrapping_mul(31) ^ h.rotate_left((i % 64) as u32)) as u8;
-    }
-    len
+    let quarter = BUFFER / 4;
+    let len = quarter + (h % (BUFFER - quarter + 1) as u64) as usize;
+    let parts = 1 + ((h >> 40) % 4) as usize;
+    (h, len, parts)
 }
+
+/// The `i`-th byte of the request whose hash is `h`.
+fn request_byte(h: u64, i: usize) -> u8 {
+    ((i as u64).wrapping_mul(31) ^ h.rotate_left((i % 64) as u32)) as u8
+}
+
+/// Waits for the next part of request `id` to arrive, as a socket read
+/// would, and puts its bytes at the start of `into` (as many as fit):
+/// `Some(n)` for `n` bytes read, `None` once the whole request has been
+/// read. A request comes in one to four parts. The harness notes how much
+/// of each request was read.
+pub async fn next_part(id: u32, into: &mut [u8]) -> Option<usize> {
+    tokio::task::yield_now().await; // the part arrives
+    let (h, len, parts) = request_shape(id);
+    let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
+    if read.len() <= id as usize {
+        read.resize(id as usize + 1, 0);
+    }
+    let done = read[id as usize];
+    let n = len.div_ceil(parts).min(len - done).min(into.len());
+    if n == 0 {
+        return None;
+    }
+    for (i, b) in into[..n].iter_mut().enumerate() {
+        *b = request_byte(h, done + i);
+    }
+    read[id as usize] = done + n;
+    Some(n)
+}
+
+// ANCHOR: receive
+/// A request, received whole: its bytes, in a buffer of [`BUFFER`] bytes.
+pub struct Request {
+    len: usize,
+    buffer: [u8; BUFFER],
+}
+
+impl Request {
+    /// The request's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+}
+
+/// Receives request `id`: reads its parts into the buffer as they arrive,
+/// until it is whole.
+pub async fn receive(id: u32) -> Request {
+    let mut request = Request {
+        len: 0,
+        buffer: [0u8; BUFFER],
+    };
+    while let Some(n) = next_part(id, &mut request.buffer[request.len..]).await {
+        request.len += n;
+    }
+    request
+}
+// ANCHOR_END: receive
 
 pub fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -197,14 +240,17 @@ pub mod broken {
     use super::*;
 
     // ANCHOR: broken_handler
-    /// Reads a request, waits for the backend, replies with a checksum.
+    /// Receives a request, waits for the backend, replies with a checksum.
+    #[expect(
+        clippy::large_futures,
+        reason = "the lesson's bug: receive's 16 KiB future is awaited in place"
+    )]
     pub async fn handle(id: u32, backend: Backend) -> Reply {
-        let mut buffer = [0u8; BUFFER]; // BROKEN: alive across the .await below
-        let len = read_request(id, &mut buffer);
-        wait_for_backend(backend).await; // so every waiting task holds 16 KiB
+        let request = receive(id).await;
+        wait_for_backend(backend).await; // BROKEN: every waiting task holds 16 KiB
         Reply {
             id,
-            checksum: checksum(&buffer[..len]),
+            checksum: checksum(request.bytes()),
         }
     }
     // ANCHOR_END: broken_handler
@@ -249,14 +295,15 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_handler
-    /// The same handler, with the buffer's scope ended before the `.await`:
-    /// only the 8-byte checksum is kept across it.
+    /// The same handler, small in every state: `receive`'s future is boxed,
+    /// so while the request comes in it is on the heap, and freed once the
+    /// request is whole; the request's scope ends before the backend wait,
+    /// so only the 8-byte checksum is kept across it.
     pub async fn handle(id: u32, backend: Backend) -> Reply {
         let checksum = {
-            let mut buffer = [0u8; BUFFER]; // FIXED: dropped at the end of this block
-            let len = read_request(id, &mut buffer);
-            checksum(&buffer[..len])
-        };
+            let request = Box::pin(receive(id)).await; // FIXED: not inside this future
+            checksum(request.bytes())
+        }; // FIXED: the request is gone here
         wait_for_backend(backend).await; // the future holds no buffer now
         Reply { id, checksum }
     }
@@ -494,9 +541,9 @@ pub struct Parked {
 /// The checksum a correct handler replies with for request `id`, in the
 /// round now being served.
 fn expected_checksum(id: u32) -> u64 {
-    let mut buffer = vec![0u8; BUFFER];
-    let len = fill_request(id, &mut buffer);
-    checksum(&buffer[..len])
+    let (h, len, _) = request_shape(id);
+    let bytes: Vec<u8> = (0..len).map(|i| request_byte(h, i)).collect();
+    checksum(&bytes)
 }
 
 /// Spawns `n` handlers on a current-thread runtime, waits until every one
@@ -514,7 +561,7 @@ where
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
-    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![false; n as usize];
+    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![0; n as usize];
     let work = async move {
         let resident_before = resident_bytes();
         let before = shared::work::alloc::live_bytes();
@@ -537,7 +584,8 @@ where
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .filter(|read| !**read)
+            .zip(0..)
+            .filter(|&(&read, id)| read < request_shape(id).1)
             .count() as u32;
         shared::mark(&format!(
             "{n} handlers waiting, holding {:.1} MiB",

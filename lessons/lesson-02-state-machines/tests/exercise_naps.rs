@@ -281,12 +281,13 @@ fn a_machine_that_wakes_itself_on_every_poll_is_caught_by_its_polls() {
     assert_eq!(facts.get("naps_done"), Some(1.0), "{facts:?}");
     assert_eq!(facts.get("wrong_totals"), Some(0.0), "{facts:?}");
     assert!(facts.get("polls_per_nap").unwrap() > 20.0, "{facts:?}");
-    grader.only(&["polls_per_nap"]).assert_diagnosed(
-        "a nap polled with a no-op waker, the task woken on every poll",
-        Observed::Completes,
-        &facts,
-        &["spins"],
-    );
+    let what = "a nap polled with a no-op waker, the task woken on every poll";
+    let polls = grader.only(&["polls_per_nap"]);
+    polls.assert_not_fixed(what, Observed::Completes, &facts);
+    // On real time a busy machine may also stop the thread in the middle of
+    // a poll long enough to show as held: `spins` must be there, not alone.
+    let shown = polls.diagnoses(Observed::Completes, &facts);
+    assert!(shown.iter().any(|d| d == "spins"), "{what}: {shown:?}");
 }
 
 #[test]
