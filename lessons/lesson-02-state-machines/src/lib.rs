@@ -230,8 +230,16 @@ pub type Backend = watch::Receiver<bool>;
 /// when all of them are waiting.
 static PARKED: AtomicU32 = AtomicU32::new(0);
 
+/// Handlers that have finished (which none should before the backend
+/// answers).
+static FINISHED: AtomicU32 = AtomicU32::new(0);
+
+/// Told each time a handler reaches its `.await` or finishes.
+static ARRIVED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 pub async fn wait_for_backend(mut backend: Backend) {
     PARKED.fetch_add(1, Ordering::SeqCst);
+    ARRIVED.notify_one();
     // The sender lives until every handler is done, so this cannot fail.
     let _ = backend.wait_for(|ready| *ready).await;
 }
@@ -546,8 +554,9 @@ fn expected_checksum(id: u32) -> u64 {
     checksum(&bytes)
 }
 
-/// Spawns `n` handlers on a current-thread runtime, waits until every one
-/// is parked at its `.await` (or has finished, which it should not have),
+/// Spawns `n` handlers on a current-thread runtime, one after another,
+/// each once the one before it is parked at its backend wait (or has
+/// finished, which it should not have); once every one is parked,
 /// measures the heap they hold (counted by this crate's allocator), then
 /// lets them finish and checks every reply against the request's bytes.
 pub fn park_handlers<F, Fut>(n: u32, handle: F) -> Parked
@@ -561,55 +570,71 @@ where
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
+    FINISHED.store(0, Ordering::SeqCst);
     *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![0; n as usize];
     let work = async move {
         let resident_before = resident_bytes();
         let before = shared::work::alloc::live_bytes();
-        let handles: Vec<_> = (0..n)
-            .map(|id| tokio::spawn(handle(id, backend.clone())))
-            .collect();
-        // Let every handler run up to its .await (or, wrongly, to its end).
-        let finished = |handles: &[tokio::task::JoinHandle<Reply>]| {
-            handles.iter().filter(|h| h.is_finished()).count() as u32
-        };
-        while PARKED.load(Ordering::SeqCst) + finished(&handles) < n {
-            tokio::task::yield_now().await;
-        }
-        let early_replies = finished(&handles);
-        let held = shared::work::alloc::live_bytes().saturating_sub(before);
-        let resident_per_task = resident_before
-            .zip(resident_bytes())
-            .map(|(before, now)| now.saturating_sub(before) / n as usize);
-        let unread_requests = READ
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .zip(0..)
-            .filter(|&(&read, id)| read < request_shape(id).1)
-            .count() as u32;
-        shared::mark(&format!(
-            "{n} handlers waiting, holding {:.1} MiB",
-            held as f64 / (1024.0 * 1024.0)
-        ));
-        ready.send_replace(true);
-        let (mut replies, mut wrong_replies) = (0, 0);
-        for (id, handle) in (0..).zip(handles) {
-            let reply = handle.await.expect("a handler does not panic");
-            replies += 1;
-            if reply.id != id || reply.checksum != expected_checksum(id) {
-                wrong_replies += 1;
+        // The requests come one after another: each handler is spawned once
+        // the one before it is waiting (or, wrongly, done), so what a
+        // handler needs only while it receives is freed before the next
+        // one starts, and the memory counted is what the waiting ones hold.
+        // The spawning is not traced, so that the recorder's notes of it
+        // add nothing to the memory counted.
+        let arrived = || PARKED.load(Ordering::SeqCst) + FINISHED.load(Ordering::SeqCst);
+        let mut handles = Vec::with_capacity(n as usize);
+        for id in 0..n {
+            let handler = handle(id, backend.clone());
+            // `map`, not an `async` block: it adds no copy of the handler's
+            // future to the task.
+            handles.push(tokio::spawn(futures::FutureExt::map(handler, |reply| {
+                FINISHED.fetch_add(1, Ordering::SeqCst);
+                ARRIVED.notify_one();
+                reply
+            })));
+            while arrived() <= id {
+                ARRIVED.notified().await;
             }
         }
-        Parked {
-            bytes_per_task: held / n as usize,
-            resident_per_task,
-            unread_requests,
-            replies,
-            wrong_replies,
-            early_replies,
-        }
+        drop(backend);
+        let waiting = async move {
+            let early_replies = FINISHED.load(Ordering::SeqCst);
+            let held = shared::work::alloc::live_bytes().saturating_sub(before);
+            let resident_per_task = resident_before
+                .zip(resident_bytes())
+                .map(|(before, now)| now.saturating_sub(before) / n as usize);
+            let unread_requests = READ
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .zip(0..)
+                .filter(|&(&read, id)| read < request_shape(id).1)
+                .count() as u32;
+            shared::mark(&format!(
+                "{n} handlers waiting, holding {:.1} MiB",
+                held as f64 / (1024.0 * 1024.0)
+            ));
+            ready.send_replace(true);
+            let (mut replies, mut wrong_replies) = (0, 0);
+            for (id, handle) in (0..).zip(handles) {
+                let reply = handle.await.expect("a handler does not panic");
+                replies += 1;
+                if reply.id != id || reply.checksum != expected_checksum(id) {
+                    wrong_replies += 1;
+                }
+            }
+            Parked {
+                bytes_per_task: held / n as usize,
+                resident_per_task,
+                unread_requests,
+                replies,
+                wrong_replies,
+                early_replies,
+            }
+        };
+        waiting.traced("all waiting, then released").await
     };
-    runtime.block_on(work.traced("spawn, wait, release"))
+    runtime.block_on(work)
 }
 
 /// A runtime with a timer, for the naps.
