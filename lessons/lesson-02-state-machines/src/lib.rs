@@ -761,11 +761,11 @@ pub mod size {
     {
         let rounds = rounds(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "Each request handler reads into a {} KiB buffer, then waits for a slow backend.",
+            "Each request handler receives its request into a {} KiB buffer, then waits for a slow backend.",
             BUFFER / 1024
         );
         println!(
-            "{} future is {} bytes. Two rounds of handlers wait at once, {} then {},",
+            "{} future is {} bytes. Requests come one after another, in two rounds; all of a\nround's handlers wait at once, {} then {},",
             facts.The("handler's"),
             size_of::<Fut>(),
             rounds[0].handlers,
