@@ -13,7 +13,9 @@
 //! The harness picks the count, each nap's length and the number it gives
 //! when the program runs. Polled beside a heartbeat that ticks every few
 //! milliseconds, this machine never finishes. Make it take its `count` naps
-//! one after the other and return their numbers added up, then run
+//! one after the other and return their numbers added up, keeping it a
+//! state machine written by hand (the point is to keep, yourself, what the
+//! compiler would keep for you), then run
 //!
 //!     cargo xtask try lesson-02 naps
 //!

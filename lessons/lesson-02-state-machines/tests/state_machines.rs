@@ -158,3 +158,28 @@ fn both_handlers_give_the_right_replies() {
         assert_eq!(parked.unread_requests, 0, "{name}");
     }
 }
+
+// ANCHOR: naps_async_fn
+/// What the `naps` state machine should do, as the compiler would write it.
+async fn naps(count: u32) -> u64 {
+    let mut total = 0;
+    for _ in 0..count {
+        total += lesson_02::nap().await;
+    }
+    total
+}
+// ANCHOR_END: naps_async_fn
+
+#[tokio::test(start_paused = true)]
+async fn the_fixed_machine_does_what_the_async_fn_does() {
+    // Outside the harness a nap lasts `NAP` and gives 1.
+    for count in 0..4 {
+        let start = tokio::time::Instant::now();
+        assert_eq!(naps(count).await, u64::from(count));
+        let by_compiler = start.elapsed();
+        let start = tokio::time::Instant::now();
+        assert_eq!(fixed::naps(count).await, u64::from(count));
+        assert_eq!(start.elapsed(), by_compiler);
+        assert_eq!(by_compiler, lesson_02::NAP * count);
+    }
+}
