@@ -282,12 +282,12 @@ pub async fn wait_for_backend(mut backend: Backend) {
 pub mod broken {
     use super::*;
 
-    // ANCHOR: broken_handler
-    /// Receives a request, waits for the backend, replies with a checksum.
     #[expect(
         clippy::large_futures,
         reason = "the lesson's bug: receive's 16 KiB future is awaited in place"
     )]
+    // ANCHOR: broken_handler
+    /// Receives a request, waits for the backend, replies with a checksum.
     pub async fn handle(id: u32, backend: Backend) -> Reply {
         let request = receive(id).await;
         wait_for_backend(backend).await; // BROKEN: every waiting task holds 16 KiB
