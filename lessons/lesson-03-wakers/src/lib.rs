@@ -229,8 +229,9 @@ fn run_timers() {
     let mut list = list.lock().unwrap();
     loop {
         let now = std::time::Instant::now();
-        let (due, later): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *list).into_iter().partition(|(at, _)| *at <= now);
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *list)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
         *list = later;
         if !due.is_empty() {
             drop(list); // fire outside the lock: a woken task may poll at once
@@ -961,15 +962,15 @@ pub mod crowd {
 
     /// The delays of one run, picked when it starts. First a crowd: 20 to
     /// 32 delays at once, the longest (150 to 200 ms) made first, the
-    /// others 60 to 150 ms. Then one long delay (240 to 300 ms) and 3 to 5
-    /// chains of 2 or 3 short delays (40 to 60 ms) each, one after another:
-    /// every delay of a chain after the first is made while the long one
-    /// still waits, with an earlier deadline than the long one's.
+    /// others 60 to 150 ms. Then one long delay (240 to 300 ms), and beside
+    /// it a chain of 3 to 5 short ones (40 to 60 ms), each made when the
+    /// one before it is done: the second is made while only the long one
+    /// waits, with a deadline long before the long one's.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Plan {
         pub at_once: Vec<Duration>,
         pub long: Duration,
-        pub chains: Vec<Vec<Duration>>,
+        pub chain: Vec<Duration>,
     }
 
     impl Plan {
@@ -980,18 +981,16 @@ pub mod crowd {
             let mut at_once = vec![ms(rng, 150, 200)];
             at_once.extend(rest);
             let long = ms(rng, 240, 300);
-            let chains = (0..rng.between(3, 5))
-                .map(|_| (0..rng.between(2, 3)).map(|_| ms(rng, 40, 60)).collect())
-                .collect();
+            let chain = (0..rng.between(3, 5)).map(|_| ms(rng, 40, 60)).collect();
             Plan {
                 at_once,
                 long,
-                chains,
+                chain,
             }
         }
 
         pub fn count(&self) -> usize {
-            self.at_once.len() + 1 + self.chains.iter().map(Vec::len).sum::<usize>()
+            self.at_once.len() + 1 + self.chain.len()
         }
     }
 
@@ -1040,7 +1039,7 @@ pub mod crowd {
     }
 
     /// Runs the plan's delays, made by `make`, on our executor: the crowd,
-    /// then the long delay and the chains. A delay that is never woken
+    /// then the long delay and the chain. A delay that is never woken
     /// leaves this waiting for ever.
     pub fn measure<D>(facts: &Facts, plan: &Plan, make: fn(Duration) -> D)
     where
@@ -1077,20 +1076,17 @@ pub mod crowd {
                 }
                 .traced(format!("delay {} ms", plan.long.as_millis())),
             );
-            for (i, chain) in plan.chains.iter().enumerate() {
-                let (chain, report, records) = (chain.clone(), report.clone(), records.clone());
-                let label = format!("chain {}", i + 1);
-                executor.spawn(
-                    async move {
-                        for length in chain {
-                            let (record, delay) = watch(make, length, report.clone());
-                            records.lock().unwrap().push(record);
-                            delay.await;
-                        }
+            let (chain, report, records) = (plan.chain.clone(), report.clone(), records.clone());
+            executor.spawn(
+                async move {
+                    for length in chain {
+                        let (record, delay) = watch(make, length, report.clone());
+                        records.lock().unwrap().push(record);
+                        delay.await;
                     }
-                    .traced(label),
-                );
-            }
+                }
+                .traced("a chain of short delays"),
+            );
             executor.run();
             facts.set("delays_unfinished", 0);
         });
@@ -1116,13 +1112,26 @@ pub mod crowd {
             "Our executor runs {} of {} at once ({} to {} ms), then one of {} ms",
             plan.at_once.len(),
             facts.the("delays"),
-            plan.at_once.iter().min().unwrap_or(&Duration::ZERO).as_millis(),
-            plan.at_once.iter().max().unwrap_or(&Duration::ZERO).as_millis(),
+            plan.at_once
+                .iter()
+                .min()
+                .unwrap_or(&Duration::ZERO)
+                .as_millis(),
+            plan.at_once
+                .iter()
+                .max()
+                .unwrap_or(&Duration::ZERO)
+                .as_millis(),
             plan.long.as_millis(),
         );
         println!(
-            "beside {} chains of short ones, each made when the one before it is done.",
-            plan.chains.len()
+            "beside a chain of {} short ones ({} ms), each made when the one before it is done.",
+            plan.chain.len(),
+            plan.chain
+                .iter()
+                .map(|d| d.as_millis().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         println!(
             "The lengths are picked at run time (seed {}; LESSON_SEED={} replays them).",
