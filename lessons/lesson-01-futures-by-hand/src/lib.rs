@@ -504,7 +504,6 @@ pub mod orders {
     pub fn piece<'a>(name: &'static str, take_orders: impl Fn(&Kitchen) + 'a) -> Piece<'a> {
         Piece::new(name, move |facts| run(facts, take_orders))
     }
-
 }
 
 // ANCHOR: dish
@@ -646,10 +645,7 @@ pub mod pass {
                 "cooked_ratio",
                 "dishes cooked, over dishes on the pad (the lowest of the services)",
             ),
-            fact(
-                "never_polled",
-                "dishes dropped without ever being polled",
-            ),
+            fact("never_polled", "dishes dropped without ever being polled"),
             fact(
                 "wrong_lists",
                 "services whose list of tickets is not the order the dishes were ready in",
@@ -862,9 +858,8 @@ pub mod pass {
             poll_ratio = poll_ratio.max(counter.most_polls() as f64 / (n + 1) as f64);
             elapsed_ratio =
                 elapsed_ratio.max(elapsed.as_secs_f64() / service.longest().as_secs_f64());
-            held_ratio = held_ratio.max(
-                longest.lock().unwrap().as_secs_f64() / service.shortest().as_secs_f64(),
-            );
+            held_ratio = held_ratio
+                .max(longest.lock().unwrap().as_secs_f64() / service.shortest().as_secs_f64());
             served.push(Served {
                 listed,
                 ready_order,
@@ -909,7 +904,10 @@ pub mod pass {
                 .collect();
             println!("  {}: {}", s.name, list.join(", "));
         }
-        println!("{} gets each service's dishes, and runs on this lesson's block_on.", facts.The("pass"));
+        println!(
+            "{} gets each service's dishes, and runs on this lesson's block_on.",
+            facts.The("pass")
+        );
         let served = measure(facts, &services, pass);
         for (s, got) in services.iter().zip(&served) {
             println!(
