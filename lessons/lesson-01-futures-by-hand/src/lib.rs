@@ -312,7 +312,8 @@ pub mod broken {
     // ANCHOR_END: broken
 }
 
-/// The fixed way: hand the futures to an executor.
+/// The fixed way: hand the futures to an executor; and, for the dishes at
+/// the pass, poll them all by hand.
 pub mod fixed {
     use super::*;
 
@@ -339,6 +340,47 @@ pub mod fixed {
         block_on(futures::future::join_all(orders)); // FIXED: joined
     }
     // ANCHOR_END: fixed_joined
+
+    // ANCHOR: fixed_pass
+    /// FIXED: a future that polls every unfinished dish itself, each time it
+    /// is polled, handing each the same `Context`, so the oven wakes this
+    /// one task when any dish is done. A finished dish is taken out of its
+    /// slot and never polled again; its number goes on the list then, so
+    /// the list is in the order the dishes were ready.
+    pub struct Pass {
+        dishes: Vec<Option<Dish>>,
+        out: Vec<u32>,
+    }
+
+    pub fn pass(dishes: Vec<Dish>) -> Pass {
+        Pass {
+            dishes: dishes.into_iter().map(Some).collect(),
+            out: Vec::new(),
+        }
+    }
+
+    impl Future for Pass {
+        type Output = Vec<u32>;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<u32>> {
+            let this = &mut *self; // `Pass` is `Unpin`: a plain `&mut` is fine
+            for slot in this.dishes.iter_mut() {
+                if let Some(dish) = slot {
+                    // `Dish` is `Unpin` too, so `Pin::new` can pin it here.
+                    if let Poll::Ready(number) = Pin::new(dish).poll(cx) {
+                        this.out.push(number);
+                        *slot = None; // done: never poll it again
+                    }
+                }
+            }
+            if this.dishes.iter().all(Option::is_none) {
+                Poll::Ready(std::mem::take(&mut this.out))
+            } else {
+                Poll::Pending // every unfinished dish has our waker
+            }
+        }
+    }
+    // ANCHOR_END: fixed_pass
 }
 
 /// The `orders` scenario: the harness that judges any way of taking the
@@ -583,51 +625,6 @@ pub async fn dishes_in_turn(dishes: Vec<Dish>) -> Vec<u32> {
     out
 }
 // ANCHOR_END: in_turn
-
-pub mod fixed_pass {
-    use super::*;
-
-    // ANCHOR: fixed_pass
-    /// FIXED: a future that polls every unfinished dish itself, each time it
-    /// is polled, handing each the same `Context`, so the oven wakes this
-    /// one task when any dish is done. A finished dish is taken out of its
-    /// slot and never polled again; its number goes on the list then, so
-    /// the list is in the order the dishes were ready.
-    pub struct Pass {
-        dishes: Vec<Option<Dish>>,
-        out: Vec<u32>,
-    }
-
-    pub fn pass(dishes: Vec<Dish>) -> Pass {
-        Pass {
-            dishes: dishes.into_iter().map(Some).collect(),
-            out: Vec::new(),
-        }
-    }
-
-    impl Future for Pass {
-        type Output = Vec<u32>;
-
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<u32>> {
-            let this = &mut *self; // `Pass` is `Unpin`: a plain `&mut` is fine
-            for slot in this.dishes.iter_mut() {
-                if let Some(dish) = slot {
-                    // `Dish` is `Unpin` too, so `Pin::new` can pin it here.
-                    if let Poll::Ready(number) = Pin::new(dish).poll(cx) {
-                        this.out.push(number);
-                        *slot = None; // done: never poll it again
-                    }
-                }
-            }
-            if this.dishes.iter().all(Option::is_none) {
-                Poll::Ready(std::mem::take(&mut this.out))
-            } else {
-                Poll::Pending // every unfinished dish has our waker
-            }
-        }
-    }
-    // ANCHOR_END: fixed_pass
-}
 
 /// The `pass` scenario: the dishes of a lunch and a dinner, each a [`Dish`]
 /// future with a cooking time picked at run time, handed to one future

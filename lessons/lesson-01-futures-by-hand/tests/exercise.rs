@@ -13,7 +13,7 @@
 
 use lesson_01::orders::{self, Service};
 use lesson_01::pass::{self, Served};
-use lesson_01::{Dish, Kitchen, broken, dishes_in_turn, fixed, fixed_pass};
+use lesson_01::{Dish, Kitchen, broken, dishes_in_turn, fixed};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -164,7 +164,7 @@ fn the_pass_grader_tells_every_fix_from_every_wrong_pass() {
     for seed in [3, 11] {
         // Every run at once, each on threads of its own.
         let runs: Vec<(&str, Run)> = vec![
-            ("the reference fix", in_pass(seed, fixed_pass::pass)),
+            ("the reference fix", in_pass(seed, fixed::pass)),
             (
                 "a FuturesUnordered",
                 in_pass(seed, fix_futures_unordered::pass),

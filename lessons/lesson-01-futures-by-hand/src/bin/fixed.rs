@@ -2,7 +2,7 @@
 //! and a hand-written future that cooks all the dishes at once.
 //! Run it with `cargo xtask run lesson-01 --fixed`.
 
-use lesson_01::{fixed, fixed_pass, orders, pass};
+use lesson_01::{fixed, orders, pass};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
                      One thread did all of it: joining is concurrency, not parallelism.",
                 ),
             ]),
-            pass::SPEC.with(vec![pass::piece("", fixed_pass::pass).note(
+            pass::SPEC.with(vec![pass::piece("", fixed::pass).note(
                 "Every poll of the pass polled each dish still in the oven, with its own Context:\n\
                  the oven woke the one task when any dish was done, and the dishes cooked at once.",
             )]),
