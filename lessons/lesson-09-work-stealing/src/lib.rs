@@ -593,9 +593,8 @@ impl Rings {
     pub fn shapes(rng: &mut Rng) -> Vec<Rings> {
         let mut shape = |workers: usize, steps: u64| {
             let n = rng.between(steps, steps + steps / 2);
-            let mut steps: Vec<(usize, u64)> = (0..n)
-                .map(|_| (1, rng.between(2_000, 5_000)))
-                .collect();
+            let mut steps: Vec<(usize, u64)> =
+                (0..n).map(|_| (1, rng.between(2_000, 5_000))).collect();
             // Two quiet spells, when no task is woken for a while.
             for _ in 0..2 {
                 let at = rng.between(0, n - 1) as usize;
@@ -734,6 +733,7 @@ pub mod parking {
             let pusher = {
                 let (bells, counts) = (bells.clone(), counts.clone());
                 std::thread::spawn(move || {
+                    shared::record::recorder::name_lane("pusher");
                     let mut next = 0;
                     for pushed in requests {
                         *pushed.started.lock().unwrap() = Some(Instant::now());
@@ -773,16 +773,18 @@ pub mod parking {
             let handle = runtime.handle();
             for bell in bells.iter() {
                 let (bell, counts) = (bell.clone(), counts.clone());
-                drop(handle.spawn(
-                    async move {
-                        loop {
-                            bell.free.store(true, SeqCst);
-                            bell.heard().await;
-                            counts.answered.fetch_add(1, SeqCst);
+                drop(
+                    handle.spawn(
+                        async move {
+                            loop {
+                                bell.free.store(true, SeqCst);
+                                bell.heard().await;
+                                counts.answered.fetch_add(1, SeqCst);
+                            }
                         }
-                    }
-                    .traced("woken from outside"),
-                ));
+                        .traced("woken from outside"),
+                    ),
+                );
             }
             settle(
                 &runtime,

@@ -89,7 +89,10 @@ fn every_correct_parking_is_judged_fixed() {
 #[test]
 fn a_parking_that_loses_wake_ups_is_judged_the_bug() {
     for (what, parking) in [
-        ("the lesson's broken parking", make::<broken::Forgetful> as fn() -> _),
+        (
+            "the lesson's broken parking",
+            make::<broken::Forgetful> as fn() -> _,
+        ),
         ("the untouched exercise", make::<start::Park>),
         ("a look before the lock", make::<bug_look_then_lock::Park>),
         (
@@ -110,7 +113,10 @@ fn a_parking_that_loses_wake_ups_is_judged_the_bug() {
 #[test]
 fn a_parking_that_does_not_sleep_until_a_push_is_judged_not_fixed() {
     for (what, parking) in [
-        ("a 1 ms timeout", make::<bug_wait_timeout::Park> as fn() -> _),
+        (
+            "a 1 ms timeout",
+            make::<bug_wait_timeout::Park> as fn() -> _,
+        ),
         ("a yield for a sleep", make::<bug_yield_spin::Park>),
         (
             "a look again, a 10 ms timeout",
@@ -149,5 +155,9 @@ fn the_lessons_policies_are_judged_as_the_lesson_says() {
     // One worker alone runs its jobs one after another: their times add
     // up to the batch's time at most, on any machine.
     let busy = get(&s, "workers_busy");
-    assert!(busy <= 1.05, "no stealing: workers_busy {busy} (seed {})", seed());
+    assert!(
+        busy <= 1.05,
+        "no stealing: workers_busy {busy} (seed {})",
+        seed()
+    );
 }
