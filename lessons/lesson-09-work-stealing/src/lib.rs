@@ -596,8 +596,9 @@ impl Rings {
             let mut steps: Vec<(usize, u64)> =
                 (0..n).map(|_| (1, rng.between(2_000, 5_000))).collect();
             // Two quiet spells, when no task is woken for a while.
-            for _ in 0..2 {
-                let at = rng.between(0, n - 1) as usize;
+            let first = rng.between(0, n / 2 - 1) as usize;
+            let second = rng.between(n / 2, n - 1) as usize;
+            for at in [first, second] {
                 steps[at].1 = QUIET.as_micros() as u64;
             }
             Rings {
