@@ -161,6 +161,28 @@ pub mod broken {
     }
     // ANCHOR_END: broken_handle
 
+    // ANCHOR: broken_race
+    /// Downloads the file from every mirror at once, and answers with the
+    /// checksum of the first good copy.
+    pub async fn fastest(mirrors: Vec<Mirror>) -> u64 {
+        let (done, mut results) = tokio::sync::mpsc::unbounded_channel();
+        for mirror in &mirrors {
+            let (done, download) = (done.clone(), mirror.run());
+            tokio::spawn(async move {
+                let _ = done.send(download.await);
+            });
+        }
+        loop {
+            let result = results.recv().await.expect("`done` is still here");
+            if let Ok(checksum) = result {
+                // BROKEN: returning drops the receiver, not the tasks:
+                // every other download goes on, for nobody
+                return checksum;
+            }
+        }
+    }
+    // ANCHOR_END: broken_race
+
     // ANCHOR: broken_stop
     /// Reads the sensor and writes the readings to the log, `BATCH` at a
     /// time, until it is stopped.
@@ -227,6 +249,26 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_handle
+
+    // ANCHOR: fixed_race
+    /// The same, with the downloads in a `JoinSet`, which aborts the tasks
+    /// still in it when it is dropped.
+    pub async fn fastest(mirrors: Vec<Mirror>) -> u64 {
+        let mut downloads = tokio::task::JoinSet::new();
+        for mirror in &mirrors {
+            downloads.spawn(mirror.run());
+        }
+        // Each download as it finishes, first come first served.
+        while let Some(done) = downloads.join_next().await {
+            if let Ok(checksum) = done.expect("a download does not panic") {
+                // FIXED: returning drops `downloads`, which aborts every
+                // task still in it
+                return checksum;
+            }
+        }
+        unreachable!("one mirror at least has the file")
+    }
+    // ANCHOR_END: fixed_race
 
     // ANCHOR: fixed_stop
     /// The same, stopping when asked: the wait for a reading ends at the
@@ -1079,6 +1121,356 @@ pub mod handle {
             LESSON,
             Variant::Exercise("handle"),
             vec![SPEC.with(vec![piece("", ask)])],
+        )
+    }
+}
+
+// ----------------------------------------------------------------- race --
+
+/// Why a mirror gave no file: it failed.
+#[derive(Debug)]
+pub struct Failed;
+
+/// One mirror of a file: a download that takes its time, then writes the
+/// file (or fails) and gives the file's checksum, which no program can
+/// know before a good mirror has given it. The harness notes when each
+/// download finishes, and counts the downloads still alive: made and
+/// neither finished nor dropped.
+pub struct Mirror {
+    takes: Duration,
+    gives: Result<u64, ()>,
+    record: Arc<RaceRecord>,
+}
+
+struct RaceRecord {
+    finished: Mutex<Vec<tokio::time::Instant>>,
+    runs: Census,
+}
+
+impl Mirror {
+    /// The download itself, ready to be spawned or awaited.
+    pub fn run(&self) -> impl Future<Output = Result<u64, Failed>> + Send + 'static {
+        let (takes, gives, record) = (self.takes, self.gives, self.record.clone());
+        // Alive from now until this download finishes or is dropped,
+        // wherever it is kept: a task, a JoinSet, a Vec.
+        let alive: Alive<()> = self.record.runs.make(());
+        async move {
+            let _alive = alive;
+            tokio::time::sleep(takes).await;
+            record
+                .finished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(tokio::time::Instant::now());
+            match gives {
+                Ok(checksum) => {
+                    shared::mark("the mirror wrote its file");
+                    Ok(checksum)
+                }
+                Err(()) => {
+                    shared::mark("the mirror failed");
+                    Err(Failed)
+                }
+            }
+        }
+        .traced(if gives.is_ok() { "mirror" } else { "failing mirror" })
+    }
+}
+
+/// The `race` scenario: the first good download of several wins, and the
+/// others must stop.
+pub mod race {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "race",
+        facts: &[
+            fact(
+                "wrong_answers",
+                "races whose answer was not the file's checksum, as the good mirrors gave it",
+            ),
+            fact(
+                "answer_ratio",
+                "how long the caller took to answer, over the time the fastest good mirror took, the race with the most",
+            )
+            .timing(),
+            fact(
+                "left_running",
+                "downloads still running, neither finished nor dropped, just after the caller answered",
+            ),
+            fact(
+                "late_downloads",
+                "downloads that finished (wrote their file, or failed) after the caller had answered",
+            ),
+            fact(
+                "caller_held",
+                "the longest the caller held its thread in one poll by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), over the fastest good download's time",
+            )
+            .timing(),
+            fact(
+                "caller_polls",
+                "polls of one race's caller, the race with the most: one per download that finished before the answer, and one more, for a caller that awaits; thousands for one that spins",
+            ),
+            fact(
+                "caller_asleep",
+                "the time the caller's thread slept inside its polls during one race (a blocking sleep or wait), over the fastest good download's time, the race with the most",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
+        ],
+    };
+
+    /// One mirror as a round plans it: how long it takes, and whether it
+    /// fails.
+    #[derive(Clone, Debug)]
+    pub struct Plan {
+        pub takes: Duration,
+        pub fails: bool,
+    }
+
+    /// One race: mirrors in a random order, and the checksum the good ones
+    /// give.
+    #[derive(Clone, Debug)]
+    pub struct Round {
+        pub name: String,
+        pub mirrors: Vec<Plan>,
+        checksum: u64,
+    }
+
+    impl Round {
+        /// The time of the fastest good download: the ideal time to answer.
+        pub fn best(&self) -> Duration {
+            self.mirrors
+                .iter()
+                .filter(|m| !m.fails)
+                .map(|m| m.takes)
+                .min()
+                .expect("a round has a good mirror")
+        }
+
+        fn slowest(&self) -> Duration {
+            self.mirrors.iter().map(|m| m.takes).max().unwrap_or_default()
+        }
+    }
+
+    /// Moments after the caller has answered, when a cancelled download
+    /// must be gone: an aborted task is dropped at the runtime's next turn.
+    const GRACE: Duration = Duration::from_millis(2);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn times(rng: &mut Rng, n: u64, lo: Duration, hi: Duration) -> Vec<Duration> {
+        (0..n).map(|_| rng.duration_between(lo, hi)).collect()
+    }
+
+    fn round(rng: &mut Rng, name: &str, good: Vec<Duration>, failing: Vec<Duration>) -> Round {
+        let mut mirrors: Vec<Plan> = good
+            .into_iter()
+            .map(|takes| Plan { takes, fails: false })
+            .chain(failing.into_iter().map(|takes| Plan { takes, fails: true }))
+            .collect();
+        rng.shuffle(&mut mirrors);
+        let list = mirrors
+            .iter()
+            .map(|m| {
+                let how = if m.fails { " (fails)" } else { "" };
+                format!("{} ms{how}", m.takes.as_millis())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Round {
+            name: format!("{name}: {} mirrors, {list}", mirrors.len()),
+            mirrors,
+            checksum: rng.salt(),
+        }
+    }
+
+    /// This run's two races, drawn from `rng`. In both, a good mirror is
+    /// 2.5 to 4 times slower than the fastest one, and the others come
+    /// 5 ms or more after it. First, failures come before the first good
+    /// file (which takes 30 to 45 ms); then, with a file twice as quick
+    /// (12 to 20 ms), one failure comes first and the others after it,
+    /// among good mirrors close behind.
+    pub fn rounds(rng: &mut Rng) -> Vec<Round> {
+        let best = rng.duration_between(ms(30), ms(45));
+        let mut good = vec![best];
+        let slow = rng.between(1, 2);
+        good.extend(times(rng, slow, best * 5 / 2, best * 4));
+        let failing = rng.between(2, 3);
+        let failing = times(rng, failing, ms(3), ms(12));
+        let first = round(rng, "failures first", good, failing);
+
+        let best = rng.duration_between(ms(12), ms(20));
+        let close = rng.between(1, 2);
+        let mut good = vec![best];
+        good.extend(times(rng, close, best * 13 / 10 + ms(5), best * 2 + ms(5)));
+        good.push(rng.duration_between(best * 3, best * 4));
+        let mut failing = vec![rng.duration_between(ms(2), ms(6))];
+        let late = rng.between(1, 2);
+        failing.extend(times(rng, late, best * 3 / 2 + ms(5), best * 3));
+        let second = round(rng, "good mirrors close behind, failures after", good, failing);
+        vec![first, second]
+    }
+
+    /// What a race measured.
+    pub struct Measured {
+        pub answer: u64,
+        pub wrong: bool,
+        /// The caller's time over the fastest good download's.
+        pub ratio: f64,
+        pub left_running: u64,
+        pub late_downloads: u32,
+        /// The caller's longest poll of its own, over the fastest good
+        /// download's time.
+        pub held: f64,
+        pub polls: u64,
+        /// Time asleep in the caller's polls, over the same.
+        pub asleep: f64,
+    }
+
+    /// Runs a race, then waits to see whether downloads still finish.
+    pub async fn measure_one<F>(round: &Round, fastest: &F) -> Measured
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let record = Arc::new(RaceRecord {
+            finished: Mutex::new(Vec::new()),
+            runs: Census::new(),
+        });
+        let mirrors = round
+            .mirrors
+            .iter()
+            .map(|plan| Mirror {
+                takes: plan.takes,
+                gives: if plan.fails {
+                    Err(())
+                } else {
+                    Ok(round.checksum)
+                },
+                record: record.clone(),
+            })
+            .collect();
+        let held = Held::new();
+        let asked = tokio::time::Instant::now(); // paused in the tests
+        let answer = held.wrap(fastest(mirrors).traced("caller")).await;
+        let answered = tokio::time::Instant::now();
+        let took = answered - asked;
+        tokio::time::sleep(GRACE).await;
+        let left_running = record.runs.alive();
+        // A download left running finishes when its time is up.
+        if left_running > 0 {
+            tokio::time::sleep_until(asked + round.slowest() + ms(20)).await;
+        }
+        let late_downloads = record
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|&&at| at > answered)
+            .count() as u32;
+        let best = round.best().as_secs_f64();
+        Measured {
+            answer,
+            wrong: answer != round.checksum,
+            ratio: took.as_secs_f64() / best,
+            left_running,
+            late_downloads,
+            held: held.own_longest().as_secs_f64() / best,
+            polls: held.polls(),
+            asleep: held.asleep().as_secs_f64() / best,
+        }
+    }
+
+    /// Runs each round's race, and sets the facts: counts summed over the
+    /// rounds, times the worst of them.
+    pub async fn measure<F>(facts: &Facts, rounds: &[Round], fastest: F) -> Vec<Measured>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let mut all = Vec::new();
+        for round in rounds {
+            all.push(measure_one(round, &fastest).await);
+        }
+        let most = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set(
+            "wrong_answers",
+            all.iter().filter(|m| m.wrong).count() as u32,
+        );
+        facts.set("answer_ratio", most(|m| m.ratio));
+        facts.set(
+            "left_running",
+            all.iter().map(|m| m.left_running).sum::<u64>() as f64,
+        );
+        facts.set(
+            "late_downloads",
+            all.iter().map(|m| m.late_downloads).sum::<u32>(),
+        );
+        facts.set("caller_held", most(|m| m.held));
+        facts.set("caller_polls", most(|m| m.polls as f64));
+        facts.set("caller_asleep", most(|m| m.asleep));
+        all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<F>(facts: &Facts, rounds: &[Round], fastest: F) -> Vec<Measured>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) =
+            parked.busy(|| runtime.block_on(measure(facts, rounds, fastest)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
+    pub fn run<F>(facts: &Facts, fastest: F)
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        println!(
+            "A caller ({} function) downloads a file from several mirrors at once; some fail. The first good file wins, and the other downloads must stop.",
+            facts.the("fastest")
+        );
+        say_seed();
+        let rounds = rounds(&mut Rng::for_scenario("race"));
+        for (i, r) in rounds.iter().enumerate() {
+            println!("Race {}: {}.", i + 1, r.name);
+        }
+        let measured = measure_watched(facts, &rounds, fastest);
+        for (i, (m, r)) in measured.iter().zip(&rounds).enumerate() {
+            println!(
+                "Race {}: answered {} ({}) in {:.1} times the fastest good mirror's {} ms; {} download(s) left running, {} finished after the answer; {} polls of the caller.",
+                i + 1,
+                m.answer,
+                if m.wrong { "not the file's checksum" } else { "the file's checksum" },
+                m.ratio,
+                r.best().as_millis(),
+                m.left_running,
+                m.late_downloads,
+                m.polls
+            );
+        }
+    }
+
+    pub fn piece<'a, F>(name: &'static str, fastest: F) -> Piece<'a>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64 + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, fastest))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `fastest`.
+    pub fn exercise<F>(fastest: F) -> ExitCode
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("handle"),
+            vec![SPEC.with(vec![piece("", fastest)])],
         )
     }
 }
