@@ -12,7 +12,9 @@
 //!   deadline, it is cut at whichever `.await` it waits at (`stop`);
 //! - a loop whose every `.await` is ready at once never gives its thread
 //!   back, so nothing else on that thread runs, not even to cancel it
-//!   (`starve`).
+//!   (`starve`);
+//! - of several spawned tasks raced for the first good answer, the losers
+//!   run on unless each is aborted (`race`, the `handle` exercise).
 //!
 //! Each scenario's harness measures from outside the code under lesson,
 //! under two workloads drawn from a seed when the program runs (printed
@@ -1173,7 +1175,11 @@ impl Mirror {
                 }
             }
         }
-        .traced(if gives.is_ok() { "mirror" } else { "failing mirror" })
+        .traced(if gives.is_ok() {
+            "mirror"
+        } else {
+            "failing mirror"
+        })
     }
 }
 
@@ -1249,7 +1255,11 @@ pub mod race {
         }
 
         fn slowest(&self) -> Duration {
-            self.mirrors.iter().map(|m| m.takes).max().unwrap_or_default()
+            self.mirrors
+                .iter()
+                .map(|m| m.takes)
+                .max()
+                .unwrap_or_default()
         }
     }
 
@@ -1268,7 +1278,10 @@ pub mod race {
     fn round(rng: &mut Rng, name: &str, good: Vec<Duration>, failing: Vec<Duration>) -> Round {
         let mut mirrors: Vec<Plan> = good
             .into_iter()
-            .map(|takes| Plan { takes, fails: false })
+            .map(|takes| Plan {
+                takes,
+                fails: false,
+            })
             .chain(failing.into_iter().map(|takes| Plan { takes, fails: true }))
             .collect();
         rng.shuffle(&mut mirrors);
@@ -1310,7 +1323,12 @@ pub mod race {
         let mut failing = vec![rng.duration_between(ms(2), ms(6))];
         let late = rng.between(1, 2);
         failing.extend(times(rng, late, best * 3 / 2 + ms(5), best * 3));
-        let second = round(rng, "good mirrors close behind, failures after", good, failing);
+        let second = round(
+            rng,
+            "good mirrors close behind, failures after",
+            good,
+            failing,
+        );
         vec![first, second]
     }
 
@@ -1420,8 +1438,7 @@ pub mod race {
         F: AsyncFn(Vec<Mirror>) -> u64,
     {
         let (runtime, parked) = watched_runtime();
-        let (measured, busy) =
-            parked.busy(|| runtime.block_on(measure(facts, rounds, fastest)));
+        let (measured, busy) = parked.busy(|| runtime.block_on(measure(facts, rounds, fastest)));
         facts.set("app_busy", busy);
         measured
     }
@@ -1445,7 +1462,11 @@ pub mod race {
                 "Race {}: answered {} ({}) in {:.1} times the fastest good mirror's {} ms; {} download(s) left running, {} finished after the answer; {} polls of the caller.",
                 i + 1,
                 m.answer,
-                if m.wrong { "not the file's checksum" } else { "the file's checksum" },
+                if m.wrong {
+                    "not the file's checksum"
+                } else {
+                    "the file's checksum"
+                },
                 m.ratio,
                 r.best().as_millis(),
                 m.left_running,
