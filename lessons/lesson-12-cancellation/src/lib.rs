@@ -34,7 +34,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// This lesson's id, `lesson-12`: its package name.
@@ -152,6 +152,33 @@ pub mod broken {
     }
     // ANCHOR_END: broken_lines
 
+    // ANCHOR: broken_frames
+    /// Reads one record: its length in 2 bytes, then that many bytes.
+    async fn read_record(input: &mut Input) -> std::io::Result<String> {
+        let len = input.read_u16().await?;
+        let mut bytes = vec![0; usize::from(len)];
+        input.read_exact(&mut bytes).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Reads records until the input ends, reporting every 10 ms.
+    pub async fn collect_records(mut input: Input, status: Status) -> Vec<String> {
+        let mut every = tokio::time::interval(STATUS_EVERY);
+        let mut records = Vec::new();
+        loop {
+            tokio::select! {
+                // BROKEN: when the timer wins, the bytes of the record
+                // read so far are dropped with `read_record`'s future
+                record = read_record(&mut input) => match record {
+                    Ok(record) => records.push(record),
+                    Err(_) => return records, // the input has ended
+                },
+                _ = every.tick() => status.report(records.len()),
+            }
+        }
+    }
+    // ANCHOR_END: broken_frames
+
     // ANCHOR: broken_handle
     /// Asks a job for its answer, giving up after `deadline`.
     pub async fn ask(job: Job, deadline: Duration) -> Option<u64> {
@@ -237,6 +264,36 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_lines
+
+    // ANCHOR: fixed_frames
+    /// The same, with the bytes read kept outside the race: `read_buf` is
+    /// cancel-safe (it reads nothing unless it completes), and the bytes
+    /// of a record not yet whole wait in `buf` for the next turn.
+    pub async fn collect_records(mut input: Input, status: Status) -> Vec<String> {
+        let mut every = tokio::time::interval(STATUS_EVERY);
+        let mut buf: Vec<u8> = Vec::new(); // FIXED: outlives every turn
+        let mut records = Vec::new();
+        loop {
+            tokio::select! {
+                read = input.read_buf(&mut buf) => {
+                    if read.expect("a pipe in memory does not fail") == 0 {
+                        return records; // the input has ended
+                    }
+                    // Every record now whole in `buf`, in order.
+                    while let [hi, lo, rest @ ..] = &buf[..] {
+                        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+                        if rest.len() < len {
+                            break;
+                        }
+                        records.push(String::from_utf8_lossy(&rest[..len]).into_owned());
+                        buf.drain(..2 + len);
+                    }
+                }
+                _ = every.tick() => status.report(records.len()),
+            }
+        }
+    }
+    // ANCHOR_END: fixed_frames
 
     // ANCHOR: fixed_handle
     /// The same, but on time-out the job is aborted, not abandoned.
@@ -378,7 +435,7 @@ pub mod lines {
 
     /// Line `i` of a delivery: a salt no program can know beforehand, the
     /// line's number, and a few words, so that its length varies too.
-    fn line(rng: &mut Rng, salt: u64, i: usize) -> String {
+    pub(crate) fn line(rng: &mut Rng, salt: u64, i: usize) -> String {
         let mut text = format!("{:08x}-{i:02}:", (salt ^ mix(i as u64)) as u32);
         for _ in 0..rng.between(2, 9) {
             text.push(' ');
@@ -503,10 +560,10 @@ pub mod lines {
     /// One write, as the sender made it: when it began, when it had
     /// written its bytes, and the lines sent whole once it had.
     #[derive(Clone, Copy, Debug)]
-    struct Sent {
-        began: tokio::time::Instant,
-        ended: tokio::time::Instant,
-        whole: usize,
+    pub(crate) struct Sent {
+        pub(crate) began: tokio::time::Instant,
+        pub(crate) ended: tokio::time::Instant,
+        pub(crate) whole: usize,
     }
 
     async fn send(
@@ -538,7 +595,7 @@ pub mod lines {
     /// Reports whose count is more than the lines whose writing had begun
     /// when it was made (no reader can have read them), or fewer than the
     /// lines written whole [`STATUS_SLACK`] before it.
-    fn wrong_reports(sent: &[Sent], reports: &[(tokio::time::Instant, usize)]) -> u32 {
+    pub(crate) fn wrong_reports(sent: &[Sent], reports: &[(tokio::time::Instant, usize)]) -> u32 {
         reports
             .iter()
             .filter(|&&(at, count)| {
@@ -705,6 +762,378 @@ pub mod lines {
         for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
             println!(
                 "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
+                i + 1,
+                d.len(),
+                m.lost,
+                m.garbled,
+                m.duplicated,
+                m.gap,
+                m.wrong_reports,
+                m.polls
+            );
+        }
+    }
+
+    pub fn piece<'a, C>(name: &'static str, collect: C) -> Piece<'a>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String> + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, collect))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `collect`.
+    pub fn exercise<C>(collect: C) -> ExitCode
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("lines"),
+            vec![SPEC.with(vec![piece("", collect)])],
+        )
+    }
+}
+
+// --------------------------------------------------------------- frames --
+
+/// The `frames` scenario: a `select!` loop over a reader of records, each
+/// a 2-byte length then that many bytes, and a timer.
+pub mod frames {
+    use super::lines::{Sent, compare, line, wrong_reports};
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "frames",
+        facts: &[
+            fact(
+                "records_lost",
+                "records sent that the reader never returned whole, over both deliveries",
+            ),
+            fact(
+                "records_garbled",
+                "records returned that were never sent: pieces of records, or bytes read as a length that was not one",
+            ),
+            fact("records_duplicated", "records returned more than once"),
+            fact(
+                "status_gap",
+                "the longest time the reader went without a progress report, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "status_ratio",
+                "progress reports made over reports due, one per 10 ms, in the delivery farthest from 1",
+            )
+            .timing(),
+            fact(
+                "status_wrong",
+                "progress reports whose count of records was more than the records sent by then, or fewer than the records sent 50 ms before it",
+            )
+            .timing(),
+            fact(
+                "reader_polls",
+                "polls of the reader per 10 ms tick of its run, in the delivery with the most: a handful for a reader that waits, thousands for one that spins",
+            ),
+            fact(
+                "reader_asleep",
+                "the time the reader's thread slept inside its polls (a blocking sleep, lock or wait), in 10 ms ticks, over both deliveries",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
+        ],
+    };
+
+    /// How the records of one run arrive: what is written, and when.
+    #[derive(Clone, Debug)]
+    pub struct Delivery {
+        /// What this delivery is, for the narration.
+        pub name: String,
+        /// Each write: how long to wait before it, its bytes, and the
+        /// records sent whole once it is written.
+        writes: Vec<(Duration, Vec<u8>, usize)>,
+        /// The records sent, as text.
+        sent: Vec<String>,
+    }
+
+    /// A record as it goes over the pipe: its length in 2 bytes,
+    /// big-endian, then its bytes.
+    fn framed(text: &str) -> Vec<u8> {
+        let mut bytes = (text.len() as u16).to_be_bytes().to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    impl Delivery {
+        /// A trickle: each record in two or three pieces cut at random
+        /// points, 2 to 8 ms apart; one record stops for 12 to 16 ms after
+        /// the first byte of its length, another in the middle of its
+        /// bytes, so a tick surely falls inside each.
+        pub fn trickle(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let count = rng.between(8, 12) as usize;
+            let in_length = rng.between(0, count as u64 - 1) as usize;
+            let in_body = (in_length + rng.between(1, count as u64 - 1) as usize) % count;
+            let mut writes = Vec::new();
+            let mut sent = Vec::new();
+            for i in 0..count {
+                let text = line(rng, salt, i);
+                let bytes = framed(&text);
+                sent.push(text);
+                let stall = if i == in_length {
+                    Some(1)
+                } else if i == in_body {
+                    Some(rng.between(3, bytes.len() as u64 - 2) as usize)
+                } else {
+                    None
+                };
+                let mut cuts: Vec<usize> = stall.into_iter().collect();
+                let pieces = rng.between(2, 3) as usize;
+                while cuts.len() < pieces - 1 {
+                    let c = rng.between(1, bytes.len() as u64 - 1) as usize;
+                    if !cuts.contains(&c) {
+                        cuts.push(c);
+                    }
+                }
+                cuts.sort_unstable();
+                let mut from = 0;
+                for c in cuts.into_iter().chain([bytes.len()]) {
+                    let wait = if from == 0 {
+                        rng.duration_between(ms(2), ms(8))
+                    } else if stall == Some(from) {
+                        rng.duration_between(ms(12), ms(16))
+                    } else {
+                        rng.duration_between(ms(3), ms(8))
+                    };
+                    let whole = if c == bytes.len() { i + 1 } else { i };
+                    writes.push((wait, bytes[from..c].to_vec(), whole));
+                    from = c;
+                }
+            }
+            Delivery {
+                name: format!(
+                    "a trickle: {count} records, each in 2 or 3 pieces cut at random, 2 to 8 ms apart (one stopping after the first byte of its length, one in the middle of its bytes, for 12 to 16 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Bursts: a few whole records at once and the start of the next,
+        /// then a pause (one of them long) before the rest.
+        pub fn bursts(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let bursts = rng.between(4, 6) as usize;
+            let long = rng.between(0, bursts as u64 - 1) as usize;
+            let mut writes = Vec::new();
+            let mut sent: Vec<String> = Vec::new();
+            let mut carry: Vec<u8> = Vec::new();
+            let mut wait = Duration::ZERO;
+            for b in 0..bursts {
+                let mut burst = std::mem::take(&mut carry);
+                for _ in 0..rng.between(2, 6) {
+                    let text = line(rng, salt, sent.len());
+                    burst.extend_from_slice(&framed(&text));
+                    sent.push(text);
+                }
+                let whole = sent.len();
+                // The start of one more record, whose end waits for the
+                // pause.
+                let text = line(rng, salt, sent.len());
+                let bytes = framed(&text);
+                sent.push(text);
+                let split = rng.between(1, bytes.len() as u64 - 1) as usize;
+                burst.extend_from_slice(&bytes[..split]);
+                carry = bytes[split..].to_vec();
+                writes.push((wait, burst, whole));
+                wait = if b == long {
+                    rng.duration_between(ms(80), ms(100))
+                } else {
+                    rng.duration_between(ms(12), ms(25))
+                };
+            }
+            writes.push((wait, carry, sent.len()));
+            Delivery {
+                name: format!(
+                    "bursts: {bursts} bursts of 3 to 7 records, the last cut short, then a pause of 12 to 25 ms (one of 80 to 100 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Records sent.
+        pub fn len(&self) -> usize {
+            self.sent.len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.sent.is_empty()
+        }
+    }
+
+    /// This run's two deliveries, drawn from `rng`.
+    pub fn deliveries(rng: &mut Rng) -> Vec<Delivery> {
+        vec![Delivery::trickle(rng), Delivery::bursts(rng)]
+    }
+
+    async fn send(
+        mut pipe: tokio::io::DuplexStream,
+        writes: Vec<(Duration, Vec<u8>, usize)>,
+    ) -> Vec<Sent> {
+        let mut sent = Vec::new();
+        for (wait, bytes, whole) in writes {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let began = tokio::time::Instant::now();
+            // A reader that gave up early has closed its end: nothing to do.
+            if pipe.write_all(&bytes).await.is_err() {
+                break;
+            }
+            sent.push(Sent {
+                began,
+                ended: tokio::time::Instant::now(),
+                whole,
+            });
+        }
+        // Dropping the pipe's end is the end of the input.
+        sent
+    }
+
+    /// What one delivery measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lost: u32,
+        pub garbled: u32,
+        pub duplicated: u32,
+        /// The longest time without a report, in ticks.
+        pub gap: f64,
+        /// Reports made over reports due.
+        pub ratio: f64,
+        /// Reports whose count was not the records the reader could have
+        /// had.
+        pub wrong_reports: u32,
+        /// Polls of the reader per tick of its run.
+        pub polls: f64,
+        /// Time its thread slept inside its polls, in ticks.
+        pub asleep: f64,
+    }
+
+    /// Feeds one delivery to `collect` and checks what comes back.
+    pub async fn measure_one<C>(delivery: &Delivery, collect: &C) -> Measured
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (sending, receiving) = tokio::io::duplex(64 * 1024);
+        let status = Status::new();
+        let held = Held::new();
+        // tokio's clock: the tests run this on paused time.
+        let started = tokio::time::Instant::now();
+        let sender = tokio::spawn(send(sending, delivery.writes.clone()).traced("sender"));
+        let got = held
+            .wrap(collect(tokio::io::BufReader::new(receiving), status.clone()).traced("reader"))
+            .await;
+        let ended = tokio::time::Instant::now();
+        let sent = sender.await.expect("the sender does not panic");
+        let (lost, garbled, duplicated) = compare(&delivery.sent, &got);
+        let reports: Vec<_> = status
+            .reports()
+            .into_iter()
+            .filter(|(t, _)| *t <= ended)
+            .collect();
+        let wrong_reports = wrong_reports(&sent, &reports);
+        let mut times: Vec<_> = reports.into_iter().map(|(t, _)| t).collect();
+        times.sort_unstable();
+        let reports = times.len();
+        let mut gap = Duration::ZERO;
+        let mut last = started;
+        for t in times.into_iter().chain([ended]) {
+            gap = gap.max(t.saturating_duration_since(last));
+            last = t;
+        }
+        let took = ended - started;
+        let due = (took.as_secs_f64() / STATUS_EVERY.as_secs_f64()).max(1.0);
+        Measured {
+            lost,
+            garbled,
+            duplicated,
+            gap: gap.as_secs_f64() / STATUS_EVERY.as_secs_f64(),
+            ratio: reports as f64 / due,
+            wrong_reports,
+            polls: held.polls() as f64 / due,
+            asleep: held.asleep().as_secs_f64() / STATUS_EVERY.as_secs_f64(),
+        }
+    }
+
+    /// Feeds each delivery to `collect`, and sets the facts: counts summed
+    /// over the deliveries, times the worst of them.
+    pub async fn measure<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let mut all = Vec::new();
+        for delivery in deliveries {
+            all.push(measure_one(delivery, &collect).await);
+        }
+        facts.set("records_lost", all.iter().map(|m| m.lost).sum::<u32>());
+        facts.set(
+            "records_garbled",
+            all.iter().map(|m| m.garbled).sum::<u32>(),
+        );
+        facts.set(
+            "records_duplicated",
+            all.iter().map(|m| m.duplicated).sum::<u32>(),
+        );
+        facts.set("status_gap", all.iter().map(|m| m.gap).fold(0.0, f64::max));
+        facts.set(
+            "status_ratio",
+            farthest_from_one(all.iter().map(|m| m.ratio)),
+        );
+        facts.set(
+            "status_wrong",
+            all.iter().map(|m| m.wrong_reports).sum::<u32>(),
+        );
+        facts.set(
+            "reader_polls",
+            all.iter().map(|m| m.polls).fold(0.0, f64::max),
+        );
+        facts.set("reader_asleep", all.iter().map(|m| m.asleep).sum::<f64>());
+        all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) =
+            parked.busy(|| runtime.block_on(measure(facts, deliveries, collect)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
+    pub fn run<C>(facts: &Facts, collect: C)
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        println!(
+            "A reader ({} function) takes records (a 2-byte length, then the record's bytes) that arrive in pieces, and reports its progress every 10 ms.",
+            facts.the("collect")
+        );
+        say_seed();
+        let deliveries = deliveries(&mut Rng::for_scenario("frames"));
+        for (i, d) in deliveries.iter().enumerate() {
+            println!("Delivery {}: {}.", i + 1, d.name);
+        }
+        let measured = measure_watched(facts, &deliveries, collect);
+        for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
+            println!(
+                "Delivery {}: of {} records, {} lost, {} returned that were never sent, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
                 i + 1,
                 d.len(),
                 m.lost,

@@ -1,16 +1,17 @@
 //! The graders of lesson 12 grade the untouched exercises, the lesson's
 //! fixes, other fixes written differently, and other forms of each bug, all
 //! measured by the same harnesses under the same two workloads each:
-//! `lines`, `handle`, `race` and `stop` on paused tokio time, for several
-//! seeds (the exercise `handle` is judged by the `race` scenario);
+//! `lines`, `frames`, `handle`, `race` and `stop` on paused tokio time,
+//! for several seeds (the exercise `lines` is judged by the `frames`
+//! scenario, `handle` by `race`);
 //! `starve` in real time, judged on what it counts (work between two
 //! turns of a neighbour, results against the harness's own record), which
 //! does not depend on the machine's speed.
 //! `cargo xtask check` and `cargo xtask fixtures` judge the times.
 
 use lesson_12::{
-    Backlog, Input, Job, Log, Mirror, Sensor, Status, broken, fixed, handle, lines, race, starve,
-    stop,
+    Backlog, Input, Job, Log, Mirror, Sensor, Status, broken, fixed, frames, handle, lines, race,
+    starve, stop,
 };
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
@@ -55,11 +56,11 @@ mod handle_fix_no_spawn;
 #[path = "fixtures/lines/bug_biased_read_first.rs"]
 mod lines_bug_biased_read_first;
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_buffer_never_cleared.rs"]
-mod lines_bug_buffer_never_cleared;
+#[path = "fixtures/lines/bug_buffer_per_turn.rs"]
+mod lines_bug_buffer_per_turn;
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_lines_made_each_turn.rs"]
-mod lines_bug_lines_made_each_turn;
+#[path = "fixtures/lines/bug_length_raced.rs"]
+mod lines_bug_length_raced;
 #[allow(dead_code)]
 #[path = "fixtures/lines/bug_made_up_status.rs"]
 mod lines_bug_made_up_status;
@@ -67,32 +68,23 @@ mod lines_bug_made_up_status;
 #[path = "fixtures/lines/bug_no_reports.rs"]
 mod lines_bug_no_reports;
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_read_until.rs"]
-mod lines_bug_read_until;
-#[allow(dead_code)]
-#[path = "fixtures/lines/bug_report_per_line.rs"]
-mod lines_bug_report_per_line;
+#[path = "fixtures/lines/bug_report_per_record.rs"]
+mod lines_bug_report_per_record;
 #[allow(dead_code)]
 #[path = "fixtures/lines/bug_sleeps_between_reports.rs"]
 mod lines_bug_sleeps_between_reports;
 #[allow(dead_code)]
-#[path = "fixtures/lines/bug_spinning_reporter.rs"]
-mod lines_bug_spinning_reporter;
-#[allow(dead_code)]
 #[path = "fixtures/lines/bug_spins_on_now_or_never.rs"]
 mod lines_bug_spins_on_now_or_never;
+#[allow(dead_code)]
+#[path = "fixtures/lines/fix_byte_at_a_time.rs"]
+mod lines_fix_byte_at_a_time;
 #[allow(dead_code)]
 #[path = "fixtures/lines/fix_kept_future.rs"]
 mod lines_fix_kept_future;
 #[allow(dead_code)]
-#[path = "fixtures/lines/fix_read_until_kept_buffer.rs"]
-mod lines_fix_read_until_kept_buffer;
-#[allow(dead_code)]
 #[path = "fixtures/lines/fix_reader_task.rs"]
 mod lines_fix_reader_task;
-#[allow(dead_code)]
-#[path = "fixtures/lines/fix_reporter_task.rs"]
-mod lines_fix_reporter_task;
 #[allow(dead_code)]
 #[path = "../exercise/start/handle.rs"]
 mod start_handle;
@@ -198,12 +190,48 @@ async fn read_lines(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<Strin
     facts
 }
 
-/// Every fact of `lines` but `app_busy`, which needs a runtime of the
+/// The chapter's `lines` scenario, its fix and its bug (the exercise
+/// `lines` is judged by the `frames` scenario, below).
+#[tokio::test(start_paused = true)]
+async fn the_lines_scenario_tells_its_fix_from_its_bug() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC).only(&[
+        "lines_lost",
+        "lines_garbled",
+        "lines_duplicated",
+        "status_gap",
+        "status_ratio",
+        "status_wrong",
+        "reader_polls",
+        "reader_asleep",
+    ]);
+    let done = || Observed::Completes;
+    for seed in SEEDS {
+        grader.assert_fixed(
+            &format!("the reference fix (seed {seed})"),
+            done(),
+            &read_lines(seed, fixed::collect).await,
+        );
+        grader.assert_bug(
+            &format!("the reference bug (seed {seed})"),
+            done(),
+            &read_lines(seed, broken::collect).await,
+        );
+    }
+}
+
+async fn read_records(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
+    let facts = Facts::for_test(&frames::SPEC);
+    let deliveries = frames::deliveries(&mut Rng::new(seed));
+    frames::measure(&facts, &deliveries, collect).await;
+    facts
+}
+
+/// Every fact of `frames` but `app_busy`, which needs a runtime of the
 /// harness's own, in real time.
-const LINES_PAUSED: &[&str] = &[
-    "lines_lost",
-    "lines_garbled",
-    "lines_duplicated",
+const FRAMES_PAUSED: &[&str] = &[
+    "records_lost",
+    "records_garbled",
+    "records_duplicated",
     "status_gap",
     "status_ratio",
     "status_wrong",
@@ -212,30 +240,30 @@ const LINES_PAUSED: &[&str] = &[
 ];
 
 #[tokio::test(start_paused = true)]
-async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
+async fn the_frames_grader_tells_every_fix_from_every_form_of_the_bug() {
     // On paused time every fact is exact, the times too.
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC).only(LINES_PAUSED);
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &frames::SPEC).only(FRAMES_PAUSED);
     let done = || Observed::Completes;
     for seed in SEEDS {
         let fixed = |what: &str, facts: &Facts| {
+            assert!(grader.diagnoses(done(), facts).is_empty(), "{what}");
             grader.assert_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
-        fixed("the reference fix", &read_lines(seed, fixed::collect).await);
+        fixed(
+            "the reference fix",
+            &read_records(seed, fixed::collect_records).await,
+        );
         fixed(
             "a reader task and a channel",
-            &read_lines(seed, lines_fix_reader_task::collect).await,
+            &read_records(seed, lines_fix_reader_task::collect).await,
         );
         fixed(
-            "one read kept across turns",
-            &read_lines(seed, lines_fix_kept_future::collect).await,
+            "the reads kept in a stream",
+            &read_records(seed, lines_fix_kept_future::collect).await,
         );
         fixed(
-            "read_until into a kept buffer",
-            &read_lines(seed, lines_fix_read_until_kept_buffer::collect).await,
-        );
-        fixed(
-            "a reporter task, no select!",
-            &read_lines(seed, lines_fix_reporter_task::collect).await,
+            "a byte at a time, the state kept",
+            &read_records(seed, lines_fix_byte_at_a_time::collect).await,
         );
 
         let bug = |what: &str, facts: &Facts| {
@@ -248,101 +276,83 @@ async fn the_lines_grader_tells_every_fix_from_every_form_of_the_bug() {
         };
         bug(
             "the reference bug",
-            &read_lines(seed, broken::collect).await,
+            &read_records(seed, broken::collect_records).await,
         );
         bug(
             "the untouched exercise",
-            &read_lines(seed, start_lines::collect).await,
+            &read_records(seed, start_lines::collect).await,
         );
         bug(
-            "read_until into a fresh buffer",
-            &read_lines(seed, lines_bug_read_until::collect).await,
+            "read_buf into a fresh buffer",
+            &read_records(seed, lines_bug_buffer_per_turn::collect).await,
         );
         bug(
             "biased towards the read",
-            &read_lines(seed, lines_bug_biased_read_first::collect).await,
+            &read_records(seed, lines_bug_biased_read_first::collect).await,
         );
         bug(
-            "a Lines reader made on every turn",
-            &read_lines(seed, lines_bug_lines_made_each_turn::collect).await,
+            "the length raced, the bytes not",
+            &read_records(seed, lines_bug_length_raced::collect).await,
         );
 
-        let not_fixed = |what: &str, facts: &Facts| {
-            let named: &[&str] = if what == "a buffer never emptied" {
-                &["read-cancelled"]
-            } else {
-                &[]
-            };
+        let not_fixed = |what: &str, named: &[&str], facts: &Facts| {
             assert_eq!(grader.diagnoses(done(), facts), named, "{what}");
+            assert_eq!(facts.get("records_lost"), Some(0.0), "{what}");
             grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
         };
         not_fixed(
             "no progress reports",
-            &read_lines(seed, lines_bug_no_reports::collect).await,
+            &["no-reports"],
+            &read_records(seed, lines_bug_no_reports::collect).await,
         );
-        let per_line = read_lines(seed, lines_bug_report_per_line::collect).await;
-        not_fixed("a report per line, not per 10 ms", &per_line);
-        // Nothing is lost: the long pause between bursts is what catches it.
-        assert_eq!(per_line.get("lines_lost"), Some(0.0));
-        assert!(per_line.get("status_gap") >= Some(8.0), "{per_line:?}");
-        let run_together = read_lines(seed, lines_bug_buffer_never_cleared::collect).await;
-        not_fixed("a buffer never emptied", &run_together);
-        assert!(run_together.get("lines_garbled") >= Some(1.0));
-        // Every line whole and a report every tick, but each says 0.
-        let made_up = read_lines(seed, lines_bug_made_up_status::collect).await;
-        not_fixed("every report made up", &made_up);
-        assert_eq!(made_up.get("lines_lost"), Some(0.0));
+        let per_record = read_records(seed, lines_bug_report_per_record::collect).await;
+        not_fixed(
+            "a report per record, not per 10 ms",
+            &["no-reports"],
+            &per_record,
+        );
+        // The long pause between bursts is what catches it.
+        assert!(per_record.get("status_gap") >= Some(8.0), "{per_record:?}");
+        // Every record whole and a report every tick, but each says 0.
+        let made_up = read_records(seed, lines_bug_made_up_status::collect).await;
+        not_fixed("every report made up", &[], &made_up);
         assert!(made_up.get("status_wrong") >= Some(1.0), "{made_up:?}");
     }
 }
 
 /// In real time, on the harness's own runtime.
-fn read_lines_watched(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
-    let facts = Facts::for_test(&lines::SPEC);
-    let deliveries = lines::deliveries(&mut Rng::new(seed));
-    lines::measure_watched(&facts, &deliveries, collect);
+fn read_records_watched(seed: u64, collect: impl AsyncFn(Input, Status) -> Vec<String>) -> Facts {
+    let facts = Facts::for_test(&frames::SPEC);
+    let deliveries = frames::deliveries(&mut Rng::new(seed));
+    frames::measure_watched(&facts, &deliveries, collect);
     facts
 }
 
 /// Real time: a reader that never waits keeps paused time from moving on.
 #[test]
-fn the_lines_grader_catches_a_reader_that_spins_or_sleeps() {
+fn the_frames_grader_catches_a_reader_that_spins_or_sleeps() {
     let _alone = one_at_a_time();
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &lines::SPEC);
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &frames::SPEC);
     let done = || Observed::Completes;
-    // A fix, loosely: its runtime parks between the lines and the ticks.
-    let fix = read_lines_watched(7, fixed::collect);
+    // A fix, loosely: its runtime parks between the pieces and the ticks.
+    let fix = read_records_watched(7, fixed::collect_records);
     assert!(fix.get("app_busy") < Some(0.5), "{fix:?}");
     // Counted: a spin is polled hundreds of times a tick even when a busy
     // machine gives it a fraction of a core.
-    let spin = read_lines_watched(7, lines_bug_spins_on_now_or_never::collect);
+    let spin = read_records_watched(7, lines_bug_spins_on_now_or_never::collect);
+    assert_eq!(grader.diagnoses(done(), &spin), ["checks-in-a-loop"]);
     grader
-        .only(&["lines_lost", "lines_garbled", "reader_polls"])
+        .only(&["records_lost", "records_garbled", "reader_polls"])
         .assert_not_fixed("now_or_never and yield, again and again", done(), &spin);
-    assert!(spin.get("reader_polls") > Some(20.0), "{spin:?}");
-    assert_eq!(spin.get("lines_lost"), Some(0.0));
+    assert_eq!(spin.get("records_lost"), Some(0.0));
     // A blocking sleep of a tick lasts at least a tick, on any machine; it
     // is seen as sleep on Linux.
-    let sleeper = read_lines_watched(7, lines_bug_sleeps_between_reports::collect);
-    assert_eq!(sleeper.get("lines_lost"), Some(0.0));
+    let sleeper = read_records_watched(7, lines_bug_sleeps_between_reports::collect);
+    assert_eq!(sleeper.get("records_lost"), Some(0.0));
     if cfg!(target_os = "linux") {
-        assert!(
-            grader.diagnoses(done(), &sleeper).is_empty(),
-            "a blocking sleep between reports"
-        );
         grader.assert_not_fixed("a blocking sleep between reports", done(), &sleeper);
         assert!(sleeper.get("reader_asleep") >= Some(10.0), "{sleeper:?}");
     }
-    // The spin in a reporter task: the reader waits, the reports are
-    // right; the runtime never parks while the reporter spins, however
-    // busy the machine.
-    let reporter = read_lines_watched(7, lines_bug_spinning_reporter::collect);
-    grader
-        .only(LINES_PAUSED)
-        .assert_fixed("a reporter task that spins", done(), &reporter);
-    grader
-        .only(&["app_busy"])
-        .assert_not_fixed("a reporter task that spins", done(), &reporter);
 }
 
 async fn asked(seed: u64, ask: impl AsyncFn(Job, Duration) -> Option<u64>) -> Facts {

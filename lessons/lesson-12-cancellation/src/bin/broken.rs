@@ -3,7 +3,7 @@
 //! the losers of a race left running.
 //! Run it with `cargo xtask run lesson-12 --broken`.
 
-use lesson_12::{broken, handle, lines, race, starve, stop};
+use lesson_12::{broken, frames, handle, lines, race, starve, stop};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             )]),
             race::SPEC.with(vec![race::piece("", broken::fastest).note(
                 "Returning dropped the channel, not the tasks: the other downloads ran to their end for nobody.",
+            )]),
+            frames::SPEC.with(vec![frames::piece("", broken::collect_records).note(
+                "Each time the timer won, select! dropped read_record, and the bytes of the record it had read: the next length was read from the middle of a record.",
             )]),
         ],
     )

@@ -2,7 +2,7 @@
 //! when asked, a loop that yields, and a race whose losers are aborted.
 //! Run it with `cargo xtask run lesson-12 --fixed`.
 
-use lesson_12::{fixed, handle, lines, race, starve, stop};
+use lesson_12::{fixed, frames, handle, lines, race, starve, stop};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -25,6 +25,9 @@ fn main() -> ExitCode {
             )]),
             race::SPEC.with(vec![race::piece("", fixed::fastest).note(
                 "Returning dropped the JoinSet, which aborted every download still in it.",
+            )]),
+            frames::SPEC.with(vec![frames::piece("", fixed::collect_records).note(
+                "The bytes read were kept in a buffer outside the select!, so a record cut by a tick was finished on the next turn.",
             )]),
         ],
     )
