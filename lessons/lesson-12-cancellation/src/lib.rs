@@ -5,7 +5,8 @@
 //! (`select!` drops its losers, `timeout` drops what ran out of time), and
 //! it surprises in four ways:
 //!
-//! - a future dropped halfway loses what it held (`lines`);
+//! - a future dropped halfway loses what it held (`lines`, and `frames`,
+//!   the `lines` exercise, with records of a length and their bytes);
 //! - dropping a task's `JoinHandle` does not cancel the task (`handle`);
 //! - a job asked to stop, with a deadline, must end its own waits, finish
 //!   what it has begun, and keep what it has taken: dropped at the
