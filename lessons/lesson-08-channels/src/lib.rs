@@ -3,7 +3,9 @@
 //! Tasks share by communicating. A channel has two ends, and the receiving
 //! end learns that no more messages will come only when the **last** sender
 //! is dropped. A bounded channel makes a fast producer wait for a slow
-//! consumer (backpressure); an unbounded one lets the queue grow instead.
+//! consumer (backpressure); an unbounded one lets the queue grow instead,
+//! and a path of requests and replies must be bounded from end to end, not
+//! at one channel (`requests`).
 //! This crate shows both mistakes, then the other channels tokio offers and
 //! how threads and tasks talk to each other.
 
