@@ -240,6 +240,26 @@ pub mod broken {
         sum
     }
     // ANCHOR_END: broken_starve
+
+    // ANCHOR: broken_halt
+    /// Works through the backlog until it ends or `stop` is cancelled,
+    /// and returns the sum of the work done.
+    pub async fn process_until_stopped(mut backlog: Backlog, stop: CancellationToken) -> u64 {
+        let all = async move {
+            let mut sum: u64 = 0;
+            while let Some(item) = backlog.next().await {
+                sum = sum.wrapping_add(work(item));
+            }
+            sum
+        };
+        tokio::select! {
+            // BROKEN: `all` never returns Pending, so the stop is never
+            // looked at, and nothing else on the thread runs meanwhile
+            sum = all => sum,
+            _ = stop.cancelled() => 0,
+        }
+    }
+    // ANCHOR_END: broken_halt
 }
 
 pub mod fixed {
@@ -367,6 +387,23 @@ pub mod fixed {
         sum
     }
     // ANCHOR_END: fixed_starve
+
+    // ANCHOR: fixed_halt
+    /// The same, with the sum kept by the loop itself, which looks at the
+    /// stop before each item and hands its thread back now and then.
+    pub async fn process_until_stopped(mut backlog: Backlog, stop: CancellationToken) -> u64 {
+        let mut sum: u64 = 0;
+        while let Some(item) = backlog.next().await {
+            if stop.is_cancelled() {
+                break; // FIXED: an item taken, not worked, is not counted
+            }
+            sum = sum.wrapping_add(work(item));
+            // FIXED: Pending once tokio's budget is spent
+            tokio::task::coop::consume_budget().await;
+        }
+        sum
+    }
+    // ANCHOR_END: fixed_halt
 }
 
 /// The `lines` scenario: a `select!` loop over a line reader and a timer.
@@ -2569,6 +2606,8 @@ struct Ledger {
     salt: u64,
     rounds: u64,
     cost_us: u64,
+    /// Work done so far, in µs of the items' set cost, on any thread.
+    work_us: AtomicU64,
     done: Vec<AtomicBool>,
     results: Vec<AtomicU64>,
 }
@@ -2597,6 +2636,7 @@ impl Backlog {
                 salt,
                 rounds: shared::work::cpu::calibration().rounds_for(cost),
                 cost_us: cost.as_micros() as u64,
+                work_us: AtomicU64::new(0),
                 done: (0..items).map(|_| AtomicBool::new(false)).collect(),
                 results: (0..items).map(|_| AtomicU64::new(0)).collect(),
             }),
@@ -2625,6 +2665,7 @@ pub fn work(item: Item) -> u64 {
     l.results[item.index].store(result, Ordering::Relaxed);
     l.done[item.index].store(true, Ordering::Relaxed);
     WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
+    l.work_us.fetch_add(l.cost_us, Ordering::Relaxed);
     result
 }
 
@@ -2854,6 +2895,313 @@ pub mod starve {
     pub fn exercise<P>(process: P) -> ExitCode
     where
         P: AsyncFn(Backlog) -> u64,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("starve"),
+            vec![SPEC.with(vec![piece("", process)])],
+        )
+    }
+}
+
+// ----------------------------------------------------------------- halt --
+
+/// The `halt` scenario: a loop over an always-ready backlog, beside a
+/// heartbeat, that must also stop when asked and report the work it did.
+pub mod halt {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "halt",
+        facts: &[
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "worker_held",
+                "the most CPU time the loop spent in one poll, in 10 ms ticks: the work it did before giving its thread back, which a busy machine does not stretch",
+            )
+            .timing(),
+            fact(
+                "worker_asleep",
+                "the time the loop's thread slept inside its polls (a blocking join, sleep or wait), in 10 ms ticks, in the backlog with the most",
+            )
+            .timing(),
+            fact(
+                "longest_turn",
+                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost: counted, not timed",
+            ),
+            fact(
+                "neighbour_turns",
+                "turns another task on the thread got while the loop ran through the backlog with no stop",
+            ),
+            fact(
+                "stop_lag",
+                "the work done after the stop was asked for, in 10 ms ticks of the items' set cost: counted, not timed",
+            ),
+            fact(
+                "stopped_early",
+                "backlogs the loop left unfinished although no stop had been asked for",
+            ),
+            fact(
+                "wrong_sum",
+                "backlogs whose result was not the work of every item done, combined",
+            ),
+        ],
+    };
+
+    /// One backlog: how many items, how long each one's work takes, and
+    /// when the stop comes, as a share of the whole backlog's work (none:
+    /// it does not come).
+    #[derive(Clone, Debug)]
+    pub struct Load {
+        pub name: String,
+        pub items: usize,
+        pub cost: Duration,
+        pub stop_at: Option<f64>,
+        salt: u64,
+    }
+
+    impl Load {
+        /// A backlog of `items` items of `cost` each, stopped after
+        /// `stop_at` of its work (a share, from 0 to 1), or never.
+        pub fn new(rng: &mut Rng, items: usize, cost: Duration, stop_at: Option<f64>) -> Load {
+            Load {
+                name: format!("{items} items of {} µs", cost.as_micros()),
+                items,
+                cost,
+                stop_at,
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// This run's two backlogs, drawn from `rng`: many light items, with
+    /// a stop after 30 to 50% of their work; then fewer heavier ones, with
+    /// no stop. Each is 90 ms of work or more.
+    pub fn loads(rng: &mut Rng) -> Vec<Load> {
+        let items = rng.between(3000, 4000) as usize;
+        let cost = Duration::from_micros(rng.between(35, 45));
+        let stop_at = rng.between(30, 50) as f64 / 100.0;
+        let light = Load {
+            name: format!(
+                "{items} items of {} µs, stopped after about {:.0}% of them",
+                cost.as_micros(),
+                stop_at * 100.0
+            ),
+            items,
+            cost,
+            stop_at: Some(stop_at),
+            salt: rng.salt(),
+        };
+        let items = rng.between(1500, 2000) as usize;
+        let cost = Duration::from_micros(rng.between(60, 75));
+        let heavy = Load {
+            name: format!("{items} items of {} µs, no stop", cost.as_micros()),
+            items,
+            cost,
+            stop_at: None,
+            salt: rng.salt(),
+        };
+        vec![light, heavy]
+    }
+
+    /// What one backlog measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lateness: f64,
+        pub held: f64,
+        pub asleep: f64,
+        pub longest_turn: f64,
+        pub turns: u64,
+        /// Work after the stop, in ticks; `None` if no stop came.
+        pub stop_lag: Option<f64>,
+        pub stopped_early: bool,
+        pub wrong_sum: bool,
+    }
+
+    /// Runs `process` on a current-thread runtime beside a heartbeat and a
+    /// neighbour task that counts its turns; a thread of the harness's own
+    /// cancels the stop when the time for its share of the work has passed.
+    pub fn measure_one<P>(load: &Load, process: &P) -> Measured
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        let backlog = Backlog::new(load.items, load.cost, load.salt);
+        let ledger = backlog.ledger.clone();
+        let stop = CancellationToken::new();
+        let held = Held::new();
+        // The stopper: started with the loop, it waits for its share of the
+        // backlog's time, unless the loop returns first, then notes the
+        // work done so far and cancels the stop.
+        let (go, gone) = std::sync::mpsc::channel::<()>();
+        let (returned, has_returned) = std::sync::mpsc::channel::<()>();
+        let stopper = load.stop_at.map(|share| {
+            let wait = load.cost.mul_f64(load.items as f64 * share);
+            let (stop, ledger) = (stop.clone(), ledger.clone());
+            std::thread::spawn(move || {
+                gone.recv().ok()?;
+                match has_returned.recv_timeout(wait) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let at = ledger.work_us.load(Ordering::SeqCst);
+                        stop.cancel();
+                        Some(at)
+                    }
+                    _ => None,
+                }
+            })
+        });
+        let (sum, lateness, turns, longest) = runtime().block_on(async {
+            let heartbeat = Heartbeat::spawn(TICK);
+            tokio::time::sleep(TICK * 2).await;
+            let turns = Arc::new(AtomicU64::new(0));
+            let longest = Arc::new(AtomicU64::new(0));
+            let neighbour = tokio::spawn({
+                let (turns, longest) = (turns.clone(), longest.clone());
+                async move {
+                    let mut last = work_here();
+                    let mut idle = 0u32;
+                    loop {
+                        let now = work_here();
+                        longest.fetch_max(now - last, Ordering::Relaxed);
+                        idle = if now == last { idle + 1 } else { 0 };
+                        last = now;
+                        turns.fetch_add(1, Ordering::Relaxed);
+                        if idle < 50 {
+                            tokio::task::yield_now().await;
+                        } else {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                }
+                .traced("neighbour")
+                .cancelled_quietly()
+            });
+            tokio::task::yield_now().await; // its first turn, before the loop
+            let before = turns.load(Ordering::Relaxed);
+            let _ = go.send(());
+            let sum = held
+                .wrap(process(backlog, stop.clone()).traced("worker"))
+                .await;
+            let _ = returned.send(());
+            let end = turns.load(Ordering::Relaxed);
+            while turns.load(Ordering::Relaxed) == end {
+                tokio::task::yield_now().await;
+            }
+            let turns = turns.load(Ordering::Relaxed) - before;
+            neighbour.abort();
+            tokio::time::sleep(TICK * 2).await;
+            (
+                sum,
+                heartbeat.worst_lateness_ratio(),
+                turns,
+                longest.load(Ordering::Relaxed),
+            )
+        });
+        let work_then = ledger.work_us.load(Ordering::SeqCst);
+        let stopped_at = stopper.and_then(|t| t.join().ok().flatten());
+        let done = ledger
+            .done
+            .iter()
+            .filter(|d| d.load(Ordering::Relaxed))
+            .count();
+        let expected = ledger
+            .results
+            .iter()
+            .zip(&ledger.done)
+            .filter(|(_, d)| d.load(Ordering::Relaxed))
+            .fold(0u64, |s, (r, _)| s.wrapping_add(r.load(Ordering::Relaxed)));
+        let tick_us = TICK.as_micros() as f64;
+        Measured {
+            lateness,
+            held: held.longest_cpu_ratio(TICK),
+            asleep: held.asleep().as_secs_f64() / TICK.as_secs_f64(),
+            longest_turn: longest as f64 / tick_us,
+            turns: turns.saturating_sub(1),
+            stop_lag: stopped_at.map(|at| work_then.saturating_sub(at) as f64 / tick_us),
+            stopped_early: done < load.items && stopped_at.is_none(),
+            wrong_sum: sum != expected,
+        }
+    }
+
+    /// Runs each backlog, and sets the facts: the worse of the two.
+    pub fn measure<P>(facts: &Facts, loads: &[Load], process: P) -> Vec<Measured>
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        let all: Vec<Measured> = loads.iter().map(|l| measure_one(l, &process)).collect();
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set("heartbeat_lateness", worst(|m| m.lateness));
+        facts.set("worker_held", worst(|m| m.held));
+        facts.set("worker_asleep", worst(|m| m.asleep));
+        facts.set("longest_turn", worst(|m| m.longest_turn));
+        facts.set(
+            "neighbour_turns",
+            all.iter()
+                .filter(|m| m.stop_lag.is_none())
+                .map(|m| m.turns)
+                .min()
+                .unwrap_or(0) as f64,
+        );
+        facts.set("stop_lag", worst(|m| m.stop_lag.unwrap_or(0.0)));
+        facts.set(
+            "stopped_early",
+            all.iter().filter(|m| m.stopped_early).count() as u32,
+        );
+        facts.set(
+            "wrong_sum",
+            all.iter().filter(|m| m.wrong_sum).count() as u32,
+        );
+        all
+    }
+
+    pub fn run<P>(facts: &Facts, process: P)
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        println!(
+            "A loop ({} function) works through an always-ready backlog, beside a 10 ms heartbeat, on one thread, and must stop when asked, with the sum of the work it did.",
+            facts.the("process")
+        );
+        say_seed();
+        let loads = loads(&mut Rng::for_scenario("halt"));
+        for (i, l) in loads.iter().enumerate() {
+            println!("Backlog {}: {}.", i + 1, l.name);
+        }
+        let measured = measure(facts, &loads, process);
+        for (i, m) in measured.iter().enumerate() {
+            let lag = match m.stop_lag {
+                Some(lag) => format!("{lag:.1} ticks of work after the stop"),
+                None => "no stop came".to_string(),
+            };
+            println!(
+                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; {lag}; {}.",
+                i + 1,
+                m.lateness,
+                m.longest_turn,
+                m.turns,
+                if m.wrong_sum {
+                    "the sum was not the work done"
+                } else {
+                    "the sum was the work done"
+                }
+            );
+        }
+    }
+
+    pub fn piece<'a, P>(name: &'static str, process: P) -> Piece<'a>
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64 + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, process))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `process`.
+    pub fn exercise<P>(process: P) -> ExitCode
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
     {
         shared::lesson::main(
             LESSON,

@@ -4,14 +4,15 @@
 //! `lines`, `frames`, `handle`, `race` and `stop` on paused tokio time,
 //! for several seeds (the exercise `lines` is judged by the `frames`
 //! scenario, `handle` by `race`);
-//! `starve` in real time, judged on what it counts (work between two
+//! `starve` and `halt` (the exercise `starve`) in real time, judged on
+//! what it counts (work between two
 //! turns of a neighbour, results against the harness's own record), which
 //! does not depend on the machine's speed.
 //! `cargo xtask check` and `cargo xtask fixtures` judge the times.
 
 use lesson_12::{
-    Backlog, Input, Job, Log, Mirror, Sensor, Status, broken, fixed, frames, handle, lines, race,
-    starve, stop,
+    Backlog, Input, Job, Log, Mirror, Sensor, Status, broken, fixed, frames, halt, handle, lines,
+    race, starve, stop,
 };
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
@@ -98,35 +99,26 @@ mod start_starve;
 #[path = "../exercise/start/stop.rs"]
 mod start_stop;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_checks_the_stop_only.rs"]
+mod starve_bug_checks_the_stop_only;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_counts_instead.rs"]
+mod starve_bug_counts_instead;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_joins_a_thread.rs"]
 mod starve_bug_joins_a_thread;
 #[allow(dead_code)]
-#[path = "fixtures/starve/bug_joins_threads_in_chunks.rs"]
-mod starve_bug_joins_threads_in_chunks;
+#[path = "fixtures/starve/bug_stop_ignored.rs"]
+mod starve_bug_stop_ignored;
 #[allow(dead_code)]
-#[path = "fixtures/starve/bug_skips_items.rs"]
-mod starve_bug_skips_items;
+#[path = "fixtures/starve/bug_yield_added.rs"]
+mod starve_bug_yield_added;
 #[allow(dead_code)]
-#[path = "fixtures/starve/bug_spawned_loop.rs"]
-mod starve_bug_spawned_loop;
+#[path = "fixtures/starve/fix_run_until_cancelled.rs"]
+mod starve_fix_run_until_cancelled;
 #[allow(dead_code)]
-#[path = "fixtures/starve/bug_thread_yield.rs"]
-mod starve_bug_thread_yield;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yield_at_the_end.rs"]
-mod starve_bug_yield_at_the_end;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yield_every_thousand.rs"]
-mod starve_bug_yield_every_thousand;
-#[allow(dead_code)]
-#[path = "fixtures/starve/bug_yields_only_at_first.rs"]
-mod starve_bug_yields_only_at_first;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_spawn_blocking.rs"]
-mod starve_fix_spawn_blocking;
-#[allow(dead_code)]
-#[path = "fixtures/starve/fix_tokio_channel.rs"]
-mod starve_fix_tokio_channel;
+#[path = "fixtures/starve/fix_sum_outside_the_select.rs"]
+mod starve_fix_sum_outside_the_select;
 #[allow(dead_code)]
 #[path = "fixtures/starve/fix_yield_every_hundred.rs"]
 mod starve_fix_yield_every_hundred;
@@ -687,12 +679,11 @@ fn processed(process: impl AsyncFn(Backlog) -> u64) -> Facts {
     facts
 }
 
+/// The chapter's `starve` scenario, its fix and its bug (the exercise
+/// `starve` is judged by the `halt` scenario, below).
 #[test]
-fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
+fn the_starve_scenario_tells_its_fix_from_its_bug() {
     let _alone = one_at_a_time();
-    // The work between two turns is counted in items: exact on any
-    // machine. The heartbeat and the longest poll are times, judged by
-    // `cargo xtask check`.
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC).only(&[
         "longest_turn",
         "neighbour_turns",
@@ -700,114 +691,105 @@ fn the_starve_grader_tells_every_fix_from_every_form_of_the_bug() {
     ]);
     let done = || Observed::Completes;
     grader.assert_fixed("the reference fix", done(), &processed(fixed::process));
-    grader.assert_fixed(
-        "yield_now every hundred",
-        done(),
-        &processed(starve_fix_yield_every_hundred::process),
+    grader.assert_bug("the reference bug", done(), &processed(broken::process));
+}
+
+/// Two backlogs: 1500 light items stopped after 30% of their work (4.7
+/// ticks of work left, counted), then 1000 heavier ones with no stop.
+fn halted(process: impl AsyncFn(Backlog, CancellationToken) -> u64) -> Facts {
+    let mut rng = Rng::new(12);
+    let us = Duration::from_micros;
+    let loads = [
+        halt::Load::new(&mut rng, 1500, us(45), Some(0.3)),
+        halt::Load::new(&mut rng, 1000, us(90), None),
+    ];
+    let facts = Facts::for_test(&halt::SPEC);
+    halt::measure(&facts, &loads, process);
+    facts
+}
+
+#[test]
+fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let _alone = one_at_a_time();
+    // The work between two turns and after the stop are counted in items:
+    // exact on any machine. The heartbeat and the longest poll are times,
+    // judged by `cargo xtask check`.
+    let counted = [
+        "longest_turn",
+        "neighbour_turns",
+        "stop_lag",
+        "stopped_early",
+        "wrong_sum",
+    ];
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC).only(&counted);
+    let done = || Observed::Completes;
+    let fixed = |what: &str, facts: &Facts| {
+        assert!(
+            grader.diagnoses(done(), facts).is_empty(),
+            "{what}: {:?}",
+            facts.values()
+        );
+        grader.assert_fixed(what, done(), facts)
+    };
+    fixed("the reference fix", &halted(fixed::process_until_stopped));
+    fixed(
+        "the sum outside the select!",
+        &halted(starve_fix_sum_outside_the_select::process),
     );
-    grader.assert_fixed(
-        "through a tokio channel",
-        done(),
-        &processed(starve_fix_tokio_channel::process),
+    fixed(
+        "yield_now every hundred, the stop before each item",
+        &halted(starve_fix_yield_every_hundred::process),
     );
-    grader.assert_fixed(
-        "the work on the blocking pool",
-        done(),
-        &processed(starve_fix_spawn_blocking::process),
+    fixed(
+        "each step raced with run_until_cancelled",
+        &halted(starve_fix_run_until_cancelled::process),
     );
 
-    let f = processed(broken::process);
-    assert_eq!(
-        grader.diagnoses(done(), &f),
-        ["holds-the-thread"],
-        "the reference bug"
-    );
+    let named = |what: &str, facts: &Facts, ids: &[&str]| {
+        assert_eq!(
+            grader.diagnoses(done(), facts),
+            ids,
+            "{what}: {:?}",
+            facts.values()
+        );
+    };
+    let f = halted(broken::process_until_stopped);
+    named("the reference bug", &f, &["holds-the-thread"]);
     grader.assert_bug("the reference bug", done(), &f);
-    let f = processed(start_starve::process);
-    assert_eq!(
-        grader.diagnoses(done(), &f),
-        ["holds-the-thread"],
-        "the untouched exercise"
-    );
+    let f = halted(start_starve::process);
+    named("the untouched exercise", &f, &["holds-the-thread"]);
     grader.assert_bug("the untouched exercise", done(), &f);
-    let f = processed(starve_bug_yield_at_the_end::process);
-    assert_eq!(
-        grader.diagnoses(done(), &f),
-        ["holds-the-thread"],
-        "one yield at the end"
-    );
-    grader.assert_bug("one yield at the end", done(), &f);
-    let f = processed(starve_bug_spawned_loop::process);
-    assert_eq!(
-        grader.diagnoses(done(), &f),
-        ["holds-the-thread"],
-        "the loop moved into a task"
-    );
-    grader.assert_bug("the loop moved into a task", done(), &f);
-    let f = processed(starve_bug_thread_yield::process);
-    eprintln!(
-        "DIAG12 std::thread::yield_now: {:?}",
-        grader.diagnoses(done(), &f)
-    );
-    grader.assert_bug("std::thread::yield_now", done(), &f);
-    let f = processed(starve_bug_yield_every_thousand::process);
-    assert_eq!(
-        grader.diagnoses(done(), &f),
-        ["holds-the-thread"],
-        "a yield every thousand items"
-    );
-    grader.assert_not_fixed("a yield every thousand items", done(), &f);
-    let skipped = processed(starve_bug_skips_items::process);
-    assert!(
-        grader.diagnoses(done(), &skipped).is_empty(),
-        "half the items skipped"
-    );
-    grader.assert_not_fixed("half the items skipped", done(), &skipped);
-    assert_eq!(skipped.get("wrong_sum"), Some(2.0));
-    // 256 items with yields, then 700 or more without: 4 ticks of work or
-    // more between two turns, counted.
-    let warm_up = processed(starve_bug_yields_only_at_first::process);
-    assert_eq!(
-        grader.diagnoses(done(), &warm_up),
-        ["holds-the-thread"],
-        "yields for the first 256 items only"
-    );
-    grader.assert_not_fixed("yields for the first 256 items only", done(), &warm_up);
-    assert!(warm_up.get("longest_turn") > Some(3.0), "{warm_up:?}");
 
-    // Judged on every fact: a blocking join sleeps through the work (9
-    // ticks of it) on any machine, seen as sleep on Linux; the neighbour
-    // gets no turn, counted.
-    let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &starve::SPEC);
-    let joined = processed(starve_bug_joins_a_thread::process);
-    assert_eq!(
-        all.diagnoses(done(), &joined),
-        ["blocks-on-threads"],
-        "a blocking join in the loop"
+    let f = halted(starve_bug_yield_added::process);
+    named(
+        "consume_budget added, the sum in the select!",
+        &f,
+        &["sum-dropped"],
     );
-    all.assert_not_fixed("a blocking join in the loop", done(), &joined);
-    assert_eq!(
-        joined.get("longest_turn"),
-        Some(0.0),
-        "no work on the thread"
-    );
-    if cfg!(target_os = "linux") {
-        assert!(joined.get("worker_asleep") >= Some(4.5), "{joined:?}");
-    }
+    grader.assert_not_fixed("consume_budget added, the sum in the select!", done(), &f);
+    let f = halted(starve_bug_checks_the_stop_only::process);
+    named("the stop looked at, no yield", &f, &["holds-the-thread"]);
+    grader.assert_not_fixed("the stop looked at, no yield", done(), &f);
+    assert_eq!(f.get("wrong_sum"), Some(0.0), "{f:?}");
+    let f = halted(starve_bug_stop_ignored::process);
+    named("the stop ignored", &f, &["stop-ignored"]);
+    grader.assert_not_fixed("the stop ignored", done(), &f);
+    let f = halted(starve_bug_counts_instead::process);
+    named("a count instead of the stop", &f, &[]);
+    grader.assert_not_fixed("a count instead of the stop", done(), &f);
+    assert!(f.get("stopped_early") >= Some(1.0), "{f:?}");
+
+    // Judged on every fact: a blocking join sleeps through the work on any
+    // machine, seen as sleep on Linux; the neighbour gets no turn, counted.
+    let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC);
+    let joined = halted(starve_bug_joins_a_thread::process);
+    all.assert_not_fixed("the loop on a thread, joined", done(), &joined);
     assert_eq!(joined.get("neighbour_turns"), Some(0.0), "{joined:?}");
-
-    // The work in chunks on threads, each joined: no long poll, but the
-    // loop sleeps through the work (a join lasts as long as the work it
-    // waits for, on any machine; seen as sleep on Linux).
-    let chunks = processed(starve_bug_joins_threads_in_chunks::process);
-    assert_eq!(chunks.get("wrong_sum"), Some(0.0));
     if cfg!(target_os = "linux") {
         assert_eq!(
-            all.diagnoses(done(), &chunks),
+            all.diagnoses(done(), &joined),
             ["blocks-on-threads"],
-            "chunks joined on threads"
+            "the loop on a thread, joined"
         );
-        all.assert_not_fixed("chunks joined on threads", done(), &chunks);
-        assert!(chunks.get("worker_asleep") >= Some(1.5), "{chunks:?}");
     }
 }

@@ -3,7 +3,7 @@
 //! the losers of a race left running.
 //! Run it with `cargo xtask run lesson-12 --broken`.
 
-use lesson_12::{broken, frames, handle, lines, race, starve, stop};
+use lesson_12::{broken, frames, halt, handle, lines, race, starve, stop};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -29,6 +29,9 @@ fn main() -> ExitCode {
             )]),
             frames::SPEC.with(vec![frames::piece("", broken::collect_records).note(
                 "Each time the timer won, select! dropped read_record, and the bytes of the record it had read: the next length was read from the middle of a record.",
+            )]),
+            halt::SPEC.with(vec![halt::piece("", broken::process_until_stopped).note(
+                "The loop never returned Pending: the select! never looked at the stop, and the heartbeat waited for the whole backlog.",
             )]),
         ],
     )

@@ -2,7 +2,7 @@
 //! when asked, a loop that yields, and a race whose losers are aborted.
 //! Run it with `cargo xtask run lesson-12 --fixed`.
 
-use lesson_12::{fixed, frames, handle, lines, race, starve, stop};
+use lesson_12::{fixed, frames, halt, handle, lines, race, starve, stop};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -28,6 +28,9 @@ fn main() -> ExitCode {
             )]),
             frames::SPEC.with(vec![frames::piece("", fixed::collect_records).note(
                 "The bytes read were kept in a buffer outside the select!, so a record cut by a tick was finished on the next turn.",
+            )]),
+            halt::SPEC.with(vec![halt::piece("", fixed::process_until_stopped).note(
+                "The loop looked at the stop before each item and yielded through tokio's budget; the sum was kept outside any raced future.",
             )]),
         ],
     )
