@@ -774,8 +774,10 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = halted(starve_bug_stop_ignored::process);
     named("the stop ignored", &f, &["stop-ignored"]);
     grader.assert_not_fixed("the stop ignored", done(), &f);
+    // The backlog with no stop is left unfinished on any machine; on a
+    // busy one, the stop comes after fewer items than the count, and the
+    // loop ignores it (named as such).
     let f = halted(starve_bug_counts_instead::process);
-    named("a count instead of the stop", &f, &[]);
     grader.assert_not_fixed("a count instead of the stop", done(), &f);
     assert!(f.get("stopped_early") >= Some(1.0), "{f:?}");
 
