@@ -711,8 +711,11 @@ fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
         said == ["looks-again"] || said == ["wakes-while-idle"],
         "a look every millisecond: {said:?} {f:?}"
     );
-    g.only(&["save_late", "idle_wake_ups"])
-        .assert_not_fixed("a look every millisecond", o.clone(), &f);
+    g.only(&["save_late", "idle_wake_ups"]).assert_not_fixed(
+        "a look every millisecond",
+        o.clone(),
+        &f,
+    );
     g.only(&NO_REACTOR_EXACT)
         .assert_fixed("a look every millisecond", o, &f);
 
