@@ -170,12 +170,18 @@ const FIX_HOLDS_LESS: f64 = 10.0;
 /// stretches: a machine at load 8 paused a thread for over 300 ms.)
 const FIX_BUSY_LESS: f64 = 0.5;
 
-/// One measurement at a time in this process: `threads_left` counts the
-/// threads that a run started and left, and another test's runs would
-/// start and end threads of their own meanwhile.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+/// One test, one measurement at a time: `threads_left` counts the threads
+/// that a run started and left, and another test would start and end
+/// threads of its own meanwhile (libtest starts a thread for each test as
+/// another ends).
+#[test]
+fn the_graders_judge_every_fix_fixed_and_every_form_of_the_bug_not_fixed() {
+    the_nested_grader_judges_every_fix_fixed();
+    the_nested_grader_judges_every_form_of_the_bug_not_fixed();
+    the_drop_runtime_grader_judges_every_fix_fixed();
+    the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed();
+    the_no_reactor_grader_judges_every_fix_fixed();
+    the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed();
 }
 
 /// The facts of a run's threads, judged exactly where the system lists
@@ -248,12 +254,10 @@ where
 {
     let facts = Facts::for_test(&nested::SPEC);
     let theirs = facts.clone();
-    let _one = one_at_a_time();
     let observed = observe_within(limit, move || nested::measure(&theirs, quote));
     (observed, facts)
 }
 
-#[test]
 fn the_nested_grader_judges_every_fix_fixed() {
     let fixed_ = |what, (o, f): (Observed, Facts)| {
         assert_fixed(
@@ -279,7 +283,6 @@ fn the_nested_grader_judges_every_fix_fixed() {
     );
 }
 
-#[test]
 fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&nested::SPEC);
     for (what, run) in [
@@ -403,12 +406,10 @@ where
 {
     let facts = Facts::for_test(&drop_runtime::SPEC);
     let theirs = facts.clone();
-    let _one = one_at_a_time();
     let observed = observe_within(LIMIT, move || drop_runtime::measure(&theirs, balances));
     (observed, facts)
 }
 
-#[test]
 fn the_drop_runtime_grader_judges_every_fix_fixed() {
     let exact = with_threads(&[
         "wrong_answers",
@@ -433,7 +434,6 @@ fn the_drop_runtime_grader_judges_every_fix_fixed() {
     fixed_("one connection for the program's life", (o, f));
 }
 
-#[test]
 fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&drop_runtime::SPEC);
     let (o, f) = served(broken::balances);
@@ -540,7 +540,6 @@ where
 {
     let facts = Facts::for_test(&no_reactor::SPEC);
     let theirs = facts.clone();
-    let _one = one_at_a_time();
     let observed = observe_within(LIMIT, move || no_reactor::measure(&theirs, on_reading));
     (observed, facts)
 }
@@ -555,7 +554,6 @@ const NO_REACTOR_EXACT: [&str; 6] = [
     "tasks_left",
 ];
 
-#[test]
 fn the_no_reactor_grader_judges_every_fix_fixed() {
     let exact = with_threads(&NO_REACTOR_EXACT);
     let fixed_ =
@@ -571,7 +569,6 @@ fn the_no_reactor_grader_judges_every_fix_fixed() {
     );
 }
 
-#[test]
 fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&no_reactor::SPEC);
     for (what, run) in [
