@@ -148,6 +148,166 @@ impl PollsSeen {
     }
 }
 
+std::thread_local! {
+    /// The call whose poll is under way on this thread, if any: what the
+    /// harness's services note their progress in when a call uses them.
+    static CALL: std::cell::RefCell<Option<Progress>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What the harness's side of one call did, and what the call's polls
+/// showed of it. The harness's services (the catalog, the rates client,
+/// the ledger and its connections) note each thing they finish for the
+/// call (an answer given, a callback called, a close done): the only
+/// things a call can be waiting for. A call that awaits is polled when one
+/// of them has happened; a call that looks again and again (a loop that
+/// yields, or sleeps, between looks) is polled when nothing has.
+#[derive(Clone, Default)]
+struct Progress(Arc<Mutex<ProgressLog>>);
+
+#[derive(Default)]
+struct ProgressLog {
+    /// Things the harness finished for the call, and when the last one was.
+    happened: u64,
+    last: Option<Instant>,
+    /// The call's polls, when the first began, and `happened` as the last
+    /// two began.
+    polls: u64,
+    started: Option<Instant>,
+    at_last: u64,
+    at_one_before: u64,
+    /// Polls after the first with nothing new from the previous poll's
+    /// start to the next one's (or the call's end). The next poll's start,
+    /// not this one's: a call may be woken by the harness's progress a
+    /// moment before the harness notes it (the callback's state dropped as
+    /// it returns, say).
+    looks: u64,
+    /// When the call ended: the time from the last thing that happened to
+    /// the poll that ended it, as a share of the call's length.
+    late: Option<f64>,
+}
+
+impl Progress {
+    fn log(&self) -> std::sync::MutexGuard<'_, ProgressLog> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Something the call may be waiting for has happened.
+    fn note(&self) {
+        let mut log = self.log();
+        log.happened += 1;
+        log.last = Some(Instant::now());
+    }
+
+    /// The call being polled on this thread, if any.
+    fn current() -> Option<Progress> {
+        CALL.with(|c| c.borrow().clone())
+    }
+
+    /// `call`, watched: its polls are counted, and the looks among them.
+    async fn watch<F: Future>(self, call: F) -> F::Output {
+        let mut call = std::pin::pin!(call);
+        std::future::poll_fn(move |cx| {
+            let poll_began = Instant::now();
+            {
+                let mut log = self.log();
+                // The poll before this one, if it was not the first.
+                if log.polls >= 2 && log.happened == log.at_one_before {
+                    log.looks += 1;
+                }
+                log.at_one_before = log.at_last;
+                log.at_last = log.happened;
+            }
+            let previous = CALL.with(|c| c.replace(Some(self.clone())));
+            let out = call.as_mut().poll(cx);
+            CALL.with(|c| *c.borrow_mut() = previous);
+            let mut log = self.log();
+            if log.polls == 0 {
+                log.started = Some(poll_began);
+            }
+            log.polls += 1;
+            if out.is_ready() {
+                // This poll, the last, if it was not the first.
+                if log.polls >= 2 && log.happened == log.at_one_before {
+                    log.looks += 1;
+                }
+                let began = log.started.unwrap_or(poll_began);
+                let late = log
+                    .last
+                    .filter(|at| *at > began)
+                    .map(|at| poll_began.saturating_duration_since(at))
+                    .unwrap_or_default();
+                let length = began.elapsed().as_secs_f64().max(1e-9);
+                log.late = Some(late.as_secs_f64() / length);
+            }
+            out
+        })
+        .await
+    }
+}
+
+/// What the calls of a workload (or of a run) showed of their waits.
+#[derive(Default)]
+struct WaitsSeen {
+    looks: u64,
+    late_sum: f64,
+    ended: u32,
+}
+
+impl WaitsSeen {
+    fn add(&mut self, call: &Progress) {
+        let log = call.log();
+        self.looks += log.looks;
+        if let Some(late) = log.late {
+            self.late_sum += late;
+            self.ended += 1;
+        }
+    }
+
+    /// The mean of the calls' lateness, as a share of their length.
+    fn late(&self) -> f64 {
+        self.late_sum / f64::from(self.ended.max(1))
+    }
+}
+
+/// The ids of this process's threads, where the system lists them
+/// (`/proc/self/task` on Linux); `None` elsewhere.
+fn threads() -> Option<Vec<u64>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| t.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// How many threads that were not in `before` are still alive, once
+/// `grace` has passed or fewer than `allowed` are (threads that are ending
+/// have that long to end). 0 where the system does not list threads.
+fn threads_left(before: &Option<Vec<u64>>, allowed: usize, grace: Duration) -> usize {
+    let Some(before) = before else { return 0 };
+    let since = Instant::now();
+    loop {
+        let new = threads()
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| !before.contains(t))
+            .count();
+        if new <= allowed || since.elapsed() >= grace {
+            return new.saturating_sub(allowed);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// How long threads that are ending have to end before they count as left
+/// running: a close's goodbye (up to 140 ms) and more.
+const THREADS_END: Duration = Duration::from_millis(500);
+
+/// A timing fact: on a machine busy enough, a thread that is ending may
+/// take longer than [`THREADS_END`] to go, and the lesson's fix is then
+/// re-measured.
+const THREADS_LEFT: &str = "threads started during a workload (by your code, or by a runtime it built) still running after it ended and everything the harness started had stopped, the workload with the most";
+
 // --------------------------------------------------------------- nested --
 
 /// The catalog answers one price in this long at least...
@@ -169,6 +329,7 @@ pub const RATE_ONE: u64 = 1000;
 #[derive(Clone)]
 pub struct Catalog {
     answers: Answers,
+    progress: Progress,
 }
 
 impl Catalog {
@@ -186,6 +347,7 @@ impl Catalog {
             // Panics if this thread is already driving a runtime.
             let (listed, currency) = runtime.block_on(self.listing(item));
             drop(runtime);
+            self.progress.note(); // the callback is called
             // The callback runs on the library's own thread, which belongs
             // to no runtime; its panic is passed on to the caller.
             let asked = std::thread::Builder::new()
@@ -193,6 +355,7 @@ impl Catalog {
                 .spawn(move || rate(currency))
                 .expect("a thread starts")
                 .join();
+            self.progress.note(); // the price is known
             match asked {
                 Ok(rate) => listed * rate / RATE_ONE,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -206,6 +369,14 @@ impl Catalog {
         // The request on the wire.
         tokio::time::sleep(self.answers.time(item, CALL_MIN, CALL_MAX)).await;
         (self.answers.of(item), self.currency(item))
+    }
+
+    /// The same catalog, noting what it does in `progress`.
+    fn for_call(&self, progress: &Progress) -> Catalog {
+        Catalog {
+            answers: self.answers,
+            progress: progress.clone(),
+        }
     }
 
     fn currency(&self, item: u32) -> Currency {
@@ -232,20 +403,35 @@ pub const RATE_TIME: Duration = Duration::from_millis(2);
 #[derive(Clone)]
 pub struct Rates {
     answers: Answers,
-    requests: tokio::sync::mpsc::UnboundedSender<(Currency, tokio::sync::oneshot::Sender<u64>)>,
+    requests: tokio::sync::mpsc::UnboundedSender<RateRequest>,
+    progress: Progress,
 }
+
+type RateRequest = (Currency, tokio::sync::oneshot::Sender<u64>, Progress);
 
 impl Rates {
     /// Starts the connection's task: on the app's runtime.
     fn start(answers: Answers) -> Rates {
-        let (requests, mut incoming) =
-            tokio::sync::mpsc::unbounded_channel::<(Currency, tokio::sync::oneshot::Sender<u64>)>();
+        let (requests, mut incoming) = tokio::sync::mpsc::unbounded_channel::<RateRequest>();
         tokio::spawn(async move {
-            while let Some((currency, reply)) = incoming.recv().await {
+            while let Some((currency, reply, progress)) = incoming.recv().await {
+                progress.note(); // the rate is answered
                 let _ = reply.send(rate_of(&answers, currency));
             }
         });
-        Rates { answers, requests }
+        Rates {
+            answers,
+            requests,
+            progress: Progress::default(),
+        }
+    }
+
+    /// The same client, noting what it does in `progress`.
+    fn for_call(&self, progress: &Progress) -> Rates {
+        Rates {
+            progress: progress.clone(),
+            ..self.clone()
+        }
     }
 
     fn of(&self, currency: Currency) -> u64 {
@@ -256,12 +442,13 @@ impl Rates {
     /// it is first polled (its timer), and the app's runtime free to
     /// answer.
     pub fn rate(&self, currency: Currency) -> impl Future<Output = u64> + Send + 'static {
-        let requests = self.requests.clone();
+        let (requests, progress) = (self.requests.clone(), self.progress.clone());
         async move {
             tokio::time::sleep(RATE_TIME).await;
+            progress.note(); // the lookup is on the wire
             let (reply, answer) = tokio::sync::oneshot::channel();
             requests
-                .send((currency, reply))
+                .send((currency, reply, progress))
                 .expect("the rates connection runs while the app does");
             answer.await.expect("the rates connection answers")
         }
@@ -326,6 +513,7 @@ pub struct Ledger {
     answers: Answers,
     opened: Arc<AtomicU32>,
     closed: Arc<AtomicU32>,
+    progress: Progress,
 }
 
 impl Ledger {
@@ -334,6 +522,15 @@ impl Ledger {
             answers,
             opened: Arc::default(),
             closed: Arc::default(),
+            progress: Progress::default(),
+        }
+    }
+
+    /// The same ledger, noting what its connections do in `progress`.
+    fn for_call(&self, progress: &Progress) -> Ledger {
+        Ledger {
+            progress: progress.clone(),
+            ..self.clone()
         }
     }
 
@@ -357,6 +554,7 @@ impl Ledger {
             answers: self.answers,
             closing: Some(closing),
             closed: self.closed.clone(),
+            progress: Progress::current().unwrap_or_else(|| self.progress.clone()),
         }
     }
 
@@ -376,6 +574,8 @@ pub struct Connection {
     /// Dropped to start the close.
     closing: Option<std::sync::mpsc::Sender<()>>,
     closed: Arc<AtomicU32>,
+    /// Where the close is noted (the harness's record of what it did).
+    progress: Progress,
 }
 
 impl Connection {
@@ -384,9 +584,12 @@ impl Connection {
     pub fn balance(&self, account: u32) -> impl Future<Output = u64> + Send + 'static {
         let runtime = self.runtime.as_ref().expect("open until dropped");
         let answers = self.answers;
+        // Noted for the request being served, whichever connection it uses.
+        let progress = Progress::current().unwrap_or_else(|| self.progress.clone());
         let query = runtime.spawn(
             async move {
                 tokio::time::sleep(answers.time(account, QUERY_MIN, QUERY_MAX)).await;
+                progress.note(); // the balance is answered
                 answers.of(account)
             }
             .traced("query"),
@@ -401,6 +604,7 @@ impl Connection {
             self.closed.fetch_add(1, Ordering::SeqCst);
             self.closing.take();
             runtime.shutdown_background();
+            self.progress.note(); // nothing left to wait for
         }
     }
 }
@@ -414,6 +618,7 @@ impl Drop for Connection {
             // (100 to 140 ms): panics on a thread that drives a runtime,
             // where waiting is not allowed.
             shared::blocking("Runtime::drop", || drop(runtime));
+            self.progress.note(); // closed
         }
     }
 }
@@ -493,6 +698,43 @@ struct Log {
     /// Saves under way now, and the most at once.
     saving: usize,
     most_at_once: usize,
+    /// When `save` was called for each reading.
+    called: Vec<(u32, Instant)>,
+    /// Readings the driver has delivered so far.
+    delivered: usize,
+    /// The app's runtime and heartbeat, watched while nothing is to be
+    /// done (every reading delivered so far saved, no save under way): the
+    /// wake-ups and ticks when that began, and the wake-ups and ticks
+    /// then.
+    watch: Option<(Parked, Arc<Heartbeat>)>,
+    idle_since: Option<(u64, u64)>,
+    idle_wakes: u64,
+    idle_ticks: u64,
+}
+
+impl Log {
+    fn wakes_and_ticks(&self) -> Option<(u64, u64)> {
+        let (parked, heartbeat) = self.watch.as_ref()?;
+        Some((parked.wake_ups(), heartbeat.ticks()))
+    }
+
+    /// Nothing to be done from now, until the next reading.
+    fn idle_begins(&mut self) {
+        if self.saving == 0 && self.saved.len() == self.delivered && self.started == self.delivered
+        {
+            self.idle_since = self.wakes_and_ticks();
+        }
+    }
+
+    /// A reading comes, or the driver stops.
+    fn idle_ends(&mut self) {
+        if let (Some((wakes, ticks)), Some((w, t))) =
+            (self.idle_since.take(), self.wakes_and_ticks())
+        {
+            self.idle_wakes += w - wakes;
+            self.idle_ticks += t - ticks;
+        }
+    }
 }
 
 /// Where readings are saved: a log, with an async API built on tokio's
@@ -512,7 +754,11 @@ impl Store {
     /// its timer.
     pub fn save(&self, reading: Reading) -> impl Future<Output = ()> + Send + 'static {
         let store = self.clone();
-        store.log().started += 1;
+        {
+            let mut log = store.log();
+            log.started += 1;
+            log.called.push((reading.0, Instant::now()));
+        }
         let span = (SAVE_MAX - SAVE_MIN).as_micros() as u64 + 1;
         let time = SAVE_MIN + Duration::from_micros(mix(u64::from(reading.0)) % span);
         async move {
@@ -525,6 +771,7 @@ impl Store {
             let mut log = store.log();
             log.saving -= 1;
             log.saved.push(reading.0);
+            log.idle_begins();
         }
         .traced("save")
     }
@@ -536,6 +783,17 @@ impl Store {
     fn started(&self) -> usize {
         self.log().started
     }
+
+    /// The driver delivers a reading: says whether nothing was to be done
+    /// until then (every reading before it saved, no save under way).
+    fn delivering(&self) -> bool {
+        let mut log = self.log();
+        log.idle_ends();
+        let idle =
+            log.saving == 0 && log.saved.len() == log.delivered && log.started == log.delivered;
+        log.delivered += 1;
+        idle
+    }
 }
 
 /// Bursts of readings in the `no-reactor` scenario's second workload...
@@ -544,6 +802,11 @@ pub const BURSTS: u32 = 3;
 pub const PAUSE_MIN: Duration = Duration::from_millis(120);
 /// ...and at most.
 pub const PAUSE_MAX: Duration = Duration::from_millis(160);
+
+/// In the third workload, readings come this long apart at least...
+pub const SPARSE_MIN: Duration = Duration::from_millis(15);
+/// ...and at most: each comes when the one before it is saved.
+pub const SPARSE_MAX: Duration = Duration::from_millis(30);
 
 /// One workload of the `no-reactor` scenario: when the driver delivers each
 /// reading (from its start), and the readings' values, made at run time.
@@ -555,8 +818,9 @@ pub struct Deliveries {
 }
 
 impl Deliveries {
-    /// Two workloads: readings a few milliseconds apart, and bursts of
-    /// readings at once with long pauses between them.
+    /// Three workloads: readings a few milliseconds apart, bursts of
+    /// readings at once with long pauses between them, and readings that
+    /// each come when the last is saved.
     pub fn shapes(rng: &mut Rng) -> Vec<Deliveries> {
         let count = rng.between(12, 24) as usize;
         let steady = shared::work::shape::Arrivals::jittered(
@@ -575,6 +839,9 @@ impl Deliveries {
                 bursts.push(t);
             }
         }
+        let sparse_count = rng.between(10, 14) as usize;
+        let sparse =
+            shared::work::shape::Arrivals::jittered(rng, SPARSE_MIN, SPARSE_MAX, sparse_count);
         let mut values = |n: usize| {
             let mut made: Vec<u32> = Vec::with_capacity(n);
             while made.len() < n {
@@ -585,7 +852,11 @@ impl Deliveries {
             }
             made
         };
-        let (a, b) = (values(steady.len()), values(bursts.len()));
+        let (a, b, c) = (
+            values(steady.len()),
+            values(bursts.len()),
+            values(sparse.len()),
+        );
         vec![
             Deliveries {
                 name: format!("{} readings, {}", steady.len(), steady.name),
@@ -601,6 +872,11 @@ impl Deliveries {
                 ),
                 at: bursts,
                 values: b,
+            },
+            Deliveries {
+                name: format!("{} readings, {}", sparse.len(), sparse.name),
+                at: sparse.at,
+                values: c,
             },
         ]
     }
@@ -742,6 +1018,16 @@ pub mod nested {
                 "the time the app's thread slept inside quote's polls (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
             )
             .timing(),
+            fact(
+                "quote_looks",
+                "polls of quote, after each call's first, that came when nothing the call could wait for had happened since its previous poll began (no callback called, no rate answered, no price known): looks, not wake-ups, over both workloads",
+            ),
+            fact(
+                "quote_late",
+                "the time from the last thing a call could wait for (the price known) to the poll that ended it, as a share of the call's length, the mean over every call: 0 for a call woken when the price comes, a share of its period for one that looks now and then",
+            )
+            .timing(),
+            fact("threads_left", THREADS_LEFT).timing(),
             fact("app_busy", APP_BUSY).timing(),
         ],
     };
@@ -763,6 +1049,7 @@ pub mod nested {
         Q: AsyncFn(Catalog, Rates, u32) -> u64,
     {
         let mut calls = PollsSeen::default();
+        let (mut waits, mut left) = (WaitsSeen::default(), 0usize);
         // Every price is missing until the calls end: what a run that hangs
         // reports.
         let calls_made: usize = shapes.iter().map(|shape| shape.items.len()).sum();
@@ -771,8 +1058,11 @@ pub mod nested {
         for shape in shapes {
             let catalog = Catalog {
                 answers: Answers::new(rng),
+                progress: Progress::default(),
             };
             let each: Vec<Held> = shape.items.iter().map(|_| Held::new()).collect();
+            let progress: Vec<Progress> = shape.items.iter().map(|_| Progress::default()).collect();
+            let threads_before = threads();
             let (runtime, parked) = watched_runtime();
             // Each call is traced on its own, and the loop around them is
             // not: a panic then comes in a call's first poll, which no
@@ -783,9 +1073,9 @@ pub mod nested {
                     tokio::time::sleep(TICK * 2).await;
                     let rates = Rates::start(catalog.answers);
                     let ask = |i: usize| {
-                        each[i]
-                            .wrap(quote(catalog.clone(), rates.clone(), shape.items[i]))
-                            .traced("quote")
+                        let p = &progress[i];
+                        let call = quote(catalog.for_call(p), rates.for_call(p), shape.items[i]);
+                        each[i].wrap(p.clone().watch(call)).traced("quote")
                     };
                     let got: Vec<u64> = if shape.at_once {
                         // Each call is polled only when it is woken, so its
@@ -816,7 +1106,9 @@ pub mod nested {
                 })
             });
             drop(runtime);
+            left = left.max(threads_left(&threads_before, 0, THREADS_END));
             each.iter().for_each(|call| calls.add(call));
+            progress.iter().for_each(|call| waits.add(call));
             wrong += w;
             lateness = lateness.max(late);
             busiest = busiest.max(busy);
@@ -827,6 +1119,9 @@ pub mod nested {
             "quote_asleep",
             calls.asleep.as_secs_f64() / TICK.as_secs_f64(),
         );
+        facts.set("quote_looks", waits.looks as f64);
+        facts.set("quote_late", waits.late());
+        facts.set("threads_left", left as f64);
         report_app_thread(facts, calls.longest, lateness, busiest);
     }
 
@@ -844,11 +1139,14 @@ pub mod nested {
         measure_shapes(facts, &shapes, &mut rng, quote);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one call; the app's runtime not parked {:.0}% of the time.",
+            "Wrong or missing prices: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one call, {} of them looks with nothing new; prices noticed {:.1}% of a call late on average; threads left running: {}; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("longest_hold"),
             get("heartbeat_lateness"),
             get("quote_polls"),
+            get("quote_looks"),
+            get("quote_late") * 100.0,
+            get("threads_left"),
             get("app_busy") * 100.0,
         );
     }
@@ -904,6 +1202,20 @@ pub mod drop_runtime {
                 "the time the app's thread slept inside the polls of balances (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
             )
             .timing(),
+            fact(
+                "balances_looks",
+                "polls of balances, after each request's first, that came when nothing the request could wait for had happened since its previous poll began (no balance answered, no connection closed): looks, not wake-ups, over both workloads",
+            ),
+            fact(
+                "balances_late",
+                "the time from the last thing a request could wait for (its last balance, or its connection's close) to the poll that ended it, as a share of the request's length, the mean over every request: 0 for a request woken when that happens, a share of its period for one that looks now and then",
+            )
+            .timing(),
+            fact(
+                "threads_left",
+                "threads started during a workload (by your code, or by a runtime it built) still running after it ended and everything the harness started had stopped, beside those of the connections left open, the workload with the most",
+            )
+            .timing(),
             fact("app_busy", APP_BUSY).timing(),
         ],
     };
@@ -929,10 +1241,14 @@ pub mod drop_runtime {
         // program's life serves every workload.
         let ledger = Ledger::new(Answers::new(rng));
         let mut requests = PollsSeen::default();
+        let (mut waits, mut left) = (WaitsSeen::default(), 0usize);
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
+            let (threads_before, open_before) = (threads(), ledger.left_running());
             let (runtime, parked) = watched_runtime();
             let each: Vec<Held> = shape.accounts.iter().map(|_| Held::new()).collect();
+            let progress: Vec<Progress> =
+                shape.accounts.iter().map(|_| Progress::default()).collect();
             // The requests are not traced: the panic comes at the end of a
             // request, in a poll that a wake-up led to, and a recording
             // cannot show a poll that never ended. The queries, on the
@@ -942,7 +1258,9 @@ pub mod drop_runtime {
                     let heartbeat = Heartbeat::spawn(TICK);
                     tokio::time::sleep(TICK * 2).await;
                     let serve = |i: usize| {
-                        each[i].wrap(balances(ledger.clone(), shape.accounts[i].clone()))
+                        let p = &progress[i];
+                        let request = balances(ledger.for_call(p), shape.accounts[i].clone());
+                        each[i].wrap(p.clone().watch(request))
                     };
                     let found: Vec<Vec<u64>> = if shape.at_once {
                         // Each request is polled only when it is woken, so its
@@ -974,7 +1292,12 @@ pub mod drop_runtime {
                 })
             });
             drop(runtime); // waits for the blocking pool, where a drop may be under way
+            // A connection left open keeps its worker and its goodbye's
+            // thread: counted by runtimes_left_running, not here.
+            let opened = ledger.left_running().saturating_sub(open_before) as usize;
+            left = left.max(threads_left(&threads_before, opened * 2, THREADS_END));
             each.iter().for_each(|request| requests.add(request));
+            progress.iter().for_each(|request| waits.add(request));
             wrong += w;
             lateness = lateness.max(late);
             busiest = busiest.max(busy);
@@ -986,6 +1309,9 @@ pub mod drop_runtime {
             "balances_asleep",
             requests.asleep.as_secs_f64() / TICK.as_secs_f64(),
         );
+        facts.set("balances_looks", waits.looks as f64);
+        facts.set("balances_late", waits.late());
+        facts.set("threads_left", left as f64);
         report_app_thread(facts, requests.longest, lateness, busiest);
     }
 
@@ -1003,12 +1329,15 @@ pub mod drop_runtime {
         measure_shapes(facts, &shapes, &mut rng, balances);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request; the app's runtime not parked {:.0}% of the time.",
+            "Wrong or missing balances: {}; connections left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request, {} of them looks with nothing new; closes noticed {:.1}% of a request late on average; threads left running: {}; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("runtimes_left_running"),
             get("longest_hold"),
             get("heartbeat_lateness"),
             get("balances_polls"),
+            get("balances_looks"),
+            get("balances_late") * 100.0,
+            get("threads_left"),
             get("app_busy") * 100.0,
         );
     }
@@ -1071,6 +1400,17 @@ pub mod no_reactor {
                 "tasks of yours still alive on the app's runtime 100 ms after the driver stopped and its readings were saved, the workload with the most",
             )
             .timing(),
+            fact("threads_left", THREADS_LEFT).timing(),
+            fact(
+                "idle_wake_ups",
+                "wake-ups of the app's runtime per tick of its heartbeat while nothing was to be done (every reading delivered so far saved, no save under way), over both workloads: the heartbeat's own (about 2: its timer may wake the thread just before it is due) for code that waits for a reading, and more for code that looks again and again, each look a timer of its own",
+            )
+            .timing(),
+            fact(
+                "save_late",
+                "the time from a reading that came when nothing was to be done (the first, the first of a burst, each of the third workload's) to the call of save for it, in 10 ms ticks, the mean over all of them: at once for code woken by the reading, half its period or more for code that looks now and then",
+            )
+            .timing(),
             fact(
                 "longest_hold",
                 "the time the call to on_reading held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
@@ -1086,6 +1426,8 @@ pub mod no_reactor {
     struct Driven {
         most_waiting: usize,
         held: u32,
+        /// Readings that came when nothing was to be done, and when.
+        came_idle: Vec<(u32, Instant)>,
     }
 
     type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync;
@@ -1128,6 +1470,8 @@ pub mod no_reactor {
         let (mut lost, mut wrong, mut lateness, mut busiest) = (0, 0, 0.0f64, 0.0f64);
         let (mut disorder, mut at_once, mut waiting, mut driver_held, mut left) =
             (0u32, 0usize, 0usize, 0u32, 0usize);
+        let (mut threads_alive, mut idle_wakes, mut idle_ticks) = (0usize, 0u64, 0u64);
+        let (mut late_sum, mut came_idle) = (Duration::ZERO, 0u32);
         // A task of the app's that panics is caught by tokio, and its
         // message only printed: it is kept here, and passed on at the end.
         let app_thread = std::thread::current().id();
@@ -1146,11 +1490,13 @@ pub mod no_reactor {
         }
         for shape in shapes {
             let store = Store::default();
+            let threads_before = threads();
             let (runtime, parked) = watched_runtime();
             let ((heartbeat, ended, before), busy) = parked.busy(|| {
                 runtime.block_on(
                     async {
-                        let heartbeat = Heartbeat::spawn(TICK);
+                        let heartbeat = Arc::new(Heartbeat::spawn(TICK));
+                        store.log().watch = Some((parked.clone(), heartbeat.clone()));
                         tokio::time::sleep(TICK * 2).await;
                         let before = tokio::runtime::Handle::current()
                             .metrics()
@@ -1172,6 +1518,9 @@ pub mod no_reactor {
                                     );
                                     let waited = n.saturating_sub(theirs.started());
                                     let called = Instant::now();
+                                    if theirs.delivering() {
+                                        seen.came_idle.push((*value, called));
+                                    }
                                     shared::blocking("callback", || callback(Reading(*value)));
                                     if called.elapsed() >= DRIVER_HELD && waited < BUFFER {
                                         seen.held += 1;
@@ -1183,6 +1532,7 @@ pub mod no_reactor {
                                 // The driver goes quiet for a while, then stops:
                                 // it lets go of the callback.
                                 std::thread::sleep(QUIET);
+                                theirs.log().idle_ends();
                                 drop(callback);
                                 seen
                             })
@@ -1229,8 +1579,21 @@ pub mod no_reactor {
             );
             left = left.max(alive.saturating_sub(before));
             lateness = lateness.max(heartbeat.worst_lateness_ratio());
+            store.log().watch = None;
             drop(heartbeat);
             drop(runtime);
+            threads_alive = threads_alive.max(threads_left(&threads_before, 0, THREADS_END));
+            {
+                let log = store.log();
+                idle_wakes += log.idle_wakes;
+                idle_ticks += log.idle_ticks;
+                for (value, came) in &seen.came_idle {
+                    if let Some((_, called)) = log.called.iter().find(|(v, _)| v == value) {
+                        late_sum += called.saturating_duration_since(*came);
+                        came_idle += 1;
+                    }
+                }
+            }
             let saved = store.saved();
             lost += shape.values.iter().filter(|v| !saved.contains(v)).count() as u32;
             let mut counted: Vec<u32> = Vec::new();
@@ -1262,6 +1625,13 @@ pub mod no_reactor {
         facts.set("most_waiting", waiting as f64);
         facts.set("driver_held", driver_held);
         facts.set("tasks_left", left as f64);
+        facts.set("threads_left", threads_alive as f64);
+        facts.set(
+            "idle_wake_ups",
+            idle_wakes as f64 / idle_ticks.max(1) as f64,
+        );
+        let save_late = late_sum.as_secs_f64() / f64::from(came_idle.max(1));
+        facts.set("save_late", save_late / TICK.as_secs_f64());
         report_app_thread(facts, held.own_longest(), lateness, busiest);
     }
 
@@ -1279,7 +1649,7 @@ pub mod no_reactor {
         measure_shapes(facts, &shapes, on_reading);
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Readings lost: {}; wrong saves: {}; saved out of order: {}; up to {} saves at once; up to {} readings waiting; the driver held {} times with room in its buffer; tasks left running after it stopped: {}; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
+            "Readings lost: {}; wrong saves: {}; saved out of order: {}; up to {} saves at once; up to {} readings waiting; the driver held {} times with room in its buffer; tasks left running after it stopped: {}, threads: {}; with nothing to do, {:.2} wake-ups of the app's runtime per tick of its heartbeat, and a reading that came then saved {:.2} ticks after it on average; the app's heartbeat was up to {:.1} ticks late; the app's runtime not parked {:.0}% of the time.",
             get("readings_lost"),
             get("wrong_saves"),
             get("out_of_order"),
@@ -1287,6 +1657,9 @@ pub mod no_reactor {
             get("most_waiting"),
             get("driver_held"),
             get("tasks_left"),
+            get("threads_left"),
+            get("idle_wake_ups"),
+            get("save_late"),
             get("heartbeat_lateness"),
             get("app_busy") * 100.0,
         );

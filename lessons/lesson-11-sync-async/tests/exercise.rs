@@ -64,8 +64,23 @@ mod bug_joined_thread_drop;
 #[path = "fixtures/no-reactor/bug_latest_only.rs"]
 mod bug_latest_only;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_looks_at_the_close_every_20ms.rs"]
+mod bug_looks_at_the_close_every_20ms;
+#[allow(dead_code)]
+#[path = "fixtures/nested/bug_looks_every_20ms.rs"]
+mod bug_looks_every_20ms;
+#[allow(dead_code)]
+#[path = "fixtures/no-reactor/bug_looks_every_millisecond.rs"]
+mod bug_looks_every_millisecond;
+#[allow(dead_code)]
+#[path = "fixtures/nested/bug_looks_seldom.rs"]
+mod bug_looks_seldom;
+#[allow(dead_code)]
 #[path = "fixtures/nested/bug_only_moved_to_the_pool.rs"]
 mod bug_only_moved_to_the_pool;
+#[allow(dead_code)]
+#[path = "fixtures/no-reactor/bug_saver_runtime_never_ends.rs"]
+mod bug_saver_runtime_never_ends;
 #[allow(dead_code)]
 #[path = "fixtures/drop-runtime/bug_shut_down_too_soon.rs"]
 mod bug_shut_down_too_soon;
@@ -155,6 +170,30 @@ const FIX_HOLDS_LESS: f64 = 10.0;
 /// stretches: a machine at load 8 paused a thread for over 300 ms.)
 const FIX_BUSY_LESS: f64 = 0.5;
 
+/// One test, one measurement at a time: `threads_left` counts the threads
+/// that a run started and left, and another test would start and end
+/// threads of its own meanwhile (libtest starts a thread for each test as
+/// another ends).
+#[test]
+fn the_graders_judge_every_fix_fixed_and_every_form_of_the_bug_not_fixed() {
+    the_nested_grader_judges_every_fix_fixed();
+    the_nested_grader_judges_every_form_of_the_bug_not_fixed();
+    the_drop_runtime_grader_judges_every_fix_fixed();
+    the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed();
+    the_no_reactor_grader_judges_every_fix_fixed();
+    the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed();
+}
+
+/// The facts of a run's threads, judged exactly where the system lists
+/// them (Linux); 0 elsewhere.
+fn with_threads<'a>(exact: &[&'a str]) -> Vec<&'a str> {
+    let mut exact = exact.to_vec();
+    if cfg!(target_os = "linux") {
+        exact.push("threads_left");
+    }
+    exact
+}
+
 fn grader(spec: &'static Spec) -> Grader {
     Grader::new(env!("CARGO_MANIFEST_DIR"), spec)
 }
@@ -219,12 +258,11 @@ where
     (observed, facts)
 }
 
-#[test]
 fn the_nested_grader_judges_every_fix_fixed() {
     let fixed_ = |what, (o, f): (Observed, Facts)| {
         assert_fixed(
             &nested::SPEC,
-            &["wrong_answers", "quote_polls"],
+            &with_threads(&["wrong_answers", "quote_polls", "quote_looks"]),
             what,
             o,
             &f,
@@ -245,7 +283,6 @@ fn the_nested_grader_judges_every_fix_fixed() {
     );
 }
 
-#[test]
 fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&nested::SPEC);
     for (what, run) in [
@@ -332,6 +369,23 @@ fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
         g.assert_not_fixed("a blocking sleep between looks", o, &f);
         assert!(get(&f, "quote_asleep") >= ticks(CALL_MIN), "{f:?}");
     }
+    // Looking on tokio's timer: the runtime parks between looks, and the
+    // polls are few; the looks come with nothing new. A longer period
+    // makes fewer looks, and the price is noticed late (lateness that only
+    // grows on a busy machine).
+    let (o, f) = quoted(LIMIT, bug_looks_every_20ms::quote);
+    assert_eq!(get(&f, "wrong_answers"), 0.0);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["checks-in-a-loop"],
+        "a look every 20 ms"
+    );
+    g.only(&["quote_looks"])
+        .assert_not_fixed("a look every 20 ms", o, &f);
+    let (o, f) = quoted(LIMIT, bug_looks_seldom::quote);
+    assert_eq!(get(&f, "wrong_answers"), 0.0);
+    g.only(&["quote_late"])
+        .assert_not_fixed("a look every 70 ms", o, &f);
     // The spin in a task of its own: quote awaits, the task keeps the
     // app's thread busy.
     let (o, f) = quoted(LIMIT, bug_spin_in_a_task::quote);
@@ -356,9 +410,13 @@ where
     (observed, facts)
 }
 
-#[test]
 fn the_drop_runtime_grader_judges_every_fix_fixed() {
-    let exact = ["wrong_answers", "runtimes_left_running", "balances_polls"];
+    let exact = with_threads(&[
+        "wrong_answers",
+        "runtimes_left_running",
+        "balances_polls",
+        "balances_looks",
+    ]);
     let fixed_ =
         |what, (o, f): (Observed, Facts)| assert_fixed(&drop_runtime::SPEC, &exact, what, o, &f);
     fixed_("the reference fix", served(fixed::balances));
@@ -376,7 +434,6 @@ fn the_drop_runtime_grader_judges_every_fix_fixed() {
     fixed_("one connection for the program's life", (o, f));
 }
 
-#[test]
 fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&drop_runtime::SPEC);
     let (o, f) = served(broken::balances);
@@ -441,13 +498,26 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     let (o, f) = served(bug_sleeps_until_closed::balances);
     assert_eq!(get(&f, "wrong_answers"), 0.0);
     if cfg!(target_os = "linux") {
-        assert!(
-            g.diagnoses(o.clone(), &f).is_empty(),
+        assert_eq!(
+            g.diagnoses(o.clone(), &f),
+            ["looks-again"],
             "a blocking sleep until closed"
         );
         g.assert_not_fixed("a blocking sleep until closed", o, &f);
         assert!(get(&f, "balances_asleep") >= close, "{f:?}");
     }
+
+    // Looking at the closing thread on tokio's timer: few polls, little
+    // time asleep, but looks with nothing new.
+    let (o, f) = served(bug_looks_at_the_close_every_20ms::balances);
+    assert_eq!(get(&f, "wrong_answers"), 0.0);
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["looks-again"],
+        "a look at the close every 20 ms"
+    );
+    g.only(&["balances_looks"])
+        .assert_not_fixed("a look at the close every 20 ms", o, &f);
 
     let (o, f) = served(bug_shut_down_too_soon::balances);
     assert!(
@@ -484,11 +554,10 @@ const NO_REACTOR_EXACT: [&str; 6] = [
     "tasks_left",
 ];
 
-#[test]
 fn the_no_reactor_grader_judges_every_fix_fixed() {
-    let fixed_ = |what, (o, f): (Observed, Facts)| {
-        assert_fixed(&no_reactor::SPEC, &NO_REACTOR_EXACT, what, o, &f)
-    };
+    let exact = with_threads(&NO_REACTOR_EXACT);
+    let fixed_ =
+        |what, (o, f): (Observed, Facts)| assert_fixed(&no_reactor::SPEC, &exact, what, o, &f);
     fixed_("the reference fix", driven(fixed::on_reading));
     fixed_(
         "a std channel and a saving thread",
@@ -500,7 +569,6 @@ fn the_no_reactor_grader_judges_every_fix_fixed() {
     );
 }
 
-#[test]
 fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
     let g = grader(&no_reactor::SPEC);
     for (what, run) in [
@@ -630,4 +698,36 @@ fn the_no_reactor_grader_judges_every_form_of_the_bug_not_fixed() {
         o,
         &f,
     );
+    // A std channel looked at every millisecond, asleep on tokio's timer
+    // between looks: the runtime parks, but each reading that comes while
+    // nothing is to be done waits for the next look (later, not sooner,
+    // on a busy machine).
+    let (o, f) = driven(bug_looks_every_millisecond::on_reading);
+    let said = g.diagnoses(o.clone(), &f);
+    assert!(
+        said == ["looks-again"] || said == ["wakes-while-idle"],
+        "a look every millisecond: {said:?} {f:?}"
+    );
+    g.only(&["save_late", "idle_wake_ups"]).assert_not_fixed(
+        "a look every millisecond",
+        o.clone(),
+        &f,
+    );
+    g.only(&NO_REACTOR_EXACT)
+        .assert_fixed("a look every millisecond", o, &f);
+
+    // The saver on a thread and a runtime of its own, which never end:
+    // nothing left on the app's runtime, a thread left per workload.
+    let (o, f) = driven(bug_saver_runtime_never_ends::on_reading);
+    g.only(&NO_REACTOR_EXACT)
+        .assert_fixed("a saving thread that never ends", o.clone(), &f);
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            g.diagnoses(o.clone(), &f),
+            ["threads-left"],
+            "a saving thread that never ends"
+        );
+        g.only(&["threads_left"])
+            .assert_not_fixed("a saving thread that never ends", o, &f);
+    }
 }

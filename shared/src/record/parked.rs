@@ -21,6 +21,7 @@
 //! assert!(busy < 0.5, "a runtime that only sleeps is mostly parked: {busy}");
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ use std::time::{Duration, Instant};
 pub struct Parked {
     /// Time parked so far, and when the current park began.
     inner: Arc<Mutex<(Duration, Option<Instant>)>>,
+    /// Times the thread was unparked (woken) so far.
+    unparked: Arc<AtomicU64>,
 }
 
 impl Parked {
@@ -50,6 +53,7 @@ impl Parked {
     }
 
     fn unparks(&self) {
+        self.unparked.fetch_add(1, Ordering::Relaxed);
         let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(at) = p.1.take() {
             p.0 += at.elapsed();
@@ -59,6 +63,14 @@ impl Parked {
     /// The time spent parked so far, not counting a park still going on.
     pub fn total(&self) -> Duration {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// How many times the thread was woken from a park so far: once per
+    /// wake-up, however many tasks that wake-up let run. A task that looks
+    /// again and again (a sleep in a loop) wakes it at every look; a task
+    /// that waits for a wake-up, only when what it waits for happens.
+    pub fn wake_ups(&self) -> u64 {
+        self.unparked.load(Ordering::Relaxed)
     }
 
     /// Runs `f`, which drives the runtime, and says how busy it kept it:
@@ -112,5 +124,22 @@ mod tests {
             "a wait parks: busy {wait} against the spin's {spin}"
         );
         assert!(parked.total() > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_loop_that_looks_every_millisecond_wakes_the_runtime_at_each_look() {
+        let (rt, parked) = runtime();
+        let before = parked.wake_ups();
+        rt.block_on(async { tokio::time::sleep(Duration::from_millis(50)).await });
+        let one_wait = parked.wake_ups() - before;
+        let before = parked.wake_ups();
+        rt.block_on(async {
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        let looks = parked.wake_ups() - before;
+        assert!(one_wait <= 2, "one timer, one wake-up: {one_wait}");
+        assert!(looks >= 10, "a wake-up per look: {looks}");
     }
 }
