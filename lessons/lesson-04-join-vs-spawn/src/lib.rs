@@ -229,6 +229,18 @@ pub mod broken {
         futures::future::join_all(jobs).await // BROKEN: one task, one thread
     }
     // ANCHOR_END: broken_cpu
+
+    // ANCHOR: broken_limit
+    /// Sends every request at once, though the server takes at most
+    /// `limit` at a time.
+    pub async fn fetch_limited(api: &Api, ids: &[u32], _limit: usize) -> anyhow::Result<Vec<Todo>> {
+        let requests = ids.iter().map(|&id| api.todo(id));
+        futures::future::join_all(requests)
+            .await
+            .into_iter()
+            .collect() // BROKEN: all of them in flight at once
+    }
+    // ANCHOR_END: broken_limit
 }
 
 pub mod fixed {
@@ -279,6 +291,23 @@ pub mod fixed {
         results
     }
     // ANCHOR_END: fixed_cpu
+
+    // ANCHOR: fixed_limit
+    /// At most `limit` requests in flight: each request waits for one of
+    /// `limit` permits, and gives it back when its answer is in, so the
+    /// next request goes the moment any slot is free.
+    pub async fn fetch_limited(api: &Api, ids: &[u32], limit: usize) -> anyhow::Result<Vec<Todo>> {
+        let slots = tokio::sync::Semaphore::new(limit); // FIXED
+        let requests = ids.iter().map(|&id| {
+            let slots = &slots;
+            async move {
+                let _slot = slots.acquire().await?; // held until the answer is in
+                api.todo(id).await
+            }
+        });
+        futures::future::try_join_all(requests).await
+    }
+    // ANCHOR_END: fixed_limit
 }
 
 /// How long a job computes when no harness has set up a batch.
@@ -398,11 +427,12 @@ pub fn runtime() -> tokio::runtime::Runtime {
     multi_thread(&mut builder, "worker", default_workers()).expect("the runtime builds")
 }
 
+pub mod limit;
+
 /// The `fetch` scenario: requests to a server that answers each after a
 /// latency, under two workloads.
 pub mod fetch {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "fetch",
@@ -614,7 +644,7 @@ pub mod fetch {
     /// One untimed request, so that what a process does only once (starting
     /// the threads that resolve addresses, say) is not charged to the first
     /// workload.
-    async fn warm_up() {
+    pub(crate) async fn warm_up() {
         let server = shared::work::server::DemoServer::start(Duration::ZERO)
             .expect("the demo server starts on 127.0.0.1");
         let _ = Api::http(&server, HashMap::new(), None).todo(1).await;
@@ -705,18 +735,6 @@ pub mod fetch {
         F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>> + 'a,
     {
         Piece::new(name, move |facts| run(facts, fetch_all))
-    }
-
-    /// The exercise binary's `main`: judges the learner's `fetch_all`.
-    pub fn exercise<F>(fetch_all: F) -> ExitCode
-    where
-        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("fetch"),
-            vec![SPEC.with(vec![piece("", fetch_all)])],
-        )
     }
 }
 

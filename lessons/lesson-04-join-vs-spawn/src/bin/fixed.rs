@@ -1,8 +1,9 @@
-//! Lesson 04, fixed: requests joined (or spawned into a JoinSet), and CPU
-//! jobs spawned as tasks.
+//! Lesson 04, fixed: requests joined (or spawned into a JoinSet), CPU jobs
+//! spawned as tasks, and (the `fetch` exercise's scenario) at most `limit`
+//! requests in flight, each freed slot taking the next.
 //! Run it with `cargo xtask run lesson-04 --fixed`.
 
-use lesson_04::{cpu, fetch, fixed};
+use lesson_04::{cpu, fetch, fixed, limit};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -19,6 +20,10 @@ fn main() -> ExitCode {
             ]),
             cpu::SPEC.with(vec![cpu::piece("", fixed::run_jobs).note(
                 "Each job was a task of its own, so every worker thread could take one.",
+            )]),
+            limit::SPEC.with(vec![limit::piece("", fixed::fetch_limited).note(
+                "Each request held one of `limit` permits until its answer came, so the next\n\
+                 request went the moment a slot was free (the fetch exercise's solution).",
             )]),
         ],
     )
