@@ -146,6 +146,25 @@ pub mod broken {
         }
     }
     // ANCHOR_END: broken_deadline
+
+    // ANCHOR: broken_quiet
+    /// Reads until the stream has been quiet for `QUIET`, reporting
+    /// progress meanwhile... or so it seems.
+    pub async fn read_until_quiet(mut numbers: Numbers, mut progress: Progress) -> u32 {
+        let start = Instant::now();
+        let mut every = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);
+        let mut read = 0;
+        loop {
+            tokio::select! {
+                Some(_) = numbers.next() => read += 1,
+                _ = every.tick() => progress.report(),
+                // BROKEN: made anew on every turn, a progress report's too;
+                // and no deadline at all.
+                () = sleep(QUIET) => return read,
+            }
+        }
+    }
+    // ANCHOR_END: broken_quiet
 }
 
 pub mod fixed {
@@ -208,6 +227,32 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_deadline
+
+    // ANCHOR: fixed_quiet
+    /// Reads until the stream has been quiet for `QUIET`, for at most
+    /// `DEADLINE`, reporting progress meanwhile: three timers that live
+    /// across the loop's turns, and only a number restarts the quiet one.
+    pub async fn read_until_quiet(mut numbers: Numbers, mut progress: Progress) -> u32 {
+        let start = Instant::now();
+        let mut every = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);
+        let deadline = sleep_until(start + DEADLINE); // FIXED: one for the whole read
+        let quiet = sleep_until(start + QUIET);
+        tokio::pin!(deadline, quiet);
+        let mut read = 0;
+        loop {
+            tokio::select! {
+                Some(_) = numbers.next() => {
+                    read += 1;
+                    // FIXED: a number, and only a number, restarts it.
+                    quiet.as_mut().reset(Instant::now() + QUIET);
+                }
+                _ = every.tick() => progress.report(),
+                () = &mut quiet => return read,
+                () = &mut deadline => return read,
+            }
+        }
+    }
+    // ANCHOR_END: fixed_quiet
 }
 
 /// The runtime every scenario runs on: one thread, with a timer. The
@@ -537,6 +582,9 @@ impl Drop for LiveCount {
         self.facts.set(self.name, self.count.load(Ordering::SeqCst));
     }
 }
+
+pub mod quiet;
+pub use quiet::{PROGRESS_EVERY, Progress, QUIET};
 
 /// The `report` scenario: a worker gets items in two shapes of traffic
 /// and should report every 100 ms meanwhile.
