@@ -236,7 +236,10 @@ where
             longest_asleep: thread.map_or(held.longest_asleep(), |t| t.longest_asleep),
         });
     }
-    facts.set("late_ratio", reads.iter().map(Read::late).fold(0.0, f64::max));
+    facts.set(
+        "late_ratio",
+        reads.iter().map(Read::late).fold(0.0, f64::max),
+    );
     facts.set(
         "early_stops",
         reads.iter().filter(|r| r.took < r.due).count() as u32,

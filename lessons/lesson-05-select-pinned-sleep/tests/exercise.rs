@@ -1,18 +1,17 @@
-//! The graders of lesson 05 grade, on paused tokio time (the clock moves
+//! The `report` grader grades, on paused tokio time (the clock moves
 //! only when every task waits, so every count and ratio is exact): the
-//! untouched exercises, the lesson's fixes, other fixes written
+//! untouched exercise, the lesson's fixes, other fixes written
 //! differently, and other forms of the bug, each measured by the same
-//! harness under the shapes of several seeds. A read still going after ten
-//! seconds of paused time hangs. The two wrong programs that block the
-//! thread with `std::thread::sleep` run in real time (paused time does not
-//! move while a thread sleeps): they are judged by the longest poll, which
-//! a sleep makes at least as long as it asked for, on any machine.
+//! harness under the shapes of several seeds. The wrong program that
+//! blocks the thread with `std::thread::sleep` runs in real time (paused
+//! time does not move while a thread sleeps): it is judged by the longest
+//! poll, which a sleep makes at least as long as it asked for, on any
+//! machine. (The `deadline` exercise's grader: `exercise_deadline.rs`.)
 
-use lesson_05::{Numbers, Reports, Work, broken, deadline, fixed, report, runtime};
+use lesson_05::{Reports, Work, broken, fixed, report, runtime};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
-use std::time::Duration;
 
 #[allow(dead_code)]
 #[path = "fixtures/report/bug_blocking_sleep.rs"]
@@ -50,40 +49,6 @@ mod fix_timeout_at;
 #[allow(dead_code)]
 #[path = "../exercise/start/report.rs"]
 mod start_report;
-
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_blocking_sleep.rs"]
-mod bug_blocking_sleep_deadline;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_clock_on_arrival.rs"]
-mod bug_clock_on_arrival;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_counts_turns.rs"]
-mod bug_counts_turns;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_no_reading.rs"]
-mod bug_no_reading;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_stops_after_100.rs"]
-mod bug_stops_after_100;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/bug_timeout_per_number.rs"]
-mod bug_timeout_per_number;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_sleep_until.rs"]
-mod fix_sleep_until;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_take_until.rs"]
-mod fix_take_until;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_timeout.rs"]
-mod fix_timeout;
-#[allow(dead_code)]
-#[path = "fixtures/deadline/fix_timeout_at_each_number.rs"]
-mod fix_timeout_at_each_number;
-#[allow(dead_code)]
-#[path = "../exercise/start/deadline.rs"]
-mod start_deadline;
 
 /// Seeds to judge under: each picks other rates, bursts and pauses.
 const SEEDS: [u64; 3] = [3, 17, 90_210];
@@ -211,97 +176,6 @@ fn a_blocking_sleep_in_the_worker_is_caught_by_its_longest_poll() {
     assert!(facts.get("held_ratio").unwrap() >= 1.0, "{facts:?}");
     grader.assert_not_fixed(
         "std::thread::sleep in the worker",
-        Observed::Completes,
-        &facts,
-    );
-}
-
-/// Ten seconds of paused time: ten times the deadline.
-const LIMIT: Duration = Duration::from_secs(10);
-
-async fn reader_run(seed: u64, read: impl AsyncFn(Numbers) -> u32) -> (Observed, Facts) {
-    let facts = Facts::for_test(&deadline::SPEC);
-    let shapes = deadline::shapes(&mut Rng::new(seed));
-    let observed = match tokio::time::timeout(LIMIT, deadline::measure(&facts, &shapes, read)).await
-    {
-        Ok(_) => Observed::Completes,
-        Err(_) => Observed::timed_out(LIMIT),
-    };
-    (observed, facts)
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_deadline_grader_tells_every_fix_from_every_form_of_the_bug() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &deadline::SPEC);
-    for seed in SEEDS {
-        let (o, f) = reader_run(seed, fixed::read_until_deadline).await;
-        assert_eq!(f.get("deadline_ratio"), Some(1.0), "{f:?}");
-        grader.assert_fixed("the reference fix", o, &f);
-        let (o, f) = reader_run(seed, fix_timeout::read_until_deadline).await;
-        grader.assert_fixed("a timeout around the read", o, &f);
-        let (o, f) = reader_run(seed, fix_sleep_until::read_until_deadline).await;
-        grader.assert_fixed("a sleep until a kept instant", o, &f);
-        let (o, f) = reader_run(seed, fix_take_until::read_until_deadline).await;
-        grader.assert_fixed("take_until", o, &f);
-        let (o, f) = reader_run(seed, fix_timeout_at_each_number::read_until_deadline).await;
-        grader.assert_fixed("timeout_at around each number", o, &f);
-
-        let (o, f) = reader_run(seed, broken::read_until_deadline).await;
-        grader.assert_bug("the reference bug", o, &f);
-        let (o, f) = reader_run(seed, start_deadline::read_until_deadline).await;
-        grader.assert_bug("the untouched exercise", o.clone(), &f);
-        let restarted = ["deadline-restarted"];
-        grader.assert_diagnosed("the untouched exercise", o, &f, &restarted);
-        let (o, f) = reader_run(seed, bug_timeout_per_number::read_until_deadline).await;
-        grader.assert_bug("a timeout around each number", o.clone(), &f);
-        grader.assert_diagnosed("a timeout around each number", o, &f, &restarted);
-
-        let (o, f) = reader_run(seed, bug_no_reading::read_until_deadline).await;
-        assert_eq!(f.get("read_ratio"), Some(0.0));
-        grader.assert_not_fixed("a read that reads nothing", o, &f);
-        let (o, f) = reader_run(seed, bug_stops_after_100::read_until_deadline).await;
-        // The steady shape brings 100 numbers well within the second: an
-        // early stop, a count no busy machine can cause.
-        assert!(f.get("early_stops").unwrap() >= 1.0, "{f:?}");
-        grader
-            .only(&["early_stops"])
-            .assert_not_fixed("a stop after 100 numbers", o, &f);
-        let (o, f) = reader_run(seed, bug_counts_turns::read_until_deadline).await;
-        assert_eq!(f.get("wrong_counts"), Some(2.0), "one too many, twice");
-        grader
-            .only(&["wrong_counts"])
-            .assert_not_fixed("a count of the loop's turns", o, &f);
-        // On time while numbers keep coming; in the bursts, still reading
-        // until the pause across the deadline ends, 1.5 s in or later.
-        let (o, f) = reader_run(seed, bug_clock_on_arrival::read_until_deadline).await;
-        assert_eq!(f.get("early_stops"), Some(0.0), "{f:?}");
-        assert_eq!(f.get("wrong_counts"), Some(0.0), "{f:?}");
-        assert!(f.get("deadline_ratio").unwrap() >= 1.5, "{f:?}");
-        grader.only(&["deadline_ratio"]).assert_not_fixed(
-            "a look at the clock when a number comes",
-            o,
-            &f,
-        );
-    }
-}
-
-#[test]
-fn a_blocking_sleep_in_the_reader_is_caught_by_its_longest_poll() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &deadline::SPEC);
-    let facts = Facts::for_test(&deadline::SPEC);
-    let shapes = deadline::shapes(&mut Rng::new(SEEDS[1]));
-    runtime().block_on(deadline::measure(
-        &facts,
-        &shapes,
-        bug_blocking_sleep_deadline::read_until_deadline,
-    ));
-    // It stopped on time with the right count; only its hold on the thread
-    // gives it away, and a sleep lasts at least what it asked for.
-    assert_eq!(facts.get("wrong_counts"), Some(0.0));
-    assert_eq!(facts.get("early_stops"), Some(0.0));
-    assert!(facts.get("held_ratio").unwrap() >= 1.0, "{facts:?}");
-    grader.only(&["held_ratio"]).assert_not_fixed(
-        "std::thread::sleep for the deadline",
         Observed::Completes,
         &facts,
     );

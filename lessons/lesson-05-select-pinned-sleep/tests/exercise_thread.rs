@@ -12,7 +12,7 @@
 //! waiting, and waiting for a core is not counted as sleeping). Each
 //! program runs one shape only, the steady one, to keep the test short.
 
-use lesson_05::{Numbers, Reports, Work, deadline, fixed, report, runtime};
+use lesson_05::{Numbers, Progress, Reports, Work, fixed, quiet, report, runtime};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -34,8 +34,8 @@ mod bug_yield_spin_report;
 mod fix_reporter_task;
 
 #[allow(dead_code)]
-#[path = "fixtures/deadline/bug_short_sleep_every_turn.rs"]
-mod bug_short_sleep_every_turn_deadline;
+#[path = "fixtures/deadline/bug_block_for_the_quiet.rs"]
+mod bug_block_for_the_quiet;
 #[allow(dead_code)]
 #[path = "fixtures/report/bug_sleep_never_reset.rs"]
 mod bug_sleep_never_reset;
@@ -51,11 +51,11 @@ fn worker_run(seed: u64, worker: impl AsyncFn(Work, Reports)) -> Facts {
     facts
 }
 
-/// The steady shape of `seed`'s stream, in real time.
-fn reader_run(seed: u64, read: impl AsyncFn(Numbers) -> u32) -> Facts {
-    let facts = Facts::for_test(&deadline::SPEC);
-    let steady = deadline::shapes(&mut Rng::new(seed)).swap_remove(0);
-    runtime().block_on(deadline::measure(&facts, &[steady], read));
+/// One shape of `seed`'s streams (0 steady, 1 bursts), in real time.
+fn reader_run(seed: u64, shape: usize, read: impl AsyncFn(Numbers, Progress) -> u32) -> Facts {
+    let facts = Facts::for_test(&quiet::SPEC);
+    let one = quiet::shapes(&mut Rng::new(seed)).swap_remove(shape);
+    runtime().block_on(quiet::measure(&facts, &[one], read));
     facts
 }
 
@@ -63,7 +63,7 @@ fn reader_run(seed: u64, read: impl AsyncFn(Numbers) -> u32) -> Facts {
 fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
     let linux = cfg!(target_os = "linux");
     let workers = Grader::new(env!("CARGO_MANIFEST_DIR"), &report::SPEC);
-    let readers = Grader::new(env!("CARGO_MANIFEST_DIR"), &deadline::SPEC);
+    let readers = Grader::new(env!("CARGO_MANIFEST_DIR"), &quiet::SPEC);
     let done = || Observed::Completes;
 
     // The lesson's fix, and a fix whose reports come from a task of its
@@ -98,10 +98,14 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
         &f,
         &["fires-too-often"],
     );
-    let f = reader_run(4, bug_yield_spin_deadline::read_until_deadline);
+    let f = reader_run(4, 0, fixed::read_until_quiet);
+    readers
+        .only(&["wrong_counts", "early_stops", "polls_per_event"])
+        .assert_fixed("the reference quiet timer", done(), &f);
+    let f = reader_run(4, 0, bug_yield_spin_deadline::read);
     assert_eq!(f.get("wrong_counts"), Some(0.0), "{f:?}");
-    assert!(f.get("polls_per_number").unwrap() > 10.0, "{f:?}");
-    readers.only(&["polls_per_number"]).assert_diagnosed(
+    assert!(f.get("polls_per_event").unwrap() > 10.0, "{f:?}");
+    readers.only(&["polls_per_event"]).assert_diagnosed(
         "a loop that yields instead of waiting",
         done(),
         &f,
@@ -133,10 +137,17 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
         done(),
         &f,
     );
-    let f = reader_run(4, bug_short_sleep_every_turn_deadline::read_until_deadline);
+    // Blocks for the rest of the quiet wait when a progress report finds
+    // no number: asleep for 100 ms or more in one stretch (a sleep lasts
+    // at least what it asked for).
+    let f = reader_run(4, 1, bug_block_for_the_quiet::read);
     assert_eq!(f.get("wrong_counts"), Some(0.0), "{f:?}");
-    assert!(f.get("asleep_share").unwrap() >= 0.5, "{f:?}");
+    assert!(f.get("asleep_ratio").unwrap() >= 0.4, "{f:?}");
     readers
-        .only(&["asleep_share"])
-        .assert_not_fixed("a 2 ms sleep on every turn", done(), &f);
+        .only(&["asleep_ratio", "held_ratio"])
+        .assert_not_fixed(
+            "a blocking sleep for the rest of the quiet wait",
+            done(),
+            &f,
+        );
 }
