@@ -150,4 +150,10 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
             done(),
             &f,
         );
+    assert!(
+        readers
+            .diagnoses(done(), &f)
+            .contains(&"holds-the-thread".to_string()),
+        "{f:?}"
+    );
 }
