@@ -165,6 +165,30 @@ pub mod broken {
         }
     }
     // ANCHOR_END: broken_quiet
+
+    // ANCHOR: broken_flush
+    /// Puts the items in a batch, to be flushed `FLUSH_AFTER` after the
+    /// first item in it came, and reports every `REPORT_EVERY`... or so
+    /// it seems.
+    pub async fn worker_with_batches(mut work: Work, mut reports: Reports, mut batch: Batch) {
+        loop {
+            tokio::select! {
+                item = work.recv() => match item {
+                    Some(item) => batch.push(item),
+                    None => {
+                        if !batch.is_empty() {
+                            batch.flush();
+                        }
+                        return;
+                    }
+                },
+                // BROKEN: both timers made anew on every turn.
+                () = sleep(REPORT_EVERY) => reports.report(),
+                () = sleep(FLUSH_AFTER) => batch.flush(),
+            }
+        }
+    }
+    // ANCHOR_END: broken_flush
 }
 
 pub mod fixed {
@@ -253,6 +277,39 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_quiet
+
+    // ANCHOR: fixed_flush
+    /// Reports on an interval, and flushes each batch `FLUSH_AFTER` after
+    /// its first item came: the flush timer is started by a batch's first
+    /// item, and off while the batch is empty.
+    pub async fn worker_with_batches(mut work: Work, mut reports: Reports, mut batch: Batch) {
+        let mut every = tokio::time::interval_at(Instant::now() + REPORT_EVERY, REPORT_EVERY);
+        let flush = sleep(FLUSH_AFTER);
+        tokio::pin!(flush);
+        loop {
+            tokio::select! {
+                item = work.recv() => match item {
+                    Some(item) => {
+                        if batch.is_empty() {
+                            // FIXED: a batch's first item starts its timer.
+                            flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
+                        }
+                        batch.push(item);
+                    }
+                    None => {
+                        if !batch.is_empty() {
+                            batch.flush();
+                        }
+                        return;
+                    }
+                },
+                _ = every.tick() => reports.report(),
+                // FIXED: not polled at all while the batch is empty.
+                () = &mut flush, if !batch.is_empty() => batch.flush(),
+            }
+        }
+    }
+    // ANCHOR_END: fixed_flush
 }
 
 /// The runtime every scenario runs on: one thread, with a timer. The
@@ -583,7 +640,9 @@ impl Drop for LiveCount {
     }
 }
 
+pub mod flush;
 pub mod quiet;
+pub use flush::{Batch, FLUSH_AFTER};
 pub use quiet::{PROGRESS_EVERY, Progress, QUIET};
 
 /// The `report` scenario: a worker gets items in two shapes of traffic

@@ -2,7 +2,7 @@
 //! `deadline` exercise's scenario, a quiet timer that progress restarts).
 //! Run it with `cargo xtask run lesson-05 --broken`.
 
-use lesson_05::{broken, deadline, quiet, report};
+use lesson_05::{broken, deadline, flush, quiet, report};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -17,6 +17,10 @@ fn main() -> ExitCode {
             )]),
             deadline::SPEC.with(vec![deadline::piece("", broken::read_until_deadline)]),
             quiet::SPEC.with(vec![quiet::piece("", broken::read_until_quiet)]),
+            flush::SPEC.with(vec![flush::piece("", broken::worker_with_batches).note(
+                "The items kept coming, so neither sleep made anew on each turn ever fired:\n\
+                 no report, and no flush until the work ended.",
+            )]),
         ],
     )
 }
