@@ -13,11 +13,14 @@ use std::process::ExitCode;
 /// How long after the first item of a batch came the batch is flushed.
 pub const FLUSH_AFTER: Duration = Duration::from_millis(60);
 
+/// Each flush: when it was made, and the numbers of the items it held.
+type Flushes = Arc<Mutex<Vec<(Instant, Vec<u32>)>>>;
+
 /// The worker's batch: items pushed wait in it until it is flushed. The
 /// harness notes when each flush was made and which items it held.
 pub struct Batch {
     items: Vec<Item>,
-    flushes: Arc<Mutex<Vec<(Instant, Vec<u32>)>>>,
+    flushes: Flushes,
 }
 
 impl Batch {
@@ -139,7 +142,7 @@ where
     let taken = Arc::new(AtomicU32::new(0));
     let handled = Arc::new(AtomicU32::new(0));
     let times = Arc::new(Mutex::new(Vec::new()));
-    let flushes = Arc::new(Mutex::new(Vec::new()));
+    let flushes: Flushes = Arc::default();
     let work = Work {
         items: rx,
         taken: taken.clone(),

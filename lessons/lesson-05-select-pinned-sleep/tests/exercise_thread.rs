@@ -88,6 +88,12 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
     workers
         .only(&["held_ratio"])
         .assert_not_fixed("a blocking sleep for each batch", done(), &f);
+    assert!(
+        workers
+            .diagnoses(done(), &f)
+            .contains(&"holds-the-thread".to_string()),
+        "{f:?}"
+    );
 
     let f = reader_run(4, 0, fixed::read_until_quiet);
     readers
