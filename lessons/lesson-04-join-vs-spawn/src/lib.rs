@@ -9,9 +9,11 @@
 //! from the spawning function, because the task may outlive it. See
 //! [`SpawnNeedsStatic`].
 //!
-//! Both scenarios are judged under two workloads picked when the program
-//! runs (from `shared::work::shape::seed`; `LESSON_SEED` replays a run), so
-//! that no fixed count or constant can stand in for the fix.
+//! Every scenario is judged under two or three workloads picked when the
+//! program runs (from `shared::work::shape::seed`; `LESSON_SEED` replays a
+//! run), so that no fixed count or constant can stand in for the fix. The
+//! `fetch` exercise has a scenario of its own, [`limit`]: a server that
+//! takes at most a few requests at once.
 
 use serde::Deserialize;
 use shared::TraceExt;

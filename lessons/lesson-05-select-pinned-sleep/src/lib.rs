@@ -9,6 +9,11 @@
 //! The harnesses judge each piece under two workload shapes picked when the
 //! program runs (a steady rate, and bursts with pauses), so that counting
 //! items cannot stand in for watching the time.
+//!
+//! The exercises have scenarios of their own: [`flush`] (a report on a
+//! schedule beside a batch flushed a while after its first item) and
+//! [`quiet`] (a read that ends when the stream goes quiet, or at a
+//! deadline, with progress on a schedule).
 
 use futures::{Stream, StreamExt};
 use shared::TraceExt;

@@ -1,7 +1,7 @@
 //! Lesson 04 · exercise `fetch`: many requests, but not too many at once.
 //!
 //! `fetch_all` asks the lesson's server for the todos with the given ids,
-//! all at once, as the chapter's fix does. But this server takes at most
+//! all at once, with `join_all`. But this server takes at most
 //! `limit` requests at a time (the harness picks the limit, the latencies
 //! and the ids when it runs). Keep at most `limit` requests in flight, and
 //! keep the server as busy as that allows: the moment one answer comes, the
