@@ -243,6 +243,14 @@ pub mod broken {
             .collect() // BROKEN: all of them in flight at once
     }
     // ANCHOR_END: broken_limit
+
+    // ANCHOR: broken_share
+    /// Computes every job over the lent inputs, one after another, on the
+    /// thread that polls it.
+    pub async fn run_shared(inputs: &[share::Input]) -> Vec<u64> {
+        inputs.iter().map(share::compute).collect() // BROKEN: one thread, one poll
+    }
+    // ANCHOR_END: broken_share
 }
 
 pub mod fixed {
@@ -310,6 +318,26 @@ pub mod fixed {
         futures::future::try_join_all(requests).await
     }
     // ANCHOR_END: fixed_limit
+
+    // ANCHOR: fixed_share
+    /// Each job in a task of its own, with its own copy of its input (a
+    /// task cannot borrow from the call that spawned it); the handles
+    /// awaited in the order of the inputs.
+    pub async fn run_shared(inputs: &[share::Input]) -> Vec<u64> {
+        let tasks: Vec<_> = inputs
+            .iter()
+            .map(|input| {
+                let input = input.clone(); // FIXED: the task owns what it uses
+                tokio::spawn(async move { share::compute(&input) })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await.expect("a job does not panic"));
+        }
+        results
+    }
+    // ANCHOR_END: fixed_share
 }
 
 /// How long a job computes when no harness has set up a batch.
@@ -430,6 +458,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub mod limit;
+pub mod share;
 
 /// The `fetch` scenario: requests to a server that answers each after a
 /// latency, under two workloads.
@@ -848,6 +877,7 @@ pub mod cpu {
     /// Runs one workload: the same jobs in a plain loop first (the
     /// harness's own record of every answer), then through `run_jobs` on
     /// `runtime`, and compares.
+    #[allow(clippy::redundant_closure)]
     pub fn measure_shape<F>(
         runtime: &tokio::runtime::Runtime,
         shape: &Shape,
@@ -856,6 +886,22 @@ pub mod cpu {
     ) -> Measured
     where
         F: AsyncFn(u32) -> Vec<u64>,
+    {
+        measure_batch(runtime, shape, rng, |jobs| run_jobs(jobs), false)
+    }
+
+    /// Runs one workload's batch through the future `begin(jobs)` makes,
+    /// and measures it. With `in_order`, the results must come in the
+    /// order of the jobs; otherwise in any order.
+    pub(crate) fn measure_batch<Fut>(
+        runtime: &tokio::runtime::Runtime,
+        shape: &Shape,
+        rng: &mut Rng,
+        begin: impl FnOnce(u32) -> Fut,
+        in_order: bool,
+    ) -> Measured
+    where
+        Fut: Future<Output = Vec<u64>>,
     {
         let cal = shared::work::cpu::calibration();
         let inputs: Vec<JobInput> = shape
@@ -871,7 +917,9 @@ pub mod cpu {
             inputs.iter().map(|j| j.compute()).collect()
         });
         let serial = started.elapsed();
-        wanted.sort_unstable();
+        if !in_order {
+            wanted.sort_unstable();
+        }
         let _turn = ONE_BATCH_AT_A_TIME
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -888,13 +936,19 @@ pub mod cpu {
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
         let held = Held::new();
         let start = Instant::now();
-        let mut got = runtime.block_on(held.wrap(run_jobs(shape.jobs())));
+        let mut got = runtime.block_on(held.wrap(begin(shape.jobs())));
         let end = Instant::now();
-        got.sort_unstable();
+        if !in_order {
+            got.sort_unstable();
+        }
         // Jobs that were left running are counted too: wait for them.
         std::thread::sleep(Duration::from_millis(5));
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let right = multiset_matches(&wanted, &got);
+        let right = if in_order {
+            wanted.iter().zip(&got).filter(|(w, g)| w == g).count()
+        } else {
+            multiset_matches(&wanted, &got)
+        };
         let extra = batch
             .runs
             .iter()
@@ -956,6 +1010,12 @@ pub mod cpu {
             .iter()
             .map(|shape| measure_shape(runtime, shape, rng, &run_jobs))
             .collect();
+        set_facts(facts, &all);
+        all
+    }
+
+    /// Sets the facts from every workload's measurements: the worst of each.
+    pub(crate) fn set_facts(facts: &Facts, all: &[Measured]) {
         facts.set(
             "most_at_once",
             all.iter().map(|m| m.most_at_once).min().unwrap_or(0) as f64,
@@ -971,7 +1031,6 @@ pub mod cpu {
         facts.set("longest_cpu_ratio", worst(|m| m.longest_cpu_ratio));
         facts.set("asleep_share", worst(|m| m.asleep_share));
         facts.set("polls_per_job", worst(|m| m.polls_per_job));
-        all
     }
 
     /// [`measure`] on the multi-threaded runtime, with narration.

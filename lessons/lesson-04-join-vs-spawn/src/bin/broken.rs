@@ -1,9 +1,10 @@
 //! Lesson 04, broken: requests awaited one after another, CPU jobs joined
 //! in one task in the hope of parallelism, and (the `fetch` exercise's
-//! scenario) every request sent at once to a server that takes a few.
+//! scenario) every request sent at once to a server that takes a few, and
+//! (the `cpu` exercise's) jobs over lent inputs computed in one poll.
 //! Run it with `cargo xtask run lesson-04 --broken`.
 
-use lesson_04::{broken, cpu, fetch, limit};
+use lesson_04::{broken, cpu, fetch, limit, share};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -21,6 +22,9 @@ fn main() -> ExitCode {
             )]),
             limit::SPEC.with(vec![limit::piece("", broken::fetch_limited).note(
                 "join_all sent every request at once: the server had more in flight than it takes.",
+            )]),
+            share::SPEC.with(vec![share::piece("", broken::run_shared).note(
+                "Every job ran in the one poll of run_jobs, on the thread that polled it.",
             )]),
         ],
     )
