@@ -129,11 +129,24 @@ fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
             grader.assert_diagnosed(what, done(), &f, &["one-thread"]);
         }
     }
-    // Tasks finish in any order: with jobs of different lengths, not the
-    // order of the inputs.
-    let f = measured(bug_order_of_finishing::run_jobs);
-    assert!(f.get("wrong_results").unwrap() >= 2.0, "{:?}", f.values());
-    grader.assert_not_fixed("results in the order of finishing", done(), &f);
+    // Tasks finish in any order: with jobs of different lengths on two
+    // workers, not the order of the inputs. (A busy machine may run a short
+    // batch on one worker, in order: three tries. On one core they finish
+    // in order, and the claim is skipped.)
+    if two_cores() {
+        let f = (0..3)
+            .map(|_| measured(bug_order_of_finishing::run_jobs))
+            .find(|f| f.get("wrong_results").unwrap() >= 2.0)
+            .expect("out of order in one of three tries");
+        grader.assert_not_fixed("results in the order of finishing", done(), &f);
+        assert!(
+            grader
+                .diagnoses(done(), &f)
+                .contains(&"wrong-order".to_string()),
+            "{:?}",
+            f.values()
+        );
+    }
     let f = measured(bug_spin_until_finished::run_jobs);
     assert!(f.get("polls_per_job").unwrap() > 100.0, "{:?}", f.values());
     grader.assert_not_fixed("a spin until every task finished", done(), &f);
