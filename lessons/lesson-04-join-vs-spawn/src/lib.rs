@@ -773,7 +773,6 @@ pub mod fetch {
 /// under two workloads.
 pub mod cpu {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "cpu",
@@ -1075,17 +1074,5 @@ pub mod cpu {
         F: AsyncFn(u32) -> Vec<u64> + 'a,
     {
         Piece::new(name, move |facts| run(facts, run_jobs))
-    }
-
-    /// The exercise binary's `main`: judges the learner's `run_jobs`.
-    pub fn exercise<F>(run_jobs: F) -> ExitCode
-    where
-        F: AsyncFn(u32) -> Vec<u64>,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("cpu"),
-            vec![SPEC.with(vec![piece("", run_jobs)])],
-        )
     }
 }

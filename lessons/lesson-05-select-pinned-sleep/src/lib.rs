@@ -654,7 +654,6 @@ pub use quiet::{PROGRESS_EVERY, Progress, QUIET};
 /// and should report every 100 ms meanwhile.
 pub mod report {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "report",
@@ -902,25 +901,12 @@ pub mod report {
     {
         Piece::new(name, move |facts| run(facts, worker))
     }
-
-    /// The exercise binary's `main`: judges the learner's worker.
-    pub fn exercise<W>(worker: W) -> ExitCode
-    where
-        W: AsyncFn(Work, Reports),
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("report"),
-            vec![SPEC.with(vec![piece("", worker)])],
-        )
-    }
 }
 
 /// The `deadline` scenario: read an endless stream for at most `DEADLINE`,
 /// once for each of two shapes of stream.
 pub mod deadline {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "deadline",
@@ -1129,17 +1115,5 @@ pub mod deadline {
         R: AsyncFn(Numbers) -> u32 + 'a,
     {
         Piece::new(name, move |facts| run(facts, read))
-    }
-
-    /// The exercise binary's `main`: judges the learner's reader.
-    pub fn exercise<R>(read: R) -> ExitCode
-    where
-        R: AsyncFn(Numbers) -> u32,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("deadline"),
-            vec![SPEC.with(vec![piece("", read)])],
-        )
     }
 }
