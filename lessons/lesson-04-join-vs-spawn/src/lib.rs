@@ -9,9 +9,11 @@
 //! from the spawning function, because the task may outlive it. See
 //! [`SpawnNeedsStatic`].
 //!
-//! Both scenarios are judged under two workloads picked when the program
-//! runs (from `shared::work::shape::seed`; `LESSON_SEED` replays a run), so
-//! that no fixed count or constant can stand in for the fix.
+//! Every scenario is judged under two or three workloads picked when the
+//! program runs (from `shared::work::shape::seed`; `LESSON_SEED` replays a
+//! run), so that no fixed count or constant can stand in for the fix. The
+//! `fetch` exercise has a scenario of its own, [`limit`]: a server that
+//! takes at most a few requests at once.
 
 use serde::Deserialize;
 use shared::TraceExt;
@@ -229,6 +231,26 @@ pub mod broken {
         futures::future::join_all(jobs).await // BROKEN: one task, one thread
     }
     // ANCHOR_END: broken_cpu
+
+    // ANCHOR: broken_limit
+    /// Sends every request at once, though the server takes at most
+    /// `limit` at a time.
+    pub async fn fetch_limited(api: &Api, ids: &[u32], _limit: usize) -> anyhow::Result<Vec<Todo>> {
+        let requests = ids.iter().map(|&id| api.todo(id));
+        futures::future::join_all(requests)
+            .await
+            .into_iter()
+            .collect() // BROKEN: all of them in flight at once
+    }
+    // ANCHOR_END: broken_limit
+
+    // ANCHOR: broken_share
+    /// Computes every job over the lent inputs, one after another, on the
+    /// thread that polls it.
+    pub async fn run_shared(inputs: &[share::Input]) -> Vec<u64> {
+        inputs.iter().map(share::compute).collect() // BROKEN: one thread, one poll
+    }
+    // ANCHOR_END: broken_share
 }
 
 pub mod fixed {
@@ -279,6 +301,43 @@ pub mod fixed {
         results
     }
     // ANCHOR_END: fixed_cpu
+
+    // ANCHOR: fixed_limit
+    /// At most `limit` requests in flight: each request waits for one of
+    /// `limit` permits, and gives it back when its answer is in, so the
+    /// next request goes the moment any slot is free.
+    pub async fn fetch_limited(api: &Api, ids: &[u32], limit: usize) -> anyhow::Result<Vec<Todo>> {
+        let slots = tokio::sync::Semaphore::new(limit); // FIXED
+        let requests = ids.iter().map(|&id| {
+            let slots = &slots;
+            async move {
+                let _slot = slots.acquire().await?; // held until the answer is in
+                api.todo(id).await
+            }
+        });
+        futures::future::try_join_all(requests).await
+    }
+    // ANCHOR_END: fixed_limit
+
+    // ANCHOR: fixed_share
+    /// Each job in a task of its own, with its own copy of its input (a
+    /// task cannot borrow from the call that spawned it); the handles
+    /// awaited in the order of the inputs.
+    pub async fn run_shared(inputs: &[share::Input]) -> Vec<u64> {
+        let tasks: Vec<_> = inputs
+            .iter()
+            .map(|input| {
+                let input = input.clone(); // FIXED: the task owns what it uses
+                tokio::spawn(async move { share::compute(&input) })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await.expect("a job does not panic"));
+        }
+        results
+    }
+    // ANCHOR_END: fixed_share
 }
 
 /// How long a job computes when no harness has set up a batch.
@@ -398,11 +457,13 @@ pub fn runtime() -> tokio::runtime::Runtime {
     multi_thread(&mut builder, "worker", default_workers()).expect("the runtime builds")
 }
 
+pub mod limit;
+pub mod share;
+
 /// The `fetch` scenario: requests to a server that answers each after a
 /// latency, under two workloads.
 pub mod fetch {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "fetch",
@@ -614,7 +675,7 @@ pub mod fetch {
     /// One untimed request, so that what a process does only once (starting
     /// the threads that resolve addresses, say) is not charged to the first
     /// workload.
-    async fn warm_up() {
+    pub(crate) async fn warm_up() {
         let server = shared::work::server::DemoServer::start(Duration::ZERO)
             .expect("the demo server starts on 127.0.0.1");
         let _ = Api::http(&server, HashMap::new(), None).todo(1).await;
@@ -706,25 +767,12 @@ pub mod fetch {
     {
         Piece::new(name, move |facts| run(facts, fetch_all))
     }
-
-    /// The exercise binary's `main`: judges the learner's `fetch_all`.
-    pub fn exercise<F>(fetch_all: F) -> ExitCode
-    where
-        F: AsyncFn(&Api, &[u32]) -> anyhow::Result<Vec<Todo>>,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("fetch"),
-            vec![SPEC.with(vec![piece("", fetch_all)])],
-        )
-    }
 }
 
 /// The `cpu` scenario: batches of CPU jobs with inputs made at run time,
 /// under two workloads.
 pub mod cpu {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "cpu",
@@ -828,6 +876,7 @@ pub mod cpu {
     /// Runs one workload: the same jobs in a plain loop first (the
     /// harness's own record of every answer), then through `run_jobs` on
     /// `runtime`, and compares.
+    #[allow(clippy::redundant_closure)]
     pub fn measure_shape<F>(
         runtime: &tokio::runtime::Runtime,
         shape: &Shape,
@@ -836,6 +885,22 @@ pub mod cpu {
     ) -> Measured
     where
         F: AsyncFn(u32) -> Vec<u64>,
+    {
+        measure_batch(runtime, shape, rng, |jobs| run_jobs(jobs), false)
+    }
+
+    /// Runs one workload's batch through the future `begin(jobs)` makes,
+    /// and measures it. With `in_order`, the results must come in the
+    /// order of the jobs; otherwise in any order.
+    pub(crate) fn measure_batch<Fut>(
+        runtime: &tokio::runtime::Runtime,
+        shape: &Shape,
+        rng: &mut Rng,
+        begin: impl FnOnce(u32) -> Fut,
+        in_order: bool,
+    ) -> Measured
+    where
+        Fut: Future<Output = Vec<u64>>,
     {
         let cal = shared::work::cpu::calibration();
         let inputs: Vec<JobInput> = shape
@@ -851,7 +916,9 @@ pub mod cpu {
             inputs.iter().map(|j| j.compute()).collect()
         });
         let serial = started.elapsed();
-        wanted.sort_unstable();
+        if !in_order {
+            wanted.sort_unstable();
+        }
         let _turn = ONE_BATCH_AT_A_TIME
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -868,13 +935,19 @@ pub mod cpu {
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
         let held = Held::new();
         let start = Instant::now();
-        let mut got = runtime.block_on(held.wrap(run_jobs(shape.jobs())));
+        let mut got = runtime.block_on(held.wrap(begin(shape.jobs())));
         let end = Instant::now();
-        got.sort_unstable();
+        if !in_order {
+            got.sort_unstable();
+        }
         // Jobs that were left running are counted too: wait for them.
         std::thread::sleep(Duration::from_millis(5));
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let right = multiset_matches(&wanted, &got);
+        let right = if in_order {
+            wanted.iter().zip(&got).filter(|(w, g)| w == g).count()
+        } else {
+            multiset_matches(&wanted, &got)
+        };
         let extra = batch
             .runs
             .iter()
@@ -936,6 +1009,12 @@ pub mod cpu {
             .iter()
             .map(|shape| measure_shape(runtime, shape, rng, &run_jobs))
             .collect();
+        set_facts(facts, &all);
+        all
+    }
+
+    /// Sets the facts from every workload's measurements: the worst of each.
+    pub(crate) fn set_facts(facts: &Facts, all: &[Measured]) {
         facts.set(
             "most_at_once",
             all.iter().map(|m| m.most_at_once).min().unwrap_or(0) as f64,
@@ -951,7 +1030,6 @@ pub mod cpu {
         facts.set("longest_cpu_ratio", worst(|m| m.longest_cpu_ratio));
         facts.set("asleep_share", worst(|m| m.asleep_share));
         facts.set("polls_per_job", worst(|m| m.polls_per_job));
-        all
     }
 
     /// [`measure`] on the multi-threaded runtime, with narration.
@@ -996,17 +1074,5 @@ pub mod cpu {
         F: AsyncFn(u32) -> Vec<u64> + 'a,
     {
         Piece::new(name, move |facts| run(facts, run_jobs))
-    }
-
-    /// The exercise binary's `main`: judges the learner's `run_jobs`.
-    pub fn exercise<F>(run_jobs: F) -> ExitCode
-    where
-        F: AsyncFn(u32) -> Vec<u64>,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("cpu"),
-            vec![SPEC.with(vec![piece("", run_jobs)])],
-        )
     }
 }

@@ -9,6 +9,11 @@
 //! The harnesses judge each piece under two workload shapes picked when the
 //! program runs (a steady rate, and bursts with pauses), so that counting
 //! items cannot stand in for watching the time.
+//!
+//! The exercises have scenarios of their own: [`flush`] (a report on a
+//! schedule beside a batch flushed a while after its first item) and
+//! [`quiet`] (a read that ends when the stream goes quiet, or at a
+//! deadline, with progress on a schedule).
 
 use futures::{Stream, StreamExt};
 use shared::TraceExt;
@@ -146,6 +151,49 @@ pub mod broken {
         }
     }
     // ANCHOR_END: broken_deadline
+
+    // ANCHOR: broken_quiet
+    /// Reads until the stream has been quiet for `QUIET`, reporting
+    /// progress meanwhile... or so it seems.
+    pub async fn read_until_quiet(mut numbers: Numbers, mut progress: Progress) -> u32 {
+        let start = Instant::now();
+        let mut every = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);
+        let mut read = 0;
+        loop {
+            tokio::select! {
+                Some(_) = numbers.next() => read += 1,
+                _ = every.tick() => progress.report(),
+                // BROKEN: made anew on every turn, a progress report's too;
+                // and no deadline at all.
+                () = sleep(QUIET) => return read,
+            }
+        }
+    }
+    // ANCHOR_END: broken_quiet
+
+    // ANCHOR: broken_flush
+    /// Puts the items in a batch, to be flushed `FLUSH_AFTER` after the
+    /// first item in it came, and reports every `REPORT_EVERY`... or so
+    /// it seems.
+    pub async fn worker_with_batches(mut work: Work, mut reports: Reports, mut batch: Batch) {
+        loop {
+            tokio::select! {
+                item = work.recv() => match item {
+                    Some(item) => batch.push(item),
+                    None => {
+                        if !batch.is_empty() {
+                            batch.flush();
+                        }
+                        return;
+                    }
+                },
+                // BROKEN: both timers made anew on every turn.
+                () = sleep(REPORT_EVERY) => reports.report(),
+                () = sleep(FLUSH_AFTER) => batch.flush(),
+            }
+        }
+    }
+    // ANCHOR_END: broken_flush
 }
 
 pub mod fixed {
@@ -208,6 +256,65 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_deadline
+
+    // ANCHOR: fixed_quiet
+    /// Reads until the stream has been quiet for `QUIET`, for at most
+    /// `DEADLINE`, reporting progress meanwhile: three timers that live
+    /// across the loop's turns, and only a number restarts the quiet one.
+    pub async fn read_until_quiet(mut numbers: Numbers, mut progress: Progress) -> u32 {
+        let start = Instant::now();
+        let mut every = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);
+        let deadline = sleep_until(start + DEADLINE); // FIXED: one for the whole read
+        let quiet = sleep_until(start + QUIET);
+        tokio::pin!(deadline, quiet);
+        let mut read = 0;
+        loop {
+            tokio::select! {
+                Some(_) = numbers.next() => {
+                    read += 1;
+                    // FIXED: a number, and only a number, restarts it.
+                    quiet.as_mut().reset(Instant::now() + QUIET);
+                }
+                _ = every.tick() => progress.report(),
+                () = &mut quiet => return read,
+                () = &mut deadline => return read,
+            }
+        }
+    }
+    // ANCHOR_END: fixed_quiet
+
+    // ANCHOR: fixed_flush
+    /// Reports on an interval, and flushes each batch `FLUSH_AFTER` after
+    /// its first item came: the flush timer is started by a batch's first
+    /// item, and off while the batch is empty.
+    pub async fn worker_with_batches(mut work: Work, mut reports: Reports, mut batch: Batch) {
+        let mut every = tokio::time::interval_at(Instant::now() + REPORT_EVERY, REPORT_EVERY);
+        let flush = sleep(FLUSH_AFTER);
+        tokio::pin!(flush);
+        loop {
+            tokio::select! {
+                item = work.recv() => match item {
+                    Some(item) => {
+                        if batch.is_empty() {
+                            // FIXED: a batch's first item starts its timer.
+                            flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
+                        }
+                        batch.push(item);
+                    }
+                    None => {
+                        if !batch.is_empty() {
+                            batch.flush();
+                        }
+                        return;
+                    }
+                },
+                _ = every.tick() => reports.report(),
+                // FIXED: not polled at all while the batch is empty.
+                () = &mut flush, if !batch.is_empty() => batch.flush(),
+            }
+        }
+    }
+    // ANCHOR_END: fixed_flush
 }
 
 /// The runtime every scenario runs on: one thread, with a timer. The
@@ -538,11 +645,15 @@ impl Drop for LiveCount {
     }
 }
 
+pub mod flush;
+pub mod quiet;
+pub use flush::{Batch, FLUSH_AFTER};
+pub use quiet::{PROGRESS_EVERY, Progress, QUIET};
+
 /// The `report` scenario: a worker gets items in two shapes of traffic
 /// and should report every 100 ms meanwhile.
 pub mod report {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "report",
@@ -790,25 +901,12 @@ pub mod report {
     {
         Piece::new(name, move |facts| run(facts, worker))
     }
-
-    /// The exercise binary's `main`: judges the learner's worker.
-    pub fn exercise<W>(worker: W) -> ExitCode
-    where
-        W: AsyncFn(Work, Reports),
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("report"),
-            vec![SPEC.with(vec![piece("", worker)])],
-        )
-    }
 }
 
 /// The `deadline` scenario: read an endless stream for at most `DEADLINE`,
 /// once for each of two shapes of stream.
 pub mod deadline {
     use super::*;
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "deadline",
@@ -1017,17 +1115,5 @@ pub mod deadline {
         R: AsyncFn(Numbers) -> u32 + 'a,
     {
         Piece::new(name, move |facts| run(facts, read))
-    }
-
-    /// The exercise binary's `main`: judges the learner's reader.
-    pub fn exercise<R>(read: R) -> ExitCode
-    where
-        R: AsyncFn(Numbers) -> u32,
-    {
-        shared::lesson::main(
-            LESSON,
-            Variant::Exercise("deadline"),
-            vec![SPEC.with(vec![piece("", read)])],
-        )
     }
 }

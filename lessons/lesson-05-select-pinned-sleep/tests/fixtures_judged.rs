@@ -7,6 +7,7 @@ fn every_fixture_is_judged_by_a_test() {
         env!("CARGO_MANIFEST_DIR"),
         &[
             include_str!("exercise.rs"),
+            include_str!("exercise_deadline.rs"),
             include_str!("exercise_thread.rs"),
         ],
     );

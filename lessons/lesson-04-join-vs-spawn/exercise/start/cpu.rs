@@ -1,8 +1,11 @@
-//! Lesson 04 · exercise `cpu`: CPU jobs on every core.
+//! Lesson 04 · exercise `cpu`: CPU jobs over lent inputs, on every core.
 //!
-//! `run_jobs` runs `jobs` CPU-bound jobs of 10 ms on tokio's multi-threaded
-//! runtime, and it is no faster than a plain loop. Make the jobs run on
-//! several threads at once (the results may come in any order), then run
+//! `run_jobs` gets the inputs of a batch of CPU jobs, lent (`&[Input]`),
+//! and computes each with `compute`, a plain function that hashes for a
+//! few milliseconds. It runs them one after another, in one poll, on the
+//! thread that polls it. Make them run on several threads at once, with the
+//! results in the order of the inputs, while the thread that polls
+//! `run_jobs` stays free for other tasks. Then run
 //!
 //!     cargo xtask try lesson-04 cpu
 //!
@@ -11,15 +14,14 @@
 //!
 //! Stuck? `cargo xtask hint lesson-04 cpu`. Start over: `cargo xtask reset lesson-04 cpu`.
 
-use lesson_04::job;
+use lesson_04::share::{Input, compute};
 
-/// TODO: the jobs should run in parallel.
-pub async fn run_jobs(jobs: u32) -> Vec<u64> {
-    let jobs = (1..=jobs).map(job);
-    futures::future::join_all(jobs).await
+/// TODO: the jobs should run on several threads at once, results in order.
+pub async fn run_jobs(inputs: &[Input]) -> Vec<u64> {
+    inputs.iter().map(compute).collect()
 }
 
 // Leave this as it is: it hands your `run_jobs` to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_04::cpu::exercise(run_jobs)
+    lesson_04::share::exercise(run_jobs)
 }

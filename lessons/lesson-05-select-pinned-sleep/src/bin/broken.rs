@@ -1,7 +1,8 @@
-//! Lesson 05, broken: a timer created inside a select! loop.
+//! Lesson 05, broken: a timer created inside a select! loop (and, for the
+//! `deadline` exercise's scenario, a quiet timer that progress restarts).
 //! Run it with `cargo xtask run lesson-05 --broken`.
 
-use lesson_05::{broken, deadline, report};
+use lesson_05::{broken, deadline, flush, quiet, report};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -15,6 +16,11 @@ fn main() -> ExitCode {
                  a new 100 ms sleep. None ever got to 100 ms.",
             )]),
             deadline::SPEC.with(vec![deadline::piece("", broken::read_until_deadline)]),
+            quiet::SPEC.with(vec![quiet::piece("", broken::read_until_quiet)]),
+            flush::SPEC.with(vec![flush::piece("", broken::worker_with_batches).note(
+                "The items kept coming, so neither sleep made anew on each turn ever fired:\n\
+                 no report, and no flush until the work ended.",
+            )]),
         ],
     )
 }

@@ -1,7 +1,8 @@
-//! Lesson 05, fixed: one pinned timer across the loop, or an interval.
+//! Lesson 05, fixed: one pinned timer across the loop, or an interval (and,
+//! for the `deadline` exercise's scenario, three timers in one loop).
 //! Run it with `cargo xtask run lesson-05 --fixed`.
 
-use lesson_05::{deadline, fixed, report};
+use lesson_05::{deadline, fixed, flush, quiet, report};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -19,6 +20,14 @@ fn main() -> ExitCode {
             ]),
             deadline::SPEC.with(vec![deadline::piece("", fixed::read_until_deadline).note(
                 "One deadline for the whole read, pinned outside the loop.",
+            )]),
+            quiet::SPEC.with(vec![quiet::piece("", fixed::read_until_quiet).note(
+                "Three timers kept across the loop: the progress interval, one deadline, and a\n\
+                 quiet timer reset only when a number came (the deadline exercise's solution).",
+            )]),
+            flush::SPEC.with(vec![flush::piece("", fixed::worker_with_batches).note(
+                "An interval for the reports; a flush timer started by each batch's first item\n\
+                 and off while the batch was empty (the report exercise's solution).",
             )]),
         ],
     )

@@ -1,0 +1,156 @@
+//! The `share` scenario (the `cpu` exercise): CPU work over inputs the
+//! caller lends (`&[Input]`), done by a plain function, not a future. The
+//! results must come back in the order of the inputs, computed on several
+//! threads at once, while the thread that polls `run_jobs` stays free.
+//!
+//! A task may outlive the call that spawned it, so it cannot borrow the
+//! inputs: it needs its own. And the tools that do borrow (scoped threads,
+//! rayon) make the calling thread wait, inside one poll.
+
+use super::*;
+use std::process::ExitCode;
+
+/// One job's input. Only the harness makes them; a clone is the same job.
+#[derive(Clone, Debug)]
+pub struct Input {
+    k: u32,
+}
+
+/// Computes the job of `input` (hashing for a few milliseconds, with no
+/// `.await` anywhere) and returns its result. The harness counts every
+/// run and how many run at the same moment.
+pub fn compute(input: &Input) -> u64 {
+    match current_batch() {
+        Some(batch) => batch.run(input.k),
+        // Outside the harness (in the tests), a plain job.
+        None => shared::work::cpu::burn(JOB_TIME) ^ u64::from(input.k),
+    }
+}
+
+/// Inputs for jobs 1 to `n`, for the tests and the book's examples.
+pub fn inputs(n: u32) -> Vec<Input> {
+    (1..=n).map(|k| Input { k }).collect()
+}
+
+pub static SPEC: Spec = Spec {
+    name: "share",
+    facts: &[
+        fact(
+            "most_at_once",
+            "the most jobs computing at the same moment (fewest over the workloads)",
+        ),
+        fact(
+            "overlap",
+            "jobs computing at once on average while the batch ran (worst workload)",
+        )
+        .timing(),
+        fact(
+            "wrong_results",
+            "results missing, wrong, or out of the order of the inputs",
+        ),
+        fact(
+            "extra_runs",
+            "jobs computed more than once",
+        ),
+        fact(
+            "longest_asleep_ratio",
+            "the longest time the thread slept inside one poll of run_jobs, over the batch's ideal time (worst workload)",
+        )
+        .timing(),
+        fact(
+            "longest_cpu_ratio",
+            "the most CPU time of one poll of run_jobs, over the batch's ideal time (worst workload)",
+        )
+        .timing(),
+        fact(
+            "asleep_share",
+            "the share of the batch's time the thread polling run_jobs slept inside its polls (worst workload)",
+        )
+        .timing(),
+        fact("polls_per_job", "polls of run_jobs per job (worst workload)"),
+    ],
+};
+
+/// Measures every workload on `runtime` and sets the facts.
+pub fn measure<F>(
+    facts: &Facts,
+    runtime: &tokio::runtime::Runtime,
+    shapes: &[cpu::Shape],
+    rng: &mut Rng,
+    run_jobs: F,
+) -> Vec<cpu::Measured>
+where
+    F: AsyncFn(&[Input]) -> Vec<u64>,
+{
+    let all: Vec<cpu::Measured> = shapes
+        .iter()
+        .map(|shape| {
+            cpu::measure_batch(
+                runtime,
+                shape,
+                rng,
+                |n| {
+                    let inputs = inputs(n);
+                    let run_jobs = &run_jobs;
+                    async move { run_jobs(&inputs).await }
+                },
+                true,
+            )
+        })
+        .collect();
+    cpu::set_facts(facts, &all);
+    all
+}
+
+/// [`measure`] on the multi-threaded runtime, with narration.
+pub fn run<F>(facts: &Facts, run_jobs: F)
+where
+    F: AsyncFn(&[Input]) -> Vec<u64>,
+{
+    let cores = shared::work::cpu::cores();
+    let mut rng = Rng::for_scenario("share");
+    let shapes = cpu::shapes(cores, &mut rng);
+    println!(
+        "CPU jobs over inputs lent to {}, first in a plain loop (the harness's own",
+        facts.the("run_jobs")
+    );
+    println!(
+        "answers), then through it, on {cores} core(s), under two workloads (seed {}; LESSON_SEED={} replays them):",
+        seed(),
+        seed()
+    );
+    let all = measure(facts, &runtime(), &shapes, &mut rng, run_jobs);
+    for (shape, m) in shapes.iter().zip(&all) {
+        println!(
+            "  {}: {:.2} jobs computing at once on average (at best {}), at most {}; {:.2} times as fast as the loop;",
+            shape.name,
+            m.overlap,
+            cores.min(shape.jobs() as usize),
+            m.most_at_once,
+            m.speedup
+        );
+        println!(
+            "    run_jobs was polled {:.1} times per job; in its longest poll it slept {:.2} and computed {:.2} of the batch's ideal time.",
+            m.polls_per_job, m.longest_asleep_ratio, m.longest_cpu_ratio
+        );
+    }
+}
+
+pub fn piece<'a, F>(name: &'static str, run_jobs: F) -> Piece<'a>
+where
+    F: AsyncFn(&[Input]) -> Vec<u64> + 'a,
+{
+    Piece::new(name, move |facts| run(facts, run_jobs))
+}
+
+/// The `cpu` exercise binary's `main`: judges the learner's `run_jobs`.
+pub fn exercise<F>(run_jobs: F) -> ExitCode
+where
+    F: AsyncFn(&[Input]) -> Vec<u64>,
+{
+    shared::lesson::main(
+        LESSON,
+        Variant::Exercise("cpu"),
+        vec![SPEC.with(vec![piece("", run_jobs)])],
+    )
+}
