@@ -111,11 +111,12 @@ impl Schedule {
 /// read; and bursts of 5 to 20 numbers with pauses of 60 to 150 ms (each
 /// one longer than the progress period, shorter than `QUIET`), until none
 /// come from a moment 0.3 to 0.5 s in, so the read is due to end `QUIET`
-/// after the last burst, well before the deadline.
+/// after the last burst, well before the deadline, and 10 ms after a
+/// progress report is due.
 pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
     let every = Duration::from_millis(rng.between(3, 6));
     let ms = Duration::from_millis;
-    let quiet_from = rng.duration_between(ms(300), ms(500));
+    let quiet_from = rng.duration_between(ms(300), ms(450));
     let mut pattern = Vec::new();
     let mut t = Duration::ZERO;
     loop {
@@ -125,6 +126,17 @@ pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
         }
         for _ in 0..rng.between(5, 20) {
             pattern.push(t);
+        }
+    }
+    // The last burst is moved later, to 10 ms past a multiple of the
+    // progress period, so the read is due 10 ms after a report: a reader
+    // that looks at the quiet only when it reports ends 40 ms late.
+    if let Some(&last) = pattern.last() {
+        let period = PROGRESS_EVERY.as_millis() as u64;
+        let at = last.as_millis() as u64;
+        let moved = ms(at + (period + 10 - at % period) % period);
+        for t in pattern.iter_mut().filter(|t| **t == last) {
+            *t = moved;
         }
     }
     let bursts = Schedule {

@@ -7,7 +7,7 @@
 //! `exercise_thread.rs`.
 
 use lesson_05::quiet::{self, QUIET};
-use lesson_05::{DEADLINE, Numbers, Progress, broken, fixed};
+use lesson_05::{DEADLINE, Numbers, PROGRESS_EVERY, Progress, broken, fixed};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -25,6 +25,9 @@ mod bug_no_progress;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_progress_when_a_number_comes.rs"]
 mod bug_progress_when_a_number_comes;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/bug_quiet_checked_at_progress.rs"]
+mod bug_quiet_checked_at_progress;
 #[allow(dead_code)]
 #[path = "fixtures/deadline/bug_quiet_never_reset.rs"]
 mod bug_quiet_never_reset;
@@ -128,6 +131,17 @@ async fn the_quiet_grader_tells_every_fix_from_every_form_of_the_bug() {
             assert!(f.get("late_ratio").unwrap() >= 1.5, "{what}: {f:?}");
             assert_diagnosed(&grader, what, o, &f, &["quiet-restarted-by-progress"]);
         }
+        // The quiet looked at only when a report is due: 40 ms late.
+        let (o, f) = reader_run(seed, bug_quiet_checked_at_progress::read).await;
+        let late = f.get("late_ratio").unwrap();
+        assert!((0.15..=0.25).contains(&late), "{f:?}");
+        assert_diagnosed(
+            &grader,
+            "the quiet looked at when a report is due",
+            o,
+            &f,
+            &["quiet-looked-at-now-and-then"],
+        );
         let (o, f) = reader_run(seed, bug_quiet_never_reset::read).await;
         assert_eq!(f.get("early_stops"), Some(2.0), "{f:?}");
         assert_diagnosed(
@@ -166,6 +180,8 @@ fn every_workload_separates_the_bug_from_the_fix() {
         assert_eq!(shapes[0].quiet_due(QUIET, DEADLINE), DEADLINE);
         let due = shapes[1].quiet_due(QUIET, DEADLINE);
         assert!(DEADLINE - due >= QUIET * 3 / 2, "{due:?}");
+        // 10 ms past a progress report's time.
+        assert_eq!(due.as_millis() % PROGRESS_EVERY.as_millis(), 10, "{due:?}");
         assert!(due >= QUIET + Duration::from_millis(60), "{due:?}");
         let mut last = Duration::ZERO;
         for i in 0.. {
