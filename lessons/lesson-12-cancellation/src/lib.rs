@@ -1126,8 +1126,10 @@ enum Trigger {
         from: u32,
         quiet: Duration,
     },
-    /// When batch number `batch` (from 1) begins to be written: the stop
-    /// comes in the middle of its line number `line` (from 1).
+    /// When line `line - 1` of batch number `batch` (both from 1) has
+    /// been written: the stop comes in the middle of line `line`. Keyed
+    /// to the write's own progress, not to a time, so the write is
+    /// half-way at the stop on any machine.
     Writing {
         batch: usize,
         line: u32,
@@ -1145,8 +1147,10 @@ struct Logbook {
     line_time: Duration,
     /// The sensor's next reading is due then.
     next_due: tokio::time::Instant,
-    /// No reading is made in this span.
-    quiet: Option<(tokio::time::Instant, tokio::time::Instant)>,
+    /// After the reading with this number (from 1) is taken, the sensor
+    /// is quiet this long: stretches in which a job that waits is never
+    /// woken.
+    stretches: Vec<(u32, Duration)>,
     taken: u32,
     taken_after_stop: u32,
     /// Readings handed to the log's `write`.
@@ -1155,11 +1159,24 @@ struct Logbook {
     /// Set once the job has returned, or was dropped.
     returned: bool,
     after_return: u32,
-    /// Writes begun and neither finished nor dropped.
-    writing: u32,
-    /// Polls of the job while no write was under way: its waits for a
-    /// reading, or for the stop.
-    polls_waiting: u32,
+    /// Things the job can be woken for: readings taken, lines written,
+    /// writes begun and ended, the stop. A poll of the job that it asked
+    /// for (by waking its waker) with none of these since its last such
+    /// poll is a wake-up for nothing: the job woke itself.
+    events: u64,
+    /// `events` at the job's last poll that it asked for.
+    last_seen: Option<u64>,
+    idle_wakes: u32,
+    /// The last reading taken or line written: a job that does neither
+    /// for [`stop::IDLE`] gets its stop anyway.
+    last_progress: tokio::time::Instant,
+    /// If the stop's moment has not come by this many readings taken, it
+    /// comes anyway (a job that never writes, or never holds readings).
+    fallback_after: u32,
+    /// The stop came by a fallback, not at the workload's moment.
+    fell_back: bool,
+    /// The first write begun once the stop had been asked for.
+    went_on: Option<tokio::time::Instant>,
     trigger: Trigger,
     stop_at: Option<tokio::time::Instant>,
 }
@@ -1180,6 +1197,23 @@ impl Logbook {
         if self.returned {
             self.after_return += 1;
         }
+    }
+
+    /// Something the job may be woken for happened.
+    fn event(&mut self, progress: bool) {
+        self.events += 1;
+        if progress {
+            self.last_progress = tokio::time::Instant::now();
+        }
+    }
+
+    /// The job's poll that it asked for has just ended: was there
+    /// anything to wake it for?
+    fn job_woken(&mut self) {
+        if self.last_seen == Some(self.events) {
+            self.idle_wakes += 1;
+        }
+        self.last_seen = Some(self.events);
     }
 }
 
@@ -1214,15 +1248,6 @@ impl std::task::Wake for Flag {
     }
 }
 
-/// A write under way, until it ends or is dropped.
-struct Writing(Arc<Shared>);
-
-impl Drop for Writing {
-    fn drop(&mut self) {
-        self.0.lock().writing -= 1;
-    }
-}
-
 /// A sensor that makes a reading every few milliseconds, on its own
 /// schedule: a reading is handed to a `next()` that waits for it, and is
 /// missed if nobody waits.
@@ -1248,30 +1273,31 @@ impl Sensor {
             tokio::time::sleep_until(due).await;
             let mut l = self.shared.lock();
             if l.next_due != due {
+                l.event(false); // the sensor's own doing, not the job's
                 continue; // taken by another call meanwhile
-            }
-            if let Some((from, until)) = l.quiet
-                && (from..until).contains(&due)
-            {
-                while l.next_due < until {
-                    l.advance();
-                }
-                continue;
             }
             let n = l.taken;
             l.taken += 1;
+            l.event(true);
             if l.stop.is_cancelled() {
                 l.taken_after_stop += 1;
             }
             l.after_return();
-            l.advance();
+            match l.stretches.iter().find(|(after, _)| *after == l.taken) {
+                Some(&(_, quiet)) => l.next_due = due + quiet,
+                None => l.advance(),
+            }
+            let now = tokio::time::Instant::now();
             if let Trigger::InHand { from, quiet } = l.trigger {
                 let in_hand = (l.taken as usize).saturating_sub(l.handed);
                 if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) {
-                    let now = tokio::time::Instant::now();
-                    l.quiet = Some((now, now + quiet));
+                    l.next_due = now + quiet;
                     l.fire(now + Duration::from_millis(1), &self.shared.ready);
                 }
+            }
+            if !matches!(l.trigger, Trigger::Fired) && l.taken >= l.fallback_after {
+                l.fell_back = true;
+                l.fire(now + Duration::from_millis(1), &self.shared.ready);
             }
             let value = 1 + (mix(l.salt ^ u64::from(n)) % 999) as u32;
             return Reading { value };
@@ -1296,6 +1322,10 @@ impl Log {
             let mut l = self.shared.lock();
             let after_stop = l.stop.is_cancelled();
             let after_return = l.returned;
+            if after_stop && l.went_on.is_none() {
+                l.went_on = Some(tokio::time::Instant::now());
+            }
+            l.event(true);
             l.handed += batch.len();
             l.batches.push(Written {
                 len: batch.len(),
@@ -1305,26 +1335,27 @@ impl Log {
                 after_return,
             });
             l.after_return();
-            l.writing += 1;
             let index = l.batches.len() - 1;
-            if let Trigger::Writing { batch, line } = l.trigger
-                && l.batches.len() == batch
-            {
-                let at = tokio::time::Instant::now() + l.line_time * line - l.line_time / 2;
-                l.fire(at, &self.shared.ready);
-            }
             (index, l.line_time)
         };
-        let _writing = Writing(self.shared.clone());
         for _reading in batch {
             tokio::time::sleep(line_time).await;
             let mut l = self.shared.lock();
             l.batches[index].lines += 1;
+            l.event(true);
             l.after_return();
+            if let Trigger::Writing { batch, line } = l.trigger
+                && index + 1 == batch
+                && l.batches[index].lines + 1 == line as usize
+            {
+                let at = tokio::time::Instant::now() + line_time / 2;
+                l.fire(at, &self.shared.ready);
+            }
         }
         tokio::time::sleep(line_time).await;
         let mut l = self.shared.lock();
         l.batches[index].whole = true;
+        l.event(true);
         l.after_return();
     }
 }
@@ -1376,9 +1407,14 @@ pub mod stop {
                 "readings handed out before the stop, in the workload with fewer",
             ),
             fact(
-                "job_polls",
-                "polls of the job while it was not writing, per reading it took (and one for the stop), in the workload with the most: about 1 for a job that waits, more for one that wakes itself to look, hundreds for one that spins",
+                "idle_wakes",
+                "times the job was woken with nothing to wake it for (no reading taken, no line written, no stop since it was last woken), over both workloads: 0 for a job that waits, one or more per quiet stretch for one that wakes itself to look at the stop, thousands for one that spins",
             ),
+            fact(
+                "stop_seen",
+                "time from the stop until the job went on (began a write, or returned), over the deadline, in the workload where the stop comes while it waits",
+            )
+            .timing(),
             fact(
                 "job_held",
                 "the longest the job held its thread in one poll by its own doing, over the deadline",
@@ -1397,7 +1433,9 @@ pub mod stop {
         pub grace: Duration,
         gaps: (Duration, Duration),
         line_time: Duration,
+        stretches: Vec<(u32, Duration)>,
         trigger: Trigger,
+        fallback_after: u32,
         salt: u64,
     }
 
@@ -1407,49 +1445,70 @@ pub mod stop {
 
     impl Shape {
         /// The stop comes while readings are in the job's hands, and the
-        /// sensor goes quiet then, for longer than the deadline.
+        /// sensor goes quiet then, for longer than the deadline. Before
+        /// that, it is quiet twice: once for 30 to 60 ms, once for longer
+        /// than any deadline.
         pub fn quiet(rng: &mut Rng) -> Shape {
             let grace = ms(rng.between(60, 80));
             let gap = (ms(2), ms(4));
             let line_time = ms(rng.between(1, 2));
-            let from = BATCH as u32 + rng.between(2, BATCH as u64) as u32;
+            let short = (rng.between(2, 5) as u32, ms(rng.between(30, 60)));
+            let long = (rng.between(9, 12) as u32, ms(rng.between(90, 120)));
+            let from = long.0 + rng.between(1, BATCH as u64 - 2) as u32;
             Shape {
                 name: format!(
-                    "a reading every 2 to 4 ms, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    "a reading every 2 to 4 ms, quiet for {} ms after reading {}, and for {} ms after reading {}, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    short.1.as_millis(),
+                    short.0,
+                    long.1.as_millis(),
+                    long.0,
                     line_time.as_millis(),
                     grace.as_millis()
                 ),
                 grace,
                 gaps: gap,
                 line_time,
+                stretches: vec![short, long],
                 trigger: Trigger::InHand {
                     from,
                     quiet: grace + ms(5),
                 },
+                fallback_after: from + 3 * BATCH as u32,
                 salt: rng.salt(),
             }
         }
 
         /// The stop comes in the middle of a batch's write, and the sensor
-        /// goes on.
+        /// goes on. Before that, it is quiet once, for longer than any
+        /// deadline.
         pub fn writing(rng: &mut Rng) -> Shape {
             let grace = ms(rng.between(60, 80));
             let gap = (ms(6), ms(10));
             let line_time = ms(rng.between(2, 3));
             let batch = rng.between(2, 3) as usize;
             let line = rng.between(2, BATCH as u64 / 2) as u32;
+            let long = (rng.between(3, 12) as u32, ms(rng.between(90, 120)));
             Shape {
                 name: format!(
-                    "a reading every 6 to 10 ms, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    "a reading every 6 to 10 ms, quiet for {} ms after reading {}, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    long.1.as_millis(),
+                    long.0,
                     line_time.as_millis(),
                     grace.as_millis()
                 ),
                 grace,
                 gaps: gap,
                 line_time,
+                stretches: vec![long],
                 trigger: Trigger::Writing { batch, line },
+                fallback_after: (batch as u32 + 2) * BATCH as u32,
                 salt: rng.salt(),
             }
+        }
+
+        /// The stop comes while the job waits for a reading.
+        fn waits_at_the_stop(&self) -> bool {
+            matches!(self.trigger, Trigger::InHand { .. })
         }
     }
 
@@ -1458,9 +1517,10 @@ pub mod stop {
         vec![Shape::quiet(rng), Shape::writing(rng)]
     }
 
-    /// If the stop's moment never comes (a job that never takes readings,
-    /// or never writes), the stop comes anyway this long after the start.
-    const FALLBACK: Duration = Duration::from_millis(400);
+    /// If the job takes no reading and writes no line for this long
+    /// (longer than any quiet stretch and any write), the stop comes
+    /// anyway: a job that never reads.
+    pub const IDLE: Duration = Duration::from_millis(300);
 
     /// What one workload measured.
     #[derive(Clone, Debug)]
@@ -1475,9 +1535,13 @@ pub mod stop {
         pub taken_after_stop: u32,
         pub after_return: u32,
         pub bad: u32,
-        /// Polls while no write was under way, per reading taken (and one
-        /// for the stop).
-        pub polls: f64,
+        /// Wake-ups of the job with nothing to wake it for.
+        pub idle_wakes: u32,
+        /// From the stop until the job began a write or returned, over the
+        /// deadline; 0 where the stop comes during a write.
+        pub stop_seen: f64,
+        /// The stop came by a fallback, not at the workload's moment.
+        pub fell_back: bool,
         pub held: f64,
     }
 
@@ -1500,15 +1564,20 @@ pub mod stop {
                 gaps: shape.gaps,
                 line_time: shape.line_time,
                 next_due: first,
-                quiet: None,
+                stretches: shape.stretches.clone(),
                 taken: 0,
                 taken_after_stop: 0,
                 handed: 0,
                 batches: Vec::new(),
                 returned: false,
                 after_return: 0,
-                writing: 0,
-                polls_waiting: 0,
+                events: 0,
+                last_seen: None,
+                idle_wakes: 0,
+                last_progress: now,
+                fallback_after: shape.fallback_after,
+                fell_back: false,
+                went_on: None,
                 trigger: shape.trigger,
                 stop_at: None,
             }),
@@ -1521,10 +1590,10 @@ pub mod stop {
             shared: shared.clone(),
         };
         let held = Held::new();
-        // The job's polls that it asked for (by waking its waker), but
-        // not those a write under way asked for: a job that waits is
-        // polled once for each reading and once for the stop. The harness
-        // polls it beside its own timers too; those polls are not its.
+        // The job's polls that it asked for (by waking its waker), each
+        // checked for a cause: a job that waits is woken only by a reading,
+        // a line of its write, or the stop. The harness polls it beside its
+        // own timers too; those polls are not its.
         let counted = {
             let shared = shared.clone();
             let mut job = Box::pin(record(stop.clone(), sensor, log));
@@ -1535,21 +1604,33 @@ pub mod stop {
             let waker = std::task::Waker::from(flag.clone());
             std::future::poll_fn(move |cx| {
                 *flag.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-                if flag.woken.swap(false, Ordering::SeqCst) {
-                    let mut l = shared.lock();
-                    if l.writing == 0 {
-                        l.polls_waiting += 1;
-                    }
+                let woken = flag.woken.swap(false, Ordering::SeqCst);
+                let polled = job
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker));
+                if woken {
+                    shared.lock().job_woken();
                 }
-                job.as_mut()
-                    .poll(&mut std::task::Context::from_waker(&waker))
+                polled
             })
         };
         let mut job = Some(Box::pin(held.wrap(counted.traced("job"))));
         let moment = async {
-            tokio::select! {
-                _ = shared.ready.notified() => {}
-                _ = tokio::time::sleep(FALLBACK) => {}
+            loop {
+                let idle_at = shared.lock().last_progress + IDLE;
+                tokio::select! {
+                    _ = shared.ready.notified() => break,
+                    _ = tokio::time::sleep_until(idle_at) => {}
+                }
+                let mut l = shared.lock();
+                if matches!(l.trigger, Trigger::Fired) {
+                    break;
+                }
+                if l.last_progress + IDLE <= tokio::time::Instant::now() {
+                    l.fell_back = true;
+                    l.fire(tokio::time::Instant::now(), &shared.ready);
+                    break;
+                }
             }
             let at = shared.lock().stop_at;
             if let Some(at) = at {
@@ -1561,6 +1642,7 @@ pub mod stop {
             _ = moment => false,
         };
         stop.cancel(); // say, Ctrl-C was pressed
+        shared.lock().event(false);
         shared::mark("stop asked for");
         let asked = tokio::time::Instant::now();
         let forced = match job.as_mut() {
@@ -1579,6 +1661,7 @@ pub mod stop {
         tokio::time::sleep(shape.grace).await;
         let l = shared.lock();
         let kept: usize = l.batches.iter().filter(|b| b.whole).map(|b| b.len).sum();
+        let went_on = l.went_on.map_or(ended, |at| at.min(ended));
         Measured {
             stop_ratio: if early {
                 0.0
@@ -1602,7 +1685,13 @@ pub mod stop {
                 .iter()
                 .filter(|b| b.len > BATCH || (b.len < BATCH && !b.after_stop))
                 .count() as u32,
-            polls: f64::from(l.polls_waiting) / (f64::from(l.taken) + 1.0),
+            idle_wakes: l.idle_wakes,
+            stop_seen: if early || !shape.waits_at_the_stop() {
+                0.0
+            } else {
+                went_on.duration_since(asked).as_secs_f64() / shape.grace.as_secs_f64()
+            },
+            fell_back: l.fell_back,
             held: held.own_longest().as_secs_f64() / shape.grace.as_secs_f64(),
         }
     }
@@ -1631,7 +1720,8 @@ pub mod stop {
             "taken_before_stop",
             all.iter().map(|m| m.taken_before_stop).min().unwrap_or(0),
         );
-        facts.set("job_polls", worst(|m| m.polls));
+        facts.set("idle_wakes", sum(|m| m.idle_wakes));
+        facts.set("stop_seen", worst(|m| m.stop_seen));
         facts.set("job_held", worst(|m| m.held));
         all
     }
@@ -1665,6 +1755,14 @@ pub mod stop {
         for (i, m) in measured.iter().enumerate() {
             let end = if m.early {
                 "returned before the stop".to_string()
+            } else if m.fell_back {
+                "the workload's moment for the stop never came, so the stop came anyway; "
+                    .to_string()
+                    + &if m.forced {
+                        "the job was still running at the deadline: dropped there".to_string()
+                    } else {
+                        format!("it returned {:.2} of the deadline after it", m.stop_ratio)
+                    }
             } else if m.forced {
                 "still running at the deadline: dropped there".to_string()
             } else {
@@ -1674,13 +1772,14 @@ pub mod stop {
                 )
             };
             println!(
-                "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return.",
+                "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return; woken {} time(s) for nothing.",
                 i + 1,
                 m.taken,
                 m.lost,
                 m.taken_after_stop,
                 m.half,
                 m.after_return,
+                m.idle_wakes,
             );
         }
     }
