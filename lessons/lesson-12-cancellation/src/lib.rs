@@ -1175,7 +1175,8 @@ struct Logbook {
     fallback_after: u32,
     /// The stop came by a fallback, not at the workload's moment.
     fell_back: bool,
-    /// The first write begun once the stop had been asked for.
+    /// The job's first progress once the stop had been asked for: a write
+    /// begun, or a line of one written (a reading taken, too, wrongly).
     went_on: Option<tokio::time::Instant>,
     trigger: Trigger,
     stop_at: Option<tokio::time::Instant>,
@@ -1199,11 +1200,16 @@ impl Logbook {
         }
     }
 
-    /// Something the job may be woken for happened.
+    /// Something the job may be woken for happened; `progress`: a reading
+    /// taken or a write begun or going on.
     fn event(&mut self, progress: bool) {
         self.events += 1;
         if progress {
-            self.last_progress = tokio::time::Instant::now();
+            let now = tokio::time::Instant::now();
+            self.last_progress = now;
+            if self.stop.is_cancelled() && self.went_on.is_none() {
+                self.went_on = Some(now);
+            }
         }
     }
 
@@ -1322,9 +1328,6 @@ impl Log {
             let mut l = self.shared.lock();
             let after_stop = l.stop.is_cancelled();
             let after_return = l.returned;
-            if after_stop && l.went_on.is_none() {
-                l.went_on = Some(tokio::time::Instant::now());
-            }
             l.event(true);
             l.handed += batch.len();
             l.batches.push(Written {
@@ -1412,7 +1415,7 @@ pub mod stop {
             ),
             fact(
                 "stop_seen",
-                "time from the stop until the job went on (began a write, or returned), over the deadline, in the workload where the stop comes while it waits",
+                "time from the stop until the job went on (wrote, or returned), over the deadline, in the workload where the stop comes while it waits",
             )
             .timing(),
             fact(
@@ -1537,7 +1540,7 @@ pub mod stop {
         pub bad: u32,
         /// Wake-ups of the job with nothing to wake it for.
         pub idle_wakes: u32,
-        /// From the stop until the job began a write or returned, over the
+        /// From the stop until the job wrote or returned, over the
         /// deadline; 0 where the stop comes during a write.
         pub stop_seen: f64,
         /// The stop came by a fallback, not at the workload's moment.
