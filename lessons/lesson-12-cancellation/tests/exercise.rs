@@ -703,6 +703,8 @@ fn the_stop_grader_catches_a_job_that_spins() {
     // A fix, loosely: its runtime parks while it waits.
     let fix = watched(fixed::record);
     assert!(fix.get("app_busy") < Some(0.5), "{fix:?}");
+    // Woken only by readings, lines and the stop, in real time too.
+    assert_eq!(fix.get("idle_wakes"), Some(0.0), "{fix:?}");
     let spin = watched(stop_bug_spins_on_the_token::record);
     assert_eq!(spin.get("readings_lost"), Some(0.0), "{spin:?}");
     assert!(spin.get("idle_wakes") > Some(20.0), "{spin:?}");
