@@ -1147,10 +1147,14 @@ struct Logbook {
     line_time: Duration,
     /// The sensor's next reading is due then.
     next_due: tokio::time::Instant,
-    /// After the reading with this number (from 1) is taken, the sensor
-    /// is quiet this long: stretches in which a job that waits is never
-    /// woken.
+    /// Quiet stretches to come, in which a job that waits is never woken:
+    /// after reading number `after` (from 1) or a later one, the first
+    /// taken with no write under way and 1 to `BATCH - 2` readings in
+    /// hand (so none begins in the stretch either), or at reading
+    /// `after + BATCH` whatever, the sensor is quiet this long.
     stretches: Vec<(u32, Duration)>,
+    /// Writes begun and neither finished nor dropped.
+    writing: u32,
     taken: u32,
     taken_after_stop: u32,
     /// Readings handed to the log's `write`.
@@ -1167,6 +1171,8 @@ struct Logbook {
     /// `events` at the job's last poll that it asked for.
     last_seen: Option<u64>,
     idle_wakes: u32,
+    /// Polls of a waiting `next()` with nothing to wake it for.
+    idle_looks: u32,
     /// The last reading taken or line written: a job that does neither
     /// for [`stop::IDLE`] gets its stop anyway.
     last_progress: tokio::time::Instant,
@@ -1267,6 +1273,7 @@ impl Sensor {
     /// taken only in the poll that returns it, so dropping this future
     /// takes nothing. The sensor may go quiet for a long while.
     pub async fn next(&self) -> Reading {
+        let mut look = Look { seen: None };
         loop {
             let due = {
                 let mut l = self.shared.lock();
@@ -1276,7 +1283,15 @@ impl Sensor {
                 }
                 l.next_due
             };
-            tokio::time::sleep_until(due).await;
+            let mut sleep = std::pin::pin!(tokio::time::sleep_until(due));
+            std::future::poll_fn(|cx| {
+                let ready = sleep.as_mut().poll(cx);
+                if ready.is_pending() {
+                    look.pending(&mut self.shared.lock());
+                }
+                ready
+            })
+            .await;
             let mut l = self.shared.lock();
             if l.next_due != due {
                 l.event(false); // the sensor's own doing, not the job's
@@ -1289,14 +1304,23 @@ impl Sensor {
                 l.taken_after_stop += 1;
             }
             l.after_return();
-            match l.stretches.iter().find(|(after, _)| *after == l.taken) {
-                Some(&(_, quiet)) => l.next_due = due + quiet,
+            let in_hand = (l.taken as usize).saturating_sub(l.handed);
+            let calm = l.writing == 0 && (1..=BATCH - 2).contains(&in_hand);
+            let taken = l.taken;
+            match l
+                .stretches
+                .iter()
+                .position(|&(after, _)| taken >= after && (calm || taken >= after + BATCH as u32))
+            {
+                Some(i) => {
+                    let (_, quiet) = l.stretches.remove(i);
+                    l.next_due = due + quiet;
+                }
                 None => l.advance(),
             }
             let now = tokio::time::Instant::now();
             if let Trigger::InHand { from, quiet } = l.trigger {
-                let in_hand = (l.taken as usize).saturating_sub(l.handed);
-                if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) {
+                if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) && l.stretches.is_empty() {
                     l.next_due = now + quiet;
                     l.fire(now + Duration::from_millis(1), &self.shared.ready);
                 }
@@ -1308,6 +1332,32 @@ impl Sensor {
             let value = 1 + (mix(l.salt ^ u64::from(n)) % 999) as u32;
             return Reading { value };
         }
+    }
+}
+
+/// One `next()`'s view of the job's wake-ups: polled again while its
+/// reading is not due, with nothing having happened since it was last
+/// polled, it was polled by a task (the job's, or one of its own, on any
+/// runtime) that woke itself.
+struct Look {
+    seen: Option<u64>,
+}
+
+impl Look {
+    fn pending(&mut self, l: &mut Logbook) {
+        if self.seen == Some(l.events) {
+            l.idle_looks += 1;
+        }
+        self.seen = Some(l.events);
+    }
+}
+
+/// A write under way, until it ends or is dropped.
+struct Writing(Arc<Shared>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.lock().writing -= 1;
     }
 }
 
@@ -1338,9 +1388,11 @@ impl Log {
                 after_return,
             });
             l.after_return();
+            l.writing += 1;
             let index = l.batches.len() - 1;
             (index, l.line_time)
         };
+        let _writing = Writing(self.shared.clone());
         for _reading in batch {
             tokio::time::sleep(line_time).await;
             let mut l = self.shared.lock();
@@ -1411,7 +1463,7 @@ pub mod stop {
             ),
             fact(
                 "idle_wakes",
-                "times the job was woken with nothing to wake it for (no reading taken, no line written, no stop since it was last woken), over both workloads: 0 for a job that waits, one or more per quiet stretch for one that wakes itself to look at the stop, thousands for one that spins",
+                "times the job, or a task of its waiting for a reading, was woken with nothing to wake it for (no reading taken, no line written, no stop since it was last woken), over both workloads: 0 for a job that waits, one or more per quiet stretch for one that wakes itself to look at the stop, thousands for one that spins",
             ),
             fact(
                 "stop_seen",
@@ -1460,7 +1512,7 @@ pub mod stop {
             let from = long.0 + rng.between(1, BATCH as u64 - 2) as u32;
             Shape {
                 name: format!(
-                    "a reading every 2 to 4 ms, quiet for {} ms after reading {}, and for {} ms after reading {}, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    "a reading every 2 to 4 ms, quiet for {} ms from reading {} on, and for {} ms after reading {}, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
                     short.1.as_millis(),
                     short.0,
                     long.1.as_millis(),
@@ -1490,10 +1542,11 @@ pub mod stop {
             let line_time = ms(rng.between(2, 3));
             let batch = rng.between(2, 3) as usize;
             let line = rng.between(2, BATCH as u64 / 2) as u32;
-            let long = (rng.between(3, 12) as u32, ms(rng.between(90, 120)));
+            // By reading 14 at the latest: before batch 2 begins.
+            let long = (rng.between(3, 6) as u32, ms(rng.between(90, 120)));
             Shape {
                 name: format!(
-                    "a reading every 6 to 10 ms, quiet for {} ms after reading {}, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    "a reading every 6 to 10 ms, quiet for {} ms from reading {} on, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
                     long.1.as_millis(),
                     long.0,
                     line_time.as_millis(),
@@ -1568,6 +1621,7 @@ pub mod stop {
                 line_time: shape.line_time,
                 next_due: first,
                 stretches: shape.stretches.clone(),
+                writing: 0,
                 taken: 0,
                 taken_after_stop: 0,
                 handed: 0,
@@ -1577,6 +1631,7 @@ pub mod stop {
                 events: 0,
                 last_seen: None,
                 idle_wakes: 0,
+                idle_looks: 0,
                 last_progress: now,
                 fallback_after: shape.fallback_after,
                 fell_back: false,
@@ -1593,13 +1648,14 @@ pub mod stop {
             shared: shared.clone(),
         };
         let held = Held::new();
-        // The job's polls that it asked for (by waking its waker), each
-        // checked for a cause: a job that waits is woken only by a reading,
-        // a line of its write, or the stop. The harness polls it beside its
-        // own timers too; those polls are not its.
+        // The job is polled only when it asked to be (by waking its
+        // waker), and each such poll is checked for a cause: a job that
+        // waits is woken only by a reading, a line of its write, or the
+        // stop. The harness's own wake-ups are not the job's: it is not
+        // polled for them.
         let counted = {
             let shared = shared.clone();
-            let mut job = Box::pin(record(stop.clone(), sensor, log));
+            let mut job = Box::pin(held.wrap(record(stop.clone(), sensor, log).traced("job")));
             let flag = Arc::new(Flag {
                 woken: AtomicBool::new(true), // the first poll counts
                 waker: Mutex::new(None),
@@ -1607,17 +1663,17 @@ pub mod stop {
             let waker = std::task::Waker::from(flag.clone());
             std::future::poll_fn(move |cx| {
                 *flag.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-                let woken = flag.woken.swap(false, Ordering::SeqCst);
+                if !flag.woken.swap(false, Ordering::SeqCst) {
+                    return std::task::Poll::Pending;
+                }
                 let polled = job
                     .as_mut()
                     .poll(&mut std::task::Context::from_waker(&waker));
-                if woken {
-                    shared.lock().job_woken();
-                }
+                shared.lock().job_woken();
                 polled
             })
         };
-        let mut job = Some(Box::pin(held.wrap(counted.traced("job"))));
+        let mut job = Some(Box::pin(counted));
         let moment = async {
             loop {
                 let idle_at = shared.lock().last_progress + IDLE;
@@ -1688,7 +1744,7 @@ pub mod stop {
                 .iter()
                 .filter(|b| b.len > BATCH || (b.len < BATCH && !b.after_stop))
                 .count() as u32,
-            idle_wakes: l.idle_wakes,
+            idle_wakes: l.idle_wakes.max(l.idle_looks),
             stop_seen: if early || !shape.waits_at_the_stop() {
                 0.0
             } else {
