@@ -1463,7 +1463,7 @@ pub mod stop {
             ),
             fact(
                 "idle_wakes",
-                "times the job, or a task of its waiting for a reading, was woken with nothing to wake it for (no reading taken, no line written, no stop since it was last woken), over both workloads: 0 for a job that waits, one or more per quiet stretch for one that wakes itself to look at the stop, thousands for one that spins",
+                "times the job (or a task of its, waiting for a reading) was woken with nothing to wake it for: no reading, no line of a write, no stop since it was last woken; over both workloads",
             ),
             fact(
                 "stop_seen",
