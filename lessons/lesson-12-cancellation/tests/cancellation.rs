@@ -3,13 +3,12 @@
 //! are drawn from fixed seeds here, several of them, so that a claim is
 //! proven under more than one shape and a failure can be replayed.
 
-use lesson_12::{BATCH, Log, Sensor, broken, fixed, handle, lines, starve, stop};
+use lesson_12::{broken, fixed, handle, lines, starve, stop};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 const SEEDS: [u64; 4] = [1, 2, 3, 2024];
 
@@ -133,6 +132,8 @@ async fn a_job_that_ignores_the_stop_is_dropped_at_the_deadline_with_what_it_hel
 /// its first line nor after its end.
 #[tokio::test(start_paused = true)]
 async fn a_stop_during_a_write_always_finds_it_half_way() {
+    use lesson_12::{BATCH, Log, Sensor};
+    use tokio_util::sync::CancellationToken;
     async fn write_raced(stop: CancellationToken, sensor: Sensor, log: Log) {
         let mut batch = Vec::new();
         loop {
@@ -169,6 +170,8 @@ async fn a_stop_during_a_write_always_finds_it_half_way() {
 #[tokio::test(start_paused = true)]
 async fn a_reading_goes_only_to_a_next_already_waiting() {
     use futures::FutureExt;
+    use lesson_12::{BATCH, Log, Sensor};
+    use tokio_util::sync::CancellationToken;
     async fn tries_first(stop: CancellationToken, sensor: Sensor, log: Log) {
         let mut batch = Vec::new();
         loop {
