@@ -312,7 +312,8 @@ pub mod broken {
     // ANCHOR_END: broken
 }
 
-/// The fixed way: hand the futures to an executor.
+/// The fixed way: hand the futures to an executor; and, for the dishes at
+/// the pass, poll them all by hand.
 pub mod fixed {
     use super::*;
 
@@ -339,6 +340,47 @@ pub mod fixed {
         block_on(futures::future::join_all(orders)); // FIXED: joined
     }
     // ANCHOR_END: fixed_joined
+
+    // ANCHOR: fixed_pass
+    /// FIXED: a future that polls every unfinished dish itself, each time it
+    /// is polled, handing each the same `Context`, so the oven wakes this
+    /// one task when any dish is done. A finished dish is taken out of its
+    /// slot and never polled again; its number goes on the list then, so
+    /// the list is in the order the dishes were ready.
+    pub struct Pass {
+        dishes: Vec<Option<Dish>>,
+        out: Vec<u32>,
+    }
+
+    pub fn pass(dishes: Vec<Dish>) -> Pass {
+        Pass {
+            dishes: dishes.into_iter().map(Some).collect(),
+            out: Vec::new(),
+        }
+    }
+
+    impl Future for Pass {
+        type Output = Vec<u32>;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<u32>> {
+            let this = &mut *self; // `Pass` is `Unpin`: a plain `&mut` is fine
+            for slot in this.dishes.iter_mut() {
+                if let Some(dish) = slot {
+                    // `Dish` is `Unpin` too, so `Pin::new` can pin it here.
+                    if let Poll::Ready(number) = Pin::new(dish).poll(cx) {
+                        this.out.push(number);
+                        *slot = None; // done: never poll it again
+                    }
+                }
+            }
+            if this.dishes.iter().all(Option::is_none) {
+                Poll::Ready(std::mem::take(&mut this.out))
+            } else {
+                Poll::Pending // every unfinished dish has our waker
+            }
+        }
+    }
+    // ANCHOR_END: fixed_pass
 }
 
 /// The `orders` scenario: the harness that judges any way of taking the
@@ -346,7 +388,6 @@ pub mod fixed {
 pub mod orders {
     use super::*;
     use shared::work::shape::{Rng, seed};
-    use std::process::ExitCode;
 
     pub static SPEC: Spec = Spec {
         name: "orders",
@@ -505,13 +546,395 @@ pub mod orders {
     pub fn piece<'a>(name: &'static str, take_orders: impl Fn(&Kitchen) + 'a) -> Piece<'a> {
         Piece::new(name, move |facts| run(facts, take_orders))
     }
+}
 
-    /// The exercise binary's `main`: judges the learner's `take_orders`.
-    pub fn exercise(take_orders: fn(&Kitchen)) -> ExitCode {
+// ANCHOR: dish
+/// One dish at the pass: a future that puts the dish in the oven at its
+/// first poll and is ready, with its ticket number, when its cooking time is
+/// up. The oven (a thread of the harness) wakes the waker of the dish's
+/// latest poll then. Like every future, it does nothing until polled.
+pub struct Dish {
+    number: u32,
+    cooking: Duration,
+    state: Arc<std::sync::Mutex<DishState>>,
+    counter: Arc<pass::Counter>,
+}
+// ANCHOR_END: dish
+
+#[derive(Default)]
+struct DishState {
+    in_oven: bool,
+    done: bool,
+    waker: Option<Waker>,
+}
+
+impl Future for Dish {
+    type Output = u32;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        let this = self.get_mut();
+        let mut state = this.state.lock().unwrap();
+        this.counter.polled(this.number);
+        if this.counter.is_ready(this.number) {
+            // A finished future should not be polled again; the harness
+            // counts it, and answers as before.
+            this.counter.polled_after_ready();
+            return Poll::Ready(this.number);
+        }
+        state.waker = Some(cx.waker().clone());
+        if !state.in_oven {
+            state.in_oven = true;
+            let (shared, cooking) = (this.state.clone(), this.cooking);
+            thread::spawn(move || {
+                thread::sleep(cooking);
+                let waker = {
+                    let mut s = shared.lock().unwrap();
+                    s.done = true;
+                    s.waker.take()
+                };
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            });
+        }
+        if state.done {
+            this.counter.ready(this.number);
+            return Poll::Ready(this.number);
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Dish {
+    fn drop(&mut self) {
+        if !self.state.lock().unwrap().in_oven {
+            self.counter.never_polled();
+        }
+    }
+}
+
+// ANCHOR: in_turn
+/// One dish after another: each is awaited, so the next one goes in the
+/// oven only when the one before it is out. Every dish is cooked, and the
+/// service takes as long as all its dishes added up.
+pub async fn dishes_in_turn(dishes: Vec<Dish>) -> Vec<u32> {
+    let mut out = Vec::new();
+    for dish in dishes {
+        out.push(dish.await); // NOT AT THE SAME TIME: one dish at a time
+    }
+    out
+}
+// ANCHOR_END: in_turn
+
+/// The `pass` scenario: the dishes of a lunch and a dinner, each a [`Dish`]
+/// future with a cooking time picked at run time, handed to one future
+/// that must cook them all at once and list them as they come out.
+pub mod pass {
+    use super::*;
+    use shared::work::shape::{Rng, seed};
+    use std::process::ExitCode;
+    use std::sync::Mutex;
+
+    pub static SPEC: Spec = Spec {
+        name: "pass",
+        facts: &[
+            fact(
+                "cooked_ratio",
+                "dishes cooked, over dishes on the pad (the lowest of the services)",
+            ),
+            fact("never_polled", "dishes dropped without ever being polled"),
+            fact(
+                "wrong_lists",
+                "services whose list of tickets is not the order the dishes were ready in",
+            ),
+            fact(
+                "polled_after_ready",
+                "polls of a dish after it had returned Ready",
+            ),
+            fact(
+                "poll_ratio",
+                "the most polls of one dish, over the dishes of its service plus one",
+            ),
+            fact(
+                "elapsed_ratio",
+                "a service's time, over its longest dish (the highest of the services)",
+            )
+            .timing(),
+            fact(
+                "held_ratio",
+                "the longest one poll of the pass took, over the shortest dish",
+            )
+            .timing(),
+        ],
+    };
+
+    /// The harness's record of one service's dishes: polls of each, the
+    /// order they returned `Ready` in, and the polls that came after.
+    #[derive(Debug, Default)]
+    pub struct Counter {
+        polls: Mutex<Vec<(u32, u32)>>,
+        ready: Mutex<Vec<u32>>,
+        after_ready: Mutex<u32>,
+        never_polled: Mutex<u32>,
+    }
+
+    impl Counter {
+        pub(crate) fn polled(&self, number: u32) {
+            let mut polls = self.polls.lock().unwrap();
+            match polls.iter_mut().find(|(n, _)| *n == number) {
+                Some((_, p)) => *p += 1,
+                None => polls.push((number, 1)),
+            }
+        }
+        pub(crate) fn is_ready(&self, number: u32) -> bool {
+            self.ready.lock().unwrap().contains(&number)
+        }
+        pub(crate) fn ready(&self, number: u32) {
+            self.ready.lock().unwrap().push(number);
+        }
+        pub(crate) fn polled_after_ready(&self) {
+            *self.after_ready.lock().unwrap() += 1;
+        }
+        pub(crate) fn never_polled(&self) {
+            *self.never_polled.lock().unwrap() += 1;
+        }
+        /// The tickets in the order their dishes returned `Ready`.
+        pub fn ready_order(&self) -> Vec<u32> {
+            self.ready.lock().unwrap().clone()
+        }
+        /// The most polls any one dish had.
+        pub fn most_polls(&self) -> u32 {
+            self.polls
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, p)| *p)
+                .max()
+                .unwrap_or(0)
+        }
+    }
+
+    /// One service: its name, and each dish's ticket and cooking time.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Service {
+        pub name: &'static str,
+        pub dishes: Vec<(u32, Duration)>,
+    }
+
+    impl Service {
+        /// The service's dishes, as futures that report to `counter`.
+        pub fn dishes(&self, counter: &Arc<Counter>) -> Vec<Dish> {
+            self.dishes
+                .iter()
+                .map(|&(number, cooking)| Dish {
+                    number,
+                    cooking,
+                    state: Arc::default(),
+                    counter: counter.clone(),
+                })
+                .collect()
+        }
+
+        pub fn longest(&self) -> Duration {
+            self.dishes.iter().map(|d| d.1).max().unwrap_or_default()
+        }
+
+        pub fn shortest(&self) -> Duration {
+            self.dishes.iter().map(|d| d.1).min().unwrap_or_default()
+        }
+    }
+
+    /// Tonight's two services, picked by `rng`: a lunch of 3 or 4 dishes of
+    /// 60 to 100 ms and a dinner of 5 to 7 of 30 to 90 ms, cooking times 5
+    /// ms apart at least, each with a ticket no program can guess. The
+    /// first dish on each pad is its longest, so the pad's order is never
+    /// the order the dishes are ready in; one after another, a service takes
+    /// 1.67 times its longest dish or more.
+    pub fn services(rng: &mut Rng) -> Vec<Service> {
+        let mut numbers: Vec<u32> = Vec::new();
+        let mut pad = |rng: &mut Rng, n: u64, steps: (u64, u64)| -> Vec<(u32, Duration)> {
+            let mut times: Vec<u64> = Vec::new();
+            while times.len() < n as usize {
+                let t = rng.between(steps.0, steps.1) * 5;
+                if !times.contains(&t) {
+                    times.push(t);
+                }
+            }
+            rng.shuffle(&mut times);
+            let longest = times.iter().position(|t| t == times.iter().max().unwrap());
+            times.swap(0, longest.unwrap());
+            times
+                .into_iter()
+                .map(|t| {
+                    let number = loop {
+                        let n = rng.between(100, 999) as u32;
+                        if !numbers.contains(&n) {
+                            numbers.push(n);
+                            break n;
+                        }
+                    };
+                    (number, Duration::from_millis(t))
+                })
+                .collect()
+        };
+        let lunch = rng.between(3, 4);
+        let dinner = rng.between(5, 7);
+        vec![
+            Service {
+                name: "lunch",
+                dishes: pad(rng, lunch, (12, 20)),
+            },
+            Service {
+                name: "dinner",
+                dishes: pad(rng, dinner, (6, 18)),
+            },
+        ]
+    }
+
+    /// A future under watch: the longest of its polls.
+    struct Timed<F> {
+        inner: Pin<Box<F>>,
+        longest: Arc<Mutex<Duration>>,
+    }
+
+    impl<F: Future> Future for Timed<F> {
+        type Output = F::Output;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            let start = std::time::Instant::now();
+            let out = self.inner.as_mut().poll(cx);
+            let took = start.elapsed();
+            let mut longest = self.longest.lock().unwrap();
+            *longest = (*longest).max(took);
+            out
+        }
+    }
+
+    /// What one service was left with.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Served {
+        pub listed: Vec<u32>,
+        pub ready_order: Vec<u32>,
+        pub elapsed: Duration,
+    }
+
+    /// Hands each service's dishes to `pass`, runs the future it returns on
+    /// this lesson's `block_on`, and compares the list it returns with the
+    /// harness's own record. Facts are set once both services are done.
+    pub fn measure<P>(facts: &Facts, services: &[Service], pass: fn(Vec<Dish>) -> P) -> Vec<Served>
+    where
+        P: Future<Output = Vec<u32>>,
+    {
+        let mut served = Vec::new();
+        let (mut cooked, mut wrong, mut after, mut never) = (f64::INFINITY, 0u32, 0u32, 0u32);
+        let (mut poll_ratio, mut elapsed_ratio, mut held_ratio) = (0.0f64, 0.0f64, 0.0f64);
+        for service in services {
+            shared::mark(&format!(
+                "{}: {} dishes",
+                service.name,
+                service.dishes.len()
+            ));
+            let counter = Arc::new(Counter::default());
+            let dishes = service.dishes(&counter);
+            let longest = Arc::new(Mutex::new(Duration::ZERO));
+            let start = std::time::Instant::now();
+            let future = pass(dishes).traced(format!("{}'s pass", service.name));
+            let listed = block_on(Timed {
+                inner: Box::pin(future),
+                longest: longest.clone(),
+            });
+            let elapsed = start.elapsed();
+            let ready_order = counter.ready_order();
+            let n = service.dishes.len();
+            cooked = cooked.min(ready_order.len() as f64 / n as f64);
+            if listed != ready_order {
+                wrong += 1;
+            }
+            after += *counter.after_ready.lock().unwrap();
+            never += *counter.never_polled.lock().unwrap();
+            poll_ratio = poll_ratio.max(counter.most_polls() as f64 / (n + 1) as f64);
+            elapsed_ratio =
+                elapsed_ratio.max(elapsed.as_secs_f64() / service.longest().as_secs_f64());
+            held_ratio = held_ratio
+                .max(longest.lock().unwrap().as_secs_f64() / service.shortest().as_secs_f64());
+            served.push(Served {
+                listed,
+                ready_order,
+                elapsed,
+            });
+        }
+        facts.set("cooked_ratio", cooked);
+        facts.set("never_polled", never);
+        facts.set("wrong_lists", wrong);
+        facts.set("polled_after_ready", after);
+        facts.set("poll_ratio", poll_ratio);
+        facts.set("elapsed_ratio", elapsed_ratio);
+        facts.set("held_ratio", held_ratio);
+        served
+    }
+
+    fn tickets(list: &[u32]) -> String {
+        let t: Vec<String> = list.iter().map(|n| format!("#{n}")).collect();
+        if t.is_empty() {
+            "nothing".to_string()
+        } else {
+            t.join(" ")
+        }
+    }
+
+    /// [`measure`] on tonight's services, with narration.
+    pub fn run<P>(facts: &Facts, pass: fn(Vec<Dish>) -> P)
+    where
+        P: Future<Output = Vec<u32>>,
+    {
+        let services = services(&mut Rng::for_scenario(SPEC.name));
+        println!(
+            "Tonight's dishes and cooking times are picked at run time (seed {}; LESSON_SEED={} replays them):",
+            seed(),
+            seed()
+        );
+        for s in &services {
+            let list: Vec<String> = s
+                .dishes
+                .iter()
+                .map(|(n, t)| format!("#{n} {} ms", t.as_millis()))
+                .collect();
+            println!("  {}: {}", s.name, list.join(", "));
+        }
+        println!(
+            "{} gets each service's dishes, and runs on this lesson's block_on.",
+            facts.The("pass")
+        );
+        let served = measure(facts, &services, pass);
+        for (s, got) in services.iter().zip(&served) {
+            println!(
+                "{}: {} ms for a longest dish of {} ms; listed {}, ready in the order {}.",
+                s.name,
+                got.elapsed.as_millis(),
+                s.longest().as_millis(),
+                tickets(&got.listed),
+                tickets(&got.ready_order),
+            );
+        }
+    }
+
+    /// One way of running the pass, for a lesson binary.
+    pub fn piece<P>(name: &'static str, pass: fn(Vec<Dish>) -> P) -> Piece<'static>
+    where
+        P: Future<Output = Vec<u32>> + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, pass))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `pass`.
+    pub fn exercise<P>(pass: fn(Vec<Dish>) -> P) -> ExitCode
+    where
+        P: Future<Output = Vec<u32>> + 'static,
+    {
         shared::lesson::main(
             LESSON,
             Variant::Exercise("orders"),
-            vec![SPEC.with(vec![piece("", take_orders)])],
+            vec![SPEC.with(vec![piece("", pass)])],
         )
     }
 }

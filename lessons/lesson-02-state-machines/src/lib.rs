@@ -4,9 +4,10 @@
 //! where it can stop, each holding the local variables still needed after
 //! that point. The future is at least as big as its biggest variant. This
 //! crate writes such an enum by hand beside the `async fn` it mirrors, then
-//! shows the two ways the layout bites: a big local kept across an `.await`
-//! makes every task big, and a hand-written state machine that forgets to
-//! keep its inner future in its state starts over on every poll.
+//! shows the two ways the layout bites: a big local kept across an `.await`,
+//! or a big future awaited in place, makes every task big; and a
+//! hand-written state machine that forgets to keep its inner future in its
+//! state starts over on every poll.
 
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
@@ -143,40 +144,117 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Which requests of the round now being served have been read: set by the
-/// harness before the round's handlers start (index: the request's id).
-static READ: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+/// How many bytes of each request of the round now being served have been
+/// read (index: the request's id): reset by the harness before the round's
+/// handlers start.
+static READ: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
-/// Fills `buffer` with request `id`'s bytes, as reading a socket would, and
-/// returns how many bytes the request has (between a quarter of the buffer
-/// and all of it). The bytes depend on the round being served. The harness
-/// notes that the request was read.
-pub fn read_request(id: u32, buffer: &mut [u8]) -> usize {
-    if let Some(read) = READ
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_mut(id as usize)
-    {
-        *read = true;
-    }
-    fill_request(id, buffer)
-}
-
-/// Request `id`'s bytes, unnoted: what the harness checks replies against.
-fn fill_request(id: u32, buffer: &mut [u8]) -> usize {
+/// Request `id` in the round now being served: the hash its bytes are made
+/// from, its length (between a quarter of [`BUFFER`] and all of it), and
+/// how many parts it comes in (one to four).
+fn request_shape(id: u32) -> (u64, usize, usize) {
     let h = mix(SALT.load(Ordering::SeqCst) ^ u64::from(id));
-    let quarter = buffer.len() / 4;
-    let len = quarter + (h % (buffer.len() - quarter + 1) as u64) as usize;
-    for (i, b) in buffer[..len].iter_mut().enumerate() {
-        *b = ((i as u64).wrapping_mul(31) ^ h.rotate_left((i % 64) as u32)) as u8;
-    }
-    len
+    let quarter = BUFFER / 4;
+    let len = quarter + (h % (BUFFER - quarter + 1) as u64) as usize;
+    let parts = 1 + ((h >> 40) % 4) as usize;
+    (h, len, parts)
 }
 
+/// Bytes `from..from + into.len()` of the request whose hash is `h`, put
+/// in `into`: eight at a time, from one mixed word each.
+fn request_bytes(h: u64, from: usize, into: &mut [u8]) {
+    let (mut i, mut k) = (from, 0);
+    while k < into.len() {
+        let word = mix(h ^ (i / 8) as u64).to_le_bytes();
+        let skip = i % 8;
+        let take = (8 - skip).min(into.len() - k);
+        into[k..k + take].copy_from_slice(&word[skip..skip + take]);
+        i += take;
+        k += take;
+    }
+}
+
+/// Waits for the next part of request `id` to arrive, as a socket read
+/// would, and puts its bytes at the start of `into` (as many as fit):
+/// `Some(n)` for `n` bytes read, `None` once the whole request has been
+/// read. A request comes in one to four parts. The harness notes how much
+/// of each request was read.
+pub async fn next_part(id: u32, into: &mut [u8]) -> Option<usize> {
+    Arrival { arrived: false }.await; // the part arrives
+    let (h, len, parts) = request_shape(id);
+    let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
+    if read.len() <= id as usize {
+        read.resize(id as usize + 1, 0);
+    }
+    let done = read[id as usize];
+    let n = len.div_ceil(parts).min(len - done).min(into.len());
+    if n == 0 {
+        return None;
+    }
+    request_bytes(h, done, &mut into[..n]);
+    read[id as usize] = done + n;
+    Some(n)
+}
+
+/// A part's arrival: not yet at the first poll (which asks to be polled
+/// again at once), there at the second.
+struct Arrival {
+    arrived: bool,
+}
+
+impl Future for Arrival {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.arrived {
+            return Poll::Ready(());
+        }
+        self.arrived = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+// ANCHOR: receive
+/// A request, received whole: its bytes, in a buffer of [`BUFFER`] bytes.
+pub struct Request {
+    len: usize,
+    buffer: [u8; BUFFER],
+}
+
+impl Request {
+    /// The request's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+}
+
+/// Receives request `id`: reads its parts into the buffer as they arrive,
+/// until it is whole.
+pub async fn receive(id: u32) -> Request {
+    let mut request = Request {
+        len: 0,
+        buffer: [0u8; BUFFER],
+    };
+    while let Some(n) = next_part(id, &mut request.buffer[request.len..]).await {
+        request.len += n;
+    }
+    request
+}
+// ANCHOR_END: receive
+
+/// The checksum of `bytes` (FNV-1a, taken eight bytes at a time).
 pub fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    let step = |h: u64, x: u64| (h ^ x).wrapping_mul(0x100_0000_01b3);
+    let mut words = bytes.chunks_exact(8);
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    for word in &mut words {
+        h = step(h, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    }
+    words
+        .remainder()
+        .iter()
+        .fold(h, |h, &b| step(h, u64::from(b)))
 }
 
 /// The slow backend every handler waits for: handlers wait until the value
@@ -187,8 +265,16 @@ pub type Backend = watch::Receiver<bool>;
 /// when all of them are waiting.
 static PARKED: AtomicU32 = AtomicU32::new(0);
 
+/// Handlers that have finished (which none should before the backend
+/// answers).
+static FINISHED: AtomicU32 = AtomicU32::new(0);
+
+/// Told each time a handler reaches its `.await` or finishes.
+static ARRIVED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 pub async fn wait_for_backend(mut backend: Backend) {
     PARKED.fetch_add(1, Ordering::SeqCst);
+    ARRIVED.notify_one();
     // The sender lives until every handler is done, so this cannot fail.
     let _ = backend.wait_for(|ready| *ready).await;
 }
@@ -196,47 +282,53 @@ pub async fn wait_for_backend(mut backend: Backend) {
 pub mod broken {
     use super::*;
 
+    #[expect(
+        clippy::large_futures,
+        reason = "the lesson's bug: receive's 16 KiB future is awaited in place"
+    )]
     // ANCHOR: broken_handler
-    /// Reads a request, waits for the backend, replies with a checksum.
+    /// Receives a request, waits for the backend, replies with a checksum.
     pub async fn handle(id: u32, backend: Backend) -> Reply {
-        let mut buffer = [0u8; BUFFER]; // BROKEN: alive across the .await below
-        let len = read_request(id, &mut buffer);
-        wait_for_backend(backend).await; // so every waiting task holds 16 KiB
+        let request = receive(id).await;
+        wait_for_backend(backend).await; // BROKEN: every waiting task holds 16 KiB
         Reply {
             id,
-            checksum: checksum(&buffer[..len]),
+            checksum: checksum(request.bytes()),
         }
     }
     // ANCHOR_END: broken_handler
 
     // ANCHOR: broken_naps
-    /// Should nap twice, one nap after the other, then finish. It keeps
-    /// only *which* nap it is in, not the nap itself.
-    pub enum TwoNaps {
-        First,
-        Second,
-        Done,
+    /// Should take `count` naps, one after the other, and return what they
+    /// gave, added up. It keeps how many naps are left and the total so
+    /// far, but not the nap it is waiting for.
+    pub struct Naps {
+        left: u32,
+        total: u64,
     }
 
-    impl Future for TwoNaps {
-        type Output = ();
+    impl Future for Naps {
+        type Output = u64;
 
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            loop {
-                match *self {
-                    TwoNaps::First | TwoNaps::Second => {
-                        let mut nap = Box::pin(nap()); // BROKEN: a new nap on every poll,
-                        if nap.as_mut().poll(cx).is_pending() {
-                            return Poll::Pending; // ...dropped here, timer and all
-                        }
-                        *self = match *self {
-                            TwoNaps::First => TwoNaps::Second,
-                            _ => TwoNaps::Done,
-                        };
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+            while self.left > 0 {
+                let mut this_nap = Box::pin(nap()); // BROKEN: a new nap on every poll,
+                match this_nap.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending, // ...dropped here, timer and all
+                    Poll::Ready(value) => {
+                        self.total += value;
+                        self.left -= 1;
                     }
-                    TwoNaps::Done => return Poll::Ready(()),
                 }
             }
+            Poll::Ready(self.total)
+        }
+    }
+
+    pub fn naps(count: u32) -> Naps {
+        Naps {
+            left: count,
+            total: 0,
         }
     }
     // ANCHOR_END: broken_naps
@@ -246,47 +338,55 @@ pub mod fixed {
     use super::*;
 
     // ANCHOR: fixed_handler
-    /// The same handler, with the buffer's scope ended before the `.await`:
-    /// only the 8-byte checksum is kept across it.
+    /// The same handler, small in every state: `receive`'s future is boxed,
+    /// so while the request comes in it is on the heap, and freed once the
+    /// request is whole; the request's scope ends before the backend wait,
+    /// so only the 8-byte checksum is kept across it.
     pub async fn handle(id: u32, backend: Backend) -> Reply {
         let checksum = {
-            let mut buffer = [0u8; BUFFER]; // FIXED: dropped at the end of this block
-            let len = read_request(id, &mut buffer);
-            checksum(&buffer[..len])
-        };
+            let request = Box::pin(receive(id)).await; // FIXED: not inside this future
+            checksum(request.bytes())
+        }; // FIXED: the request is gone here
         wait_for_backend(backend).await; // the future holds no buffer now
         Reply { id, checksum }
     }
     // ANCHOR_END: fixed_handler
 
     // ANCHOR: fixed_naps
-    /// The same two naps, with each nap kept in the state that waits on it.
-    pub enum TwoNaps {
-        Start,
-        First(Pin<Box<Nap>>), // FIXED: the nap lives in the state
-        Second(Pin<Box<Nap>>),
-        Done,
+    /// The same naps, with the nap in progress kept in the machine.
+    pub struct Naps {
+        left: u32,
+        total: u64,
+        current: Option<Pin<Box<Nap>>>, // FIXED: the nap lives from poll to poll
     }
 
-    impl Future for TwoNaps {
-        type Output = ();
+    impl Future for Naps {
+        type Output = u64;
 
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            loop {
-                let next = match &mut *self {
-                    TwoNaps::Start => TwoNaps::First(Box::pin(nap())),
-                    TwoNaps::First(nap_one) => match nap_one.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(()) => TwoNaps::Second(Box::pin(nap())),
-                    },
-                    TwoNaps::Second(nap_two) => match nap_two.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(()) => TwoNaps::Done,
-                    },
-                    TwoNaps::Done => return Poll::Ready(()),
-                };
-                *self = next;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+            // `Naps` is `Unpin` (the nap is boxed), so `&mut` is fine here.
+            let this = &mut *self;
+            while this.left > 0 {
+                // A new nap only when the last one is over.
+                let current = this.current.get_or_insert_with(|| Box::pin(nap()));
+                match current.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending, // kept for the next poll
+                    Poll::Ready(value) => {
+                        this.total += value;
+                        this.left -= 1;
+                        this.current = None; // a fired nap stays ready: drop it
+                    }
+                }
             }
+            Poll::Ready(this.total)
+        }
+    }
+
+    pub fn naps(count: u32) -> Naps {
+        Naps {
+            left: count,
+            total: 0,
+            current: None,
         }
     }
     // ANCHOR_END: fixed_naps
@@ -305,23 +405,28 @@ struct NapRecord {
 }
 
 // ANCHOR: nap
-/// One nap: a tokio timer of a length the harness picks when the program
-/// runs, which the harness watches. Like tokio's `Sleep` inside it, a `Nap`
-/// is not `Unpin`: to poll one across several polls of your own future,
-/// keep it pinned (`Box::pin(nap())`).
+/// One nap: a future that is ready, with a number, once a tokio timer of a
+/// length the harness picks when the program runs has fired. The harness
+/// picks the numbers too, and watches every nap. Like tokio's `Sleep`
+/// inside it, a `Nap` is not `Unpin`: to poll one across several polls of
+/// your own future, keep it pinned (`Box::pin(nap())`).
 pub struct Nap {
-    // The harness's fields: the timer, what it notes about this nap, and
-    // the marker that makes a `Nap` not `Unpin`, as a `Sleep` is.
+    // The harness's fields: the timer, the number, what it notes about this
+    // nap, and the marker that makes a `Nap` not `Unpin`, as a `Sleep` is.
     sleep: RefCell<Pin<Box<Sleep>>>,
+    value: u64,
     record: Option<Arc<NapRecord>>,
     _pinned: PhantomPinned,
 }
 
-/// Starts one nap: a fresh timer, counted by the harness.
+/// Starts one nap: a fresh timer, counted by the harness. Once it has
+/// fired, the nap stays ready, with the same number, however often it is
+/// polled.
 pub fn nap() -> Nap {
-    let (length, record) = PLAN.try_with(|plan| plan.start()).unwrap_or((NAP, None));
+    let (length, value, record) = PLAN.try_with(|plan| plan.start()).unwrap_or((NAP, 1, None));
     Nap {
         sleep: RefCell::new(Box::pin(tokio::time::sleep(length))),
+        value,
         record,
         _pinned: PhantomPinned,
     }
@@ -329,9 +434,9 @@ pub fn nap() -> Nap {
 // ANCHOR_END: nap
 
 impl Future for Nap {
-    type Output = ();
+    type Output = u64;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
         let this = self.into_ref().get_ref();
         let ready = this.sleep.borrow_mut().as_mut().poll(cx);
         if ready.is_ready()
@@ -343,16 +448,18 @@ impl Future for Nap {
                 .unwrap()
                 .get_or_insert_with(Instant::now);
         }
-        ready
+        ready.map(|()| this.value)
     }
 }
 
-/// What one state machine is to nap: the lengths of its naps, in order,
-/// and a record of every nap it started. The harness hands it to the
-/// machine's task; [`nap`] takes the next length from it.
+/// What one state machine is to nap: the lengths of its naps and the
+/// numbers they give, in order, and a record of every nap it started. The
+/// harness hands it to the machine's task; [`nap`] takes the next length
+/// and number from it.
 #[derive(Debug)]
 pub struct NapPlan {
     lengths: Vec<Duration>,
+    values: Vec<u64>,
     naps: Mutex<Vec<Arc<NapRecord>>>,
 }
 
@@ -361,22 +468,27 @@ tokio::task_local! {
 }
 
 impl NapPlan {
-    pub fn new(lengths: Vec<Duration>) -> Arc<NapPlan> {
+    /// A plan of `lengths.len()` naps; the `i`-th nap started gives
+    /// `values[i]` (the numbers go round again past the last).
+    pub fn new(lengths: Vec<Duration>, values: Vec<u64>) -> Arc<NapPlan> {
+        assert_eq!(lengths.len(), values.len(), "a number for every nap");
         Arc::new(NapPlan {
             lengths,
+            values,
             naps: Mutex::new(Vec::new()),
         })
     }
 
-    fn start(&self) -> (Duration, Option<Arc<NapRecord>>) {
+    fn start(&self) -> (Duration, u64, Option<Arc<NapRecord>>) {
         let mut naps = self.naps.lock().unwrap();
-        let length = self.lengths[naps.len() % self.lengths.len()];
+        let i = naps.len() % self.lengths.len();
+        let (length, value) = (self.lengths[i], self.values[i]);
         let record = Arc::new(NapRecord {
             made: Instant::now(),
             fired: Mutex::new(None),
         });
         naps.push(record.clone());
-        (length, Some(record))
+        (length, value, Some(record))
     }
 
     /// The naps it should take.
@@ -384,8 +496,13 @@ impl NapPlan {
         self.lengths.len()
     }
 
+    /// What a machine that takes its naps returns: their numbers added up.
+    pub fn total(&self) -> u64 {
+        self.values.iter().sum()
+    }
+
     /// The time its naps take, one after the other.
-    pub fn total(&self) -> Duration {
+    pub fn time(&self) -> Duration {
         self.lengths.iter().sum()
     }
 
@@ -467,13 +584,15 @@ pub struct Parked {
 /// The checksum a correct handler replies with for request `id`, in the
 /// round now being served.
 fn expected_checksum(id: u32) -> u64 {
-    let mut buffer = vec![0u8; BUFFER];
-    let len = fill_request(id, &mut buffer);
-    checksum(&buffer[..len])
+    let (h, len, _) = request_shape(id);
+    let mut bytes = vec![0u8; len];
+    request_bytes(h, 0, &mut bytes);
+    checksum(&bytes)
 }
 
-/// Spawns `n` handlers on a current-thread runtime, waits until every one
-/// is parked at its `.await` (or has finished, which it should not have),
+/// Spawns `n` handlers on a current-thread runtime, one after another,
+/// each once the one before it is parked at its backend wait (or has
+/// finished, which it should not have); once every one is parked,
 /// measures the heap they hold (counted by this crate's allocator), then
 /// lets them finish and checks every reply against the request's bytes.
 pub fn park_handlers<F, Fut>(n: u32, handle: F) -> Parked
@@ -487,54 +606,71 @@ where
         .expect("a current-thread runtime always builds");
     let (ready, backend) = watch::channel(false);
     PARKED.store(0, Ordering::SeqCst);
-    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![false; n as usize];
+    FINISHED.store(0, Ordering::SeqCst);
+    *READ.lock().unwrap_or_else(|e| e.into_inner()) = vec![0; n as usize];
     let work = async move {
         let resident_before = resident_bytes();
         let before = shared::work::alloc::live_bytes();
-        let handles: Vec<_> = (0..n)
-            .map(|id| tokio::spawn(handle(id, backend.clone())))
-            .collect();
-        // Let every handler run up to its .await (or, wrongly, to its end).
-        let finished = |handles: &[tokio::task::JoinHandle<Reply>]| {
-            handles.iter().filter(|h| h.is_finished()).count() as u32
-        };
-        while PARKED.load(Ordering::SeqCst) + finished(&handles) < n {
-            tokio::task::yield_now().await;
-        }
-        let early_replies = finished(&handles);
-        let held = shared::work::alloc::live_bytes().saturating_sub(before);
-        let resident_per_task = resident_before
-            .zip(resident_bytes())
-            .map(|(before, now)| now.saturating_sub(before) / n as usize);
-        let unread_requests = READ
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|read| !**read)
-            .count() as u32;
-        shared::mark(&format!(
-            "{n} handlers waiting, holding {:.1} MiB",
-            held as f64 / (1024.0 * 1024.0)
-        ));
-        ready.send_replace(true);
-        let (mut replies, mut wrong_replies) = (0, 0);
-        for (id, handle) in (0..).zip(handles) {
-            let reply = handle.await.expect("a handler does not panic");
-            replies += 1;
-            if reply.id != id || reply.checksum != expected_checksum(id) {
-                wrong_replies += 1;
+        // The requests come one after another: each handler is spawned once
+        // the one before it is waiting (or, wrongly, done), so what a
+        // handler needs only while it receives is freed before the next
+        // one starts, and the memory counted is what the waiting ones hold.
+        // The spawning is not traced, so that the recorder's notes of it
+        // add nothing to the memory counted.
+        let arrived = || PARKED.load(Ordering::SeqCst) + FINISHED.load(Ordering::SeqCst);
+        let mut handles = Vec::with_capacity(n as usize);
+        for id in 0..n {
+            let handler = handle(id, backend.clone());
+            // `map`, not an `async` block: it adds no copy of the handler's
+            // future to the task.
+            handles.push(tokio::spawn(futures::FutureExt::map(handler, |reply| {
+                FINISHED.fetch_add(1, Ordering::SeqCst);
+                ARRIVED.notify_one();
+                reply
+            })));
+            while arrived() <= id {
+                ARRIVED.notified().await;
             }
         }
-        Parked {
-            bytes_per_task: held / n as usize,
-            resident_per_task,
-            unread_requests,
-            replies,
-            wrong_replies,
-            early_replies,
-        }
+        drop(backend);
+        let waiting = async move {
+            let early_replies = FINISHED.load(Ordering::SeqCst);
+            let held = shared::work::alloc::live_bytes().saturating_sub(before);
+            let resident_per_task = resident_before
+                .zip(resident_bytes())
+                .map(|(before, now)| now.saturating_sub(before) / n as usize);
+            let unread_requests = READ
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .zip(0..)
+                .filter(|&(&read, id)| read < request_shape(id).1)
+                .count() as u32;
+            shared::mark(&format!(
+                "{n} handlers waiting, holding {:.1} MiB",
+                held as f64 / (1024.0 * 1024.0)
+            ));
+            ready.send_replace(true);
+            let (mut replies, mut wrong_replies) = (0, 0);
+            for (id, handle) in (0..).zip(handles) {
+                let reply = handle.await.expect("a handler does not panic");
+                replies += 1;
+                if reply.id != id || reply.checksum != expected_checksum(id) {
+                    wrong_replies += 1;
+                }
+            }
+            Parked {
+                bytes_per_task: held / n as usize,
+                resident_per_task,
+                unread_requests,
+                replies,
+                wrong_replies,
+                early_replies,
+            }
+        };
+        waiting.traced("all waiting, then released").await
     };
-    runtime.block_on(work.traced("spawn, wait, release"))
+    runtime.block_on(work)
 }
 
 /// A runtime with a timer, for the naps.
@@ -661,11 +797,11 @@ pub mod size {
     {
         let rounds = rounds(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "Each request handler reads into a {} KiB buffer, then waits for a slow backend.",
+            "Each request handler receives its request into a {} KiB buffer, then waits for a slow backend.",
             BUFFER / 1024
         );
         println!(
-            "{} future is {} bytes. Two rounds of handlers wait at once, {} then {},",
+            "{} future is {} bytes. Requests come one after another, in two rounds; all of a\nround's handlers wait at once, {} then {},",
             facts.The("handler's"),
             size_of::<Fut>(),
             rounds[0].handlers,
@@ -717,10 +853,10 @@ pub mod size {
     }
 }
 
-/// The `naps` scenario: a hand-written state machine that should take its
-/// two naps one after the other, judged in two shapes: beside a heartbeat
-/// that polls its task often, and alone in a task of its own, several at
-/// once.
+/// The `naps` scenario: a hand-written state machine that should take a
+/// count of naps one after the other and return their numbers added up,
+/// judged in two shapes: beside a heartbeat that polls its task often, and
+/// alone in a task of its own, several at once.
 pub mod naps {
     use super::*;
     use std::process::ExitCode;
@@ -761,15 +897,25 @@ pub mod naps {
                 "polls_per_nap",
                 "polls of the state machines per nap due, leaving out the polls the heartbeat's ticks caused (the most of the shapes)",
             ),
+            fact(
+                "wrong_totals",
+                "state machines that finished with a number other than their naps' numbers added up",
+            ),
+            fact(
+                "short_machines",
+                "state machines that finished having started fewer naps than were due",
+            ),
         ],
     };
 
     /// One shape: whether a heartbeat shares the machines' task (and how
-    /// often it ticks), and each machine's naps.
+    /// often it ticks), each machine's naps, and the number each nap gives
+    /// (`values[m][i]` for machine `m`'s `i`-th nap).
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Shape {
         pub heartbeat: Option<Duration>,
         pub machines: Vec<Vec<Duration>>,
+        pub values: Vec<Vec<u64>>,
     }
 
     impl Shape {
@@ -783,7 +929,7 @@ pub mod naps {
             let list = self
                 .machines
                 .iter()
-                .map(|m| format!("{} ms", naps(m)))
+                .map(|m| format!("{} naps: {} ms", m.len(), naps(m)))
                 .collect::<Vec<_>>()
                 .join(", ");
             match self.heartbeat {
@@ -799,26 +945,38 @@ pub mod naps {
         }
     }
 
-    fn two_naps(rng: &mut Rng) -> Vec<Duration> {
-        (0..2)
+    fn naps(rng: &mut Rng, count: u64) -> Vec<Duration> {
+        (0..count)
             .map(|_| Duration::from_millis(rng.between(30, 60)))
             .collect()
     }
 
-    /// The two shapes, picked by `rng`: one machine beside a heartbeat of
-    /// 5 to 15 ms, then 2 to 4 machines each alone in its task, where
-    /// nothing but its own wake-ups gets it polled. Every nap lasts 30 to
-    /// 60 ms.
+    /// The two shapes, picked by `rng`: one machine of 3 or 4 naps beside
+    /// a heartbeat of 5 to 15 ms, then 2 or 3 machines each alone in its
+    /// task, where nothing but its own wake-ups gets it polled: the first
+    /// of 2 naps, the others of 2 to 4. So no one count fits both shapes.
+    /// Every nap lasts 30 to 60 ms and gives a number from 1 to 999 999.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
-        let beside = Shape {
-            heartbeat: Some(Duration::from_millis(rng.between(5, 15))),
-            machines: vec![two_naps(rng)],
+        let shape = |heartbeat, counts: Vec<u64>, rng: &mut Rng| {
+            let machines: Vec<_> = counts.iter().map(|&c| naps(rng, c)).collect();
+            let values = machines
+                .iter()
+                .map(|m| m.iter().map(|_| rng.between(1, 999_999)).collect())
+                .collect();
+            Shape {
+                heartbeat,
+                machines,
+                values,
+            }
         };
-        let machines = rng.between(2, 4);
-        let alone = Shape {
-            heartbeat: None,
-            machines: (0..machines).map(|_| two_naps(rng)).collect(),
-        };
+        let tick = Duration::from_millis(rng.between(5, 15));
+        let count = rng.between(3, 4);
+        let beside = shape(Some(tick), vec![count], rng);
+        let mut counts = vec![2];
+        for _ in 1..rng.between(2, 3) {
+            counts.push(rng.between(2, 4));
+        }
+        let alone = shape(None, counts, rng);
         vec![beside, alone]
     }
 
@@ -834,6 +992,11 @@ pub mod naps {
         pub ticks: u32,
         /// Polls of the machines, all together.
         pub polls: u64,
+        /// Machines that finished with another number than their naps'
+        /// numbers added up.
+        pub wrong_totals: u32,
+        /// Machines that finished having started fewer naps than due.
+        pub short: u32,
     }
 
     impl Shown {
@@ -856,9 +1019,11 @@ pub mod naps {
         inner: Option<Pin<Box<N>>>,
         held: Held,
         polls: Arc<AtomicU64>,
+        /// What the machine returned, once it has.
+        out: Arc<Mutex<Option<u64>>>,
     }
 
-    impl<N: Future<Output = ()>> Future for Watched<N> {
+    impl<N: Future<Output = u64>> Future for Watched<N> {
         type Output = ();
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -867,12 +1032,13 @@ pub mod naps {
                 return Poll::Ready(());
             };
             this.polls.fetch_add(1, Ordering::Relaxed);
-            let out = this.held.time(|| inner.as_mut().poll(cx));
-            if out.is_ready() {
-                let done = this.inner.take();
-                this.held.time(|| drop(done));
-            }
-            out
+            let Poll::Ready(total) = this.held.time(|| inner.as_mut().poll(cx)) else {
+                return Poll::Pending;
+            };
+            *this.out.lock().unwrap() = Some(total);
+            let done = this.inner.take();
+            this.held.time(|| drop(done));
+            Poll::Ready(())
         }
     }
 
@@ -912,14 +1078,15 @@ pub mod naps {
         ticks
     }
 
-    /// Runs the machines `make` makes, in each shape in turn, on the
-    /// current runtime (which needs a timer), and measures them. Never
-    /// returns if the machine beside the heartbeat never finishes: that is
-    /// the bug. Alone, a machine that waits for wake-ups nobody will send
-    /// is given up on after four times its naps.
-    pub async fn measure<N>(facts: &Facts, shapes: &[Shape], make: fn() -> N) -> Vec<Shown>
+    /// Runs the machines `make` makes (given each machine's count of
+    /// naps), in each shape in turn, on the current runtime (which needs a
+    /// timer), and measures them. Never returns if the machine beside the
+    /// heartbeat never finishes: that is the bug. Alone, a machine that
+    /// waits for wake-ups nobody will send is given up on after four times
+    /// its naps.
+    pub async fn measure<N>(facts: &Facts, shapes: &[Shape], make: fn(u32) -> N) -> Vec<Shown>
     where
-        N: Future<Output = ()> + 'static,
+        N: Future<Output = u64> + 'static,
     {
         let held = Held::new();
         let mut shortest = Duration::MAX;
@@ -929,22 +1096,27 @@ pub mod naps {
             let plans: Vec<Arc<NapPlan>> = shape
                 .machines
                 .iter()
-                .map(|m| NapPlan::new(m.clone()))
+                .zip(&shape.values)
+                .map(|(m, v)| NapPlan::new(m.clone(), v.clone()))
                 .collect();
             shortest = shortest.min(plans.iter().map(|p| p.shortest()).min().unwrap_or(NAP));
-            let ideal = plans.iter().map(|p| p.total()).max().unwrap_or(NAP);
+            let ideal = plans.iter().map(|p| p.time()).max().unwrap_or(NAP);
             let polls = Arc::new(AtomicU64::new(0));
+            let outs: Vec<Arc<Mutex<Option<u64>>>> = plans.iter().map(|_| Arc::default()).collect();
             let machines: Vec<_> = plans
                 .iter()
+                .zip(&outs)
                 .enumerate()
-                .map(|(i, plan)| {
+                .map(|(i, (plan, out))| {
                     // Making a machine is timed like a poll: it runs on the
                     // thread the machines share, too.
-                    let machine = plan.make(|| held.time(make));
+                    let count = plan.due() as u32;
+                    let machine = plan.make(|| held.time(|| make(count)));
                     let watched = Watched {
                         inner: Some(Box::pin(machine)),
                         held: held.clone(),
                         polls: polls.clone(),
+                        out: out.clone(),
                     };
                     plan.scope(watched).traced(format!("machine {}", i + 1))
                 })
@@ -981,6 +1153,18 @@ pub mod naps {
                 elapsed_ratio: elapsed.as_secs_f64() / ideal.as_secs_f64(),
                 ticks,
                 polls: polls.load(Ordering::Relaxed),
+                wrong_totals: plans
+                    .iter()
+                    .zip(&outs)
+                    .filter(|(plan, out)| out.lock().unwrap().is_some_and(|t| t != plan.total()))
+                    .count() as u32,
+                short: plans
+                    .iter()
+                    .zip(&outs)
+                    .filter(|(plan, out)| {
+                        out.lock().unwrap().is_some() && plan.started() < plan.due()
+                    })
+                    .count() as u32,
             });
         }
         let ratio = |n: usize, due: usize| n as f64 / due.max(1) as f64;
@@ -1013,20 +1197,26 @@ pub mod naps {
             "polls_per_nap",
             shown.iter().map(Shown::polls_per_nap).fold(0.0, f64::max),
         );
+        facts.set(
+            "wrong_totals",
+            shown.iter().map(|s| s.wrong_totals).sum::<u32>(),
+        );
+        facts.set("short_machines", shown.iter().map(|s| s.short).sum::<u32>());
         shown
     }
 
     /// [`measure`] with narration, on a runtime of its own.
-    pub fn run<N>(facts: &Facts, make: fn() -> N)
+    pub fn run<N>(facts: &Facts, make: fn(u32) -> N)
     where
-        N: Future<Output = ()> + 'static,
+        N: Future<Output = u64> + 'static,
     {
         shared::contract::watchdog::default_deadline(Duration::from_secs(2));
         let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
         println!(
-            "{} state machine should take its two naps, one after the other.",
+            "{} state machine should take its naps, one after the other, and return",
             facts.The("hand-written")
         );
+        println!("what they gave, added up.");
         println!(
             "It runs in two shapes, nap lengths picked at run time (seed {}; LESSON_SEED={}",
             seed(),
@@ -1040,7 +1230,7 @@ pub mod naps {
         let shown = timer_runtime().block_on(measure(facts, &shapes, make));
         for (i, s) in shown.iter().enumerate() {
             println!(
-                "Shape {}: {} of {} naps taken one after the other, {} started, in {:.2} times their lengths{}.",
+                "Shape {}: {} of {} naps taken one after the other, {} started, in {:.2} times their lengths{};\n  {} machine(s) returned a wrong total.",
                 i + 1,
                 s.done,
                 s.due,
@@ -1050,22 +1240,23 @@ pub mod naps {
                     format!(", over {} heartbeat ticks", s.ticks)
                 } else {
                     String::new()
-                }
+                },
+                s.wrong_totals
             );
         }
     }
 
-    pub fn piece<'a, N>(name: &'static str, make: fn() -> N) -> Piece<'a>
+    pub fn piece<'a, N>(name: &'static str, make: fn(u32) -> N) -> Piece<'a>
     where
-        N: Future<Output = ()> + 'static,
+        N: Future<Output = u64> + 'static,
     {
         Piece::new(name, move |facts| run(facts, make))
     }
 
     /// The exercise binary's `main`: judges the learner's state machine.
-    pub fn exercise<N>(make: fn() -> N) -> ExitCode
+    pub fn exercise<N>(make: fn(u32) -> N) -> ExitCode
     where
-        N: Future<Output = ()> + 'static,
+        N: Future<Output = u64> + 'static,
     {
         shared::lesson::main(
             LESSON,

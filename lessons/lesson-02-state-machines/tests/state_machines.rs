@@ -1,7 +1,7 @@
 //! Lesson 02's claims about layout and polling, proven without a clock.
 
 use lesson_02::{
-    BUFFER, Backend, Brew, Reply, brew, broken, checksum, fixed, read_request, wait_for_backend,
+    BUFFER, Backend, Brew, Reply, brew, broken, checksum, fixed, receive, wait_for_backend,
 };
 use shared::work::wakers::CountingWaker;
 use std::future::Future;
@@ -52,6 +52,15 @@ struct NotCopy([u8; BUFFER]);
 
 impl Drop for NotCopy {
     fn drop(&mut self) {}
+}
+
+/// Fills `buffer` with `id`'s bytes, as a read would; returns how many.
+fn read_request(id: u32, buffer: &mut [u8]) -> usize {
+    let len = buffer.len() / 2 + id as usize % (buffer.len() / 2);
+    for (i, b) in buffer[..len].iter_mut().enumerate() {
+        *b = (i as u32 ^ id) as u8;
+    }
+    len
 }
 
 /// Borrowed to be filled and read, then dropped before the `.await`.
@@ -108,22 +117,69 @@ fn a_future_is_as_big_as_the_locals_it_keeps_across_an_await() {
     );
 }
 
+/// The future an `.await` waits on is kept inside the future that awaits
+/// it: a caller whose waiting state keeps nothing is still as big as the
+/// callee it awaits in place, and small when the callee is boxed.
 #[test]
-fn both_handlers_compute_the_same_reply() {
-    let runtime = lesson_02::timer_runtime();
-    let (tx, rx) = tokio::sync::watch::channel(true);
-    let (a, b) = runtime.block_on(async {
-        // Awaiting the 16 KiB future directly is what the lint warns of.
-        #[expect(
-            clippy::large_futures,
-            reason = "awaiting the broken handler on purpose"
-        )]
-        let a = broken::handle(42, rx.clone()).await;
-        (a, fixed::handle(42, rx).await)
-    });
-    drop(tx);
-    assert_eq!(
-        a, b,
-        "the fix changes where the buffer lives, not the answer"
-    );
+fn a_future_awaited_in_place_is_a_state_of_its_caller() {
+    #[expect(clippy::large_futures, reason = "the point of the test")]
+    async fn in_place(id: u32, backend: Backend) -> Reply {
+        let checksum = checksum(receive(id).await.bytes());
+        wait_for_backend(backend).await;
+        Reply { id, checksum }
+    }
+    async fn boxed(id: u32, backend: Backend) -> Reply {
+        let checksum = checksum(Box::pin(receive(id)).await.bytes());
+        wait_for_backend(backend).await;
+        Reply { id, checksum }
+    }
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let callee = size_of_val(&receive(1));
+    let in_place = size_of_val(&in_place(1, rx.clone()));
+    let boxed = size_of_val(&boxed(1, rx));
+    assert!(callee >= BUFFER, "receive holds its buffer: {callee}");
+    assert!(in_place >= callee, "{in_place} holds receive's {callee}");
+    assert!(boxed <= 1024, "boxed: {boxed}");
+}
+
+#[test]
+fn both_handlers_give_the_right_replies() {
+    // Each request can be received once, as from a socket: each handler
+    // gets a round of its own, checked against the harness's record.
+    for (name, parked) in [
+        ("broken", lesson_02::park_handlers(20, broken::handle)),
+        ("fixed", lesson_02::park_handlers(20, fixed::handle)),
+    ] {
+        assert_eq!(parked.replies, 20, "{name}");
+        assert_eq!(
+            parked.wrong_replies, 0,
+            "{name}: the fix changes where the bytes live, not the answer"
+        );
+        assert_eq!(parked.unread_requests, 0, "{name}");
+    }
+}
+
+// ANCHOR: naps_async_fn
+/// What the `naps` state machine should do, as the compiler would write it.
+async fn naps(count: u32) -> u64 {
+    let mut total = 0;
+    for _ in 0..count {
+        total += lesson_02::nap().await;
+    }
+    total
+}
+// ANCHOR_END: naps_async_fn
+
+#[tokio::test(start_paused = true)]
+async fn the_fixed_machine_does_what_the_async_fn_does() {
+    // Outside the harness a nap lasts `NAP` and gives 1.
+    for count in 0..4 {
+        let start = tokio::time::Instant::now();
+        assert_eq!(naps(count).await, u64::from(count));
+        let by_compiler = start.elapsed();
+        let start = tokio::time::Instant::now();
+        assert_eq!(fixed::naps(count).await, u64::from(count));
+        assert_eq!(start.elapsed(), by_compiler);
+        assert_eq!(by_compiler, lesson_02::NAP * count);
+    }
 }

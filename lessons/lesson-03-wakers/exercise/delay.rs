@@ -5,7 +5,10 @@
 //! program hangs. Make it finish when its time is up (the harness picks the
 //! lengths when it runs), having been polled only a few times, on any
 //! executor, even if it moves to another task half way, without keeping a
-//! core busy, and without holding the thread that polls it. Then run
+//! core busy, and without holding the thread that polls it. The harness
+//! also runs 20 to 32 delays at once, and makes new ones while others
+//! wait: at most one thread for every four delays pending may wait for
+//! them, and each must still finish on time. Then run
 //!
 //!     cargo xtask try lesson-03
 //!
@@ -16,7 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// TODO: make sure someone wakes the task when the time is up.
+/// TODO: make sure someone wakes the task when the time is up, with a few
+/// threads at most for any number of delays.
 pub struct MyDelay {
     deadline: Instant,
 }

@@ -52,7 +52,7 @@ use shared::work::shape::{Rng, seed};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -206,6 +206,89 @@ impl TimerDelay {
     }
 }
 
+// ANCHOR: fixed_queue
+/// The deadlines still to come, each with the [`Trigger`] of its delay, and
+/// the bell that tells the timer thread the list has changed.
+type Timers = (Mutex<Vec<(std::time::Instant, Trigger)>>, Condvar);
+
+/// The one timer thread's list, made (and the thread started) the first
+/// time any delay needs it.
+fn timers() -> &'static Timers {
+    static TIMERS: OnceLock<Timers> = OnceLock::new();
+    TIMERS.get_or_init(|| {
+        std::thread::spawn(run_timers);
+        (Mutex::new(Vec::new()), Condvar::new())
+    })
+}
+
+/// The timer thread: fires every deadline that has passed, then sleeps
+/// until the earliest one left, or until a new delay rings the bell (its
+/// deadline may be earlier than the one it was sleeping for).
+fn run_timers() {
+    let (list, bell) = timers();
+    let mut list = list.lock().unwrap();
+    loop {
+        let now = std::time::Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *list)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        *list = later;
+        if !due.is_empty() {
+            drop(list); // fire outside the lock: a woken task may poll at once
+            for (_, trigger) in due {
+                trigger.fire();
+            }
+            list = timers().0.lock().unwrap();
+            continue;
+        }
+        list = match list.iter().map(|(at, _)| *at).min() {
+            None => bell.wait(list).unwrap(),
+            Some(next) => bell.wait_timeout(list, next - now).unwrap().0,
+        };
+    }
+}
+
+/// FIXED for a crowd: like [`TimerDelay`], but its first poll hands its
+/// deadline and trigger to the one timer thread that serves every delay,
+/// instead of starting a thread of its own.
+pub struct QueuedDelay {
+    deadline: std::time::Instant,
+    shared: Arc<Mutex<Shared>>,
+    queued: bool,
+}
+
+impl QueuedDelay {
+    pub fn new(duration: Duration) -> Self {
+        QueuedDelay {
+            deadline: std::time::Instant::now() + duration,
+            shared: Arc::default(),
+            queued: false,
+        }
+    }
+}
+
+impl Future for QueuedDelay {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut shared = self.shared.lock().unwrap();
+        if shared.fired {
+            return Poll::Ready(());
+        }
+        shared.waker = Some(cx.waker().clone()); // the latest waker, as before
+        drop(shared);
+        if !self.queued {
+            self.queued = true;
+            let (list, bell) = timers();
+            let trigger = Trigger(self.shared.clone());
+            list.lock().unwrap().push((self.deadline, trigger));
+            bell.notify_one(); // FIXED: maybe earlier than what the thread waits for
+        }
+        Poll::Pending
+    }
+}
+// ANCHOR_END: fixed_queue
+
 // `inner` may be an async fn's future, which is not `Unpin`: once polled it
 // must not move. So `poll`, given a `Pin<&mut CountPolls>`, may not take a
 // plain `&mut` to `inner` (that would let it be moved out), and turning the
@@ -258,9 +341,9 @@ pub mod broken {
     pub use super::{ForgetfulDelay, SpinDelay};
 }
 
-/// The fixed delay, under the name every lesson uses.
+/// The fixed delays, under the name every lesson uses.
 pub mod fixed {
-    pub use super::{TimerDelay, Trigger};
+    pub use super::{QueuedDelay, TimerDelay, Trigger};
 }
 
 // ANCHOR: executor
@@ -836,7 +919,249 @@ pub mod spin {
     }
 }
 
-/// The exercise binary's `main`: judges the learner's delay in both
+/// Threads this process has now (Linux, from `/proc/self/task`).
+fn threads_now() -> Option<usize> {
+    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+}
+
+/// The `crowd` scenario: dozens of delays pending at once on our executor,
+/// then delays made one after another while a long one waits. How many
+/// threads wait for them, and does each finish on time?
+pub mod crowd {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    pub static SPEC: Spec = Spec {
+        name: "crowd",
+        facts: &[
+            fact("most_polls", "the most polls any one delay took").live(),
+            fact(
+                "delays_unfinished",
+                "delays not finished (yet), of those the run makes",
+            )
+            .live(),
+            fact(
+                "early_delays",
+                "delays that were ready before their time was up",
+            ),
+            fact("wait_ratio", "the longest a delay took, over its length").timing(),
+            fact(
+                "threads_per_delay",
+                "the most threads the process had beyond those it had before, over the delays pending at once",
+            ),
+            fact(
+                "cpu_ratio",
+                "CPU time used over the time it took (1 is a core kept busy)",
+            )
+            .timing(),
+            HOLD_FACTS[0],
+            HOLD_FACTS[1],
+            HOLD_FACTS[2],
+        ],
+    };
+
+    /// The delays of one run, picked when it starts. First a crowd: 20 to
+    /// 32 delays at once, the longest (150 to 200 ms) made first, the
+    /// others 60 to 150 ms. Then one long delay (240 to 300 ms), and beside
+    /// it a chain of 3 to 5 short ones (40 to 60 ms), each made when the
+    /// one before it is done: the second is made while only the long one
+    /// waits, with a deadline long before the long one's.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Plan {
+        pub at_once: Vec<Duration>,
+        pub long: Duration,
+        pub chain: Vec<Duration>,
+    }
+
+    impl Plan {
+        pub fn new(rng: &mut Rng) -> Plan {
+            let n = rng.between(20, 32);
+            let mut rest: Vec<Duration> = (1..n).map(|_| ms(rng, 60, 150)).collect();
+            rng.shuffle(&mut rest);
+            let mut at_once = vec![ms(rng, 150, 200)];
+            at_once.extend(rest);
+            let long = ms(rng, 240, 300);
+            let chain = (0..rng.between(3, 5)).map(|_| ms(rng, 40, 60)).collect();
+            Plan {
+                at_once,
+                long,
+                chain,
+            }
+        }
+
+        pub fn count(&self) -> usize {
+            self.at_once.len() + 1 + self.chain.len()
+        }
+    }
+
+    /// Counts the process's threads every 2 ms, on a thread of its own,
+    /// until dropped; keeps the most it saw.
+    struct ThreadWatch {
+        before: usize,
+        most: Arc<AtomicUsize>,
+        stop: Arc<AtomicBool>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl ThreadWatch {
+        fn start() -> Option<ThreadWatch> {
+            let before = threads_now()?;
+            let most = Arc::new(AtomicUsize::new(0));
+            let stop = Arc::new(AtomicBool::new(false));
+            let thread = {
+                let (most, stop) = (most.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        most.fetch_max(threads_now().unwrap_or(0), Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                })
+            };
+            Some(ThreadWatch {
+                before,
+                most,
+                stop,
+                thread: Some(thread),
+            })
+        }
+
+        /// The most threads seen beyond those before, not counting the
+        /// watch's own.
+        fn extra(mut self) -> usize {
+            self.stop.store(true, Ordering::SeqCst);
+            if let Some(t) = self.thread.take() {
+                t.join().expect("the thread watch does not panic");
+            }
+            self.most
+                .load(Ordering::SeqCst)
+                .saturating_sub(self.before + 1)
+        }
+    }
+
+    /// Runs the plan's delays, made by `make`, on our executor: the crowd,
+    /// then the long delay and the chain. A delay that is never woken
+    /// leaves this waiting for ever.
+    pub fn measure<D>(facts: &Facts, plan: &Plan, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        let report = most_polls(facts);
+        let records: Arc<Mutex<Vec<Arc<DelayRecord>>>> = Arc::default();
+        let mut unfinished = plan.count() as u32;
+        facts.set("delays_unfinished", unfinished);
+        let watch_threads = ThreadWatch::start();
+        let ((), cpu) = cpu_ratio(|| {
+            shared::mark(&format!("{} delays at once", plan.at_once.len()));
+            let mut executor = MiniExecutor::default();
+            for &length in &plan.at_once {
+                let (record, delay) = watch(make, length, report.clone());
+                records.lock().unwrap().push(record);
+                executor.spawn(
+                    async move {
+                        delay.await;
+                    }
+                    .traced(format!("delay {} ms", length.as_millis())),
+                );
+            }
+            unfinished -= executor.run().len() as u32;
+            facts.set("delays_unfinished", unfinished);
+
+            shared::mark("a long delay, and short ones made while it waits");
+            let mut executor = MiniExecutor::default();
+            let (record, long) = watch(make, plan.long, report.clone());
+            records.lock().unwrap().push(record);
+            executor.spawn(
+                async move {
+                    long.await;
+                }
+                .traced(format!("delay {} ms", plan.long.as_millis())),
+            );
+            let (chain, report, records) = (plan.chain.clone(), report.clone(), records.clone());
+            executor.spawn(
+                async move {
+                    for length in chain {
+                        let (record, delay) = watch(make, length, report.clone());
+                        records.lock().unwrap().push(record);
+                        delay.await;
+                    }
+                }
+                .traced("a chain of short delays"),
+            );
+            executor.run();
+            facts.set("delays_unfinished", 0);
+        });
+        let threads = match watch_threads {
+            Some(w) => w.extra() as f64 / plan.at_once.len() as f64,
+            None => {
+                println!("(This system has no /proc/self/task: threads are not counted.)");
+                0.0
+            }
+        };
+        facts.set("threads_per_delay", threads);
+        facts.set("cpu_ratio", cpu);
+        judge_records(facts, &records.lock().unwrap(), true);
+    }
+
+    /// [`measure`] with narration, on the delays of this run's seed.
+    pub fn run<D>(facts: &Facts, make: fn(Duration) -> D)
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        let plan = Plan::new(&mut Rng::for_scenario(SPEC.name));
+        println!(
+            "Our executor runs {} of {} at once ({} to {} ms), then one of {} ms",
+            plan.at_once.len(),
+            facts.the("delays"),
+            plan.at_once
+                .iter()
+                .min()
+                .unwrap_or(&Duration::ZERO)
+                .as_millis(),
+            plan.at_once
+                .iter()
+                .max()
+                .unwrap_or(&Duration::ZERO)
+                .as_millis(),
+            plan.long.as_millis(),
+        );
+        println!(
+            "beside a chain of {} short ones ({} ms), each made when the one before it is done.",
+            plan.chain.len(),
+            plan.chain
+                .iter()
+                .map(|d| d.as_millis().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "The lengths are picked at run time (seed {}; LESSON_SEED={} replays them).",
+            seed(),
+            seed()
+        );
+        println!("(If a delay is never woken, the watchdog stops the program after 2 s.)");
+        measure(facts, &plan, make);
+        let threads = facts.get("threads_per_delay").unwrap_or(0.0);
+        println!(
+            "All {} delays finished, none later than {}× its length. While {} waited at once,",
+            plan.count(),
+            format_value(facts.get("wait_ratio").unwrap_or(0.0)),
+            plan.at_once.len(),
+        );
+        println!(
+            "the process had up to {} threads more than before.",
+            (threads * plan.at_once.len() as f64).round()
+        );
+    }
+
+    pub fn piece<D>(name: &'static str, make: fn(Duration) -> D) -> Piece<'static>
+    where
+        D: Future<Output = ()> + Send + 'static,
+    {
+        Piece::new(name, move |facts| run(facts, make))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's delay in all three
 /// scenarios.
 pub fn exercise<D>(make: fn(Duration) -> D) -> std::process::ExitCode
 where
@@ -848,6 +1173,7 @@ where
         vec![
             delay::SPEC.with(vec![delay::piece("", make)]),
             spin::SPEC.with(vec![spin::piece("", make)]),
+            crowd::SPEC.with(vec![crowd::piece("", make)]),
         ],
     )
 }

@@ -1,5 +1,7 @@
 //! The `delay` grader grades: the untouched exercise, the lesson's fix,
-//! other fixes written differently, and other forms of the bug, each run
+//! other fixes written differently (those with a thread per delay are
+//! right here; the crowd scenario's tests judge their threads), and other
+//! forms of the bug, each run
 //! through the same harness in real time (the delays run on their own
 //! timer threads), on the delays of a fixed seed, and judged against the
 //! manifest's claims. A run still going after a few seconds counts as
@@ -12,7 +14,7 @@
 //! (a sleep lasts at least what it asked for, however busy the machine).
 
 use lesson_03::delay::{self, Plan};
-use lesson_03::{ForgetfulDelay, TimerDelay};
+use lesson_03::{ForgetfulDelay, QueuedDelay, TimerDelay};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
@@ -35,6 +37,18 @@ mod bug_sleep_in_poll;
 #[path = "fixtures/delay/bug_spin.rs"]
 mod bug_spin;
 #[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay.rs"]
+mod bug_thread_per_delay;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_atomic_waker.rs"]
+mod bug_thread_per_delay_atomic_waker;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_channel.rs"]
+mod bug_thread_per_delay_channel;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_slot.rs"]
+mod bug_thread_per_delay_slot;
+#[allow(dead_code)]
 #[path = "fixtures/delay/bug_ticking_thread.rs"]
 mod bug_ticking_thread;
 #[allow(dead_code)]
@@ -44,20 +58,14 @@ mod bug_timer_but_no_wake;
 #[path = "fixtures/delay/bug_tokio_sleep.rs"]
 mod bug_tokio_sleep;
 #[allow(dead_code)]
-#[path = "fixtures/delay/fix_atomic_waker.rs"]
-mod fix_atomic_waker;
-#[allow(dead_code)]
-#[path = "fixtures/delay/fix_clone_from.rs"]
-mod fix_clone_from;
-#[allow(dead_code)]
 #[path = "fixtures/delay/fix_one_timer_thread.rs"]
 mod fix_one_timer_thread;
 #[allow(dead_code)]
-#[path = "fixtures/delay/fix_wake_under_the_lock.rs"]
-mod fix_wake_under_the_lock;
+#[path = "fixtures/delay/fix_parked_timer.rs"]
+mod fix_parked_timer;
 #[allow(dead_code)]
-#[path = "fixtures/delay/fix_waker_channel.rs"]
-mod fix_waker_channel;
+#[path = "fixtures/delay/fix_tokio_timer_thread.rs"]
+mod fix_tokio_timer_thread;
 #[allow(dead_code)]
 #[path = "../exercise/start/delay.rs"]
 mod start;
@@ -106,17 +114,26 @@ fn the_delay_grader_tells_every_fix_from_every_form_of_the_bug() {
     // once, each on threads of its own.
     let runs: Vec<(&str, Run)> = vec![
         ("the reference fix", run(TimerDelay::new)),
-        ("wakers sent over a channel", run(fix_waker_channel::delay)),
+        (
+            "wakers sent over a channel",
+            run(bug_thread_per_delay_channel::delay),
+        ),
         (
             "a waker slot replaced on every poll",
-            run(fix_clone_from::delay),
+            run(bug_thread_per_delay_slot::delay),
         ),
-        ("an AtomicWaker", run(fix_atomic_waker::delay)),
-        ("one timer thread for all", run(fix_one_timer_thread::delay)),
         (
-            "a wake-up under the lock",
-            run(fix_wake_under_the_lock::delay),
+            "an AtomicWaker",
+            run(bug_thread_per_delay_atomic_waker::delay),
         ),
+        ("one timer thread for all", run(fix_one_timer_thread::delay)),
+        ("the crowd's fix", run(QueuedDelay::new)),
+        ("a parked timer thread", run(fix_parked_timer::delay)),
+        (
+            "Tokio's timer on a thread of its own",
+            run(fix_tokio_timer_thread::delay),
+        ),
+        ("a wake-up under the lock", run(bug_thread_per_delay::delay)),
         ("the reference bug", run(ForgetfulDelay::new)),
         ("the untouched exercise", run(start::delay)),
         (
@@ -159,11 +176,15 @@ fn the_delay_grader_tells_every_fix_from_every_form_of_the_bug() {
                 assert!(f.get("wait_ratio").unwrap() >= 1.0, "{f:?}");
                 counts.assert_fixed(what, o, &f);
             }
+            // A thread per delay is right here: the crowd judges threads.
             "wakers sent over a channel"
             | "a waker slot replaced on every poll"
             | "an AtomicWaker"
+            | "a wake-up under the lock"
             | "one timer thread for all"
-            | "a wake-up under the lock" => {
+            | "the crowd's fix"
+            | "a parked timer thread"
+            | "Tokio's timer on a thread of its own" => {
                 assert!(f.get("wait_ratio").unwrap() >= 1.0, "{what}: {f:?}");
                 counts.assert_fixed(what, o, &f)
             }

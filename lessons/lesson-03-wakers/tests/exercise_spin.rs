@@ -15,23 +15,23 @@ mod bug_sleep_in_poll;
 #[path = "fixtures/delay/bug_spin.rs"]
 mod bug_spin;
 #[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay.rs"]
+mod bug_thread_per_delay;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_atomic_waker.rs"]
+mod bug_thread_per_delay_atomic_waker;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_channel.rs"]
+mod bug_thread_per_delay_channel;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_thread_per_delay_slot.rs"]
+mod bug_thread_per_delay_slot;
+#[allow(dead_code)]
 #[path = "fixtures/delay/bug_ticking_thread.rs"]
 mod bug_ticking_thread;
 #[allow(dead_code)]
-#[path = "fixtures/delay/fix_atomic_waker.rs"]
-mod fix_atomic_waker;
-#[allow(dead_code)]
-#[path = "fixtures/delay/fix_clone_from.rs"]
-mod fix_clone_from;
-#[allow(dead_code)]
 #[path = "fixtures/delay/fix_one_timer_thread.rs"]
 mod fix_one_timer_thread;
-#[allow(dead_code)]
-#[path = "fixtures/delay/fix_wake_under_the_lock.rs"]
-mod fix_wake_under_the_lock;
-#[allow(dead_code)]
-#[path = "fixtures/delay/fix_waker_channel.rs"]
-mod fix_waker_channel;
 #[allow(dead_code)]
 #[path = "../exercise/start/delay.rs"]
 mod start;
@@ -57,15 +57,15 @@ fn the_spin_grader_tells_a_sleeping_delay_from_a_spinning_one() {
     let fixes = grader.only(&["polls", "cpu_ratio", "early_delays"]);
     let (o, f) = in_spin(TimerDelay::new);
     fixes.assert_fixed("the reference fix", o, &f);
-    let (o, f) = in_spin(fix_waker_channel::delay);
+    let (o, f) = in_spin(bug_thread_per_delay_channel::delay);
     fixes.assert_fixed("wakers sent over a channel", o, &f);
-    let (o, f) = in_spin(fix_clone_from::delay);
+    let (o, f) = in_spin(bug_thread_per_delay_slot::delay);
     fixes.assert_fixed("a waker slot replaced on every poll", o, &f);
-    let (o, f) = in_spin(fix_atomic_waker::delay);
+    let (o, f) = in_spin(bug_thread_per_delay_atomic_waker::delay);
     fixes.assert_fixed("an AtomicWaker", o, &f);
     let (o, f) = in_spin(fix_one_timer_thread::delay);
     fixes.assert_fixed("one timer thread for all", o, &f);
-    let (o, f) = in_spin(fix_wake_under_the_lock::delay);
+    let (o, f) = in_spin(bug_thread_per_delay::delay);
     fixes.assert_fixed("a wake-up under the lock", o, &f);
 
     // How much CPU a spin gets depends on what else the machine runs (on a

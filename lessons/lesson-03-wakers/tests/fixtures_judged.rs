@@ -6,6 +6,7 @@ fn every_fixture_is_judged_by_a_test() {
     shared::grade::assert_every_fixture_judged(
         env!("CARGO_MANIFEST_DIR"),
         &[
+            include_str!("exercise_crowd.rs"),
             include_str!("exercise_delay.rs"),
             include_str!("exercise_hold.rs"),
             include_str!("exercise_spin.rs"),

@@ -3,7 +3,9 @@
 //! Tasks share by communicating. A channel has two ends, and the receiving
 //! end learns that no more messages will come only when the **last** sender
 //! is dropped. A bounded channel makes a fast producer wait for a slow
-//! consumer (backpressure); an unbounded one lets the queue grow instead.
+//! consumer (backpressure); an unbounded one lets the queue grow instead,
+//! and a path of requests and replies must be bounded from end to end, not
+//! at one channel (`requests`).
 //! This crate shows both mistakes, then the other channels tokio offers and
 //! how threads and tasks talk to each other.
 
@@ -409,6 +411,29 @@ pub mod broken {
         consumer.await.expect("the consumer does not panic")
     }
     // ANCHOR_END: broken_flood
+
+    // ANCHOR: broken_requests
+    /// Sends every request, then takes every reply, in order.
+    pub async fn ask_all(answers: Answers) {
+        let (calls, inbox) = mpsc::unbounded_channel();
+        let server = tokio::spawn(server(inbox));
+        let mut replies = Vec::new();
+        for request in requests() {
+            let (reply, answer) = oneshot::channel();
+            calls
+                .send(Call { request, reply })
+                .expect("the server is running");
+            replies.push(answer);
+        }
+        // BROKEN: by now every request waits in the server's queue, and
+        // the replies pile up in their oneshots until they are taken
+        for answer in replies {
+            answers.take(answer.await.expect("the server replies"));
+        }
+        drop(calls);
+        server.await.expect("the server does not panic");
+    }
+    // ANCHOR_END: broken_requests
 }
 
 pub mod fixed {
@@ -468,6 +493,35 @@ pub mod fixed {
         consumer.await.expect("the consumer does not panic")
     }
     // ANCHOR_END: fixed_flood
+
+    // ANCHOR: fixed_requests
+    /// The same with the whole path bounded: the calls in a bounded
+    /// channel, and the replies' oneshots in another, read by a task that
+    /// takes each reply as it comes. The client can be at most
+    /// `CAPACITY` replies ahead of what has been taken.
+    pub async fn ask_all(answers: Answers) {
+        let (calls, inbox) = mpsc::channel(CAPACITY);
+        let server = tokio::spawn(server(inbox));
+        // FIXED: the replies waiting to be taken are bounded too
+        let (pending, mut waiting) = mpsc::channel::<oneshot::Receiver<Packet>>(CAPACITY);
+        let taker = tokio::spawn(async move {
+            while let Some(answer) = waiting.recv().await {
+                answers.take(answer.await.expect("the server replies"));
+            }
+        });
+        for request in requests() {
+            let (reply, answer) = oneshot::channel();
+            calls
+                .send(Call { request, reply })
+                .await
+                .expect("the server is running");
+            pending.send(answer).await.expect("the taker is running");
+        }
+        drop((calls, pending));
+        taker.await.expect("the taker does not panic");
+        server.await.expect("the server does not panic");
+    }
+    // ANCHOR_END: fixed_requests
 }
 
 // ANCHOR: request_response
@@ -1100,6 +1154,365 @@ pub mod backpressure {
             LESSON,
             Variant::Exercise("backpressure"),
             vec![SPEC.with(vec![piece("", flood)])],
+        )
+    }
+}
+
+// ------------------------------------------------------------- requests --
+
+/// How many requests the `requests` scenario's server serves at once.
+pub const SERVER_SLOTS: usize = 8;
+
+/// A request or a reply in the `requests` scenario: about 1 KiB, made by
+/// the harness (only [`requests`] and [`server`] make them), that counts
+/// itself alive from the moment it is made until it is dropped, wherever it
+/// is kept in between.
+pub type Packet = Alive<Payload>;
+
+/// A request to the server, with the way back for its reply.
+pub struct Call {
+    pub request: Packet,
+    pub reply: oneshot::Sender<Packet>,
+}
+
+/// One run of the `requests` scenario, as the harness set it up.
+struct Exchange {
+    census: Census,
+    items: u32,
+    salt: u64,
+    /// How long the server takes over request `i`.
+    latency: Vec<Duration>,
+    taken: AtomicU32,
+    wrong: AtomicU32,
+    next_seq: AtomicU32,
+}
+
+impl Exchange {
+    fn new(items: u32, salt: u64, latency: Vec<Duration>) -> Exchange {
+        Exchange {
+            census: Census::new(),
+            items,
+            salt,
+            latency,
+            taken: AtomicU32::new(0),
+            wrong: AtomicU32::new(0),
+            next_seq: AtomicU32::new(0),
+        }
+    }
+
+    fn body(&self, seq: u32, reply: bool) -> Vec<u8> {
+        let mut x = self.salt ^ u64::from(seq) ^ if reply { 0x5eed << 32 } else { 0 };
+        (0..1024)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (x >> 56) as u8
+            })
+            .collect()
+    }
+
+    /// Checks a reply handed to [`Answers::take`]: made by this run's
+    /// server, intact, and the next in the requests' order.
+    fn check(&self, reply: &Packet) {
+        let next = self.next_seq.load(Ordering::SeqCst);
+        let right = self.census.made_it(reply)
+            && reply.seq == next
+            && reply.body == self.body(reply.seq, true);
+        if right {
+            self.taken.fetch_add(1, Ordering::SeqCst);
+            self.next_seq.store(next + 1, Ordering::SeqCst);
+        } else {
+            self.wrong.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+thread_local! {
+    /// The exchange the harness is running on this thread.
+    static EXCHANGE: RefCell<Option<Arc<Exchange>>> = const { RefCell::new(None) };
+}
+
+fn exchange_run() -> Arc<Exchange> {
+    EXCHANGE.with(|f| f.borrow().clone()).unwrap_or_else(|| {
+        Arc::new(Exchange::new(
+            ITEMS,
+            0,
+            vec![Duration::from_millis(4); ITEMS as usize],
+        ))
+    })
+}
+
+/// The requests to send, made one at a time as they are asked for, in
+/// order: as many as the harness picked (300 outside a harness).
+pub fn requests() -> impl Iterator<Item = Packet> + Send + 'static {
+    let run = exchange_run();
+    (0..run.items).map(move |seq| {
+        run.census.make(Payload {
+            seq,
+            body: run.body(seq, false),
+        })
+    })
+}
+
+/// The receiving end of either kind of channel of calls. Sealed: only
+/// tokio's mpsc channels are call inboxes.
+pub trait CallInbox: sealed::Sealed {
+    fn next(&mut self) -> impl Future<Output = Option<Call>>;
+}
+
+impl sealed::Sealed for mpsc::Receiver<Call> {}
+impl sealed::Sealed for mpsc::UnboundedReceiver<Call> {}
+
+impl CallInbox for mpsc::Receiver<Call> {
+    fn next(&mut self) -> impl Future<Output = Option<Call>> {
+        self.recv()
+    }
+}
+
+impl CallInbox for mpsc::UnboundedReceiver<Call> {
+    fn next(&mut self) -> impl Future<Output = Option<Call>> {
+        self.recv()
+    }
+}
+
+/// The server: takes calls in order, serves up to [`SERVER_SLOTS`] of
+/// them at once (each takes its time: a lookup elsewhere, say), and sends
+/// each reply back on its call's oneshot. It returns once its inbox has
+/// closed and every call taken has been answered.
+pub fn server(inbox: impl CallInbox) -> impl Future<Output = ()> {
+    serve(inbox).traced("server")
+}
+
+async fn serve(mut inbox: impl CallInbox) {
+    use futures::StreamExt;
+    let run = exchange_run();
+    let mut serving = futures::stream::FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            call = inbox.next(), if open && serving.len() < SERVER_SLOTS => match call {
+                Some(Call { request, reply }) => {
+                    let run = run.clone();
+                    serving.push(async move {
+                        let seq = request.seq;
+                        let latency = run.latency.get(seq as usize).copied();
+                        tokio::time::sleep(latency.unwrap_or(Duration::from_millis(4))).await;
+                        drop(request);
+                        let answer = run.census.make(Payload { seq, body: run.body(seq, true) });
+                        // The client may have given up: then nobody wants it.
+                        let _ = reply.send(answer);
+                    });
+                }
+                None => open = false,
+            },
+            Some(()) = serving.next(), if !serving.is_empty() => {}
+            else => return,
+        }
+    }
+}
+
+/// Where the client hands each reply, in the requests' order: the harness
+/// checks it, then drops it.
+pub struct Answers {
+    _only_the_harness: (),
+}
+
+impl Answers {
+    /// Takes the reply to the next request.
+    pub fn take(&self, reply: Packet) {
+        exchange_run().check(&reply);
+    }
+}
+
+/// The `requests` scenario: a client sends requests to a server that
+/// serves several at once, and hands on the replies in order.
+pub mod requests {
+    use super::*;
+    use std::process::ExitCode;
+
+    pub static SPEC: Spec = Spec {
+        name: "requests",
+        facts: &[
+            fact(
+                "most_alive",
+                "the most requests and replies made and not yet taken at once, wherever they were kept",
+            ),
+            fact(
+                "peak_ratio",
+                "the most requests and replies alive at once, over the requests sent (worst workload)",
+            ),
+            fact(
+                "lost",
+                "requests whose reply never reached the harness's answers",
+            ),
+            fact(
+                "wrong_answers",
+                "replies handed on out of the requests' order, twice, damaged or not the server's",
+            ),
+            fact(
+                "time_ratio",
+                "how long the client took, over the time the server needs for every request with all its slots busy (worst workload)",
+            )
+            .timing(),
+            fact(
+                "polls_per_request",
+                "polls of the client per request (worst workload)",
+            ),
+        ],
+    };
+
+    /// One workload: how long the server takes over each request.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub latency: Vec<Duration>,
+    }
+
+    impl Shape {
+        /// The least time the server can take for every request, with all
+        /// its slots busy: their time shared over the slots, and never
+        /// less than the longest one.
+        pub fn ideal(&self) -> Duration {
+            let sum: Duration = self.latency.iter().sum();
+            let longest = self.latency.iter().max().copied().unwrap_or_default();
+            (sum / SERVER_SLOTS as u32).max(longest)
+        }
+    }
+
+    /// The two workloads of one run: 150 to 250 requests of 4 to 8 ms
+    /// each; then 150 to 250 of 2 to 12 ms. Whole milliseconds: a timer
+    /// rounds its deadline up to the next one.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        let ms = Duration::from_millis;
+        let n = rng.between(150, 250) as usize;
+        let even = Shape {
+            name: format!("{n} requests of 4 to 8 ms each"),
+            latency: (0..n).map(|_| ms(rng.between(4, 8))).collect(),
+        };
+        let n = rng.between(150, 250) as usize;
+        let uneven = Shape {
+            name: format!("{n} requests of 2 to 12 ms each"),
+            latency: (0..n).map(|_| ms(rng.between(2, 12))).collect(),
+        };
+        vec![even, uneven]
+    }
+
+    /// What one workload measured.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Measured {
+        pub most_alive: u64,
+        pub peak_ratio: f64,
+        pub lost: u32,
+        pub wrong: u32,
+        pub time_ratio: f64,
+        pub polls_per_request: f64,
+    }
+
+    /// Runs `ask_all` once per workload on the current runtime, and
+    /// compares the replies handed on with the requests made.
+    pub async fn measure<F>(
+        facts: &Facts,
+        shapes: &[Shape],
+        rng: &mut Rng,
+        ask_all: F,
+    ) -> Vec<Measured>
+    where
+        F: AsyncFn(Answers),
+    {
+        let mut all = Vec::new();
+        for shape in shapes {
+            let run = Arc::new(Exchange::new(
+                shape.latency.len() as u32,
+                rng.salt(),
+                shape.latency.clone(),
+            ));
+            EXCHANGE.with(|f| *f.borrow_mut() = Some(run.clone()));
+            let held = Held::new();
+            let started = tokio::time::Instant::now(); // paused in the tests
+            held.wrap(
+                ask_all(Answers {
+                    _only_the_harness: (),
+                })
+                .traced("client"),
+            )
+            .await;
+            let took = started.elapsed();
+            EXCHANGE.with(|f| *f.borrow_mut() = None);
+            let taken = run.taken.load(Ordering::SeqCst);
+            all.push(Measured {
+                most_alive: run.census.most(),
+                peak_ratio: run.census.most() as f64 / f64::from(run.items),
+                lost: run.items - taken,
+                wrong: run.wrong.load(Ordering::SeqCst),
+                time_ratio: took.as_secs_f64() / shape.ideal().as_secs_f64(),
+                polls_per_request: held.polls() as f64 / f64::from(run.items.max(1)),
+            });
+        }
+        facts.set(
+            "most_alive",
+            all.iter().map(|m| m.most_alive).max().unwrap_or(0) as f64,
+        );
+        facts.set(
+            "peak_ratio",
+            all.iter().map(|m| m.peak_ratio).fold(0.0, f64::max),
+        );
+        facts.set("lost", all.iter().map(|m| m.lost).sum::<u32>());
+        facts.set("wrong_answers", all.iter().map(|m| m.wrong).sum::<u32>());
+        facts.set(
+            "time_ratio",
+            all.iter().map(|m| m.time_ratio).fold(0.0, f64::max),
+        );
+        facts.set(
+            "polls_per_request",
+            all.iter().map(|m| m.polls_per_request).fold(0.0, f64::max),
+        );
+        all
+    }
+
+    pub fn run<F>(facts: &Facts, ask_all: F)
+    where
+        F: AsyncFn(Answers),
+    {
+        let mut rng = Rng::for_scenario("requests");
+        let shapes = shapes(&mut rng);
+        println!(
+            "A client ({}) sends requests of 1 KiB to a server that serves {SERVER_SLOTS} at once, and hands on each reply of 1 KiB, in order,",
+            facts.the("ask_all")
+        );
+        println!("under two workloads:");
+        for shape in &shapes {
+            println!("  {}", shape.name);
+        }
+        say_seed();
+        let all = runtime().block_on(measure(facts, &shapes, &mut rng, ask_all));
+        for (shape, m) in shapes.iter().zip(&all) {
+            println!(
+                "  {} requests: at most {} requests and replies alive at once; {} lost, {} wrong; {:.1} times the server's best time; the client polled {:.1} times per request.",
+                shape.latency.len(),
+                m.most_alive,
+                m.lost,
+                m.wrong,
+                m.time_ratio,
+                m.polls_per_request
+            );
+        }
+    }
+
+    pub fn piece<'a, F>(name: &'static str, ask_all: F) -> Piece<'a>
+    where
+        F: AsyncFn(Answers) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, ask_all))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `ask_all`.
+    pub fn exercise<F>(ask_all: F) -> ExitCode
+    where
+        F: AsyncFn(Answers),
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("backpressure"),
+            vec![SPEC.with(vec![piece("", ask_all)])],
         )
     }
 }

@@ -4,40 +4,24 @@
 //! two workloads. A session still waiting after ten seconds of paused time
 //! hangs.
 
-use lesson_08::{Consumed, backpressure, broken, close, fixed};
+use lesson_08::{Answers, Consumed, backpressure, broken, close, fixed, requests};
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::Facts;
 use shared::work::shape::Rng;
 use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_collect_first.rs"]
-mod bug_collect_first;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_paced_producer.rs"]
-mod bug_paced_producer;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_side_queue.rs"]
-mod bug_side_queue;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_spawned_spin.rs"]
-mod bug_spawned_spin;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_task_per_message.rs"]
-mod bug_task_per_message;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_try_send_spin.rs"]
-mod bug_try_send_spin;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/fix_producer_task.rs"]
-mod fix_producer_task;
-
-#[allow(dead_code)]
 #[path = "fixtures/close/bug_abort_after_a_grace.rs"]
 mod bug_abort_after_a_grace;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_bounded_calls_only.rs"]
+mod bug_bounded_calls_only;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_count_to_jobs.rs"]
 mod bug_count_to_jobs;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_drop_when_full.rs"]
+mod bug_drop_when_full;
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_last_sender_after_a_job.rs"]
 mod bug_last_sender_after_a_job;
@@ -45,11 +29,20 @@ mod bug_last_sender_after_a_job;
 #[path = "fixtures/close/bug_last_sender_before_a_wait.rs"]
 mod bug_last_sender_before_a_wait;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_one_at_a_time.rs"]
+mod bug_one_at_a_time;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_producer_gets_the_original.rs"]
 mod bug_producer_gets_the_original;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_requests_made_first.rs"]
+mod bug_requests_made_first;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_spin_on_the_worker.rs"]
 mod bug_spin_on_the_worker;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_spins_on_try_recv.rs"]
+mod bug_spins_on_try_recv;
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_stop_after_a_long_silence.rs"]
 mod bug_stop_after_a_long_silence;
@@ -60,11 +53,17 @@ mod bug_stop_after_a_silence;
 #[path = "fixtures/close/bug_stop_on_an_empty_queue.rs"]
 mod bug_stop_on_an_empty_queue;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_unordered.rs"]
+mod bug_unordered;
+#[allow(dead_code)]
 #[path = "fixtures/close/bug_weak_requeue.rs"]
 mod bug_weak_requeue;
 #[allow(dead_code)]
 #[path = "fixtures/close/bug_worker_left_behind.rs"]
 mod bug_worker_left_behind;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_buffered.rs"]
+mod fix_buffered;
 #[allow(dead_code)]
 #[path = "fixtures/close/fix_drop_the_retry_sender.rs"]
 mod fix_drop_the_retry_sender;
@@ -75,21 +74,15 @@ mod fix_local_queue;
 #[path = "fixtures/close/fix_retry_in_place.rs"]
 mod fix_retry_in_place;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_semaphore.rs"]
+mod fix_semaphore;
+#[allow(dead_code)]
+#[path = "fixtures/backpressure/fix_window_in_a_deque.rs"]
+mod fix_window_in_a_deque;
+#[allow(dead_code)]
 #[path = "../exercise/start/close.rs"]
 mod start_close;
 
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_drop_when_full.rs"]
-mod bug_drop_when_full;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/bug_huge_bound.rs"]
-mod bug_huge_bound;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/fix_capacity_one.rs"]
-mod fix_capacity_one;
-#[allow(dead_code)]
-#[path = "fixtures/backpressure/fix_reserve_a_permit.rs"]
-mod fix_reserve_a_permit;
 #[allow(dead_code)]
 #[path = "../exercise/start/backpressure.rs"]
 mod start_backpressure;
@@ -261,32 +254,6 @@ fn f_get(f: &Facts, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} was not measured: {:?}", f.values()))
 }
 
-/// A producer that spins on `try_send`, yielding, while the channel is
-/// full, in `flood` or in a task of its own: the runtime's thread never
-/// goes idle, and `flood`, if it spins there, is polled again at once
-/// after every poll.
-#[test]
-fn a_producer_that_spins_is_not_a_fix() {
-    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &backpressure::SPEC);
-    let run = |flood: fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Consumed>>>| {
-        let facts = Facts::for_test(&backpressure::SPEC);
-        let theirs = facts.clone();
-        let o = on_real_time(move || {
-            let mut rng = Rng::for_scenario("backpressure");
-            let shapes = backpressure::shapes(&mut rng);
-            lesson_08::runtime().block_on(backpressure::measure(&theirs, &shapes, &mut rng, flood));
-        });
-        (o, facts)
-    };
-    let (o, f) = run(|| Box::pin(bug_try_send_spin::flood()));
-    assert!(f_get(&f, "polls_per_message") > 4.0, "{:?}", f.values());
-    assert!(f_get(&f, "idle_per_message") < 0.5, "{:?}", f.values());
-    grader.assert_not_fixed("a spin on try_send in flood", o, &f);
-    let (o, f) = run(|| Box::pin(bug_spawned_spin::flood()));
-    assert!(f_get(&f, "idle_per_message") < 0.5, "{:?}", f.values());
-    grader.assert_not_fixed("a spin on try_send in a task", o, &f);
-}
-
 async fn flooded(run: impl AsyncFn() -> Consumed) -> Facts {
     let facts = Facts::for_test(&backpressure::SPEC);
     let mut rng = Rng::for_scenario("backpressure");
@@ -295,79 +262,121 @@ async fn flooded(run: impl AsyncFn() -> Consumed) -> Facts {
     facts
 }
 
+/// The chapter's `backpressure` scenario, its fix and its bug (the
+/// exercise `backpressure` is judged by the `requests` scenario, below).
 #[tokio::test(start_paused = true)]
-async fn the_backpressure_grader_tells_every_fix_from_every_form_of_the_bug() {
+async fn the_backpressure_scenario_tells_its_fix_from_its_bug() {
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &backpressure::SPEC);
     let done = || Observed::Completes;
     grader.assert_fixed("the reference fix", done(), &flooded(fixed::flood).await);
-    grader.assert_fixed(
-        "room for one",
-        done(),
-        &flooded(fix_capacity_one::flood).await,
-    );
-    grader.assert_fixed(
-        "a reserved slot per message",
-        done(),
-        &flooded(fix_reserve_a_permit::flood).await,
-    );
-    grader.assert_fixed(
-        "the producer spawned, the consumer here",
-        done(),
-        &flooded(fix_producer_task::flood).await,
-    );
-
     grader.assert_bug("the reference bug", done(), &flooded(broken::flood).await);
-    grader.assert_bug(
-        "the untouched exercise",
-        done(),
-        &flooded(start_backpressure::flood).await,
-    );
-    grader.assert_bug(
-        "a bound larger than everything sent",
-        done(),
-        &flooded(bug_huge_bound::flood).await,
-    );
-    grader.assert_not_fixed(
-        "messages dropped when full",
-        done(),
-        &flooded(bug_drop_when_full::flood).await,
-    );
-    for (what, f) in [
-        (
-            "a side queue beside a bounded channel",
-            flooded(bug_side_queue::flood).await,
-        ),
-        (
-            "a task per message",
-            flooded(bug_task_per_message::flood).await,
-        ),
-        (
-            "a producer paced by a guess",
-            flooded(bug_paced_producer::flood).await,
-        ),
-        (
-            "every message made first",
-            flooded(bug_collect_first::flood).await,
-        ),
-    ] {
-        assert_eq!(f.get("lost"), Some(0.0), "{what} loses nothing");
-        if let Some(ids) = diagnosed_as(what) {
-            assert_eq!(grader.diagnoses(done(), &f), ids, "{what}");
+}
+
+async fn asked(seed: u64, run: impl AsyncFn(Answers)) -> Facts {
+    let facts = Facts::for_test(&requests::SPEC);
+    let mut rng = Rng::new(seed);
+    let shapes = requests::shapes(&mut rng);
+    requests::measure(&facts, &shapes, &mut rng, run).await;
+    facts
+}
+
+const SEEDS: [u64; 3] = [5, 6, 2025];
+
+#[tokio::test(start_paused = true)]
+async fn the_requests_grader_tells_every_fix_from_every_form_of_the_bug() {
+    // On paused time every fact is exact, the time too.
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &requests::SPEC);
+    let done = || Observed::Completes;
+    for seed in SEEDS {
+        let fixed = |what: &str, facts: &Facts| {
+            assert!(
+                grader.diagnoses(done(), facts).is_empty(),
+                "{what}: {:?}",
+                facts.values()
+            );
+            grader.assert_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        fixed("the reference fix", &asked(seed, fixed::ask_all).await);
+        fixed(
+            "a buffered stream",
+            &asked(seed, fix_buffered::ask_all).await,
+        );
+        fixed(
+            "a permit per request, given back with its reply",
+            &asked(seed, fix_semaphore::ask_all).await,
+        );
+        fixed(
+            "a window in a VecDeque",
+            &asked(seed, fix_window_in_a_deque::ask_all).await,
+        );
+
+        let wrong = |what: &str, named: &[&str], facts: &Facts| {
+            assert_eq!(grader.diagnoses(done(), facts), named, "{what}");
+            grader.assert_not_fixed(&format!("{what} (seed {seed})"), done(), facts)
+        };
+        for (what, f) in [
+            ("the reference bug", asked(seed, broken::ask_all).await),
+            (
+                "the untouched exercise",
+                asked(seed, start_backpressure::ask_all).await,
+            ),
+            (
+                "the calls bounded, the replies taken after",
+                asked(seed, bug_bounded_calls_only::ask_all).await,
+            ),
+            (
+                "every request made first",
+                asked(seed, bug_requests_made_first::ask_all).await,
+            ),
+        ] {
+            wrong(what, &["piles-up"], &f);
+            assert_eq!(f.get("lost"), Some(0.0), "{what}");
+            assert_eq!(f.get("wrong_answers"), Some(0.0), "{what}");
+            grader.assert_bug(&format!("{what} (seed {seed})"), done(), &f);
         }
-        grader.assert_not_fixed(what, done(), &f);
+        let one = asked(seed, bug_one_at_a_time::ask_all).await;
+        wrong("one request at a time", &["one-at-a-time"], &one);
+        assert!(one.get("time_ratio") >= Some(4.0), "{one:?}");
+        let unordered = asked(seed, bug_unordered::ask_all).await;
+        wrong(
+            "the replies in the server's order",
+            &["out-of-order"],
+            &unordered,
+        );
+        let shed = asked(seed, bug_drop_when_full::ask_all).await;
+        wrong("requests dropped when full", &["dropped-when-full"], &shed);
     }
 }
 
-/// The diagnoses a learner is shown for each wrong fix named here (its
-/// manifest's `[[exercise.diagnosis]]`); `None`: not pinned down, as its
-/// facts vary with the machine or the run.
-fn diagnosed_as(what: &str) -> Option<&'static [&'static str]> {
-    Some(match what {
-        "a side queue beside a bounded channel" => &["no-backpressure"],
-        "a task per message" => &["no-backpressure"],
-        "every message made first" => &["no-backpressure"],
-        _ => return None,
-    })
+/// A client that looks for its replies with `try_recv` and yields until
+/// they are there, in real time: a spin never lets paused time move.
+#[test]
+fn a_client_that_spins_is_not_a_fix() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &requests::SPEC);
+    let facts = Facts::for_test(&requests::SPEC);
+    let theirs = facts.clone();
+    let o = on_real_time(move || {
+        let mut rng = Rng::for_scenario("requests");
+        let shapes = requests::shapes(&mut rng);
+        lesson_08::runtime().block_on(requests::measure(
+            &theirs,
+            &shapes,
+            &mut rng,
+            bug_spins_on_try_recv::ask_all,
+        ));
+    });
+    assert!(
+        f_get(&facts, "polls_per_request") > 4.0,
+        "{:?}",
+        facts.values()
+    );
+    grader.assert_diagnosed(
+        "a spin on try_recv",
+        o.clone(),
+        &facts,
+        &["checks-in-a-loop"],
+    );
+    grader.assert_not_fixed("a spin on try_recv", o, &facts);
 }
 
 /// The session of a run (from `seed`) whose producer keeps its sender a

@@ -20,14 +20,14 @@ pub mod runtime;
 /// This lesson's id, `lesson-09`: its package name.
 pub const LESSON: &str = env!("CARGO_PKG_NAME");
 
-use runtime::{Pick, Policy, Runtime, Task};
+use runtime::{Idle, Parking, Pick, Policy, Runtime, Task};
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::work::gauge::AtOnce;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Lesson 01's executor for one future (poll, and park until woken), for
@@ -72,6 +72,28 @@ pub mod broken {
         pick.local().or_else(|| pick.global())
     }
     // ANCHOR_END: broken_no_stealing
+
+    // ANCHOR: broken_parking
+    /// Sleeps on a condition variable until a push notifies it.
+    #[derive(Default)]
+    pub struct Forgetful {
+        lock: Mutex<()>,
+        wake: Condvar,
+    }
+
+    impl Parking for Forgetful {
+        fn park(&self, _idle: &Idle<'_>) {
+            let guard = self.lock.lock().unwrap();
+            // BROKEN: a push between the worker's last look and this wait
+            // notified nobody, and nothing will notify it again
+            drop(self.wake.wait(guard).unwrap());
+        }
+
+        fn pushed(&self) {
+            self.wake.notify_one();
+        }
+    }
+    // ANCHOR_END: broken_parking
 }
 
 pub mod fixed {
@@ -93,6 +115,39 @@ pub mod fixed {
             .or_else(|| pick.steal()) // FIXED: idle? take a sibling's work
     }
     // ANCHOR_END: fixed_policy
+
+    // ANCHOR: fixed_parking
+    /// Counts the sleepers; a sleeper looks again, holding the lock, after
+    /// it is counted; a push takes the lock only when someone sleeps.
+    #[derive(Default)]
+    pub struct Sleepers {
+        sleeping: AtomicUsize,
+        lock: Mutex<()>,
+        wake: Condvar,
+    }
+
+    impl Parking for Sleepers {
+        fn park(&self, idle: &Idle<'_>) {
+            let mut guard = self.lock.lock().unwrap();
+            // FIXED: counted before the last look: a push after this
+            // sees a sleeper, and waits for the lock to notify it
+            self.sleeping.fetch_add(1, SeqCst);
+            // FIXED: a push before this is found by this look
+            while !idle.work_waiting() {
+                guard = self.wake.wait(guard).unwrap();
+            }
+            self.sleeping.fetch_sub(1, SeqCst);
+        }
+
+        fn pushed(&self) {
+            // FIXED: nobody asleep, nothing to do (no lock, for most pushes)
+            if self.sleeping.load(SeqCst) > 0 {
+                let _guard = self.lock.lock().unwrap();
+                self.wake.notify_one();
+            }
+        }
+    }
+    // ANCHOR_END: fixed_parking
 }
 
 /// Polls the tasks that keep waking themselves may make in all, at most,
@@ -513,15 +568,305 @@ pub mod stealing {
     }
 }
 
-/// The exercise binary's `main`: judges the learner's policy in both
-/// scenarios.
-pub fn exercise(pick: Policy) -> ExitCode {
+/// After this long without its task polled, the harness calls a wake-up
+/// lost and wakes a worker itself (a correct parking takes microseconds).
+pub const LOST_AFTER: Duration = Duration::from_millis(30);
+/// The two quiet spells of each workload, when no task is woken: an idle
+/// worker should sleep through them.
+pub const QUIET: Duration = Duration::from_millis(50);
+/// Wake-ups lost after which the harness stops a workload: enough to judge.
+pub const LOST_ENOUGH: u64 = 3;
+
+/// One workload of the `parking` scenario: how many workers, and the
+/// tasks woken from outside at each step, with the pause after it.
+#[derive(Clone, Debug)]
+pub struct Rings {
+    pub name: String,
+    pub workers: usize,
+    /// Tasks woken together at each step, and the pause after it (µs).
+    /// The shapes drawn wake one at a time; a test may wake more.
+    pub steps: Vec<(usize, u64)>,
+}
+
+impl Rings {
+    /// Two workloads, tasks woken one at a time: one worker, and four.
+    pub fn shapes(rng: &mut Rng) -> Vec<Rings> {
+        let mut shape = |workers: usize, steps: u64| {
+            let n = rng.between(steps, steps + steps / 2);
+            let mut steps: Vec<(usize, u64)> =
+                (0..n).map(|_| (1, rng.between(2_000, 5_000))).collect();
+            // Two quiet spells, when no task is woken for a while.
+            let first = rng.between(0, n / 2 - 1) as usize;
+            let second = rng.between(n / 2, n - 1) as usize;
+            for at in [first, second] {
+                steps[at].1 = QUIET.as_micros() as u64;
+            }
+            Rings {
+                name: format!(
+                    "{workers} worker(s), {} tasks; {n} times a task woken from outside, 2 to 5 ms apart, with two pauses of 50 ms",
+                    workers * 3
+                ),
+                workers,
+                steps,
+            }
+        };
+        let one = shape(1, 40);
+        vec![one, shape(4, 30)]
+    }
+}
+
+/// What a task waits for: a bell rung from outside the runtime.
+#[derive(Default)]
+struct Bell {
+    /// Rung and not yet heard.
+    rung: Mutex<(bool, Option<std::task::Waker>)>,
+    /// The task waits at the bell and nobody has rung it yet.
+    free: AtomicBool,
+}
+
+impl Bell {
+    /// Rings: wakes the task waiting (a push to the global queue, from
+    /// this thread).
+    fn ring(&self) {
+        let waker = {
+            let mut rung = self.rung.lock().unwrap_or_else(|e| e.into_inner());
+            rung.0 = true;
+            rung.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn heard(&self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut rung = self.rung.lock().unwrap_or_else(|e| e.into_inner());
+            if std::mem::take(&mut rung.0) {
+                rung.1 = None;
+                std::task::Poll::Ready(())
+            } else {
+                rung.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+    }
+}
+
+/// The `parking` scenario: idle workers, and tasks woken from outside.
+pub mod parking {
+    use super::*;
+    use std::sync::mpsc;
+
+    pub static SPEC: Spec = Spec {
+        name: "parking",
+        facts: &[
+            fact(
+                "wakeups_lost",
+                "tasks woken while the workers were idle that were not polled within 30 ms (the harness then wakes a worker itself; a correct parking takes well under a millisecond), over both workloads",
+            )
+            .timing(),
+            fact(
+                "idle_looks_per_wake",
+                "times a worker looked for a task and found none (its policy, or its parking through `work_waiting`), per task woken from outside; the worse workload",
+            ),
+            fact(
+                "empty_wakeups",
+                "times an idle worker came back from `park` with nothing pushed since it last looked (a timer, or no sleep at all), over both workloads",
+            ),
+            fact(
+                "wakes_answered",
+                "tasks woken that ran, over tasks woken (1: all of them), over both workloads",
+            ),
+        ],
+    };
+
+    /// The harness's half of a wake-up that comes at the worst moment.
+    #[derive(Default)]
+    struct Pushed {
+        started: Mutex<Option<Instant>>,
+        done: AtomicBool,
+    }
+
+    /// The harness's record of one workload.
+    #[derive(Default)]
+    struct Counts {
+        rung: AtomicU64,
+        answered: AtomicU64,
+        /// Set at each step: one wake-up may come at the worst moment.
+        armed: AtomicBool,
+        /// Where it comes at this step: just before `park` (false), or
+        /// just after a look from inside it that found nothing (true).
+        inside: AtomicBool,
+    }
+
+    /// Rings one free bell, if any: from `start`, round the list.
+    fn ring_free(bells: &[Arc<Bell>], start: usize, counts: &Counts) -> bool {
+        for k in 0..bells.len() {
+            let bell = &bells[(start + k) % bells.len()];
+            if bell.free.swap(false, SeqCst) {
+                counts.rung.fetch_add(1, SeqCst);
+                bell.ring();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs the scenario under each workload drawn for this run.
+    pub fn measure(facts: &Facts, parking: fn() -> Box<dyn Parking>) {
+        let shapes = Rings::shapes(&mut Rng::for_scenario(SPEC.name));
+        measure_shapes(facts, &shapes, parking);
+    }
+
+    /// [`measure`] under the given workloads.
+    pub fn measure_shapes(facts: &Facts, shapes: &[Rings], parking: fn() -> Box<dyn Parking>) {
+        let (mut lost, mut looks, mut empty) = (0u64, 0f64, 0u64);
+        let (mut rung, mut answered) = (0u64, 0u64);
+        for (w, shape) in shapes.iter().enumerate() {
+            let counts = Arc::new(Counts::default());
+            let bells: Arc<Vec<Arc<Bell>>> =
+                Arc::new((0..shape.workers * 3).map(|_| Arc::default()).collect());
+            // The worst moment: a worker has just looked and found nothing.
+            // A thread of the harness wakes a task then, and the worker
+            // waits until that push is done (or, if the push waits for the
+            // worker, 300 µs).
+            let (to_pusher, requests) = mpsc::channel::<Arc<Pushed>>();
+            let pusher = {
+                let (bells, counts) = (bells.clone(), counts.clone());
+                std::thread::spawn(move || {
+                    shared::record::recorder::name_lane("pusher");
+                    let mut next = 0;
+                    for pushed in requests {
+                        *pushed.started.lock().unwrap() = Some(Instant::now());
+                        next += 1;
+                        ring_free(&bells, next, &counts);
+                        pushed.done.store(true, SeqCst);
+                    }
+                })
+            };
+            let to_pusher = Mutex::new(to_pusher);
+            let hook = {
+                let counts = counts.clone();
+                move |inside: bool| {
+                    if counts.inside.load(SeqCst) != inside || !counts.armed.swap(false, SeqCst) {
+                        return;
+                    }
+                    let pushed = Arc::new(Pushed::default());
+                    if to_pusher.lock().unwrap().send(pushed.clone()).is_err() {
+                        return;
+                    }
+                    let asked = Instant::now();
+                    while !pushed.done.load(SeqCst) && asked.elapsed() < Duration::from_millis(5) {
+                        let started = *pushed.started.lock().unwrap();
+                        if started.is_some_and(|t| t.elapsed() > Duration::from_micros(300)) {
+                            break;
+                        }
+                        std::hint::spin_loop();
+                    }
+                }
+            };
+            let runtime = Runtime::with_parking(
+                shape.workers,
+                fixed::work_stealing,
+                parking(),
+                Some(Box::new(hook)),
+            );
+            let handle = runtime.handle();
+            for bell in bells.iter() {
+                let (bell, counts) = (bell.clone(), counts.clone());
+                drop(
+                    handle.spawn(
+                        async move {
+                            loop {
+                                bell.free.store(true, SeqCst);
+                                bell.heard().await;
+                                counts.answered.fetch_add(1, SeqCst);
+                            }
+                        }
+                        .traced("woken from outside"),
+                    ),
+                );
+            }
+            settle(
+                &runtime,
+                || bells.iter().all(|b| b.free.load(SeqCst)) && runtime.all_parked(),
+                Duration::from_secs(2),
+            );
+            let looks_before = runtime.stats().idle_looks.load(SeqCst);
+            let empty_before = runtime.stats().empty_wakeups.load(SeqCst);
+            let mut stuck = 0;
+            let mut rng = Rng::for_scenario(&format!("{}{w}", SPEC.name));
+            for (i, &(together, pause)) in shape.steps.iter().enumerate() {
+                counts.inside.store(i % 2 == 1, SeqCst);
+                counts.armed.store(true, SeqCst);
+                let step = Instant::now();
+                for _ in 0..together {
+                    ring_free(&bells, rng.between(0, 100) as usize, &counts);
+                }
+                let all_ran = || counts.answered.load(SeqCst) >= counts.rung.load(SeqCst);
+                while !all_ran() && step.elapsed() < LOST_AFTER {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                if !all_ran() {
+                    stuck += 1;
+                    let rescue = Instant::now();
+                    while !all_ran() && rescue.elapsed() < Duration::from_secs(1) {
+                        runtime.kick();
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                counts.armed.store(false, SeqCst);
+                if stuck >= LOST_ENOUGH || !all_ran() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(pause));
+            }
+            let events = counts.rung.load(SeqCst).max(1);
+            let idle = runtime.stats().idle_looks.load(SeqCst) - looks_before;
+            looks = f64::max(looks, idle as f64 / events as f64);
+            empty += runtime.stats().empty_wakeups.load(SeqCst) - empty_before;
+            lost += stuck;
+            rung += counts.rung.load(SeqCst);
+            answered += counts.answered.load(SeqCst).min(counts.rung.load(SeqCst));
+            drop(runtime);
+            // It ends with the runtime's last thread (a worker that never
+            // woke may keep it): not waited for.
+            drop(pusher);
+        }
+        facts.set("wakeups_lost", lost as f64);
+        facts.set("idle_looks_per_wake", looks);
+        facts.set("empty_wakeups", empty as f64);
+        facts.set("wakes_answered", answered as f64 / rung.max(1) as f64);
+    }
+
+    pub fn run(facts: &Facts, parking: fn() -> Box<dyn Parking>) {
+        println!(
+            "Workers with nothing to do sleep with {} parking; tasks are woken from outside, some of them just as a worker has looked and found nothing.",
+            facts.the("idle workers'")
+        );
+        let shapes = Rings::shapes(&mut Rng::for_scenario(SPEC.name));
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        measure_shapes(facts, &shapes, parking);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
+        println!(
+            "{} wake-up(s) lost (a task woken, and no worker to run it for 30 ms); {} wake-up(s) with nothing new; {:.2} looks that found nothing per task woken; {:.0}% of the woken tasks ran.",
+            get("wakeups_lost"),
+            get("empty_wakeups"),
+            get("idle_looks_per_wake"),
+            get("wakes_answered") * 100.0,
+        );
+    }
+
+    pub fn piece<'a, P: Parking + Default>(name: &'static str) -> Piece<'a> {
+        Piece::new(name, move |facts| run(facts, || Box::new(P::default())))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's parking.
+pub fn exercise<P: Parking + Default>() -> ExitCode {
     shared::lesson::main(
         LESSON,
         Variant::Exercise("policy"),
-        vec![
-            fairness::SPEC.with(vec![fairness::piece("", pick)]),
-            stealing::SPEC.with(vec![stealing::piece("", pick)]),
-        ],
+        vec![parking::SPEC.with(vec![parking::piece::<P>("")])],
     )
 }

@@ -154,6 +154,12 @@ pub struct Stats {
     pub polls: AtomicU64,
     /// Successful steals from a sibling.
     pub steals: AtomicU64,
+    /// Times a worker looked for a task and found none: its policy, and
+    /// each look of a parking through [`Idle::work_waiting`].
+    pub idle_looks: AtomicU64,
+    /// Times a parking returned with nothing pushed since the worker's
+    /// last look began: it woke on a timer, or never slept.
+    pub empty_wakeups: AtomicU64,
 }
 
 struct Shared {
@@ -171,7 +177,53 @@ struct Shared {
     unpark: Condvar,
     shutdown: AtomicBool,
     stats: Stats,
+    /// A parking of the caller's own, instead of the one above.
+    parking: Option<Box<dyn Parking>>,
+    /// Called on a worker each time it has found no work, before it parks
+    /// and whenever its parking looks again: a harness's hook.
+    on_idle: Option<IdleHook>,
 }
+
+/// A harness's hook, called when a worker goes idle; the argument says
+/// whether it comes from [`Idle::work_waiting`] (else: before `park`).
+pub type IdleHook = Box<dyn Fn(bool) + Send + Sync>;
+
+// ANCHOR: parking_trait
+/// How an idle worker sleeps, and how a push wakes it: a runtime built
+/// with [`Runtime::with_parking`] calls these instead of its own.
+pub trait Parking: Send + Sync + 'static {
+    /// Called by a worker that has just looked in every queue and found
+    /// no task. Return when there may be one: the worker looks again.
+    fn park(&self, idle: &Idle<'_>);
+    /// Called by whoever has just put a task in a queue (a worker, the
+    /// reactor, any thread), after the task is there.
+    fn pushed(&self);
+}
+
+/// What a worker in [`Parking::park`] can ask the runtime.
+pub struct Idle<'a> {
+    shared: &'a Shared,
+}
+
+impl Idle<'_> {
+    /// Looks in every queue now: whether a task waits in the global queue
+    /// or in any worker's local queue (or the runtime is shutting down,
+    /// and the worker should return).
+    pub fn work_waiting(&self) -> bool {
+        std::sync::atomic::fence(SeqCst);
+        let waiting = self.shared.shutdown.load(SeqCst)
+            || !self.shared.injector.is_empty()
+            || self.shared.stealers.iter().any(|s| !s.is_empty());
+        if !waiting {
+            self.shared.stats.idle_looks.fetch_add(1, SeqCst);
+            if let Some(hook) = &self.shared.on_idle {
+                hook(true);
+            }
+        }
+        waiting
+    }
+}
+// ANCHOR_END: parking_trait
 
 /// A worker thread's own: which runtime it belongs to, and its local queue.
 type WorkerSlot = Option<(Arc<Shared>, Worker<Arc<Task>>)>;
@@ -194,7 +246,12 @@ impl Shared {
     // ANCHOR: park
     /// After any push: note it, and wake a parked worker if there is one.
     fn pushed(&self) {
+        // Also orders the push before whatever this thread reads next.
         self.pushes.fetch_add(1, SeqCst);
+        if let Some(parking) = &self.parking {
+            parking.pushed();
+            return;
+        }
         if self.parked.load(SeqCst) > 0 {
             let _guard = self.park_lock.lock().unwrap();
             self.unpark.notify_one();
@@ -241,7 +298,23 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
                 tick += 1;
                 task.run(&shared);
             }
-            None => shared.park(seen),
+            None => {
+                shared.stats.idle_looks.fetch_add(1, SeqCst);
+                match &shared.parking {
+                    Some(parking) => {
+                        if let Some(hook) = &shared.on_idle {
+                            hook(false);
+                        }
+                        shared.parked.fetch_add(1, SeqCst);
+                        parking.park(&Idle { shared: &shared });
+                        shared.parked.fetch_sub(1, SeqCst);
+                        if shared.pushes.load(SeqCst) == seen && !shared.shutdown.load(SeqCst) {
+                            shared.stats.empty_wakeups.fetch_add(1, SeqCst);
+                        }
+                    }
+                    None => shared.park(seen),
+                }
+            }
         }
     }
     // Tasks left in queues hold no reference to us: drop them here.
@@ -259,16 +332,39 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime with `workers` threads, each choosing work with `policy`.
     pub fn new(workers: usize, policy: Policy) -> Runtime {
-        Runtime::build(workers, policy, false)
+        Runtime::build(workers, policy, false, None, None)
+    }
+
+    /// A runtime whose idle workers sleep, and are woken, through
+    /// `parking`; `on_idle` (a harness's) is called as [`IdleHook`] says.
+    pub fn with_parking(
+        workers: usize,
+        policy: Policy,
+        parking: Box<dyn Parking>,
+        on_idle: Option<IdleHook>,
+    ) -> Runtime {
+        Runtime::build(workers, policy, false, Some(parking), on_idle)
+    }
+
+    /// Calls the parking's `pushed` as a push would, with nothing pushed:
+    /// a harness's way to wake a worker that a lost wake-up left asleep.
+    pub fn kick(&self) {
+        self.shared.pushed();
     }
 
     /// A runtime whose workers share one locked queue: correct, and slower
     /// as soon as they contend for the lock. For comparison only.
     pub fn with_one_queue(workers: usize) -> Runtime {
-        Runtime::build(workers, |_| None, true)
+        Runtime::build(workers, |_| None, true, None, None)
     }
 
-    fn build(workers: usize, policy: Policy, one_queue: bool) -> Runtime {
+    fn build(
+        workers: usize,
+        policy: Policy,
+        one_queue: bool,
+        parking: Option<Box<dyn Parking>>,
+        on_idle: Option<IdleHook>,
+    ) -> Runtime {
         // First in, first out: tasks on one worker take turns.
         let locals: Vec<Worker<Arc<Task>>> = (0..workers).map(|_| Worker::new_fifo()).collect();
         let shared = Arc::new(Shared {
@@ -282,6 +378,8 @@ impl Runtime {
             unpark: Condvar::new(),
             shutdown: AtomicBool::new(false),
             stats: Stats::default(),
+            parking,
+            on_idle,
         });
         let reactor = crate::reactor::Reactor::start();
         let handle = Handle {
@@ -359,6 +457,19 @@ impl Drop for Runtime {
         {
             let _guard = self.shared.park_lock.lock().unwrap();
             self.shared.unpark.notify_all();
+        }
+        if self.shared.parking.is_some() {
+            // A parking of the caller's own wakes a worker per `pushed`:
+            // push nothing until every worker has returned (or 2 s, after
+            // which a worker that never wakes is left behind).
+            let started = std::time::Instant::now();
+            while self.workers.iter().any(|w| !w.is_finished())
+                && started.elapsed() < std::time::Duration::from_secs(2)
+            {
+                self.shared.pushed();
+                thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.workers.retain(|w| w.is_finished());
         }
         for worker in self.workers.drain(..) {
             let _ = worker.join();

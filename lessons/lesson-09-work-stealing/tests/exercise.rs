@@ -1,66 +1,62 @@
-//! The grader of lesson 09 judges each policy in both scenarios, under the
-//! workloads drawn for this run, on what the runtime and the harness count:
-//! polls before each outside task's first turn, tasks that never finished,
-//! jobs running at once, steals. The busy time of the workers is a time,
-//! judged by `cargo xtask check`; here only its bound for a worker that
-//! runs every job itself, which no machine can beat.
-//!
-//! Policies tuned to one workload are judged under a workload made to show
-//! it every time.
+//! The grader of lesson 09 judges each parking in the `parking` scenario,
+//! under the workloads drawn for this run, on what the runtime and the
+//! harness count: tasks woken that no worker ran within 30 ms, returns
+//! from `park` with nothing pushed, looks that found nothing. And the
+//! lesson's policies in `fairness` and `stealing`, as the broken and
+//! fixed programs run them.
 
-use lesson_09::runtime::Policy;
-use lesson_09::{Injections, Waves, broken, fairness, fixed, stealing};
+use lesson_09::runtime::{Parking, Policy};
+use lesson_09::{broken, fairness, fixed, parking, stealing};
 use shared::grade::{Grader, Observed};
 use shared::lesson::Facts;
 use shared::work::shape::seed;
-use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "fixtures/policy/bug_fair_but_never_steals.rs"]
-mod bug_fair_but_never_steals;
+#[path = "fixtures/policy/bug_counted_after_the_look.rs"]
+mod bug_counted_after_the_look;
 #[allow(dead_code)]
-#[path = "fixtures/policy/bug_fair_only_at_start_up.rs"]
-mod bug_fair_only_at_start_up;
+#[path = "fixtures/policy/bug_look_then_lock.rs"]
+mod bug_look_then_lock;
 #[allow(dead_code)]
-#[path = "fixtures/policy/bug_steals_but_local_first.rs"]
-mod bug_steals_but_local_first;
+#[path = "fixtures/policy/bug_notify_without_lock.rs"]
+mod bug_notify_without_lock;
 #[allow(dead_code)]
-#[path = "fixtures/policy/bug_steals_to_get_started.rs"]
-mod bug_steals_to_get_started;
+#[path = "fixtures/policy/bug_timeout_and_look.rs"]
+mod bug_timeout_and_look;
 #[allow(dead_code)]
-#[path = "fixtures/policy/bug_takes_local_then_global.rs"]
-mod bug_takes_local_then_global;
+#[path = "fixtures/policy/bug_wait_timeout.rs"]
+mod bug_wait_timeout;
 #[allow(dead_code)]
-#[path = "fixtures/policy/fix_global_first_always.rs"]
-mod fix_global_first_always;
+#[path = "fixtures/policy/bug_wakes_everyone.rs"]
+mod bug_wakes_everyone;
 #[allow(dead_code)]
-#[path = "fixtures/policy/fix_own_count.rs"]
-mod fix_own_count;
+#[path = "fixtures/policy/bug_yield_spin.rs"]
+mod bug_yield_spin;
 #[allow(dead_code)]
-#[path = "fixtures/policy/fix_steal_before_global.rs"]
-mod fix_steal_before_global;
+#[path = "fixtures/policy/fix_lock_every_push.rs"]
+mod fix_lock_every_push;
+#[allow(dead_code)]
+#[path = "fixtures/policy/fix_push_count.rs"]
+mod fix_push_count;
+#[allow(dead_code)]
+#[path = "fixtures/policy/fix_thread_park.rs"]
+mod fix_thread_park;
 #[allow(dead_code)]
 #[path = "../exercise/start/policy.rs"]
 mod start;
 
-/// The facts counted exactly.
+/// The facts counted exactly in `stealing`.
 const STEAL_COUNTS: &[&str] = &["jobs_at_once", "tasks_stolen", "tasks_lost"];
 
-struct Judged {
-    fairness: Facts,
-    stealing: Facts,
+fn make<P: Parking + Default>() -> Box<dyn Parking> {
+    Box::new(P::default())
 }
 
-/// Both scenarios under this run's workloads.
-fn judged(policy: Policy) -> Judged {
-    let f = Facts::for_test(&fairness::SPEC);
-    fairness::measure(&f, policy);
-    let s = Facts::for_test(&stealing::SPEC);
-    stealing::measure(&s, policy);
-    Judged {
-        fairness: f,
-        stealing: s,
-    }
+/// The `parking` scenario under this run's workloads.
+fn parked(parking: fn() -> Box<dyn Parking>) -> Facts {
+    let facts = Facts::for_test(&parking::SPEC);
+    parking::measure(&facts, parking);
+    facts
 }
 
 fn get(facts: &Facts, name: &str) -> f64 {
@@ -69,148 +65,105 @@ fn get(facts: &Facts, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} was measured (seed {})", seed()))
 }
 
-fn fair() -> Grader {
-    Grader::new(env!("CARGO_MANIFEST_DIR"), &fairness::SPEC)
+fn park() -> Grader {
+    Grader::new(env!("CARGO_MANIFEST_DIR"), &parking::SPEC)
 }
 
-fn steal() -> Grader {
-    Grader::new(env!("CARGO_MANIFEST_DIR"), &stealing::SPEC).only(STEAL_COUNTS)
-}
-
-/// One worker alone all the time runs its jobs one after another: their
-/// times add up to the batch's time at most, on any machine.
-fn assert_one_worker_busy(what: &str, facts: &Facts) {
-    let busy = get(facts, "workers_busy");
-    assert!(
-        busy <= 1.05,
-        "{what}: workers_busy {busy} (seed {})",
-        seed()
-    );
+fn done() -> Observed {
+    Observed::Completes
 }
 
 #[test]
-fn the_grader_judges_every_fix_fixed() {
-    let done = || Observed::Completes;
-    for (what, policy) in [
-        ("the reference fix", fixed::work_stealing as Policy),
-        (
-            "the global queue first, always",
-            fix_global_first_always::pick,
-        ),
-        (
-            "every 31st pick, stealing first",
-            fix_steal_before_global::pick,
-        ),
-        ("a count of its own, every 50th pick", fix_own_count::pick),
+fn every_correct_parking_is_judged_fixed() {
+    for (what, parking) in [
+        ("the reference fix", make::<fixed::Sleepers> as fn() -> _),
+        ("a lock on every push", make::<fix_lock_every_push::Park>),
+        ("a count of pushes", make::<fix_push_count::Park>),
+        ("thread::park and a list", make::<fix_thread_park::Park>),
     ] {
-        let j = judged(policy);
-        fair().assert_fixed(what, done(), &j.fairness);
-        steal().assert_fixed(what, done(), &j.stealing);
+        let facts = parked(parking);
+        park().assert_fixed(what, done(), &facts);
     }
 }
 
 #[test]
-fn the_grader_judges_every_form_of_the_bug_not_fixed() {
-    let done = || Observed::Completes;
-    let j = judged(broken::local_first);
-    assert_eq!(
-        fair().diagnoses(done(), &j.fairness),
-        ["global-starved"],
-        "local first"
-    );
-    fair().assert_bug("local first", done(), &j.fairness);
-    let j = judged(broken::no_stealing);
-    assert_eq!(
-        steal().diagnoses(done(), &j.stealing),
-        ["never-steals"],
-        "no stealing"
-    );
-    steal().assert_bug("no stealing", done(), &j.stealing);
-    assert_one_worker_busy("no stealing", &j.stealing);
-
-    let j = judged(start::pick);
-    assert_eq!(
-        fair().diagnoses(done(), &j.fairness),
-        ["global-starved"],
-        "the untouched exercise (fairness)"
-    );
-    fair().assert_bug("the untouched exercise (fairness)", done(), &j.fairness);
-    assert_eq!(
-        steal().diagnoses(done(), &j.stealing),
-        ["never-steals"],
-        "the untouched exercise (stealing)"
-    );
-    steal().assert_bug("the untouched exercise (stealing)", done(), &j.stealing);
-    assert_one_worker_busy("the untouched exercise", &j.stealing);
-
-    let j = judged(bug_steals_but_local_first::pick);
-    assert_eq!(
-        fair().diagnoses(done(), &j.fairness),
-        ["global-starved"],
-        "stealing, but local first"
-    );
-    fair().assert_bug("stealing, but local first", done(), &j.fairness);
-    steal().assert_fixed("stealing, but local first", done(), &j.stealing);
-
-    let j = judged(bug_fair_but_never_steals::pick);
-    fair().assert_fixed("fair, but never stealing", done(), &j.fairness);
-    assert_eq!(
-        steal().diagnoses(done(), &j.stealing),
-        ["never-steals"],
-        "fair, but never stealing"
-    );
-    steal().assert_bug("fair, but never stealing", done(), &j.stealing);
-
-    // Taking the local task before looking at the global queue drops it
-    // whenever the global queue has something: a busy task is lost at every
-    // outside spawn.
-    let j = judged(bug_takes_local_then_global::pick);
-    assert!(
-        fair().diagnoses(done(), &j.fairness).is_empty(),
-        "the local task taken up front"
-    );
-    fair().assert_not_fixed("the local task taken up front", done(), &j.fairness);
-    assert!(get(&j.fairness, "tasks_lost") >= 1.0);
+fn a_parking_that_loses_wake_ups_is_judged_the_bug() {
+    for (what, parking) in [
+        (
+            "the lesson's broken parking",
+            make::<broken::Forgetful> as fn() -> _,
+        ),
+        ("the untouched exercise", make::<start::Park>),
+        ("a look before the lock", make::<bug_look_then_lock::Park>),
+        (
+            "a notify without the lock",
+            make::<bug_notify_without_lock::Park>,
+        ),
+        (
+            "sleepers counted after the look",
+            make::<bug_counted_after_the_look::Park>,
+        ),
+    ] {
+        let facts = parked(parking);
+        park().assert_bug(what, done(), &facts);
+        assert_eq!(park().diagnoses(done(), &facts), ["wakeup-lost"], "{what}");
+    }
 }
 
 #[test]
-fn a_policy_tuned_to_one_workload_fails_another() {
-    let done = || Observed::Completes;
-    // Fair for the first 256 picks only: outside tasks after 1000 and 2000
-    // polls wait for the busy task to give up.
-    let late = [Injections {
-        name: "outside tasks after 1000 and 2000 polls".into(),
-        busy: 1,
-        at_polls: vec![1_000, 2_000],
-    }];
-    let facts = Facts::for_test(&fairness::SPEC);
-    fairness::measure_shapes(&facts, &late, bug_fair_only_at_start_up::pick);
-    assert_eq!(
-        fair().diagnoses(done(), &facts),
-        ["global-starved"],
-        "fair only at start-up"
-    );
-    fair().assert_bug("fair only at start-up", done(), &facts);
-    let facts = Facts::for_test(&fairness::SPEC);
-    fairness::measure_shapes(&facts, &late, fixed::work_stealing);
-    fair().assert_fixed("the reference fix, outside tasks late", done(), &facts);
+fn a_parking_that_does_not_sleep_until_a_push_is_judged_not_fixed() {
+    for (what, parking) in [
+        (
+            "a 1 ms timeout",
+            make::<bug_wait_timeout::Park> as fn() -> _,
+        ),
+        ("a yield for a sleep", make::<bug_yield_spin::Park>),
+        (
+            "a look again, a 10 ms timeout",
+            make::<bug_timeout_and_look::Park>,
+        ),
+    ] {
+        let facts = parked(parking);
+        park().assert_diagnosed(what, done(), &facts, &["wakes-on-a-timer"]);
+        // Nothing was lost for long: only the timer gives it away.
+        assert_eq!(get(&facts, "wakeups_lost"), 0.0, "{what}");
+    }
+    // A loaded machine puts woken workers back to sleep late, so fewer of
+    // them are asleep for the next `notify_all`: the herd shows less. Of
+    // three runs, the one that shows it most.
+    let facts = (0..3)
+        .map(|_| parked(make::<bug_wakes_everyone::Park>))
+        .max_by(|a, b| get(a, "idle_looks_per_wake").total_cmp(&get(b, "idle_looks_per_wake")))
+        .expect("three runs");
+    park().assert_diagnosed("notify_all", done(), &facts, &["wakes-everyone"]);
+    assert_eq!(get(&facts, "wakeups_lost"), 0.0, "notify_all");
+}
 
-    // Stealing only on a worker's first pick: the second batch stays on one
-    // worker (or, if the idle worker was slow to wake, the first did).
-    let two = [Waves {
-        name: "two batches of 6 jobs of 10 ms".into(),
-        jobs: vec![6, 6],
-        job_time: Duration::from_millis(10),
-    }];
-    let facts = Facts::for_test(&stealing::SPEC);
-    stealing::measure_shapes(&facts, &two, bug_steals_to_get_started::pick);
+/// The lesson's policies, as the broken and fixed programs run them.
+#[test]
+fn the_lessons_policies_are_judged_as_the_lesson_says() {
+    let fair = Grader::new(env!("CARGO_MANIFEST_DIR"), &fairness::SPEC);
+    let steal = Grader::new(env!("CARGO_MANIFEST_DIR"), &stealing::SPEC).only(STEAL_COUNTS);
+    let judged = |policy: Policy| {
+        let f = Facts::for_test(&fairness::SPEC);
+        fairness::measure(&f, policy);
+        let s = Facts::for_test(&stealing::SPEC);
+        stealing::measure(&s, policy);
+        (f, s)
+    };
+    let (f, s) = judged(fixed::work_stealing);
+    fair.assert_fixed("the fixed policy", done(), &f);
+    steal.assert_fixed("the fixed policy", done(), &s);
+    let (f, _) = judged(broken::local_first);
+    fair.assert_bug("local first", done(), &f);
+    let (_, s) = judged(broken::no_stealing);
+    steal.assert_bug("no stealing", done(), &s);
+    // One worker alone runs its jobs one after another: their times add
+    // up to the batch's time at most, on any machine.
+    let busy = get(&s, "workers_busy");
     assert!(
-        steal().diagnoses(done(), &facts).is_empty(),
-        "stealing to get started"
+        busy <= 1.05,
+        "no stealing: workers_busy {busy} (seed {})",
+        seed()
     );
-    steal().assert_not_fixed("stealing to get started", done(), &facts);
-    assert_eq!(get(&facts, "jobs_at_once"), 1.0);
-    let facts = Facts::for_test(&stealing::SPEC);
-    stealing::measure_shapes(&facts, &two, fixed::work_stealing);
-    steal().assert_fixed("the reference fix, two batches", done(), &facts);
 }

@@ -435,6 +435,9 @@ pub struct Fetcher {
     client: reqwest::Client,
     base: String,
     config: Config,
+    /// In the `uneven` scenario: which records are slow, and the log of
+    /// fetch starts and ends.
+    uneven: Option<(Slow, Arc<FetchLog>)>,
     _alive: Alive,
 }
 
@@ -446,15 +449,24 @@ impl Fetcher {
     /// that calls `fetcher.details(r)` on a fetcher it owns would not
     /// compile.)
     pub fn details(&self, record: Record) -> impl Future<Output = Details> + Send + use<> {
+        let mut latency = self.config.latency_of(record.id);
+        if let Some((slow, _)) = &self.uneven {
+            if slow.is(record.id) {
+                latency *= slow.factor;
+            }
+        }
         let url = format!(
             "{}/todos/{}?delay_ms={}",
             self.base,
             record.todo,
-            self.config.latency_of(record.id).as_millis()
+            latency.as_millis()
         );
         let (client, alive) = (self.client.clone(), self._alive.clone());
+        let log = self.uneven.as_ref().map(|(_, log)| log.clone());
         async move {
             let _alive = alive;
+            // Noted at the first poll: when the fetch really starts.
+            let _fetching = log.map(|log| log.started(record.id));
             let todo = client
                 .get(url)
                 .send()
@@ -881,6 +893,7 @@ where
             client,
             base: server.url(""),
             config,
+            uneven: None,
             _alive: alive.clone(),
         },
         cpu: Cpu {
@@ -1223,18 +1236,610 @@ pub mod stop {
     }
 }
 
-/// The exercise binary's `main`: judges the learner's `run_pipeline` in
-/// both scenarios.
-pub fn exercise<P>(pipeline: P) -> ExitCode
+/// In the `uneven` scenario, the records whose fetch takes `factor`
+/// times as long (a slow backend, a big answer).
+#[derive(Clone, Debug)]
+pub struct Slow {
+    pub ids: Vec<u64>,
+    pub factor: u32,
+}
+
+impl Slow {
+    /// Every `every`-th record, from the one after the first window, with
+    /// a window of records after it.
+    pub fn every(config: &Config, every: usize, window: usize, factor: u32) -> Slow {
+        let ids = config.ids();
+        Slow {
+            ids: (window + 1..ids.len().saturating_sub(window))
+                .step_by(every)
+                .map(|p| ids[p])
+                .collect(),
+            factor,
+        }
+    }
+
+    /// Whether record `id`'s fetch is a slow one.
+    pub fn is(&self, id: u64) -> bool {
+        self.ids.contains(&id)
+    }
+}
+
+/// The harness's log of the `uneven` scenario's fetches: when each starts
+/// and ends, and when each record is handed on.
+pub struct FetchLog {
+    inner: Mutex<LogInner>,
+}
+
+struct LogInner {
+    /// Each well-formed record's place in the input (from 0).
+    place: std::collections::HashMap<u64, usize>,
+    handed: Vec<bool>,
+    /// The first place not yet handed on.
+    oldest: usize,
+    /// Fetches started so far.
+    starts: u64,
+    /// The farthest a fetch started from the oldest record not yet handed
+    /// on, counting both (1: the oldest itself).
+    reach: usize,
+    /// Slow fetches followed by at least a window of records: the starts
+    /// counted when each began, while it runs.
+    slow_running: std::collections::HashMap<usize, u64>,
+    /// Places of those slow records.
+    slow_places: Vec<usize>,
+    /// For each of them that ended: fetches started while it ran.
+    during_slow: Vec<u64>,
+}
+
+/// Ends a fetch in the log when dropped (the fetch done, or dropped).
+pub struct FetchGuard {
+    log: Arc<FetchLog>,
+    id: u64,
+}
+
+impl Drop for FetchGuard {
+    fn drop(&mut self) {
+        self.log.ended(self.id);
+    }
+}
+
+impl FetchLog {
+    fn new(config: &Config, slow: &Slow, window: usize) -> FetchLog {
+        let ids = config.ids();
+        let place: std::collections::HashMap<u64, usize> =
+            ids.iter().enumerate().map(|(p, &id)| (id, p)).collect();
+        let slow_places = ids
+            .iter()
+            .enumerate()
+            .filter(|&(p, &id)| slow.is(id) && p + window <= ids.len())
+            .map(|(p, _)| p)
+            .collect();
+        FetchLog {
+            inner: Mutex::new(LogInner {
+                handed: vec![false; ids.len()],
+                place,
+                oldest: 0,
+                starts: 0,
+                reach: 0,
+                slow_running: Default::default(),
+                slow_places,
+                during_slow: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn started(self: Arc<Self>, id: u64) -> FetchGuard {
+        {
+            let mut log = self.lock();
+            log.starts += 1;
+            if let Some(&p) = log.place.get(&id) {
+                let reach = (p + 1).saturating_sub(log.oldest);
+                log.reach = log.reach.max(reach);
+                if log.slow_places.contains(&p) {
+                    let starts = log.starts;
+                    log.slow_running.insert(p, starts);
+                }
+            }
+        }
+        FetchGuard { log: self, id }
+    }
+
+    fn ended(&self, id: u64) {
+        let mut log = self.lock();
+        if let Some(&p) = log.place.get(&id) {
+            if let Some(at) = log.slow_running.remove(&p) {
+                let during = log.starts - at;
+                log.during_slow.push(during);
+            }
+        }
+    }
+
+    fn handed(&self, id: u64) {
+        let mut log = self.lock();
+        if let Some(&p) = log.place.get(&id) {
+            log.handed[p] = true;
+            while log.oldest < log.handed.len() && log.handed[log.oldest] {
+                log.oldest += 1;
+            }
+        }
+    }
+}
+
+/// What the `uneven` scenario hands to the fetch stage under lesson.
+pub struct Fetching {
+    /// The records, in input order, from the reader thread; closed when
+    /// the input ends.
+    pub records: tokio::sync::mpsc::Receiver<Record>,
+    /// Fetches one record's details (the future starts the fetch when it
+    /// is first polled).
+    pub fetcher: Fetcher,
+    /// How many fetches may run at once.
+    pub in_flight: usize,
+    /// A fetch may start only for a record fewer than `window` places
+    /// after the oldest record not yet handed on (counting both, at most
+    /// `window` records between them).
+    pub window: usize,
+    /// Where each record goes with its details, in input order, to be
+    /// scored and written.
+    pub out: Out,
+}
+
+/// The queue to the scoring stage: a bounded `tokio::sync::mpsc` sender,
+/// through which the harness sees each record handed on.
+#[derive(Clone)]
+pub struct Out {
+    tx: tokio::sync::mpsc::Sender<(Record, Details)>,
+    log: Arc<FetchLog>,
+}
+
+impl Out {
+    /// Hands a record and its details on, waiting while the queue is full
+    /// (as `Sender::send`). The record counts as handed on from the call.
+    pub async fn send(
+        &self,
+        pair: (Record, Details),
+    ) -> Result<(), tokio::sync::mpsc::error::SendError<(Record, Details)>> {
+        self.log.handed(pair.0.id);
+        self.tx.send(pair).await
+    }
+}
+
+pub mod broken_stage {
+    use super::*;
+    use futures::StreamExt;
+
+    // ANCHOR: broken_stage
+    /// The fetch stage of the lesson's fixed pipeline: `buffered`.
+    pub async fn fetch_in_order(stage: Fetching) {
+        let Fetching {
+            mut records,
+            fetcher,
+            in_flight,
+            out,
+            ..
+        } = stage;
+        let records = futures::stream::poll_fn(move |cx| records.poll_recv(cx));
+        // BROKEN: `buffered` counts a finished fetch as one of its
+        // `in_flight` until it is handed on: behind a slow fetch, the
+        // others finish and wait, and no new fetch starts
+        let fetched = records
+            .map(|record| {
+                let details = fetcher.details(record);
+                async move { (record, details.await) }
+            })
+            .buffered(in_flight);
+        let mut fetched = std::pin::pin!(fetched);
+        while let Some(pair) = fetched.next().await {
+            if out.send(pair).await.is_err() {
+                break;
+            }
+        }
+    }
+    // ANCHOR_END: broken_stage
+}
+
+pub mod fixed_stage {
+    use super::*;
+    use futures::StreamExt;
+    use futures::stream::FuturesUnordered;
+    use std::collections::BTreeMap;
+
+    // ANCHOR: fixed_stage
+    /// Fetches run in any order, at most `in_flight` at once; each finished
+    /// one waits, numbered by its place, until every earlier one has gone
+    /// on; and no fetch starts `window` or more places past the oldest
+    /// record not yet handed on.
+    pub async fn fetch_in_order(stage: Fetching) {
+        let Fetching {
+            mut records,
+            fetcher,
+            in_flight,
+            window,
+            out,
+        } = stage;
+        let mut running = FuturesUnordered::new();
+        let mut finished = BTreeMap::new();
+        // Places: of the next record to start, of the next to hand on.
+        let (mut next_in, mut next_out) = (0u64, 0u64);
+        let mut open = true;
+        loop {
+            // FIXED: a free slot is enough to start a fetch, however slow
+            // the oldest one is, as long as it is within the window
+            let room = running.len() < in_flight && next_in - next_out < window as u64;
+            tokio::select! {
+                record = records.recv(), if open && room => match record {
+                    Some(record) => {
+                        let (place, details) = (next_in, fetcher.details(record));
+                        next_in += 1;
+                        running.push(async move { (place, record, details.await) });
+                    }
+                    None => open = false,
+                },
+                Some((place, record, details)) = running.next() => {
+                    finished.insert(place, (record, details));
+                    // FIXED: hand on, in input order, all that can go
+                    while let Some(pair) = finished.remove(&next_out) {
+                        next_out += 1;
+                        if out.send(pair).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                else => break,
+            }
+        }
+    }
+    // ANCHOR_END: fixed_stage
+}
+
+/// What one run of a fetch stage showed.
+struct UnevenSeen {
+    lost: usize,
+    out_of_order: usize,
+    wrong: usize,
+    in_flight_ratio: f64,
+    reach_ratio: f64,
+    window_use: f64,
+    held_ratio: f64,
+    hold: f64,
+    polls: f64,
+    busy: f64,
+    left: usize,
+}
+
+/// Runs `stage` once between the lesson's reader and its scoring and
+/// writing, on a current-thread runtime beside a heartbeat.
+fn drive_stage<S>(config: Config, slow: Slow, window: usize, stage: S) -> UnevenSeen
 where
-    P: AsyncFn(Stages) + Clone,
+    S: AsyncFnOnce(Fetching),
+{
+    let server = shared::work::server::DemoServer::start(config.latency)
+        .expect("the lesson's server starts on 127.0.0.1");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a plain-HTTP client always builds");
+    let counts = Arc::new(Counts {
+        taken: AtomicU64::new(0),
+        done: AtomicU64::new(0),
+        inside: AtomicU64::new(0),
+        written: Mutex::new(Vec::new()),
+        malformed: Mutex::new(Vec::new()),
+        returned: AtomicBool::new(false),
+        late_writes: AtomicU64::new(0),
+        runtime_thread: std::sync::OnceLock::new(),
+        scored_on_runtime: AtomicU64::new(0),
+        taken_after_stop: AtomicU64::new(0),
+    });
+    let log = Arc::new(FetchLog::new(&config, &slow, window));
+    let alive: Alive = Arc::new(());
+    let liveness: Weak<()> = Arc::downgrade(&alive);
+    let input = Input {
+        lines: config.lines().into_iter(),
+        counts: counts.clone(),
+        stop: CancellationToken::new(),
+        _alive: alive.clone(),
+    };
+    let fetcher = Fetcher {
+        client,
+        base: server.url(""),
+        config,
+        uneven: Some((slow, log.clone())),
+        _alive: alive.clone(),
+    };
+    let cpu = Cpu {
+        cost: config.cpu_time,
+        salt: config.salt,
+        counts: counts.clone(),
+        _alive: alive.clone(),
+    };
+    let sink = Sink {
+        counts: counts.clone(),
+        _alive: alive,
+    };
+    // The lesson's reader and writer, as in its fixed pipeline.
+    let (records_tx, records) = tokio::sync::mpsc::channel::<Record>(config.capacity);
+    let (out, mut handed) = tokio::sync::mpsc::channel::<(Record, Details)>(config.capacity);
+    let out = Out {
+        tx: out,
+        log: log.clone(),
+    };
+    let reader = {
+        let sink = sink.clone();
+        std::thread::spawn(move || {
+            for (line, text) in input {
+                match serde_json::from_str::<Record>(&text) {
+                    Ok(record) => {
+                        if records_tx.blocking_send(record).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => sink.malformed(line, &error),
+                }
+            }
+        })
+    };
+    let writer = std::thread::spawn(move || {
+        while let Some((record, details)) = handed.blocking_recv() {
+            sink.write(cpu.score(record, details));
+        }
+    });
+    shared::record::recorder::group("fetch ", "fetches");
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    name_threads(&mut builder, "", 0).enable_all();
+    let parked = Parked::watch(&mut builder);
+    let runtime = builder
+        .build()
+        .expect("a current-thread runtime always builds");
+    let held = Held::new();
+    let handed_over = Fetching {
+        records,
+        fetcher,
+        in_flight: config.in_flight,
+        window,
+        out,
+    };
+    let (left, busy) = parked.busy(|| {
+        runtime.block_on(
+            async {
+                let _ = counts.runtime_thread.set(std::thread::current().id());
+                held.wrap(stage(handed_over)).traced("fetch stage").await;
+                counts.returned.store(true, Ordering::SeqCst);
+                // The reader and the writer end when their channels close:
+                // at once, unless the stage left a sender or a receiver
+                // alive somewhere.
+                let waited = Instant::now();
+                while (!reader.is_finished()
+                    || !writer.is_finished()
+                    || liveness.strong_count() > 0)
+                    && waited.elapsed() < GRACE
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                liveness.strong_count()
+            }
+            .traced("main"),
+        )
+    });
+    drop(runtime);
+    let written: Vec<(u64, u64)> = counts
+        .written
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let ids: Vec<u64> = written.iter().map(|&(id, _)| id).collect();
+    let log = log.lock();
+    let room = 2 * config.capacity + window + 3;
+    UnevenSeen {
+        lost: config.ids().iter().filter(|id| !ids.contains(id)).count(),
+        out_of_order: ids.windows(2).filter(|w| w[1] < w[0]).count(),
+        wrong: written
+            .iter()
+            .filter(|(id, score)| config.expected_score(*id) != Some(*score))
+            .count(),
+        in_flight_ratio: server.stats().max_in_flight() as f64 / config.in_flight as f64,
+        reach_ratio: log.reach as f64 / window as f64,
+        window_use: log
+            .during_slow
+            .iter()
+            .map(|&n| n as f64 / (window - 1) as f64)
+            .fold(
+                if log.during_slow.is_empty() {
+                    0.0
+                } else {
+                    f64::INFINITY
+                },
+                f64::min,
+            ),
+        held_ratio: counts.inside.load(Ordering::SeqCst) as f64 / room as f64,
+        hold: held.own_longest().as_secs_f64() / TICK.as_secs_f64(),
+        polls: held.polls() as f64 / config.records as f64,
+        busy,
+        left,
+    }
+}
+
+/// One workload of the `uneven` scenario.
+#[derive(Clone, Debug)]
+pub struct UnevenShape {
+    pub name: String,
+    pub config: Config,
+    pub slow: Slow,
+    pub window: usize,
+}
+
+impl UnevenShape {
+    /// Two workloads: quick fetches three or four at a time, a window of
+    /// three times that; and slower ones two at a time, a window of five.
+    pub fn draw(rng: &mut Rng) -> Vec<UnevenShape> {
+        let f = rng.between(3, 4);
+        let mut shape = |in_flight: u64, window: usize, latency: (u64, u64), factor: u32| {
+            let every = 2 * window as u64 + rng.between(2, 4);
+            let config = Config {
+                records: rng.between(2 * every + 2 * window as u64, 2 * every + 3 * window as u64),
+                malformed_every: rng.between(9, 13),
+                latency: Duration::from_millis(rng.between(latency.0, latency.1)),
+                cpu_time: Duration::from_millis(1),
+                capacity: rng.between(1, 3) as usize,
+                in_flight: in_flight as usize,
+                stop_after: None,
+                salt: rng.salt(),
+            };
+            let name = format!(
+                "{} records, fetches of about {} ms {in_flight} at a time, one record in {every} {factor} times as slow; a window of {window}, queues of {}",
+                config.records,
+                config.latency.as_millis(),
+                config.capacity,
+            );
+            UnevenShape {
+                name,
+                slow: Slow::every(&config, every as usize, window, factor),
+                config,
+                window,
+            }
+        };
+        let quick = shape(f, 3 * f as usize, (10, 14), 10);
+        vec![quick, shape(2, 5, (18, 24), 12)]
+    }
+}
+
+/// The `uneven` scenario: a fetch stage that keeps input order while some
+/// fetches take ten times as long as the others.
+pub mod uneven {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "uneven",
+        facts: &[
+            fact(
+                "window_use",
+                "while a slow fetch ran, the fetches started behind it, over the most the window allows (window - 1); the slow fetch where it was fewest",
+            ),
+            fact(
+                "reach_ratio",
+                "the farthest a fetch started from the oldest record not yet handed on (counting both), over the window; both workloads",
+            ),
+            fact(
+                "in_flight_ratio",
+                "the most fetches the server worked on at once, over the fetches allowed; both workloads",
+            ),
+            fact(
+                "held_ratio",
+                "the most records inside at once (read, not yet written, wherever they were), over the room the queues and the window give; both workloads",
+            ),
+            fact("lost", "records never handed on, over both workloads"),
+            fact(
+                "out_of_order",
+                "records handed on after one that came later in the input",
+            ),
+            fact(
+                "wrong_results",
+                "results whose score is not the one worked out from the input and the server's answers for that record",
+            ),
+            fact(
+                "stage_polls",
+                "polls of the stage's future per record, the workload with the most: a few for a stage that waits, hundreds for one that spins",
+            ),
+            fact(
+                "runtime_busy",
+                "the share of a workload's time that the runtime was not parked, the busier workload: 1 for a stage that spins, wherever the spin is",
+            )
+            .timing(),
+            fact(
+                "longest_hold",
+                "the longest time one poll of the stage held the runtime's thread by its own doing, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "threads_left",
+                "stage handles still held 200 ms after the stage returned: by a task or thread left running",
+            ),
+        ],
+    };
+
+    /// Runs `stage` under the given workloads.
+    pub fn measure<S>(facts: &Facts, shapes: &[UnevenShape], stage: S)
+    where
+        S: AsyncFn(Fetching),
+    {
+        let (mut lost, mut order, mut wrong, mut left) = (0, 0, 0, 0);
+        let (mut in_flight, mut reach, mut held, mut hold) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut polls, mut busy, mut used) = (0.0f64, 0.0f64, f64::INFINITY);
+        for shape in shapes {
+            let seen = drive_stage(shape.config, shape.slow.clone(), shape.window, &stage);
+            lost += seen.lost;
+            order += seen.out_of_order;
+            wrong += seen.wrong;
+            left += seen.left;
+            in_flight = in_flight.max(seen.in_flight_ratio);
+            reach = reach.max(seen.reach_ratio);
+            held = held.max(seen.held_ratio);
+            hold = hold.max(seen.hold);
+            polls = polls.max(seen.polls);
+            busy = busy.max(seen.busy);
+            used = used.min(seen.window_use);
+        }
+        facts.set("window_use", used);
+        facts.set("reach_ratio", reach);
+        facts.set("in_flight_ratio", in_flight);
+        facts.set("held_ratio", held);
+        facts.set("lost", lost as u32);
+        facts.set("out_of_order", order as u32);
+        facts.set("wrong_results", wrong as u32);
+        facts.set("stage_polls", polls);
+        facts.set("runtime_busy", busy);
+        facts.set("longest_hold", hold);
+        facts.set("threads_left", left as u32);
+    }
+
+    pub fn run<S>(facts: &Facts, stage: S)
+    where
+        S: AsyncFn(Fetching),
+    {
+        println!(
+            "Records go through {} between the reader and the scoring; some fetches take ten times as long as the others.",
+            facts.the("fetch stage"),
+        );
+        let shapes = UnevenShape::draw(&mut Rng::for_scenario(SPEC.name));
+        let seed = seed();
+        println!("Workloads from seed {seed} ({SEED_ENV}={seed} replays them):");
+        for (i, shape) in shapes.iter().enumerate() {
+            println!("  {}. {}", i + 1, shape.name);
+        }
+        measure(facts, &shapes, stage);
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
+        println!(
+            "Behind a slow fetch, at worst {:.0}% of the window was used; fetches reached {:.2} of the window and ran {:.2} of the allowed at once; {:.2} of the room held; lost {}, out of order {}, wrong {}.",
+            get("window_use") * 100.0,
+            get("reach_ratio"),
+            get("in_flight_ratio"),
+            get("held_ratio"),
+            get("lost"),
+            get("out_of_order"),
+            get("wrong_results"),
+        );
+    }
+
+    pub fn piece<'a, S>(name: &'static str, stage: S) -> Piece<'a>
+    where
+        S: AsyncFn(Fetching) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, stage))
+    }
+}
+
+/// The exercise binary's `main`: judges the learner's fetch stage.
+pub fn exercise<S>(stage: S) -> ExitCode
+where
+    S: AsyncFn(Fetching),
 {
     shared::lesson::main(
         LESSON,
         Variant::Exercise("pipeline"),
-        vec![
-            flow::SPEC.with(vec![flow::piece("", pipeline.clone())]),
-            stop::SPEC.with(vec![stop::piece("", pipeline)]),
-        ],
+        vec![uneven::SPEC.with(vec![uneven::piece("", stage)])],
     )
 }

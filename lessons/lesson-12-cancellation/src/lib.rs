@@ -5,14 +5,17 @@
 //! (`select!` drops its losers, `timeout` drops what ran out of time), and
 //! it surprises in four ways:
 //!
-//! - a future dropped halfway loses what it held (`lines`);
+//! - a future dropped halfway loses what it held (`lines`, and `frames`,
+//!   the `lines` exercise, with records of a length and their bytes);
 //! - dropping a task's `JoinHandle` does not cancel the task (`handle`);
 //! - a job asked to stop, with a deadline, must end its own waits, finish
 //!   what it has begun, and keep what it has taken: dropped at the
 //!   deadline, it is cut at whichever `.await` it waits at (`stop`);
 //! - a loop whose every `.await` is ready at once never gives its thread
 //!   back, so nothing else on that thread runs, not even to cancel it
-//!   (`starve`).
+//!   (`starve`);
+//! - of several spawned tasks raced for the first good answer, the losers
+//!   run on unless each is aborted (`race`, the `handle` exercise).
 //!
 //! Each scenario's harness measures from outside the code under lesson,
 //! under two workloads drawn from a seed when the program runs (printed
@@ -32,7 +35,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// This lesson's id, `lesson-12`: its package name.
@@ -150,6 +153,33 @@ pub mod broken {
     }
     // ANCHOR_END: broken_lines
 
+    // ANCHOR: broken_frames
+    /// Reads one record: its length in 2 bytes, then that many bytes.
+    async fn read_record(input: &mut Input) -> std::io::Result<String> {
+        let len = input.read_u16().await?;
+        let mut bytes = vec![0; usize::from(len)];
+        input.read_exact(&mut bytes).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Reads records until the input ends, reporting every 10 ms.
+    pub async fn collect_records(mut input: Input, status: Status) -> Vec<String> {
+        let mut every = tokio::time::interval(STATUS_EVERY);
+        let mut records = Vec::new();
+        loop {
+            tokio::select! {
+                // BROKEN: when the timer wins, the bytes of the record
+                // read so far are dropped with `read_record`'s future
+                record = read_record(&mut input) => match record {
+                    Ok(record) => records.push(record),
+                    Err(_) => return records, // the input has ended
+                },
+                _ = every.tick() => status.report(records.len()),
+            }
+        }
+    }
+    // ANCHOR_END: broken_frames
+
     // ANCHOR: broken_handle
     /// Asks a job for its answer, giving up after `deadline`.
     pub async fn ask(job: Job, deadline: Duration) -> Option<u64> {
@@ -160,6 +190,28 @@ pub mod broken {
         Some(answer.expect("the job does not panic"))
     }
     // ANCHOR_END: broken_handle
+
+    // ANCHOR: broken_race
+    /// Downloads the file from every mirror at once, and answers with the
+    /// checksum of the first good copy.
+    pub async fn fastest(mirrors: Vec<Mirror>) -> u64 {
+        let (done, mut results) = tokio::sync::mpsc::unbounded_channel();
+        for mirror in &mirrors {
+            let (done, download) = (done.clone(), mirror.run());
+            tokio::spawn(async move {
+                let _ = done.send(download.await);
+            });
+        }
+        loop {
+            let result = results.recv().await.expect("`done` is still here");
+            if let Ok(checksum) = result {
+                // BROKEN: returning drops the receiver, not the tasks:
+                // every other download goes on, for nobody
+                return checksum;
+            }
+        }
+    }
+    // ANCHOR_END: broken_race
 
     // ANCHOR: broken_stop
     /// Reads the sensor and writes the readings to the log, `BATCH` at a
@@ -188,6 +240,26 @@ pub mod broken {
         sum
     }
     // ANCHOR_END: broken_starve
+
+    // ANCHOR: broken_halt
+    /// Works through the backlog until it ends or `stop` is cancelled,
+    /// and returns the sum of the work done.
+    pub async fn process_until_stopped(mut backlog: Backlog, stop: CancellationToken) -> u64 {
+        let all = async move {
+            let mut sum: u64 = 0;
+            while let Some(item) = backlog.next().await {
+                sum = sum.wrapping_add(work(item));
+            }
+            sum
+        };
+        tokio::select! {
+            // BROKEN: `all` never returns Pending, so the stop is never
+            // looked at, and nothing else on the thread runs meanwhile
+            sum = all => sum,
+            _ = stop.cancelled() => 0,
+        }
+    }
+    // ANCHOR_END: broken_halt
 }
 
 pub mod fixed {
@@ -214,6 +286,36 @@ pub mod fixed {
     }
     // ANCHOR_END: fixed_lines
 
+    // ANCHOR: fixed_frames
+    /// The same, with the bytes read kept outside the race: `read_buf` is
+    /// cancel-safe (it reads nothing unless it completes), and the bytes
+    /// of a record not yet whole wait in `buf` for the next turn.
+    pub async fn collect_records(mut input: Input, status: Status) -> Vec<String> {
+        let mut every = tokio::time::interval(STATUS_EVERY);
+        let mut buf: Vec<u8> = Vec::new(); // FIXED: outlives every turn
+        let mut records = Vec::new();
+        loop {
+            tokio::select! {
+                read = input.read_buf(&mut buf) => {
+                    if read.expect("a pipe in memory does not fail") == 0 {
+                        return records; // the input has ended
+                    }
+                    // Every record now whole in `buf`, in order.
+                    while let [hi, lo, rest @ ..] = &buf[..] {
+                        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+                        if rest.len() < len {
+                            break;
+                        }
+                        records.push(String::from_utf8_lossy(&rest[..len]).into_owned());
+                        buf.drain(..2 + len);
+                    }
+                }
+                _ = every.tick() => status.report(records.len()),
+            }
+        }
+    }
+    // ANCHOR_END: fixed_frames
+
     // ANCHOR: fixed_handle
     /// The same, but on time-out the job is aborted, not abandoned.
     pub async fn ask(job: Job, deadline: Duration) -> Option<u64> {
@@ -227,6 +329,26 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_handle
+
+    // ANCHOR: fixed_race
+    /// The same, with the downloads in a `JoinSet`, which aborts the tasks
+    /// still in it when it is dropped.
+    pub async fn fastest(mirrors: Vec<Mirror>) -> u64 {
+        let mut downloads = tokio::task::JoinSet::new();
+        for mirror in &mirrors {
+            downloads.spawn(mirror.run());
+        }
+        // Each download as it finishes, first come first served.
+        while let Some(done) = downloads.join_next().await {
+            if let Ok(checksum) = done.expect("a download does not panic") {
+                // FIXED: returning drops `downloads`, which aborts every
+                // task still in it
+                return checksum;
+            }
+        }
+        unreachable!("one mirror at least has the file")
+    }
+    // ANCHOR_END: fixed_race
 
     // ANCHOR: fixed_stop
     /// The same, stopping when asked: the wait for a reading ends at the
@@ -265,6 +387,23 @@ pub mod fixed {
         sum
     }
     // ANCHOR_END: fixed_starve
+
+    // ANCHOR: fixed_halt
+    /// The same, with the sum kept by the loop itself, which looks at the
+    /// stop before each item and hands its thread back now and then.
+    pub async fn process_until_stopped(mut backlog: Backlog, stop: CancellationToken) -> u64 {
+        let mut sum: u64 = 0;
+        while let Some(item) = backlog.next().await {
+            if stop.is_cancelled() {
+                break; // FIXED: an item taken, not worked, is not counted
+            }
+            sum = sum.wrapping_add(work(item));
+            // FIXED: Pending once tokio's budget is spent
+            tokio::task::coop::consume_budget().await;
+        }
+        sum
+    }
+    // ANCHOR_END: fixed_halt
 }
 
 /// The `lines` scenario: a `select!` loop over a line reader and a timer.
@@ -334,7 +473,7 @@ pub mod lines {
 
     /// Line `i` of a delivery: a salt no program can know beforehand, the
     /// line's number, and a few words, so that its length varies too.
-    fn line(rng: &mut Rng, salt: u64, i: usize) -> String {
+    pub(crate) fn line(rng: &mut Rng, salt: u64, i: usize) -> String {
         let mut text = format!("{:08x}-{i:02}:", (salt ^ mix(i as u64)) as u32);
         for _ in 0..rng.between(2, 9) {
             text.push(' ');
@@ -459,10 +598,10 @@ pub mod lines {
     /// One write, as the sender made it: when it began, when it had
     /// written its bytes, and the lines sent whole once it had.
     #[derive(Clone, Copy, Debug)]
-    struct Sent {
-        began: tokio::time::Instant,
-        ended: tokio::time::Instant,
-        whole: usize,
+    pub(crate) struct Sent {
+        pub(crate) began: tokio::time::Instant,
+        pub(crate) ended: tokio::time::Instant,
+        pub(crate) whole: usize,
     }
 
     async fn send(
@@ -494,7 +633,7 @@ pub mod lines {
     /// Reports whose count is more than the lines whose writing had begun
     /// when it was made (no reader can have read them), or fewer than the
     /// lines written whole [`STATUS_SLACK`] before it.
-    fn wrong_reports(sent: &[Sent], reports: &[(tokio::time::Instant, usize)]) -> u32 {
+    pub(crate) fn wrong_reports(sent: &[Sent], reports: &[(tokio::time::Instant, usize)]) -> u32 {
         reports
             .iter()
             .filter(|&&(at, count)| {
@@ -661,6 +800,378 @@ pub mod lines {
         for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
             println!(
                 "Delivery {}: of {} lines, {} lost, {} pieces returned as lines, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
+                i + 1,
+                d.len(),
+                m.lost,
+                m.garbled,
+                m.duplicated,
+                m.gap,
+                m.wrong_reports,
+                m.polls
+            );
+        }
+    }
+
+    pub fn piece<'a, C>(name: &'static str, collect: C) -> Piece<'a>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String> + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, collect))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `collect`.
+    pub fn exercise<C>(collect: C) -> ExitCode
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("lines"),
+            vec![SPEC.with(vec![piece("", collect)])],
+        )
+    }
+}
+
+// --------------------------------------------------------------- frames --
+
+/// The `frames` scenario: a `select!` loop over a reader of records, each
+/// a 2-byte length then that many bytes, and a timer.
+pub mod frames {
+    use super::lines::{Sent, compare, line, wrong_reports};
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "frames",
+        facts: &[
+            fact(
+                "records_lost",
+                "records sent that the reader never returned whole, over both deliveries",
+            ),
+            fact(
+                "records_garbled",
+                "records returned that were never sent: pieces of records, or bytes read as a length that was not one",
+            ),
+            fact("records_duplicated", "records returned more than once"),
+            fact(
+                "status_gap",
+                "the longest time the reader went without a progress report, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "status_ratio",
+                "progress reports made over reports due, one per 10 ms, in the delivery farthest from 1",
+            )
+            .timing(),
+            fact(
+                "status_wrong",
+                "progress reports whose count of records was more than the records sent by then, or fewer than the records sent 50 ms before it",
+            )
+            .timing(),
+            fact(
+                "reader_polls",
+                "polls of the reader per 10 ms tick of its run, in the delivery with the most: a handful for a reader that waits, thousands for one that spins",
+            ),
+            fact(
+                "reader_asleep",
+                "the time the reader's thread slept inside its polls (a blocking sleep, lock or wait), in 10 ms ticks, over both deliveries",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
+        ],
+    };
+
+    /// How the records of one run arrive: what is written, and when.
+    #[derive(Clone, Debug)]
+    pub struct Delivery {
+        /// What this delivery is, for the narration.
+        pub name: String,
+        /// Each write: how long to wait before it, its bytes, and the
+        /// records sent whole once it is written.
+        writes: Vec<(Duration, Vec<u8>, usize)>,
+        /// The records sent, as text.
+        sent: Vec<String>,
+    }
+
+    /// A record as it goes over the pipe: its length in 2 bytes,
+    /// big-endian, then its bytes.
+    fn framed(text: &str) -> Vec<u8> {
+        let mut bytes = (text.len() as u16).to_be_bytes().to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    impl Delivery {
+        /// A trickle: each record in two or three pieces cut at random
+        /// points, 2 to 8 ms apart; one record stops for 12 to 16 ms after
+        /// the first byte of its length, another in the middle of its
+        /// bytes, so a tick surely falls inside each.
+        pub fn trickle(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let count = rng.between(8, 12) as usize;
+            let in_length = rng.between(0, count as u64 - 1) as usize;
+            let in_body = (in_length + rng.between(1, count as u64 - 1) as usize) % count;
+            let mut writes = Vec::new();
+            let mut sent = Vec::new();
+            for i in 0..count {
+                let text = line(rng, salt, i);
+                let bytes = framed(&text);
+                sent.push(text);
+                let stall = if i == in_length {
+                    Some(1)
+                } else if i == in_body {
+                    Some(rng.between(3, bytes.len() as u64 - 2) as usize)
+                } else {
+                    None
+                };
+                let mut cuts: Vec<usize> = stall.into_iter().collect();
+                let pieces = rng.between(2, 3) as usize;
+                while cuts.len() < pieces - 1 {
+                    let c = rng.between(1, bytes.len() as u64 - 1) as usize;
+                    if !cuts.contains(&c) {
+                        cuts.push(c);
+                    }
+                }
+                cuts.sort_unstable();
+                let mut from = 0;
+                for c in cuts.into_iter().chain([bytes.len()]) {
+                    let wait = if from == 0 {
+                        rng.duration_between(ms(2), ms(8))
+                    } else if stall == Some(from) {
+                        rng.duration_between(ms(12), ms(16))
+                    } else {
+                        rng.duration_between(ms(3), ms(8))
+                    };
+                    let whole = if c == bytes.len() { i + 1 } else { i };
+                    writes.push((wait, bytes[from..c].to_vec(), whole));
+                    from = c;
+                }
+            }
+            Delivery {
+                name: format!(
+                    "a trickle: {count} records, each in 2 or 3 pieces cut at random, 2 to 8 ms apart (one stopping after the first byte of its length, one in the middle of its bytes, for 12 to 16 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Bursts: a few whole records at once and the start of the next,
+        /// then a pause (one of them long) before the rest.
+        pub fn bursts(rng: &mut Rng) -> Delivery {
+            let salt = rng.salt();
+            let bursts = rng.between(4, 6) as usize;
+            let long = rng.between(0, bursts as u64 - 1) as usize;
+            let mut writes = Vec::new();
+            let mut sent: Vec<String> = Vec::new();
+            let mut carry: Vec<u8> = Vec::new();
+            let mut wait = Duration::ZERO;
+            for b in 0..bursts {
+                let mut burst = std::mem::take(&mut carry);
+                for _ in 0..rng.between(2, 6) {
+                    let text = line(rng, salt, sent.len());
+                    burst.extend_from_slice(&framed(&text));
+                    sent.push(text);
+                }
+                let whole = sent.len();
+                // The start of one more record, whose end waits for the
+                // pause.
+                let text = line(rng, salt, sent.len());
+                let bytes = framed(&text);
+                sent.push(text);
+                let split = rng.between(1, bytes.len() as u64 - 1) as usize;
+                burst.extend_from_slice(&bytes[..split]);
+                carry = bytes[split..].to_vec();
+                writes.push((wait, burst, whole));
+                wait = if b == long {
+                    rng.duration_between(ms(80), ms(100))
+                } else {
+                    rng.duration_between(ms(12), ms(25))
+                };
+            }
+            writes.push((wait, carry, sent.len()));
+            Delivery {
+                name: format!(
+                    "bursts: {bursts} bursts of 3 to 7 records, the last cut short, then a pause of 12 to 25 ms (one of 80 to 100 ms)"
+                ),
+                writes,
+                sent,
+            }
+        }
+
+        /// Records sent.
+        pub fn len(&self) -> usize {
+            self.sent.len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.sent.is_empty()
+        }
+    }
+
+    /// This run's two deliveries, drawn from `rng`.
+    pub fn deliveries(rng: &mut Rng) -> Vec<Delivery> {
+        vec![Delivery::trickle(rng), Delivery::bursts(rng)]
+    }
+
+    async fn send(
+        mut pipe: tokio::io::DuplexStream,
+        writes: Vec<(Duration, Vec<u8>, usize)>,
+    ) -> Vec<Sent> {
+        let mut sent = Vec::new();
+        for (wait, bytes, whole) in writes {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let began = tokio::time::Instant::now();
+            // A reader that gave up early has closed its end: nothing to do.
+            if pipe.write_all(&bytes).await.is_err() {
+                break;
+            }
+            sent.push(Sent {
+                began,
+                ended: tokio::time::Instant::now(),
+                whole,
+            });
+        }
+        // Dropping the pipe's end is the end of the input.
+        sent
+    }
+
+    /// What one delivery measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lost: u32,
+        pub garbled: u32,
+        pub duplicated: u32,
+        /// The longest time without a report, in ticks.
+        pub gap: f64,
+        /// Reports made over reports due.
+        pub ratio: f64,
+        /// Reports whose count was not the records the reader could have
+        /// had.
+        pub wrong_reports: u32,
+        /// Polls of the reader per tick of its run.
+        pub polls: f64,
+        /// Time its thread slept inside its polls, in ticks.
+        pub asleep: f64,
+    }
+
+    /// Feeds one delivery to `collect` and checks what comes back.
+    pub async fn measure_one<C>(delivery: &Delivery, collect: &C) -> Measured
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (sending, receiving) = tokio::io::duplex(64 * 1024);
+        let status = Status::new();
+        let held = Held::new();
+        // tokio's clock: the tests run this on paused time.
+        let started = tokio::time::Instant::now();
+        let sender = tokio::spawn(send(sending, delivery.writes.clone()).traced("sender"));
+        let got = held
+            .wrap(collect(tokio::io::BufReader::new(receiving), status.clone()).traced("reader"))
+            .await;
+        let ended = tokio::time::Instant::now();
+        let sent = sender.await.expect("the sender does not panic");
+        let (lost, garbled, duplicated) = compare(&delivery.sent, &got);
+        let reports: Vec<_> = status
+            .reports()
+            .into_iter()
+            .filter(|(t, _)| *t <= ended)
+            .collect();
+        let wrong_reports = wrong_reports(&sent, &reports);
+        let mut times: Vec<_> = reports.into_iter().map(|(t, _)| t).collect();
+        times.sort_unstable();
+        let reports = times.len();
+        let mut gap = Duration::ZERO;
+        let mut last = started;
+        for t in times.into_iter().chain([ended]) {
+            gap = gap.max(t.saturating_duration_since(last));
+            last = t;
+        }
+        let took = ended - started;
+        let due = (took.as_secs_f64() / STATUS_EVERY.as_secs_f64()).max(1.0);
+        Measured {
+            lost,
+            garbled,
+            duplicated,
+            gap: gap.as_secs_f64() / STATUS_EVERY.as_secs_f64(),
+            ratio: reports as f64 / due,
+            wrong_reports,
+            polls: held.polls() as f64 / due,
+            asleep: held.asleep().as_secs_f64() / STATUS_EVERY.as_secs_f64(),
+        }
+    }
+
+    /// Feeds each delivery to `collect`, and sets the facts: counts summed
+    /// over the deliveries, times the worst of them.
+    pub async fn measure<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let mut all = Vec::new();
+        for delivery in deliveries {
+            all.push(measure_one(delivery, &collect).await);
+        }
+        facts.set("records_lost", all.iter().map(|m| m.lost).sum::<u32>());
+        facts.set(
+            "records_garbled",
+            all.iter().map(|m| m.garbled).sum::<u32>(),
+        );
+        facts.set(
+            "records_duplicated",
+            all.iter().map(|m| m.duplicated).sum::<u32>(),
+        );
+        facts.set("status_gap", all.iter().map(|m| m.gap).fold(0.0, f64::max));
+        facts.set(
+            "status_ratio",
+            farthest_from_one(all.iter().map(|m| m.ratio)),
+        );
+        facts.set(
+            "status_wrong",
+            all.iter().map(|m| m.wrong_reports).sum::<u32>(),
+        );
+        facts.set(
+            "reader_polls",
+            all.iter().map(|m| m.polls).fold(0.0, f64::max),
+        );
+        facts.set("reader_asleep", all.iter().map(|m| m.asleep).sum::<f64>());
+        all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<C>(facts: &Facts, deliveries: &[Delivery], collect: C) -> Vec<Measured>
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) =
+            parked.busy(|| runtime.block_on(measure(facts, deliveries, collect)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
+    pub fn run<C>(facts: &Facts, collect: C)
+    where
+        C: AsyncFn(Input, Status) -> Vec<String>,
+    {
+        println!(
+            "A reader ({} function) takes records (a 2-byte length, then the record's bytes) that arrive in pieces, and reports its progress every 10 ms.",
+            facts.the("collect")
+        );
+        say_seed();
+        let deliveries = deliveries(&mut Rng::for_scenario("frames"));
+        for (i, d) in deliveries.iter().enumerate() {
+            println!("Delivery {}: {}.", i + 1, d.name);
+        }
+        let measured = measure_watched(facts, &deliveries, collect);
+        for (i, (d, m)) in deliveries.iter().zip(&measured).enumerate() {
+            println!(
+                "Delivery {}: of {} records, {} lost, {} returned that were never sent, {} duplicated; at most {:.1} ticks without a report, {} report(s) with a count the reader could not have had; {:.1} polls a tick.",
                 i + 1,
                 d.len(),
                 m.lost,
@@ -1079,6 +1590,375 @@ pub mod handle {
             LESSON,
             Variant::Exercise("handle"),
             vec![SPEC.with(vec![piece("", ask)])],
+        )
+    }
+}
+
+// ----------------------------------------------------------------- race --
+
+/// Why a mirror gave no file: it failed.
+#[derive(Debug)]
+pub struct Failed;
+
+/// One mirror of a file: a download that takes its time, then writes the
+/// file (or fails) and gives the file's checksum, which no program can
+/// know before a good mirror has given it. The harness notes when each
+/// download finishes, and counts the downloads still alive: made and
+/// neither finished nor dropped.
+pub struct Mirror {
+    takes: Duration,
+    gives: Result<u64, ()>,
+    record: Arc<RaceRecord>,
+}
+
+struct RaceRecord {
+    finished: Mutex<Vec<tokio::time::Instant>>,
+    runs: Census,
+}
+
+impl Mirror {
+    /// The download itself, ready to be spawned or awaited.
+    pub fn run(&self) -> impl Future<Output = Result<u64, Failed>> + Send + 'static {
+        let (takes, gives, record) = (self.takes, self.gives, self.record.clone());
+        // Alive from now until this download finishes or is dropped,
+        // wherever it is kept: a task, a JoinSet, a Vec.
+        let alive: Alive<()> = self.record.runs.make(());
+        async move {
+            let _alive = alive;
+            tokio::time::sleep(takes).await;
+            record
+                .finished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(tokio::time::Instant::now());
+            match gives {
+                Ok(checksum) => {
+                    shared::mark("the mirror wrote its file");
+                    Ok(checksum)
+                }
+                Err(()) => {
+                    shared::mark("the mirror failed");
+                    Err(Failed)
+                }
+            }
+        }
+        .traced(if gives.is_ok() {
+            "mirror"
+        } else {
+            "failing mirror"
+        })
+    }
+}
+
+/// The `race` scenario: the first good download of several wins, and the
+/// others must stop.
+pub mod race {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "race",
+        facts: &[
+            fact(
+                "wrong_answers",
+                "races whose answer was not the file's checksum, as the good mirrors gave it",
+            ),
+            fact(
+                "answer_ratio",
+                "how long the caller took to answer, over the time the fastest good mirror took, the race with the most",
+            )
+            .timing(),
+            fact(
+                "left_running",
+                "downloads still running, neither finished nor dropped, just after the caller answered",
+            ),
+            fact(
+                "late_downloads",
+                "downloads that finished (wrote their file, or failed) after the caller had answered",
+            ),
+            fact(
+                "caller_held",
+                "the longest the caller held its thread in one poll by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), over the fastest good download's time",
+            )
+            .timing(),
+            fact(
+                "caller_polls",
+                "polls of one race's caller, the race with the most: one per download that finished before the answer, and one more, for a caller that awaits; thousands for one that spins",
+            ),
+            fact(
+                "caller_asleep",
+                "the time the caller's thread slept inside its polls during one race (a blocking sleep or wait), over the fastest good download's time, the race with the most",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
+        ],
+    };
+
+    /// One mirror as a round plans it: how long it takes, and whether it
+    /// fails.
+    #[derive(Clone, Debug)]
+    pub struct Plan {
+        pub takes: Duration,
+        pub fails: bool,
+    }
+
+    /// One race: mirrors in a random order, and the checksum the good ones
+    /// give.
+    #[derive(Clone, Debug)]
+    pub struct Round {
+        pub name: String,
+        pub mirrors: Vec<Plan>,
+        checksum: u64,
+    }
+
+    impl Round {
+        /// The time of the fastest good download: the ideal time to answer.
+        pub fn best(&self) -> Duration {
+            self.mirrors
+                .iter()
+                .filter(|m| !m.fails)
+                .map(|m| m.takes)
+                .min()
+                .expect("a round has a good mirror")
+        }
+
+        fn slowest(&self) -> Duration {
+            self.mirrors
+                .iter()
+                .map(|m| m.takes)
+                .max()
+                .unwrap_or_default()
+        }
+    }
+
+    /// Moments after the caller has answered, when a cancelled download
+    /// must be gone: an aborted task is dropped at the runtime's next turn.
+    const GRACE: Duration = Duration::from_millis(2);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn times(rng: &mut Rng, n: u64, lo: Duration, hi: Duration) -> Vec<Duration> {
+        (0..n).map(|_| rng.duration_between(lo, hi)).collect()
+    }
+
+    fn round(rng: &mut Rng, name: &str, good: Vec<Duration>, failing: Vec<Duration>) -> Round {
+        let mut mirrors: Vec<Plan> = good
+            .into_iter()
+            .map(|takes| Plan {
+                takes,
+                fails: false,
+            })
+            .chain(failing.into_iter().map(|takes| Plan { takes, fails: true }))
+            .collect();
+        rng.shuffle(&mut mirrors);
+        let list = mirrors
+            .iter()
+            .map(|m| {
+                let how = if m.fails { " (fails)" } else { "" };
+                format!("{} ms{how}", m.takes.as_millis())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Round {
+            name: format!("{name}: {} mirrors, {list}", mirrors.len()),
+            mirrors,
+            checksum: rng.salt(),
+        }
+    }
+
+    /// This run's two races, drawn from `rng`. In both, a good mirror is
+    /// 2.5 to 4 times slower than the fastest one, and the others come
+    /// 5 ms or more after it. First, failures come before the first good
+    /// file (which takes 30 to 45 ms); then, with a file twice as quick
+    /// (12 to 20 ms), one failure comes first and the others after it,
+    /// among good mirrors close behind.
+    pub fn rounds(rng: &mut Rng) -> Vec<Round> {
+        let best = rng.duration_between(ms(30), ms(45));
+        let mut good = vec![best];
+        let slow = rng.between(1, 2);
+        good.extend(times(rng, slow, best * 5 / 2, best * 4));
+        let failing = rng.between(2, 3);
+        let failing = times(rng, failing, ms(3), ms(12));
+        let first = round(rng, "failures first", good, failing);
+
+        let best = rng.duration_between(ms(12), ms(20));
+        let close = rng.between(1, 2);
+        let mut good = vec![best];
+        good.extend(times(rng, close, best * 13 / 10 + ms(5), best * 2 + ms(5)));
+        good.push(rng.duration_between(best * 3, best * 4));
+        let mut failing = vec![rng.duration_between(ms(2), ms(6))];
+        let late = rng.between(1, 2);
+        failing.extend(times(rng, late, best * 3 / 2 + ms(5), best * 3));
+        let second = round(
+            rng,
+            "good mirrors close behind, failures after",
+            good,
+            failing,
+        );
+        vec![first, second]
+    }
+
+    /// What a race measured.
+    pub struct Measured {
+        pub answer: u64,
+        pub wrong: bool,
+        /// The caller's time over the fastest good download's.
+        pub ratio: f64,
+        pub left_running: u64,
+        pub late_downloads: u32,
+        /// The caller's longest poll of its own, over the fastest good
+        /// download's time.
+        pub held: f64,
+        pub polls: u64,
+        /// Time asleep in the caller's polls, over the same.
+        pub asleep: f64,
+    }
+
+    /// Runs a race, then waits to see whether downloads still finish.
+    pub async fn measure_one<F>(round: &Round, fastest: &F) -> Measured
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let record = Arc::new(RaceRecord {
+            finished: Mutex::new(Vec::new()),
+            runs: Census::new(),
+        });
+        let mirrors = round
+            .mirrors
+            .iter()
+            .map(|plan| Mirror {
+                takes: plan.takes,
+                gives: if plan.fails {
+                    Err(())
+                } else {
+                    Ok(round.checksum)
+                },
+                record: record.clone(),
+            })
+            .collect();
+        let held = Held::new();
+        let asked = tokio::time::Instant::now(); // paused in the tests
+        let answer = held.wrap(fastest(mirrors).traced("caller")).await;
+        let answered = tokio::time::Instant::now();
+        let took = answered - asked;
+        tokio::time::sleep(GRACE).await;
+        let left_running = record.runs.alive();
+        // A download left running finishes when its time is up.
+        if left_running > 0 {
+            tokio::time::sleep_until(asked + round.slowest() + ms(20)).await;
+        }
+        let late_downloads = record
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|&&at| at > answered)
+            .count() as u32;
+        let best = round.best().as_secs_f64();
+        Measured {
+            answer,
+            wrong: answer != round.checksum,
+            ratio: took.as_secs_f64() / best,
+            left_running,
+            late_downloads,
+            held: held.own_longest().as_secs_f64() / best,
+            polls: held.polls(),
+            asleep: held.asleep().as_secs_f64() / best,
+        }
+    }
+
+    /// Runs each round's race, and sets the facts: counts summed over the
+    /// rounds, times the worst of them.
+    pub async fn measure<F>(facts: &Facts, rounds: &[Round], fastest: F) -> Vec<Measured>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let mut all = Vec::new();
+        for round in rounds {
+            all.push(measure_one(round, &fastest).await);
+        }
+        let most = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set(
+            "wrong_answers",
+            all.iter().filter(|m| m.wrong).count() as u32,
+        );
+        facts.set("answer_ratio", most(|m| m.ratio));
+        facts.set(
+            "left_running",
+            all.iter().map(|m| m.left_running).sum::<u64>() as f64,
+        );
+        facts.set(
+            "late_downloads",
+            all.iter().map(|m| m.late_downloads).sum::<u32>(),
+        );
+        facts.set("caller_held", most(|m| m.held));
+        facts.set("caller_polls", most(|m| m.polls as f64));
+        facts.set("caller_asleep", most(|m| m.asleep));
+        all
+    }
+
+    /// [`measure`] in real time, on a runtime of its own whose parking is
+    /// watched: sets `app_busy` too.
+    pub fn measure_watched<F>(facts: &Facts, rounds: &[Round], fastest: F) -> Vec<Measured>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        let (runtime, parked) = watched_runtime();
+        let (measured, busy) = parked.busy(|| runtime.block_on(measure(facts, rounds, fastest)));
+        facts.set("app_busy", busy);
+        measured
+    }
+
+    pub fn run<F>(facts: &Facts, fastest: F)
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        println!(
+            "A caller ({} function) downloads a file from several mirrors at once; some fail. The first good file wins, and the other downloads must stop.",
+            facts.the("fastest")
+        );
+        say_seed();
+        let rounds = rounds(&mut Rng::for_scenario("race"));
+        for (i, r) in rounds.iter().enumerate() {
+            println!("Race {}: {}.", i + 1, r.name);
+        }
+        let measured = measure_watched(facts, &rounds, fastest);
+        for (i, (m, r)) in measured.iter().zip(&rounds).enumerate() {
+            println!(
+                "Race {}: answered {} ({}) in {:.1} times the fastest good mirror's {} ms; {} download(s) left running, {} finished after the answer; {} polls of the caller.",
+                i + 1,
+                m.answer,
+                if m.wrong {
+                    "not the file's checksum"
+                } else {
+                    "the file's checksum"
+                },
+                m.ratio,
+                r.best().as_millis(),
+                m.left_running,
+                m.late_downloads,
+                m.polls
+            );
+        }
+    }
+
+    pub fn piece<'a, F>(name: &'static str, fastest: F) -> Piece<'a>
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64 + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, fastest))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `fastest`.
+    pub fn exercise<F>(fastest: F) -> ExitCode
+    where
+        F: AsyncFn(Vec<Mirror>) -> u64,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("handle"),
+            vec![SPEC.with(vec![piece("", fastest)])],
         )
     }
 }
@@ -1884,6 +2764,8 @@ struct Ledger {
     salt: u64,
     rounds: u64,
     cost_us: u64,
+    /// Work done so far, in µs of the items' set cost, on any thread.
+    work_us: AtomicU64,
     done: Vec<AtomicBool>,
     results: Vec<AtomicU64>,
 }
@@ -1912,6 +2794,7 @@ impl Backlog {
                 salt,
                 rounds: shared::work::cpu::calibration().rounds_for(cost),
                 cost_us: cost.as_micros() as u64,
+                work_us: AtomicU64::new(0),
                 done: (0..items).map(|_| AtomicBool::new(false)).collect(),
                 results: (0..items).map(|_| AtomicU64::new(0)).collect(),
             }),
@@ -1940,6 +2823,7 @@ pub fn work(item: Item) -> u64 {
     l.results[item.index].store(result, Ordering::Relaxed);
     l.done[item.index].store(true, Ordering::Relaxed);
     WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
+    l.work_us.fetch_add(l.cost_us, Ordering::Relaxed);
     result
 }
 
@@ -2169,6 +3053,313 @@ pub mod starve {
     pub fn exercise<P>(process: P) -> ExitCode
     where
         P: AsyncFn(Backlog) -> u64,
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("starve"),
+            vec![SPEC.with(vec![piece("", process)])],
+        )
+    }
+}
+
+// ----------------------------------------------------------------- halt --
+
+/// The `halt` scenario: a loop over an always-ready backlog, beside a
+/// heartbeat, that must also stop when asked and report the work it did.
+pub mod halt {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "halt",
+        facts: &[
+            fact(
+                "heartbeat_lateness",
+                "the heartbeat's worst lateness, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "worker_held",
+                "the most CPU time the loop spent in one poll, in 10 ms ticks: the work it did before giving its thread back, which a busy machine does not stretch",
+            )
+            .timing(),
+            fact(
+                "worker_asleep",
+                "the time the loop's thread slept inside its polls (a blocking join, sleep or wait), in 10 ms ticks, in the backlog with the most",
+            )
+            .timing(),
+            fact(
+                "longest_turn",
+                "the most work the thread did between two turns of another task, in 10 ms ticks of the items' set cost: counted, not timed",
+            ),
+            fact(
+                "neighbour_turns",
+                "turns another task on the thread got while the loop ran through the backlog with no stop",
+            ),
+            fact(
+                "stop_lag",
+                "the work done after the stop was asked for, in 10 ms ticks of the items' set cost: counted, not timed",
+            ),
+            fact(
+                "stopped_early",
+                "backlogs the loop left unfinished although no stop had been asked for",
+            ),
+            fact(
+                "wrong_sum",
+                "backlogs whose result was not the work of every item done, combined",
+            ),
+        ],
+    };
+
+    /// One backlog: how many items, how long each one's work takes, and
+    /// when the stop comes, as a share of the whole backlog's work (none:
+    /// it does not come).
+    #[derive(Clone, Debug)]
+    pub struct Load {
+        pub name: String,
+        pub items: usize,
+        pub cost: Duration,
+        pub stop_at: Option<f64>,
+        salt: u64,
+    }
+
+    impl Load {
+        /// A backlog of `items` items of `cost` each, stopped after
+        /// `stop_at` of its work (a share, from 0 to 1), or never.
+        pub fn new(rng: &mut Rng, items: usize, cost: Duration, stop_at: Option<f64>) -> Load {
+            Load {
+                name: format!("{items} items of {} µs", cost.as_micros()),
+                items,
+                cost,
+                stop_at,
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// This run's two backlogs, drawn from `rng`: many light items, with
+    /// a stop after 30 to 50% of their work; then fewer heavier ones, with
+    /// no stop. Each is 90 ms of work or more.
+    pub fn loads(rng: &mut Rng) -> Vec<Load> {
+        let items = rng.between(3000, 4000) as usize;
+        let cost = Duration::from_micros(rng.between(35, 45));
+        let stop_at = rng.between(30, 50) as f64 / 100.0;
+        let light = Load {
+            name: format!(
+                "{items} items of {} µs, stopped after about {:.0}% of them",
+                cost.as_micros(),
+                stop_at * 100.0
+            ),
+            items,
+            cost,
+            stop_at: Some(stop_at),
+            salt: rng.salt(),
+        };
+        let items = rng.between(1500, 2000) as usize;
+        let cost = Duration::from_micros(rng.between(60, 75));
+        let heavy = Load {
+            name: format!("{items} items of {} µs, no stop", cost.as_micros()),
+            items,
+            cost,
+            stop_at: None,
+            salt: rng.salt(),
+        };
+        vec![light, heavy]
+    }
+
+    /// What one backlog measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub lateness: f64,
+        pub held: f64,
+        pub asleep: f64,
+        pub longest_turn: f64,
+        pub turns: u64,
+        /// Work after the stop, in ticks; `None` if no stop came.
+        pub stop_lag: Option<f64>,
+        pub stopped_early: bool,
+        pub wrong_sum: bool,
+    }
+
+    /// Runs `process` on a current-thread runtime beside a heartbeat and a
+    /// neighbour task that counts its turns; a thread of the harness's own
+    /// cancels the stop when the time for its share of the work has passed.
+    pub fn measure_one<P>(load: &Load, process: &P) -> Measured
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        let backlog = Backlog::new(load.items, load.cost, load.salt);
+        let ledger = backlog.ledger.clone();
+        let stop = CancellationToken::new();
+        let held = Held::new();
+        // The stopper: started with the loop, it waits for its share of the
+        // backlog's time, unless the loop returns first, then notes the
+        // work done so far and cancels the stop.
+        let (go, gone) = std::sync::mpsc::channel::<()>();
+        let (returned, has_returned) = std::sync::mpsc::channel::<()>();
+        let stopper = load.stop_at.map(|share| {
+            let wait = load.cost.mul_f64(load.items as f64 * share);
+            let (stop, ledger) = (stop.clone(), ledger.clone());
+            std::thread::spawn(move || {
+                gone.recv().ok()?;
+                match has_returned.recv_timeout(wait) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let at = ledger.work_us.load(Ordering::SeqCst);
+                        stop.cancel();
+                        Some(at)
+                    }
+                    _ => None,
+                }
+            })
+        });
+        let (sum, lateness, turns, longest) = runtime().block_on(async {
+            let heartbeat = Heartbeat::spawn(TICK);
+            tokio::time::sleep(TICK * 2).await;
+            let turns = Arc::new(AtomicU64::new(0));
+            let longest = Arc::new(AtomicU64::new(0));
+            let neighbour = tokio::spawn({
+                let (turns, longest) = (turns.clone(), longest.clone());
+                async move {
+                    let mut last = work_here();
+                    let mut idle = 0u32;
+                    loop {
+                        let now = work_here();
+                        longest.fetch_max(now - last, Ordering::Relaxed);
+                        idle = if now == last { idle + 1 } else { 0 };
+                        last = now;
+                        turns.fetch_add(1, Ordering::Relaxed);
+                        if idle < 50 {
+                            tokio::task::yield_now().await;
+                        } else {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                }
+                .traced("neighbour")
+                .cancelled_quietly()
+            });
+            tokio::task::yield_now().await; // its first turn, before the loop
+            let before = turns.load(Ordering::Relaxed);
+            let _ = go.send(());
+            let sum = held
+                .wrap(process(backlog, stop.clone()).traced("worker"))
+                .await;
+            let _ = returned.send(());
+            let end = turns.load(Ordering::Relaxed);
+            while turns.load(Ordering::Relaxed) == end {
+                tokio::task::yield_now().await;
+            }
+            let turns = turns.load(Ordering::Relaxed) - before;
+            neighbour.abort();
+            tokio::time::sleep(TICK * 2).await;
+            (
+                sum,
+                heartbeat.worst_lateness_ratio(),
+                turns,
+                longest.load(Ordering::Relaxed),
+            )
+        });
+        let work_then = ledger.work_us.load(Ordering::SeqCst);
+        let stopped_at = stopper.and_then(|t| t.join().ok().flatten());
+        let done = ledger
+            .done
+            .iter()
+            .filter(|d| d.load(Ordering::Relaxed))
+            .count();
+        let expected = ledger
+            .results
+            .iter()
+            .zip(&ledger.done)
+            .filter(|(_, d)| d.load(Ordering::Relaxed))
+            .fold(0u64, |s, (r, _)| s.wrapping_add(r.load(Ordering::Relaxed)));
+        let tick_us = TICK.as_micros() as f64;
+        Measured {
+            lateness,
+            held: held.longest_cpu_ratio(TICK),
+            asleep: held.asleep().as_secs_f64() / TICK.as_secs_f64(),
+            longest_turn: longest as f64 / tick_us,
+            turns: turns.saturating_sub(1),
+            stop_lag: stopped_at.map(|at| work_then.saturating_sub(at) as f64 / tick_us),
+            stopped_early: done < load.items && stopped_at.is_none(),
+            wrong_sum: sum != expected,
+        }
+    }
+
+    /// Runs each backlog, and sets the facts: the worse of the two.
+    pub fn measure<P>(facts: &Facts, loads: &[Load], process: P) -> Vec<Measured>
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        let all: Vec<Measured> = loads.iter().map(|l| measure_one(l, &process)).collect();
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        facts.set("heartbeat_lateness", worst(|m| m.lateness));
+        facts.set("worker_held", worst(|m| m.held));
+        facts.set("worker_asleep", worst(|m| m.asleep));
+        facts.set("longest_turn", worst(|m| m.longest_turn));
+        facts.set(
+            "neighbour_turns",
+            all.iter()
+                .filter(|m| m.stop_lag.is_none())
+                .map(|m| m.turns)
+                .min()
+                .unwrap_or(0) as f64,
+        );
+        facts.set("stop_lag", worst(|m| m.stop_lag.unwrap_or(0.0)));
+        facts.set(
+            "stopped_early",
+            all.iter().filter(|m| m.stopped_early).count() as u32,
+        );
+        facts.set(
+            "wrong_sum",
+            all.iter().filter(|m| m.wrong_sum).count() as u32,
+        );
+        all
+    }
+
+    pub fn run<P>(facts: &Facts, process: P)
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
+    {
+        println!(
+            "A loop ({} function) works through an always-ready backlog, beside a 10 ms heartbeat, on one thread, and must stop when asked, with the sum of the work it did.",
+            facts.the("process")
+        );
+        say_seed();
+        let loads = loads(&mut Rng::for_scenario("halt"));
+        for (i, l) in loads.iter().enumerate() {
+            println!("Backlog {}: {}.", i + 1, l.name);
+        }
+        let measured = measure(facts, &loads, process);
+        for (i, m) in measured.iter().enumerate() {
+            let lag = match m.stop_lag {
+                Some(lag) => format!("{lag:.1} ticks of work after the stop"),
+                None => "no stop came".to_string(),
+            };
+            println!(
+                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; {lag}; {}.",
+                i + 1,
+                m.lateness,
+                m.longest_turn,
+                m.turns,
+                if m.wrong_sum {
+                    "the sum was not the work done"
+                } else {
+                    "the sum was the work done"
+                }
+            );
+        }
+    }
+
+    pub fn piece<'a, P>(name: &'static str, process: P) -> Piece<'a>
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64 + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, process))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `process`.
+    pub fn exercise<P>(process: P) -> ExitCode
+    where
+        P: AsyncFn(Backlog, CancellationToken) -> u64,
     {
         shared::lesson::main(
             LESSON,

@@ -1,24 +1,42 @@
-//! Lesson 01 · exercise `orders`: get every order cooked.
+//! Lesson 01 · exercise `orders`: cook every dish at once.
 //!
-//! `take_orders` places the orders on the kitchen's pad the way you would
-//! start work in JavaScript, by calling an async fn for each, and not one
-//! dish gets cooked. Change it so that every order on the pad is cooked,
-//! then run
+//! The harness hands each service's dishes to `pass` and runs the future it
+//! returns on this lesson's `block_on`. A `Dish` is a future: it goes in the
+//! oven at its first poll and is ready with its ticket number when its
+//! cooking time (picked at run time) is up; the oven then wakes the waker of
+//! its latest poll. `Pass` below is ready at once, and not one dish is
+//! cooked. Then run
 //!
 //!     cargo xtask try lesson-01
 //!
 //! Stuck? `cargo xtask hint lesson-01`. Start over: `cargo xtask reset lesson-01`.
 
-use lesson_01::{Kitchen, place_order};
+use lesson_01::Dish;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-/// TODO: every order placed here should end up cooked.
-pub fn take_orders(kitchen: &Kitchen) {
-    for order in kitchen.orders() {
-        let _ = place_order(kitchen, order);
+/// TODO: write `poll` by hand (no `join_all`), so that all of a service's
+/// dishes cook at the same time, none is polled after it returned `Ready`,
+/// and the list holds the tickets in the order the dishes were ready.
+pub struct Pass {
+    dishes: Vec<Dish>,
+}
+
+impl Future for Pass {
+    type Output = Vec<u32>;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Vec<u32>> {
+        let _ = &self.dishes;
+        Poll::Ready(Vec::new())
     }
 }
 
-// Leave this as it is: it hands your `take_orders` to the lesson's harness.
+pub fn pass(dishes: Vec<Dish>) -> Pass {
+    Pass { dishes }
+}
+
+// Leave this as it is: it hands your `pass` to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_01::orders::exercise(take_orders)
+    lesson_01::pass::exercise(pass)
 }

@@ -1,19 +1,29 @@
-//! Lesson 02 · exercise `naps`: a state machine that finishes.
+//! Lesson 02 · exercise `naps`: a state machine that takes its naps.
 //!
-//! `TwoNaps` is a future written by hand: it should take a nap (`nap()`;
-//! the harness picks how long each nap lasts), then another, and be done.
-//! Polled beside a heartbeat that ticks every few milliseconds, it never
-//! finishes. Make it finish after its two naps, one after the other, then
-//! run
+//! `Naps` is written by hand. It should do what this `async fn` does:
+//!
+//!     async fn naps(count: u32) -> u64 {
+//!         let mut total = 0;
+//!         for _ in 0..count {
+//!             total += nap().await;
+//!         }
+//!         total
+//!     }
+//!
+//! The harness picks the count, each nap's length and the number it gives
+//! when the program runs. Polled beside a heartbeat that ticks every few
+//! milliseconds, this machine never finishes. Make it take its `count` naps
+//! one after the other and return their numbers added up, keeping it a
+//! state machine written by hand (the point is to keep, yourself, what the
+//! compiler would keep for you), then run
 //!
 //!     cargo xtask try lesson-02 naps
 //!
-//! `nap()` returns a `lesson_02::Nap`, the harness's future around a tokio
-//! `Sleep`; like a `Sleep`, a `Nap` is not `Unpin`. Polling takes a
-//! `Pin<&mut Nap>`, so a nap kept in a struct, to be polled again by a
-//! later poll, must be kept pinned: a `Pin<Box<Nap>>` (`Box::pin(nap())`,
-//! polled with `.as_mut().poll(cx)`), or a field reached by pin projection
-//! (lesson 03 shows it, with `pin-project-lite`).
+//! `nap()` returns a `lesson_02::Nap`: a future whose output is a `u64`,
+//! the harness's wrapper around a tokio `Sleep`. Like a `Sleep`, a `Nap` is
+//! not `Unpin`. Polling takes a `Pin<&mut Nap>`, so a nap kept in a struct,
+//! to be polled again by a later poll, must be kept pinned: a
+//! `Pin<Box<Nap>>` (`Box::pin(nap())`, polled with `.as_mut().poll(cx)`).
 //!
 //! Stuck? `cargo xtask hint lesson-02 naps`. Start over: `cargo xtask reset lesson-02 naps`.
 
@@ -22,41 +32,40 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// TODO: this should nap twice and then be ready.
-pub enum TwoNaps {
-    First,
-    Second,
-    Done,
+/// TODO: this should take `count` naps, one after the other, and return
+/// their numbers added up.
+pub struct Naps {
+    left: u32,
+    total: u64,
 }
 
-impl Future for TwoNaps {
-    type Output = ();
+impl Future for Naps {
+    type Output = u64;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            match *self {
-                TwoNaps::First | TwoNaps::Second => {
-                    let mut this_nap = Box::pin(nap());
-                    if this_nap.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    *self = match *self {
-                        TwoNaps::First => TwoNaps::Second,
-                        _ => TwoNaps::Done,
-                    };
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+        while self.left > 0 {
+            let mut this_nap = Box::pin(nap());
+            match this_nap.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(value) => {
+                    self.total += value;
+                    self.left -= 1;
                 }
-                TwoNaps::Done => return Poll::Ready(()),
             }
         }
+        Poll::Ready(self.total)
     }
 }
 
-/// The future the harness runs.
-pub fn two_naps() -> TwoNaps {
-    TwoNaps::First
+/// The machine the harness runs, for `count` naps.
+pub fn naps(count: u32) -> Naps {
+    Naps {
+        left: count,
+        total: 0,
+    }
 }
 
-// Leave this as it is: it hands your `two_naps` to the lesson's harness.
+// Leave this as it is: it hands your `naps` to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_02::naps::exercise(two_naps)
+    lesson_02::naps::exercise(naps)
 }

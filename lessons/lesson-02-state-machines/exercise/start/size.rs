@@ -1,28 +1,31 @@
-//! Lesson 02 · exercise `size`: make a waiting handler small.
+//! Lesson 02 · exercise `size`: make a handler small in every state.
 //!
-//! A server spawns one `handle` task per request. Each reads its request
-//! into a 16 KiB buffer, then waits for a slow backend. Two thousand
-//! handlers waiting at once hold over 30 MiB, though none of them will look
-//! at its buffer again. Change `handle` so that a waiting handler holds no
-//! buffer (its reply must stay the checksum of its request's bytes, which
-//! change with every run; it must still read its request before it waits,
-//! since the backend is asked on the request's behalf, and still wait for
-//! the backend), then run
+//! A server spawns one `handle` task per request. Each receives its request
+//! with the lesson's `receive` (which reads the request's parts into a
+//! 16 KiB buffer as they arrive), then waits for a slow backend, then
+//! replies with the checksum of the request's bytes. Two thousand handlers
+//! waiting at once hold over 60 MiB.
+//!
+//! Change `handle` (not `receive`, which is the lesson's) so that its
+//! future is under 1 KiB and a waiting handler holds no request, on the
+//! heap or anywhere else. The reply must stay the checksum of the
+//! request's bytes, which change with every run; the handler must still
+//! receive its whole request before it waits (the backend is asked on the
+//! request's behalf), and still wait for the backend. Then run
 //!
 //!     cargo xtask try lesson-02 size
 //!
 //! Stuck? `cargo xtask hint lesson-02 size`. Start over: `cargo xtask reset lesson-02 size`.
 
-use lesson_02::{BUFFER, Backend, Reply, checksum, read_request, wait_for_backend};
+use lesson_02::{Backend, Reply, checksum, receive, wait_for_backend};
 
-/// TODO: a handler waiting for the backend should not hold the buffer.
+/// TODO: make this future small, and a waiting handler hold no request.
 pub async fn handle(id: u32, backend: Backend) -> Reply {
-    let mut buffer = [0u8; BUFFER];
-    let len = read_request(id, &mut buffer);
+    let request = receive(id).await;
     wait_for_backend(backend).await;
     Reply {
         id,
-        checksum: checksum(&buffer[..len]),
+        checksum: checksum(request.bytes()),
     }
 }
 

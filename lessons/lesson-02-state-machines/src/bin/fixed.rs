@@ -1,5 +1,5 @@
-//! Lesson 02, fixed: the buffer dropped before the .await, and each inner
-//! future kept in the state that waits on it.
+//! Lesson 02, fixed: a handler small in every state, and the nap in
+//! progress kept in the state machine.
 //! Run it with `cargo xtask run lesson-02 --fixed`.
 
 use lesson_02::{fixed, naps, size};
@@ -12,10 +12,11 @@ fn main() -> ExitCode {
         Variant::Fixed,
         vec![
             size::SPEC.with(vec![size::piece("", fixed::handle).note(
-                "The buffer's scope ends before the .await: only the 8-byte checksum is kept.",
+                "receive's future is boxed and freed once the request is in; only the 8-byte\n\
+                 checksum is kept across the backend's .await.",
             )]),
-            naps::SPEC.with(vec![naps::piece("", || fixed::TwoNaps::Start).note(
-                "Each nap lives in the state that waits for it, so a poll checks the same timer.",
+            naps::SPEC.with(vec![naps::piece("", fixed::naps).note(
+                "The nap in progress lives in the machine: each poll checks the same timer, and a new nap is made once it has fired.",
             )]),
         ],
     )

@@ -1,8 +1,9 @@
 //! Lesson 03, fixed: a delay whose timer thread keeps the latest waker and
-//! wakes it once: two polls, an idle core, on any executor.
+//! wakes it once: two polls, an idle core, on any executor; and, for a crowd,
+//! a delay that hands its deadline to one timer thread for all.
 //! Run it with `cargo xtask run lesson-03 --fixed`.
 
-use lesson_03::{TimerDelay, delay, spin};
+use lesson_03::{QueuedDelay, TimerDelay, crowd, delay, spin};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -19,6 +20,10 @@ fn main() -> ExitCode {
                 .with(vec![spin::piece("", TimerDelay::new).note(
                     "The timer thread slept; the task slept; the core was free.",
                 )]),
+            crowd::SPEC.with(vec![crowd::piece("", QueuedDelay::new).note(
+                "One timer thread waited for every delay: it slept until the earliest\n\
+                 deadline, and a new delay's earlier deadline woke it to look again.",
+            )]),
         ],
     )
 }

@@ -1,29 +1,39 @@
-//! Lesson 08 · exercise `backpressure`: a queue that stays small.
+//! Lesson 08 · exercise `backpressure`: a path that stays small.
 //!
-//! `flood` sends the messages of `messages()` (a few hundred, of 1 KiB) as
-//! fast as it can to a consumer that takes a while over each, and the
-//! channel's queue grows to hold almost all of them. Keep the messages
-//! waiting few, wherever they wait, without losing one, then run
+//! `ask_all` sends the requests of `requests()` (a few hundred, of 1 KiB)
+//! to a server that serves 8 at once, each with a oneshot for its reply
+//! (1 KiB too), and hands every reply to `answers`, in the requests'
+//! order. It sends them all before it takes a reply, so nearly every
+//! request and reply is alive at once. Keep few of them alive, wherever
+//! they wait, keep the server busy, and lose none, then run
 //!
 //!     cargo xtask try lesson-08 backpressure
 //!
 //! Stuck? `cargo xtask hint lesson-08 backpressure`. Start over: `cargo xtask reset lesson-08 backpressure`.
 
-use lesson_08::{Consumed, messages, slow_consumer};
-use tokio::sync::mpsc;
+use lesson_08::{Answers, Call, requests, server};
+use tokio::sync::{mpsc, oneshot};
 
-/// TODO: the producer should not run far ahead of the consumer.
-pub async fn flood() -> Consumed {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let consumer = tokio::spawn(slow_consumer(rx));
-    for msg in messages() {
-        tx.send(msg).expect("the consumer is running");
+/// TODO: the client should not run far ahead of the replies it has taken.
+pub async fn ask_all(answers: Answers) {
+    let (calls, inbox) = mpsc::unbounded_channel();
+    let server = tokio::spawn(server(inbox));
+    let mut replies = Vec::new();
+    for request in requests() {
+        let (reply, answer) = oneshot::channel();
+        calls
+            .send(Call { request, reply })
+            .expect("the server is running");
+        replies.push(answer);
     }
-    drop(tx);
-    consumer.await.expect("the consumer does not panic")
+    for answer in replies {
+        answers.take(answer.await.expect("the server replies"));
+    }
+    drop(calls);
+    server.await.expect("the server does not panic");
 }
 
-// Leave this as it is: it hands your `flood` to the lesson's harness.
+// Leave this as it is: it hands your `ask_all` to the lesson's harness.
 fn main() -> std::process::ExitCode {
-    lesson_08::backpressure::exercise(flood)
+    lesson_08::requests::exercise(ask_all)
 }

@@ -1,7 +1,8 @@
-//! Lesson 08, fixed: no sender left once no job can come, and a bounded channel.
+//! Lesson 08, fixed: no sender left once no job can come, a bounded channel,
+//! and a path of requests and replies bounded from end to end.
 //! Run it with `cargo xtask run lesson-08 --fixed`.
 
-use lesson_08::{backpressure, close, fixed};
+use lesson_08::{backpressure, close, fixed, requests};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ fn main() -> ExitCode {
             backpressure::SPEC.with(vec![backpressure::piece("", fixed::flood).note(
                 "When the channel was full, send().await waited for room: the producer ran at\n\
                  the consumer's pace.",
+            )]),
+            requests::SPEC.with(vec![requests::piece("", fixed::ask_all).note(
+                "The calls and the replies waiting to be taken were both bounded: the client ran\n\
+                 at most a channel's room ahead, and the server's slots stayed busy.",
             )]),
         ],
     )

@@ -1,8 +1,9 @@
 //! Lesson 09, broken: a worker that never looks at the global queue while it
-//! has local work, and workers that never steal.
+//! has local work, workers that never steal, and a parking that loses
+//! wake-ups.
 //! Run it with `cargo xtask run lesson-09 --broken`.
 
-use lesson_09::{broken, fairness, stealing};
+use lesson_09::{broken, fairness, parking, stealing};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -16,6 +17,9 @@ fn main() -> ExitCode {
             )]),
             stealing::SPEC.with(vec![stealing::piece("", broken::no_stealing).note(
                 "The second worker found the global queue empty and went back to sleep, every time.",
+            )]),
+            parking::SPEC.with(vec![parking::piece::<broken::Forgetful>("").note(
+                "A task woken just as the worker had looked and found nothing notified nobody: the worker was not waiting yet.",
             )]),
         ],
     )

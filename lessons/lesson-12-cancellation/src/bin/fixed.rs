@@ -1,8 +1,8 @@
 //! Lesson 12, fixed: a cancel-safe read, an aborted job, a job that stops
-//! when asked, and a loop that yields.
+//! when asked, a loop that yields, and a race whose losers are aborted.
 //! Run it with `cargo xtask run lesson-12 --fixed`.
 
-use lesson_12::{fixed, handle, lines, starve, stop};
+use lesson_12::{fixed, frames, halt, handle, lines, race, starve, stop};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -22,6 +22,15 @@ fn main() -> ExitCode {
             )]),
             starve::SPEC.with(vec![starve::piece("", fixed::process).note(
                 "consume_budget returned Pending every 128 items, so the heartbeat and its neighbour got their turns between slices.",
+            )]),
+            race::SPEC.with(vec![race::piece("", fixed::fastest).note(
+                "Returning dropped the JoinSet, which aborted every download still in it.",
+            )]),
+            frames::SPEC.with(vec![frames::piece("", fixed::collect_records).note(
+                "The bytes read were kept in a buffer outside the select!, so a record cut by a tick was finished on the next turn.",
+            )]),
+            halt::SPEC.with(vec![halt::piece("", fixed::process_until_stopped).note(
+                "The loop looked at the stop before each item and yielded through tokio's budget; the sum was kept outside any raced future.",
             )]),
         ],
     )
