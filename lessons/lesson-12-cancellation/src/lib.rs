@@ -2392,7 +2392,7 @@ pub mod stop {
             let from = long.0 + rng.between(1, BATCH as u64 - 2) as u32;
             Shape {
                 name: format!(
-                    "a reading every 2 to 4 ms, quiet for {} ms from reading {} on, and for {} ms after reading {}, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    "a reading every 2 to 4 ms, quiet for {} ms from reading {} on, and for {} ms from reading {} on, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
                     short.1.as_millis(),
                     short.0,
                     long.1.as_millis(),
