@@ -2006,8 +2006,10 @@ enum Trigger {
         from: u32,
         quiet: Duration,
     },
-    /// When batch number `batch` (from 1) begins to be written: the stop
-    /// comes in the middle of its line number `line` (from 1).
+    /// When line `line - 1` of batch number `batch` (both from 1) has
+    /// been written: the stop comes in the middle of line `line`. Keyed
+    /// to the write's own progress, not to a time, so the write is
+    /// half-way at the stop on any machine.
     Writing {
         batch: usize,
         line: u32,
@@ -2025,8 +2027,14 @@ struct Logbook {
     line_time: Duration,
     /// The sensor's next reading is due then.
     next_due: tokio::time::Instant,
-    /// No reading is made in this span.
-    quiet: Option<(tokio::time::Instant, tokio::time::Instant)>,
+    /// Quiet stretches to come, in which a job that waits is never woken:
+    /// after reading number `after` (from 1) or a later one, the first
+    /// taken with no write under way and 1 to `BATCH - 2` readings in
+    /// hand (so none begins in the stretch either), or at reading
+    /// `after + BATCH` whatever, the sensor is quiet this long.
+    stretches: Vec<(u32, Duration)>,
+    /// Writes begun and neither finished nor dropped.
+    writing: u32,
     taken: u32,
     taken_after_stop: u32,
     /// Readings handed to the log's `write`.
@@ -2035,11 +2043,27 @@ struct Logbook {
     /// Set once the job has returned, or was dropped.
     returned: bool,
     after_return: u32,
-    /// Writes begun and neither finished nor dropped.
-    writing: u32,
-    /// Polls of the job while no write was under way: its waits for a
-    /// reading, or for the stop.
-    polls_waiting: u32,
+    /// Things the job can be woken for: readings taken, lines written,
+    /// writes begun and ended, the stop. A poll of the job that it asked
+    /// for (by waking its waker) with none of these since its last such
+    /// poll is a wake-up for nothing: the job woke itself.
+    events: u64,
+    /// `events` at the job's last poll that it asked for.
+    last_seen: Option<u64>,
+    idle_wakes: u32,
+    /// Polls of a waiting `next()` with nothing to wake it for.
+    idle_looks: u32,
+    /// The last reading taken or line written: a job that does neither
+    /// for [`stop::IDLE`] gets its stop anyway.
+    last_progress: tokio::time::Instant,
+    /// If the stop's moment has not come by this many readings taken, it
+    /// comes anyway (a job that never writes, or never holds readings).
+    fallback_after: u32,
+    /// The stop came by a fallback, not at the workload's moment.
+    fell_back: bool,
+    /// The job's first progress once the stop had been asked for: a write
+    /// begun, or a line of one written (a reading taken, too, wrongly).
+    went_on: Option<tokio::time::Instant>,
     trigger: Trigger,
     stop_at: Option<tokio::time::Instant>,
 }
@@ -2060,6 +2084,28 @@ impl Logbook {
         if self.returned {
             self.after_return += 1;
         }
+    }
+
+    /// Something the job may be woken for happened; `progress`: a reading
+    /// taken or a write begun or going on.
+    fn event(&mut self, progress: bool) {
+        self.events += 1;
+        if progress {
+            let now = tokio::time::Instant::now();
+            self.last_progress = now;
+            if self.stop.is_cancelled() && self.went_on.is_none() {
+                self.went_on = Some(now);
+            }
+        }
+    }
+
+    /// The job's poll that it asked for has just ended: was there
+    /// anything to wake it for?
+    fn job_woken(&mut self) {
+        if self.last_seen == Some(self.events) {
+            self.idle_wakes += 1;
+        }
+        self.last_seen = Some(self.events);
     }
 }
 
@@ -2094,15 +2140,6 @@ impl std::task::Wake for Flag {
     }
 }
 
-/// A write under way, until it ends or is dropped.
-struct Writing(Arc<Shared>);
-
-impl Drop for Writing {
-    fn drop(&mut self) {
-        self.0.lock().writing -= 1;
-    }
-}
-
 /// A sensor that makes a reading every few milliseconds, on its own
 /// schedule: a reading is handed to a `next()` that waits for it, and is
 /// missed if nobody waits.
@@ -2116,6 +2153,7 @@ impl Sensor {
     /// taken only in the poll that returns it, so dropping this future
     /// takes nothing. The sensor may go quiet for a long while.
     pub async fn next(&self) -> Reading {
+        let mut look = Look { seen: None };
         loop {
             let due = {
                 let mut l = self.shared.lock();
@@ -2125,37 +2163,81 @@ impl Sensor {
                 }
                 l.next_due
             };
-            tokio::time::sleep_until(due).await;
+            let mut sleep = std::pin::pin!(tokio::time::sleep_until(due));
+            std::future::poll_fn(|cx| {
+                let ready = sleep.as_mut().poll(cx);
+                if ready.is_pending() {
+                    look.pending(&mut self.shared.lock());
+                }
+                ready
+            })
+            .await;
             let mut l = self.shared.lock();
             if l.next_due != due {
+                l.event(false); // the sensor's own doing, not the job's
                 continue; // taken by another call meanwhile
-            }
-            if let Some((from, until)) = l.quiet
-                && (from..until).contains(&due)
-            {
-                while l.next_due < until {
-                    l.advance();
-                }
-                continue;
             }
             let n = l.taken;
             l.taken += 1;
+            l.event(true);
             if l.stop.is_cancelled() {
                 l.taken_after_stop += 1;
             }
             l.after_return();
-            l.advance();
+            let in_hand = (l.taken as usize).saturating_sub(l.handed);
+            let calm = l.writing == 0 && (1..=BATCH - 2).contains(&in_hand);
+            let taken = l.taken;
+            match l
+                .stretches
+                .iter()
+                .position(|&(after, _)| taken >= after && (calm || taken >= after + BATCH as u32))
+            {
+                Some(i) => {
+                    let (_, quiet) = l.stretches.remove(i);
+                    l.next_due = due + quiet;
+                }
+                None => l.advance(),
+            }
+            let now = tokio::time::Instant::now();
             if let Trigger::InHand { from, quiet } = l.trigger {
-                let in_hand = (l.taken as usize).saturating_sub(l.handed);
-                if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) {
-                    let now = tokio::time::Instant::now();
-                    l.quiet = Some((now, now + quiet));
+                if l.taken >= from && (2..=BATCH - 2).contains(&in_hand) && l.stretches.is_empty() {
+                    l.next_due = now + quiet;
                     l.fire(now + Duration::from_millis(1), &self.shared.ready);
                 }
+            }
+            if !matches!(l.trigger, Trigger::Fired) && l.taken >= l.fallback_after {
+                l.fell_back = true;
+                l.fire(now + Duration::from_millis(1), &self.shared.ready);
             }
             let value = 1 + (mix(l.salt ^ u64::from(n)) % 999) as u32;
             return Reading { value };
         }
+    }
+}
+
+/// One `next()`'s view of the job's wake-ups: polled again while its
+/// reading is not due, with nothing having happened since it was last
+/// polled, it was polled by a task (the job's, or one of its own, on any
+/// runtime) that woke itself.
+struct Look {
+    seen: Option<u64>,
+}
+
+impl Look {
+    fn pending(&mut self, l: &mut Logbook) {
+        if self.seen == Some(l.events) {
+            l.idle_looks += 1;
+        }
+        self.seen = Some(l.events);
+    }
+}
+
+/// A write under way, until it ends or is dropped.
+struct Writing(Arc<Shared>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.lock().writing -= 1;
     }
 }
 
@@ -2176,6 +2258,7 @@ impl Log {
             let mut l = self.shared.lock();
             let after_stop = l.stop.is_cancelled();
             let after_return = l.returned;
+            l.event(true);
             l.handed += batch.len();
             l.batches.push(Written {
                 len: batch.len(),
@@ -2187,12 +2270,6 @@ impl Log {
             l.after_return();
             l.writing += 1;
             let index = l.batches.len() - 1;
-            if let Trigger::Writing { batch, line } = l.trigger
-                && l.batches.len() == batch
-            {
-                let at = tokio::time::Instant::now() + l.line_time * line - l.line_time / 2;
-                l.fire(at, &self.shared.ready);
-            }
             (index, l.line_time)
         };
         let _writing = Writing(self.shared.clone());
@@ -2200,11 +2277,20 @@ impl Log {
             tokio::time::sleep(line_time).await;
             let mut l = self.shared.lock();
             l.batches[index].lines += 1;
+            l.event(true);
             l.after_return();
+            if let Trigger::Writing { batch, line } = l.trigger
+                && index + 1 == batch
+                && l.batches[index].lines + 1 == line as usize
+            {
+                let at = tokio::time::Instant::now() + line_time / 2;
+                l.fire(at, &self.shared.ready);
+            }
         }
         tokio::time::sleep(line_time).await;
         let mut l = self.shared.lock();
         l.batches[index].whole = true;
+        l.event(true);
         l.after_return();
     }
 }
@@ -2256,9 +2342,14 @@ pub mod stop {
                 "readings handed out before the stop, in the workload with fewer",
             ),
             fact(
-                "job_polls",
-                "polls of the job while it was not writing, per reading it took (and one for the stop), in the workload with the most: about 1 for a job that waits, more for one that wakes itself to look, hundreds for one that spins",
+                "idle_wakes",
+                "times the job (or a task of its, waiting for a reading) was woken with nothing to wake it for: no reading, no line of a write, no stop since it was last woken; over both workloads",
             ),
+            fact(
+                "stop_seen",
+                "time from the stop until the job went on (wrote, or returned), over the deadline, in the workload where the stop comes while it waits",
+            )
+            .timing(),
             fact(
                 "job_held",
                 "the longest the job held its thread in one poll by its own doing, over the deadline",
@@ -2277,7 +2368,9 @@ pub mod stop {
         pub grace: Duration,
         gaps: (Duration, Duration),
         line_time: Duration,
+        stretches: Vec<(u32, Duration)>,
         trigger: Trigger,
+        fallback_after: u32,
         salt: u64,
     }
 
@@ -2287,49 +2380,71 @@ pub mod stop {
 
     impl Shape {
         /// The stop comes while readings are in the job's hands, and the
-        /// sensor goes quiet then, for longer than the deadline.
+        /// sensor goes quiet then, for longer than the deadline. Before
+        /// that, it is quiet twice: once for 30 to 60 ms, once for longer
+        /// than any deadline.
         pub fn quiet(rng: &mut Rng) -> Shape {
             let grace = ms(rng.between(60, 80));
             let gap = (ms(2), ms(4));
             let line_time = ms(rng.between(1, 2));
-            let from = BATCH as u32 + rng.between(2, BATCH as u64) as u32;
+            let short = (rng.between(2, 5) as u32, ms(rng.between(30, 60)));
+            let long = (rng.between(9, 12) as u32, ms(rng.between(90, 120)));
+            let from = long.0 + rng.between(1, BATCH as u64 - 2) as u32;
             Shape {
                 name: format!(
-                    "a reading every 2 to 4 ms, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    "a reading every 2 to 4 ms, quiet for {} ms from reading {} on, and for {} ms from reading {} on, lines of {} ms; the stop comes with readings in hand, and the sensor goes quiet; a deadline of {} ms",
+                    short.1.as_millis(),
+                    short.0,
+                    long.1.as_millis(),
+                    long.0,
                     line_time.as_millis(),
                     grace.as_millis()
                 ),
                 grace,
                 gaps: gap,
                 line_time,
+                stretches: vec![short, long],
                 trigger: Trigger::InHand {
                     from,
                     quiet: grace + ms(5),
                 },
+                fallback_after: from + 3 * BATCH as u32,
                 salt: rng.salt(),
             }
         }
 
         /// The stop comes in the middle of a batch's write, and the sensor
-        /// goes on.
+        /// goes on. Before that, it is quiet once, for longer than any
+        /// deadline.
         pub fn writing(rng: &mut Rng) -> Shape {
             let grace = ms(rng.between(60, 80));
             let gap = (ms(6), ms(10));
             let line_time = ms(rng.between(2, 3));
             let batch = rng.between(2, 3) as usize;
             let line = rng.between(2, BATCH as u64 / 2) as u32;
+            // By reading 14 at the latest: before batch 2 begins.
+            let long = (rng.between(3, 6) as u32, ms(rng.between(90, 120)));
             Shape {
                 name: format!(
-                    "a reading every 6 to 10 ms, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    "a reading every 6 to 10 ms, quiet for {} ms from reading {} on, lines of {} ms; the stop comes during line {line} of batch {batch}, and the sensor goes on; a deadline of {} ms",
+                    long.1.as_millis(),
+                    long.0,
                     line_time.as_millis(),
                     grace.as_millis()
                 ),
                 grace,
                 gaps: gap,
                 line_time,
+                stretches: vec![long],
                 trigger: Trigger::Writing { batch, line },
+                fallback_after: (batch as u32 + 2) * BATCH as u32,
                 salt: rng.salt(),
             }
+        }
+
+        /// The stop comes while the job waits for a reading.
+        fn waits_at_the_stop(&self) -> bool {
+            matches!(self.trigger, Trigger::InHand { .. })
         }
     }
 
@@ -2338,9 +2453,10 @@ pub mod stop {
         vec![Shape::quiet(rng), Shape::writing(rng)]
     }
 
-    /// If the stop's moment never comes (a job that never takes readings,
-    /// or never writes), the stop comes anyway this long after the start.
-    const FALLBACK: Duration = Duration::from_millis(400);
+    /// If the job takes no reading and writes no line for this long
+    /// (longer than any quiet stretch and any write), the stop comes
+    /// anyway: a job that never reads.
+    pub const IDLE: Duration = Duration::from_millis(300);
 
     /// What one workload measured.
     #[derive(Clone, Debug)]
@@ -2355,9 +2471,13 @@ pub mod stop {
         pub taken_after_stop: u32,
         pub after_return: u32,
         pub bad: u32,
-        /// Polls while no write was under way, per reading taken (and one
-        /// for the stop).
-        pub polls: f64,
+        /// Wake-ups of the job with nothing to wake it for.
+        pub idle_wakes: u32,
+        /// From the stop until the job wrote or returned, over the
+        /// deadline; 0 where the stop comes during a write.
+        pub stop_seen: f64,
+        /// The stop came by a fallback, not at the workload's moment.
+        pub fell_back: bool,
         pub held: f64,
     }
 
@@ -2380,15 +2500,22 @@ pub mod stop {
                 gaps: shape.gaps,
                 line_time: shape.line_time,
                 next_due: first,
-                quiet: None,
+                stretches: shape.stretches.clone(),
+                writing: 0,
                 taken: 0,
                 taken_after_stop: 0,
                 handed: 0,
                 batches: Vec::new(),
                 returned: false,
                 after_return: 0,
-                writing: 0,
-                polls_waiting: 0,
+                events: 0,
+                last_seen: None,
+                idle_wakes: 0,
+                idle_looks: 0,
+                last_progress: now,
+                fallback_after: shape.fallback_after,
+                fell_back: false,
+                went_on: None,
                 trigger: shape.trigger,
                 stop_at: None,
             }),
@@ -2401,13 +2528,14 @@ pub mod stop {
             shared: shared.clone(),
         };
         let held = Held::new();
-        // The job's polls that it asked for (by waking its waker), but
-        // not those a write under way asked for: a job that waits is
-        // polled once for each reading and once for the stop. The harness
-        // polls it beside its own timers too; those polls are not its.
+        // The job is polled only when it asked to be (by waking its
+        // waker), and each such poll is checked for a cause: a job that
+        // waits is woken only by a reading, a line of its write, or the
+        // stop. The harness's own wake-ups are not the job's: it is not
+        // polled for them.
         let counted = {
             let shared = shared.clone();
-            let mut job = Box::pin(record(stop.clone(), sensor, log));
+            let mut job = Box::pin(held.wrap(record(stop.clone(), sensor, log).traced("job")));
             let flag = Arc::new(Flag {
                 woken: AtomicBool::new(true), // the first poll counts
                 waker: Mutex::new(None),
@@ -2415,21 +2543,33 @@ pub mod stop {
             let waker = std::task::Waker::from(flag.clone());
             std::future::poll_fn(move |cx| {
                 *flag.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-                if flag.woken.swap(false, Ordering::SeqCst) {
-                    let mut l = shared.lock();
-                    if l.writing == 0 {
-                        l.polls_waiting += 1;
-                    }
+                if !flag.woken.swap(false, Ordering::SeqCst) {
+                    return std::task::Poll::Pending;
                 }
-                job.as_mut()
-                    .poll(&mut std::task::Context::from_waker(&waker))
+                let polled = job
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker));
+                shared.lock().job_woken();
+                polled
             })
         };
-        let mut job = Some(Box::pin(held.wrap(counted.traced("job"))));
+        let mut job = Some(Box::pin(counted));
         let moment = async {
-            tokio::select! {
-                _ = shared.ready.notified() => {}
-                _ = tokio::time::sleep(FALLBACK) => {}
+            loop {
+                let idle_at = shared.lock().last_progress + IDLE;
+                tokio::select! {
+                    _ = shared.ready.notified() => break,
+                    _ = tokio::time::sleep_until(idle_at) => {}
+                }
+                let mut l = shared.lock();
+                if matches!(l.trigger, Trigger::Fired) {
+                    break;
+                }
+                if l.last_progress + IDLE <= tokio::time::Instant::now() {
+                    l.fell_back = true;
+                    l.fire(tokio::time::Instant::now(), &shared.ready);
+                    break;
+                }
             }
             let at = shared.lock().stop_at;
             if let Some(at) = at {
@@ -2441,6 +2581,7 @@ pub mod stop {
             _ = moment => false,
         };
         stop.cancel(); // say, Ctrl-C was pressed
+        shared.lock().event(false);
         shared::mark("stop asked for");
         let asked = tokio::time::Instant::now();
         let forced = match job.as_mut() {
@@ -2459,6 +2600,7 @@ pub mod stop {
         tokio::time::sleep(shape.grace).await;
         let l = shared.lock();
         let kept: usize = l.batches.iter().filter(|b| b.whole).map(|b| b.len).sum();
+        let went_on = l.went_on.map_or(ended, |at| at.min(ended));
         Measured {
             stop_ratio: if early {
                 0.0
@@ -2482,7 +2624,13 @@ pub mod stop {
                 .iter()
                 .filter(|b| b.len > BATCH || (b.len < BATCH && !b.after_stop))
                 .count() as u32,
-            polls: f64::from(l.polls_waiting) / (f64::from(l.taken) + 1.0),
+            idle_wakes: l.idle_wakes.max(l.idle_looks),
+            stop_seen: if early || !shape.waits_at_the_stop() {
+                0.0
+            } else {
+                went_on.duration_since(asked).as_secs_f64() / shape.grace.as_secs_f64()
+            },
+            fell_back: l.fell_back,
             held: held.own_longest().as_secs_f64() / shape.grace.as_secs_f64(),
         }
     }
@@ -2511,7 +2659,8 @@ pub mod stop {
             "taken_before_stop",
             all.iter().map(|m| m.taken_before_stop).min().unwrap_or(0),
         );
-        facts.set("job_polls", worst(|m| m.polls));
+        facts.set("idle_wakes", sum(|m| m.idle_wakes));
+        facts.set("stop_seen", worst(|m| m.stop_seen));
         facts.set("job_held", worst(|m| m.held));
         all
     }
@@ -2545,6 +2694,14 @@ pub mod stop {
         for (i, m) in measured.iter().enumerate() {
             let end = if m.early {
                 "returned before the stop".to_string()
+            } else if m.fell_back {
+                "the workload's moment for the stop never came, so the stop came anyway; "
+                    .to_string()
+                    + &if m.forced {
+                        "the job was still running at the deadline: dropped there".to_string()
+                    } else {
+                        format!("it returned {:.2} of the deadline after it", m.stop_ratio)
+                    }
             } else if m.forced {
                 "still running at the deadline: dropped there".to_string()
             } else {
@@ -2554,13 +2711,14 @@ pub mod stop {
                 )
             };
             println!(
-                "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return.",
+                "Workload {}: {end}; {} readings taken, {} lost, {} after the stop; {} half-written batch(es); {} thing(s) done after the return; woken {} time(s) for nothing.",
                 i + 1,
                 m.taken,
                 m.lost,
                 m.taken_after_stop,
                 m.half,
                 m.after_return,
+                m.idle_wakes,
             );
         }
     }

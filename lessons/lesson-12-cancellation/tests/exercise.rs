@@ -141,6 +141,9 @@ mod stop_bug_last_write_spawned;
 #[path = "fixtures/stop/bug_looks_every_millisecond.rs"]
 mod stop_bug_looks_every_millisecond;
 #[allow(dead_code)]
+#[path = "fixtures/stop/bug_looks_every_ten_milliseconds.rs"]
+mod stop_bug_looks_every_ten_milliseconds;
+#[allow(dead_code)]
 #[path = "fixtures/stop/bug_loop_left_running.rs"]
 mod stop_bug_loop_left_running;
 #[allow(dead_code)]
@@ -158,6 +161,9 @@ mod stop_bug_waits_for_the_stop;
 #[allow(dead_code)]
 #[path = "fixtures/stop/bug_whole_turn_raced.rs"]
 mod stop_bug_whole_turn_raced;
+#[allow(dead_code)]
+#[path = "fixtures/stop/bug_write_raced.rs"]
+mod stop_bug_write_raced;
 #[allow(dead_code)]
 #[path = "fixtures/stop/fix_reader_task.rs"]
 mod stop_fix_reader_task;
@@ -538,7 +544,8 @@ const STOP_PAUSED: &[&str] = &[
     "bad_batches",
     "stopped_early",
     "taken_before_stop",
-    "job_polls",
+    "idle_wakes",
+    "stop_seen",
 ];
 
 #[tokio::test(start_paused = true)]
@@ -603,6 +610,10 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         not_fixed("the whole turn raced", &f);
         assert_eq!(f.get("half_batches"), Some(1.0), "{f:?}");
         assert_eq!(f.get("forced_stops"), Some(0.0), "{f:?}");
+        let f = recorded(seed, stop_bug_write_raced::record).await;
+        named("the write raced", &f, &["dropped-mid-write"]);
+        not_fixed("the write raced", &f);
+        assert_eq!(f.get("half_batches"), Some(1.0), "{f:?}");
         let f = recorded(seed, stop_bug_batch_in_hand_dropped::record).await;
         named("the batch in hand dropped", &f, &["in-hand-dropped"]);
         not_fixed("the batch in hand dropped", &f);
@@ -617,7 +628,13 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         let f = recorded(seed, stop_bug_looks_every_millisecond::record).await;
         named("a look every millisecond", &f, &["checks-in-a-loop"]);
         not_fixed("a look every millisecond", &f);
-        assert!(f.get("job_polls") >= Some(3.0), "{f:?}");
+        assert!(f.get("idle_wakes") >= Some(100.0), "{f:?}");
+        // The same every 10 ms: never woken for nothing while readings
+        // come every 2 to 4 ms, but 3 or more times in each quiet stretch.
+        let f = recorded(seed, stop_bug_looks_every_ten_milliseconds::record).await;
+        named("a look every 10 ms", &f, &["checks-in-a-loop"]);
+        not_fixed("a look every 10 ms", &f);
+        assert!(f.get("idle_wakes") >= Some(3.0 + 9.0 + 9.0), "{f:?}");
         // On time, and nothing lost: but batches of one.
         let f = recorded(seed, stop_bug_no_batches::record).await;
         named("no batches", &f, &[]);
@@ -627,6 +644,136 @@ async fn the_stop_grader_tells_every_fix_from_every_form_of_the_bug() {
         named("never reads", &f, &[]);
         not_fixed("never reads", &f);
         assert_eq!(f.get("taken_before_stop"), Some(0.0), "{f:?}");
+    }
+}
+
+/// A job that looks at the stop every `period` instead of waiting for it:
+/// with a timeout on the wait, restarted at each reading (`interval`
+/// false), or with an interval that ticks on whatever comes; in the job
+/// itself, or in a reader task that feeds the job through a channel.
+async fn looks_every(
+    period: Duration,
+    interval: bool,
+    in_a_task: bool,
+    stop: CancellationToken,
+    sensor: Sensor,
+    log: Log,
+) {
+    if in_a_task {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut next = Box::pin(sensor.next());
+            while !stop.is_cancelled() {
+                let reading = if interval {
+                    tokio::select! {
+                        reading = &mut next => reading,
+                        _ = tick.tick() => continue,
+                    }
+                } else {
+                    match tokio::time::timeout(period, sensor.next()).await {
+                        Ok(reading) => reading,
+                        Err(_) => continue,
+                    }
+                };
+                next = Box::pin(sensor.next());
+                let _ = tx.send(reading);
+            }
+        });
+        let mut batch = Vec::with_capacity(lesson_12::BATCH);
+        while let Some(reading) = rx.recv().await {
+            batch.push(reading);
+            if batch.len() == lesson_12::BATCH {
+                log.write(std::mem::take(&mut batch)).await;
+            }
+        }
+        reader.await.expect("the reader does not panic");
+        if !batch.is_empty() {
+            log.write(batch).await;
+        }
+        return;
+    }
+    let mut batch = Vec::with_capacity(lesson_12::BATCH);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next = Box::pin(sensor.next());
+    while !stop.is_cancelled() {
+        let reading = if interval {
+            tokio::select! {
+                reading = &mut next => reading,
+                _ = tick.tick() => continue,
+            }
+        } else {
+            match tokio::time::timeout(period, &mut next).await {
+                Ok(reading) => reading,
+                Err(_) => continue,
+            }
+        };
+        next = Box::pin(sensor.next());
+        batch.push(reading);
+        if batch.len() == lesson_12::BATCH {
+            log.write(std::mem::take(&mut batch)).await;
+        }
+    }
+    if !batch.is_empty() {
+        log.write(batch).await;
+    }
+}
+
+/// On paused time, but many runs: one at a time with the tests in real
+/// time, whose CPU it would take.
+#[test]
+fn no_period_of_looking_at_the_stop_passes() {
+    let _alone = one_at_a_time();
+    let paused = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime always builds");
+    paused.block_on(every_period_fails());
+}
+
+async fn every_period_fails() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &stop::SPEC).only(STOP_PAUSED);
+    let done = || Observed::Completes;
+    for seed in SEEDS {
+        for ms in [1, 3, 6, 10, 15, 20, 30, 45, 60, 75, 89, 95, 120, 250, 1000] {
+            for (interval, in_a_task) in
+                [(false, false), (true, false), (false, true), (true, true)]
+            {
+                let period = Duration::from_millis(ms);
+                let f = recorded(seed, async |stop, sensor, log| {
+                    looks_every(period, interval, in_a_task, stop, sensor, log).await
+                })
+                .await;
+                let what = format!(
+                    "a look every {ms} ms (interval: {interval}, in a task: {in_a_task}, seed {seed})"
+                );
+                grader.assert_not_fixed(&what, done(), &f);
+                // Up to the long quiet stretch (90 ms or more), woken for
+                // nothing; past it, the stop is seen too late.
+                if ms < 90 {
+                    assert!(f.get("idle_wakes") >= Some(1.0), "{what}: {f:?}");
+                } else {
+                    let late =
+                        f.get("stop_seen") > Some(0.25) || f.get("forced_stops") >= Some(1.0);
+                    assert!(late || f.get("idle_wakes") >= Some(1.0), "{what}: {f:?}");
+                }
+                // Nothing else is wrong with it in the job itself (a
+                // reader task may take a reading after the stop).
+                for fact in [
+                    "readings_lost",
+                    "half_batches",
+                    "taken_after_stop",
+                    "after_return",
+                ] {
+                    if f.get("forced_stops") == Some(0.0) && !in_a_task {
+                        assert_eq!(f.get(fact), Some(0.0), "{what}: {fact} in {f:?}");
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -645,11 +792,13 @@ fn the_stop_grader_catches_a_job_that_spins() {
     // A fix, loosely: its runtime parks while it waits.
     let fix = watched(fixed::record);
     assert!(fix.get("app_busy") < Some(0.5), "{fix:?}");
+    // Woken only by readings, lines and the stop, in real time too.
+    assert_eq!(fix.get("idle_wakes"), Some(0.0), "{fix:?}");
     let spin = watched(stop_bug_spins_on_the_token::record);
     assert_eq!(spin.get("readings_lost"), Some(0.0), "{spin:?}");
-    assert!(spin.get("job_polls") > Some(20.0), "{spin:?}");
+    assert!(spin.get("idle_wakes") > Some(20.0), "{spin:?}");
     assert_eq!(grader.diagnoses(done(), &spin), ["checks-in-a-loop"]);
-    grader.only(&["job_polls"]).assert_not_fixed(
+    grader.only(&["idle_wakes"]).assert_not_fixed(
         "is_cancelled and yield, again and again",
         done(),
         &spin,
