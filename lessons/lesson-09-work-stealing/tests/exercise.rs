@@ -81,7 +81,17 @@ fn every_correct_parking_is_judged_fixed() {
         ("a count of pushes", make::<fix_push_count::Park>),
         ("thread::park and a list", make::<fix_thread_park::Park>),
     ] {
-        let facts = parked(parking);
+        // `wakeups_lost` is a timing fact (a woken task not run within
+        // 30 ms): a machine busy with other work can hold a worker's
+        // thread that long. A fix gets three tries; the bug loses a
+        // wake-up at the grader's moment every time.
+        let mut facts = parked(parking);
+        for _ in 0..2 {
+            if park().against_fixed(done(), &facts).ok() {
+                break;
+            }
+            facts = parked(parking);
+        }
         park().assert_fixed(what, done(), &facts);
     }
 }
