@@ -13,8 +13,11 @@ use std::process::ExitCode;
 
 /// How long the stream must be quiet (no number) for the read to end.
 pub const QUIET: Duration = Duration::from_millis(200);
-/// How often the reader reports its progress.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+/// How often the reader reports its progress. Not a divisor of the
+/// deadline (1 s): a report is due at 990 ms and the next at 1035, so a
+/// reader that looks at the deadline only when it reports ends 35 ms late,
+/// and a count of reports cannot stand in for the second.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(45);
 
 /// Where the reader reports its progress. The harness notes when each
 /// report was made.
@@ -44,6 +47,16 @@ pub static SPEC: Spec = Spec {
             "how long after it was due a read ended (after QUIET without a number, or at the deadline), over QUIET (the latest of the shapes)",
         )
         .timing(),
+        fact(
+            "quiet_late_ratio",
+            "how long after it was due a read due QUIET after its last number ended, over QUIET",
+        )
+        .timing(),
+        fact(
+            "deadline_late_ratio",
+            "how long after the deadline a read due at the deadline ended, over QUIET",
+        )
+        .timing(),
         fact("early_stops", "reads that ended before they were due"),
         fact(
             "wrong_counts",
@@ -51,12 +64,12 @@ pub static SPEC: Spec = Spec {
         ),
         fact(
             "progress_ratio",
-            "progress reports made over reports due (the read's length over 50 ms), in the shape where it was farthest from 1",
+            "progress reports made over reports due (the read's length over 45 ms), in the shape where it was farthest from 1",
         )
         .timing(),
         fact(
             "progress_gap_ratio",
-            "the longest stretch of a read without a progress report, over the 50 ms it should be (the worst shape)",
+            "the longest stretch of a read without a progress report, over the 45 ms it should be (the worst shape)",
         )
         .timing(),
         fact("numbers_read", "numbers read, in all").live(),
@@ -112,7 +125,9 @@ impl Schedule {
 /// one longer than the progress period, shorter than `QUIET`), until none
 /// come from a moment 0.3 to 0.5 s in, so the read is due to end `QUIET`
 /// after the last burst, well before the deadline, and 10 ms after a
-/// progress report is due.
+/// progress report is due. The steady read is due at the deadline, which
+/// is 10 ms after a progress report too (990 ms): whichever timer a reader
+/// looks at only when it reports, it ends 35 ms late.
 pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
     let every = Duration::from_millis(rng.between(3, 6));
     let ms = Duration::from_millis;
@@ -128,13 +143,15 @@ pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
             pattern.push(t);
         }
     }
-    // The last burst is moved later, to 10 ms past a multiple of the
-    // progress period, so the read is due 10 ms after a report: a reader
-    // that looks at the quiet only when it reports ends 40 ms late.
+    // The last burst is moved later (by less than a period), so that the
+    // read, due QUIET after it, is due 10 ms after a report: a reader that
+    // looks at the quiet only when it reports ends 35 ms late.
     if let Some(&last) = pattern.last() {
         let period = PROGRESS_EVERY.as_millis() as u64;
+        let quiet = QUIET.as_millis() as u64 % period;
         let at = last.as_millis() as u64;
-        let moved = ms(at + (period + 10 - at % period) % period);
+        // The read is due at `moved + QUIET`, 10 ms past a report's time.
+        let moved = ms(at + (10 + 2 * period - quiet - at % period) % period);
         for t in pattern.iter_mut().filter(|t| **t == last) {
             *t = moved;
         }
@@ -252,6 +269,15 @@ where
         "late_ratio",
         reads.iter().map(Read::late).fold(0.0, f64::max),
     );
+    let late_where = |at_deadline: bool| {
+        reads
+            .iter()
+            .filter(|r| (r.due >= DEADLINE) == at_deadline)
+            .map(Read::late)
+            .fold(0.0, f64::max)
+    };
+    facts.set("quiet_late_ratio", late_where(false));
+    facts.set("deadline_late_ratio", late_where(true));
     facts.set(
         "early_stops",
         reads.iter().filter(|r| r.took < r.due).count() as u32,
