@@ -119,7 +119,7 @@ impl Schedule {
     }
 }
 
-/// The two shapes of stream, picked by `rng`: steady at a rate of its own
+/// The three shapes of stream, picked by `rng`: steady at a rate of its own
 /// (a number every 3 to 6 ms), never quiet, so only the deadline ends the
 /// read; and bursts of 5 to 20 numbers with pauses of 60 to 150 ms (each
 /// one longer than the progress period, shorter than `QUIET`), until none
@@ -127,7 +127,9 @@ impl Schedule {
 /// after the last burst, well before the deadline, and 10 ms after a
 /// progress report is due. The steady read is due at the deadline, which
 /// is 10 ms after a progress report too (990 ms): whichever timer a reader
-/// looks at only when it reports, it ends 35 ms late.
+/// looks at only when it reports, it ends 35 ms late. The third is
+/// steady again until a moment 0.86 to 0.9 s in, then quiet: its read is
+/// due at the deadline too, with no number to look at the clock for.
 pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
     let every = Duration::from_millis(rng.between(3, 6));
     let ms = Duration::from_millis;
@@ -165,7 +167,27 @@ pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
         // Long past any deadline: the pattern is never seen twice.
         period: ms(5000),
     };
-    vec![Schedule::steady(every), bursts]
+    // Steady again, until a moment 0.86 to 0.9 s in: the quiet would end
+    // the read 50 ms or more after the deadline, so the deadline is due
+    // first, with no number in its last 100 ms or more. A reader that looks
+    // at the deadline only when a number comes or a report is due is late.
+    let stop = rng.duration_between(ms(860), ms(900));
+    let again = Duration::from_millis(rng.between(3, 6));
+    let pattern: Vec<Duration> = (1..)
+        .map(|i| again * i)
+        .take_while(|&t| t <= stop)
+        .collect();
+    let stops = Schedule {
+        name: format!(
+            "steady, a number every {} ms, and none after {} ms",
+            again.as_millis(),
+            pattern.last().copied().unwrap_or_default().as_millis()
+        ),
+        pattern,
+        // Long past any deadline: the pattern is never seen twice.
+        period: ms(5000),
+    };
+    vec![Schedule::steady(every), bursts, stops]
 }
 
 /// What one read showed.
@@ -319,7 +341,7 @@ pub fn run<R>(facts: &Facts, read: R)
 where
     R: AsyncFn(Numbers, Progress) -> u32,
 {
-    shared::contract::watchdog::default_deadline(Duration::from_secs(4));
+    shared::contract::watchdog::default_deadline(Duration::from_secs(5));
     let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
     println!(
         "{} reads an endless stream until it has been quiet for {} ms, for at most",
@@ -327,7 +349,7 @@ where
         QUIET.as_millis()
     );
     println!(
-        "1 s, reporting progress every {} ms; twice, in two shapes picked at run time",
+        "1 s, reporting progress every {} ms; three times, in shapes picked at run time",
         PROGRESS_EVERY.as_millis()
     );
     println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
@@ -339,7 +361,7 @@ where
             s.quiet_due(QUIET, DEADLINE).as_millis()
         );
     }
-    println!("(If a read never stops, the watchdog stops it after 4 s.)");
+    println!("(If a read never stops, the watchdog stops it after 5 s.)");
     let reads = runtime().block_on(measure(facts, &shapes, read));
     for (i, r) in reads.iter().enumerate() {
         println!(
