@@ -352,6 +352,8 @@ struct Batch {
     runs: Vec<AtomicU32>,
     /// Calls of `job(i)` with an `i` that is not one of the batch's jobs.
     strays: AtomicU32,
+    /// Jobs computed inside a poll of `run_jobs`, on the thread polling it.
+    in_poll: AtomicU32,
     computing: AtOnce,
     /// When each run of a job computed, from start to end.
     spans: Mutex<Vec<(Instant, Instant)>>,
@@ -376,6 +378,29 @@ static BATCH: Mutex<Option<Arc<Batch>>> = Mutex::new(None);
 /// run at the same time) take turns.
 static ONE_BATCH_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+thread_local! {
+    /// Set on a thread while it polls `run_jobs` (the harness's future): a
+    /// job that runs then runs inside that poll, on the runtime's thread.
+    static IN_RUN_JOBS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `run_jobs`'s future, marking its thread for the length of each poll.
+struct InPoll<F>(std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for InPoll<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let before = IN_RUN_JOBS.replace(true);
+        let out = self.0.as_mut().poll(cx);
+        IN_RUN_JOBS.set(before);
+        out
+    }
+}
+
 fn current_batch() -> Option<Arc<Batch>> {
     BATCH.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
@@ -390,6 +415,9 @@ impl Batch {
             return 0;
         };
         self.runs[i as usize - 1].fetch_add(1, Ordering::SeqCst);
+        if IN_RUN_JOBS.get() {
+            self.in_poll.fetch_add(1, Ordering::SeqCst);
+        }
         let _computing = self.computing.enter();
         let started = Instant::now();
         let out = input.compute();
@@ -792,6 +820,10 @@ pub mod cpu {
                 "jobs computed more than once, or jobs asked for that the batch does not have",
             ),
             fact(
+                "jobs_in_poll",
+                "jobs computed inside a poll of run_jobs, on the thread polling it (all the workloads)",
+            ),
+            fact(
                 "longest_asleep_ratio",
                 "the longest time the thread slept inside one poll of run_jobs, over the batch's ideal time (worst workload)",
             )
@@ -865,6 +897,8 @@ pub mod cpu {
         pub overlap: f64,
         pub wrong: u32,
         pub extra: u32,
+        /// Jobs computed inside a poll of `run_jobs`, on its thread.
+        pub in_poll: u32,
         /// The plain loop's time over the time here.
         pub speedup: f64,
         pub longest_asleep_ratio: f64,
@@ -926,6 +960,7 @@ pub mod cpu {
             runs: inputs.iter().map(|_| AtomicU32::new(0)).collect(),
             jobs: inputs,
             strays: AtomicU32::new(0),
+            in_poll: AtomicU32::new(0),
             computing: AtOnce::new(),
             spans: Mutex::default(),
         });
@@ -935,7 +970,7 @@ pub mod cpu {
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
         let held = Held::new();
         let start = Instant::now();
-        let mut got = runtime.block_on(held.wrap(begin(shape.jobs())));
+        let mut got = runtime.block_on(held.wrap(InPoll(Box::pin(begin(shape.jobs())))));
         let end = Instant::now();
         if !in_order {
             got.sort_unstable();
@@ -967,6 +1002,7 @@ pub mod cpu {
             overlap: busy.as_secs_f64() / span.as_secs_f64(),
             wrong: (wanted.len().max(got.len()) - right) as u32,
             extra,
+            in_poll: batch.in_poll.load(Ordering::SeqCst),
             speedup: serial.as_secs_f64() / span.as_secs_f64(),
             longest_asleep_ratio: held
                 .longest_asleep_ratio(shape.ideal(shared::work::cpu::cores())),
@@ -1025,6 +1061,7 @@ pub mod cpu {
         );
         facts.set("wrong_results", all.iter().map(|m| m.wrong).sum::<u32>());
         facts.set("extra_runs", all.iter().map(|m| m.extra).sum::<u32>());
+        facts.set("jobs_in_poll", all.iter().map(|m| m.in_poll).sum::<u32>());
         let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
         facts.set("longest_asleep_ratio", worst(|m| m.longest_asleep_ratio));
         facts.set("longest_cpu_ratio", worst(|m| m.longest_cpu_ratio));
@@ -1063,8 +1100,9 @@ pub mod cpu {
                 m.polls_per_job, m.longest_asleep_ratio, m.longest_cpu_ratio
             );
             println!(
-                "    its thread slept inside its polls for {:.0}% of the batch's time.",
-                m.asleep_share * 100.0
+                "    its thread slept inside its polls for {:.0}% of the batch's time, and computed {} of the jobs there.",
+                m.asleep_share * 100.0,
+                m.in_poll
             );
         }
     }

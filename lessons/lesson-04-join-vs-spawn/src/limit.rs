@@ -1,7 +1,8 @@
 //! The `limit` scenario (the `fetch` exercise): the server takes at most
 //! `limit` requests at once, and every todo must still come back as soon
-//! as `limit` requests in flight allow, under two workloads picked at run
-//! time.
+//! as `limit` requests in flight allow, under three workloads picked at
+//! run time; in the last the server fails one request, and the only right
+//! answer is then an error.
 //!
 //! The ideal is the time `limit` slots take when each slot, the moment its
 //! answer comes, sends the next request in the order asked. Batches of
@@ -27,6 +28,10 @@ pub static SPEC: Spec = Spec {
         fact(
             "wrong_todos",
             "todos missing, out of the order asked, or not what the server sent",
+        ),
+        fact(
+            "errors_hidden",
+            "workloads in which the server failed a request and fetch_all still returned Ok",
         ),
         fact(
             "longest_poll_ratio",
@@ -58,6 +63,8 @@ pub struct Shape {
     pub ids: Vec<u32>,
     pub latencies: Vec<Duration>,
     pub limit: usize,
+    /// The id of the todo whose request the server fails (404), if any.
+    pub fails: Option<u32>,
 }
 
 impl Shape {
@@ -121,10 +128,12 @@ fn some_ids(rng: &mut Rng, count: usize) -> Vec<u32> {
     ids
 }
 
-/// The two workloads of one run: 8 to 12 todos that all take the same 80
-/// to 120 ms, at most 2 to 4 at once; then 16 to 20 todos, at most 3 or
-/// 4 at once, the first of which takes as long as all the others would on
-/// the remaining slots (15 to 25 ms each).
+/// The three workloads of one run: 8 to 12 todos that all take the same
+/// 80 to 120 ms, at most 2 to 4 at once; then 16 to 20 todos, at most 3
+/// or 4 at once, the first of which takes as long as all the others would
+/// on the remaining slots (15 to 25 ms each); then 8 to 12 todos of 60 to
+/// 140 ms each, at most 2 or 3 at once, one of which (drawn at run time)
+/// the server fails.
 pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
     let ms = Duration::from_millis;
     let n = rng.between(8, 12) as usize;
@@ -138,6 +147,7 @@ pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         ids: some_ids(rng, n),
         latencies: vec![latency; n],
         limit,
+        fails: None,
     };
     let n = rng.between(16, 20) as usize;
     let limit = rng.between(3, 4) as usize;
@@ -153,8 +163,21 @@ pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         ids: some_ids(rng, n),
         latencies: std::iter::once(slow).chain(quick).collect(),
         limit,
+        fails: None,
     };
-    vec![steady, one_slow]
+    let n = rng.between(8, 12) as usize;
+    let limit = rng.between(2, 3) as usize;
+    let ids = some_ids(rng, n);
+    let failing = Shape {
+        name: format!(
+            "{n} todos of 60 to 140 ms, at most {limit} at once, one of which the server fails"
+        ),
+        fails: Some(ids[rng.between(0, n as u64 - 1) as usize]),
+        ids,
+        latencies: (0..n).map(|_| ms(rng.between(60, 140))).collect(),
+        limit,
+    };
+    vec![steady, one_slow, failing]
 }
 
 /// What one workload measured.
@@ -163,6 +186,8 @@ pub struct Measured {
     pub ratio: f64,
     pub max_in_flight: u64,
     pub wrong: u32,
+    /// The server failed a request, and `fetch_all` returned `Ok`.
+    pub hidden: bool,
     pub longest_poll_ratio: f64,
     pub longest_asleep_ratio: f64,
     pub asleep_share: f64,
@@ -185,11 +210,11 @@ where
         fetch::Backend::Fake => None,
     };
     let api = match &server {
-        Some(server) => Api::http(server, shape.latency_table(), None),
+        Some(server) => Api::http(server, shape.latency_table(), shape.fails),
         None => Api::with(
             Target::Fake(FakeServer::default()),
             shape.latency_table(),
-            None,
+            shape.fails,
         ),
     };
     let held = Held::new();
@@ -202,7 +227,10 @@ where
         None => api.max_in_flight(),
     };
     let slowest = shape.slowest();
+    // With every request answered, the todos must be what the server sent;
+    // with one failed, the only right answer is an error.
     let (wrong, error) = match &got {
+        Ok(_) if shape.fails.is_some() => (0, None),
         Ok(todos) => {
             let right = shape
                 .ids
@@ -212,12 +240,14 @@ where
                 .count();
             (shape.ids.len().max(todos.len()) - right, None)
         }
+        Err(e) if shape.fails.is_some() => (0, Some(format!("{e:#}"))),
         Err(e) => (shape.ids.len(), Some(format!("{e:#}"))),
     };
     Measured {
         ratio: took.as_secs_f64() / shape.ideal().as_secs_f64(),
         max_in_flight,
         wrong: wrong as u32,
+        hidden: shape.fails.is_some() && got.is_ok(),
         longest_poll_ratio: held.longest_ratio(slowest),
         longest_asleep_ratio: held.longest_asleep_ratio(slowest),
         asleep_share: held.asleep().as_secs_f64() / took.as_secs_f64().max(1e-9),
@@ -248,12 +278,16 @@ fn narrate(shape: &Shape, m: &Measured) {
         m.polls_per_todo,
         m.asleep_share * 100.0
     );
-    match &m.error {
-        None => println!(
+    match (&m.error, shape.fails.is_some()) {
+        (None, true) => println!(
+            "  {}: Ok with {} todos, though the server failed a request; {polls}.",
+            shape.name, m.got
+        ),
+        (None, false) => println!(
             "  {}: {} todos back in {:.2} times the ideal; the server answered at most {} at once; {polls}.",
             shape.name, m.got, m.ratio, m.max_in_flight
         ),
-        Some(e) => println!(
+        (Some(e), _) => println!(
             "  {}: the fetch returned an error after {:.2} times the ideal: {e}; {polls}.",
             shape.name, m.ratio
         ),
@@ -270,6 +304,10 @@ fn set_facts(facts: &Facts, all: &[(usize, Measured)]) {
         .unwrap_or(0);
     facts.set("over_limit", over as f64);
     facts.set("wrong_todos", all.iter().map(|(_, m)| m.wrong).sum::<u32>());
+    facts.set(
+        "errors_hidden",
+        all.iter().filter(|(_, m)| m.hidden).count() as f64,
+    );
     facts.set("longest_poll_ratio", worst(|m| m.longest_poll_ratio));
     facts.set("longest_asleep_ratio", worst(|m| m.longest_asleep_ratio));
     facts.set("asleep_share", worst(|m| m.asleep_share));
@@ -287,7 +325,7 @@ where
         facts.the("fetch_all")
     );
     println!(
-        "under two workloads (seed {}; LESSON_SEED={} replays them):",
+        "under three workloads (seed {}; LESSON_SEED={} replays them):",
         seed(),
         seed()
     );

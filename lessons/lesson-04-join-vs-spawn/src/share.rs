@@ -53,6 +53,10 @@ pub static SPEC: Spec = Spec {
             "jobs computed more than once",
         ),
         fact(
+            "jobs_in_poll",
+            "jobs computed inside a poll of run_jobs, on the thread polling it (all the workloads)",
+        ),
+        fact(
             "longest_asleep_ratio",
             "the longest time the thread slept inside one poll of run_jobs, over the batch's ideal time (worst workload)",
         )
@@ -130,8 +134,12 @@ where
             m.speedup
         );
         println!(
-            "    run_jobs was polled {:.1} times per job; in its longest poll it slept {:.2} and computed {:.2} of the batch's ideal time.",
+            "    run_jobs was polled {:.1} times per job; in its longest poll it slept {:.2} and computed {:.2} of the batch's ideal time;",
             m.polls_per_job, m.longest_asleep_ratio, m.longest_cpu_ratio
+        );
+        println!(
+            "    {} of the jobs computed inside a poll of run_jobs, on its thread.",
+            m.in_poll
         );
     }
 }

@@ -20,6 +20,9 @@ use shared::work::shape::Rng;
 use std::time::Duration;
 
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_first_job_inline.rs"]
+mod bug_first_job_inline;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/bug_half_inline.rs"]
 mod bug_half_inline;
 #[allow(dead_code)]
@@ -83,6 +86,7 @@ fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
         "most_at_once",
         "wrong_results",
         "extra_runs",
+        "jobs_in_poll",
         "polls_per_job",
     ]);
     let done = || Observed::Completes;
@@ -174,7 +178,23 @@ fn parallel_jobs_that_keep_the_polling_thread_are_not_a_fix() {
         "{:?}",
         f.values()
     );
+    assert_eq!(f.get("jobs_in_poll"), Some(6.0 + 7.0), "{:?}", f.values());
     grader.assert_not_fixed("half the jobs computed inline", done(), &f);
+    // Even one job inline is counted, exactly, on any machine (busy or
+    // with one core): the harness marks the thread while it polls
+    // run_jobs. Its CPU time alone (one job of a dozen) could pass for a
+    // fix's on a busy machine.
+    let f = measured(bug_first_job_inline::run_jobs);
+    assert_eq!(f.get("jobs_in_poll"), Some(2.0), "{:?}", f.values());
+    grader.assert_not_fixed("the first job computed inline", done(), &f);
+    if two_cores() && f.get("most_at_once").unwrap() >= 2.0 {
+        grader.assert_diagnosed(
+            "the first job computed inline",
+            done(),
+            &f,
+            &["computes-in-a-poll"],
+        );
+    }
     if cfg!(target_os = "linux") {
         for (what, f) in [
             ("scoped threads", measured(bug_thread_scope::run_jobs)),

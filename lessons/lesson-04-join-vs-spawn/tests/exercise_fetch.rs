@@ -23,6 +23,9 @@ mod bug_block_on;
 #[path = "fixtures/fetch/bug_buffered_in_order.rs"]
 mod bug_buffered_in_order;
 #[allow(dead_code)]
+#[path = "fixtures/fetch/bug_errors_filtered_out.rs"]
+mod bug_errors_filtered_out;
+#[allow(dead_code)]
 #[path = "fixtures/fetch/bug_one_at_a_time.rs"]
 mod bug_one_at_a_time;
 #[allow(dead_code)]
@@ -156,13 +159,28 @@ async fn the_limit_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert_eq!(f.get("fetch_ratio"), Some(1.0), "{what}: {:?}", f.values());
         grader.assert_diagnosed(what, done(), &f, &["wrong-todos"]);
     }
+    // A failed request dropped and Ok returned: on time, within the limit,
+    // every todo that came in its place, and the failure hidden.
+    let f = measured(bug_errors_filtered_out::fetch_all).await;
+    assert_eq!(f.get("errors_hidden"), Some(1.0), "{:?}", f.values());
+    assert_eq!(f.get("over_limit"), Some(0.0), "{:?}", f.values());
+    assert_eq!(f.get("wrong_todos"), Some(0.0), "{:?}", f.values());
+    assert!(f.get("fetch_ratio").unwrap() <= 1.0, "{:?}", f.values());
+    grader.assert_not_fixed("a failed request filtered out", done(), &f);
+    grader.assert_diagnosed(
+        "a failed request filtered out",
+        done(),
+        &f,
+        &["errors-hidden"],
+    );
+
     let f = measured(bug_skip_the_server::fetch_all).await;
     assert!(f.get("fetch_ratio").unwrap() < 0.01, "{:?}", f.values());
     grader.assert_diagnosed(
         "todos rebuilt instead of fetched",
         done(),
         &f,
-        &["wrong-todos"],
+        &["wrong-todos", "errors-hidden"],
     );
 }
 
@@ -233,7 +251,11 @@ fn every_workload_separates_the_bug_from_the_fix() {
     let fixed_max = bound(&grader.scenario().fixed, "fetch_ratio").max.unwrap();
     for seed in 0..500 {
         let shapes = limit::shapes(&mut Rng::new(seed));
-        assert_eq!(shapes.len(), 2);
+        assert_eq!(shapes.len(), 3);
+        // One workload has a request the server fails, drawn from its ids.
+        let failing: Vec<_> = shapes.iter().filter_map(|s| s.fails).collect();
+        assert_eq!(failing.len(), 1, "{shapes:?}");
+        assert!(shapes[2].ids.contains(&failing[0]), "{shapes:?}");
         let (mut batches, mut window, mut serial) = (0.0f64, 0.0f64, 0.0f64);
         for s in &shapes {
             assert_eq!(s.ids.len(), s.latencies.len());

@@ -13,8 +13,11 @@ use std::process::ExitCode;
 
 /// How long the stream must be quiet (no number) for the read to end.
 pub const QUIET: Duration = Duration::from_millis(200);
-/// How often the reader reports its progress.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+/// How often the reader reports its progress. Not a divisor of the
+/// deadline (1 s): a report is due at 990 ms and the next at 1035, so a
+/// reader that looks at the deadline only when it reports ends 35 ms late,
+/// and a count of reports cannot stand in for the second.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(45);
 
 /// Where the reader reports its progress. The harness notes when each
 /// report was made.
@@ -44,6 +47,16 @@ pub static SPEC: Spec = Spec {
             "how long after it was due a read ended (after QUIET without a number, or at the deadline), over QUIET (the latest of the shapes)",
         )
         .timing(),
+        fact(
+            "quiet_late_ratio",
+            "how long after it was due a read due QUIET after its last number ended, over QUIET",
+        )
+        .timing(),
+        fact(
+            "deadline_late_ratio",
+            "how long after the deadline a read due at the deadline ended, over QUIET",
+        )
+        .timing(),
         fact("early_stops", "reads that ended before they were due"),
         fact(
             "wrong_counts",
@@ -51,12 +64,12 @@ pub static SPEC: Spec = Spec {
         ),
         fact(
             "progress_ratio",
-            "progress reports made over reports due (the read's length over 50 ms), in the shape where it was farthest from 1",
+            "progress reports made over reports due (the read's length over 45 ms), in the shape where it was farthest from 1",
         )
         .timing(),
         fact(
             "progress_gap_ratio",
-            "the longest stretch of a read without a progress report, over the 50 ms it should be (the worst shape)",
+            "the longest stretch of a read without a progress report, over the 45 ms it should be (the worst shape)",
         )
         .timing(),
         fact("numbers_read", "numbers read, in all").live(),
@@ -106,13 +119,17 @@ impl Schedule {
     }
 }
 
-/// The two shapes of stream, picked by `rng`: steady at a rate of its own
+/// The three shapes of stream, picked by `rng`: steady at a rate of its own
 /// (a number every 3 to 6 ms), never quiet, so only the deadline ends the
 /// read; and bursts of 5 to 20 numbers with pauses of 60 to 150 ms (each
 /// one longer than the progress period, shorter than `QUIET`), until none
 /// come from a moment 0.3 to 0.5 s in, so the read is due to end `QUIET`
 /// after the last burst, well before the deadline, and 10 ms after a
-/// progress report is due.
+/// progress report is due. The steady read is due at the deadline, which
+/// is 10 ms after a progress report too (990 ms): whichever timer a reader
+/// looks at only when it reports, it ends 35 ms late. The third is
+/// steady again until a moment 0.86 to 0.9 s in, then quiet: its read is
+/// due at the deadline too, with no number to look at the clock for.
 pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
     let every = Duration::from_millis(rng.between(3, 6));
     let ms = Duration::from_millis;
@@ -128,13 +145,15 @@ pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
             pattern.push(t);
         }
     }
-    // The last burst is moved later, to 10 ms past a multiple of the
-    // progress period, so the read is due 10 ms after a report: a reader
-    // that looks at the quiet only when it reports ends 40 ms late.
+    // The last burst is moved later (by less than a period), so that the
+    // read, due QUIET after it, is due 10 ms after a report: a reader that
+    // looks at the quiet only when it reports ends 35 ms late.
     if let Some(&last) = pattern.last() {
         let period = PROGRESS_EVERY.as_millis() as u64;
+        let quiet = QUIET.as_millis() as u64 % period;
         let at = last.as_millis() as u64;
-        let moved = ms(at + (period + 10 - at % period) % period);
+        // The read is due at `moved + QUIET`, 10 ms past a report's time.
+        let moved = ms(at + (10 + 2 * period - quiet - at % period) % period);
         for t in pattern.iter_mut().filter(|t| **t == last) {
             *t = moved;
         }
@@ -148,7 +167,27 @@ pub fn shapes(rng: &mut Rng) -> Vec<Schedule> {
         // Long past any deadline: the pattern is never seen twice.
         period: ms(5000),
     };
-    vec![Schedule::steady(every), bursts]
+    // Steady again, until a moment 0.86 to 0.9 s in: the quiet would end
+    // the read 50 ms or more after the deadline, so the deadline is due
+    // first, with no number in its last 100 ms or more. A reader that looks
+    // at the deadline only when a number comes or a report is due is late.
+    let stop = rng.duration_between(ms(860), ms(900));
+    let again = Duration::from_millis(rng.between(3, 6));
+    let pattern: Vec<Duration> = (1..)
+        .map(|i| again * i)
+        .take_while(|&t| t <= stop)
+        .collect();
+    let stops = Schedule {
+        name: format!(
+            "steady, a number every {} ms, and none after {} ms",
+            again.as_millis(),
+            pattern.last().copied().unwrap_or_default().as_millis()
+        ),
+        pattern,
+        // Long past any deadline: the pattern is never seen twice.
+        period: ms(5000),
+    };
+    vec![Schedule::steady(every), bursts, stops]
 }
 
 /// What one read showed.
@@ -252,6 +291,15 @@ where
         "late_ratio",
         reads.iter().map(Read::late).fold(0.0, f64::max),
     );
+    let late_where = |at_deadline: bool| {
+        reads
+            .iter()
+            .filter(|r| (r.due >= DEADLINE) == at_deadline)
+            .map(Read::late)
+            .fold(0.0, f64::max)
+    };
+    facts.set("quiet_late_ratio", late_where(false));
+    facts.set("deadline_late_ratio", late_where(true));
     facts.set(
         "early_stops",
         reads.iter().filter(|r| r.took < r.due).count() as u32,
@@ -293,7 +341,7 @@ pub fn run<R>(facts: &Facts, read: R)
 where
     R: AsyncFn(Numbers, Progress) -> u32,
 {
-    shared::contract::watchdog::default_deadline(Duration::from_secs(4));
+    shared::contract::watchdog::default_deadline(Duration::from_secs(5));
     let shapes = shapes(&mut Rng::for_scenario(SPEC.name));
     println!(
         "{} reads an endless stream until it has been quiet for {} ms, for at most",
@@ -301,7 +349,7 @@ where
         QUIET.as_millis()
     );
     println!(
-        "1 s, reporting progress every {} ms; twice, in two shapes picked at run time",
+        "1 s, reporting progress every {} ms; three times, in shapes picked at run time",
         PROGRESS_EVERY.as_millis()
     );
     println!("(seed {}; LESSON_SEED={} replays them):", seed(), seed());
@@ -313,7 +361,7 @@ where
             s.quiet_due(QUIET, DEADLINE).as_millis()
         );
     }
-    println!("(If a read never stops, the watchdog stops it after 4 s.)");
+    println!("(If a read never stops, the watchdog stops it after 5 s.)");
     let reads = runtime().block_on(measure(facts, &shapes, read));
     for (i, r) in reads.iter().enumerate() {
         println!(

@@ -17,6 +17,12 @@ use std::time::Duration;
 #[path = "fixtures/deadline/bug_counts_turns.rs"]
 mod bug_counts_turns;
 #[allow(dead_code)]
+#[path = "fixtures/deadline/bug_deadline_checked_at_progress.rs"]
+mod bug_deadline_checked_at_progress;
+#[allow(dead_code)]
+#[path = "fixtures/deadline/bug_deadline_checked_every_turn.rs"]
+mod bug_deadline_checked_every_turn;
+#[allow(dead_code)]
 #[path = "fixtures/deadline/bug_deadline_only.rs"]
 mod bug_deadline_only;
 #[allow(dead_code)]
@@ -131,19 +137,52 @@ async fn the_quiet_grader_tells_every_fix_from_every_form_of_the_bug() {
             assert!(f.get("late_ratio").unwrap() >= 1.5, "{what}: {f:?}");
             assert_diagnosed(&grader, what, o, &f, &["quiet-restarted-by-progress"]);
         }
-        // The quiet looked at only when a report is due: 40 ms late.
+        // The quiet and the deadline looked at only when a report is due:
+        // both reads 35 ms late.
         let (o, f) = reader_run(seed, bug_quiet_checked_at_progress::read).await;
-        let late = f.get("late_ratio").unwrap();
-        assert!((0.15..=0.25).contains(&late), "{f:?}");
+        for fact in ["late_ratio", "quiet_late_ratio", "deadline_late_ratio"] {
+            let late = f.get(fact).unwrap();
+            assert!((0.15..=0.25).contains(&late), "{fact}: {f:?}");
+        }
         assert_diagnosed(
             &grader,
             "the quiet looked at when a report is due",
             o,
             &f,
-            &["quiet-looked-at-now-and-then"],
+            &[
+                "quiet-looked-at-now-and-then",
+                "deadline-looked-at-now-and-then",
+            ],
+        );
+        // A right quiet timer, and the deadline looked at only when a
+        // report is due: the steady read ends at 1035 ms, 35 ms late.
+        let (o, f) = reader_run(seed, bug_deadline_checked_at_progress::read).await;
+        assert!(f.get("quiet_late_ratio").unwrap() < 0.01, "{f:?}");
+        let late = f.get("deadline_late_ratio").unwrap();
+        assert!((0.15..=0.25).contains(&late), "{f:?}");
+        assert_eq!(f.get("early_stops"), Some(0.0), "{f:?}");
+        assert_diagnosed(
+            &grader,
+            "the deadline looked at when a report is due",
+            o,
+            &f,
+            &["deadline-looked-at-now-and-then"],
+        );
+        // The deadline looked at on every turn: nearly on time while
+        // numbers come, 35 ms late when they stop before the deadline.
+        let (o, f) = reader_run(seed, bug_deadline_checked_every_turn::read).await;
+        assert!(f.get("quiet_late_ratio").unwrap() < 0.01, "{f:?}");
+        let late = f.get("deadline_late_ratio").unwrap();
+        assert!((0.15..=0.25).contains(&late), "{f:?}");
+        assert_diagnosed(
+            &grader,
+            "the deadline looked at on every turn",
+            o,
+            &f,
+            &["deadline-looked-at-now-and-then"],
         );
         let (o, f) = reader_run(seed, bug_quiet_never_reset::read).await;
-        assert_eq!(f.get("early_stops"), Some(2.0), "{f:?}");
+        assert_eq!(f.get("early_stops"), Some(3.0), "{f:?}");
         assert_diagnosed(
             &grader,
             "a quiet timer no number moves",
@@ -176,12 +215,32 @@ async fn the_quiet_grader_tells_every_fix_from_every_form_of_the_bug() {
 fn every_workload_separates_the_bug_from_the_fix() {
     for seed in 0..500 {
         let shapes = quiet::shapes(&mut Rng::new(seed));
-        assert_eq!(shapes.len(), 2);
+        assert_eq!(shapes.len(), 3);
         assert_eq!(shapes[0].quiet_due(QUIET, DEADLINE), DEADLINE);
+        // The third is due at the deadline with no number in its last
+        // 100 ms, and its quiet 50 ms or more after: looking at the clock
+        // when a number comes or a report is due is no deadline.
+        assert_eq!(shapes[2].quiet_due(QUIET, DEADLINE), DEADLINE);
+        let last = (0..)
+            .map(|i| shapes[2].at(i))
+            .take_while(|&t| t < DEADLINE)
+            .last()
+            .unwrap();
+        assert!(
+            DEADLINE - last >= Duration::from_millis(100)
+                && last + QUIET >= DEADLINE + Duration::from_millis(50),
+            "{last:?}"
+        );
         let due = shapes[1].quiet_due(QUIET, DEADLINE);
         assert!(DEADLINE - due >= QUIET * 3 / 2, "{due:?}");
-        // 10 ms past a progress report's time.
+        // 10 ms past a progress report's time, and so is the deadline: a
+        // reader that looks at either only when it reports is late.
         assert_eq!(due.as_millis() % PROGRESS_EVERY.as_millis(), 10, "{due:?}");
+        assert_eq!(
+            DEADLINE.as_millis() % PROGRESS_EVERY.as_millis(),
+            10,
+            "{DEADLINE:?}"
+        );
         assert!(due >= QUIET + Duration::from_millis(60), "{due:?}");
         let mut last = Duration::ZERO;
         for i in 0.. {

@@ -3,7 +3,7 @@
 //!
 //! `read` reads numbers from an endless stream (they come every few
 //! milliseconds, or in bursts with pauses) and reports its progress every
-//! 50 ms. It should stop once no number has come for `QUIET` (200 ms), and
+//! 45 ms. It should stop once no number has come for `QUIET` (200 ms), and
 //! after `DEADLINE` (1 s) in any case, whichever comes first, returning how
 //! many numbers it read; the progress reports must keep their schedule
 //! meanwhile. It never stops. Fix it, then run
