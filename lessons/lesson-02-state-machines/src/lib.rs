@@ -1300,10 +1300,7 @@ pub mod naps {
                         out.lock().unwrap().is_some() && plan.started() < plan.due()
                     })
                     .count() as u32,
-                late_ratio: plans
-                    .iter()
-                    .map(|p| p.late_ratio(end))
-                    .fold(0.0, f64::max),
+                late_ratio: plans.iter().map(|p| p.late_ratio(end)).fold(0.0, f64::max),
                 // Beside the heartbeat, its ticks poll the machine too.
                 unwoken_polls: if shape.heartbeat.is_none() {
                     plans.iter().map(|p| p.unwoken_polls()).sum()
