@@ -333,6 +333,11 @@ fn a_pass_polled_on_a_clock_fails_at_any_period() {
             let (o, f) = run();
             assert_eq!(f.get("cooked_ratio"), Some(1.0), "{what}: {f:?}");
             clock.assert_not_fixed(what, o.clone(), &f);
+            if what.starts_with("a clock of") {
+                // A diagnosis needs a clear margin: a clock of some period
+                // may be just past both bounds, and named by the facts alone.
+                continue;
+            }
             let shown = grader.diagnoses(o, &f);
             assert!(
                 shown.iter().any(|d| {
