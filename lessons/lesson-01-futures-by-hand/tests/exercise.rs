@@ -228,7 +228,12 @@ fn the_pass_grader_tells_every_fix_from_every_wrong_pass() {
                 }
                 "join_all" | "sorted tickets" => {
                     assert!(f.get("wrong_lists").unwrap() >= 1.0, "{what}: {f:?}");
-                    counts.assert_diagnosed(what, o, &f, &["pad-order"]);
+                    // With every run at once, a loaded machine may stretch
+                    // a service past 1.5 times its longest dish: a timing
+                    // diagnosis may join, `pad-order` must be there.
+                    counts.assert_not_fixed(what, o.clone(), &f);
+                    let shown = counts.diagnoses(o, &f);
+                    assert!(shown.iter().any(|d| d == "pad-order"), "{what}: {shown:?}");
                 }
                 "finished dishes polled again" => {
                     counts.assert_diagnosed(what, o, &f, &["polled-after-ready"]);
