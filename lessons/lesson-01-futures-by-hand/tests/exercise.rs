@@ -224,7 +224,13 @@ fn the_pass_grader_tells_every_fix_from_every_wrong_pass() {
                 "the lesson's dishes in turn" | "each dish awaited in turn" => {
                     // A sleep lasts at least what it asked: exact enough.
                     grader.assert_bug(what, o.clone(), &f);
-                    grader.assert_diagnosed(what, o, &f, &["one-after-another"]);
+                    // With every run at once, a loaded machine may also make
+                    // a dish's wake-up noticed late: `noticed-late` may join.
+                    let shown = grader.diagnoses(o, &f);
+                    assert!(
+                        shown.iter().any(|d| d == "one-after-another"),
+                        "{what}: {shown:?}"
+                    );
                 }
                 "join_all" | "sorted tickets" => {
                     assert!(f.get("wrong_lists").unwrap() >= 1.0, "{what}: {f:?}");
