@@ -566,6 +566,8 @@ struct DishState {
     in_oven: bool,
     done: bool,
     waker: Option<Waker>,
+    /// When the oven woke the waker (the dish was ready to be polled).
+    woke_at: Option<std::time::Instant>,
 }
 
 impl Future for Dish {
@@ -585,11 +587,14 @@ impl Future for Dish {
         if !state.in_oven {
             state.in_oven = true;
             let (shared, cooking) = (this.state.clone(), this.cooking);
+            let counter = this.counter.clone();
             thread::spawn(move || {
                 thread::sleep(cooking);
                 let waker = {
                     let mut s = shared.lock().unwrap();
                     s.done = true;
+                    s.woke_at = Some(std::time::Instant::now());
+                    counter.oven_done();
                     s.waker.take()
                 };
                 if let Some(w) = waker {
@@ -598,6 +603,9 @@ impl Future for Dish {
             });
         }
         if state.done {
+            if let Some(at) = state.woke_at {
+                this.counter.noticed(at.elapsed(), this.cooking);
+            }
             this.counter.ready(this.number);
             return Poll::Ready(this.number);
         }
@@ -656,6 +664,15 @@ pub mod pass {
                 "the most polls of one dish, over the dishes of its service plus one",
             ),
             fact(
+                "unwoken_polls",
+                "polls of the pass, besides its first, when no dish had come out of the oven since its poll before (the most of the services)",
+            ),
+            fact(
+                "late_ratio",
+                "the longest from the oven waking a dish's waker to the poll that found it ready, over its cooking time (the most of all dishes)",
+            )
+            .timing(),
+            fact(
                 "elapsed_ratio",
                 "a service's time, over its longest dish (the highest of the services)",
             )
@@ -676,6 +693,11 @@ pub mod pass {
         ready: Mutex<Vec<u32>>,
         after_ready: Mutex<u32>,
         never_polled: Mutex<u32>,
+        /// Dishes the oven has finished (and woken the waker of).
+        ovens_done: std::sync::atomic::AtomicU32,
+        /// The latest a finished dish was found ready, over its cooking
+        /// time.
+        late_ratio: Mutex<f64>,
     }
 
     impl Counter {
@@ -697,6 +719,23 @@ pub mod pass {
         }
         pub(crate) fn never_polled(&self) {
             *self.never_polled.lock().unwrap() += 1;
+        }
+        pub(crate) fn oven_done(&self) {
+            self.ovens_done
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        pub(crate) fn noticed(&self, late: Duration, cooking: Duration) {
+            let mut most = self.late_ratio.lock().unwrap();
+            *most = most.max(late.as_secs_f64() / cooking.as_secs_f64());
+        }
+        /// Dishes the oven has finished so far.
+        pub fn ovens_done(&self) -> u32 {
+            self.ovens_done.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        /// The latest a dish that the oven had finished was found ready by
+        /// a poll, over its cooking time.
+        pub fn late_ratio(&self) -> f64 {
+            *self.late_ratio.lock().unwrap()
         }
         /// The tickets in the order their dishes returned `Ready`.
         pub fn ready_order(&self) -> Vec<u32> {
@@ -791,16 +830,28 @@ pub mod pass {
         ]
     }
 
-    /// A future under watch: the longest of its polls.
+    /// A future under watch: the longest of its polls, and its polls that
+    /// no dish coming out of the oven asked for.
     struct Timed<F> {
         inner: Pin<Box<F>>,
         longest: Arc<Mutex<Duration>>,
+        counter: Arc<Counter>,
+        /// Dishes out of the oven at the start of the poll before.
+        seen: Option<u32>,
+        unwoken: Arc<Mutex<u32>>,
     }
 
     impl<F: Future> Future for Timed<F> {
         type Output = F::Output;
 
         fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            // The oven counts a dish out before it wakes its waker, so a
+            // poll that a dish's wake-up asked for sees one more.
+            let out_now = self.counter.ovens_done();
+            if self.seen == Some(out_now) {
+                *self.unwoken.lock().unwrap() += 1;
+            }
+            self.seen = Some(out_now);
             let start = std::time::Instant::now();
             let out = self.inner.as_mut().poll(cx);
             let took = start.elapsed();
@@ -828,6 +879,7 @@ pub mod pass {
         let mut served = Vec::new();
         let (mut cooked, mut wrong, mut after, mut never) = (f64::INFINITY, 0u32, 0u32, 0u32);
         let (mut poll_ratio, mut elapsed_ratio, mut held_ratio) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut unwoken, mut late_ratio) = (0u32, 0.0f64);
         for service in services {
             shared::mark(&format!(
                 "{}: {} dishes",
@@ -837,11 +889,15 @@ pub mod pass {
             let counter = Arc::new(Counter::default());
             let dishes = service.dishes(&counter);
             let longest = Arc::new(Mutex::new(Duration::ZERO));
+            let unwoken_here = Arc::new(Mutex::new(0));
             let start = std::time::Instant::now();
             let future = pass(dishes).traced(format!("{}'s pass", service.name));
             let listed = block_on(Timed {
                 inner: Box::pin(future),
                 longest: longest.clone(),
+                counter: counter.clone(),
+                seen: None,
+                unwoken: unwoken_here.clone(),
             });
             let elapsed = start.elapsed();
             let ready_order = counter.ready_order();
@@ -851,6 +907,8 @@ pub mod pass {
                 wrong += 1;
             }
             after += *counter.after_ready.lock().unwrap();
+            unwoken = unwoken.max(*unwoken_here.lock().unwrap());
+            late_ratio = late_ratio.max(counter.late_ratio());
             never += *counter.never_polled.lock().unwrap();
             poll_ratio = poll_ratio.max(counter.most_polls() as f64 / (n + 1) as f64);
             elapsed_ratio =
@@ -868,6 +926,8 @@ pub mod pass {
         facts.set("wrong_lists", wrong);
         facts.set("polled_after_ready", after);
         facts.set("poll_ratio", poll_ratio);
+        facts.set("unwoken_polls", unwoken);
+        facts.set("late_ratio", late_ratio);
         facts.set("elapsed_ratio", elapsed_ratio);
         facts.set("held_ratio", held_ratio);
         served

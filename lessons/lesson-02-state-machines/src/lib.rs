@@ -396,12 +396,70 @@ pub mod fixed {
 /// calls [`nap`] on its own). The harness picks 30 to 60 ms for each nap.
 pub const NAP: Duration = Duration::from_millis(30);
 
-/// What the harness keeps about one nap: when it was made, and when it
-/// first said `Ready`.
+/// What the harness keeps about one nap: when it was made, when it first
+/// said `Ready`, its length, and what its timer's wake-up became: when the
+/// timer woke the waker the nap was given, when the nap was next polled,
+/// and the polls it had before its timer woke it.
 #[derive(Debug)]
 struct NapRecord {
     made: Instant,
     fired: Mutex<Option<Instant>>,
+    length: Duration,
+    woken: Mutex<Woken>,
+}
+
+#[derive(Debug, Default)]
+struct Woken {
+    /// When the timer woke the nap's waker.
+    at: Option<Instant>,
+    /// When the nap was polled first after that.
+    noticed: Option<Instant>,
+    /// Polls of the nap before its timer woke it.
+    polls_before: u32,
+}
+
+impl NapRecord {
+    /// How late the nap's wake-up was noticed, over its length: from the
+    /// timer's wake-up to the next poll of the nap, or to `end` if none
+    /// came (`None` if the timer never woke).
+    fn late_ratio(&self, end: Instant) -> Option<f64> {
+        let w = self.woken.lock().unwrap();
+        let at = w.at?;
+        let late = w.noticed.unwrap_or(end).saturating_duration_since(at);
+        Some(late.as_secs_f64() / self.length.as_secs_f64())
+    }
+
+    /// Polls of the nap before its timer woke it, besides the one that
+    /// started it.
+    fn unwoken_polls(&self) -> u32 {
+        self.woken.lock().unwrap().polls_before.saturating_sub(1)
+    }
+}
+
+/// The waker the harness polls a nap's timer with: it notes when the timer
+/// woke it, then wakes the waker the nap was last polled with.
+struct NapWaker {
+    record: Arc<NapRecord>,
+    theirs: Mutex<Option<std::task::Waker>>,
+}
+
+impl std::task::Wake for NapWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.record
+            .woken
+            .lock()
+            .unwrap()
+            .at
+            .get_or_insert_with(Instant::now);
+        let theirs = self.theirs.lock().unwrap().clone();
+        if let Some(w) = theirs {
+            w.wake();
+        }
+    }
 }
 
 // ANCHOR: nap
@@ -416,6 +474,7 @@ pub struct Nap {
     sleep: RefCell<Pin<Box<Sleep>>>,
     value: u64,
     record: Option<Arc<NapRecord>>,
+    waker: Option<Arc<NapWaker>>,
     _pinned: PhantomPinned,
 }
 
@@ -424,10 +483,17 @@ pub struct Nap {
 /// polled.
 pub fn nap() -> Nap {
     let (length, value, record) = PLAN.try_with(|plan| plan.start()).unwrap_or((NAP, 1, None));
+    let waker = record.as_ref().map(|record| {
+        Arc::new(NapWaker {
+            record: record.clone(),
+            theirs: Mutex::new(None),
+        })
+    });
     Nap {
         sleep: RefCell::new(Box::pin(tokio::time::sleep(length))),
         value,
         record,
+        waker,
         _pinned: PhantomPinned,
     }
 }
@@ -438,7 +504,28 @@ impl Future for Nap {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
         let this = self.into_ref().get_ref();
-        let ready = this.sleep.borrow_mut().as_mut().poll(cx);
+        let ready = match (&this.record, &this.waker) {
+            (Some(record), Some(waker)) => {
+                {
+                    let mut w = record.woken.lock().unwrap();
+                    match w.at {
+                        None => w.polls_before += 1,
+                        Some(_) => {
+                            w.noticed.get_or_insert_with(Instant::now);
+                        }
+                    }
+                }
+                *waker.theirs.lock().unwrap() = Some(cx.waker().clone());
+                // The timer wakes the harness's waker, which notes the time
+                // and wakes `cx`'s.
+                let ours = std::task::Waker::from(waker.clone());
+                this.sleep
+                    .borrow_mut()
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&ours))
+            }
+            _ => this.sleep.borrow_mut().as_mut().poll(cx),
+        };
         if ready.is_ready()
             && let Some(record) = &this.record
         {
@@ -486,6 +573,8 @@ impl NapPlan {
         let record = Arc::new(NapRecord {
             made: Instant::now(),
             fired: Mutex::new(None),
+            length,
+            woken: Mutex::new(Woken::default()),
         });
         naps.push(record.clone());
         (length, value, Some(record))
@@ -532,6 +621,28 @@ impl NapPlan {
             }
         }
         done.min(self.due())
+    }
+
+    /// The latest any nap's wake-up was noticed, over that nap's length
+    /// (a wake-up never noticed counts until `end`).
+    pub fn late_ratio(&self, end: Instant) -> f64 {
+        self.naps
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.late_ratio(end))
+            .fold(0.0, f64::max)
+    }
+
+    /// Polls of its naps made before their timers woke them, besides the
+    /// poll that started each.
+    pub fn unwoken_polls(&self) -> u32 {
+        self.naps
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n.unwoken_polls())
+            .sum()
     }
 
     /// `fut`, with this plan as the one its calls to [`nap`] take lengths
@@ -898,6 +1009,15 @@ pub mod naps {
                 "polls of the state machines per nap due, leaving out the polls the heartbeat's ticks caused (the most of the shapes)",
             ),
             fact(
+                "late_ratio",
+                "the longest from a nap's timer waking the waker the nap was given to the next poll of that nap, over the nap's length (the most of all naps)",
+            )
+            .timing(),
+            fact(
+                "unwoken_polls",
+                "polls of a nap, alone in its task, before its timer had woken it, besides the poll that started it",
+            ),
+            fact(
                 "wrong_totals",
                 "state machines that finished with a number other than their naps' numbers added up",
             ),
@@ -956,6 +1076,10 @@ pub mod naps {
     /// task, where nothing but its own wake-ups gets it polled: the first
     /// of 2 naps, the others of 2 to 4. So no one count fits both shapes.
     /// Every nap lasts 30 to 60 ms and gives a number from 1 to 999 999.
+    /// The first machine alone has a short nap (30 to 38 ms) and a long one
+    /// (50 to 60 ms), in either order: a task polled on a clock instead of
+    /// on its wake-ups either polls the long nap before its timer woke it
+    /// or notices the short one's end 12 ms late or more (a third of it).
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let shape = |heartbeat, counts: Vec<u64>, rng: &mut Rng| {
             let machines: Vec<_> = counts.iter().map(|&c| naps(rng, c)).collect();
@@ -976,7 +1100,13 @@ pub mod naps {
         for _ in 1..rng.between(2, 3) {
             counts.push(rng.between(2, 4));
         }
-        let alone = shape(None, counts, rng);
+        let mut alone = shape(None, counts, rng);
+        let mut first = vec![
+            Duration::from_millis(rng.between(30, 38)),
+            Duration::from_millis(rng.between(50, 60)),
+        ];
+        rng.shuffle(&mut first);
+        alone.machines[0] = first;
         vec![beside, alone]
     }
 
@@ -997,6 +1127,11 @@ pub mod naps {
         pub wrong_totals: u32,
         /// Machines that finished having started fewer naps than due.
         pub short: u32,
+        /// The latest a nap's wake-up was noticed, over its length.
+        pub late_ratio: f64,
+        /// Polls of naps before their timers woke them, besides the first
+        /// of each (counted only where each machine is alone in its task).
+        pub unwoken_polls: u32,
     }
 
     impl Shown {
@@ -1004,8 +1139,7 @@ pub mod naps {
         /// tick polls the task, and so the machine beside it). A machine
         /// that waits for its wake-ups is polled once to start, once at
         /// each nap's end, and on the heartbeat's ticks: under two per nap.
-        /// One that wakes itself over and over is polled thousands of
-        /// times.
+        /// One that wakes itself over and over is polled far more.
         pub fn polls_per_nap(&self) -> f64 {
             self.polls.saturating_sub(u64::from(self.ticks)) as f64 / self.due.max(1) as f64
         }
@@ -1145,6 +1279,7 @@ pub mod naps {
                 }
             };
             let elapsed = start.elapsed();
+            let end = Instant::now();
             let due: usize = plans.iter().map(|p| p.due()).sum();
             shown.push(Shown {
                 due,
@@ -1165,6 +1300,13 @@ pub mod naps {
                         out.lock().unwrap().is_some() && plan.started() < plan.due()
                     })
                     .count() as u32,
+                late_ratio: plans.iter().map(|p| p.late_ratio(end)).fold(0.0, f64::max),
+                // Beside the heartbeat, its ticks poll the machine too.
+                unwoken_polls: if shape.heartbeat.is_none() {
+                    plans.iter().map(|p| p.unwoken_polls()).sum()
+                } else {
+                    0
+                },
             });
         }
         let ratio = |n: usize, due: usize| n as f64 / due.max(1) as f64;
@@ -1196,6 +1338,14 @@ pub mod naps {
         facts.set(
             "polls_per_nap",
             shown.iter().map(Shown::polls_per_nap).fold(0.0, f64::max),
+        );
+        facts.set(
+            "late_ratio",
+            shown.iter().map(|s| s.late_ratio).fold(0.0, f64::max),
+        );
+        facts.set(
+            "unwoken_polls",
+            shown.iter().map(|s| s.unwoken_polls).sum::<u32>(),
         );
         facts.set(
             "wrong_totals",
@@ -1230,7 +1380,7 @@ pub mod naps {
         let shown = timer_runtime().block_on(measure(facts, &shapes, make));
         for (i, s) in shown.iter().enumerate() {
             println!(
-                "Shape {}: {} of {} naps taken one after the other, {} started, in {:.2} times their lengths{};\n  {} machine(s) returned a wrong total.",
+                "Shape {}: {} of {} naps taken one after the other, {} started, in {:.2} times their lengths{};\n  a nap's end noticed at most {:.2} of the nap late; {} machine(s) returned a wrong total.",
                 i + 1,
                 s.done,
                 s.due,
@@ -1241,6 +1391,7 @@ pub mod naps {
                 } else {
                     String::new()
                 },
+                s.late_ratio,
                 s.wrong_totals
             );
         }

@@ -19,6 +19,9 @@ use std::time::Duration;
 #[path = "fixtures/naps/bug_block_on_in_poll.rs"]
 mod bug_block_on_in_poll;
 #[allow(dead_code)]
+#[path = "fixtures/naps/bug_clock_thread_per_poll.rs"]
+mod bug_clock_thread_per_poll;
+#[allow(dead_code)]
 #[path = "fixtures/naps/bug_last_number_only.rs"]
 mod bug_last_number_only;
 #[allow(dead_code)]
@@ -28,6 +31,9 @@ mod bug_naps_at_once;
 #[path = "fixtures/naps/bug_noop_waker.rs"]
 mod bug_noop_waker;
 #[allow(dead_code)]
+#[path = "fixtures/naps/bug_one_clock_thread.rs"]
+mod bug_one_clock_thread;
+#[allow(dead_code)]
 #[path = "fixtures/naps/bug_one_nap_kept.rs"]
 mod bug_one_nap_kept;
 #[allow(dead_code)]
@@ -36,6 +42,9 @@ mod bug_short_sleep_in_every_poll;
 #[allow(dead_code)]
 #[path = "fixtures/naps/bug_sleep_when_made.rs"]
 mod bug_sleep_when_made;
+#[allow(dead_code)]
+#[path = "fixtures/naps/bug_slow_clock.rs"]
+mod bug_slow_clock;
 #[allow(dead_code)]
 #[path = "fixtures/naps/bug_spin_on_a_noop_waker.rs"]
 mod bug_spin_on_a_noop_waker;
@@ -92,6 +101,10 @@ fn shapes_ask_for_counts_that_no_one_number_fits() {
         assert!((3..=4).contains(&beside.machines[0].len()));
         assert!(alone.heartbeat.is_none() && (2..=3).contains(&alone.machines.len()));
         assert_eq!(alone.machines[0].len(), 2);
+        // A short nap and a long one, 12 ms apart at least.
+        let mut first: Vec<u128> = alone.machines[0].iter().map(|d| d.as_millis()).collect();
+        first.sort();
+        assert!((30..=38).contains(&first[0]) && (50..=60).contains(&first[1]));
         for shape in &shapes {
             assert_eq!(shape.machines.len(), shape.values.len());
             for (m, v) in shape.machines.iter().zip(&shape.values) {
@@ -129,6 +142,9 @@ async fn the_naps_grader_tells_every_fix_from_every_form_of_the_bug() {
         assert_eq!(f.get("naps_started"), Some(1.0));
         assert_eq!(f.get("naps_done"), Some(1.0));
         assert_eq!(f.get("wrong_totals"), Some(0.0));
+        // Each nap polled the moment its timer woke it, and never before.
+        assert_eq!(f.get("late_ratio"), Some(0.0), "{f:?}");
+        assert_eq!(f.get("unwoken_polls"), Some(0.0), "{f:?}");
         // Made (no poll), then one poll to start each machine and one at
         // each nap's end, besides the heartbeat's ticks: 1 + 1/count per
         // nap, at most 1.5.
@@ -145,6 +161,8 @@ async fn the_naps_grader_tells_every_fix_from_every_form_of_the_bug() {
                 measured(seed, fix_poll_fn::naps).await,
             ),
         ] {
+            assert_eq!(f.get("late_ratio"), Some(0.0), "{what}: {f:?}");
+            assert_eq!(f.get("unwoken_polls"), Some(0.0), "{what}: {f:?}");
             fixes.assert_fixed(what, o, &f);
         }
 
@@ -307,4 +325,135 @@ fn block_on_inside_poll_never_lets_the_nap_end() {
     });
     assert!(matches!(observed, Observed::Hangs { .. }), "{observed:?}");
     grader.assert_not_fixed("block_on inside poll", observed, &facts);
+}
+
+/// A machine that polls its nap with a no-op waker and has one thread at a
+/// time wake its task `PERIOD` ms after each `Pending`: polled on a clock.
+struct OnAClock<const PERIOD: u64> {
+    left: u32,
+    total: u64,
+    current: Option<std::pin::Pin<Box<lesson_02::Nap>>>,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<const PERIOD: u64> Future for OnAClock<PERIOD> {
+    type Output = u64;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u64> {
+        use std::sync::atomic::Ordering::SeqCst;
+        use std::task::{Context, Poll, Waker};
+        let this = &mut *self;
+        while this.left > 0 {
+            let current = this
+                .current
+                .get_or_insert_with(|| Box::pin(lesson_02::nap()));
+            match current
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                Poll::Pending => {
+                    if !this.armed.swap(true, SeqCst) {
+                        let (armed, w) = (this.armed.clone(), cx.waker().clone());
+                        std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_millis(PERIOD));
+                            armed.store(false, SeqCst);
+                            w.wake();
+                        });
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(value) => {
+                    this.current = None;
+                    this.total += value;
+                    this.left -= 1;
+                }
+            }
+        }
+        Poll::Ready(this.total)
+    }
+}
+
+fn on_a_clock<const PERIOD: u64>(count: u32) -> OnAClock<PERIOD> {
+    OnAClock {
+        left: count,
+        total: 0,
+        current: None,
+        armed: Default::default(),
+    }
+}
+
+/// Measures `make` on real time (the clock threads sleep in real time).
+fn measured_on_real_time<N: Future<Output = u64> + 'static>(
+    seed: u64,
+    make: fn(u32) -> N,
+) -> Facts {
+    let facts = Facts::for_test(&naps::SPEC);
+    let shapes = naps::shapes(&mut Rng::new(seed));
+    lesson_02::timer_runtime().block_on(naps::measure(&facts, &shapes, make));
+    facts
+}
+
+#[test]
+fn a_machine_polled_on_a_clock_fails_at_any_period() {
+    // Polled on a clock instead of on the nap's wake-up, a machine either
+    // polls a nap before its timer woke it (a clock faster than the long
+    // nap of the first machine alone) or notices the short nap's end 12 ms
+    // late or more, a third of it (a slower clock). Each period takes its
+    // naps right, and fails on the clock's facts alone.
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &naps::SPEC);
+    let clock = grader.only(&["polls_per_nap", "late_ratio", "unwoken_polls"]);
+    let check = |what: &str, f: Facts| {
+        assert_eq!(f.get("naps_done"), Some(1.0), "{what}: {f:?}");
+        assert_eq!(f.get("wrong_totals"), Some(0.0), "{what}: {f:?}");
+        clock.assert_not_fixed(what, Observed::Completes, &f);
+        let shown = grader.diagnoses(Observed::Completes, &f);
+        assert!(
+            shown
+                .iter()
+                .any(|d| ["spins", "polled-on-a-clock", "noticed-late"].contains(&d.as_str())),
+            "{what}: {shown:?} {f:?}"
+        );
+        f
+    };
+    let seed = SEEDS[0];
+    check(
+        "a clock of 5 ms",
+        measured_on_real_time(seed, on_a_clock::<5>),
+    );
+    check(
+        "a clock of 15 ms",
+        measured_on_real_time(seed, on_a_clock::<15>),
+    );
+    check(
+        "a clock of 30 ms",
+        measured_on_real_time(seed, on_a_clock::<30>),
+    );
+    check(
+        "a clock of 45 ms",
+        measured_on_real_time(seed, on_a_clock::<45>),
+    );
+    let f = check(
+        "a clock of 62 ms",
+        measured_on_real_time(seed, on_a_clock::<62>),
+    );
+    // Never early, so only late.
+    assert_eq!(f.get("unwoken_polls"), Some(0.0), "{f:?}");
+    assert!(f.get("late_ratio").unwrap() >= 0.3, "{f:?}");
+    // The learner's programs, and a clock slower than any nap.
+    let f = check(
+        "a clock thread per poll",
+        measured_on_real_time(seed, bug_clock_thread_per_poll::naps),
+    );
+    assert!(f.get("unwoken_polls").unwrap() >= 1.0, "{f:?}");
+    let f = check(
+        "one clock thread at a time",
+        measured_on_real_time(seed, bug_one_clock_thread::naps),
+    );
+    assert!(f.get("unwoken_polls").unwrap() >= 1.0, "{f:?}");
+    let f = measured_on_real_time(seed, bug_slow_clock::naps);
+    let f = check("a clock slower than any nap", f);
+    assert!(f.get("late_ratio").unwrap() >= 0.3, "{f:?}");
 }
