@@ -2766,6 +2766,9 @@ struct Ledger {
     cost_us: u64,
     /// Work done so far, in µs of the items' set cost, on any thread.
     work_us: AtomicU64,
+    /// The time the items' work took so far, in ns, as the clock saw it
+    /// (a busy machine stretches it as it stretches the loop).
+    work_ns: AtomicU64,
     done: Vec<AtomicBool>,
     results: Vec<AtomicU64>,
 }
@@ -2795,6 +2798,7 @@ impl Backlog {
                 rounds: shared::work::cpu::calibration().rounds_for(cost),
                 cost_us: cost.as_micros() as u64,
                 work_us: AtomicU64::new(0),
+                work_ns: AtomicU64::new(0),
                 done: (0..items).map(|_| AtomicBool::new(false)).collect(),
                 results: (0..items).map(|_| AtomicU64::new(0)).collect(),
             }),
@@ -2819,7 +2823,10 @@ impl Backlog {
 pub fn work(item: Item) -> u64 {
     let l = &item.ledger;
     let seed = l.salt ^ mix(item.index as u64);
+    let began = std::time::Instant::now();
     let result = shared::work::cpu::hash_rounds(seed, l.rounds);
+    l.work_ns
+        .fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
     l.results[item.index].store(result, Ordering::Relaxed);
     l.done[item.index].store(true, Ordering::Relaxed);
     WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
@@ -3100,6 +3107,11 @@ pub mod halt {
                 "the work done after the stop was asked for, in 10 ms ticks of the items' set cost: counted, not timed",
             ),
             fact(
+                "worker_slowdown",
+                "the loop's time from its start to its return, over the time its items' work took plus the other task's turns on its thread (worst backlog): near 1 for a loop that works and gives way, far more for one that sleeps or waits between items while the thread idles",
+            )
+            .timing(),
+            fact(
                 "stopped_early",
                 "backlogs the loop left unfinished although no stop had been asked for",
             ),
@@ -3176,6 +3188,8 @@ pub mod halt {
         pub turns: u64,
         /// Work after the stop, in ticks; `None` if no stop came.
         pub stop_lag: Option<f64>,
+        /// The loop's time over its items' work and its neighbour's turns.
+        pub slowdown: f64,
         pub stopped_early: bool,
         pub wrong_sum: bool,
     }
@@ -3211,22 +3225,27 @@ pub mod halt {
                 }
             })
         });
-        let (sum, lateness, turns, longest) = runtime().block_on(async {
+        let (sum, lateness, turns, longest, took, theirs) = runtime().block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
             tokio::time::sleep(TICK * 2).await;
             let turns = Arc::new(AtomicU64::new(0));
             let longest = Arc::new(AtomicU64::new(0));
+            // The time the neighbour's turns took, in ns: the loop's
+            // neighbours' share of its thread.
+            let theirs = Arc::new(AtomicU64::new(0));
             let neighbour = tokio::spawn({
-                let (turns, longest) = (turns.clone(), longest.clone());
+                let (turns, longest, theirs) = (turns.clone(), longest.clone(), theirs.clone());
                 async move {
                     let mut last = work_here();
                     let mut idle = 0u32;
                     loop {
+                        let began = std::time::Instant::now();
                         let now = work_here();
                         longest.fetch_max(now - last, Ordering::Relaxed);
                         idle = if now == last { idle + 1 } else { 0 };
                         last = now;
                         turns.fetch_add(1, Ordering::Relaxed);
+                        theirs.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
                         if idle < 50 {
                             tokio::task::yield_now().await;
                         } else {
@@ -3240,9 +3259,13 @@ pub mod halt {
             tokio::task::yield_now().await; // its first turn, before the loop
             let before = turns.load(Ordering::Relaxed);
             let _ = go.send(());
+            let (began, theirs_before) =
+                (std::time::Instant::now(), theirs.load(Ordering::Relaxed));
             let sum = held
                 .wrap(process(backlog, stop.clone()).traced("worker"))
                 .await;
+            let took = began.elapsed();
+            let theirs = theirs.load(Ordering::Relaxed) - theirs_before;
             let _ = returned.send(());
             let end = turns.load(Ordering::Relaxed);
             while turns.load(Ordering::Relaxed) == end {
@@ -3256,6 +3279,8 @@ pub mod halt {
                 heartbeat.worst_lateness_ratio(),
                 turns,
                 longest.load(Ordering::Relaxed),
+                took,
+                theirs,
             )
         });
         let work_then = ledger.work_us.load(Ordering::SeqCst);
@@ -3279,6 +3304,10 @@ pub mod halt {
             longest_turn: longest as f64 / tick_us,
             turns: turns.saturating_sub(1),
             stop_lag: stopped_at.map(|at| work_then.saturating_sub(at) as f64 / tick_us),
+            // What the loop needed: its items' work and its neighbour's
+            // turns (at least a microsecond, for a loop that did nothing).
+            slowdown: took.as_secs_f64()
+                / ((ledger.work_ns.load(Ordering::Relaxed) + theirs).max(1_000) as f64 / 1e9),
             stopped_early: done < load.items && stopped_at.is_none(),
             wrong_sum: sum != expected,
         }
@@ -3304,6 +3333,7 @@ pub mod halt {
                 .unwrap_or(0) as f64,
         );
         facts.set("stop_lag", worst(|m| m.stop_lag.unwrap_or(0.0)));
+        facts.set("worker_slowdown", worst(|m| m.slowdown));
         facts.set(
             "stopped_early",
             all.iter().filter(|m| m.stopped_early).count() as u32,
@@ -3335,11 +3365,12 @@ pub mod halt {
                 None => "no stop came".to_string(),
             };
             println!(
-                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; {lag}; {}.",
+                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; the loop took {:.2} times the time its work and its neighbour's turns took; {lag}; {}.",
                 i + 1,
                 m.lateness,
                 m.longest_turn,
                 m.turns,
+                m.slowdown,
                 if m.wrong_sum {
                     "the sum was not the work done"
                 } else {

@@ -108,6 +108,9 @@ mod starve_bug_counts_instead;
 #[path = "fixtures/starve/bug_joins_a_thread.rs"]
 mod starve_bug_joins_a_thread;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_sleeps_between_items.rs"]
+mod starve_bug_sleeps_between_items;
+
 #[path = "fixtures/starve/bug_stop_ignored.rs"]
 mod starve_bug_stop_ignored;
 #[allow(dead_code)]
@@ -929,6 +932,20 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = halted(starve_bug_counts_instead::process);
     grader.assert_not_fixed("a count instead of the stop", done(), &f);
     assert!(f.get("stopped_early") >= Some(1.0), "{f:?}");
+
+    // A sleep after each item gives way and sees the stop, but the thread
+    // idles 1 ms or more per item of 45 or 90 µs: the loop's time is
+    // many times its work on any machine (a busy one stretches the work,
+    // not the sleep's least length).
+    let f = halted(starve_bug_sleeps_between_items::process);
+    let slowdown = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC).only(&["worker_slowdown"]);
+    slowdown.assert_not_fixed("a sleep after each item", done(), &f);
+    assert_eq!(
+        slowdown.diagnoses(done(), &f),
+        ["sleeps-between-items"],
+        "a sleep after each item: {:?}",
+        f.values()
+    );
 
     // Judged on every fact: a blocking join sleeps through the work on any
     // machine, seen as sleep on Linux; the neighbour gets no turn, counted.
