@@ -110,7 +110,7 @@ mod starve_bug_joins_a_thread;
 #[allow(dead_code)]
 #[path = "fixtures/starve/bug_sleeps_between_items.rs"]
 mod starve_bug_sleeps_between_items;
-
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_stop_ignored.rs"]
 mod starve_bug_stop_ignored;
 #[allow(dead_code)]
