@@ -111,6 +111,9 @@ mod starve_bug_joins_a_thread;
 #[path = "fixtures/starve/bug_sleeps_between_items.rs"]
 mod starve_bug_sleeps_between_items;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_sleeps_for_no_time.rs"]
+mod starve_bug_sleeps_for_no_time;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_stop_ignored.rs"]
 mod starve_bug_stop_ignored;
 #[allow(dead_code)]
@@ -937,15 +940,25 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     // idles 1 ms or more per item of 45 or 90 µs: the loop's time is
     // many times its work on any machine (a busy one stretches the work,
     // not the sleep's least length).
-    let f = halted(starve_bug_sleeps_between_items::process);
     let slowdown = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC).only(&["worker_slowdown"]);
-    slowdown.assert_not_fixed("a sleep after each item", done(), &f);
-    assert_eq!(
-        slowdown.diagnoses(done(), &f),
-        ["sleeps-between-items"],
-        "a sleep after each item: {:?}",
-        f.values()
-    );
+    for (what, f) in [
+        (
+            "a 1 ms sleep after each item",
+            halted(starve_bug_sleeps_between_items::process),
+        ),
+        (
+            "a sleep of no time after each item",
+            halted(starve_bug_sleeps_for_no_time::process),
+        ),
+    ] {
+        slowdown.assert_not_fixed(what, done(), &f);
+        assert_eq!(
+            slowdown.diagnoses(done(), &f),
+            ["sleeps-between-items"],
+            "{what}: {:?}",
+            f.values()
+        );
+    }
 
     // Judged on every fact: a blocking join sleeps through the work on any
     // machine, seen as sleep on Linux; the neighbour gets no turn, counted.
