@@ -1118,7 +1118,7 @@ pub mod backpressure {
             "A producer sends messages of 1 KiB as fast as it can ({}) to a slower consumer,",
             facts.the("flood")
         );
-        println!("under three workloads:");
+        println!("under two workloads:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
@@ -1561,7 +1561,7 @@ pub mod requests {
             "A client ({}) sends requests of 1 KiB to a server that serves {SERVER_SLOTS} at once, and hands on each reply of 1 KiB, in order,",
             facts.the("ask_all")
         );
-        println!("under two workloads:");
+        println!("under three workloads:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
