@@ -1182,18 +1182,22 @@ struct Exchange {
     salt: u64,
     /// How long the server takes over request `i`.
     latency: Vec<Duration>,
+    /// How long the harness's taker of the answers stays busy after it
+    /// takes reply `i` (none past the end): a slow consumer, at times.
+    stalls: Vec<Duration>,
     taken: AtomicU32,
     wrong: AtomicU32,
     next_seq: AtomicU32,
 }
 
 impl Exchange {
-    fn new(items: u32, salt: u64, latency: Vec<Duration>) -> Exchange {
+    fn new(items: u32, salt: u64, latency: Vec<Duration>, stalls: Vec<Duration>) -> Exchange {
         Exchange {
             census: Census::new(),
             items,
             salt,
             latency,
+            stalls,
             taken: AtomicU32::new(0),
             wrong: AtomicU32::new(0),
             next_seq: AtomicU32::new(0),
@@ -1226,19 +1230,66 @@ impl Exchange {
     }
 }
 
+/// Where the exchange the harness is running is kept: one per runtime,
+/// shared by the thread that drives it and all of its threads.
+type Slot = Arc<Mutex<Option<Arc<Exchange>>>>;
+
 thread_local! {
-    /// The exchange the harness is running on this thread.
-    static EXCHANGE: RefCell<Option<Arc<Exchange>>> = const { RefCell::new(None) };
+    /// The slot of the runtime this thread belongs to (a slot of its own,
+    /// for a thread of no runtime of the harness's).
+    static EXCHANGE: RefCell<Slot> = RefCell::new(Slot::default());
+}
+
+fn slot() -> Slot {
+    EXCHANGE.with(|f| f.borrow().clone())
+}
+
+fn set_exchange(run: Option<Arc<Exchange>>) {
+    *slot().lock().unwrap_or_else(|e| e.into_inner()) = run;
 }
 
 fn exchange_run() -> Arc<Exchange> {
-    EXCHANGE.with(|f| f.borrow().clone()).unwrap_or_else(|| {
+    let run = slot().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    run.unwrap_or_else(|| {
         Arc::new(Exchange::new(
             ITEMS,
             0,
             vec![Duration::from_millis(4); ITEMS as usize],
+            Vec::new(),
         ))
     })
+}
+
+/// The `requests` scenario's runtime: 2 worker threads (on one core too:
+/// they share it), so that while the taker of the answers is busy, the
+/// client and the server can go on, as they would with a slow consumer
+/// elsewhere. The calling thread and all of the runtime's threads share
+/// one [`Slot`].
+pub fn requests_runtime() -> tokio::runtime::Runtime {
+    let shared = slot();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    name_threads(&mut builder, "worker", 2)
+        .enable_time()
+        .on_thread_start(move || EXCHANGE.with(|f| *f.borrow_mut() = shared.clone()))
+        .build()
+        .expect("a runtime of 2 threads always builds")
+}
+
+/// The taker of the answers is busy for `time`: it holds its thread. On a
+/// runtime of several threads, tokio hands the thread's other tasks to
+/// another thread meanwhile (`block_in_place`), so that the client and the
+/// server go on. On one thread nothing could go on, and nothing could pile
+/// up: there it is not busy at all.
+fn taker_busy(time: Duration) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if time.is_zero() {
+        return;
+    }
+    if let Ok(h) = Handle::try_current()
+        && h.runtime_flavor() == RuntimeFlavor::MultiThread
+    {
+        tokio::task::block_in_place(|| std::thread::sleep(time));
+    }
 }
 
 /// The requests to send, made one at a time as they are asked for, in
@@ -1318,8 +1369,14 @@ pub struct Answers {
 
 impl Answers {
     /// Takes the reply to the next request.
+    /// At times, the taker is slow: it is busy for a while after it takes
+    /// a reply (in one of the workloads).
     pub fn take(&self, reply: Packet) {
-        exchange_run().check(&reply);
+        let run = exchange_run();
+        run.check(&reply);
+        let stall = run.stalls.get(reply.seq as usize).copied();
+        drop(reply);
+        taker_busy(stall.unwrap_or_default());
     }
 }
 
@@ -1360,40 +1417,65 @@ pub mod requests {
         ],
     };
 
-    /// One workload: how long the server takes over each request.
+    /// One workload: how long the server takes over each request, and
+    /// how long the taker of the answers is busy after each reply (none:
+    /// never).
     #[derive(Clone, Debug)]
     pub struct Shape {
         pub name: String,
         pub latency: Vec<Duration>,
+        pub stalls: Vec<Duration>,
     }
 
     impl Shape {
         /// The least time the server can take for every request, with all
         /// its slots busy: their time shared over the slots, and never
-        /// less than the longest one.
+        /// less than the longest one; plus the time the taker of the
+        /// answers is busy, if it is.
         pub fn ideal(&self) -> Duration {
             let sum: Duration = self.latency.iter().sum();
             let longest = self.latency.iter().max().copied().unwrap_or_default();
-            (sum / SERVER_SLOTS as u32).max(longest)
+            (sum / SERVER_SLOTS as u32).max(longest) + self.stalls.iter().sum::<Duration>()
         }
     }
 
-    /// The two workloads of one run: 150 to 250 requests of 4 to 8 ms
-    /// each; then 150 to 250 of 2 to 12 ms. Whole milliseconds: a timer
-    /// rounds its deadline up to the next one.
+    /// The three workloads of one run: 150 to 250 requests of 4 to 8 ms
+    /// each; then 150 to 250 of 2 to 12 ms; then 300 to 400 of 4 to 8 ms
+    /// whose answers are taken slowly at times: three times, once in each
+    /// third of the run, the taker is busy for 120 to 160 ms after a reply
+    /// (long enough for the server to make 120 replies or more meanwhile).
+    /// Whole milliseconds: a timer rounds its deadline up to the next one.
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
         let ms = Duration::from_millis;
         let n = rng.between(150, 250) as usize;
         let even = Shape {
             name: format!("{n} requests of 4 to 8 ms each"),
             latency: (0..n).map(|_| ms(rng.between(4, 8))).collect(),
+            stalls: Vec::new(),
         };
         let n = rng.between(150, 250) as usize;
         let uneven = Shape {
             name: format!("{n} requests of 2 to 12 ms each"),
             latency: (0..n).map(|_| ms(rng.between(2, 12))).collect(),
+            stalls: Vec::new(),
         };
-        vec![even, uneven]
+        let n = rng.between(300, 400) as usize;
+        let mut stalls = vec![Duration::ZERO; n];
+        for third in 0..3 {
+            let at = rng.between(
+                (n * third / 3 + 10) as u64,
+                (n * (third + 1) / 3 - 10) as u64,
+            );
+            stalls[at as usize] = ms(rng.between(120, 160));
+        }
+        let slow = Shape {
+            name: format!(
+                "{n} requests of 4 to 8 ms each, their answers taken slowly at times (three pauses of 120 to 160 ms)"
+            ),
+            latency: (0..n).map(|_| ms(rng.between(4, 8))).collect(),
+            stalls,
+        };
+        vec![even, uneven, slow]
     }
 
     /// What one workload measured.
@@ -1424,8 +1506,9 @@ pub mod requests {
                 shape.latency.len() as u32,
                 rng.salt(),
                 shape.latency.clone(),
+                shape.stalls.clone(),
             ));
-            EXCHANGE.with(|f| *f.borrow_mut() = Some(run.clone()));
+            set_exchange(Some(run.clone()));
             let held = Held::new();
             let started = tokio::time::Instant::now(); // paused in the tests
             held.wrap(
@@ -1436,7 +1519,7 @@ pub mod requests {
             )
             .await;
             let took = started.elapsed();
-            EXCHANGE.with(|f| *f.borrow_mut() = None);
+            set_exchange(None);
             let taken = run.taken.load(Ordering::SeqCst);
             all.push(Measured {
                 most_alive: run.census.most(),
@@ -1478,12 +1561,12 @@ pub mod requests {
             "A client ({}) sends requests of 1 KiB to a server that serves {SERVER_SLOTS} at once, and hands on each reply of 1 KiB, in order,",
             facts.the("ask_all")
         );
-        println!("under two workloads:");
+        println!("under three workloads:");
         for shape in &shapes {
             println!("  {}", shape.name);
         }
         say_seed();
-        let all = runtime().block_on(measure(facts, &shapes, &mut rng, ask_all));
+        let all = requests_runtime().block_on(measure(facts, &shapes, &mut rng, ask_all));
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
                 "  {} requests: at most {} requests and replies alive at once; {} lost, {} wrong; {:.1} times the server's best time; the client polled {:.1} times per request.",

@@ -35,6 +35,9 @@ mod bug_one_at_a_time;
 #[path = "fixtures/close/bug_producer_gets_the_original.rs"]
 mod bug_producer_gets_the_original;
 #[allow(dead_code)]
+#[path = "fixtures/backpressure/bug_replies_to_an_unbounded_taker.rs"]
+mod bug_replies_to_an_unbounded_taker;
+#[allow(dead_code)]
 #[path = "fixtures/backpressure/bug_requests_made_first.rs"]
 mod bug_requests_made_first;
 #[allow(dead_code)]
@@ -440,5 +443,64 @@ fn the_lingering_producer_catches_a_count_of_senders_in_every_run() {
             assert_eq!(f.get("jobs_done"), Some(1.0), "{what}, seed {seed}");
             grader.assert_bug(&format!("{what}, seed {seed}"), o, &f);
         }
+    }
+}
+
+/// The workload whose taker of the answers is slow at times, measured as
+/// the harness measures it: in real time, on its runtime of 2 threads
+/// (on one thread, a taker that holds it stops everything, and nothing
+/// can pile up).
+fn taken_slowly(run: impl AsyncFn(Answers) + Send + 'static) -> (Observed, Facts) {
+    let facts = Facts::for_test(&requests::SPEC);
+    let theirs = facts.clone();
+    let o = on_real_time(move || {
+        let mut rng = Rng::new(8);
+        let shapes: Vec<_> = requests::shapes(&mut rng)
+            .into_iter()
+            .filter(|s| !s.stalls.is_empty())
+            .collect();
+        assert_eq!(shapes.len(), 1, "one workload with a slow taker");
+        lesson_08::requests_runtime().block_on(requests::measure(&theirs, &shapes, &mut rng, run));
+    });
+    (o, facts)
+}
+
+/// A path bounded on the requests' side only, the replies' oneshots sent
+/// to the taker over an unbounded channel, keeps few alive while the
+/// answers are taken at once; while the taker is busy, the replies pile
+/// up in their oneshots. Every fix stays fixed: what waits for the taker
+/// is bounded too. Counted, not timed.
+#[test]
+fn a_slow_taker_piles_up_the_replies_of_a_path_bounded_on_one_side() {
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &requests::SPEC).only(&[
+        "peak_ratio",
+        "lost",
+        "wrong_answers",
+        "polls_per_request",
+    ]);
+    let (o, f) = taken_slowly(bug_replies_to_an_unbounded_taker::ask_all);
+    grader.assert_not_fixed(
+        "the replies' oneshots sent unbounded to a taker",
+        o.clone(),
+        &f,
+    );
+    let named = grader.diagnoses(o, &f);
+    assert!(
+        named == ["piles-up-while-slow"] || named == ["piles-up"],
+        "{named:?}: {:?}",
+        f.values()
+    );
+    for (what, o, f) in [
+        ("the reference fix", taken_slowly(fixed::ask_all)),
+        ("a buffered stream", taken_slowly(fix_buffered::ask_all)),
+        ("a permit per request", taken_slowly(fix_semaphore::ask_all)),
+        (
+            "a window in a VecDeque",
+            taken_slowly(fix_window_in_a_deque::ask_all),
+        ),
+    ]
+    .map(|(w, (o, f))| (w, o, f))
+    {
+        grader.assert_fixed(what, o, &f);
     }
 }

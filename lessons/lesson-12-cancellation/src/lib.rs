@@ -2753,10 +2753,16 @@ thread_local! {
     /// the harness's neighbour reads it to see how much work was done
     /// between two of its turns.
     static WORK_HERE: Cell<u64> = const { Cell::new(0) };
+    /// The time the items' work took on this thread so far, in ns.
+    static WORK_NS_HERE: Cell<u64> = const { Cell::new(0) };
 }
 
 fn work_here() -> u64 {
     WORK_HERE.with(Cell::get)
+}
+
+fn work_ns_here() -> u64 {
+    WORK_NS_HERE.with(Cell::get)
 }
 
 /// The harness's record of one backlog: each item's work, as it is done.
@@ -2766,6 +2772,9 @@ struct Ledger {
     cost_us: u64,
     /// Work done so far, in µs of the items' set cost, on any thread.
     work_us: AtomicU64,
+    /// The time the items' work took so far, in ns, as the clock saw it
+    /// (a busy machine stretches it as it stretches the loop).
+    work_ns: AtomicU64,
     done: Vec<AtomicBool>,
     results: Vec<AtomicU64>,
 }
@@ -2795,6 +2804,7 @@ impl Backlog {
                 rounds: shared::work::cpu::calibration().rounds_for(cost),
                 cost_us: cost.as_micros() as u64,
                 work_us: AtomicU64::new(0),
+                work_ns: AtomicU64::new(0),
                 done: (0..items).map(|_| AtomicBool::new(false)).collect(),
                 results: (0..items).map(|_| AtomicU64::new(0)).collect(),
             }),
@@ -2819,7 +2829,11 @@ impl Backlog {
 pub fn work(item: Item) -> u64 {
     let l = &item.ledger;
     let seed = l.salt ^ mix(item.index as u64);
+    let began = std::time::Instant::now();
     let result = shared::work::cpu::hash_rounds(seed, l.rounds);
+    let took = began.elapsed().as_nanos() as u64;
+    l.work_ns.fetch_add(took, Ordering::Relaxed);
+    WORK_NS_HERE.with(|w| w.set(w.get() + took));
     l.results[item.index].store(result, Ordering::Relaxed);
     l.done[item.index].store(true, Ordering::Relaxed);
     WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
@@ -3100,6 +3114,11 @@ pub mod halt {
                 "the work done after the stop was asked for, in 10 ms ticks of the items' set cost: counted, not timed",
             ),
             fact(
+                "worker_idle",
+                "the time the loop's thread stood idle (parked, nothing to run) while the loop ran, beyond the time of the work done meanwhile on other threads, over the time its items' work took (worst backlog): 0 for a loop that works and gives way, far more for one that sleeps between items",
+            )
+            .timing(),
+            fact(
                 "stopped_early",
                 "backlogs the loop left unfinished although no stop had been asked for",
             ),
@@ -3176,6 +3195,9 @@ pub mod halt {
         pub turns: u64,
         /// Work after the stop, in ticks; `None` if no stop came.
         pub stop_lag: Option<f64>,
+        /// The time its thread was idle while the loop ran (beyond the work
+        /// done elsewhere meanwhile), over the time its items' work took.
+        pub idle: f64,
         pub stopped_early: bool,
         pub wrong_sum: bool,
     }
@@ -3211,7 +3233,10 @@ pub mod halt {
                 }
             })
         });
-        let (sum, lateness, turns, longest) = runtime().block_on(async {
+        // The runtime's thread parks only when no task is ready: never
+        // while a loop works or yields, whatever the machine's load.
+        let (runtime, parked) = watched_runtime();
+        let (sum, lateness, turns, longest, idle, work_here) = runtime.block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
             tokio::time::sleep(TICK * 2).await;
             let turns = Arc::new(AtomicU64::new(0));
@@ -3240,9 +3265,12 @@ pub mod halt {
             tokio::task::yield_now().await; // its first turn, before the loop
             let before = turns.load(Ordering::Relaxed);
             let _ = go.send(());
+            let (parked_before, here_before) = (parked.total(), work_ns_here());
             let sum = held
                 .wrap(process(backlog, stop.clone()).traced("worker"))
                 .await;
+            let idle = parked.total().saturating_sub(parked_before);
+            let work_here = work_ns_here() - here_before;
             let _ = returned.send(());
             let end = turns.load(Ordering::Relaxed);
             while turns.load(Ordering::Relaxed) == end {
@@ -3256,6 +3284,8 @@ pub mod halt {
                 heartbeat.worst_lateness_ratio(),
                 turns,
                 longest.load(Ordering::Relaxed),
+                idle,
+                work_here,
             )
         });
         let work_then = ledger.work_us.load(Ordering::SeqCst);
@@ -3279,6 +3309,14 @@ pub mod halt {
             longest_turn: longest as f64 / tick_us,
             turns: turns.saturating_sub(1),
             stop_lag: stopped_at.map(|at| work_then.saturating_sub(at) as f64 / tick_us),
+            // Idle while work went on elsewhere is waiting for that work,
+            // not idling (at least a microsecond of work, for a loop that
+            // did nothing).
+            idle: {
+                let all = ledger.work_ns.load(Ordering::Relaxed);
+                let elsewhere = all.saturating_sub(work_here);
+                (idle.as_nanos() as u64).saturating_sub(elsewhere) as f64 / all.max(1_000) as f64
+            },
             stopped_early: done < load.items && stopped_at.is_none(),
             wrong_sum: sum != expected,
         }
@@ -3304,6 +3342,7 @@ pub mod halt {
                 .unwrap_or(0) as f64,
         );
         facts.set("stop_lag", worst(|m| m.stop_lag.unwrap_or(0.0)));
+        facts.set("worker_idle", worst(|m| m.idle));
         facts.set(
             "stopped_early",
             all.iter().filter(|m| m.stopped_early).count() as u32,
@@ -3335,11 +3374,12 @@ pub mod halt {
                 None => "no stop came".to_string(),
             };
             println!(
-                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; {lag}; {}.",
+                "Backlog {}: the heartbeat was up to {:.1} ticks late; at most {:.1} ticks of work between two turns of the neighbour, which had {} turns; the thread stood idle for {:.2} times the loop's work; {lag}; {}.",
                 i + 1,
                 m.lateness,
                 m.longest_turn,
                 m.turns,
+                m.idle,
                 if m.wrong_sum {
                     "the sum was not the work done"
                 } else {

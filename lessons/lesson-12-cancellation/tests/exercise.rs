@@ -108,6 +108,12 @@ mod starve_bug_counts_instead;
 #[path = "fixtures/starve/bug_joins_a_thread.rs"]
 mod starve_bug_joins_a_thread;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_sleeps_between_items.rs"]
+mod starve_bug_sleeps_between_items;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_sleeps_for_no_time.rs"]
+mod starve_bug_sleeps_for_no_time;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_stop_ignored.rs"]
 mod starve_bug_stop_ignored;
 #[allow(dead_code)]
@@ -862,8 +868,11 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     let _alone = one_at_a_time();
     // The work between two turns and after the stop are counted in items:
     // exact on any machine. The heartbeat and the longest poll are times,
-    // judged by `cargo xtask check`.
+    // judged by `cargo xtask check`. The thread's idle time is 0 for a
+    // loop that works or yields, whatever the load: a ready task's thread
+    // never parks.
     let counted = [
+        "worker_idle",
         "longest_turn",
         "neighbour_turns",
         "stop_lag",
@@ -929,6 +938,30 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = halted(starve_bug_counts_instead::process);
     grader.assert_not_fixed("a count instead of the stop", done(), &f);
     assert!(f.get("stopped_early") >= Some(1.0), "{f:?}");
+
+    // A sleep after each item gives way and sees the stop, but the thread
+    // stands idle (parked) most of a millisecond or more per item of 45 or
+    // 90 µs: many times the work, on any machine (a busy one stretches the
+    // work, not the sleep's least length).
+    let idle = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC).only(&["worker_idle"]);
+    for (what, f) in [
+        (
+            "a 1 ms sleep after each item",
+            halted(starve_bug_sleeps_between_items::process),
+        ),
+        (
+            "a sleep of no time after each item",
+            halted(starve_bug_sleeps_for_no_time::process),
+        ),
+    ] {
+        idle.assert_not_fixed(what, done(), &f);
+        assert_eq!(
+            idle.diagnoses(done(), &f),
+            ["sleeps-between-items"],
+            "{what}: {:?}",
+            f.values()
+        );
+    }
 
     // Judged on every fact: a blocking join sleeps through the work on any
     // machine, seen as sleep on Linux; the neighbour gets no turn, counted.
