@@ -789,8 +789,14 @@ pub mod shutdown {
         let started = Instant::now();
         let (early, forced, ended, tasks_left, parked_in_shutdown) = runtime.block_on(async {
             let mut serve = std::pin::pin!(serve(listener, store, shape.deadline).traced("serve"));
+            let mut finished = false;
             let early = tokio::select! {
-                _ = &mut serve => true,
+                // The signal may have reached tokio (and ended serve)
+                // before this select heard of it: the record says.
+                _ = &mut serve => {
+                    finished = true;
+                    shared.lock().signal_at.is_none()
+                }
                 _ = shared.signalled.notified() => false,
                 _ = tokio::time::sleep(FALLBACK) => {
                     let mut b = shared.lock();
@@ -801,7 +807,7 @@ pub mod shutdown {
                 }
             };
             let parked_at_signal = parked.total();
-            let forced = !early
+            let forced = !finished
                 && tokio::time::timeout(shape.deadline * 2, &mut serve)
                     .await
                     .is_err();
