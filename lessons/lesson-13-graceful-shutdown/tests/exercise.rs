@@ -113,7 +113,7 @@ fn the_shutdown_grader_tells_every_fix_from_every_form_of_the_bug() {
     // Loses nothing, but spins: only the runtime's parking tells.
     let f = measured(bug_spins_until_done::serve);
     grader.assert_fixed("a spinning wait, on its counts", done(), &f);
-    full.only(&["shutdown_busy"])
+    full.only(&["shutdown_spin"])
         .assert_not_fixed("a spinning wait", done(), &f);
     named("a spinning wait", &f, &["checks-in-a-loop"]);
 }
