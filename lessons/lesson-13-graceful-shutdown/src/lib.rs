@@ -741,7 +741,7 @@ pub mod shutdown {
         /// A burst of clients fills the queue; the signal comes while the
         /// listener waits for room in it.
         pub fn burst(rng: &mut Rng) -> Shape {
-            let deadline = ms(rng.between(250, 350));
+            let deadline = ms(rng.between(400, 500));
             let burst = rng.between(32, 40) as u32;
             let answers = rng.between(2, 4) as u32;
             let slow = (rng.between(5, 8) as u32, ms(rng.between(30, 40)));

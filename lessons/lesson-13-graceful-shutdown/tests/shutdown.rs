@@ -55,7 +55,7 @@ fn a_real_ctrl_c_is_survived_and_each_broken_form_loses_what_the_fix_keeps() {
         grader.assert_fixed(&format!("token + tracker (seed {seed})"), done(), &f);
         for m in &m {
             assert!(!m.forced && m.shutdown_ratio < 1.0, "{m:?}");
-            assert!(m.spin < 0.004, "{m:?}");
+            assert!(m.spin < 0.005, "{m:?}");
             assert_eq!(m.answered, m.accepted, "{m:?}");
         }
         let (f, m) = measured(seed, fixed::serve_watch);
