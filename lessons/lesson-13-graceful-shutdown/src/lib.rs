@@ -1,0 +1,1120 @@
+//! # Lesson 13: shutting down gracefully
+//!
+//! A small service on 127.0.0.1: a listener takes connections, a queue
+//! hands each request to a worker, and a worker writes the request's record
+//! to a store in two steps, then answers the client. While it is busy, the
+//! harness sends its own process a real SIGINT, as Ctrl-C in a terminal
+//! would, and the piece under lesson (`serve`) must shut the service down:
+//! stop accepting, let the work already accepted finish, within a deadline,
+//! and return.
+//!
+//! The harness counts, from outside the piece: records lost and records
+//! half-written (by the store), requests accepted and never answered (by
+//! its own clients), tasks still alive when `serve` returned (by the
+//! runtime), and the shutdown's time over its deadline (by its own clock).
+//! When `serve` returns, the harness drops the runtime, as `main` returning
+//! would: whatever is still running is dropped where it stands.
+//!
+//! Two workloads are drawn when the program runs (`LESSON_SEED` replays
+//! them): a steady stream of clients, and a burst that fills the queue.
+
+use shared::TraceExt;
+use shared::lesson::{Facts, Piece, Spec, Variant, fact};
+use shared::work::shape::{Rng, SEED_ENV, seed};
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+/// This lesson's id, `lesson-13`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
+/// How many workers the service runs.
+pub const WORKERS: usize = 4;
+
+/// How many requests the queue between the listener and the workers holds.
+pub const QUEUE: usize = 16;
+
+/// A number that depends on every bit of `x`: for data made at run time.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+// ------------------------------------------------------ the pieces --
+
+pub mod broken {
+    use super::*;
+
+    // ANCHOR: broken
+    /// Starts the service, waits for Ctrl-C, and returns.
+    pub async fn serve(listener: Listener, store: Store, deadline: Duration) {
+        let _ = deadline; // BROKEN: nothing is waited for
+        let (queue, requests) = tokio::sync::mpsc::channel::<Request>(QUEUE);
+        let requests = Arc::new(tokio::sync::Mutex::new(requests));
+        for _ in 0..WORKERS {
+            let (requests, store) = (requests.clone(), store.clone());
+            tokio::spawn(async move {
+                loop {
+                    // The lock is let go at the end of this statement.
+                    let Some(mut request) = requests.lock().await.recv().await else {
+                        break;
+                    };
+                    let receipt = store.write(&mut request).await;
+                    request.answer(receipt).await;
+                }
+            });
+        }
+        tokio::spawn(async move {
+            loop {
+                let request = listener.accept().await;
+                if queue.send(request).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        // BROKEN: returning ends `main`, and dropping the runtime drops
+        // every task wherever it is: mid-write, or with requests queued
+    }
+    // ANCHOR_END: broken
+
+    // ANCHOR: broken_split
+    /// Stops on Ctrl-C and waits for its tasks, but a worker's whole turn
+    /// (take a request, write its record in two steps, answer) is raced
+    /// with the stop.
+    pub async fn serve_split(listener: Listener, store: Store, deadline: Duration) {
+        let stop = CancellationToken::new();
+        let tracker = tokio_util::task::TaskTracker::new();
+        let (queue, requests) = tokio::sync::mpsc::channel::<Request>(QUEUE);
+        let requests = Arc::new(tokio::sync::Mutex::new(requests));
+        for _ in 0..WORKERS {
+            let (requests, store, stop) = (requests.clone(), store.clone(), stop.clone());
+            tracker.spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        // BROKEN: dropped between the record's two steps,
+                        // this leaves the record half-written
+                        _ = async {
+                            let Some(mut request) = requests.lock().await.recv().await else {
+                                return;
+                            };
+                            let receipt = store.write(&mut request).await;
+                            request.answer(receipt).await;
+                        } => {}
+                    }
+                }
+            });
+        }
+        let accepting = stop.child_token();
+        tracker.spawn(async move {
+            loop {
+                let request = tokio::select! {
+                    _ = accepting.cancelled() => break,
+                    request = listener.accept() => request,
+                };
+                if queue.send(request).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tracker.close();
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        stop.cancel();
+        let _ = tokio::time::timeout(deadline, tracker.wait()).await;
+    }
+    // ANCHOR_END: broken_split
+
+    // ANCHOR: broken_send
+    /// Stops on Ctrl-C and lets the workers drain the queue, but the
+    /// listener's send into the queue is raced with the stop.
+    pub async fn serve_send(listener: Listener, store: Store, deadline: Duration) {
+        let stop = CancellationToken::new();
+        let tracker = tokio_util::task::TaskTracker::new();
+        let (queue, requests) = tokio::sync::mpsc::channel::<Request>(QUEUE);
+        let requests = Arc::new(tokio::sync::Mutex::new(requests));
+        for _ in 0..WORKERS {
+            let (requests, store) = (requests.clone(), store.clone());
+            tracker.spawn(async move {
+                loop {
+                    // The lock is let go at the end of this statement.
+                    let Some(mut request) = requests.lock().await.recv().await else {
+                        break;
+                    };
+                    let receipt = store.write(&mut request).await;
+                    request.answer(receipt).await;
+                }
+            });
+        }
+        let accepting = stop.child_token();
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = accepting.cancelled() => break,
+                    // BROKEN: with the queue full, the stop wins while
+                    // `send` waits, and the request it holds is dropped
+                    _ = async {
+                        let request = listener.accept().await;
+                        let _ = queue.send(request).await;
+                    } => {}
+                }
+            }
+        });
+        tracker.close();
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        stop.cancel();
+        let _ = tokio::time::timeout(deadline, tracker.wait()).await;
+    }
+    // ANCHOR_END: broken_send
+}
+
+pub mod fixed {
+    use super::*;
+    use tokio_util::task::TaskTracker;
+
+    // ANCHOR: fixed
+    /// Starts the service; on Ctrl-C, stops accepting, lets the workers
+    /// finish every request already accepted, and waits for them, up to the
+    /// deadline.
+    pub async fn serve(listener: Listener, store: Store, deadline: Duration) {
+        let stop = CancellationToken::new(); // FIXED: the root of the tree
+        let tracker = TaskTracker::new(); // FIXED: every task is tracked
+        let (queue, requests) = tokio::sync::mpsc::channel::<Request>(QUEUE);
+        let requests = Arc::new(tokio::sync::Mutex::new(requests));
+        for _ in 0..WORKERS {
+            let (requests, store) = (requests.clone(), store.clone());
+            // A worker ends when the queue is closed and empty: it never
+            // gives up a record half-way.
+            tracker.spawn(async move {
+                loop {
+                    // The lock is let go at the end of this statement.
+                    let Some(mut request) = requests.lock().await.recv().await else {
+                        break;
+                    };
+                    let receipt = store.write(&mut request).await;
+                    request.answer(receipt).await;
+                }
+            });
+        }
+        let accepting = stop.child_token(); // FIXED: cancelled with the root
+        tracker.spawn(async move {
+            loop {
+                // Only the wait for a client is raced: `accept` is cancel-safe.
+                let request = tokio::select! {
+                    _ = accepting.cancelled() => break,
+                    request = listener.accept() => request,
+                };
+                // Not raced: a request is queued whole, or not taken at all.
+                if queue.send(request).await.is_err() {
+                    break;
+                }
+            }
+            // FIXED: the listener and the queue's sender are dropped here:
+            // the queue closes, and the workers end once it is empty
+        });
+        tracker.close();
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        stop.cancel(); // FIXED: stop accepting
+        // FIXED: wait for every task, but not for ever
+        if tokio::time::timeout(deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "shutdown: {} task(s) still running at the deadline",
+                tracker.len()
+            );
+        }
+    }
+    // ANCHOR_END: fixed
+
+    // ANCHOR: fixed_exercise
+    /// The exercise's service (a task per request), shut down gracefully:
+    /// the solution of `exercise/shutdown.rs`.
+    pub async fn serve_per_request(listener: Listener, store: Store, deadline: Duration) {
+        let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let (accepting, requests) = (stop.child_token(), tracker.clone());
+        tracker.spawn(async move {
+            loop {
+                let mut request = tokio::select! {
+                    _ = accepting.cancelled() => break,
+                    request = listener.accept() => request,
+                };
+                let store = store.clone();
+                // Each request's task is tracked, and never raced.
+                requests.spawn(async move {
+                    let receipt = store.write(&mut request).await;
+                    request.answer(receipt).await;
+                });
+            }
+        });
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        stop.cancel();
+        // `wait` returns once the tracker is closed and holds no task;
+        // closing it does not stop anyone spawning into it.
+        tracker.close();
+        if tokio::time::timeout(deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "shutdown: {} task(s) still running at the deadline",
+                tracker.len()
+            );
+        }
+    }
+    // ANCHOR_END: fixed_exercise
+
+    // ANCHOR: fixed_watch
+    /// The same shutdown, written with a watch channel for the stop and a
+    /// `JoinSet` to wait on.
+    pub async fn serve_watch(listener: Listener, store: Store, deadline: Duration) {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        let (queue, requests) = tokio::sync::mpsc::channel::<Request>(QUEUE);
+        let requests = Arc::new(tokio::sync::Mutex::new(requests));
+        for _ in 0..WORKERS {
+            let (requests, store) = (requests.clone(), store.clone());
+            tasks.spawn(async move {
+                loop {
+                    // The lock is let go at the end of this statement.
+                    let Some(mut request) = requests.lock().await.recv().await else {
+                        break;
+                    };
+                    let receipt = store.write(&mut request).await;
+                    request.answer(receipt).await;
+                }
+            });
+        }
+        tasks.spawn(async move {
+            loop {
+                let request = tokio::select! {
+                    // Ready once the value changes, or if the sender is gone.
+                    _ = stopped.changed() => break,
+                    request = listener.accept() => request,
+                };
+                if queue.send(request).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::signal::ctrl_c()
+            .await
+            .expect("tokio's Ctrl-C handler installs");
+        stop.send_replace(true);
+        let all_done = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(deadline, all_done).await.is_err() {
+            eprintln!(
+                "shutdown: {} task(s) still running at the deadline",
+                tasks.len()
+            );
+        }
+        // Dropping a JoinSet aborts what is left in it.
+    }
+    // ANCHOR_END: fixed_watch
+}
+
+// -------------------------------------------------- the service kit --
+
+/// A request's record as the store holds it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Record {
+    value: u64,
+    head: bool,
+    tail: bool,
+}
+
+/// What the harness's clients are waiting for in the burst: the moment
+/// the listener is held up at a full queue.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    /// Once this many answers have come back.
+    Answers(u32),
+    /// Once this many answers have come back and `ahead` more requests
+    /// than that have been accepted (a full queue), or `patience` after
+    /// the first answer.
+    Burst {
+        answers: u32,
+        ahead: u32,
+        patience: Duration,
+    },
+}
+
+/// The harness's record of one run.
+struct Book {
+    salt: u64,
+    steps: (Duration, Duration),
+    /// This client's record takes longer.
+    slow: Option<(u32, Duration)>,
+    deadline: Duration,
+    trigger: Trigger,
+    first_answer: Option<Instant>,
+    /// Requests the listener handed out.
+    accepted: u32,
+    /// Of those, accepted more than half a deadline after the signal.
+    accepted_late: u32,
+    /// By the clients: answers that came back right.
+    answered: u32,
+    answered_before_stop: u32,
+    records: HashMap<u32, Record>,
+    signal_at: Option<Instant>,
+    returned: bool,
+    /// Accepts, store steps and answers once `serve` had returned.
+    after_return: u32,
+}
+
+impl Book {
+    fn after_return(&mut self) {
+        if self.returned {
+            self.after_return += 1;
+        }
+    }
+
+    /// Sends the signal if this run's moment has come.
+    fn check(&mut self, shared: &Shared) {
+        if self.signal_at.is_some() {
+            return;
+        }
+        let now = match self.trigger {
+            Trigger::Answers(n) => self.answered >= n,
+            Trigger::Burst {
+                answers,
+                ahead,
+                patience,
+            } => {
+                self.answered >= answers
+                    && (self.accepted >= self.answered + ahead
+                        || self.first_answer.is_some_and(|t| t.elapsed() >= patience))
+            }
+        };
+        if now {
+            self.fire(shared);
+        }
+    }
+
+    fn fire(&mut self, shared: &Shared) {
+        self.signal_at = Some(Instant::now());
+        self.answered_before_stop = self.answered;
+        send_sigint();
+        shared::mark("Ctrl-C: SIGINT sent to this process");
+        shared.signalled.notify_one();
+    }
+}
+
+struct Shared {
+    book: Mutex<Book>,
+    /// Told when the signal has been sent.
+    signalled: tokio::sync::Notify,
+    /// Told when the server's runtime is gone.
+    gone: tokio::sync::Notify,
+    arrivals_off: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Set once this process has tokio's SIGINT handler, for good.
+static HANDLER: AtomicBool = AtomicBool::new(false);
+
+/// Sends SIGINT to this process, as Ctrl-C in a terminal would (which
+/// sends it to every process in the terminal's foreground group).
+#[allow(unsafe_code)]
+fn send_sigint() {
+    assert!(
+        HANDLER.load(Ordering::SeqCst),
+        "SIGINT without tokio's handler would end the process"
+    );
+    let pid = std::process::id() as libc::pid_t;
+    // SAFETY: `kill` takes two plain integers and touches no memory of
+    // ours; the signal goes to this process, whose SIGINT handler is
+    // tokio's (checked above), so it does not end it.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill(own pid, SIGINT) failed");
+}
+
+/// The service's listener on 127.0.0.1. Made by the harness.
+pub struct Listener {
+    inner: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Listener {
+    /// Waits for the next client and returns its request. Cancel-safe: a
+    /// connection is taken only in the poll that returns it, so dropping
+    /// this future takes nothing.
+    pub async fn accept(&self) -> Request {
+        loop {
+            // A client that gave up before we took it is an error here;
+            // the next one will do.
+            if let Ok((stream, _)) = self.inner.accept().await {
+                let mut b = self.shared.lock();
+                b.accepted += 1;
+                if let Some(at) = b.signal_at
+                    && at.elapsed() > b.deadline / 2
+                {
+                    b.accepted_late += 1;
+                }
+                b.after_return();
+                b.check(&self.shared);
+                return Request {
+                    stream,
+                    id: None,
+                    shared: self.shared.clone(),
+                };
+            }
+        }
+    }
+}
+
+/// One client's request, and its connection. Only the listener makes one.
+/// Dropped without an answer, it closes the connection: the client is left
+/// unanswered.
+pub struct Request {
+    stream: tokio::net::TcpStream,
+    id: Option<u32>,
+    shared: Arc<Shared>,
+}
+
+impl Request {
+    /// Answers the client, whose record `receipt` says is written, and
+    /// closes the connection.
+    pub async fn answer(mut self, receipt: Receipt) {
+        assert_eq!(receipt.id, self.id, "a receipt for another request");
+        self.shared.lock().after_return();
+        if let Some(id) = self.id {
+            let _ = self.stream.write_all(format!("ok {id}\n").as_bytes()).await;
+        }
+    }
+}
+
+/// The store's word that a request's record is written whole.
+#[derive(Debug)]
+pub struct Receipt {
+    id: Option<u32>,
+}
+
+/// The store the workers write records to. Made by the harness.
+#[derive(Clone)]
+pub struct Store {
+    shared: Arc<Shared>,
+}
+
+impl Store {
+    /// Reads the request's record from its client, then writes it in two
+    /// steps (a few milliseconds each). Not cancel-safe: dropped between
+    /// the steps, it leaves the record half-written.
+    pub async fn write(&self, request: &mut Request) -> Receipt {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        // The client sends one short line; it is read a byte at a time so
+        // that nothing after it is taken.
+        while let Ok(1) = request.stream.read(&mut byte).await {
+            if byte[0] == b'\n' {
+                break;
+            }
+            line.push(byte[0]);
+        }
+        let text = String::from_utf8_lossy(&line);
+        let mut words = text.split_whitespace().map(str::parse::<u64>);
+        let (Some(Ok(id)), Some(Ok(value))) = (words.next(), words.next()) else {
+            return Receipt { id: None }; // the client went away
+        };
+        let id = id as u32;
+        request.id = Some(id);
+        let step = {
+            let mut b = self.shared.lock();
+            b.after_return();
+            b.records.insert(
+                id,
+                Record {
+                    value,
+                    head: true,
+                    tail: false,
+                },
+            );
+            let (lo, hi) = b.steps;
+            match b.slow {
+                Some((slow, step)) if slow == id => step,
+                _ => Rng::new(b.salt ^ mix(u64::from(id))).duration_between(lo, hi),
+            }
+        };
+        tokio::time::sleep(step).await; // the record is half-written here
+        tokio::time::sleep(step).await;
+        let mut b = self.shared.lock();
+        b.after_return();
+        if let Some(r) = b.records.get_mut(&id) {
+            r.tail = true;
+        }
+        Receipt { id: Some(id) }
+    }
+}
+
+/// The CPU time this thread has used.
+#[allow(unsafe_code)]
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec, and
+    // CLOCK_THREAD_CPUTIME_ID is a clock every Linux thread has.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(ok, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Watches a current-thread runtime's parking: the most CPU time its
+/// thread used between two parks, while watched. CPU time, not wall time:
+/// a busy machine that pauses the thread does not lengthen it, and a spin
+/// (a loop that yields, or wakes itself) never parks, so its stretch grows
+/// for as long as it spins.
+#[derive(Clone, Default)]
+struct Stretches {
+    inner: Arc<Mutex<(bool, Option<Duration>, Duration)>>,
+}
+
+impl Stretches {
+    fn watch(builder: &mut tokio::runtime::Builder) -> Stretches {
+        let s = Stretches::default();
+        let (park, unpark) = (s.clone(), s.clone());
+        builder
+            .on_thread_park(move || park.ends())
+            .on_thread_unpark(move || unpark.begins());
+        s
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (bool, Option<Duration>, Duration)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn begins(&self) {
+        self.lock().1 = Some(thread_cpu());
+    }
+
+    fn ends(&self) {
+        let now = thread_cpu();
+        let mut s = self.lock();
+        if let Some(from) = s.1.take()
+            && s.0
+        {
+            s.2 = s.2.max(now.saturating_sub(from));
+        }
+    }
+
+    /// Called on the runtime's thread: from now on, stretches count.
+    fn start(&self) {
+        let now = thread_cpu();
+        let mut s = self.lock();
+        *s = (true, Some(now), Duration::ZERO);
+    }
+
+    /// Called on the runtime's thread: the longest stretch since `start`.
+    fn stop(&self) -> Duration {
+        self.ends();
+        let mut s = self.lock();
+        s.0 = false;
+        s.2
+    }
+}
+
+// ----------------------------------------------------- the scenario --
+
+/// The `shutdown` scenario: a busy service, a real Ctrl-C, a deadline.
+pub mod shutdown {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "shutdown",
+        facts: &[
+            fact(
+                "shutdown_ratio",
+                "time from the SIGINT until serve returned (or was dropped at twice the deadline), over the deadline, in the worse workload",
+            )
+            .timing(),
+            fact(
+                "forced_stops",
+                "workloads in which serve had not returned at twice the deadline, and was dropped there",
+            )
+            .timing(),
+            fact(
+                "records_lost",
+                "requests accepted whose record never got written whole, over both workloads",
+            ),
+            fact(
+                "records_half",
+                "records begun and never finished (the first step written, not the second), over both workloads",
+            ),
+            fact(
+                "unanswered",
+                "requests accepted whose client never got its answer, over both workloads",
+            ),
+            fact(
+                "tasks_left",
+                "tasks still alive in the runtime when serve returned, over both workloads",
+            ),
+            fact(
+                "accepted_late",
+                "requests accepted more than half a deadline after the SIGINT, over both workloads",
+            )
+            .timing(),
+            fact(
+                "after_return",
+                "accepts, store steps and answers once serve had returned, over both workloads",
+            ),
+            fact(
+                "early_returns",
+                "workloads in which serve returned before the SIGINT",
+            ),
+            fact(
+                "answered_before_stop",
+                "answers the clients had got when the SIGINT was sent, in the workload with fewer",
+            ),
+            fact(
+                "shutdown_spin",
+                "the most CPU time the runtime's thread used in one stretch without parking (resting until a wake-up), from the SIGINT to serve's return, over the deadline, in the worse workload: a few thousandths for a shutdown that waits, far more for one that spins, however busy the machine",
+            )
+            .timing(),
+        ],
+    };
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// One workload.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        pub name: String,
+        pub deadline: Duration,
+        steps: (Duration, Duration),
+        /// Clients arrive this often, until serve returns...
+        every: Option<(Duration, Duration)>,
+        /// ...or this many at once.
+        burst: u32,
+        /// One client whose record's steps take this long.
+        slow: Option<(u32, Duration)>,
+        trigger: Trigger,
+        salt: u64,
+    }
+
+    impl Shape {
+        /// Clients arrive every 3 to 6 ms, and go on arriving after the
+        /// signal.
+        pub fn steady(rng: &mut Rng) -> Shape {
+            let deadline = ms(rng.between(250, 350));
+            let answers = rng.between(15, 25) as u32;
+            Shape {
+                name: format!(
+                    "a client every 3 to 6 ms, records of two steps of 3 to 8 ms; Ctrl-C after {answers} answers; a deadline of {} ms",
+                    deadline.as_millis()
+                ),
+                deadline,
+                steps: (ms(3), ms(8)),
+                every: Some((ms(3), ms(6))),
+                burst: 0,
+                slow: None,
+                trigger: Trigger::Answers(answers),
+                salt: rng.salt(),
+            }
+        }
+
+        /// A burst of clients fills the queue; the signal comes while the
+        /// listener waits for room in it.
+        pub fn burst(rng: &mut Rng) -> Shape {
+            let deadline = ms(rng.between(400, 500));
+            let burst = rng.between(32, 40) as u32;
+            let answers = rng.between(2, 4) as u32;
+            let slow = (rng.between(5, 8) as u32, ms(rng.between(30, 40)));
+            Shape {
+                name: format!(
+                    "{burst} clients at once, records of two steps of 3 to 8 ms (client {}'s, of {} ms); Ctrl-C after {answers} answers, with the queue full; a deadline of {} ms",
+                    slow.0,
+                    slow.1.as_millis(),
+                    deadline.as_millis()
+                ),
+                slow: Some(slow),
+                deadline,
+                steps: (ms(3), ms(8)),
+                every: None,
+                burst,
+                trigger: Trigger::Burst {
+                    answers,
+                    ahead: (WORKERS + QUEUE + 1) as u32,
+                    patience: ms(20),
+                },
+                salt: rng.salt(),
+            }
+        }
+    }
+
+    /// This run's two workloads, drawn from `rng`.
+    pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+        vec![Shape::steady(rng), Shape::burst(rng)]
+    }
+
+    /// If the signal's moment never comes (a service that answers nobody),
+    /// it comes anyway this long after the start.
+    const FALLBACK: Duration = Duration::from_millis(1500);
+
+    /// How long the clients wait for answers once the server's runtime is
+    /// gone (only a thread the piece left behind could still answer).
+    const LINGER: Duration = Duration::from_millis(300);
+
+    /// What one workload measured.
+    #[derive(Clone, Debug)]
+    pub struct Measured {
+        pub shutdown_ratio: f64,
+        pub forced: bool,
+        pub early: bool,
+        pub accepted: u32,
+        pub answered: u32,
+        pub answered_before_stop: u32,
+        pub lost: u32,
+        pub half: u32,
+        pub unanswered: u32,
+        pub tasks_left: u32,
+        pub accepted_late: u32,
+        pub after_return: u32,
+        pub spin: f64,
+    }
+
+    /// Signals are for the whole process: one run at a time.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// Runs `serve` under one workload, in real time: a runtime of its own
+    /// for the service, a thread with a runtime of its own for the clients.
+    pub fn measure_one<S>(shape: &Shape, serve: &S) -> Measured
+    where
+        S: AsyncFn(Listener, Store, Duration),
+    {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_all();
+        let stretches = Stretches::watch(&mut builder);
+        let runtime = builder.build().expect("a current-thread runtime builds");
+        // tokio installs its SIGINT handler when the first listener for it
+        // is made, and keeps it for the life of the process. Made here,
+        // before any signal is sent, so that a SIGINT never finds the
+        // default action (which ends the process).
+        let _sigint = {
+            let _in = runtime.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .expect("tokio's SIGINT handler installs")
+        };
+        HANDLER.store(true, Ordering::SeqCst);
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
+        std_listener
+            .set_nonblocking(true)
+            .expect("a listener can be non-blocking");
+        let addr = std_listener.local_addr().expect("a bound address");
+        let shared = Arc::new(Shared {
+            book: Mutex::new(Book {
+                salt: shape.salt,
+                steps: shape.steps,
+                slow: shape.slow,
+                deadline: shape.deadline,
+                trigger: shape.trigger,
+                first_answer: None,
+                accepted: 0,
+                accepted_late: 0,
+                answered: 0,
+                answered_before_stop: 0,
+                records: HashMap::new(),
+                signal_at: None,
+                returned: false,
+                after_return: 0,
+            }),
+            signalled: tokio::sync::Notify::new(),
+            gone: tokio::sync::Notify::new(),
+            arrivals_off: AtomicBool::new(false),
+        });
+        let clients = {
+            let (shape, shared) = (shape.clone(), shared.clone());
+            std::thread::Builder::new()
+                .name("clients".into())
+                .spawn(move || run_clients(addr, &shape, shared))
+                .expect("a thread for the clients")
+        };
+        let listener = {
+            let _in = runtime.enter();
+            Listener {
+                inner: tokio::net::TcpListener::from_std(std_listener)
+                    .expect("a tokio listener from a std one"),
+                shared: shared.clone(),
+            }
+        };
+        let store = Store {
+            shared: shared.clone(),
+        };
+        let started = Instant::now();
+        let (early, forced, ended, tasks_left, spin) = runtime.block_on(async {
+            let mut serve = std::pin::pin!(serve(listener, store, shape.deadline).traced("serve"));
+            let mut finished = false;
+            let early = tokio::select! {
+                // The signal may have reached tokio (and ended serve)
+                // before this select heard of it: the record says.
+                _ = &mut serve => {
+                    finished = true;
+                    shared.lock().signal_at.is_none()
+                }
+                _ = shared.signalled.notified() => false,
+                _ = tokio::time::sleep(FALLBACK) => {
+                    let mut b = shared.lock();
+                    if b.signal_at.is_none() {
+                        b.fire(&shared);
+                    }
+                    false
+                }
+            };
+            stretches.start();
+            let forced = !finished
+                && tokio::time::timeout(shape.deadline * 2, &mut serve)
+                    .await
+                    .is_err();
+            let ended = Instant::now();
+            let tasks_left = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks() as u32;
+            shared.lock().returned = true;
+            shared::mark(if forced {
+                "serve dropped at twice the deadline"
+            } else {
+                "serve returned"
+            });
+            let spin = stretches.stop();
+            (early, forced, ended, tasks_left, spin)
+        });
+        // As `main` returning would: every task still in the runtime is
+        // dropped where it stands. A thread blocked in the piece is not
+        // waited for.
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        shared::mark("runtime dropped");
+        shared.arrivals_off.store(true, Ordering::SeqCst);
+        shared.gone.notify_one();
+        clients.join().expect("the clients do not panic");
+        let b = shared.lock();
+        let signal_at = b.signal_at.unwrap_or(started);
+        let whole = b.records.values().filter(|r| r.head && r.tail).count() as u32;
+        let half = b.records.values().filter(|r| r.head && !r.tail).count() as u32;
+        let in_shutdown = ended.saturating_duration_since(signal_at);
+        Measured {
+            shutdown_ratio: if early {
+                0.0
+            } else {
+                in_shutdown.as_secs_f64() / shape.deadline.as_secs_f64()
+            },
+            forced,
+            early,
+            accepted: b.accepted,
+            answered: b.answered,
+            answered_before_stop: b.answered_before_stop,
+            lost: b.accepted.saturating_sub(whole),
+            half,
+            unanswered: b.accepted.saturating_sub(b.answered),
+            tasks_left,
+            accepted_late: b.accepted_late,
+            after_return: b.after_return,
+            // Too short a shutdown to say anything about.
+            spin: if early {
+                0.0
+            } else {
+                spin.as_secs_f64() / shape.deadline.as_secs_f64()
+            },
+        }
+    }
+
+    /// The clients: each connects, sends one record, and waits for its
+    /// answer. Their runtime is on a thread of its own.
+    fn run_clients(addr: std::net::SocketAddr, shape: &Shape, shared: Arc<Shared>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime builds");
+        runtime.block_on(async {
+            let over = CancellationToken::new();
+            let mut clients = tokio::task::JoinSet::new();
+            let mut rng = Rng::new(shape.salt ^ 0x5eed);
+            let id = std::cell::Cell::new(0u32);
+            let spawn = |clients: &mut tokio::task::JoinSet<()>, rng: &mut Rng| {
+                id.set(id.get() + 1);
+                let value = rng.salt() % 1_000_000;
+                clients.spawn(client(addr, id.get(), value, shared.clone(), over.clone()));
+            };
+            match shape.every {
+                Some((lo, hi)) => {
+                    while !shared.arrivals_off.load(Ordering::SeqCst) && id.get() < 1000 {
+                        spawn(&mut clients, &mut rng);
+                        let gap = rng.duration_between(lo, hi);
+                        tokio::select! {
+                            _ = tokio::time::sleep(gap) => {}
+                            _ = shared.gone.notified() => break,
+                        }
+                    }
+                    // Put back the wake-up if the loop ended on its own.
+                    shared.gone.notify_one();
+                }
+                None => {
+                    for _ in 0..shape.burst {
+                        spawn(&mut clients, &mut rng);
+                    }
+                }
+            }
+            let all = async { while clients.join_next().await.is_some() {} };
+            tokio::select! {
+                _ = all => {}
+                _ = async {
+                    shared.gone.notified().await;
+                    tokio::time::sleep(LINGER).await;
+                } => {}
+            }
+            over.cancel();
+            while clients.join_next().await.is_some() {}
+        });
+    }
+
+    async fn client(
+        addr: std::net::SocketAddr,
+        id: u32,
+        value: u64,
+        shared: Arc<Shared>,
+        over: CancellationToken,
+    ) {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+            return; // refused: the listener is gone
+        };
+        if stream
+            .write_all(format!("{id} {value}\n").as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut answer = Vec::new();
+        tokio::select! {
+            // An answer already in hand is read before giving up, however
+            // late this thread gets to run.
+            biased;
+            _ = stream.read_to_end(&mut answer) => {}
+            _ = over.cancelled() => return,
+        }
+        if answer == format!("ok {id}\n").as_bytes() {
+            let mut b = shared.lock();
+            // Right only if the store holds this client's value, whole.
+            if b.records
+                .get(&id)
+                .is_some_and(|r| r.value == value && r.tail)
+            {
+                b.answered += 1;
+                b.first_answer.get_or_insert_with(Instant::now);
+                b.check(&shared);
+            }
+        }
+    }
+
+    /// Runs each workload, and sets the facts: counts summed, times the
+    /// worse of the two.
+    pub fn measure<S>(facts: &Facts, shapes: &[Shape], serve: S) -> Vec<Measured>
+    where
+        S: AsyncFn(Listener, Store, Duration),
+    {
+        let all: Vec<Measured> = shapes.iter().map(|s| measure_one(s, &serve)).collect();
+        let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+        let sum = |f: fn(&Measured) -> u32| all.iter().map(f).sum::<u32>();
+        facts.set("shutdown_ratio", worst(|m| m.shutdown_ratio));
+        facts.set("forced_stops", sum(|m| u32::from(m.forced)));
+        facts.set("records_lost", sum(|m| m.lost));
+        facts.set("records_half", sum(|m| m.half));
+        facts.set("unanswered", sum(|m| m.unanswered));
+        facts.set("tasks_left", sum(|m| m.tasks_left));
+        facts.set("accepted_late", sum(|m| m.accepted_late));
+        facts.set("after_return", sum(|m| m.after_return));
+        facts.set("early_returns", sum(|m| u32::from(m.early)));
+        facts.set(
+            "answered_before_stop",
+            all.iter()
+                .map(|m| m.answered_before_stop)
+                .min()
+                .unwrap_or(0),
+        );
+        facts.set("shutdown_spin", worst(|m| m.spin));
+        all
+    }
+
+    pub fn run<S>(facts: &Facts, serve: S)
+    where
+        S: AsyncFn(Listener, Store, Duration),
+    {
+        println!(
+            "A service on 127.0.0.1 ({} function): a listener, a queue, {WORKERS} workers writing records in two steps. Mid-run, this process sends itself a real SIGINT (Ctrl-C).",
+            facts.the("serve")
+        );
+        let seed = seed();
+        println!("Workloads drawn from seed {seed} ({SEED_ENV}={seed} replays them).");
+        let shapes = shapes(&mut Rng::for_scenario("shutdown"));
+        for (i, s) in shapes.iter().enumerate() {
+            println!("Workload {}: {}.", i + 1, s.name);
+        }
+        let measured = measure(facts, &shapes, serve);
+        for (i, m) in measured.iter().enumerate() {
+            let end = if m.early {
+                "serve returned before the Ctrl-C".to_string()
+            } else if m.forced {
+                "serve still running at twice the deadline: dropped there".to_string()
+            } else {
+                format!(
+                    "serve returned {:.2} of the deadline after the Ctrl-C",
+                    m.shutdown_ratio
+                )
+            };
+            println!(
+                "Workload {}: {end}; {} requests accepted, {} answered; {} record(s) lost, {} of them half-written; {} unanswered; {} task(s) left running.",
+                i + 1,
+                m.accepted,
+                m.answered,
+                m.lost,
+                m.half,
+                m.unanswered,
+                m.tasks_left,
+            );
+        }
+    }
+
+    pub fn piece<'a, S>(name: &'static str, serve: S) -> Piece<'a>
+    where
+        S: AsyncFn(Listener, Store, Duration) + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, serve))
+    }
+
+    /// The exercise binary's `main`: judges the learner's `serve`.
+    pub fn exercise<S>(serve: S) -> ExitCode
+    where
+        S: AsyncFn(Listener, Store, Duration),
+    {
+        shared::lesson::main(
+            LESSON,
+            Variant::Exercise("shutdown"),
+            vec![SPEC.with(vec![piece("", serve)])],
+        )
+    }
+}
