@@ -16,6 +16,10 @@
 //!   tokio's channels and locks need no runtime (save their `_timeout`
 //!   methods).
 //!
+//! `reopen`, the `drop-runtime` exercise's scenario, adds what panics do
+//! not catch: `shutdown_background` never waits, so a connection closed
+//! that way is still closing when the next one opens.
+//!
 //! The fourth surprise is a compile error: `tokio::spawn` moves a task
 //! between threads, so a task must be `Send`, and so must every value it
 //! holds across an `.await` (see [`RcAcrossAwait`] and
