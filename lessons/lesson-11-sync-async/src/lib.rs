@@ -528,6 +528,11 @@ pub struct Ledger {
     /// Connections opened while another of the same request was still
     /// open or closing, over the whole run.
     reopened: Arc<AtomicU32>,
+    /// When this request's last close ended, and how long it took.
+    last_close: Arc<Mutex<Option<(Instant, Duration)>>>,
+    /// For each connection opened after a close of its request had ended:
+    /// the time from that end to the open, over the close's length.
+    reopen_gaps: Arc<Mutex<Vec<f64>>>,
 }
 
 impl Ledger {
@@ -540,6 +545,8 @@ impl Ledger {
             per_connection: usize::MAX,
             seat: Arc::default(),
             reopened: Arc::default(),
+            last_close: Arc::default(),
+            reopen_gaps: Arc::default(),
         }
     }
 
@@ -548,6 +555,7 @@ impl Ledger {
         Ledger {
             progress: progress.clone(),
             seat: Arc::default(),
+            last_close: Arc::default(),
             ..self.clone()
         }
     }
@@ -565,11 +573,15 @@ impl Ledger {
         let (closing, close) = std::sync::mpsc::channel::<()>();
         if self.seat.fetch_add(1, Ordering::SeqCst) > 0 {
             self.reopened.fetch_add(1, Ordering::SeqCst);
+        } else if let Some((ended, took)) = *self.last_close.lock().unwrap() {
+            let gap = ended.elapsed().as_secs_f64() / took.as_secs_f64();
+            self.reopen_gaps.lock().unwrap().push(gap);
         }
-        let seat = self.seat.clone();
+        let (seat, last_close) = (self.seat.clone(), self.last_close.clone());
         runtime.spawn_blocking(move || {
             let _ = close.recv();
             std::thread::sleep(close_time);
+            *last_close.lock().unwrap() = Some((Instant::now(), close_time));
             seat.fetch_sub(1, Ordering::SeqCst); // closed: the seat is free
         });
         Connection {
@@ -1414,6 +1426,9 @@ pub mod drop_runtime {
                 "opened_while_closing",
                 ledger.reopened.load(Ordering::SeqCst),
             );
+            let gaps = ledger.reopen_gaps.lock().unwrap().clone();
+            let mean = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+            facts.set("reopen_late", mean);
         }
         report_app_thread(facts, requests.longest, lateness, busiest);
     }
@@ -1503,6 +1518,11 @@ pub mod reopen {
                 "opened_while_closing",
                 "connections a request opened while another of its own was still open, or still closing (its goodbye not finished), over both workloads",
             ),
+            fact(
+                "reopen_late",
+                "the time from the end of a request's close to its next connection's open, over the close's length, the mean over every such open: near 0 for a request woken by the close, more for one that waits a set time",
+            )
+            .timing(),
             fact("app_busy", APP_BUSY).timing(),
         ],
     };
@@ -1538,9 +1558,10 @@ pub mod reopen {
         drop_runtime::serve(facts, &shapes, &mut rng, balances, Some(PER_CONNECTION));
         let get = |name| facts.get(name).unwrap_or(f64::NAN);
         println!(
-            "Wrong or missing balances: {}; connections opened while another of the same request was open or closing: {}; left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request, {} of them looks with nothing new; closes noticed {:.1}% of a request late on average; threads left running: {}; the app's runtime not parked {:.0}% of the time.",
+            "Wrong or missing balances: {}; connections opened while another of the same request was open or closing: {}, and after a close, late by {:.1}% of its length on average; left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request, {} of them looks with nothing new; closes noticed {:.1}% of a request late on average; threads left running: {}; the app's runtime not parked {:.0}% of the time.",
             get("wrong_answers"),
             get("opened_while_closing"),
+            get("reopen_late") * 100.0,
             get("runtimes_left_running"),
             get("longest_hold"),
             get("heartbeat_lateness"),

@@ -121,6 +121,9 @@ mod bug_try_current;
 #[path = "fixtures/no-reactor/bug_unbounded_channel.rs"]
 mod bug_unbounded_channel;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_waits_out_the_close.rs"]
+mod bug_waits_out_the_close;
+#[allow(dead_code)]
 #[path = "fixtures/drop-runtime/fix_close_awaited_at_the_next_open.rs"]
 mod fix_close_awaited_at_the_next_open;
 #[allow(dead_code)]
@@ -492,6 +495,18 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
         &f,
         ticks(CLOSE_MIN),
     );
+
+    // A set wait long enough for any close: none overlaps, each opens late.
+    let (o, f) = served(bug_waits_out_the_close::balances);
+    assert_eq!(get(&f, "opened_while_closing"), 0.0);
+    assert!(get(&f, "reopen_late") > 0.06, "{f:?}");
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["waits-a-set-time"],
+        "a set wait after shutdown_background"
+    );
+    g.only(&["reopen_late"])
+        .assert_not_fixed("a set wait after shutdown_background", o, &f);
 
     // Looking at the closing thread on tokio's timer: few polls, little
     // time asleep, but looks with nothing new.
