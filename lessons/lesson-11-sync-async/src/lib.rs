@@ -16,6 +16,10 @@
 //!   tokio's channels and locks need no runtime (save their `_timeout`
 //!   methods).
 //!
+//! `reopen`, the `drop-runtime` exercise's scenario, adds what panics do
+//! not catch: `shutdown_background` never waits, so a connection closed
+//! that way is still closing when the next one opens.
+//!
 //! The fourth surprise is a compile error: `tokio::spawn` moves a task
 //! between threads, so a task must be `Send`, and so must every value it
 //! holds across an `.await` (see [`RcAcrossAwait`] and
@@ -33,7 +37,7 @@ use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::future::Future;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -505,6 +509,9 @@ pub const QUERY_MAX: Duration = Duration::from_millis(5);
 pub const CLOSE_MIN: Duration = Duration::from_millis(100);
 /// ...and at most.
 pub const CLOSE_MAX: Duration = Duration::from_millis(140);
+/// In the `reopen` scenario, a connection answers this many balances at
+/// most; then it must be closed, and another opened.
+pub const PER_CONNECTION: usize = 3;
 
 /// A ledger service. `connect` opens a [`Connection`]; the harness counts
 /// how many were opened and how many had their runtime shut down.
@@ -514,6 +521,18 @@ pub struct Ledger {
     opened: Arc<AtomicU32>,
     closed: Arc<AtomicU32>,
     progress: Progress,
+    /// Balances one connection answers (`PER_CONNECTION` in `reopen`).
+    per_connection: usize,
+    /// This request's connections whose goodbye has not finished.
+    seat: Arc<AtomicU32>,
+    /// Connections opened while another of the same request was still
+    /// open or closing, over the whole run.
+    reopened: Arc<AtomicU32>,
+    /// When this request's last close ended, and how long it took.
+    last_close: Arc<Mutex<Option<(Instant, Duration)>>>,
+    /// For each connection opened after a close of its request had ended:
+    /// the time from that end to the open, over the close's length.
+    reopen_gaps: Arc<Mutex<Vec<f64>>>,
 }
 
 impl Ledger {
@@ -523,6 +542,11 @@ impl Ledger {
             opened: Arc::default(),
             closed: Arc::default(),
             progress: Progress::default(),
+            per_connection: usize::MAX,
+            seat: Arc::default(),
+            reopened: Arc::default(),
+            last_close: Arc::default(),
+            reopen_gaps: Arc::default(),
         }
     }
 
@@ -530,6 +554,8 @@ impl Ledger {
     fn for_call(&self, progress: &Progress) -> Ledger {
         Ledger {
             progress: progress.clone(),
+            seat: Arc::default(),
+            last_close: Arc::default(),
             ..self.clone()
         }
     }
@@ -545,13 +571,23 @@ impl Ledger {
         // and then takes its time. Shutting the runtime down waits for it.
         let close_time = self.answers.time(number, CLOSE_MIN, CLOSE_MAX);
         let (closing, close) = std::sync::mpsc::channel::<()>();
+        if self.seat.fetch_add(1, Ordering::SeqCst) > 0 {
+            self.reopened.fetch_add(1, Ordering::SeqCst);
+        } else if let Some((ended, took)) = *self.last_close.lock().unwrap() {
+            let gap = ended.elapsed().as_secs_f64() / took.as_secs_f64();
+            self.reopen_gaps.lock().unwrap().push(gap);
+        }
+        let (seat, last_close) = (self.seat.clone(), self.last_close.clone());
         runtime.spawn_blocking(move || {
             let _ = close.recv();
             std::thread::sleep(close_time);
+            *last_close.lock().unwrap() = Some((Instant::now(), close_time));
+            seat.fetch_sub(1, Ordering::SeqCst); // closed: the seat is free
         });
         Connection {
             runtime: Some(runtime),
             answers: self.answers,
+            left: AtomicUsize::new(self.per_connection),
             closing: Some(closing),
             closed: self.closed.clone(),
             progress: Progress::current().unwrap_or_else(|| self.progress.clone()),
@@ -571,6 +607,8 @@ impl Ledger {
 pub struct Connection {
     runtime: Option<tokio::runtime::Runtime>,
     answers: Answers,
+    /// Balances it may still answer.
+    left: AtomicUsize,
     /// Dropped to start the close.
     closing: Option<std::sync::mpsc::Sender<()>>,
     closed: Arc<AtomicU32>,
@@ -583,6 +621,13 @@ impl Connection {
     /// the future it returns can be awaited on any runtime.
     pub fn balance(&self, account: u32) -> impl Future<Output = u64> + Send + 'static {
         let runtime = self.runtime.as_ref().expect("open until dropped");
+        let spent = self
+            .left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        assert!(
+            spent.is_ok(),
+            "this connection has answered {PER_CONNECTION} balances, its most: close it and open another"
+        );
         let answers = self.answers;
         // Noted for the request being served, whichever connection it uses.
         let progress = Progress::current().unwrap_or_else(|| self.progress.clone());
@@ -636,11 +681,16 @@ pub struct Requests {
 impl Requests {
     /// Two workloads: a few requests one after another, and a few at once.
     pub fn shapes(rng: &mut Rng) -> Vec<Requests> {
-        let mut requests = |lo, hi| {
-            let n = rng.between(lo, hi);
+        Requests::sized(rng, 2, 6)
+    }
+
+    /// The same, with `lo` to `hi` balances a request.
+    pub fn sized(rng: &mut Rng, lo: u64, hi: u64) -> Vec<Requests> {
+        let mut requests = |n_lo, n_hi| {
+            let n = rng.between(n_lo, n_hi);
             (0..n)
                 .map(|_| {
-                    let accounts = rng.between(2, 6);
+                    let accounts = rng.between(lo, hi);
                     (0..accounts)
                         .map(|_| rng.between(1, 99_999) as u32)
                         .collect()
@@ -651,7 +701,7 @@ impl Requests {
         vec![
             Requests {
                 name: format!(
-                    "{} requests one after another, 2 to 6 balances each",
+                    "{} requests one after another, {lo} to {hi} balances each",
                     one_by_one.len()
                 ),
                 accounts: one_by_one,
@@ -912,6 +962,25 @@ pub mod broken {
     }
     // ANCHOR_END: broken_drop
 
+    // ANCHOR: broken_reopen
+    /// `reopen`: a connection answers `PER_CONNECTION` balances at most, so
+    /// a request opens one for each few accounts, and shuts each down in
+    /// the background.
+    pub async fn reopening_balances(ledger: Ledger, accounts: Vec<u32>) -> Vec<u64> {
+        let mut found = Vec::with_capacity(accounts.len());
+        for few in accounts.chunks(PER_CONNECTION) {
+            let connection = ledger.connect();
+            for &account in few {
+                found.push(connection.balance(account).await);
+            }
+            // BROKEN: no panic, and no wait: the close goes on in the
+            // background, so the next connection opens before it is over
+            connection.shutdown_background();
+        }
+        found
+    }
+    // ANCHOR_END: broken_reopen
+
     // ANCHOR: broken_no_reactor
     /// Makes the callback the sensor driver calls, on its own thread, with
     /// each reading.
@@ -963,6 +1032,27 @@ pub mod fixed {
         found
     }
     // ANCHOR_END: fixed_drop
+
+    // ANCHOR: fixed_reopen
+    /// `reopen`, with each close done on the blocking pool and awaited
+    /// before the next connection opens.
+    pub async fn reopening_balances(ledger: Ledger, accounts: Vec<u32>) -> Vec<u64> {
+        let mut found = Vec::with_capacity(accounts.len());
+        for few in accounts.chunks(PER_CONNECTION) {
+            let connection = ledger.connect();
+            for &account in few {
+                found.push(connection.balance(account).await);
+            }
+            // FIXED: the drop waits for the close on a thread that may
+            // wait; the request awaits that thread's end, so the close is
+            // over before the loop opens the next connection
+            tokio::task::spawn_blocking(move || drop(connection))
+                .await
+                .expect("the connection shuts down");
+        }
+        found
+    }
+    // ANCHOR_END: fixed_reopen
 
     // ANCHOR: fixed_no_reactor
     /// The same, through a channel with room for [`BUFFER`] readings, and
@@ -1237,9 +1327,28 @@ pub mod drop_runtime {
     where
         B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
     {
+        serve(facts, shapes, rng, balances, None);
+    }
+
+    /// Serves the workloads; with `per_connection`, each connection answers
+    /// that many balances at most, and the connections a request opened
+    /// while another of its own was open or closing are counted
+    /// (`opened_while_closing`).
+    pub(crate) fn serve<B>(
+        facts: &Facts,
+        shapes: &[Requests],
+        rng: &mut Rng,
+        balances: B,
+        per_connection: Option<usize>,
+    ) where
+        B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
+    {
         // One ledger for the whole run: a connection kept for the
         // program's life serves every workload.
-        let ledger = Ledger::new(Answers::new(rng));
+        let mut ledger = Ledger::new(Answers::new(rng));
+        if let Some(most) = per_connection {
+            ledger.per_connection = most;
+        }
         let mut requests = PollsSeen::default();
         let (mut waits, mut left) = (WaitsSeen::default(), 0usize);
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
@@ -1312,6 +1421,15 @@ pub mod drop_runtime {
         facts.set("balances_looks", waits.looks as f64);
         facts.set("balances_late", waits.late());
         facts.set("threads_left", left as f64);
+        if per_connection.is_some() {
+            facts.set(
+                "opened_while_closing",
+                ledger.reopened.load(Ordering::SeqCst),
+            );
+            let gaps = ledger.reopen_gaps.lock().unwrap().clone();
+            let mean = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+            facts.set("reopen_late", mean);
+        }
         report_app_thread(facts, requests.longest, lateness, busiest);
     }
 
@@ -1348,8 +1466,122 @@ pub mod drop_runtime {
     {
         Piece::new(name, move |facts| run(facts, balances))
     }
+}
 
-    /// The exercise binary's `main`: judges the learner's `balances`.
+/// The `reopen` scenario, the `drop-runtime` exercise's: a connection
+/// answers [`PER_CONNECTION`] balances at most, and a request may have one
+/// connection at a time, counted until its close has finished.
+pub mod reopen {
+    use super::*;
+
+    pub static SPEC: Spec = Spec {
+        name: "reopen",
+        facts: &[
+            fact(
+                "wrong_answers",
+                "balances missing, or not the ledger's, over both workloads",
+            ),
+            fact(
+                "runtimes_left_running",
+                "connections whose runtime was never shut down, when the app's runtime ended",
+            ),
+            fact(
+                "longest_hold",
+                "the longest time one poll of balances held the app's thread by its own doing (computing, or asleep in a blocking call; not the time a busy machine paused it), in 10 ms ticks",
+            )
+            .timing(),
+            fact("heartbeat_lateness", HEARTBEAT_LATENESS).timing(),
+            fact(
+                "balances_polls",
+                "polls of one request to balances, the request with the most: a few per balance for a request that awaits, thousands for one that spins",
+            ),
+            fact(
+                "balances_asleep",
+                "the time the app's thread slept inside the polls of balances (a blocking join, sleep or wait), in 10 ms ticks, over both workloads",
+            )
+            .timing(),
+            fact(
+                "balances_looks",
+                "polls of balances, after each request's first, that came when nothing the request could wait for had happened since its previous poll began (no balance answered, no connection closed): looks, not wake-ups, over both workloads",
+            ),
+            fact(
+                "balances_late",
+                "the time from the last thing a request could wait for (its last balance, or its connection's close) to the poll that ended it, as a share of the request's length, the mean over every request: 0 for a request woken when that happens, a share of its period for one that looks now and then",
+            )
+            .timing(),
+            fact(
+                "threads_left",
+                "threads started during a workload (by your code, or by a runtime it built) still running after it ended and everything the harness started had stopped, beside those of the connections left open, the workload with the most",
+            )
+            .timing(),
+            fact(
+                "opened_while_closing",
+                "connections a request opened while another of its own was still open, or still closing (its goodbye not finished), over both workloads",
+            ),
+            fact(
+                "reopen_late",
+                "the time from the end of a request's close to its next connection's open, over the close's length, the mean over every such open: near 0 for a request woken by the close, more for one that waits a set time",
+            )
+            .timing(),
+            fact("app_busy", APP_BUSY).timing(),
+        ],
+    };
+
+    /// The workloads: requests of 4 to 9 balances, so two or three
+    /// connections each.
+    pub fn shapes(rng: &mut Rng) -> Vec<Requests> {
+        Requests::sized(rng, 4, 9)
+    }
+
+    /// Serves requests with `balances`, as `drop-runtime` does, under each
+    /// workload drawn for this run.
+    pub fn measure<B>(facts: &Facts, balances: B)
+    where
+        B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
+    {
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = shapes(&mut rng);
+        drop_runtime::serve(facts, &shapes, &mut rng, balances, Some(PER_CONNECTION));
+    }
+
+    pub fn run<B>(facts: &Facts, balances: B)
+    where
+        B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,
+    {
+        println!(
+            "Async code ({} function) serves requests for balances through ledger connections that own a runtime. A connection answers {PER_CONNECTION} balances at most, and the ledger lets a request have one connection at a time: one still closing (100 to 140 ms) counts.",
+            facts.the("balances")
+        );
+        let mut rng = Rng::for_scenario(SPEC.name);
+        let shapes = shapes(&mut rng);
+        narrate_shapes(shapes.iter().map(|s| s.name.as_str()));
+        drop_runtime::serve(facts, &shapes, &mut rng, balances, Some(PER_CONNECTION));
+        let get = |name| facts.get(name).unwrap_or(f64::NAN);
+        println!(
+            "Wrong or missing balances: {}; connections opened while another of the same request was open or closing: {}, and after a close, late by {:.1}% of its length on average; left running at the end: {}; the app's thread was held for up to {:.1} ticks in one poll, and its heartbeat was up to {:.1} ticks late; up to {} polls for one request, {} of them looks with nothing new; closes noticed {:.1}% of a request late on average; threads left running: {}; the app's runtime not parked {:.0}% of the time.",
+            get("wrong_answers"),
+            get("opened_while_closing"),
+            get("reopen_late") * 100.0,
+            get("runtimes_left_running"),
+            get("longest_hold"),
+            get("heartbeat_lateness"),
+            get("balances_polls"),
+            get("balances_looks"),
+            get("balances_late") * 100.0,
+            get("threads_left"),
+            get("app_busy") * 100.0,
+        );
+    }
+
+    pub fn piece<'a, B>(name: &'static str, balances: B) -> Piece<'a>
+    where
+        B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64> + 'a,
+    {
+        Piece::new(name, move |facts| run(facts, balances))
+    }
+
+    /// The `drop-runtime` exercise binary's `main`: judges the learner's
+    /// `balances`.
     pub fn exercise<B>(balances: B) -> ExitCode
     where
         B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64>,

@@ -14,7 +14,7 @@
 
 use lesson_11::{
     CALL_MIN, CLOSE_MIN, Catalog, Ledger, PAUSE_MIN, Rates, Reading, SAVE_MAX, Store, TICK, broken,
-    drop_runtime, fixed, nested, no_reactor,
+    fixed, nested, no_reactor, reopen,
 };
 use shared::grade::{Grader, Observed, observe_within};
 use shared::lesson::{Facts, Spec};
@@ -31,17 +31,17 @@ mod bug_block_in_place_no_reactor;
 #[path = "fixtures/no-reactor/bug_block_on_each.rs"]
 mod bug_block_on_each;
 #[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_connected_on_blocking_pool.rs"]
-mod bug_connected_on_blocking_pool;
+#[path = "fixtures/drop-runtime/bug_close_not_awaited.rs"]
+mod bug_close_not_awaited;
 #[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_dropped_in_a_task.rs"]
-mod bug_dropped_in_a_task;
+#[path = "fixtures/drop-runtime/bug_detached_close_thread.rs"]
+mod bug_detached_close_thread;
+#[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_dropped_in_a_poll.rs"]
+mod bug_dropped_in_a_poll;
 #[allow(dead_code)]
 #[path = "fixtures/drop-runtime/bug_forgotten.rs"]
 mod bug_forgotten;
-#[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_futures_block_on.rs"]
-mod bug_futures_block_on_drop_runtime;
 #[allow(dead_code)]
 #[path = "fixtures/nested/bug_futures_block_on.rs"]
 mod bug_futures_block_on_nested;
@@ -58,8 +58,8 @@ mod bug_handle_taken_late;
 #[path = "fixtures/nested/bug_handle_taken_late.rs"]
 mod bug_handle_taken_late_nested;
 #[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_joined_thread_drop.rs"]
-mod bug_joined_thread_drop;
+#[path = "fixtures/drop-runtime/bug_joined_close_thread.rs"]
+mod bug_joined_close_thread;
 #[allow(dead_code)]
 #[path = "fixtures/no-reactor/bug_latest_only.rs"]
 mod bug_latest_only;
@@ -76,20 +76,20 @@ mod bug_looks_every_millisecond;
 #[path = "fixtures/nested/bug_looks_seldom.rs"]
 mod bug_looks_seldom;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_one_connection_for_all.rs"]
+mod bug_one_connection_for_all;
+#[allow(dead_code)]
 #[path = "fixtures/nested/bug_only_moved_to_the_pool.rs"]
 mod bug_only_moved_to_the_pool;
 #[allow(dead_code)]
 #[path = "fixtures/no-reactor/bug_saver_runtime_never_ends.rs"]
 mod bug_saver_runtime_never_ends;
 #[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_shut_down_too_soon.rs"]
-mod bug_shut_down_too_soon;
+#[path = "fixtures/drop-runtime/bug_shutdown_background.rs"]
+mod bug_shutdown_background;
 #[allow(dead_code)]
 #[path = "fixtures/nested/bug_sleeps_between_looks.rs"]
 mod bug_sleeps_between_looks;
-#[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_sleeps_until_closed.rs"]
-mod bug_sleeps_until_closed;
 #[allow(dead_code)]
 #[path = "fixtures/nested/bug_spin_in_a_task.rs"]
 mod bug_spin_in_a_task;
@@ -99,9 +99,6 @@ mod bug_spinning_receiver;
 #[allow(dead_code)]
 #[path = "fixtures/nested/bug_spins_on_is_finished.rs"]
 mod bug_spins_on_is_finished;
-#[allow(dead_code)]
-#[path = "fixtures/drop-runtime/bug_spins_until_closed.rs"]
-mod bug_spins_until_closed;
 #[allow(dead_code)]
 #[path = "fixtures/nested/bug_stale_price.rs"]
 mod bug_stale_price;
@@ -124,14 +121,14 @@ mod bug_try_current;
 #[path = "fixtures/no-reactor/bug_unbounded_channel.rs"]
 mod bug_unbounded_channel;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_waits_out_the_close.rs"]
+mod bug_waits_out_the_close;
+#[allow(dead_code)]
+#[path = "fixtures/drop-runtime/fix_close_awaited_at_the_next_open.rs"]
+mod fix_close_awaited_at_the_next_open;
+#[allow(dead_code)]
 #[path = "fixtures/nested/fix_futures_block_on_in_the_pool.rs"]
 mod fix_futures_block_on_in_the_pool;
-#[allow(dead_code)]
-#[path = "fixtures/drop-runtime/fix_one_connection.rs"]
-mod fix_one_connection;
-#[allow(dead_code)]
-#[path = "fixtures/drop-runtime/fix_plain_thread_drop.rs"]
-mod fix_plain_thread_drop;
 #[allow(dead_code)]
 #[path = "fixtures/nested/fix_rates_over_a_channel.rs"]
 mod fix_rates_over_a_channel;
@@ -142,11 +139,11 @@ mod fix_saver_thread;
 #[path = "fixtures/no-reactor/fix_semaphore_and_chain.rs"]
 mod fix_semaphore_and_chain;
 #[allow(dead_code)]
-#[path = "fixtures/drop-runtime/fix_shutdown_background.rs"]
-mod fix_shutdown_background;
-#[allow(dead_code)]
 #[path = "fixtures/nested/fix_thread_and_oneshot.rs"]
 mod fix_thread_and_oneshot;
+#[allow(dead_code)]
+#[path = "fixtures/drop-runtime/fix_thread_and_oneshot_close.rs"]
+mod fix_thread_and_oneshot_close;
 #[allow(dead_code)]
 #[path = "../exercise/start/drop-runtime.rs"]
 mod start_drop_runtime;
@@ -400,117 +397,122 @@ fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
 
 // ----------------------------------------------------------- drop-runtime --
 
+/// The `drop-runtime` exercise, judged on the `reopen` scenario.
 fn served<B>(balances: B) -> (Observed, Facts)
 where
     B: AsyncFn(Ledger, Vec<u32>) -> Vec<u64> + Send + 'static,
 {
-    let facts = Facts::for_test(&drop_runtime::SPEC);
+    let facts = Facts::for_test(&reopen::SPEC);
     let theirs = facts.clone();
-    let observed = observe_within(LIMIT, move || drop_runtime::measure(&theirs, balances));
+    let observed = observe_within(LIMIT, move || reopen::measure(&theirs, balances));
     (observed, facts)
 }
 
 fn the_drop_runtime_grader_judges_every_fix_fixed() {
     let exact = with_threads(&[
         "wrong_answers",
+        "opened_while_closing",
         "runtimes_left_running",
         "balances_polls",
         "balances_looks",
     ]);
-    let fixed_ =
-        |what, (o, f): (Observed, Facts)| assert_fixed(&drop_runtime::SPEC, &exact, what, o, &f);
-    fixed_("the reference fix", served(fixed::balances));
+    let fixed_ = |what, (o, f): (Observed, Facts)| assert_fixed(&reopen::SPEC, &exact, what, o, &f);
+    fixed_("the reference fix", served(fixed::reopening_balances));
     fixed_(
-        "shutdown_background",
-        served(fix_shutdown_background::balances),
+        "dropped on a plain thread, its end sent on a oneshot",
+        served(fix_thread_and_oneshot_close::balances),
     );
     fixed_(
-        "dropped on a plain thread, not joined",
-        served(fix_plain_thread_drop::balances),
+        "the close awaited just before the next open",
+        served(fix_close_awaited_at_the_next_open::balances),
     );
-    // Measured once in this process: the static keeps the first connection.
-    let (o, f) = served(fix_one_connection::balances);
-    assert_eq!(get(&f, "runtimes_left_running"), 1.0);
-    fixed_("one connection for the program's life", (o, f));
 }
 
 fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
-    let g = grader(&drop_runtime::SPEC);
-    let (o, f) = served(broken::balances);
+    let g = grader(&reopen::SPEC);
+    // Closes not waited for: no panic, and the ledger's record says so.
+    for (what, (o, f)) in [
+        ("the reference bug", served(broken::reopening_balances)),
+        (
+            "the untouched exercise",
+            served(start_drop_runtime::balances),
+        ),
+        (
+            "shutdown_background, as the chapter shows it",
+            served(bug_shutdown_background::balances),
+        ),
+        (
+            "spawn_blocking, not awaited",
+            served(bug_close_not_awaited::balances),
+        ),
+        (
+            "a plain thread nobody waits for",
+            served(bug_detached_close_thread::balances),
+        ),
+    ] {
+        assert_eq!(o, Observed::Completes, "{what}");
+        assert_eq!(get(&f, "wrong_answers"), 0.0, "{what}");
+        assert!(get(&f, "opened_while_closing") >= 1.0, "{what}: {f:?}");
+        assert_eq!(
+            g.diagnoses(o.clone(), &f),
+            ["opened-while-closing"],
+            "{what}"
+        );
+        g.assert_bug(what, o, &f);
+    }
+
+    let (o, f) = served(bug_dropped_in_a_poll::balances);
     assert_eq!(
         g.diagnoses(o.clone(), &f),
         ["dropped-in-async"],
-        "the reference bug"
+        "dropped in the request"
     );
-    g.assert_bug("the reference bug", o, &f);
-    let (o, f) = served(start_drop_runtime::balances);
+    g.assert_not_fixed("dropped in the request", o, &f);
+
+    let (o, f) = served(bug_one_connection_for_all::balances);
     assert_eq!(
         g.diagnoses(o.clone(), &f),
-        ["dropped-in-async"],
-        "the untouched exercise"
+        ["spent"],
+        "one connection for the whole request"
     );
-    g.assert_bug("the untouched exercise", o, &f);
-    let (o, f) = served(bug_connected_on_blocking_pool::balances);
-    assert_eq!(
-        g.diagnoses(o.clone(), &f),
-        ["dropped-in-async"],
-        "opened on the blocking pool, dropped here"
-    );
-    g.assert_bug("opened on the blocking pool, dropped here", o, &f);
-    let (o, f) = served(bug_dropped_in_a_task::balances);
-    assert_eq!(
-        g.diagnoses(o.clone(), &f),
-        ["dropped-in-async"],
-        "dropped in a spawned task"
-    );
-    g.assert_bug("dropped in a spawned task", o, &f);
+    g.assert_not_fixed("one connection for the whole request", o, &f);
 
     let (o, f) = served(bug_forgotten::balances);
     assert_eq!(g.diagnoses(o.clone(), &f), ["left-running"], "forgotten");
     g.assert_not_fixed("forgotten", o, &f);
-    assert!(get(&f, "runtimes_left_running") >= 6.0, "one per request");
+    assert!(
+        get(&f, "runtimes_left_running") >= 12.0,
+        "two or more a request"
+    );
 
     // Waiting for the close on the app's thread: at least the close's time.
-    let close = ticks(CLOSE_MIN);
-    let (o, f) = served(bug_joined_thread_drop::balances);
+    let (o, f) = served(bug_joined_close_thread::balances);
+    assert_eq!(get(&f, "opened_while_closing"), 0.0);
     assert_holds(
-        &drop_runtime::SPEC,
+        &reopen::SPEC,
         "dropped on a thread, joined",
         o,
         &f,
-        close,
-    );
-    let (o, f) = served(bug_futures_block_on_drop_runtime::balances);
-    assert_holds(
-        &drop_runtime::SPEC,
-        "dropped on the blocking pool, waited for with futures' block_on",
-        o,
-        &f,
-        close,
+        ticks(CLOSE_MIN),
     );
 
-    // Waiting for the closing thread by looking again and again: counted,
-    // and on Linux, the same with a sleep between looks, seen as sleep.
-    let (o, f) = served(bug_spins_until_closed::balances);
-    g.only(&["wrong_answers", "runtimes_left_running", "balances_polls"])
-        .assert_not_fixed("is_finished and yield until closed", o, &f);
-    assert!(get(&f, "balances_polls") > 100.0, "{f:?}");
-    let (o, f) = served(bug_sleeps_until_closed::balances);
-    assert_eq!(get(&f, "wrong_answers"), 0.0);
-    if cfg!(target_os = "linux") {
-        assert_eq!(
-            g.diagnoses(o.clone(), &f),
-            ["looks-again"],
-            "a blocking sleep until closed"
-        );
-        g.assert_not_fixed("a blocking sleep until closed", o, &f);
-        assert!(get(&f, "balances_asleep") >= close, "{f:?}");
-    }
+    // A set wait long enough for any close: none overlaps, each opens late.
+    let (o, f) = served(bug_waits_out_the_close::balances);
+    assert_eq!(get(&f, "opened_while_closing"), 0.0);
+    assert!(get(&f, "reopen_late") > 0.06, "{f:?}");
+    assert_eq!(
+        g.diagnoses(o.clone(), &f),
+        ["waits-a-set-time"],
+        "a set wait after shutdown_background"
+    );
+    g.only(&["reopen_late"])
+        .assert_not_fixed("a set wait after shutdown_background", o, &f);
 
     // Looking at the closing thread on tokio's timer: few polls, little
     // time asleep, but looks with nothing new.
     let (o, f) = served(bug_looks_at_the_close_every_20ms::balances);
     assert_eq!(get(&f, "wrong_answers"), 0.0);
+    assert_eq!(get(&f, "opened_while_closing"), 0.0);
     assert_eq!(
         g.diagnoses(o.clone(), &f),
         ["looks-again"],
@@ -518,17 +520,6 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     );
     g.only(&["balances_looks"])
         .assert_not_fixed("a look at the close every 20 ms", o, &f);
-
-    let (o, f) = served(bug_shut_down_too_soon::balances);
-    assert!(
-        matches!(&o, Observed::Panics(m) if m.contains("a query does not panic")),
-        "{o:?}"
-    );
-    assert!(
-        g.diagnoses(o.clone(), &f).is_empty(),
-        "shut down before the queries answered"
-    );
-    g.assert_not_fixed("shut down before the queries answered", o, &f);
 }
 
 // ------------------------------------------------------------- no-reactor --

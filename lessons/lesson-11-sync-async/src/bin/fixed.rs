@@ -2,7 +2,7 @@
 //! dropped there too, and the runtime's handle carried to the plain thread.
 //! Run it with `cargo xtask run lesson-11 --fixed`.
 
-use lesson_11::{drop_runtime, fixed, nested, no_reactor};
+use lesson_11::{drop_runtime, fixed, nested, no_reactor, reopen};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -19,6 +19,9 @@ fn main() -> ExitCode {
             )]),
             no_reactor::SPEC.with(vec![no_reactor::piece("", fixed::on_reading).note(
                 "The driver's thread spawned each save through the app runtime's Handle.",
+            )]),
+            reopen::SPEC.with(vec![reopen::piece("", fixed::reopening_balances).note(
+                "Each close ran on a blocking-pool thread, and was over before the next connection opened.",
             )]),
         ],
     )
