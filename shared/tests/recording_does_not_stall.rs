@@ -143,9 +143,11 @@ fn a_heartbeat_beside_a_busy_recording_is_no_later_than_without_it() {
     // run's few (the old recorder: 32 ms against 0.7). On a machine that
     // other programs keep busy, a thread holding the recorder's lock can be
     // paused by the system with it, and every lateness stretches: the
-    // bound widens, and the mechanism test above stays exact.
+    // bound widens (from a quarter of a core: a CI run failed at half a
+    // core less a hundredth, 40 ms against 6 and a bound of 32), and the
+    // mechanism test above stays exact.
     let busy = others.cores();
-    let bound = if busy.is_some_and(|c| c >= 0.5) {
+    let bound = if busy.is_some_and(|c| c >= 0.25) {
         unrecorded * 3 + 5 * TICK
     } else {
         unrecorded * 2 + 2 * TICK
