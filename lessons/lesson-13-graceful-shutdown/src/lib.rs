@@ -1027,7 +1027,9 @@ pub mod shutdown {
             unreported: if forced {
                 0
             } else {
-                b.accepted.saturating_sub(whole_all).saturating_sub(b.reported)
+                b.accepted
+                    .saturating_sub(whole_all)
+                    .saturating_sub(b.reported)
             },
             accepted_late: b.accepted_late,
             after_return: b.after_return,
@@ -1143,7 +1145,10 @@ pub mod shutdown {
                 .map(|(m, _)| m.shutdown_ratio)
                 .fold(0.0, f64::max),
         );
-        facts.set("over_deadline", worst(|m| (m.shutdown_ratio - 1.0).max(0.0)));
+        facts.set(
+            "over_deadline",
+            worst(|m| (m.shutdown_ratio - 1.0).max(0.0)),
+        );
         facts.set("unreported", sum(|m| m.unreported));
         facts.set("forced_stops", sum(|m| u32::from(m.forced)));
         facts.set("records_lost", sum(|m| m.lost));

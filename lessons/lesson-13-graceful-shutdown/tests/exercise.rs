@@ -17,11 +17,11 @@ mod bug_aborts_at_ctrl_c;
 #[path = "fixtures/shutdown/bug_gives_up_silently.rs"]
 mod bug_gives_up_silently;
 #[allow(dead_code)]
-#[path = "fixtures/shutdown/bug_no_deadline.rs"]
-mod bug_no_deadline;
-#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_never_stops_accepting.rs"]
 mod bug_never_stops_accepting;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_no_deadline.rs"]
+mod bug_no_deadline;
 #[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_permit_raced.rs"]
 mod bug_permit_raced;
