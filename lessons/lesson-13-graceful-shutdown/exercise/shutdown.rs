@@ -6,7 +6,9 @@
 //! client. On Ctrl-C, `serve` returns at once, and `main` drops the
 //! runtime with every task in it: records are cut in half, and clients
 //! are left unanswered. `listener.accept()` is cancel-safe;
-//! `store.write()` is not.
+//! `store.write()` is not. Some records take longer than the deadline:
+//! those may be given up, but must be reported
+//! (`store.report_unfinished(n)`), never dropped in silence.
 //!
 //! Then run `cargo xtask try lesson-13 shutdown`. Stuck?
 //! `cargo xtask hint lesson-13 shutdown`. Start over: `cargo xtask reset lesson-13 shutdown`.
@@ -16,7 +18,8 @@ use std::time::Duration;
 
 /// TODO: on Ctrl-C, stop accepting, let every request already accepted be
 /// written and answered, and return once all of that is done, well before
-/// `deadline`. Leave no task running when you return.
+/// `deadline`. If the deadline comes first, report how many requests are
+/// still unfinished, and return. Leave no other task running.
 pub async fn serve(listener: Listener, store: Store, deadline: Duration) {
     let _ = deadline;
     tokio::spawn(async move {
