@@ -14,7 +14,8 @@
 use lesson_11::{Ledger, PER_CONNECTION};
 
 /// TODO: each connection's close must be over before the next `connect`,
-/// and the app's thread (this one) must not wait for a close.
+/// and the last before `balances` returns; the app's thread (this one)
+/// must not wait for a close.
 pub async fn balances(ledger: Ledger, accounts: Vec<u32>) -> Vec<u64> {
     let mut found = Vec::with_capacity(accounts.len());
     for few in accounts.chunks(PER_CONNECTION) {

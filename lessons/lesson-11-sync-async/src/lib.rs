@@ -1350,6 +1350,7 @@ pub mod drop_runtime {
             ledger.per_connection = most;
         }
         let mut requests = PollsSeen::default();
+        let returned_open = AtomicU32::new(0);
         let (mut waits, mut left) = (WaitsSeen::default(), 0usize);
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
@@ -1368,8 +1369,20 @@ pub mod drop_runtime {
                     tokio::time::sleep(TICK * 2).await;
                     let serve = |i: usize| {
                         let p = &progress[i];
-                        let request = balances(ledger.for_call(p), shape.accounts[i].clone());
-                        each[i].wrap(p.clone().watch(request))
+                        let mine = ledger.for_call(p);
+                        let seat = mine.seat.clone();
+                        let request = balances(mine, shape.accounts[i].clone());
+                        let watched = each[i].wrap(p.clone().watch(request));
+                        let returned_open = &returned_open;
+                        async move {
+                            let found = watched.await;
+                            // A connection of this request still open, or its
+                            // close not over, as the request returns.
+                            if seat.load(Ordering::SeqCst) > 0 {
+                                returned_open.fetch_add(1, Ordering::SeqCst);
+                            }
+                            found
+                        }
                     };
                     let found: Vec<Vec<u64>> = if shape.at_once {
                         // Each request is polled only when it is woken, so its
@@ -1425,6 +1438,10 @@ pub mod drop_runtime {
             facts.set(
                 "opened_while_closing",
                 ledger.reopened.load(Ordering::SeqCst),
+            );
+            facts.set(
+                "returned_while_closing",
+                returned_open.load(Ordering::SeqCst),
             );
             let gaps = ledger.reopen_gaps.lock().unwrap().clone();
             let mean = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
@@ -1517,6 +1534,10 @@ pub mod reopen {
             fact(
                 "opened_while_closing",
                 "connections a request opened while another of its own was still open, or still closing (its goodbye not finished), over both workloads",
+            ),
+            fact(
+                "returned_while_closing",
+                "requests that returned while one of their connections was still open or closing (its goodbye not finished), over both workloads",
             ),
             fact(
                 "reopen_late",

@@ -61,6 +61,12 @@ mod bug_handle_taken_late_nested;
 #[path = "fixtures/drop-runtime/bug_joined_close_thread.rs"]
 mod bug_joined_close_thread;
 #[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_last_close_in_background.rs"]
+mod bug_last_close_in_background;
+#[allow(dead_code)]
+#[path = "fixtures/drop-runtime/bug_last_close_not_awaited.rs"]
+mod bug_last_close_not_awaited;
+#[allow(dead_code)]
 #[path = "fixtures/no-reactor/bug_latest_only.rs"]
 mod bug_latest_only;
 #[allow(dead_code)]
@@ -469,6 +475,29 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
     );
     g.assert_not_fixed("dropped in the request", o, &f);
 
+    // The last close left to run on after the request returns, in the
+    // background or on a thread nobody awaits: every other close awaited.
+    for (what, (o, f)) in [
+        (
+            "the last close in the background",
+            served(bug_last_close_in_background::balances),
+        ),
+        (
+            "the last close not awaited",
+            served(bug_last_close_not_awaited::balances),
+        ),
+    ] {
+        assert_eq!(get(&f, "opened_while_closing"), 0.0, "{what}: {f:?}");
+        assert!(get(&f, "returned_while_closing") >= 1.0, "{what}: {f:?}");
+        assert_eq!(
+            g.diagnoses(o.clone(), &f),
+            ["returned-while-closing"],
+            "{what}"
+        );
+        g.only(&["returned_while_closing"])
+            .assert_not_fixed(what, o, &f);
+    }
+
     let (o, f) = served(bug_one_connection_for_all::balances);
     assert_eq!(
         g.diagnoses(o.clone(), &f),
@@ -496,13 +525,14 @@ fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
         ticks(CLOSE_MIN),
     );
 
-    // A set wait long enough for any close: none overlaps, each opens late.
+    // A set wait long enough for any close: none overlaps, each opens late
+    // (and the last close, not waited for, runs on after the request).
     let (o, f) = served(bug_waits_out_the_close::balances);
     assert_eq!(get(&f, "opened_while_closing"), 0.0);
     assert!(get(&f, "reopen_late") > 0.06, "{f:?}");
     assert_eq!(
         g.diagnoses(o.clone(), &f),
-        ["waits-a-set-time"],
+        ["returned-while-closing", "waits-a-set-time"],
         "a set wait after shutdown_background"
     );
     g.only(&["reopen_late"])
