@@ -1111,7 +1111,7 @@ pub mod nested {
             fact(
                 "quote_looks",
                 "polls of quote, after each call's first, that came when nothing the call could wait for had happened since its previous poll began (no callback called, no rate answered, no price known): looks, not wake-ups, over both workloads",
-            ),
+            ).timing(),
             fact(
                 "quote_late",
                 "the time from the last thing a call could wait for (the price known) to the poll that ended it, as a share of the call's length, the mean over every call: 0 for a call woken when the price comes, a share of its period for one that looks now and then",
@@ -1295,7 +1295,7 @@ pub mod drop_runtime {
             fact(
                 "balances_looks",
                 "polls of balances, after each request's first, that came when nothing the request could wait for had happened since its previous poll began (no balance answered, no connection closed): looks, not wake-ups, over both workloads",
-            ),
+            ).timing(),
             fact(
                 "balances_late",
                 "the time from the last thing a request could wait for (its last balance, or its connection's close) to the poll that ended it, as a share of the request's length, the mean over every request: 0 for a request woken when that happens, a share of its period for one that looks now and then",
@@ -1520,7 +1520,7 @@ pub mod reopen {
             fact(
                 "balances_looks",
                 "polls of balances, after each request's first, that came when nothing the request could wait for had happened since its previous poll began (no balance answered, no connection closed): looks, not wake-ups, over both workloads",
-            ),
+            ).timing(),
             fact(
                 "balances_late",
                 "the time from the last thing a request could wait for (its last balance, or its connection's close) to the poll that ended it, as a share of the request's length, the mean over every request: 0 for a request woken when that happens, a share of its period for one that looks now and then",

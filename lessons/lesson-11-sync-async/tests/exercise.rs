@@ -261,29 +261,44 @@ where
     (observed, facts)
 }
 
+/// A fix gets three tries at its exact facts: a look with nothing new can
+/// come from a busy machine (wake-ups that a loaded runtime delivers late
+/// and apart), so `*_looks` is a timing fact; a loop looks in every call.
+fn within_three_tries(
+    spec: &'static Spec,
+    exact: &[&str],
+    run: &dyn Fn() -> (Observed, Facts),
+) -> (Observed, Facts) {
+    let mut r = run();
+    for _ in 0..2 {
+        if grader(spec)
+            .only(exact)
+            .against_fixed(r.0.clone(), &r.1)
+            .ok()
+        {
+            break;
+        }
+        r = run();
+    }
+    r
+}
+
 fn the_nested_grader_judges_every_fix_fixed() {
-    let fixed_ = |what, (o, f): (Observed, Facts)| {
-        assert_fixed(
-            &nested::SPEC,
-            &with_threads(&["wrong_answers", "quote_polls", "quote_looks"]),
-            what,
-            o,
-            &f,
-        )
+    let exact = with_threads(&["wrong_answers", "quote_polls", "quote_looks"]);
+    let fixed_ = |what, run: &dyn Fn() -> (Observed, Facts)| {
+        let (o, f) = within_three_tries(&nested::SPEC, &exact, run);
+        assert_fixed(&nested::SPEC, &exact, what, o, &f)
     };
-    fixed_("the reference fix", quoted(LIMIT, fixed::quote));
-    fixed_(
-        "a thread and a oneshot channel",
-        quoted(LIMIT, fix_thread_and_oneshot::quote),
-    );
-    fixed_(
-        "the rates asked by quote, over a channel",
-        quoted(LIMIT, fix_rates_over_a_channel::quote),
-    );
-    fixed_(
-        "futures' block_on inside the entered handle",
-        quoted(LIMIT, fix_futures_block_on_in_the_pool::quote),
-    );
+    fixed_("the reference fix", &|| quoted(LIMIT, fixed::quote));
+    fixed_("a thread and a oneshot channel", &|| {
+        quoted(LIMIT, fix_thread_and_oneshot::quote)
+    });
+    fixed_("the rates asked by quote, over a channel", &|| {
+        quoted(LIMIT, fix_rates_over_a_channel::quote)
+    });
+    fixed_("futures' block_on inside the entered handle", &|| {
+        quoted(LIMIT, fix_futures_block_on_in_the_pool::quote)
+    });
 }
 
 fn the_nested_grader_judges_every_form_of_the_bug_not_fixed() {
@@ -422,16 +437,18 @@ fn the_drop_runtime_grader_judges_every_fix_fixed() {
         "balances_polls",
         "balances_looks",
     ]);
-    let fixed_ = |what, (o, f): (Observed, Facts)| assert_fixed(&reopen::SPEC, &exact, what, o, &f);
-    fixed_("the reference fix", served(fixed::reopening_balances));
+    let fixed_ = |what, run: &dyn Fn() -> (Observed, Facts)| {
+        let (o, f) = within_three_tries(&reopen::SPEC, &exact, run);
+        assert_fixed(&reopen::SPEC, &exact, what, o, &f)
+    };
+    fixed_("the reference fix", &|| served(fixed::reopening_balances));
     fixed_(
         "dropped on a plain thread, its end sent on a oneshot",
-        served(fix_thread_and_oneshot_close::balances),
+        &|| served(fix_thread_and_oneshot_close::balances),
     );
-    fixed_(
-        "the close awaited just before the next open",
-        served(fix_close_awaited_at_the_next_open::balances),
-    );
+    fixed_("the close awaited just before the next open", &|| {
+        served(fix_close_awaited_at_the_next_open::balances)
+    });
 }
 
 fn the_drop_runtime_grader_judges_every_form_of_the_bug_not_fixed() {
