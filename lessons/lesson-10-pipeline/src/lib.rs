@@ -1056,7 +1056,7 @@ pub mod flow {
         facts: &[
             fact(
                 "throughput_ratio",
-                "the shortest time a pipeline of this shape could take (the fetches in input order, each as soon as a slot is free, then the last score), over the time the run took; the worst workload",
+                "the shortest time a pipeline of this shape could take (the fetches in input order, each as soon as a slot is free and taking its wait plus what a request costs here, then the last score), over the time the run took; the worst workload",
             )
             .timing(),
             fact(
@@ -1484,7 +1484,7 @@ pub mod broken_stage {
     use futures::StreamExt;
 
     // ANCHOR: broken_stage
-    /// The fetch stage of the lesson's fixed pipeline: `buffered`.
+    /// The fetch stage as one first writes it: `buffered`.
     pub async fn fetch_in_order(stage: Fetching) {
         let Fetching {
             mut records,
