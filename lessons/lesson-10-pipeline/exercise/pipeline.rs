@@ -3,7 +3,7 @@
 //!
 //! Between the lesson's reader and its scoring, `fetch_in_order` fetches
 //! each record's details and hands record and details on, in input order.
-//! As it stands it is the fetch stage of the lesson's fixed pipeline,
+//! As it stands it is the fetch stage as one first writes it,
 //! `buffered(in_flight)`. Here one fetch in a dozen or two takes ten times
 //! as long as the others, and while it runs, the other slots finish their
 //! fetches and then sit idle. Keep up to `in_flight` fetches running

@@ -112,11 +112,11 @@ impl Config {
         1 + mix(self.salt ^ id) % 500
     }
 
-    /// How long the server takes for record `id`: `latency`, 10% more or
-    /// less.
+    /// How long the server waits for record `id`: `latency`, 10% more or
+    /// less, in whole milliseconds (what a request can ask for).
     pub fn latency_of(&self, id: u64) -> Duration {
         let percent = 90 + mix(!self.salt ^ id) % 21;
-        self.latency * percent as u32 / 100
+        Duration::from_millis(self.latency.as_millis() as u64 * percent / 100)
     }
 
     /// Lines in the input, well-formed and malformed.
@@ -152,21 +152,28 @@ impl Config {
     }
 
     /// The shortest time any pipeline of this shape can take over the
-    /// whole input: its slowest stage, with the time to fill and to drain
-    /// the pipeline around it.
+    /// whole input, when one request costs `per_request` beyond the wait
+    /// it asks the server for: its slowest stage, with the time to fill
+    /// and to drain the pipeline around it.
     ///
-    /// - Fetching: the records in input order, each started the moment one
-    ///   of the `in_flight` slots is free (no pipeline knows a fetch's
-    ///   time before it answers), and then the last record still has to
-    ///   be scored.
+    /// - Fetching: the records in input order (the order the reader hands
+    ///   them over), each started the moment one of the `in_flight` slots
+    ///   is free (no pipeline knows a fetch's time before it answers), each
+    ///   taking its wait and `per_request`; then the last record still has
+    ///   to be scored. Starting each fetch as early as a slot allows makes
+    ///   every later start as early as it can be, so no order-keeping
+    ///   schedule ends sooner.
     /// - Scoring, one job per core: it cannot start before the first
     ///   record is fetched.
-    pub fn ideal(&self) -> Duration {
+    ///
+    /// Ordered output costs nothing here: a pipeline with room for the
+    /// answers that wait behind a slower one keeps every slot busy.
+    pub fn ideal(&self, per_request: Duration) -> Duration {
         let mut slots = vec![Duration::ZERO; self.in_flight.max(1)];
         let mut first = None;
         for id in self.ids() {
             let slot = slots.iter_mut().min().expect("at least one slot");
-            *slot += self.latency_of(id);
+            *slot += self.latency_of(id) + per_request;
             first.get_or_insert(*slot);
         }
         let fetched = slots.iter().copied().max().unwrap_or_default();
@@ -680,14 +687,21 @@ pub mod fixed {
         // ANCHOR: middle
         {
             let records = futures::stream::poll_fn(move |cx| records.poll_recv(cx));
-            // FIXED: at most `in_flight` fetches at once, handed on in the
-            // order the records came in
+            // FIXED: a fetch runs only while it holds one of `in_flight`
+            // permits, and gives it back as soon as it has its answer
+            let slots = Arc::new(tokio::sync::Semaphore::new(in_flight));
             let fetched = records
                 .map(|record| {
-                    let details = fetcher.details(record);
-                    async move { (record, details.await) }
+                    let (details, slots) = (fetcher.details(record), slots.clone());
+                    async move {
+                        let _slot = slots.acquire().await.expect("never closed");
+                        (record, details.await)
+                    }
                 })
-                .buffered(in_flight);
+                // FIXED: handed on in the order the records came in, with
+                // room for a queue's worth of answers waiting their turn,
+                // so a quick answer behind a slower one frees its slot
+                .buffered(in_flight + capacity);
             let mut fetched = std::pin::pin!(fetched);
             while let Some((record, details)) = fetched.next().await {
                 let (done, result) = tokio::sync::oneshot::channel();
@@ -728,6 +742,9 @@ pub struct Observed {
     counts: Arc<Counts>,
     /// From the call to the pipeline until it returned.
     pub took: Duration,
+    /// What a request cost beyond its wait, measured just before and just
+    /// after the run (the median; zero for a stopped run).
+    pub per_request: Duration,
     /// From the stop request until the pipeline returned.
     pub stop_to_exit: Option<Duration>,
     /// The heartbeat's worst lateness, in ticks.
@@ -851,6 +868,45 @@ impl Observed {
     }
 }
 
+/// What requests cost on this machine beyond the wait they ask the server
+/// for: the client's work and the server's, and the server's timer, which
+/// ends a wait on the first millisecond tick at or after it (up to a
+/// millisecond more). Measured on `runtime` with `client`, on a server of
+/// its own (so the run's server counts only the run): `in_flight` requests
+/// at once, each asking the workload's `latency`, three times over.
+fn request_costs(
+    runtime: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    config: &Config,
+) -> Vec<Duration> {
+    let server = shared::work::server::DemoServer::start(config.latency)
+        .expect("the lesson's server starts on 127.0.0.1");
+    let wait = config.latency.as_millis() as u64;
+    runtime.block_on(async {
+        let mut costs = Vec::new();
+        for _ in 0..3 {
+            let requests = (1..=config.in_flight).map(|todo| {
+                let request = client.get(server.url(&format!("/todos/{todo}?delay_ms={wait}")));
+                async move {
+                    let started = Instant::now();
+                    request
+                        .send()
+                        .await
+                        .expect("the lesson's server answers")
+                        .json::<Todo>()
+                        .await
+                        .expect("the lesson's server sends a todo");
+                    started
+                        .elapsed()
+                        .saturating_sub(Duration::from_millis(wait))
+                }
+            });
+            costs.extend(futures::future::join_all(requests).await);
+        }
+        costs
+    })
+}
+
 /// Runs `pipeline` once on a current-thread runtime beside a heartbeat,
 /// with a real HTTP server, and reports what it saw.
 pub fn drive<P>(config: Config, pipeline: P) -> Observed
@@ -917,6 +973,15 @@ where
     let runtime = builder
         .build()
         .expect("a current-thread runtime always builds");
+    // A run that is not stopped is held to its ideal: what a request costs
+    // is measured just before it and just after it, and the median taken.
+    let calibrate = config.stop_after.is_none();
+    let client = stages.fetcher.client.clone();
+    let mut costs = if calibrate {
+        request_costs(&runtime, &client, &config)
+    } else {
+        Vec::new()
+    };
     let stopped_at: Arc<Mutex<Option<Instant>>> = Arc::default();
     let held = Held::new();
     let ((took, returned, lateness, left), busy) = parked.busy(|| {
@@ -957,7 +1022,12 @@ where
             .traced("main"),
         )
     });
+    if calibrate {
+        costs.extend(request_costs(&runtime, &client, &config));
+    }
     drop(runtime);
+    costs.sort_unstable();
+    let per_request = costs.get(costs.len() / 2).copied().unwrap_or_default();
     let stop_to_exit = stopped_at
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -966,6 +1036,7 @@ where
         config,
         counts,
         took,
+        per_request,
         stop_to_exit,
         lateness,
         longest_hold: held.own_longest().as_secs_f64() / TICK.as_secs_f64(),
@@ -985,7 +1056,7 @@ pub mod flow {
         facts: &[
             fact(
                 "throughput_ratio",
-                "the shortest time a pipeline of this shape could take (the fetches in input order, each as soon as a slot is free, then the last score), over the time the run took; the worst workload",
+                "the shortest time a pipeline of this shape could take (the fetches in input order, each as soon as a slot is free and taking its wait plus what a request costs here, then the last score), over the time the run took; the worst workload",
             )
             .timing(),
             fact(
@@ -1063,7 +1134,8 @@ pub mod flow {
         for shape in shapes {
             let config = shape.config;
             let seen = drive(config, &pipeline);
-            throughput = throughput.min(config.ideal().as_secs_f64() / seen.took.as_secs_f64());
+            throughput = throughput
+                .min(config.ideal(seen.per_request).as_secs_f64() / seen.took.as_secs_f64());
             peak = peak.max(seen.peak_queue_ratio());
             in_flight = in_flight.max(seen.in_flight_ratio());
             overlap = overlap.min(seen.in_flight_ratio());
@@ -1412,7 +1484,7 @@ pub mod broken_stage {
     use futures::StreamExt;
 
     // ANCHOR: broken_stage
-    /// The fetch stage of the lesson's fixed pipeline: `buffered`.
+    /// The fetch stage as one first writes it: `buffered`.
     pub async fn fetch_in_order(stage: Fetching) {
         let Fetching {
             mut records,
