@@ -77,13 +77,13 @@ impl Task {
         }
     }
 
-    /// Polls the task once.
-    fn run(self: Arc<Self>, shared: &Shared) {
+    /// Polls the task once, on worker number `worker`.
+    fn run(self: Arc<Self>, shared: &Shared, worker: usize) {
         // Cleared before the poll: a wake-up during it queues the task again.
         self.queued.store(false, SeqCst);
-        let polls = shared.stats.polls.fetch_add(1, Relaxed);
+        shared.stats.polls[worker].0.fetch_add(1, Relaxed);
         if self.first_polled_at.load(Relaxed) == 0 {
-            self.first_polled_at.store(polls + 1, Relaxed);
+            self.first_polled_at.store(shared.stats.polls(), Relaxed);
         }
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
@@ -148,10 +148,12 @@ impl Pick<'_> {
 pub type Policy = fn(&mut Pick<'_>) -> Option<Arc<Task>>;
 
 /// Counters a harness reads.
-#[derive(Default)]
 pub struct Stats {
-    /// Polls made, by all workers together.
-    pub polls: AtomicU64,
+    /// Polls made by each worker. One counter per worker, each on a cache
+    /// line of its own: a counter that every worker bumps at every poll
+    /// would move its line from core to core each time, and slow down
+    /// every read of whatever shares the line.
+    polls: Vec<OwnLine>,
     /// Successful steals from a sibling.
     pub steals: AtomicU64,
     /// Times a worker looked for a task and found none: its policy, and
@@ -162,6 +164,28 @@ pub struct Stats {
     pub empty_wakeups: AtomicU64,
 }
 
+/// A counter alone on its cache line (128 bytes: two 64-byte lines,
+/// which some processors fetch together).
+#[repr(align(128))]
+#[derive(Default)]
+struct OwnLine(AtomicU64);
+
+impl Stats {
+    fn new(workers: usize) -> Stats {
+        Stats {
+            polls: (0..workers).map(|_| OwnLine::default()).collect(),
+            steals: AtomicU64::new(0),
+            idle_looks: AtomicU64::new(0),
+            empty_wakeups: AtomicU64::new(0),
+        }
+    }
+
+    /// Polls made so far, by all workers together.
+    pub fn polls(&self) -> u64 {
+        self.polls.iter().map(|p| p.0.load(SeqCst)).sum()
+    }
+}
+
 struct Shared {
     /// The design this lesson argues against: one queue behind one lock,
     /// shared by every worker (when set, the other queues are unused).
@@ -169,11 +193,14 @@ struct Shared {
     injector: Injector<Arc<Task>>,
     stealers: Vec<Stealer<Arc<Task>>>,
     policy: Policy,
-    /// Bumped on every push: a worker about to park checks that it has
-    /// not moved since it last looked for work.
+    /// Pushes so far, counted only for a parking of the caller's own.
     pushes: AtomicU64,
+    /// Workers in `park` (for a harness: all asleep?).
     parked: AtomicUsize,
-    park_lock: Mutex<()>,
+    /// Workers asleep that no push has woken yet.
+    sleeping: AtomicUsize,
+    /// Wake-ups sent and not yet taken by a sleeper.
+    park_lock: Mutex<usize>,
     unpark: Condvar,
     shutdown: AtomicBool,
     stats: Stats,
@@ -210,10 +237,7 @@ impl Idle<'_> {
     /// or in any worker's local queue (or the runtime is shutting down,
     /// and the worker should return).
     pub fn work_waiting(&self) -> bool {
-        std::sync::atomic::fence(SeqCst);
-        let waiting = self.shared.shutdown.load(SeqCst)
-            || !self.shared.injector.is_empty()
-            || self.shared.stealers.iter().any(|s| !s.is_empty());
+        let waiting = self.shared.work_waiting();
         if !waiting {
             self.shared.stats.idle_looks.fetch_add(1, SeqCst);
             if let Some(hook) = &self.shared.on_idle {
@@ -233,6 +257,14 @@ thread_local! {
 }
 
 impl Shared {
+    /// Whether a task waits in any queue (or the runtime is shutting down).
+    fn work_waiting(&self) -> bool {
+        std::sync::atomic::fence(SeqCst);
+        self.shutdown.load(SeqCst)
+            || !self.injector.is_empty()
+            || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
     /// Queues a task from outside our workers: on the global queue (or
     /// the one locked queue). Then wakes a parked worker.
     fn push(&self, task: Arc<Task>) {
@@ -244,28 +276,47 @@ impl Shared {
     }
 
     // ANCHOR: park
-    /// After any push: note it, and wake a parked worker if there is one.
+    /// After any push: wake a sleeping worker, if one sleeps that no push
+    /// has woken yet.
     fn pushed(&self) {
-        // Also orders the push before whatever this thread reads next.
-        self.pushes.fetch_add(1, SeqCst);
         if let Some(parking) = &self.parking {
+            // Counted for the harness, which tells a parking's empty
+            // wake-ups by it; also orders the push before what follows.
+            self.pushes.fetch_add(1, SeqCst);
             parking.pushed();
             return;
         }
-        if self.parked.load(SeqCst) > 0 {
-            let _guard = self.park_lock.lock().unwrap();
-            self.unpark.notify_one();
+        // The push before this fence, and the count of sleepers after it,
+        // are seen in this order by a worker going to sleep.
+        std::sync::atomic::fence(SeqCst);
+        if self.sleeping.load(SeqCst) > 0 {
+            let mut woken = self.park_lock.lock().unwrap();
+            if self.sleeping.load(SeqCst) > 0 {
+                // This push wakes it, and takes it off the count: the
+                // pushes that follow, until it sleeps again, leave it be.
+                self.sleeping.fetch_sub(1, SeqCst);
+                *woken += 1;
+                self.unpark.notify_one();
+            }
         }
     }
 
-    /// Sleeps until something is pushed after `seen`, or shutdown.
-    fn park(&self, seen: u64) {
+    /// Sleeps until a push wakes this worker, or until a look finds work.
+    fn park(&self) {
         self.parked.fetch_add(1, SeqCst);
-        let mut guard = self.park_lock.lock().unwrap();
-        while self.pushes.load(SeqCst) == seen && !self.shutdown.load(SeqCst) {
-            guard = self.unpark.wait(guard).unwrap();
+        let mut woken = self.park_lock.lock().unwrap();
+        // Counted before the last look: a push after this sees a sleeper,
+        // and waits for the lock to wake it; a push before it is found.
+        self.sleeping.fetch_add(1, SeqCst);
+        while *woken == 0 && !self.work_waiting() {
+            woken = self.unpark.wait(woken).unwrap();
         }
-        drop(guard);
+        if *woken > 0 {
+            *woken -= 1; // a push woke us, and took us off the count
+        } else {
+            self.sleeping.fetch_sub(1, SeqCst); // we found work ourselves
+        }
+        drop(woken);
         self.parked.fetch_sub(1, SeqCst);
     }
     // ANCHOR_END: park
@@ -296,7 +347,7 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
         match next {
             Some(task) => {
                 tick += 1;
-                task.run(&shared);
+                task.run(&shared, index);
             }
             None => {
                 shared.stats.idle_looks.fetch_add(1, SeqCst);
@@ -312,7 +363,7 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
                             shared.stats.empty_wakeups.fetch_add(1, SeqCst);
                         }
                     }
-                    None => shared.park(seen),
+                    None => shared.park(),
                 }
             }
         }
@@ -374,10 +425,11 @@ impl Runtime {
             policy,
             pushes: AtomicU64::new(0),
             parked: AtomicUsize::new(0),
-            park_lock: Mutex::new(()),
+            sleeping: AtomicUsize::new(0),
+            park_lock: Mutex::new(0),
             unpark: Condvar::new(),
             shutdown: AtomicBool::new(false),
-            stats: Stats::default(),
+            stats: Stats::new(workers),
             parking,
             on_idle,
         });
@@ -422,7 +474,7 @@ impl Runtime {
     /// a socket or another thread wakes a task).
     pub fn progress(&self) -> (u64, u64) {
         (
-            self.shared.stats.polls.load(SeqCst),
+            self.shared.stats.polls(),
             self.shared.pushes.load(SeqCst),
         )
     }
@@ -561,7 +613,7 @@ impl Handle {
         // are all polls it could have had (a thread slow to get here counts
         // a little less, never more).
         task.spawned_at
-            .store(shared.stats.polls.load(SeqCst), SeqCst);
+            .store(shared.stats.polls(), SeqCst);
         (JoinHandle { inner }, task)
     }
 
@@ -619,3 +671,4 @@ impl Drop for CurrentHandle {
         CURRENT.with(|c| *c.borrow_mut() = self.0.take());
     }
 }
+
