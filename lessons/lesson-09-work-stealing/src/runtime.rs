@@ -81,7 +81,9 @@ impl Task {
     fn run(self: Arc<Self>, shared: &Shared, worker: usize) {
         // Cleared before the poll: a wake-up during it queues the task again.
         self.queued.store(false, SeqCst);
-        shared.stats.polls[worker].0.fetch_add(1, Relaxed);
+        // Only this worker writes its counter: a plain add, not an atomic one.
+        let polls = &shared.stats.polls[worker].0;
+        polls.store(polls.load(Relaxed) + 1, Relaxed);
         if self.first_polled_at.load(Relaxed) == 0 {
             self.first_polled_at.store(shared.stats.polls(), Relaxed);
         }
@@ -162,6 +164,10 @@ pub struct Stats {
     /// Times a parking returned with nothing pushed since the worker's
     /// last look began: it woke on a timer, or never slept.
     pub empty_wakeups: AtomicU64,
+    /// Times a worker went to sleep in the runtime's own parking.
+    pub parks: AtomicU64,
+    /// Times a push woke a sleeping worker there.
+    pub wakes: AtomicU64,
 }
 
 /// A counter alone on its cache line (128 bytes: two 64-byte lines,
@@ -177,6 +183,8 @@ impl Stats {
             steals: AtomicU64::new(0),
             idle_looks: AtomicU64::new(0),
             empty_wakeups: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            wakes: AtomicU64::new(0),
         }
     }
 
@@ -297,6 +305,7 @@ impl Shared {
                 self.sleeping.fetch_sub(1, SeqCst);
                 *woken += 1;
                 self.unpark.notify_one();
+                self.stats.wakes.fetch_add(1, Relaxed);
             }
         }
     }
@@ -308,6 +317,7 @@ impl Shared {
         // Counted before the last look: a push after this sees a sleeper,
         // and waits for the lock to wake it; a push before it is found.
         self.sleeping.fetch_add(1, SeqCst);
+        self.stats.parks.fetch_add(1, Relaxed);
         while *woken == 0 && !self.work_waiting() {
             woken = self.unpark.wait(woken).unwrap();
         }
