@@ -10,9 +10,10 @@
 //!   function: the piece this lesson is about. The good one takes local
 //!   work first, but looks at the global queue every 61st time so that it
 //!   cannot be starved, and steals from its siblings when it runs dry.
-//! - A worker with nothing to do **parks** on a condition variable, and
-//!   every push wakes one parked worker. A worker parks only if nothing was
-//!   pushed since it last looked, so no wake-up is lost.
+//! - A worker with nothing to do **parks** on a condition variable. It
+//!   counts itself asleep, then looks once more before it waits, so no
+//!   wake-up is lost. A push wakes one sleeper and takes it off the count,
+//!   so the pushes behind it do not wake it again.
 //! - A **reactor** thread keeps the timers and the sockets' readiness
 //!   (mio): it sleeps in `Poll::poll` until the next deadline or event, and
 //!   turns each into a call to the waker that asked for it.
@@ -479,14 +480,12 @@ impl Runtime {
         &self.shared.stats
     }
 
-    /// Polls made and pushes to any queue so far: while neither moves and
-    /// every worker is parked, nothing will ever run again (unless a timer,
-    /// a socket or another thread wakes a task).
+    /// Polls made and pushes to any queue so far (pushes are counted only
+    /// with a parking of the caller's own): while neither moves and every
+    /// worker is parked, nothing will ever run again (unless a timer, a
+    /// socket or another thread wakes a task).
     pub fn progress(&self) -> (u64, u64) {
-        (
-            self.shared.stats.polls(),
-            self.shared.pushes.load(SeqCst),
-        )
+        (self.shared.stats.polls(), self.shared.pushes.load(SeqCst))
     }
 
     /// Whether every worker is parked, waiting for a push.
@@ -622,8 +621,7 @@ impl Handle {
         // Read once the task is in its queue: the polls counted as its wait
         // are all polls it could have had (a thread slow to get here counts
         // a little less, never more).
-        task.spawned_at
-            .store(shared.stats.polls(), SeqCst);
+        task.spawned_at.store(shared.stats.polls(), SeqCst);
         (JoinHandle { inner }, task)
     }
 
@@ -681,4 +679,3 @@ impl Drop for CurrentHandle {
         CURRENT.with(|c| *c.borrow_mut() = self.0.take());
     }
 }
-
