@@ -302,7 +302,7 @@ pub mod fairness {
                 let at = at.max(last + 100);
                 settle(
                     &runtime,
-                    || runtime.stats().polls.load(SeqCst) >= at,
+                    || runtime.stats().polls() >= at,
                     Duration::from_secs(5),
                 );
 
@@ -324,7 +324,7 @@ pub mod fairness {
                 || finished.load(SeqCst) == total,
                 Duration::from_secs(10),
             );
-            let now = runtime.stats().polls.load(SeqCst);
+            let now = runtime.stats().polls();
             for task in &spawned {
                 worst = worst.max(task.waited_polls_by(now));
             }

@@ -10,9 +10,10 @@
 //!   function: the piece this lesson is about. The good one takes local
 //!   work first, but looks at the global queue every 61st time so that it
 //!   cannot be starved, and steals from its siblings when it runs dry.
-//! - A worker with nothing to do **parks** on a condition variable, and
-//!   every push wakes one parked worker. A worker parks only if nothing was
-//!   pushed since it last looked, so no wake-up is lost.
+//! - A worker with nothing to do **parks** on a condition variable. It
+//!   counts itself asleep, then looks once more before it waits, so no
+//!   wake-up is lost. A push wakes one sleeper and takes it off the count,
+//!   so the pushes behind it do not wake it again.
 //! - A **reactor** thread keeps the timers and the sockets' readiness
 //!   (mio): it sleeps in `Poll::poll` until the next deadline or event, and
 //!   turns each into a call to the waker that asked for it.
@@ -77,13 +78,15 @@ impl Task {
         }
     }
 
-    /// Polls the task once.
-    fn run(self: Arc<Self>, shared: &Shared) {
+    /// Polls the task once, on worker number `worker`.
+    fn run(self: Arc<Self>, shared: &Shared, worker: usize) {
         // Cleared before the poll: a wake-up during it queues the task again.
         self.queued.store(false, SeqCst);
-        let polls = shared.stats.polls.fetch_add(1, Relaxed);
+        // Only this worker writes its counter: a plain add, not an atomic one.
+        let polls = &shared.stats.polls[worker].0;
+        polls.store(polls.load(Relaxed) + 1, Relaxed);
         if self.first_polled_at.load(Relaxed) == 0 {
-            self.first_polled_at.store(polls + 1, Relaxed);
+            self.first_polled_at.store(shared.stats.polls(), Relaxed);
         }
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
@@ -148,10 +151,12 @@ impl Pick<'_> {
 pub type Policy = fn(&mut Pick<'_>) -> Option<Arc<Task>>;
 
 /// Counters a harness reads.
-#[derive(Default)]
 pub struct Stats {
-    /// Polls made, by all workers together.
-    pub polls: AtomicU64,
+    /// Polls made by each worker. One counter per worker, each on a cache
+    /// line of its own: a counter that every worker bumps at every poll
+    /// would move its line from core to core each time, and slow down
+    /// every read of whatever shares the line.
+    polls: Vec<OwnLine>,
     /// Successful steals from a sibling.
     pub steals: AtomicU64,
     /// Times a worker looked for a task and found none: its policy, and
@@ -160,6 +165,34 @@ pub struct Stats {
     /// Times a parking returned with nothing pushed since the worker's
     /// last look began: it woke on a timer, or never slept.
     pub empty_wakeups: AtomicU64,
+    /// Times a worker went to sleep in the runtime's own parking.
+    pub parks: AtomicU64,
+    /// Times a push woke a sleeping worker there.
+    pub wakes: AtomicU64,
+}
+
+/// A counter alone on its cache line (128 bytes: two 64-byte lines,
+/// which some processors fetch together).
+#[repr(align(128))]
+#[derive(Default)]
+struct OwnLine(AtomicU64);
+
+impl Stats {
+    fn new(workers: usize) -> Stats {
+        Stats {
+            polls: (0..workers).map(|_| OwnLine::default()).collect(),
+            steals: AtomicU64::new(0),
+            idle_looks: AtomicU64::new(0),
+            empty_wakeups: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            wakes: AtomicU64::new(0),
+        }
+    }
+
+    /// Polls made so far, by all workers together.
+    pub fn polls(&self) -> u64 {
+        self.polls.iter().map(|p| p.0.load(SeqCst)).sum()
+    }
 }
 
 struct Shared {
@@ -169,11 +202,14 @@ struct Shared {
     injector: Injector<Arc<Task>>,
     stealers: Vec<Stealer<Arc<Task>>>,
     policy: Policy,
-    /// Bumped on every push: a worker about to park checks that it has
-    /// not moved since it last looked for work.
+    /// Pushes so far, counted only for a parking of the caller's own.
     pushes: AtomicU64,
+    /// Workers in `park` (for a harness: all asleep?).
     parked: AtomicUsize,
-    park_lock: Mutex<()>,
+    /// Workers asleep that no push has woken yet.
+    sleeping: AtomicUsize,
+    /// Wake-ups sent and not yet taken by a sleeper.
+    park_lock: Mutex<usize>,
     unpark: Condvar,
     shutdown: AtomicBool,
     stats: Stats,
@@ -210,10 +246,7 @@ impl Idle<'_> {
     /// or in any worker's local queue (or the runtime is shutting down,
     /// and the worker should return).
     pub fn work_waiting(&self) -> bool {
-        std::sync::atomic::fence(SeqCst);
-        let waiting = self.shared.shutdown.load(SeqCst)
-            || !self.shared.injector.is_empty()
-            || self.shared.stealers.iter().any(|s| !s.is_empty());
+        let waiting = self.shared.work_waiting();
         if !waiting {
             self.shared.stats.idle_looks.fetch_add(1, SeqCst);
             if let Some(hook) = &self.shared.on_idle {
@@ -233,6 +266,14 @@ thread_local! {
 }
 
 impl Shared {
+    /// Whether a task waits in any queue (or the runtime is shutting down).
+    fn work_waiting(&self) -> bool {
+        std::sync::atomic::fence(SeqCst);
+        self.shutdown.load(SeqCst)
+            || !self.injector.is_empty()
+            || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
     /// Queues a task from outside our workers: on the global queue (or
     /// the one locked queue). Then wakes a parked worker.
     fn push(&self, task: Arc<Task>) {
@@ -244,28 +285,49 @@ impl Shared {
     }
 
     // ANCHOR: park
-    /// After any push: note it, and wake a parked worker if there is one.
+    /// After any push: wake a sleeping worker, if one sleeps that no push
+    /// has woken yet.
     fn pushed(&self) {
-        // Also orders the push before whatever this thread reads next.
-        self.pushes.fetch_add(1, SeqCst);
         if let Some(parking) = &self.parking {
+            // Counted for the harness, which tells a parking's empty
+            // wake-ups by it; also orders the push before what follows.
+            self.pushes.fetch_add(1, SeqCst);
             parking.pushed();
             return;
         }
-        if self.parked.load(SeqCst) > 0 {
-            let _guard = self.park_lock.lock().unwrap();
-            self.unpark.notify_one();
+        // The push before this fence, and the count of sleepers after it,
+        // are seen in this order by a worker going to sleep.
+        std::sync::atomic::fence(SeqCst);
+        if self.sleeping.load(SeqCst) > 0 {
+            let mut woken = self.park_lock.lock().unwrap();
+            if self.sleeping.load(SeqCst) > 0 {
+                // This push wakes it, and takes it off the count: the
+                // pushes that follow, until it sleeps again, leave it be.
+                self.sleeping.fetch_sub(1, SeqCst);
+                *woken += 1;
+                self.unpark.notify_one();
+                self.stats.wakes.fetch_add(1, Relaxed);
+            }
         }
     }
 
-    /// Sleeps until something is pushed after `seen`, or shutdown.
-    fn park(&self, seen: u64) {
+    /// Sleeps until a push wakes this worker, or until a look finds work.
+    fn park(&self) {
         self.parked.fetch_add(1, SeqCst);
-        let mut guard = self.park_lock.lock().unwrap();
-        while self.pushes.load(SeqCst) == seen && !self.shutdown.load(SeqCst) {
-            guard = self.unpark.wait(guard).unwrap();
+        let mut woken = self.park_lock.lock().unwrap();
+        // Counted before the last look: a push after this sees a sleeper,
+        // and waits for the lock to wake it; a push before it is found.
+        self.sleeping.fetch_add(1, SeqCst);
+        self.stats.parks.fetch_add(1, Relaxed);
+        while *woken == 0 && !self.work_waiting() {
+            woken = self.unpark.wait(woken).unwrap();
         }
-        drop(guard);
+        if *woken > 0 {
+            *woken -= 1; // a push woke us, and took us off the count
+        } else {
+            self.sleeping.fetch_sub(1, SeqCst); // we found work ourselves
+        }
+        drop(woken);
         self.parked.fetch_sub(1, SeqCst);
     }
     // ANCHOR_END: park
@@ -296,7 +358,7 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
         match next {
             Some(task) => {
                 tick += 1;
-                task.run(&shared);
+                task.run(&shared, index);
             }
             None => {
                 shared.stats.idle_looks.fetch_add(1, SeqCst);
@@ -312,7 +374,7 @@ fn worker_loop(shared: Arc<Shared>, handle: Handle, index: usize, local: Worker<
                             shared.stats.empty_wakeups.fetch_add(1, SeqCst);
                         }
                     }
-                    None => shared.park(seen),
+                    None => shared.park(),
                 }
             }
         }
@@ -374,10 +436,11 @@ impl Runtime {
             policy,
             pushes: AtomicU64::new(0),
             parked: AtomicUsize::new(0),
-            park_lock: Mutex::new(()),
+            sleeping: AtomicUsize::new(0),
+            park_lock: Mutex::new(0),
             unpark: Condvar::new(),
             shutdown: AtomicBool::new(false),
-            stats: Stats::default(),
+            stats: Stats::new(workers),
             parking,
             on_idle,
         });
@@ -417,14 +480,12 @@ impl Runtime {
         &self.shared.stats
     }
 
-    /// Polls made and pushes to any queue so far: while neither moves and
-    /// every worker is parked, nothing will ever run again (unless a timer,
-    /// a socket or another thread wakes a task).
+    /// Polls made and pushes to any queue so far (pushes are counted only
+    /// with a parking of the caller's own): while neither moves and every
+    /// worker is parked, nothing will ever run again (unless a timer, a
+    /// socket or another thread wakes a task).
     pub fn progress(&self) -> (u64, u64) {
-        (
-            self.shared.stats.polls.load(SeqCst),
-            self.shared.pushes.load(SeqCst),
-        )
+        (self.shared.stats.polls(), self.shared.pushes.load(SeqCst))
     }
 
     /// Whether every worker is parked, waiting for a push.
@@ -560,8 +621,7 @@ impl Handle {
         // Read once the task is in its queue: the polls counted as its wait
         // are all polls it could have had (a thread slow to get here counts
         // a little less, never more).
-        task.spawned_at
-            .store(shared.stats.polls.load(SeqCst), SeqCst);
+        task.spawned_at.store(shared.stats.polls(), SeqCst);
         (JoinHandle { inner }, task)
     }
 

@@ -69,6 +69,36 @@ fn no_wake_up_is_lost_when_many_short_tasks_wake_each_other_across_threads() {
 // ANCHOR_END: lost_wakeups
 
 #[test]
+fn a_push_wakes_a_sleeping_worker_once_not_at_every_push_while_it_gets_up() {
+    // Bursts of spawns from outside, each while the workers sleep: the
+    // first push of a burst wakes a worker and takes it off the count of
+    // sleepers, so the pushes behind it, while it gets up, leave it be.
+    // Every wake-up goes to a worker that went to sleep: never more
+    // wake-ups than sleeps, whatever the timing.
+    let observed = observe_within(LIMIT, || {
+        let runtime = Runtime::new(2, fixed::work_stealing);
+        let handle = runtime.handle();
+        for _ in 0..20 {
+            let asleep = Instant::now();
+            while !runtime.all_parked() && asleep.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            runtime.block_on(async {
+                let tasks: Vec<_> = (0..500).map(|_| handle.spawn(yield_now())).collect();
+                for t in tasks {
+                    t.await;
+                }
+            });
+        }
+        let stats = runtime.stats();
+        let (parks, wakes) = (stats.parks.load(SeqCst), stats.wakes.load(SeqCst));
+        assert!(wakes >= 1, "the workers slept, and a push woke one");
+        assert!(wakes <= parks, "{wakes} wake-ups for {parks} sleeps");
+    });
+    assert_eq!(observed, Observed::Completes);
+}
+
+#[test]
 fn timers_fire_in_deadline_order_and_never_early() {
     let observed = observe_within(LIMIT, || {
         let runtime = Runtime::new(2, fixed::work_stealing);
