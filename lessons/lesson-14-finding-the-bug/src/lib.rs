@@ -1113,14 +1113,14 @@ fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
     let mut rng = Rng::new(shape.salt ^ 0x5eed);
     // Each connection's requests: (due after the start, key).
     let mut plans: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); shape.connections as usize];
-    let offset = rng.between(0, u64::from(shape.miss_every.max(1)));
+    let offset = rng.between(0, u64::from(shape.miss_every.max(1)) - 1);
     for i in 0..shape.requests {
         let c = (i % shape.connections) as usize;
         let miss = shape.steady && u64::from(i) % u64::from(shape.miss_every) == offset;
         let key = if miss {
             1_000_000 + u64::from(i) * 7 + rng.between(0, 7)
         } else {
-            rng.between(0, HOT)
+            rng.between(0, HOT - 1)
         };
         plans[c].push((shape.gap * i, key));
     }
