@@ -304,7 +304,7 @@ pub mod solution {
     use super::*;
     use tokio::sync::mpsc;
 
-    // ANCHOR: solution
+    // ANCHOR: fixed_exercise
     /// The exercise's service, fixed: the helper that keeps the next key
     /// warm awaits the store instead of waiting for it with the thread.
     pub struct Shop {
@@ -352,7 +352,7 @@ pub mod solution {
             app.cache().put(next, value);
         }
     }
-    // ANCHOR_END: solution
+    // ANCHOR_END: fixed_exercise
 }
 
 /// A key's value from the cache, or, on a miss, awaited from the store
@@ -666,6 +666,7 @@ impl Default for Monitors {
 
 impl Monitors {
     pub fn new() -> Monitors {
+        // ANCHOR: monitor
         Monitors {
             kinds: KINDS
                 .iter()
@@ -677,6 +678,7 @@ impl Monitors {
                 })
                 .collect(),
         }
+        // ANCHOR_END: monitor
     }
 
     fn of(&self, kind: &str) -> &(&'static str, TaskMonitor, Held) {
@@ -702,7 +704,9 @@ impl Monitors {
         F: Future<Output = ()> + Send + 'static,
     {
         let (_, monitor, held) = self.of(kind);
+        // ANCHOR: instrument
         tokio::spawn(monitor.instrument(held.wrap(fut.traced(label).cancelled_quietly())))
+        // ANCHOR_END: instrument
     }
 
     /// The table `--metrics` prints: one row per kind.
