@@ -768,6 +768,11 @@ pub const FACTS: &[FactSpec] = &[
     )
     .timing(),
     fact(
+        "thread_asleep",
+        "the longest time the runtime thread slept inside its work between two of its rests (a blocking call in any task on it, the harness's or one the service spawned itself), in loads",
+    )
+    .timing(),
+    fact(
         "slow_polls",
         "polls of the service's tasks that the task monitors counted slow (10 ms or more), over the workloads",
     )
@@ -786,7 +791,7 @@ pub const FACTS: &[FactSpec] = &[
     ),
     fact(
         "rankings",
-        "rankings published right in the steady workload (one is due every 60 ms)",
+        "rankings published right, over the workloads (one is due 60 ms after the one before)",
     )
     .timing(),
     fact(
@@ -896,6 +901,9 @@ pub struct Measured {
     pub events_unwritten: u64,
     pub rankings_right: u32,
     pub rankings_wrong: u32,
+    /// The longest the runtime thread slept inside its work between two
+    /// rests, in loads.
+    pub thread_asleep: f64,
     /// The auditor's polls once the clients were done.
     pub auditor_polls_after: u64,
     pub elapsed: Duration,
@@ -912,10 +920,18 @@ struct ClientRecord {
 /// Runs the service `S` under one workload: a current-thread runtime of its
 /// own for the service, a thread with a runtime of its own for the clients.
 pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime builds");
+    // The runtime thread's work between two rests, watched through its
+    // park hooks: whatever task blocks it, spawned by the harness or not.
+    let rests = Arc::new(Rests::default());
+    let runtime = {
+        let (parked, unparked) = (rests.clone(), rests.clone());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_park(move || parked.rest())
+            .on_thread_unpark(move || unparked.wake())
+            .build()
+            .expect("a current-thread runtime builds")
+    };
     let census = Census::new();
     let shared = Arc::new(Shared {
         book: Mutex::new(Book {
@@ -965,6 +981,7 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
             })
             .expect("a thread for the clients")
     };
+    rests.wake();
     let auditor_polls_after = runtime.block_on(async {
         let service = Arc::new(S::start(&app));
         let mut tasks = Vec::new();
@@ -1071,9 +1088,78 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         events_unwritten: made.saturating_sub(shared.log.written.load(Ordering::SeqCst)),
         rankings_right: b.rankings_right,
         rankings_wrong: b.rankings_wrong,
+        thread_asleep: rests.longest_asleep().as_secs_f64() / LOAD.as_secs_f64(),
         auditor_polls_after,
         elapsed: started.elapsed(),
     }
+}
+
+/// The runtime thread's stretches of work between two rests: how long it
+/// slept inside one of them of its own accord (a blocking call), measured
+/// as in the recorder's [`Held`]: the stretch's wall time less its CPU
+/// time, counted only if the thread gave up its core during it. Being
+/// paused by a busy machine is not sleeping.
+#[derive(Default)]
+struct Rests {
+    /// When the current stretch began: wall clock, CPU time, voluntary
+    /// switches.
+    began: Mutex<Option<(Instant, Duration, u64)>>,
+    longest_asleep_ns: AtomicU64,
+}
+
+impl Rests {
+    /// The thread starts working.
+    fn wake(&self) {
+        let (cpu, switches) = thread_clock();
+        *self.began.lock().unwrap() = Some((Instant::now(), cpu, switches));
+    }
+
+    /// The thread is about to rest.
+    fn rest(&self) {
+        let Some((at, cpu0, switches0)) = self.began.lock().unwrap().take() else {
+            return;
+        };
+        let (cpu, switches) = thread_clock();
+        if switches > switches0 {
+            let asleep = at.elapsed().saturating_sub(cpu.saturating_sub(cpu0));
+            self.longest_asleep_ns
+                .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn longest_asleep(&self) -> Duration {
+        Duration::from_nanos(self.longest_asleep_ns.load(Ordering::Relaxed))
+    }
+}
+
+/// This thread's CPU time, and the times it gave up its core of its own
+/// accord (Linux; elsewhere nothing is counted).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn thread_clock() -> (Duration, u64) {
+    // SAFETY: all-zero timespec and rusage values are valid, and the calls
+    // only write into them.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is valid and writable for the call.
+    let cpu = if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+        Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32)
+    } else {
+        Duration::ZERO
+    };
+    // SAFETY: as above.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid and writable for the call.
+    let switches = if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } == 0 {
+        u.ru_nvcsw.max(0) as u64
+    } else {
+        0
+    };
+    (cpu, switches)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_clock() -> (Duration, u64) {
+    (Duration::ZERO, 0)
 }
 
 /// One connection's handler: reads each request (a key, one a line),
@@ -1202,13 +1288,20 @@ pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors)
             .map(|k| monitors.metrics(k).total_slow_poll_count)
             .sum::<u64>() as f64,
     );
+    facts.set(
+        "thread_asleep",
+        all.iter().map(|m| m.thread_asleep).fold(0.0, f64::max),
+    );
     facts.set("events_held", all[burst].events_held as f64);
     facts.set(
         "events_unwritten",
         all.iter().map(|m| m.events_unwritten).sum::<u64>() as f64,
     );
     facts.set("wrong_answers", all.iter().map(|m| m.wrong).sum::<u32>());
-    facts.set("rankings", all[steady].rankings_right);
+    facts.set(
+        "rankings",
+        all.iter().map(|m| m.rankings_right).sum::<u32>(),
+    );
     facts.set(
         "rankings_wrong",
         all.iter().map(|m| m.rankings_wrong).sum::<u32>(),
