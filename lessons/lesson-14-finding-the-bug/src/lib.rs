@@ -12,7 +12,7 @@
 //! owns everything else: the listener, the connections, the clients, the
 //! reporter and the cleanup, and the measures. Each of the service's tasks
 //! is spawned by the harness inside a tokio-metrics [`TaskMonitor`] for its
-//! kind and a [`Held`] (the recorder's longest poll), so what the tools say
+//! kind and a [`Longest`] (the longest poll, by its own doing), so what the tools say
 //! about a kind of task is measured from outside the code.
 //!
 //! Each scenario hides one fault from an earlier lesson in the service, with
@@ -26,7 +26,6 @@
 
 use shared::TraceExt;
 use shared::lesson::{FactSpec, Facts, Piece, Spec, Variant, fact};
-use shared::record::held::Held;
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::collections::HashMap;
@@ -651,11 +650,57 @@ pub const KINDS: [&str; 6] = [
 /// The kinds that run the service's own code.
 pub const SERVICE_KINDS: [&str; 3] = ["handler", "refresher", "auditor"];
 
-/// A tokio-metrics `TaskMonitor` and a recorder's [`Held`] for each kind of
+/// A tokio-metrics `TaskMonitor` and a [`Longest`] poll for each kind of
 /// task.
 #[derive(Clone)]
 pub struct Monitors {
-    pub kinds: Vec<(&'static str, TaskMonitor, Held)>,
+    pub kinds: Vec<(&'static str, TaskMonitor, Longest)>,
+}
+
+/// The longest time one poll held its thread by its own doing: its wall
+/// time less the time the operating system kept the thread waiting for a
+/// core (so a busy machine does not stretch it), that is, the time it
+/// computed plus the time it slept in a blocking call. Clones share one.
+#[derive(Clone, Default)]
+pub struct Longest {
+    ns: Arc<AtomicU64>,
+}
+
+impl Longest {
+    pub fn get(&self) -> Duration {
+        Duration::from_nanos(self.ns.load(Ordering::Relaxed))
+    }
+
+    fn wrap<F: Future>(&self, fut: F) -> Timed<F> {
+        Timed {
+            inner: Box::pin(fut),
+            longest: self.clone(),
+        }
+    }
+}
+
+/// A future whose every poll is timed into a [`Longest`].
+struct Timed<F> {
+    inner: std::pin::Pin<Box<F>>,
+    longest: Longest,
+}
+
+impl<F: Future> Future for Timed<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let (at, t0) = (Instant::now(), SchedTimes::now());
+        let out = self.inner.as_mut().poll(cx);
+        let waited = SchedTimes::now().waiting.saturating_sub(t0.waiting);
+        let own = at.elapsed().saturating_sub(waited);
+        self.longest
+            .ns
+            .fetch_max(own.as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
 }
 
 impl Default for Monitors {
@@ -674,14 +719,14 @@ impl Monitors {
                     let mut b = TaskMonitor::builder();
                     b.with_slow_poll_threshold(SLOW)
                         .with_long_delay_threshold(SLOW);
-                    (*k, b.build(), Held::new())
+                    (*k, b.build(), Longest::default())
                 })
                 .collect(),
         }
         // ANCHOR_END: monitor
     }
 
-    fn of(&self, kind: &str) -> &(&'static str, TaskMonitor, Held) {
+    fn of(&self, kind: &str) -> &(&'static str, TaskMonitor, Longest) {
         self.kinds
             .iter()
             .find(|(k, _, _)| *k == kind)
@@ -693,9 +738,9 @@ impl Monitors {
         self.of(kind).1.cumulative()
     }
 
-    /// A kind's recorder measure.
-    pub fn held(&self, kind: &str) -> &Held {
-        &self.of(kind).2
+    /// A kind's longest poll, by its own doing.
+    pub fn longest(&self, kind: &str) -> Duration {
+        self.of(kind).2.get()
     }
 
     /// Spawns `fut` as a task of `kind`: monitored, timed, and traced.
@@ -703,9 +748,9 @@ impl Monitors {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let (_, monitor, held) = self.of(kind);
+        let (_, monitor, longest) = self.of(kind);
         // ANCHOR: instrument
-        tokio::spawn(monitor.instrument(held.wrap(fut.traced(label).cancelled_quietly())))
+        tokio::spawn(monitor.instrument(longest.wrap(fut.traced(label).cancelled_quietly())))
         // ANCHOR_END: instrument
     }
 
@@ -1095,33 +1140,35 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
 }
 
 /// The runtime thread's stretches of work between two rests: how long it
-/// slept inside one of them of its own accord (a blocking call), measured
-/// as in the recorder's [`Held`]: the stretch's wall time less its CPU
-/// time, counted only if the thread gave up its core during it. Being
-/// paused by a busy machine is not sleeping.
+/// slept inside one of them of its own accord (a blocking call, in any task
+/// on the thread). The operating system says how long the thread ran and
+/// how long it waited, runnable, for a core; what is left of the stretch's
+/// wall time is sleep. Being paused by a busy machine is waiting, not
+/// sleeping, so it is left out.
 #[derive(Default)]
 struct Rests {
-    /// When the current stretch began: wall clock, CPU time, voluntary
-    /// switches.
-    began: Mutex<Option<(Instant, Duration, u64)>>,
+    /// When the current stretch began, and the thread's times then.
+    began: Mutex<Option<(Instant, SchedTimes)>>,
     longest_asleep_ns: AtomicU64,
 }
 
 impl Rests {
     /// The thread starts working.
     fn wake(&self) {
-        let (cpu, switches) = thread_clock();
-        *self.began.lock().unwrap() = Some((Instant::now(), cpu, switches));
+        *self.began.lock().unwrap() = Some((Instant::now(), SchedTimes::now()));
     }
 
     /// The thread is about to rest.
     fn rest(&self) {
-        let Some((at, cpu0, switches0)) = self.began.lock().unwrap().take() else {
+        let Some((at, t0)) = self.began.lock().unwrap().take() else {
             return;
         };
-        let (cpu, switches) = thread_clock();
-        if switches > switches0 {
-            let asleep = at.elapsed().saturating_sub(cpu.saturating_sub(cpu0));
+        let t = SchedTimes::now();
+        let asleep = at
+            .elapsed()
+            .saturating_sub(t.running.saturating_sub(t0.running))
+            .saturating_sub(t.waiting.saturating_sub(t0.waiting));
+        if t.known {
             self.longest_asleep_ns
                 .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
         }
@@ -1132,34 +1179,43 @@ impl Rests {
     }
 }
 
-/// This thread's CPU time, and the times it gave up its core of its own
-/// accord (Linux; elsewhere nothing is counted).
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn thread_clock() -> (Duration, u64) {
-    // SAFETY: all-zero timespec and rusage values are valid, and the calls
-    // only write into them.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: `ts` is valid and writable for the call.
-    let cpu = if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
-        Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32)
-    } else {
-        Duration::ZERO
-    };
-    // SAFETY: as above.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is valid and writable for the call.
-    let switches = if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } == 0 {
-        u.ru_nvcsw.max(0) as u64
-    } else {
-        0
-    };
-    (cpu, switches)
+/// This thread's time on a core, and its time runnable but waiting for one,
+/// as the operating system counts them (`/proc/thread-self/schedstat` on
+/// Linux; elsewhere unknown, and nothing is counted).
+#[derive(Clone, Copy, Default)]
+struct SchedTimes {
+    running: Duration,
+    waiting: Duration,
+    known: bool,
 }
 
-#[cfg(not(target_os = "linux"))]
-fn thread_clock() -> (Duration, u64) {
-    (Duration::ZERO, 0)
+impl SchedTimes {
+    fn now() -> SchedTimes {
+        thread_local! {
+            static FILE: Option<std::fs::File> =
+                std::fs::File::open("/proc/thread-self/schedstat").ok();
+        }
+        FILE.with(|file| {
+            let Some(file) = file else {
+                return SchedTimes::default();
+            };
+            let mut buf = [0u8; 96];
+            #[cfg(unix)]
+            let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).unwrap_or(0);
+            #[cfg(not(unix))]
+            let n = 0;
+            let text = std::str::from_utf8(&buf[..n]).unwrap_or("");
+            let mut words = text.split_whitespace().map(str::parse::<u64>);
+            match (words.next(), words.next()) {
+                (Some(Ok(run)), Some(Ok(wait))) => SchedTimes {
+                    running: Duration::from_nanos(run),
+                    waiting: Duration::from_nanos(wait),
+                    known: true,
+                },
+                _ => SchedTimes::default(),
+            }
+        })
+    }
 }
 
 /// One connection's handler: reads each request (a key, one a line),
@@ -1277,7 +1333,7 @@ pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors)
     facts.set("slow_hits", all[steady].slow_hits);
     let longest = SERVICE_KINDS
         .iter()
-        .map(|k| monitors.held(k).own_longest())
+        .map(|k| monitors.longest(k))
         .max()
         .unwrap_or_default();
     facts.set("longest_poll", longest.as_secs_f64() / LOAD.as_secs_f64());
