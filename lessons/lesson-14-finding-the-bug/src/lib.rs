@@ -1195,6 +1195,9 @@ impl SchedTimes {
             static FILE: Option<std::fs::File> =
                 std::fs::File::open("/proc/thread-self/schedstat").ok();
         }
+        // The file's time on a core is brought up to date only at the
+        // scheduler's ticks; the thread's CPU clock is exact.
+        let running = thread_cpu();
         FILE.with(|file| {
             let Some(file) = file else {
                 return SchedTimes::default();
@@ -1206,9 +1209,9 @@ impl SchedTimes {
             let n = 0;
             let text = std::str::from_utf8(&buf[..n]).unwrap_or("");
             let mut words = text.split_whitespace().map(str::parse::<u64>);
-            match (words.next(), words.next()) {
-                (Some(Ok(run)), Some(Ok(wait))) => SchedTimes {
-                    running: Duration::from_nanos(run),
+            match (running, words.next(), words.next()) {
+                (Some(running), Some(Ok(_)), Some(Ok(wait))) => SchedTimes {
+                    running,
                     waiting: Duration::from_nanos(wait),
                     known: true,
                 },
@@ -1216,6 +1219,23 @@ impl SchedTimes {
             }
         })
     }
+}
+
+/// This thread's CPU time (Linux).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn thread_cpu() -> Option<Duration> {
+    // SAFETY: an all-zero timespec is valid, and clock_gettime only writes
+    // into it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is valid and writable for the call.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu() -> Option<Duration> {
+    None
 }
 
 /// One connection's handler: reads each request (a key, one a line),
@@ -1372,8 +1392,8 @@ pub fn metrics_asked() -> bool {
 
 pub fn run<S: Service>(facts: &Facts) {
     println!(
-        "A service on 127.0.0.1 ({}): handlers answer from a cache or a slow store and queue an audit event; an auditor writes them to a slow log; a refresher ranks the recent requests every 60 ms; a reporter and a cleanup tick beside them. All on one runtime thread.",
-        facts.the("service")
+        "{} runs on 127.0.0.1: handlers answer from a cache or a slow store and queue an audit event; an auditor writes them to a slow log; a refresher ranks the recent requests, 60 ms after its last ranking; a reporter and a cleanup tick beside them. All on one runtime thread.",
+        facts.The("service")
     );
     let seed = seed();
     println!("Workloads drawn from seed {seed} ({SEED_ENV}={seed} replays them).");
