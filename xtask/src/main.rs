@@ -71,10 +71,11 @@ usage: cargo xtask <command> [arguments]
 
 learn:
   list                                    the lessons, and how far you are with their exercises
-  run <lesson> [--broken | --fixed] [scenario] [--trace] [--no-predict]
+  run <lesson> [--broken | --fixed] [scenario] [--trace] [--metrics] [--no-predict]
                                           build a lesson and run it: its narration, its
                                           timeline and a verdict, broken then fixed
-                                          (--trace: also a trace file for Perfetto; at a
+                                          (--trace: also a trace file for Perfetto;
+                                          --metrics: lesson 14's task monitors' table; at a
                                           terminal it first asks you to predict what the
                                           broken program will do, unless --no-predict)
   try <lesson> [exercise] [--trace]       judge your fix in the lesson's exercise file

@@ -26,6 +26,9 @@ pub const QUIET_ENV: &str = "LESSON_QUIET_MS";
 /// Environment variable: milliseconds after which a still-running scenario is
 /// stopped even if it keeps producing events.
 pub const DEADLINE_ENV: &str = "LESSON_DEADLINE_MS";
+/// Environment variable: set (to `1`) by `cargo xtask run --metrics`, it
+/// asks a lesson that monitors its tasks to print the monitors' table.
+pub const METRICS_ENV: &str = "LESSON_METRICS";
 /// Exit code a lesson binary uses when its watchdog stopped it.
 pub const STALL_EXIT_CODE: i32 = 3;
 

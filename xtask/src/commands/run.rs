@@ -13,12 +13,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace] [--no-predict]";
+    "cargo xtask run <lesson> [--broken | --fixed] [scenario] [--trace] [--metrics] [--no-predict]";
 
 pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
     let (flags, words) = parse_args(
         args,
-        &["--broken", "--fixed", "--trace", "--no-predict"],
+        &[
+            "--broken",
+            "--fixed",
+            "--trace",
+            "--metrics",
+            "--no-predict",
+        ],
         2,
         USAGE,
     )?;
@@ -40,6 +46,9 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
         )));
     };
     let lesson = ws.find(lesson_arg)?;
+    if flags.contains(&"--metrics") {
+        ask_for_metrics(lesson)?;
+    }
     let scenarios: Vec<&Scenario> = match words.get(1) {
         None => lesson.scenarios.iter().collect(),
         Some(name) => vec![find_scenario(lesson, name)?],
@@ -87,6 +96,32 @@ pub fn command(args: &[String]) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Asks the lesson's programs for their task monitors' table, through the
+/// environment they inherit; or says, in one line, that the lesson has
+/// none (only a lesson that depends on tokio-metrics monitors its tasks).
+fn ask_for_metrics(lesson: &Lesson) -> Result<(), Failure> {
+    let manifest = std::fs::read_to_string(&lesson.manifest_path).unwrap_or_default();
+    let monitors = manifest
+        .lines()
+        .any(|l| l.trim_start().starts_with("tokio-metrics"));
+    if !monitors {
+        return Err(Failure::new(format!(
+            "{} has no task monitors to print: `--metrics` is for lesson-14, whose service monitors each kind of task with tokio-metrics",
+            lesson.id
+        )));
+    }
+    set_metrics_env();
+    Ok(())
+}
+
+#[allow(unsafe_code)]
+fn set_metrics_env() {
+    // SAFETY: the runner is still one thread here (it has started no
+    // thread yet, only finished child processes), so no other thread can
+    // be reading the environment while it changes.
+    unsafe { std::env::set_var(shared::contract::report::METRICS_ENV, "1") };
 }
 
 /// The lesson's title, idea, and where to read along.

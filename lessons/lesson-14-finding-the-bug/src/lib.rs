@@ -1,0 +1,1486 @@
+//! # Lesson 14: finding the bug
+//!
+//! A small service on 127.0.0.1, written by someone else: a listener hands
+//! each connection to a handler task, which answers each request from a
+//! cache (or, on a miss, from a slow store) and sends an audit event to a
+//! queue; an auditor task writes the queue to a slow log; a refresher task
+//! rebuilds a ranking from the recent requests every 60 ms; a reporter and
+//! a cleanup task tick beside them. A few dozen tasks of six kinds.
+//!
+//! The piece under lesson is the service's own code: a type implementing
+//! [`Service`] (its handler, its refresher and its auditor). The harness
+//! owns everything else: the listener, the connections, the clients, the
+//! reporter and the cleanup, and the measures. Each of the service's tasks
+//! is spawned by the harness inside a tokio-metrics [`TaskMonitor`] for its
+//! kind and a [`Longest`] (the longest poll, by its own doing), so what the tools say
+//! about a kind of task is measured from outside the code.
+//!
+//! Each scenario hides one fault from an earlier lesson in the service, with
+//! its own symptom: a blocking call on the path of some requests (lesson 06),
+//! a loop that never yields in a background task (lesson 12), an unbounded
+//! queue under a burst (lesson 08).
+//!
+//! Two workloads are drawn when the program runs (`LESSON_SEED` replays
+//! them): a steady stream of requests, a few of them misses; and a burst,
+//! each connection sending its requests back to back.
+
+use shared::TraceExt;
+use shared::lesson::{FactSpec, Facts, Piece, Spec, Variant, fact};
+use shared::work::alive::{Alive, Census};
+use shared::work::shape::{Rng, SEED_ENV, seed};
+use std::collections::HashMap;
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio_metrics::{TaskMetrics, TaskMonitor};
+
+/// This lesson's id, `lesson-14`: its package name.
+pub const LESSON: &str = env!("CARGO_PKG_NAME");
+
+/// One load from the store: the unit of every time in this lesson.
+pub const LOAD: Duration = Duration::from_millis(20);
+
+/// One write to the audit log.
+pub const WRITE: Duration = Duration::from_millis(1);
+
+/// How long the refresher waits between two rankings.
+pub const REFRESH_EVERY: Duration = Duration::from_millis(60);
+
+/// The most audit events a correct service holds at once: a queue of up to
+/// [`QUEUE_MOST`], and one per connection.
+pub const QUEUE_MOST: usize = 32;
+
+/// The monitors' slow-poll and long-delay thresholds: half a load.
+/// (tokio-metrics' default, 50 µs, suits a quiet machine whose polls take
+/// microseconds; this one's faults hold the thread for a whole load, and a
+/// busy machine can pause any poll for a few milliseconds.)
+pub const SLOW: Duration = Duration::from_millis(10);
+
+/// The environment variable that asks a lesson binary for its task
+/// monitors' table (`cargo xtask run lesson-14 --metrics` sets it).
+pub const METRICS_ENV: &str = shared::contract::report::METRICS_ENV;
+
+/// A number that depends on every bit of `x`: for data made at run time.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+// ------------------------------------------------------ the service --
+
+/// The service's own code: what runs in its handler, refresher and auditor
+/// tasks. The harness makes one with [`Service::start`] and spawns each
+/// task; `refresh` and `audit` run until the harness ends the run.
+pub trait Service: Send + Sync + Sized + 'static {
+    /// Makes the service (its queues, its state) before the first request.
+    fn start(app: &App) -> Self;
+    /// Answers one request with its key's value; its audit event
+    /// ([`Request::into_event`]) must reach the log.
+    fn handle(&self, app: &App, request: Request) -> impl Future<Output = u64> + Send;
+    /// The refresher: [`REFRESH_EVERY`] after the last one, ranks the recent requests
+    /// ([`App::recent`]) and publishes the ranking.
+    fn refresh(&self, app: &App) -> impl Future<Output = ()> + Send;
+    /// The auditor: writes every audit event to the log ([`App::log`]).
+    fn audit(&self, app: &App) -> impl Future<Output = ()> + Send;
+}
+
+pub mod broken {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    // ANCHOR: broken_blocking
+    /// A service whose handler, on a cache miss, asks the store with its
+    /// synchronous client.
+    pub struct Blocking {
+        events: mpsc::Sender<AuditEvent>,
+        queue: Mutex<Option<mpsc::Receiver<AuditEvent>>>,
+    }
+
+    impl Service for Blocking {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::channel(QUEUE_MOST);
+            Blocking {
+                events,
+                queue: Mutex::new(Some(queue)),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event()).await;
+            match app.cache().get(key) {
+                Some(value) => value,
+                None => {
+                    // BROKEN: `fetch` waits for the store's answer with
+                    // the thread: no other task runs for a whole load
+                    let value = app.store().fetch(key);
+                    app.cache().put(key, value);
+                    value
+                }
+            }
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            let queue = self.queue.lock().unwrap().take();
+            write_all(app, queue).await;
+        }
+    }
+    // ANCHOR_END: broken_blocking
+
+    // ANCHOR: broken_starve
+    /// A service whose refresher ranks the recent requests in one go.
+    pub struct Starve {
+        events: mpsc::Sender<AuditEvent>,
+        queue: Mutex<Option<mpsc::Receiver<AuditEvent>>>,
+    }
+
+    impl Service for Starve {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::channel(QUEUE_MOST);
+            Starve {
+                events,
+                queue: Mutex::new(Some(queue)),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event()).await;
+            cached_or_loaded(app, key).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            loop {
+                tokio::time::sleep(REFRESH_EVERY).await;
+                let recent = app.recent();
+                let id = recent.id();
+                let mut total: u64 = 0;
+                // BROKEN: a plain loop of CPU work never returns Pending:
+                // the thread runs nothing else until the ranking is done
+                for item in recent {
+                    total = total.wrapping_add(score(item));
+                }
+                app.publish(id, total);
+            }
+        }
+
+        async fn audit(&self, app: &App) {
+            let queue = self.queue.lock().unwrap().take();
+            write_all(app, queue).await;
+        }
+    }
+    // ANCHOR_END: broken_starve
+
+    // ANCHOR: broken_queue
+    /// A service whose audit queue has no bound.
+    pub struct Queue {
+        // BROKEN: nothing ever makes a handler wait for the auditor
+        events: mpsc::UnboundedSender<AuditEvent>,
+        queue: Mutex<Option<mpsc::UnboundedReceiver<AuditEvent>>>,
+    }
+
+    impl Service for Queue {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::unbounded_channel();
+            Queue {
+                events,
+                queue: Mutex::new(Some(queue)),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event());
+            cached_or_loaded(app, key).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            let Some(mut queue) = self.queue.lock().unwrap().take() else {
+                return;
+            };
+            while let Some(event) = queue.recv().await {
+                app.log().write(event).await;
+            }
+        }
+    }
+    // ANCHOR_END: broken_queue
+}
+
+pub mod fixed {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    // ANCHOR: fixed
+    /// The service with none of the three faults: loads are awaited, the
+    /// ranking is worked out on a blocking-pool thread, and the audit queue
+    /// holds at most [`QUEUE_MOST`] events.
+    pub struct Sound {
+        // FIXED: bounded: a full queue makes the handler wait
+        events: mpsc::Sender<AuditEvent>,
+        queue: Mutex<Option<mpsc::Receiver<AuditEvent>>>,
+    }
+
+    impl Service for Sound {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::channel(QUEUE_MOST);
+            Sound {
+                events,
+                queue: Mutex::new(Some(queue)),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event()).await;
+            // FIXED: a miss awaits the store: the thread serves others
+            cached_or_loaded(app, key).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            // FIXED: the CPU work runs on a blocking-pool thread
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            let queue = self.queue.lock().unwrap().take();
+            write_all(app, queue).await;
+        }
+    }
+    // ANCHOR_END: fixed
+
+    // ANCHOR: fixed_yield
+    /// The same service, whose refresher stays on the runtime thread but
+    /// gives it back every 16 items.
+    pub struct Yielding(Sound);
+
+    impl Service for Yielding {
+        fn start(app: &App) -> Self {
+            Yielding(Sound::start(app))
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            self.0.handle(app, request).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            loop {
+                tokio::time::sleep(REFRESH_EVERY).await;
+                let recent = app.recent();
+                let id = recent.id();
+                let mut total: u64 = 0;
+                for (i, item) in recent.enumerate() {
+                    total = total.wrapping_add(score(item));
+                    if i % 16 == 15 {
+                        // FIXED: Pending once, so every other task gets a turn
+                        tokio::task::yield_now().await;
+                    }
+                }
+                app.publish(id, total);
+            }
+        }
+
+        async fn audit(&self, app: &App) {
+            self.0.audit(app).await;
+        }
+    }
+    // ANCHOR_END: fixed_yield
+}
+
+pub mod solution {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    // ANCHOR: fixed_exercise
+    /// The exercise's service, fixed: the helper that keeps the next key
+    /// warm awaits the store instead of waiting for it with the thread.
+    pub struct Shop {
+        events: mpsc::Sender<AuditEvent>,
+        queue: Mutex<Option<mpsc::Receiver<AuditEvent>>>,
+    }
+
+    impl Service for Shop {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::channel(QUEUE_MOST);
+            Shop {
+                events,
+                queue: Mutex::new(Some(queue)),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event()).await;
+            if let Some(value) = app.cache().get(key) {
+                return value;
+            }
+            let value = app.store().load(key).await;
+            app.cache().put(key, value);
+            warm_neighbour(app, key).await; // FIXED: awaited
+            value
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            let queue = self.queue.lock().unwrap().take();
+            write_all(app, queue).await;
+        }
+    }
+
+    /// Misses come in runs: keep the next key warm in the cache.
+    async fn warm_neighbour(app: &App, key: u64) {
+        let next = key + 1;
+        if app.cache().get(next).is_none() {
+            // FIXED: `load` returns Pending while the store works
+            let value = app.store().load(next).await;
+            app.cache().put(next, value);
+        }
+    }
+    // ANCHOR_END: fixed_exercise
+}
+
+/// A key's value from the cache, or, on a miss, awaited from the store
+/// (and kept in the cache).
+pub async fn cached_or_loaded(app: &App, key: u64) -> u64 {
+    match app.cache().get(key) {
+        Some(value) => value,
+        None => {
+            let value = app.store().load(key).await;
+            app.cache().put(key, value);
+            value
+        }
+    }
+}
+
+/// The refresher's loop, with each ranking worked out on tokio's blocking
+/// pool.
+pub async fn rank_off_thread(app: &App) {
+    loop {
+        tokio::time::sleep(REFRESH_EVERY).await;
+        let recent = app.recent();
+        let id = recent.id();
+        let ranked = tokio::task::spawn_blocking(move || {
+            recent.fold(0u64, |total, item| total.wrapping_add(score(item)))
+        })
+        .await;
+        if let Ok(total) = ranked {
+            app.publish(id, total);
+        }
+    }
+}
+
+/// The auditor's loop: every event from `queue` to the log, one by one.
+pub async fn write_all(app: &App, queue: Option<tokio::sync::mpsc::Receiver<AuditEvent>>) {
+    let Some(mut queue) = queue else { return };
+    while let Some(event) = queue.recv().await {
+        app.log().write(event).await;
+    }
+}
+
+// -------------------------------------------------- the service kit --
+
+/// What the service is given: its cache, its store, its log, and the
+/// recent requests. Made by the harness; clones share one.
+#[derive(Clone)]
+pub struct App {
+    shared: Arc<Shared>,
+}
+
+impl App {
+    pub fn cache(&self) -> &Cache {
+        &self.shared.cache
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.shared.log
+    }
+
+    /// The requests seen since the last ranking, to rank: an iterator of
+    /// 1,250 items, always ready, each [`score`]d in about 20 µs of CPU
+    /// work (25 ms in all).
+    pub fn recent(&self) -> Recent {
+        let mut b = self.shared.lock();
+        b.rankings_asked += 1;
+        let id = b.rankings_asked;
+        let salt = mix(b.salt ^ id);
+        Recent {
+            id: RankingId(id),
+            next: 0,
+            items: self.shared.recent_items,
+            salt,
+            rounds: self.shared.rounds,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Publishes the ranking of the recent requests `id`: the sum of their
+    /// scores.
+    pub fn publish(&self, id: RankingId, total: u64) {
+        let s = &self.shared;
+        // Right only if every item was scored (an item cannot be copied, so
+        // none twice) and the total is their scores' sum.
+        let scored = s.scored.lock().unwrap().get(&id.0).copied();
+        let sum = s.totals.lock().unwrap().get(&id.0).copied();
+        let right = scored == Some(s.recent_items) && sum == Some(total);
+        let mut b = s.lock();
+        if right {
+            b.rankings_right += 1;
+        } else {
+            b.rankings_wrong += 1;
+        }
+    }
+}
+
+/// Which ranking a [`Recent`] is for.
+#[derive(Clone, Copy, Debug)]
+pub struct RankingId(u64);
+
+/// The recent requests, to rank: an iterator whose items are always ready.
+pub struct Recent {
+    id: RankingId,
+    next: u64,
+    items: u64,
+    salt: u64,
+    rounds: u64,
+    shared: Arc<Shared>,
+}
+
+impl Recent {
+    /// Which ranking these items are for: give it to [`App::publish`].
+    pub fn id(&self) -> RankingId {
+        self.id
+    }
+}
+
+/// One recent request, to score.
+pub struct Item {
+    ranking: u64,
+    index: u64,
+    salt: u64,
+    rounds: u64,
+    shared: Arc<Shared>,
+}
+
+impl Iterator for Recent {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        if self.next == self.items {
+            return None;
+        }
+        self.next += 1;
+        Some(Item {
+            ranking: self.id.0,
+            index: self.next - 1,
+            salt: self.salt,
+            rounds: self.rounds,
+            shared: self.shared.clone(),
+        })
+    }
+}
+
+/// An item's score: about 20 µs of CPU work, which depends on a salt made
+/// at run time, so it cannot be known without doing it.
+pub fn score(item: Item) -> u64 {
+    let value = shared::work::cpu::hash_rounds(item.salt ^ mix(item.index), item.rounds);
+    {
+        let mut totals = item.shared.totals.lock().unwrap();
+        let t = totals.entry(item.ranking).or_insert(0);
+        *t = t.wrapping_add(value);
+    }
+    *item
+        .shared
+        .scored
+        .lock()
+        .unwrap()
+        .entry(item.ranking)
+        .or_insert(0) += 1;
+    value
+}
+
+/// The service's cache: a key's value, if it is there. Quick: a lock held
+/// for a lookup.
+pub struct Cache {
+    map: Mutex<HashMap<u64, u64>>,
+}
+
+impl Cache {
+    pub fn get(&self, key: u64) -> Option<u64> {
+        self.map.lock().unwrap().get(&key).copied()
+    }
+
+    pub fn put(&self, key: u64, value: u64) {
+        self.map.lock().unwrap().insert(key, value);
+    }
+}
+
+/// The store behind the cache: every key's value, one [`LOAD`] away.
+pub struct Store {
+    salt: u64,
+    loads: AtomicU64,
+}
+
+impl Store {
+    /// Loads a key's value: waits a [`LOAD`] for the store's answer without
+    /// holding the thread.
+    pub async fn load(&self, key: u64) -> u64 {
+        tokio::time::sleep(LOAD).await;
+        self.answer(key)
+    }
+
+    /// The store's synchronous client: sends the request and waits for the
+    /// answer (a [`LOAD`]) on the calling thread.
+    pub fn fetch(&self, key: u64) -> u64 {
+        std::thread::sleep(LOAD);
+        self.answer(key)
+    }
+
+    fn answer(&self, key: u64) -> u64 {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        value_of(self.salt, key)
+    }
+}
+
+fn value_of(salt: u64, key: u64) -> u64 {
+    mix(salt ^ mix(key)) % 1_000_000_000
+}
+
+/// One request's audit event: made by the harness, counted alive until it
+/// is dropped, wherever it is kept.
+pub struct AuditEvent {
+    inner: Alive<u64>,
+}
+
+/// The audit log: one [`WRITE`] per event, one at a time.
+pub struct Log {
+    census: Arc<Census>,
+    written: AtomicU64,
+    foreign: AtomicU64,
+    writing: tokio::sync::Mutex<()>,
+}
+
+impl Log {
+    /// Writes one event (a [`WRITE`] each; writes wait for each other).
+    pub async fn write(&self, event: AuditEvent) {
+        let _one_at_a_time = self.writing.lock().await;
+        tokio::time::sleep(WRITE).await;
+        if self.census.made_it(&event.inner) {
+            self.written.fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.foreign.fetch_add(1, Ordering::SeqCst);
+        }
+        let _ = *event.inner;
+    }
+}
+
+/// One client's request: a key.
+pub struct Request {
+    key: u64,
+    event: AuditEvent,
+}
+
+impl Request {
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The request's audit event, for the log.
+    pub fn into_event(self) -> AuditEvent {
+        self.event
+    }
+}
+
+/// The harness's record of one workload.
+struct Book {
+    salt: u64,
+    rankings_asked: u64,
+    rankings_right: u32,
+    rankings_wrong: u32,
+}
+
+struct Shared {
+    book: Mutex<Book>,
+    cache: Cache,
+    store: Store,
+    log: Log,
+    recent_items: u64,
+    rounds: u64,
+    /// Per ranking: the items scored, and their scores' sum.
+    scored: Mutex<HashMap<u64, u64>>,
+    totals: Mutex<HashMap<u64, u64>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+// ----------------------------------------------------- the monitors --
+
+/// The kinds of task the service runs, each with its own monitor.
+pub const KINDS: [&str; 6] = [
+    "accept",
+    "handler",
+    "refresher",
+    "auditor",
+    "reporter",
+    "cleanup",
+];
+
+/// The kinds that run the service's own code.
+pub const SERVICE_KINDS: [&str; 3] = ["handler", "refresher", "auditor"];
+
+/// A tokio-metrics `TaskMonitor` and a [`Longest`] poll for each kind of
+/// task.
+#[derive(Clone)]
+pub struct Monitors {
+    pub kinds: Vec<(&'static str, TaskMonitor, Longest)>,
+}
+
+/// The longest time one poll held its thread by its own doing: the CPU
+/// time it took, and the time it slept in a blocking call (its wall time
+/// less its CPU time and its time waiting for a core, if it gave up its
+/// core of its own accord). A busy machine does not stretch it. Clones
+/// share one.
+#[derive(Clone, Default)]
+pub struct Longest {
+    ns: Arc<AtomicU64>,
+}
+
+impl Longest {
+    pub fn get(&self) -> Duration {
+        Duration::from_nanos(self.ns.load(Ordering::Relaxed))
+    }
+
+    fn wrap<F: Future>(&self, fut: F) -> Timed<F> {
+        Timed {
+            inner: Box::pin(fut),
+            longest: self.clone(),
+        }
+    }
+}
+
+/// A future whose every poll is timed into a [`Longest`].
+struct Timed<F> {
+    inner: std::pin::Pin<Box<F>>,
+    longest: Longest,
+}
+
+impl<F: Future> Future for Timed<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let (at, t0) = (Instant::now(), SchedTimes::now());
+        let out = self.inner.as_mut().poll(cx);
+        let (wall, t) = (at.elapsed(), SchedTimes::now());
+        // Its own doing: the CPU time it took, and the time it slept.
+        let own = if t.known {
+            t.running.saturating_sub(t0.running) + t.asleep_since(&t0, wall)
+        } else {
+            wall
+        };
+        self.longest
+            .ns
+            .fetch_max(own.as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+}
+
+impl Default for Monitors {
+    fn default() -> Self {
+        Monitors::new()
+    }
+}
+
+impl Monitors {
+    pub fn new() -> Monitors {
+        // ANCHOR: monitor
+        Monitors {
+            kinds: KINDS
+                .iter()
+                .map(|k| {
+                    let mut b = TaskMonitor::builder();
+                    b.with_slow_poll_threshold(SLOW)
+                        .with_long_delay_threshold(SLOW);
+                    (*k, b.build(), Longest::default())
+                })
+                .collect(),
+        }
+        // ANCHOR_END: monitor
+    }
+
+    fn of(&self, kind: &str) -> &(&'static str, TaskMonitor, Longest) {
+        self.kinds
+            .iter()
+            .find(|(k, _, _)| *k == kind)
+            .expect("a known kind")
+    }
+
+    /// A kind's metrics so far.
+    pub fn metrics(&self, kind: &str) -> TaskMetrics {
+        self.of(kind).1.cumulative()
+    }
+
+    /// A kind's longest poll, by its own doing.
+    pub fn longest(&self, kind: &str) -> Duration {
+        self.of(kind).2.get()
+    }
+
+    /// Spawns `fut` as a task of `kind`: monitored, timed, and traced.
+    fn spawn<F>(&self, kind: &str, label: String, fut: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (_, monitor, longest) = self.of(kind);
+        // ANCHOR: instrument
+        tokio::spawn(monitor.instrument(longest.wrap(fut.traced(label).cancelled_quietly())))
+        // ANCHOR_END: instrument
+    }
+
+    /// The table `--metrics` prints: one row per kind.
+    pub fn table(&self) -> String {
+        let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        let mut out = format!(
+            "Task monitors (tokio-metrics TaskMonitor, one per kind; slow poll and long delay: over {} ms)\n",
+            SLOW.as_millis()
+        );
+        out.push_str(&format!(
+            "  {:<10} {:>5} {:>6} {:>10} {:>11} {:>10} {:>14} {:>11} {:>10}\n",
+            "kind",
+            "tasks",
+            "polls",
+            "slow polls",
+            "slow-poll %",
+            "mean poll",
+            "mean scheduled",
+            "long delays",
+            "mean idle"
+        ));
+        for (kind, monitor, _) in &self.kinds {
+            let m = monitor.cumulative();
+            out.push_str(&format!(
+                "  {:<10} {:>5} {:>6} {:>10} {:>11} {:>10} {:>14} {:>11} {:>10}\n",
+                kind,
+                m.instrumented_count,
+                m.total_poll_count,
+                m.total_slow_poll_count,
+                format!("{:.1}", m.slow_poll_ratio() * 100.0),
+                format!("{} ms", ms(m.mean_poll_duration())),
+                format!("{} ms", ms(m.mean_scheduled_duration())),
+                m.total_long_delay_count,
+                format!("{} ms", ms(m.mean_idle_duration())),
+            ));
+        }
+        out
+    }
+}
+
+// ----------------------------------------------------- the scenarios --
+
+/// The facts every scenario measures: the same harness, the same service,
+/// a different hidden fault.
+pub const FACTS: &[FactSpec] = &[
+    fact(
+        "hit_p99",
+        "the 99th percentile of the time a request answered from the cache took, from when it was due, in the steady workload, in loads (20 ms)",
+    )
+    .timing(),
+    fact(
+        "slow_hits",
+        "the share of requests answered from the cache that took more than half a load (10 ms), in the steady workload",
+    )
+    .timing(),
+    fact(
+        "longest_poll",
+        "the longest time one poll of the service's tasks (handlers, refresher, auditor) held its thread by its own doing (CPU work, or asleep in a blocking call), in loads",
+    )
+    .timing(),
+    fact(
+        "thread_asleep",
+        "the longest time the runtime thread slept inside its work between two of its rests (a blocking call in any task on it, the harness's or one the service spawned itself), in loads",
+    )
+    .timing(),
+    fact(
+        "slow_polls",
+        "polls of the service's tasks that the task monitors counted slow (10 ms or more), over the workloads",
+    )
+    .timing(),
+    fact(
+        "events_held",
+        "the most audit events alive at once (in the queue or anywhere else), in the burst",
+    ),
+    fact(
+        "events_unwritten",
+        "audit events made and never written to the log, over the workloads",
+    ),
+    fact(
+        "wrong_answers",
+        "requests answered with a wrong value, or not answered, over the workloads",
+    ),
+    fact(
+        "rankings",
+        "rankings published right, over the workloads (one is due 60 ms after the one before)",
+    )
+    .timing(),
+    fact(
+        "rankings_wrong",
+        "rankings published that were not the sum of every recent request's score, over the workloads",
+    ),
+];
+
+pub static BLOCKING: Spec = Spec {
+    name: "blocking",
+    facts: FACTS,
+};
+
+pub static STARVE: Spec = Spec {
+    name: "starve",
+    facts: FACTS,
+};
+
+pub static QUEUE: Spec = Spec {
+    name: "queue",
+    facts: FACTS,
+};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// One workload.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub name: String,
+    /// How many connections the clients open.
+    pub connections: u32,
+    /// Steady: requests every `gap` (spread over the connections), one in
+    /// `miss_every` a miss; burst: `per_connection` requests back to back.
+    pub steady: bool,
+    pub requests: u32,
+    gap: Duration,
+    miss_every: u32,
+    salt: u64,
+}
+
+impl Shape {
+    pub fn steady(rng: &mut Rng) -> Shape {
+        let connections = rng.between(8, 12) as u32;
+        let requests = rng.between(170, 210) as u32;
+        let gap = Duration::from_micros(rng.between(1800, 2200));
+        let miss_every = rng.between(15, 20) as u32;
+        Shape {
+            name: format!(
+                "{requests} requests over {connections} connections, one every {:.1} ms, about one in {miss_every} a cache miss",
+                gap.as_secs_f64() * 1000.0
+            ),
+            connections,
+            steady: true,
+            requests,
+            gap,
+            miss_every,
+            salt: rng.salt(),
+        }
+    }
+
+    pub fn burst(rng: &mut Rng) -> Shape {
+        let connections = rng.between(8, 12) as u32;
+        let per = rng.between(24, 30) as u32;
+        Shape {
+            name: format!(
+                "a burst: {connections} connections each send {per} requests back to back, all cache hits"
+            ),
+            connections,
+            steady: false,
+            requests: connections * per,
+            gap: Duration::ZERO,
+            miss_every: 0,
+            salt: rng.salt(),
+        }
+    }
+}
+
+/// This run's two workloads, drawn from `rng`.
+pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
+    vec![Shape::steady(rng), Shape::burst(rng)]
+}
+
+/// Keys 0..HOT are in the cache from the start.
+const HOT: u64 = 64;
+/// How long a client waits for an answer before it gives up.
+const GIVE_UP: Duration = Duration::from_millis(1500);
+/// How long the harness waits for the log to catch up once the clients are
+/// done.
+const DRAIN: Duration = Duration::from_millis(1500);
+/// How many recent requests a ranking has: 25 ms of CPU work.
+const RECENT_ITEMS: u64 = 1250;
+const ITEM_COST: Duration = Duration::from_micros(20);
+
+/// What one workload measured.
+#[derive(Clone, Debug, Default)]
+pub struct Measured {
+    pub hit_p99: f64,
+    /// Of the hits, the share over half a load.
+    pub slow_hits: f64,
+    pub hits: usize,
+    pub answered: u32,
+    pub wrong: u32,
+    pub events_made: u64,
+    pub events_held: u64,
+    pub events_unwritten: u64,
+    pub rankings_right: u32,
+    pub rankings_wrong: u32,
+    /// The longest the runtime thread slept inside its work between two
+    /// rests, in loads.
+    pub thread_asleep: f64,
+    /// The auditor's polls once the clients were done.
+    pub auditor_polls_after: u64,
+    pub elapsed: Duration,
+}
+
+/// One client's record of its requests.
+#[derive(Default)]
+struct ClientRecord {
+    hit_latencies: Vec<Duration>,
+    answered: u32,
+    wrong: u32,
+}
+
+/// Runs the service `S` under one workload: a current-thread runtime of its
+/// own for the service, a thread with a runtime of its own for the clients.
+pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
+    // The runtime thread's work between two rests, watched through its
+    // park hooks: whatever task blocks it, spawned by the harness or not.
+    let rests = Arc::new(Rests::default());
+    let runtime = {
+        let (parked, unparked) = (rests.clone(), rests.clone());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_park(move || parked.rest())
+            .on_thread_unpark(move || unparked.wake())
+            .build()
+            .expect("a current-thread runtime builds")
+    };
+    let census = Census::new();
+    let shared = Arc::new(Shared {
+        book: Mutex::new(Book {
+            salt: shape.salt,
+            rankings_asked: 0,
+            rankings_right: 0,
+            rankings_wrong: 0,
+        }),
+        cache: Cache {
+            map: Mutex::new((0..HOT).map(|k| (k, value_of(shape.salt, k))).collect()),
+        },
+        store: Store {
+            salt: shape.salt,
+            loads: AtomicU64::new(0),
+        },
+        log: Log {
+            census: Arc::new(census),
+            written: AtomicU64::new(0),
+            foreign: AtomicU64::new(0),
+            writing: tokio::sync::Mutex::new(()),
+        },
+        recent_items: RECENT_ITEMS,
+        rounds: shared::work::cpu::calibration().rounds_for(ITEM_COST),
+        scored: Mutex::new(HashMap::new()),
+        totals: Mutex::new(HashMap::new()),
+    });
+    let app = App {
+        shared: shared.clone(),
+    };
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
+    std_listener
+        .set_nonblocking(true)
+        .expect("a listener can be non-blocking");
+    let addr = std_listener.local_addr().expect("a bound address");
+    let done = Arc::new(AtomicBool::new(false));
+    let clients_done = Arc::new(tokio::sync::Notify::new());
+    let started = Instant::now();
+    let clients = {
+        let (shape, done, clients_done) = (shape.clone(), done.clone(), clients_done.clone());
+        std::thread::Builder::new()
+            .name("clients".into())
+            .spawn(move || {
+                let r = run_clients(addr, &shape);
+                done.store(true, Ordering::SeqCst);
+                clients_done.notify_one();
+                r
+            })
+            .expect("a thread for the clients")
+    };
+    rests.wake();
+    let auditor_polls_after = runtime.block_on(async {
+        let service = Arc::new(S::start(&app));
+        let mut tasks = Vec::new();
+        {
+            let (service, app) = (service.clone(), app.clone());
+            tasks.push(monitors.spawn("refresher", "refresher".into(), async move {
+                service.refresh(&app).await;
+            }));
+        }
+        {
+            let (service, app) = (service.clone(), app.clone());
+            tasks.push(monitors.spawn("auditor", "auditor".into(), async move {
+                service.audit(&app).await;
+            }));
+        }
+        tasks.push(monitors.spawn("reporter", "reporter".into(), {
+            let shared = shared.clone();
+            async move {
+                let mut every = tokio::time::interval(ms(10));
+                loop {
+                    every.tick().await;
+                    // A report: how much the store and the log have done.
+                    let _ = shared.store.loads.load(Ordering::Relaxed)
+                        + shared.log.written.load(Ordering::Relaxed);
+                }
+            }
+        }));
+        tasks.push(monitors.spawn("cleanup", "cleanup".into(), {
+            let shared = shared.clone();
+            async move {
+                let mut every = tokio::time::interval(ms(25));
+                loop {
+                    every.tick().await;
+                    // Drops the misses' keys: the cache keeps its hot keys.
+                    shared.cache.map.lock().unwrap().retain(|k, _| *k < HOT * 4);
+                }
+            }
+        }));
+        let listener = tokio::net::TcpListener::from_std(std_listener)
+            .expect("a tokio listener from a std one");
+        {
+            let (service, app, monitors2) = (service.clone(), app.clone(), monitors.clone());
+            let census = shared.log.census.clone();
+            tasks.push(monitors.spawn("accept", "accept".into(), async move {
+                let mut n = 0u32;
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    n += 1;
+                    let (service, app, census) = (service.clone(), app.clone(), census.clone());
+                    monitors2.spawn(
+                        "handler",
+                        format!("handler {n}"),
+                        connection(stream, service, app, census),
+                    );
+                }
+            }));
+        }
+        clients_done.notified().await;
+        let auditor_at_end = monitors.metrics("auditor").total_poll_count;
+        // Waits for the log to catch up with the events made.
+        let drain = Instant::now();
+        while shared.log.written.load(Ordering::SeqCst) + shared.log.foreign.load(Ordering::SeqCst)
+            < shared.log.census.made()
+            && drain.elapsed() < DRAIN
+        {
+            tokio::time::sleep(ms(5)).await;
+        }
+        for t in &tasks {
+            t.abort();
+        }
+        monitors.metrics("auditor").total_poll_count - auditor_at_end
+    });
+    let _ = done;
+    // Every task still in the runtime is dropped; a thread blocked in the
+    // piece is not waited for long.
+    runtime.shutdown_timeout(ms(200));
+    let record = clients.join().expect("the clients do not panic");
+    let b = shared.lock();
+    let mut hits = record.hit_latencies.clone();
+    hits.sort();
+    let p99 = if hits.is_empty() {
+        Duration::ZERO
+    } else {
+        hits[((hits.len() as f64 * 0.99).ceil() as usize).clamp(1, hits.len()) - 1]
+    };
+    let made = shared.log.census.made();
+    Measured {
+        hit_p99: p99.as_secs_f64() / LOAD.as_secs_f64(),
+        slow_hits: if hits.is_empty() {
+            0.0
+        } else {
+            hits.iter().filter(|h| **h > LOAD / 2).count() as f64 / hits.len() as f64
+        },
+        hits: hits.len(),
+        answered: record.answered,
+        wrong: record.wrong
+            + shape
+                .requests
+                .saturating_sub(record.answered + record.wrong),
+        events_made: made,
+        events_held: shared.log.census.most(),
+        events_unwritten: made.saturating_sub(shared.log.written.load(Ordering::SeqCst)),
+        rankings_right: b.rankings_right,
+        rankings_wrong: b.rankings_wrong,
+        thread_asleep: rests.longest_asleep().as_secs_f64() / LOAD.as_secs_f64(),
+        auditor_polls_after,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The runtime thread's stretches of work between two rests: how long it
+/// slept inside one of them of its own accord (a blocking call, in any task
+/// on the thread). See [`SchedTimes::asleep_since`]: being paused by a busy
+/// machine is waiting, not sleeping, so it is left out.
+#[derive(Default)]
+struct Rests {
+    /// When the current stretch began, and the thread's times then.
+    began: Mutex<Option<(Instant, SchedTimes)>>,
+    longest_asleep_ns: AtomicU64,
+}
+
+impl Rests {
+    /// The thread starts working.
+    fn wake(&self) {
+        *self.began.lock().unwrap() = Some((Instant::now(), SchedTimes::now()));
+    }
+
+    /// The thread is about to rest.
+    fn rest(&self) {
+        let Some((at, t0)) = self.began.lock().unwrap().take() else {
+            return;
+        };
+        let asleep = SchedTimes::now().asleep_since(&t0, at.elapsed());
+        self.longest_asleep_ns
+            .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn longest_asleep(&self) -> Duration {
+        Duration::from_nanos(self.longest_asleep_ns.load(Ordering::Relaxed))
+    }
+}
+
+/// This thread's time on a core, and its time runnable but waiting for one,
+/// as the operating system counts them (`/proc/thread-self/schedstat` on
+/// Linux; elsewhere unknown, and nothing is counted).
+#[derive(Clone, Copy, Default)]
+struct SchedTimes {
+    running: Duration,
+    waiting: Duration,
+    /// Times the thread gave up its core of its own accord.
+    switches: u64,
+    known: bool,
+}
+
+impl SchedTimes {
+    /// The time the thread slept of its own accord since `before`, over
+    /// `wall`: the wall time less its CPU time and its time waiting for a
+    /// core, counted only if it gave up its core of its own accord (a
+    /// virtual machine whose host is busy also stops the thread, without
+    /// its giving up anything).
+    fn asleep_since(&self, before: &SchedTimes, wall: Duration) -> Duration {
+        if !self.known || self.switches == before.switches {
+            return Duration::ZERO;
+        }
+        wall.saturating_sub(self.running.saturating_sub(before.running))
+            .saturating_sub(self.waiting.saturating_sub(before.waiting))
+    }
+}
+
+impl SchedTimes {
+    fn now() -> SchedTimes {
+        thread_local! {
+            static FILE: Option<std::fs::File> =
+                std::fs::File::open("/proc/thread-self/schedstat").ok();
+        }
+        // The file's time on a core is brought up to date only at the
+        // scheduler's ticks; the thread's CPU clock is exact.
+        let running = thread_cpu();
+        FILE.with(|file| {
+            let Some(file) = file else {
+                return SchedTimes::default();
+            };
+            let mut buf = [0u8; 96];
+            #[cfg(unix)]
+            let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).unwrap_or(0);
+            #[cfg(not(unix))]
+            let n = 0;
+            let text = std::str::from_utf8(&buf[..n]).unwrap_or("");
+            let mut words = text.split_whitespace().map(str::parse::<u64>);
+            match (running, words.next(), words.next()) {
+                (Some(running), Some(Ok(_)), Some(Ok(wait))) => SchedTimes {
+                    running,
+                    waiting: Duration::from_nanos(wait),
+                    switches: voluntary_switches(),
+                    known: true,
+                },
+                _ => SchedTimes::default(),
+            }
+        })
+    }
+}
+
+/// This thread's CPU time (Linux).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn thread_cpu() -> Option<Duration> {
+    // SAFETY: an all-zero timespec is valid, and clock_gettime only writes
+    // into it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is valid and writable for the call.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu() -> Option<Duration> {
+    None
+}
+
+/// Times this thread gave up its core of its own accord (Linux).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn voluntary_switches() -> u64 {
+    // SAFETY: an all-zero rusage is valid, and getrusage only writes into
+    // it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid and writable for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return 0;
+    }
+    u.ru_nvcsw.max(0) as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn voluntary_switches() -> u64 {
+    0
+}
+
+/// One connection's handler: reads each request (a key, one a line),
+/// hands it to the service, writes the answer.
+async fn connection<S: Service>(
+    stream: tokio::net::TcpStream,
+    service: Arc<S>,
+    app: App,
+    census: Arc<Census>,
+) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let Ok(key) = line.trim().parse::<u64>() else {
+            break;
+        };
+        let request = Request {
+            key,
+            event: AuditEvent {
+                inner: census.make(key),
+            },
+        };
+        let value = service.handle(&app, request).await;
+        if write
+            .write_all(format!("{value}\n").as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+/// The clients: each connection sends its requests in turn, each once it
+/// is due and the answer before it is in, and checks each answer.
+fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime builds");
+    let mut rng = Rng::new(shape.salt ^ 0x5eed);
+    // Each connection's requests: (due after the start, key).
+    let mut plans: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); shape.connections as usize];
+    let offset = rng.between(0, u64::from(shape.miss_every.max(1)) - 1);
+    for i in 0..shape.requests {
+        let c = (i % shape.connections) as usize;
+        let miss = shape.steady && u64::from(i) % u64::from(shape.miss_every) == offset;
+        let key = if miss {
+            1_000_000 + u64::from(i) * 7 + rng.between(0, 7)
+        } else {
+            rng.between(0, HOT - 1)
+        };
+        plans[c].push((shape.gap * i, key));
+    }
+    let salt = shape.salt;
+    runtime.block_on(async move {
+        let start = tokio::time::Instant::now();
+        let mut clients = tokio::task::JoinSet::new();
+        for plan in plans {
+            clients.spawn(async move {
+                let mut record = ClientRecord::default();
+                let Ok(stream) = tokio::net::TcpStream::connect(addr).await else {
+                    return record;
+                };
+                let (read, mut write) = stream.into_split();
+                let mut lines = tokio::io::BufReader::new(read).lines();
+                for (due, key) in plan {
+                    tokio::time::sleep_until(start + due).await;
+                    let sent = Instant::now();
+                    if write
+                        .write_all(format!("{key}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    let Ok(Ok(Some(answer))) =
+                        tokio::time::timeout(GIVE_UP, lines.next_line()).await
+                    else {
+                        break;
+                    };
+                    if answer.trim().parse::<u64>().ok() == Some(value_of(salt, key)) {
+                        record.answered += 1;
+                        if key < HOT {
+                            record.hit_latencies.push(sent.elapsed());
+                        }
+                    } else {
+                        record.wrong += 1;
+                    }
+                }
+                record
+            });
+        }
+        let mut all = ClientRecord::default();
+        while let Some(r) = clients.join_next().await {
+            if let Ok(r) = r {
+                all.hit_latencies.extend(r.hit_latencies);
+                all.answered += r.answered;
+                all.wrong += r.wrong;
+            }
+        }
+        all
+    })
+}
+
+/// Runs each workload, and sets the facts.
+pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors) -> Vec<Measured> {
+    let all: Vec<Measured> = shapes
+        .iter()
+        .map(|s| measure_one::<S>(s, monitors))
+        .collect();
+    let steady = shapes.iter().position(|s| s.steady).unwrap_or(0);
+    let burst = shapes.iter().position(|s| !s.steady).unwrap_or(0);
+    facts.set("hit_p99", all[steady].hit_p99);
+    facts.set("slow_hits", all[steady].slow_hits);
+    let longest = SERVICE_KINDS
+        .iter()
+        .map(|k| monitors.longest(k))
+        .max()
+        .unwrap_or_default();
+    facts.set("longest_poll", longest.as_secs_f64() / LOAD.as_secs_f64());
+    facts.set(
+        "slow_polls",
+        SERVICE_KINDS
+            .iter()
+            .map(|k| monitors.metrics(k).total_slow_poll_count)
+            .sum::<u64>() as f64,
+    );
+    facts.set(
+        "thread_asleep",
+        all.iter().map(|m| m.thread_asleep).fold(0.0, f64::max),
+    );
+    facts.set("events_held", all[burst].events_held as f64);
+    facts.set(
+        "events_unwritten",
+        all.iter().map(|m| m.events_unwritten).sum::<u64>() as f64,
+    );
+    facts.set("wrong_answers", all.iter().map(|m| m.wrong).sum::<u32>());
+    facts.set(
+        "rankings",
+        all.iter().map(|m| m.rankings_right).sum::<u32>(),
+    );
+    facts.set(
+        "rankings_wrong",
+        all.iter().map(|m| m.rankings_wrong).sum::<u32>(),
+    );
+    all
+}
+
+/// Whether this run should print the monitors' table.
+pub fn metrics_asked() -> bool {
+    std::env::var_os(METRICS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+pub fn run<S: Service>(facts: &Facts) {
+    println!(
+        "{} runs on 127.0.0.1: handlers answer from a cache or a slow store and queue an audit event; an auditor writes them to a slow log; a refresher ranks the recent requests, 60 ms after its last ranking; a reporter and a cleanup tick beside them. All on one runtime thread.",
+        facts.The("service")
+    );
+    let seed = seed();
+    println!("Workloads drawn from seed {seed} ({SEED_ENV}={seed} replays them).");
+    shared::record::recorder::group("handler ", "handlers");
+    let shapes = shapes(&mut Rng::for_scenario(facts.spec().name));
+    for (i, s) in shapes.iter().enumerate() {
+        println!("Workload {}: {}.", i + 1, s.name);
+    }
+    let monitors = Monitors::new();
+    let measured = measure::<S>(facts, &shapes, &monitors);
+    for (i, (m, s)) in measured.iter().zip(&shapes).enumerate() {
+        if s.steady {
+            println!(
+                "Workload {}: {} answered right, {} wrong or unanswered; cache hits took up to {:.1} ms at the 99th percentile (a load from the store takes {} ms), and {:.0}% of them over 10 ms.",
+                i + 1,
+                m.answered,
+                m.wrong,
+                m.hit_p99 * LOAD.as_secs_f64() * 1000.0,
+                LOAD.as_millis(),
+                m.slow_hits * 100.0,
+            );
+        } else {
+            println!(
+                "Workload {}: {} answered right, {} wrong or unanswered; up to {} audit events were held in memory at once, {} never written.",
+                i + 1,
+                m.answered,
+                m.wrong,
+                m.events_held,
+                m.events_unwritten
+            );
+        }
+    }
+    if metrics_asked() {
+        println!();
+        print!("{}", monitors.table());
+    } else {
+        println!(
+            "(Each kind of task's monitor: `cargo xtask run lesson-14 --metrics`, or {METRICS_ENV}=1 before any command.)"
+        );
+    }
+}
+
+/// A piece: the service `S`, run by the harness.
+pub fn piece<'a, S: Service>(name: &'static str) -> Piece<'a> {
+    Piece::new(name, move |facts| run::<S>(facts))
+}
+
+/// The exercise binary's `main`: judges the learner's service.
+pub fn exercise<S: Service>() -> ExitCode {
+    shared::lesson::main(
+        LESSON,
+        Variant::Exercise("service"),
+        vec![BLOCKING.with(vec![piece::<S>("")])],
+    )
+}
