@@ -837,7 +837,7 @@ pub const FACTS: &[FactSpec] = &[
     .timing(),
     fact(
         "held_in_spells",
-        "the time the service's polls held the thread by their own doing (computing, or asleep in a blocking call), beyond each poll's first 1 ms, summed over the steady workload, in loads; or, if larger, the time the runtime thread slept inside its work, beyond each stretch's first 1 ms (a task the service spawned itself too): a wait cut into short pieces adds up here",
+        "the time past 1 ms of each poll of the service's tasks (computing or asleep), or, if larger, of each sleep of the runtime thread inside its work (in any task), summed over the steady workload, in loads: a wait cut into short spells adds up",
     )
     .timing(),
     fact(
