@@ -664,10 +664,11 @@ pub struct Monitors {
     pub kinds: Vec<(&'static str, TaskMonitor, Longest)>,
 }
 
-/// The longest time one poll held its thread by its own doing: its wall
-/// time less the time the operating system kept the thread waiting for a
-/// core (so a busy machine does not stretch it), that is, the time it
-/// computed plus the time it slept in a blocking call. Clones share one.
+/// The longest time one poll held its thread by its own doing: the CPU
+/// time it took, and the time it slept in a blocking call (its wall time
+/// less its CPU time and its time waiting for a core, if it gave up its
+/// core of its own accord). A busy machine does not stretch it. Clones
+/// share one.
 #[derive(Clone, Default)]
 pub struct Longest {
     ns: Arc<AtomicU64>,
@@ -708,8 +709,13 @@ impl<F: Future> Future for Timed<F> {
     ) -> std::task::Poll<F::Output> {
         let (at, t0) = (Instant::now(), SchedTimes::now());
         let out = self.inner.as_mut().poll(cx);
-        let waited = SchedTimes::now().waiting.saturating_sub(t0.waiting);
-        let own = at.elapsed().saturating_sub(waited);
+        let (wall, t) = (at.elapsed(), SchedTimes::now());
+        // Its own doing: the CPU time it took, and the time it slept.
+        let own = if t.known {
+            t.running.saturating_sub(t0.running) + t.asleep_since(&t0, wall)
+        } else {
+            wall
+        };
         self.longest
             .ns
             .fetch_max(own.as_nanos() as u64, Ordering::Relaxed);
@@ -1216,10 +1222,8 @@ pub const SPELL: Duration = Duration::from_millis(1);
 
 /// The runtime thread's stretches of work between two rests: how long it
 /// slept inside one of them of its own accord (a blocking call, in any task
-/// on the thread). The operating system says how long the thread ran and
-/// how long it waited, runnable, for a core; what is left of the stretch's
-/// wall time is sleep. Being paused by a busy machine is waiting, not
-/// sleeping, so it is left out.
+/// on the thread). See [`SchedTimes::asleep_since`]: being paused by a busy
+/// machine is waiting, not sleeping, so it is left out.
 #[derive(Default)]
 struct Rests {
     /// When the current stretch began, and the thread's times then.
@@ -1241,19 +1245,13 @@ impl Rests {
         let Some((at, t0)) = self.began.lock().unwrap().take() else {
             return;
         };
-        let t = SchedTimes::now();
-        let asleep = at
-            .elapsed()
-            .saturating_sub(t.running.saturating_sub(t0.running))
-            .saturating_sub(t.waiting.saturating_sub(t0.waiting));
-        if t.known {
-            self.longest_asleep_ns
-                .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
-            self.in_spells_ns.fetch_add(
-                asleep.saturating_sub(SPELL).as_nanos() as u64,
-                Ordering::Relaxed,
-            );
-        }
+        let asleep = SchedTimes::now().asleep_since(&t0, at.elapsed());
+        self.longest_asleep_ns
+            .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
+        self.in_spells_ns.fetch_add(
+            asleep.saturating_sub(SPELL).as_nanos() as u64,
+            Ordering::Relaxed,
+        );
     }
 
     fn in_spells(&self) -> Duration {
@@ -1377,7 +1375,24 @@ fn this_thread_id() -> Option<u64> {
 struct SchedTimes {
     running: Duration,
     waiting: Duration,
+    /// Times the thread gave up its core of its own accord.
+    switches: u64,
     known: bool,
+}
+
+impl SchedTimes {
+    /// The time the thread slept of its own accord since `before`, over
+    /// `wall`: the wall time less its CPU time and its time waiting for a
+    /// core, counted only if it gave up its core of its own accord (a
+    /// virtual machine whose host is busy also stops the thread, without
+    /// its giving up anything).
+    fn asleep_since(&self, before: &SchedTimes, wall: Duration) -> Duration {
+        if !self.known || self.switches == before.switches {
+            return Duration::ZERO;
+        }
+        wall.saturating_sub(self.running.saturating_sub(before.running))
+            .saturating_sub(self.waiting.saturating_sub(before.waiting))
+    }
 }
 
 impl SchedTimes {
@@ -1404,6 +1419,7 @@ impl SchedTimes {
                 (Some(running), Some(Ok(_)), Some(Ok(wait))) => SchedTimes {
                     running,
                     waiting: Duration::from_nanos(wait),
+                    switches: voluntary_switches(),
                     known: true,
                 },
                 _ => SchedTimes::default(),
@@ -1427,6 +1443,25 @@ fn thread_cpu() -> Option<Duration> {
 #[cfg(not(target_os = "linux"))]
 fn thread_cpu() -> Option<Duration> {
     None
+}
+
+/// Times this thread gave up its core of its own accord (Linux).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn voluntary_switches() -> u64 {
+    // SAFETY: an all-zero rusage is valid, and getrusage only writes into
+    // it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid and writable for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return 0;
+    }
+    u.ru_nvcsw.max(0) as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn voluntary_switches() -> u64 {
+    0
 }
 
 /// One connection's handler: reads each request (a key, one a line),
