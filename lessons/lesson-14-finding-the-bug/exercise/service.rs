@@ -1,10 +1,10 @@
 //! Lesson 14 · exercise `service`: find the bug in a service you did not
 //! write.
 //!
-//! Users say this service is mostly quick, but now and then a request that
-//! should come straight from the cache takes as long as a trip to the
-//! store. Nothing in the logs. Find where the time goes (the task
-//! monitors' table: `LESSON_METRICS=1 cargo xtask try lesson-14`; the
+//! TODO: users say this service is mostly quick, but now and then a
+//! request that should come straight from the cache takes as long as a
+//! trip to the store. Nothing in the logs. Find where the time goes (the
+//! task monitors' table: `LESSON_METRICS=1 cargo xtask try lesson-14`; the
 //! trace: `cargo xtask try lesson-14 --trace`), fix it where it is, keep
 //! every answer right, then run
 //!
@@ -30,7 +30,6 @@ impl Service for Shop {
         }
     }
 
-    /// TODO: somewhere on one path of this handler, something is slow.
     async fn handle(&self, app: &App, request: Request) -> u64 {
         let key = request.key();
         let _ = self.events.send(request.into_event()).await;

@@ -521,6 +521,10 @@ pub fn score(item: Item) -> u64 {
 /// for a lookup.
 pub struct Cache {
     map: Mutex<HashMap<u64, u64>>,
+    /// The store's salt: what every key's value is.
+    salt: u64,
+    /// Values put that were not the store's value for their key.
+    wrong: AtomicU64,
 }
 
 impl Cache {
@@ -529,6 +533,9 @@ impl Cache {
     }
 
     pub fn put(&self, key: u64, value: u64) {
+        if value != value_of(self.salt, key) {
+            self.wrong.fetch_add(1, Ordering::Relaxed);
+        }
         self.map.lock().unwrap().insert(key, value);
     }
 }
@@ -665,11 +672,18 @@ pub struct Monitors {
 #[derive(Clone, Default)]
 pub struct Longest {
     ns: Arc<AtomicU64>,
+    /// Each poll's own time beyond its first [`SPELL`], summed.
+    spells_ns: Arc<AtomicU64>,
 }
 
 impl Longest {
     pub fn get(&self) -> Duration {
         Duration::from_nanos(self.ns.load(Ordering::Relaxed))
+    }
+
+    /// The polls' own time beyond their first [`SPELL`], summed.
+    pub fn in_spells(&self) -> Duration {
+        Duration::from_nanos(self.spells_ns.load(Ordering::Relaxed))
     }
 
     fn wrap<F: Future>(&self, fut: F) -> Timed<F> {
@@ -705,6 +719,10 @@ impl<F: Future> Future for Timed<F> {
         self.longest
             .ns
             .fetch_max(own.as_nanos() as u64, Ordering::Relaxed);
+        self.longest.spells_ns.fetch_add(
+            own.saturating_sub(SPELL).as_nanos() as u64,
+            Ordering::Relaxed,
+        );
         out
     }
 }
@@ -824,6 +842,11 @@ pub const FACTS: &[FactSpec] = &[
     )
     .timing(),
     fact(
+        "held_in_spells",
+        "the time past 1 ms of each poll of the service's tasks (computing or asleep), or, if larger, of each sleep of the runtime thread inside its work (in any task), summed over the steady workload, in loads: a wait cut into short spells adds up",
+    )
+    .timing(),
+    fact(
         "slow_polls",
         "polls of the service's tasks that the task monitors counted slow (10 ms or more), over the workloads",
     )
@@ -840,6 +863,19 @@ pub const FACTS: &[FactSpec] = &[
         "wrong_answers",
         "requests answered with a wrong value, or not answered, over the workloads",
     ),
+    fact(
+        "cache_wrong",
+        "values put into the cache that were not the store's value for their key, over the workloads (whether or not a later request asked for them)",
+    ),
+    fact(
+        "threads_started",
+        "threads started during a workload by the service's code or a runtime it built (not the harness's, nor its runtime's blocking pool), seen every 2 ms, the workload with the most",
+    ),
+    fact(
+        "threads_left",
+        "threads the service's code (or a runtime it built) started that were still running after a workload ended and everything the harness started had stopped, the workload with the most",
+    )
+    .timing(),
     fact(
         "rankings",
         "rankings published right, over the workloads (one is due 60 ms after the one before)",
@@ -955,6 +991,16 @@ pub struct Measured {
     /// The longest the runtime thread slept inside its work between two
     /// rests, in loads.
     pub thread_asleep: f64,
+    /// The service's polls' own time beyond their first [`SPELL`], or the
+    /// runtime thread's sleeps inside its work beyond theirs, summed over
+    /// the workload (the larger), in loads.
+    pub held_in_spells: f64,
+    /// Values put into the cache that were not the store's.
+    pub cache_wrong: u64,
+    /// Threads the service's code started during the workload, and those
+    /// still running after it.
+    pub threads_started: usize,
+    pub threads_left: usize,
     /// The auditor's polls once the clients were done.
     pub auditor_polls_after: u64,
     pub elapsed: Duration,
@@ -974,10 +1020,20 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
     // The runtime thread's work between two rests, watched through its
     // park hooks: whatever task blocks it, spawned by the harness or not.
     let rests = Arc::new(Rests::default());
+    let polls_in_spells = || -> Duration {
+        SERVICE_KINDS
+            .iter()
+            .map(|k| monitors.of(k).2.in_spells())
+            .sum()
+    };
+    let polls_before = polls_in_spells();
+    let threads = Threads::watch();
     let runtime = {
         let (parked, unparked) = (rests.clone(), rests.clone());
+        let ours = threads.ours.clone();
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_start(move || Threads::ours_too(&ours))
             .on_thread_park(move || parked.rest())
             .on_thread_unpark(move || unparked.wake())
             .build()
@@ -993,6 +1049,8 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         }),
         cache: Cache {
             map: Mutex::new((0..HOT).map(|k| (k, value_of(shape.salt, k))).collect()),
+            salt: shape.salt,
+            wrong: AtomicU64::new(0),
         },
         store: Store {
             salt: shape.salt,
@@ -1022,9 +1080,11 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
     let started = Instant::now();
     let clients = {
         let (shape, done, clients_done) = (shape.clone(), done.clone(), clients_done.clone());
+        let ours = threads.ours.clone();
         std::thread::Builder::new()
             .name("clients".into())
             .spawn(move || {
+                Threads::ours_too(&ours);
                 let r = run_clients(addr, &shape);
                 done.store(true, Ordering::SeqCst);
                 clients_done.notify_one();
@@ -1112,6 +1172,7 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
     // piece is not waited for long.
     runtime.shutdown_timeout(ms(200));
     let record = clients.join().expect("the clients do not panic");
+    let (threads_started, threads_left) = threads.count();
     let b = shared.lock();
     let mut hits = record.hit_latencies.clone();
     hits.sort();
@@ -1140,10 +1201,24 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         rankings_right: b.rankings_right,
         rankings_wrong: b.rankings_wrong,
         thread_asleep: rests.longest_asleep().as_secs_f64() / LOAD.as_secs_f64(),
+        held_in_spells: rests
+            .in_spells()
+            .max(polls_in_spells().saturating_sub(polls_before))
+            .as_secs_f64()
+            / LOAD.as_secs_f64(),
+        cache_wrong: shared.cache.wrong.load(Ordering::Relaxed),
+        threads_started,
+        threads_left,
         auditor_polls_after,
         elapsed: started.elapsed(),
     }
 }
+
+/// A poll, or a stretch of the runtime thread's sleep inside its work, up
+/// to this long is not counted in `held_in_spells`: a poll of the service
+/// takes far less (a slice of a ranking, 16 items, a third of it); a
+/// request waiting behind one this long is not late.
+pub const SPELL: Duration = Duration::from_millis(1);
 
 /// The runtime thread's stretches of work between two rests: how long it
 /// slept inside one of them of its own accord (a blocking call, in any task
@@ -1154,6 +1229,9 @@ struct Rests {
     /// When the current stretch began, and the thread's times then.
     began: Mutex<Option<(Instant, SchedTimes)>>,
     longest_asleep_ns: AtomicU64,
+    /// Over the workload: each stretch's time asleep beyond its first
+    /// [`SPELL`], summed.
+    in_spells_ns: AtomicU64,
 }
 
 impl Rests {
@@ -1170,11 +1248,124 @@ impl Rests {
         let asleep = SchedTimes::now().asleep_since(&t0, at.elapsed());
         self.longest_asleep_ns
             .fetch_max(asleep.as_nanos() as u64, Ordering::Relaxed);
+        self.in_spells_ns.fetch_add(
+            asleep.saturating_sub(SPELL).as_nanos() as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn in_spells(&self) -> Duration {
+        Duration::from_nanos(self.in_spells_ns.load(Ordering::Relaxed))
     }
 
     fn longest_asleep(&self) -> Duration {
         Duration::from_nanos(self.longest_asleep_ns.load(Ordering::Relaxed))
     }
+}
+
+/// The threads of this process that the service's own code starts during a
+/// workload: every thread seen (sampled every 2 ms, so a thread that lives
+/// a few milliseconds is seen) that was not there before, less the
+/// harness's own (the clients, the sampler, and the blocking pool of the
+/// runtime the harness built, which says so as each thread starts).
+struct Threads {
+    before: Option<Vec<u64>>,
+    ours: Arc<Mutex<Vec<u64>>>,
+    seen: Arc<Mutex<std::collections::HashSet<u64>>>,
+    stop: Arc<AtomicBool>,
+    sampler: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Threads {
+    /// Starts watching: call before the harness starts any thread.
+    fn watch() -> Threads {
+        let before = thread_ids();
+        let ours = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = before.as_ref().and_then(|_| {
+            let (ours, seen, stop) = (ours.clone(), seen.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("thread-census".into())
+                .spawn(move || {
+                    Threads::ours_too(&ours);
+                    while !stop.load(Ordering::SeqCst) {
+                        if let Some(ids) = thread_ids() {
+                            seen.lock().unwrap().extend(ids);
+                        }
+                        std::thread::sleep(ms(2));
+                    }
+                })
+                .ok()
+        });
+        Threads {
+            before,
+            ours,
+            seen,
+            stop,
+            sampler,
+        }
+    }
+
+    /// Counts the calling thread as the harness's.
+    fn ours_too(ours: &Mutex<Vec<u64>>) {
+        if let Some(id) = this_thread_id() {
+            ours.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+        }
+    }
+
+    fn foreign(&self, ids: impl IntoIterator<Item = u64>) -> usize {
+        let Some(before) = &self.before else { return 0 };
+        let ours = self.ours.lock().unwrap_or_else(|e| e.into_inner());
+        ids.into_iter()
+            .filter(|t| !before.contains(t) && !ours.contains(t))
+            .count()
+    }
+
+    /// Once the workload is over and everything the harness started has
+    /// stopped: the service's threads started during it, and those still
+    /// running once threads that are ending have had [`THREADS_END`] to end.
+    fn count(mut self) -> (usize, usize) {
+        if let Some(ids) = thread_ids() {
+            self.seen.lock().unwrap().extend(ids);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(s) = self.sampler.take() {
+            let _ = s.join();
+        }
+        let seen: Vec<u64> = self.seen.lock().unwrap().iter().copied().collect();
+        let started = self.foreign(seen);
+        let since = Instant::now();
+        let left = loop {
+            let left = self.foreign(thread_ids().unwrap_or_default());
+            if left == 0 || since.elapsed() >= THREADS_END {
+                break left;
+            }
+            std::thread::sleep(ms(5));
+        };
+        (started, left)
+    }
+}
+
+/// How long threads that are ending have to end before they count as left
+/// running.
+const THREADS_END: Duration = Duration::from_millis(500);
+
+/// The ids of this process's threads, where the system lists them
+/// (`/proc/self/task` on Linux); `None` elsewhere.
+fn thread_ids() -> Option<Vec<u64>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| t.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// The calling thread's id, as [`thread_ids`] lists it.
+fn this_thread_id() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
 }
 
 /// This thread's time on a core, and its time runnable but waiting for one,
@@ -1403,12 +1594,25 @@ pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors)
         "thread_asleep",
         all.iter().map(|m| m.thread_asleep).fold(0.0, f64::max),
     );
+    facts.set("held_in_spells", all[steady].held_in_spells);
     facts.set("events_held", all[burst].events_held as f64);
     facts.set(
         "events_unwritten",
         all.iter().map(|m| m.events_unwritten).sum::<u64>() as f64,
     );
     facts.set("wrong_answers", all.iter().map(|m| m.wrong).sum::<u32>());
+    facts.set(
+        "cache_wrong",
+        all.iter().map(|m| m.cache_wrong).sum::<u64>() as f64,
+    );
+    facts.set(
+        "threads_started",
+        all.iter().map(|m| m.threads_started).max().unwrap_or(0) as f64,
+    );
+    facts.set(
+        "threads_left",
+        all.iter().map(|m| m.threads_left).max().unwrap_or(0) as f64,
+    );
     facts.set(
         "rankings",
         all.iter().map(|m| m.rankings_right).sum::<u32>(),

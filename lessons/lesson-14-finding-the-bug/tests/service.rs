@@ -83,9 +83,7 @@ fn slow_polls_point_at(mon: &Monitors, kind: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
 fn a_blocking_handler_is_the_kind_with_the_slow_polls() {
-    watchdog(Duration::from_secs(120));
     let claim = judged(&BLOCKING, false);
     within_three_tries::<broken::Blocking>(&BLOCKING, |f, _, mon| {
         claim(f)?;
@@ -93,9 +91,7 @@ fn a_blocking_handler_is_the_kind_with_the_slow_polls() {
     });
 }
 
-#[test]
 fn a_loop_that_never_yields_is_the_refresher_s_slow_polls_and_everyone_else_s_long_delays() {
-    watchdog(Duration::from_secs(120));
     let claim = judged(&STARVE, false);
     within_three_tries::<broken::Starve>(&STARVE, |f, _, mon| {
         claim(f)?;
@@ -109,9 +105,7 @@ fn a_loop_that_never_yields_is_the_refresher_s_slow_polls_and_everyone_else_s_lo
     });
 }
 
-#[test]
 fn an_unbounded_queue_keeps_the_auditor_busy_after_the_last_answer() {
-    watchdog(Duration::from_secs(120));
     let claim = judged(&QUEUE, false);
     within_three_tries::<broken::Queue>(&QUEUE, |f, m, mon| {
         claim(f)?;
@@ -136,9 +130,19 @@ fn an_unbounded_queue_keeps_the_auditor_busy_after_the_last_answer() {
     });
 }
 
-#[test]
 fn the_fixes_meet_the_fixed_claim() {
-    watchdog(Duration::from_secs(120));
     within_three_tries::<fixed::Sound>(&BLOCKING, |f, _, _| judged(&BLOCKING, true)(f));
     within_three_tries::<fixed::Yielding>(&STARVE, |f, _, _| judged(&STARVE, true)(f));
+}
+
+/// One test, which runs each check in turn: a run counts the threads that
+/// start while it runs, and the test harness starts a thread for each test
+/// as another ends.
+#[test]
+fn every_check_in_turn() {
+    watchdog(Duration::from_secs(400));
+    a_blocking_handler_is_the_kind_with_the_slow_polls();
+    a_loop_that_never_yields_is_the_refresher_s_slow_polls_and_everyone_else_s_long_delays();
+    an_unbounded_queue_keeps_the_auditor_busy_after_the_last_answer();
+    the_fixes_meet_the_fixed_claim();
 }
