@@ -1419,7 +1419,7 @@ impl SchedTimes {
                 (Some(running), Some(Ok(_)), Some(Ok(wait))) => SchedTimes {
                     running,
                     waiting: Duration::from_nanos(wait),
-                    switches: voluntary_switches(),
+                    switches: shared::record::held::voluntary_switches(),
                     known: true,
                 },
                 _ => SchedTimes::default(),
@@ -1443,25 +1443,6 @@ fn thread_cpu() -> Option<Duration> {
 #[cfg(not(target_os = "linux"))]
 fn thread_cpu() -> Option<Duration> {
     None
-}
-
-/// Times this thread gave up its core of its own accord (Linux).
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn voluntary_switches() -> u64 {
-    // SAFETY: an all-zero rusage is valid, and getrusage only writes into
-    // it.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is valid and writable for the call.
-    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
-        return 0;
-    }
-    u.ru_nvcsw.max(0) as u64
-}
-
-#[cfg(not(target_os = "linux"))]
-fn voluntary_switches() -> u64 {
-    0
 }
 
 /// One connection's handler: reads each request (a key, one a line),

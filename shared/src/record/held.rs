@@ -96,10 +96,11 @@ impl ThreadClock {
     }
 }
 
-/// Voluntary context switches of this thread so far (Linux only).
+/// Voluntary context switches of this thread so far: the times it gave
+/// up its core of its own accord (Linux only; 0 elsewhere).
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn voluntary_switches() -> u64 {
+pub fn voluntary_switches() -> u64 {
     // SAFETY: an all-zero rusage is valid, and getrusage only writes
     // into it.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
@@ -111,7 +112,7 @@ fn voluntary_switches() -> u64 {
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]
-fn voluntary_switches() -> u64 {
+pub fn voluntary_switches() -> u64 {
     0
 }
 
