@@ -431,17 +431,18 @@ pub fn current_thread_runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime always builds")
 }
 
-/// Process CPU time used while running `f`, over the wall-clock time it
-/// took: about 1 when one core was busy the whole time, near 0 when asleep.
-pub fn cpu_ratio<R>(f: impl FnOnce() -> R) -> (R, f64) {
-    let wall = std::time::Instant::now();
-    let cpu = shared::work::cpu::cpu_time();
+/// How busy the process was while running `f` (the kit's
+/// [`shared::work::cpu::BusyWatch`]): the time its threads ran or waited
+/// for a core, over the wall-clock time it took (about 1 when a thread
+/// never rested, near 0 when they all slept), the times they were put on a
+/// core, and the most threads it had. A loop that yields its core on every
+/// round is always ready to run, so it counts as busy even beside other
+/// busy programs, where it gets little CPU time; a loop that naps for
+/// microseconds is seldom busy, but wakes all the time.
+pub fn watch_busy<R>(f: impl FnOnce() -> R) -> (R, shared::work::cpu::Busy) {
+    let watch = shared::work::cpu::BusyWatch::start();
     let out = f();
-    let used = shared::work::cpu::cpu_time().saturating_sub(cpu);
-    (
-        out,
-        used.as_secs_f64() / wall.elapsed().as_secs_f64().max(1e-9),
-    )
+    (out, watch.finish())
 }
 
 /// What the harness keeps about one delay, from outside it: its length,
@@ -809,7 +810,7 @@ pub mod delay {
     }
 }
 
-/// The `spin` scenario: delays on tokio, and what they cost the CPU, in two
+/// The `spin` scenario: delays on tokio, and how busy they keep a core, in two
 /// shapes: one delay alone, then three at once, each in a task of its own.
 pub mod spin {
     use super::*;
@@ -819,8 +820,8 @@ pub mod spin {
         facts: &[
             fact("polls", "the most polls any one delay took").live(),
             fact(
-                "cpu_ratio",
-                "CPU time used over the time it took (1 is a core kept busy)",
+                "busy_ratio",
+                "the time the process's threads ran or waited for a core, over the time it took (1 is a thread that never rests)",
             )
             .timing(),
             fact(
@@ -863,7 +864,7 @@ pub mod spin {
             }
         };
         let mut records = Vec::new();
-        let ((), cpu) = cpu_ratio(|| {
+        let ((), busy) = watch_busy(|| {
             for (i, lengths) in shapes.iter().enumerate() {
                 shared::mark(&format!("shape {}: {} at once", i + 1, lengths.len()));
                 runtime.block_on(async {
@@ -882,7 +883,7 @@ pub mod spin {
             }
         });
         facts.set("polls", most.load(std::sync::atomic::Ordering::SeqCst));
-        facts.set("cpu_ratio", cpu);
+        facts.set("busy_ratio", busy.ratio);
         judge_records(facts, &records, false);
     }
 
@@ -899,15 +900,15 @@ pub mod spin {
             shapes[1].iter().map(ms).collect::<Vec<_>>().join(", ")
         );
         println!(
-            "a task each, and we count their polls and the CPU they used (seed {};",
+            "a task each, and we count their polls and how busy they kept the process (seed {};",
             seed()
         );
         println!("LESSON_SEED={} replays it).", seed());
         measure(facts, &shapes, make);
         println!(
-            "They finished after at most {} polls each, with the CPU busy {:.0}% of the time.",
+            "They finished after at most {} polls each; the process was busy {:.0}% of the time.",
             facts.get("polls").unwrap_or(0.0),
-            facts.get("cpu_ratio").unwrap_or(0.0) * 100.0
+            facts.get("busy_ratio").unwrap_or(0.0) * 100.0
         );
     }
 
@@ -919,17 +920,11 @@ pub mod spin {
     }
 }
 
-/// Threads this process has now (Linux, from `/proc/self/task`).
-fn threads_now() -> Option<usize> {
-    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
-}
-
 /// The `crowd` scenario: dozens of delays pending at once on our executor,
 /// then delays made one after another while a long one waits. How many
 /// threads wait for them, and does each finish on time?
 pub mod crowd {
     use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     pub static SPEC: Spec = Spec {
         name: "crowd",
@@ -950,10 +945,14 @@ pub mod crowd {
                 "the most threads the process had beyond those it had before, over the delays pending at once",
             ),
             fact(
-                "cpu_ratio",
-                "CPU time used over the time it took (1 is a core kept busy)",
+                "busy_ratio",
+                "the time the process's threads ran or waited for a core, over the time it took (1 is a thread that never rests)",
             )
             .timing(),
+            fact(
+                "wakeups_per_delay",
+                "the times the process's threads were put on a core (woken, or given it back), over the delays",
+            ),
             HOLD_FACTS[0],
             HOLD_FACTS[1],
             HOLD_FACTS[2],
@@ -994,50 +993,6 @@ pub mod crowd {
         }
     }
 
-    /// Counts the process's threads every 2 ms, on a thread of its own,
-    /// until dropped; keeps the most it saw.
-    struct ThreadWatch {
-        before: usize,
-        most: Arc<AtomicUsize>,
-        stop: Arc<AtomicBool>,
-        thread: Option<std::thread::JoinHandle<()>>,
-    }
-
-    impl ThreadWatch {
-        fn start() -> Option<ThreadWatch> {
-            let before = threads_now()?;
-            let most = Arc::new(AtomicUsize::new(0));
-            let stop = Arc::new(AtomicBool::new(false));
-            let thread = {
-                let (most, stop) = (most.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        most.fetch_max(threads_now().unwrap_or(0), Ordering::SeqCst);
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                })
-            };
-            Some(ThreadWatch {
-                before,
-                most,
-                stop,
-                thread: Some(thread),
-            })
-        }
-
-        /// The most threads seen beyond those before, not counting the
-        /// watch's own.
-        fn extra(mut self) -> usize {
-            self.stop.store(true, Ordering::SeqCst);
-            if let Some(t) = self.thread.take() {
-                t.join().expect("the thread watch does not panic");
-            }
-            self.most
-                .load(Ordering::SeqCst)
-                .saturating_sub(self.before + 1)
-        }
-    }
-
     /// Runs the plan's delays, made by `make`, on our executor: the crowd,
     /// then the long delay and the chain. A delay that is never woken
     /// leaves this waiting for ever.
@@ -1049,8 +1004,7 @@ pub mod crowd {
         let records: Arc<Mutex<Vec<Arc<DelayRecord>>>> = Arc::default();
         let mut unfinished = plan.count() as u32;
         facts.set("delays_unfinished", unfinished);
-        let watch_threads = ThreadWatch::start();
-        let ((), cpu) = cpu_ratio(|| {
+        let ((), busy) = watch_busy(|| {
             shared::mark(&format!("{} delays at once", plan.at_once.len()));
             let mut executor = MiniExecutor::default();
             for &length in &plan.at_once {
@@ -1090,15 +1044,15 @@ pub mod crowd {
             executor.run();
             facts.set("delays_unfinished", 0);
         });
-        let threads = match watch_threads {
-            Some(w) => w.extra() as f64 / plan.at_once.len() as f64,
-            None => {
-                println!("(This system has no /proc/self/task: threads are not counted.)");
-                0.0
-            }
+        let threads = if busy.threads_before > 0 {
+            busy.threads_most.saturating_sub(busy.threads_before) as f64 / plan.at_once.len() as f64
+        } else {
+            println!("(This system has no /proc/self/task: threads and wake-ups are not counted.)");
+            0.0
         };
         facts.set("threads_per_delay", threads);
-        facts.set("cpu_ratio", cpu);
+        facts.set("wakeups_per_delay", busy.runs as f64 / plan.count() as f64);
+        facts.set("busy_ratio", busy.ratio);
         judge_records(facts, &records.lock().unwrap(), true);
     }
 

@@ -11,7 +11,8 @@
 //! any machine is asserted: no delay ends before its length, a timer
 //! thread deaf while it sleeps finishes a delay at least three times its
 //! length (a sleep lasts at least what it asked for), and a timer thread
-//! that never sleeps keeps the process busy.
+//! that never sleeps keeps the process busy, and one that naps between
+//! rounds is woken over and over.
 
 use lesson_03::crowd::{self, Plan};
 use lesson_03::{QueuedDelay, TimerDelay};
@@ -46,6 +47,9 @@ mod bug_thread_per_delay_slot;
 #[allow(dead_code)]
 #[path = "fixtures/delay/bug_timer_misses_new_deadlines.rs"]
 mod bug_timer_misses_new_deadlines;
+#[allow(dead_code)]
+#[path = "fixtures/delay/bug_timer_naps.rs"]
+mod bug_timer_naps;
 #[allow(dead_code)]
 #[path = "fixtures/delay/bug_timer_spins.rs"]
 mod bug_timer_spins;
@@ -158,8 +162,14 @@ fn the_crowd_grader_tells_one_timer_thread_from_one_per_delay_and_from_wrong_tim
             &["woken-by-others"],
         );
     }
-    // Last: its thread never stops spinning.
+    // Last two: their threads never stop. A timer thread that naps for
+    // microseconds between rounds: seldom busy, but woken over and over.
+    let (o, f) = in_crowd(5, bug_timer_naps::delay);
+    assert!(f.get("wakeups_per_delay").unwrap() > 30.0, "{f:?}");
+    grader.assert_diagnosed("a timer thread that naps", o, &f, &["napping-timer"]);
+    // And one that never stops spinning (the napping thread beside it
+    // only adds wake-ups).
     let (o, f) = in_crowd(5, bug_timer_spins::delay);
-    assert!(f.get("cpu_ratio").unwrap() > 0.2, "{f:?}");
+    assert!(f.get("busy_ratio").unwrap() > 0.2, "{f:?}");
     grader.assert_diagnosed("a timer thread that spins", o, &f, &["busy-timer"]);
 }

@@ -105,6 +105,184 @@ pub fn cpu_time() -> Duration {
     Duration::ZERO
 }
 
+/// What a [`BusyWatch`] saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Busy {
+    /// The time the process's threads ran or waited for a core, over the
+    /// wall time: about 1 for one thread that never rests, near 0 for
+    /// threads that wait for events.
+    pub ratio: f64,
+    /// The times they were put on a core: each wake-up of a sleeping
+    /// thread counts, and each return of a thread that gave up its core or
+    /// was made to. Zero where it cannot be read.
+    pub runs: u64,
+    /// The threads the process had when the watch started, and the most it
+    /// had at once while watched (the watch's own thread left out). Zero
+    /// where they cannot be counted.
+    pub threads_before: usize,
+    pub threads_most: usize,
+}
+
+/// How much this process's threads wanted a core over a stretch of time:
+/// the time they ran plus the time they waited for a core (ready to run,
+/// but every core taken), summed over the threads, over the wall time. A
+/// thread that loops with `yield_now` beside busy programs gets little CPU
+/// time, since each yield hands its core away; but it is always running or
+/// waiting to run, so its busy time is the whole wall time, however busy
+/// the machine. A thread that sleeps or waits on a lock adds nothing to
+/// it, but each of its wake-ups counts in [`Busy::runs`]: a thread that
+/// naps for microseconds in a loop is seldom busy, and wakes all the time.
+///
+/// A thread of its own samples `/proc/self/task/*/schedstat` (Linux) every
+/// 2 ms, so a thread that ends between samples loses at most its last 2 ms.
+/// Where that file cannot be read, the watch counts the process's CPU time
+/// instead ([`cpu_time`]), and [`BusyWatch::runnable_seen`] says so.
+pub struct BusyWatch {
+    wall: Instant,
+    cpu: Duration,
+    sampler: Option<Sampler>,
+}
+
+type Sampler = (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<Busy>,
+);
+
+/// One thread's time run and waited for a core, and its runs, from its
+/// schedstat.
+#[cfg(target_os = "linux")]
+fn schedstat_of(tid: &str) -> Option<(Duration, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let mut f = s.split_whitespace().map(|x| x.parse::<u64>().ok());
+    let (ran, waited, runs) = (f.next()??, f.next()??, f.next()??);
+    Some((Duration::from_nanos(ran + waited), runs))
+}
+
+/// Every thread of the process but the caller, with its schedstat so far.
+#[cfg(target_os = "linux")]
+fn schedstat_now(me: &str) -> Option<Vec<(String, (Duration, u64))>> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let tid = entry.file_name().to_string_lossy().into_owned();
+        if tid != me {
+            // A thread that ended since the listing has no file: skip it.
+            if let Some(t) = schedstat_of(&tid) {
+                all.push((tid, t));
+            }
+        }
+    }
+    Some(all)
+}
+
+impl BusyWatch {
+    /// Starts watching now.
+    pub fn start() -> BusyWatch {
+        BusyWatch {
+            sampler: Self::sampler(),
+            cpu: cpu_time(),
+            wall: Instant::now(),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn sampler() -> Option<Sampler> {
+        use std::collections::HashMap;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, mpsc};
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready, started) = mpsc::channel();
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("busy-watch".into())
+            .spawn(move || {
+                // SAFETY: gettid has no preconditions and cannot fail.
+                #[allow(unsafe_code)]
+                let me = unsafe { libc::gettid() }.to_string();
+                // Each thread's figures at the start (zero for a thread
+                // born later), and at the latest sample.
+                let mut first: HashMap<String, (Duration, u64)> = HashMap::new();
+                let mut last: HashMap<String, (Duration, u64)> = HashMap::new();
+                let Some(now) = schedstat_now(&me) else {
+                    let _ = ready.send(false);
+                    return Busy::default();
+                };
+                let threads_before = now.len();
+                let mut threads_most = threads_before;
+                for (tid, t) in now {
+                    first.insert(tid.clone(), t);
+                    last.insert(tid, t);
+                }
+                let _ = ready.send(true);
+                loop {
+                    let done = stopped.load(Ordering::SeqCst);
+                    let now = schedstat_now(&me).unwrap_or_default();
+                    threads_most = threads_most.max(now.len());
+                    for (tid, t) in now {
+                        last.insert(tid, t);
+                    }
+                    if done {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                let (mut busy, mut runs) = (Duration::ZERO, 0);
+                for (tid, (time, count)) in &last {
+                    let (time0, count0) = first.get(tid).copied().unwrap_or_default();
+                    busy += time.saturating_sub(time0);
+                    runs += count.saturating_sub(count0);
+                }
+                Busy {
+                    ratio: busy.as_secs_f64(),
+                    runs,
+                    threads_before,
+                    threads_most,
+                }
+            })
+            .ok()?;
+        match started.recv() {
+            Ok(true) => Some((stop, thread)),
+            _ => {
+                let _ = thread.join();
+                None
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn sampler() -> Option<Sampler> {
+        None
+    }
+
+    /// Whether the time waited for a core, the runs and the threads are
+    /// counted (Linux); if not, the ratio is the CPU time alone.
+    pub fn runnable_seen(&self) -> bool {
+        self.sampler.is_some()
+    }
+
+    /// Stops watching, and says what it saw since [`BusyWatch::start`].
+    pub fn finish(self) -> Busy {
+        let wall = self.wall.elapsed().as_secs_f64().max(1e-9);
+        match self.sampler {
+            Some((stop, thread)) => {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                let mut busy = thread.join().unwrap_or_default();
+                // The sampler sums seconds; the ratio is over the wall time.
+                busy.ratio /= wall;
+                busy
+            }
+            None => Busy {
+                ratio: cpu_time().saturating_sub(self.cpu).as_secs_f64() / wall,
+                ..Busy::default()
+            },
+        }
+    }
+
+    /// [`BusyWatch::finish`]'s ratio alone.
+    pub fn ratio(self) -> f64 {
+        self.finish().ratio
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
