@@ -2915,9 +2915,17 @@ pub mod starve {
     /// runs in `block_on`'s own future, which is polled first after the
     /// thread visits the driver; `tests/budget_turns.rs` counts it), and
     /// up to 1 ms more, since tokio's timer rounds a deadline up to the
-    /// next millisecond.
-    pub fn two_slices(load: &Load) -> f64 {
-        (2.0 * 128.0 * load.cost.as_secs_f64() + 0.001) / TICK.as_secs_f64()
+    /// next millisecond. An item takes what it took in this run, where the
+    /// loop did its work on its own thread (a machine busy with other work
+    /// makes each item slower than its nominal cost), else its nominal
+    /// cost.
+    pub fn two_slices(load: &Load, measured: &Measured) -> f64 {
+        let item = measured
+            .item_took
+            .unwrap_or(load.cost)
+            .max(load.cost)
+            .as_secs_f64();
+        (2.0 * 128.0 * item + 0.001) / TICK.as_secs_f64()
     }
 
     /// What one backlog measured.
@@ -2930,6 +2938,9 @@ pub mod starve {
         pub longest_turn: f64,
         pub turns: u64,
         pub wrong_sum: bool,
+        /// The mean time one item's work took on the loop's thread, if the
+        /// loop worked there.
+        pub item_took: Option<Duration>,
     }
 
     /// Runs `process` on a current-thread runtime beside a heartbeat and a
@@ -2941,7 +2952,7 @@ pub mod starve {
         let backlog = Backlog::new(load.items, load.cost, load.salt);
         let ledger = backlog.ledger.clone();
         let held = Held::new();
-        let (sum, lateness, turns, longest) = runtime().block_on(async {
+        let (sum, lateness, turns, longest, work_here) = runtime().block_on(async {
             let heartbeat = Heartbeat::spawn(TICK);
             tokio::time::sleep(TICK * 2).await;
             // A neighbour that counts its turns, and the work done on the
@@ -2976,7 +2987,9 @@ pub mod starve {
             });
             tokio::task::yield_now().await; // its first turn, before the loop
             let before = turns.load(Ordering::Relaxed);
+            let here_before = work_ns_here();
             let sum = held.wrap(process(backlog).traced("worker")).await;
+            let work_here = work_ns_here() - here_before;
             // One more turn, to see the work done since the last one.
             let end = turns.load(Ordering::Relaxed);
             while turns.load(Ordering::Relaxed) == end {
@@ -2990,6 +3003,7 @@ pub mod starve {
                 heartbeat.worst_lateness_ratio(),
                 turns,
                 longest.load(Ordering::Relaxed),
+                work_here,
             )
         });
         let all_done = ledger.done.iter().all(|d| d.load(Ordering::Relaxed));
@@ -3005,6 +3019,8 @@ pub mod starve {
             // The last turn only saw the loop end.
             turns: turns.saturating_sub(1),
             wrong_sum: !all_done || sum != expected,
+            item_took: (work_here > 0 && load.items > 0)
+                .then(|| Duration::from_nanos(work_here / load.items as u64)),
         }
     }
 
@@ -3049,7 +3065,7 @@ pub mod starve {
                 "Backlog {}: the heartbeat was up to {:.1} ticks late (a loop that yields through tokio's budget: up to {:.1}, two slices of 128 items); at most {:.1} ticks of work between two turns of the neighbour, which had {} turns.",
                 i + 1,
                 m.lateness,
-                two_slices(l),
+                two_slices(l, m),
                 m.longest_turn,
                 m.turns
             );
