@@ -398,6 +398,7 @@ pub fn hash(mut page: Page) -> Digest {
 #[derive(Clone, Debug)]
 pub struct Measured {
     pub heartbeat_lateness: f64,
+    pub alarm_lateness: f64,
     pub runtime_busy: f64,
     pub on_runtime_thread: u32,
     pub oversubscription: f64,
@@ -463,34 +464,38 @@ where
     }
     let held = Held::new();
     let workers = runtime.metrics().num_workers().max(1) as f64;
-    let (start, end, not_stored, lateness, busy_before, stop) = runtime.block_on(async {
-        let heartbeat = Heartbeat::spawn(TICK);
-        tokio::time::sleep(TICK * 2).await;
-        let busy_before = busy(&runtime);
-        let start = Instant::now();
-        let task = tokio::spawn(held.wrap(run_jobs(queue.clone())).traced("run_jobs"));
-        let done = task.await;
-        let end = Instant::now();
-        // A closed report: what is stored after run_jobs returned does
-        // not count.
-        let not_stored = queue.not_stored();
-        if let Err(e) = done {
-            if e.is_panic() {
-                std::panic::resume_unwind(e.into_panic());
+    let (start, end, not_stored, lateness, alarm_lateness, busy_before, stop) =
+        runtime.block_on(async {
+            let heartbeat = Heartbeat::spawn(TICK);
+            tokio::time::sleep(TICK * 2).await;
+            // The machine's share: a plain thread's alarm, on the same ticks.
+            let alarm = Alarm::start(TICK);
+            let busy_before = busy(&runtime);
+            let start = Instant::now();
+            let task = tokio::spawn(held.wrap(run_jobs(queue.clone())).traced("run_jobs"));
+            let done = task.await;
+            let end = Instant::now();
+            // A closed report: what is stored after run_jobs returned does
+            // not count.
+            let not_stored = queue.not_stored();
+            if let Err(e) = done {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
             }
-        }
-        tokio::time::sleep(TICK * 2).await;
-        let lateness = heartbeat.worst_lateness_ratio();
-        drop(heartbeat);
-        (
-            start,
-            end,
-            not_stored,
-            lateness,
-            busy_before,
-            Instant::now(),
-        )
-    });
+            tokio::time::sleep(TICK * 2).await;
+            let lateness = heartbeat.worst_lateness_ratio();
+            drop(heartbeat);
+            (
+                start,
+                end,
+                not_stored,
+                lateness,
+                alarm.worst_lateness_ratio(),
+                busy_before,
+                Instant::now(),
+            )
+        });
     let busy_during = busy(&runtime).saturating_sub(busy_before);
     drop(runtime);
     let cores = cores().min(workload.jobs.len()).max(1);
@@ -504,6 +509,7 @@ where
         .unwrap_or_default();
     Measured {
         heartbeat_lateness: lateness,
+        alarm_lateness,
         runtime_busy: busy_during.as_secs_f64() / (stop - start).as_secs_f64().max(1e-9) / workers,
         on_runtime_thread: queue.inner.on_runtime.load(Ordering::SeqCst),
         oversubscription: c.most_at_once as f64 / cores as f64,
@@ -532,6 +538,11 @@ pub static SPEC: Spec = Spec {
         fact(
             "heartbeat_lateness",
             "the heartbeat's worst lateness, in 10 ms ticks",
+        )
+        .timing(),
+        fact(
+            "alarm_lateness",
+            "the worst lateness of a plain thread's alarm on the same ticks, beside the same work: the machine's share, in ticks",
         )
         .timing(),
         fact(
@@ -605,6 +616,7 @@ where
     }
     let m: Vec<Measured> = all.iter().map(|(_, m)| m.clone()).collect();
     facts.set("heartbeat_lateness", worst(&m, |m| m.heartbeat_lateness));
+    facts.set("alarm_lateness", worst(&m, |m| m.alarm_lateness));
     facts.set(
         "jobs_on_runtime_thread",
         m.iter().map(|m| m.on_runtime_thread).sum::<u32>(),
@@ -660,8 +672,9 @@ where
             m.idle_while_waiting * 100.0
         );
         println!(
-            "    the heartbeat up to {:.1} ticks late; the runtime's threads {:.0}% busy;",
+            "    the heartbeat up to {:.1} ticks late (a plain thread's alarm: {:.1}); the runtime's threads {:.0}% busy;",
             m.heartbeat_lateness,
+            m.alarm_lateness,
             m.runtime_busy * 100.0
         );
         println!(

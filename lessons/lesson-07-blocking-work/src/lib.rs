@@ -13,7 +13,7 @@ use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::record::threads::{default_workers, multi_thread, name_threads};
-use shared::work::heartbeat::Heartbeat;
+use shared::work::heartbeat::{Alarm, Heartbeat};
 use shared::work::shape::{Rng, seed};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -460,6 +460,7 @@ pub fn shapes(cores: usize, rng: &mut Rng) -> Vec<Shape> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measured {
     pub heartbeat_lateness: f64,
+    pub alarm_lateness: f64,
     pub core_usage: f64,
     pub oversubscription: f64,
     pub wrong_sum: bool,
@@ -490,21 +491,31 @@ where
     // On the timeline, the jobs' tasks share one letter and colour.
     shared::record::recorder::group("job ", "CPU jobs");
     let held = Held::new();
-    let (sum, start, end, lateness) = runtime.block_on(async {
+    let (sum, start, end, lateness, alarm_lateness) = runtime.block_on(async {
         let heartbeat = Heartbeat::spawn(TICK);
         // Let the heartbeat settle into its schedule first.
         tokio::time::sleep(TICK * 2).await;
+        // The machine's share: a plain thread's alarm, on the same ticks.
+        let alarm = Alarm::start(TICK);
         let start = Instant::now();
         let sum = held.wrap(approach(batch.clone())).await;
         let end = Instant::now();
         // One more tick, so that a tick delayed by the last job is measured.
         tokio::time::sleep(TICK * 2).await;
-        (sum, start, end, heartbeat.worst_lateness_ratio())
+        let alarm_lateness = alarm.worst_lateness_ratio();
+        (
+            sum,
+            start,
+            end,
+            heartbeat.worst_lateness_ratio(),
+            alarm_lateness,
+        )
     });
     let cores = (cores() as u64).min(batch.jobs()) as f64;
     let span = (end - start).as_secs_f64().max(1e-9);
     Measured {
         heartbeat_lateness: lateness,
+        alarm_lateness,
         core_usage: batch.busy_between(start, end).as_secs_f64() / span / cores,
         oversubscription: batch.most_at_once() as f64 / cores,
         wrong_sum: sum != batch.answer(),
@@ -574,6 +585,11 @@ pub mod approaches {
             )
             .timing(),
             fact(
+                "alarm_lateness",
+                "the worst lateness of a plain thread's alarm on the same ticks, beside the same work: the machine's share, in ticks",
+            )
+            .timing(),
+            fact(
                 "core_usage",
                 "jobs hashing on average, over the cores (1 is every core hashing; worst workload)",
             )
@@ -632,6 +648,7 @@ pub mod approaches {
             .map(|shape| timed(runtime, shape, rng, &approach))
             .collect();
         facts.set("heartbeat_lateness", worst(&all, |m| m.heartbeat_lateness));
+        facts.set("alarm_lateness", worst(&all, |m| m.alarm_lateness));
         facts.set(
             "core_usage",
             all.iter()
@@ -666,9 +683,10 @@ pub mod approaches {
         let all = measure(facts, &runtime(), &shapes, &mut rng, approach);
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {}: the heartbeat up to {:.1} ticks late; the cores {:.0}% busy hashing; at most {} jobs at once, on {} threads;",
+                "  {}: the heartbeat up to {:.1} ticks late (a plain thread's alarm: {:.1}); the cores {:.0}% busy hashing; at most {} jobs at once, on {} threads;",
                 shape.name,
                 m.heartbeat_lateness,
+                m.alarm_lateness,
                 m.core_usage * 100.0,
                 m.most_at_once,
                 m.threads
@@ -701,6 +719,11 @@ pub mod current_thread {
             fact(
                 "heartbeat_lateness",
                 "the heartbeat's worst lateness, in 10 ms ticks",
+            )
+            .timing(),
+            fact(
+                "alarm_lateness",
+                "the worst lateness of a plain thread's alarm on the same ticks, beside the same work: the machine's share, in ticks",
             )
             .timing(),
             fact(
@@ -768,6 +791,7 @@ pub mod current_thread {
             all.iter().map(|m| m.on_runtime_thread).sum::<usize>() as f64,
         );
         facts.set("heartbeat_lateness", worst(&all, |m| m.heartbeat_lateness));
+        facts.set("alarm_lateness", worst(&all, |m| m.alarm_lateness));
         facts.set(
             "wrong_sum",
             all.iter().filter(|m| m.wrong_sum).count() as f64,
@@ -794,8 +818,8 @@ pub mod current_thread {
         let all = measure(facts, &shapes, &mut rng, approach);
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {}: {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late;",
-                shape.name, m.on_runtime_thread, m.heartbeat_lateness
+                "  {}: {} jobs ran on the runtime's own thread; the heartbeat was up to {:.1} ticks late (a plain thread's alarm: {:.1});",
+                shape.name, m.on_runtime_thread, m.heartbeat_lateness, m.alarm_lateness
             );
             say_holding(m);
         }

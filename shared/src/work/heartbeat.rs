@@ -79,6 +79,63 @@ impl Drop for Heartbeat {
     }
 }
 
+/// A plain thread that sleeps until each tick and measures how late it
+/// wakes: the operating system's share of a heartbeat's lateness. No
+/// runtime is involved, so when the heartbeat and the alarm are about as
+/// late, the lateness is the machine's (its other threads and programs
+/// took the cores), not the runtime's. Stops when dropped.
+pub struct Alarm {
+    tick: Duration,
+    worst_us: Arc<AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Alarm {
+    /// Starts the alarm's thread, its first tick one `tick` from now.
+    pub fn start(tick: Duration) -> Alarm {
+        let worst_us = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (w, s) = (worst_us.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("alarm".into())
+            .spawn(move || {
+                let mut due = std::time::Instant::now() + tick;
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+                    let now = std::time::Instant::now();
+                    let late = now.saturating_duration_since(due).as_micros() as u64;
+                    w.fetch_max(late, Ordering::Relaxed);
+                    // As the heartbeat does: after a stall, no catch-up.
+                    while due <= now {
+                        due += tick;
+                    }
+                }
+            })
+            .ok();
+        Alarm {
+            tick,
+            worst_us,
+            stop,
+            thread,
+        }
+    }
+
+    /// The worst lateness so far, in ticks.
+    pub fn worst_lateness_ratio(&self) -> f64 {
+        self.worst_us.load(Ordering::Relaxed) as f64 / self.tick.as_micros() as f64
+    }
+}
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
