@@ -964,6 +964,8 @@ struct Shared {
     /// Per ranking: the items scored, and their scores' sum.
     scored: Mutex<HashMap<u64, u64>>,
     totals: Mutex<HashMap<u64, u64>>,
+    /// The clients' thread, for its waits for a core (0 until known).
+    client_tid: AtomicU64,
 }
 
 impl Shared {
@@ -1160,7 +1162,7 @@ pub const FACTS: &[FactSpec] = &[
     .timing(),
     fact(
         "slow_hits",
-        "the share of requests answered from the cache that took more than half a load (10 ms), in the steady workload, each less the time the runtime thread or the clients' thread waited for a core meanwhile (the larger; where the system does not count it, the latency as seen)",
+        "the share of requests answered from the cache that took more than half a load (10 ms), in the steady workload, each less the time the runtime thread waited for a core while the service had the request and the clients' thread while the client had its answer (where the system does not count it, the latency as seen)",
     )
     .timing(),
     fact(
@@ -1338,8 +1340,8 @@ pub struct Measured {
     /// included).
     pub hit_p99: f64,
     /// Of the hits, the share over half a load, each less the time the
-    /// runtime thread or the client's thread waited for a core meanwhile
-    /// (the larger of the two).
+    /// runtime thread waited for a core while the service had the request,
+    /// and the clients' thread while the client had its answer.
     pub slow_hits: f64,
     /// The same share, of the latencies as the user sees them.
     pub slow_hits_plain: f64,
@@ -1383,13 +1385,14 @@ pub struct Measured {
 struct ClientRecord {
     /// As the client saw them.
     hit_latencies: Vec<Duration>,
-    /// Less the time the runtime thread or the client's thread waited for a
-    /// core meanwhile (the larger).
+    /// Less the threads' waits for a core while each had the request.
     hit_latencies_own: Vec<Duration>,
     answered: u32,
     wrong: u32,
     lost: u32,
     waits_known: bool,
+    /// Some hit's waits could not be read.
+    waits_unknown: bool,
 }
 
 /// The time two threads have waited for a core, runnable (the second field
@@ -1477,6 +1480,7 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         rounds: shared::work::cpu::calibration().rounds_for(ITEM_COST),
         scored: Mutex::new(HashMap::new()),
         totals: Mutex::new(HashMap::new()),
+        client_tid: AtomicU64::new(0),
     });
     let app = App {
         shared: shared.clone(),
@@ -1532,12 +1536,15 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
     };
     let runtime_tid = tid_rx.recv().ok().flatten();
     let clients = {
-        let shape = shape.clone();
+        let (shape, shared) = (shape.clone(), shared.clone());
         let ours = threads.ours.clone();
         std::thread::Builder::new()
             .name("clients".into())
             .spawn(move || {
                 Threads::ours_too(&ours);
+                if let Some(tid) = this_thread_id() {
+                    shared.client_tid.store(tid, Ordering::SeqCst);
+                }
                 run_clients(addr, &shape, runtime_tid)
             })
             .expect("a thread for the clients")
@@ -2000,6 +2007,12 @@ async fn connection<S: Service>(
 ) {
     let (read, mut write) = stream.into_split();
     let mut lines = tokio::io::BufReader::new(read).lines();
+    // The clients' thread's waits for a core, read as each answer goes out.
+    let client = match app.shared.client_tid.load(Ordering::SeqCst) {
+        0 => None,
+        tid => std::fs::File::open(format!("/proc/self/task/{tid}/schedstat")).ok(),
+    };
+    let stamp = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_nanos().to_string());
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(key) = line.trim().parse::<u64>() else {
             break;
@@ -2011,8 +2024,21 @@ async fn connection<S: Service>(
             },
         };
         let value = service.handle(&app, request).await;
+        // The answer, with both threads' waits for a core so far: the
+        // runtime thread's (this one) and the clients'.
+        let (runtime_waited, client_waited) = (
+            SchedTimes::now().known.then(|| SchedTimes::now().waiting),
+            client.as_ref().and_then(run_delay),
+        );
         if write
-            .write_all(format!("{value}\n").as_bytes())
+            .write_all(
+                format!(
+                    "{value} {} {}\n",
+                    stamp(runtime_waited),
+                    stamp(client_waited)
+                )
+                .as_bytes(),
+            )
             .await
             .is_err()
         {
@@ -2024,10 +2050,14 @@ async fn connection<S: Service>(
 /// The clients: each connection sends its requests in turn, each once it
 /// is due and the answer before it is in, and checks each answer.
 ///
-/// Each hit's latency is also kept less the time the runtime thread or the
-/// client's thread waited for a core while it was out (the larger of the
-/// two, not their sum: when both wait at the same moment, the request is
-/// held up once; the larger is never more than the request was held up).
+/// Each hit's latency is also kept less the time the machine kept the
+/// request waiting: the clients' thread's waits for a core while it sent
+/// the request, the runtime thread's from then until the answer went out
+/// (the service had it), and the clients' thread's from then until the
+/// answer was read (the client had it). A thread's wait while the request was in the other's hands did
+/// not hold it up, so neither the larger of the two waits nor their sum
+/// over the whole request is right: the sum counts twice a moment when
+/// both waited, the larger leaves out a wait of each in turn.
 fn run_clients(
     addr: std::net::SocketAddr,
     shape: &Shape,
@@ -2076,8 +2106,9 @@ fn run_clients(
                     {
                         break;
                     }
-                    let answer = match tokio::time::timeout(GIVE_UP, lines.next_line()).await {
-                        Ok(Ok(Some(answer))) => answer,
+                    let written = waits.as_ref().as_ref().and_then(Waits::now);
+                    let line = match tokio::time::timeout(GIVE_UP, lines.next_line()).await {
+                        Ok(Ok(Some(line))) => line,
                         Err(_) => {
                             // No answer: the client gives up on the
                             // connection, as a user gives up on the page.
@@ -2086,16 +2117,38 @@ fn run_clients(
                         }
                         _ => break,
                     };
-                    if answer.trim().parse::<u64>().ok() == Some(value_of(salt, key)) {
+                    let mut fields = line.split_whitespace();
+                    let answer = fields.next().and_then(|v| v.parse::<u64>().ok());
+                    let mut stamp = || -> Option<Duration> {
+                        Some(Duration::from_nanos(fields.next()?.parse().ok()?))
+                    };
+                    let (runtime_at_answer, client_at_answer) = (stamp(), stamp());
+                    if answer == Some(value_of(salt, key)) {
                         record.answered += 1;
                         if key < HOT {
                             let took = sent.elapsed();
-                            let own = match (waited, waits.as_ref().as_ref().and_then(Waits::now)) {
-                                (Some((r0, c0)), Some((r1, c1))) => took.saturating_sub(
-                                    r1.saturating_sub(r0).max(c1.saturating_sub(c0)),
-                                ),
-                                _ => took,
-                            };
+                            // Each thread's wait counted only while the
+                            // request was in its hands: the runtime
+                            // thread's until the answer went out, the
+                            // clients' thread's from then on.
+                            let now = waits.as_ref().as_ref().and_then(Waits::now);
+                            let own =
+                                match (waited, written, runtime_at_answer, client_at_answer, now) {
+                                    (
+                                        Some((_, c0)),
+                                        Some((rw, cw)),
+                                        Some(ra),
+                                        Some(ca),
+                                        Some((_, c1)),
+                                    ) => took
+                                        .saturating_sub(cw.saturating_sub(c0))
+                                        .saturating_sub(ra.saturating_sub(rw))
+                                        .saturating_sub(c1.saturating_sub(ca)),
+                                    _ => {
+                                        record.waits_unknown = true;
+                                        took
+                                    }
+                                };
                             record.hit_latencies.push(took);
                             record.hit_latencies_own.push(own);
                         }
@@ -2114,9 +2167,10 @@ fn run_clients(
                 all.answered += r.answered;
                 all.wrong += r.wrong;
                 all.lost += r.lost;
+                all.waits_unknown |= r.waits_unknown;
             }
         }
-        all.waits_known = waits.is_some();
+        all.waits_known = waits.is_some() && !all.waits_unknown;
         all
     })
 }
