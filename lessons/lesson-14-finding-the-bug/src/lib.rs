@@ -18,7 +18,8 @@
 //! Each scenario hides one fault from an earlier lesson in the service, with
 //! its own symptom: a blocking call on the path of some requests (lesson 06),
 //! a loop that never yields in a background task (lesson 12), an unbounded
-//! queue under a burst (lesson 08).
+//! queue under a burst (lesson 08), a `std` lock held across an `.await`,
+//! a waker lost on a rare path (lesson 03).
 //!
 //! Two workloads are drawn when the program runs (`LESSON_SEED` replays
 //! them): a steady stream of requests, a few of them misses; and a burst,
