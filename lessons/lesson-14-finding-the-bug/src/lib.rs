@@ -18,7 +18,8 @@
 //! Each scenario hides one fault from an earlier lesson in the service, with
 //! its own symptom: a blocking call on the path of some requests (lesson 06),
 //! a loop that never yields in a background task (lesson 12), an unbounded
-//! queue under a burst (lesson 08).
+//! queue under a burst (lesson 08), a `std` lock held across an `.await`,
+//! a waker lost on a rare path (lesson 03).
 //!
 //! Two workloads are drawn when the program runs (`LESSON_SEED` replays
 //! them): a steady stream of requests, a few of them misses; and a burst,
@@ -30,9 +31,11 @@ use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_metrics::{TaskMetrics, TaskMonitor};
@@ -76,17 +79,21 @@ fn mix(x: u64) -> u64 {
 /// The service's own code: what runs in its handler, refresher and auditor
 /// tasks. The harness makes one with [`Service::start`] and spawns each
 /// task; `refresh` and `audit` run until the harness ends the run.
+///
+/// The harness runs the service's tasks on one thread, in a tokio
+/// `LocalSet` (`spawn_local`), as frameworks that run a runtime per thread
+/// do: the futures need not be `Send`.
 pub trait Service: Send + Sync + Sized + 'static {
     /// Makes the service (its queues, its state) before the first request.
     fn start(app: &App) -> Self;
     /// Answers one request with its key's value; its audit event
     /// ([`Request::into_event`]) must reach the log.
-    fn handle(&self, app: &App, request: Request) -> impl Future<Output = u64> + Send;
+    fn handle(&self, app: &App, request: Request) -> impl Future<Output = u64>;
     /// The refresher: [`REFRESH_EVERY`] after the last one, ranks the recent requests
     /// ([`App::recent`]) and publishes the ranking.
-    fn refresh(&self, app: &App) -> impl Future<Output = ()> + Send;
+    fn refresh(&self, app: &App) -> impl Future<Output = ()>;
     /// The auditor: writes every audit event to the log ([`App::log`]).
-    fn audit(&self, app: &App) -> impl Future<Output = ()> + Send;
+    fn audit(&self, app: &App) -> impl Future<Output = ()>;
 }
 
 pub mod broken {
@@ -217,6 +224,166 @@ pub mod broken {
         }
     }
     // ANCHOR_END: broken_queue
+
+    // ANCHOR: broken_lock
+    /// A service that counts its hits and misses, under a lock.
+    pub struct Lock {
+        events: mpsc::Sender<AuditEvent>,
+        queue: Mutex<Option<mpsc::Receiver<AuditEvent>>>,
+        counts: Mutex<Counts>,
+    }
+
+    impl Service for Lock {
+        fn start(_: &App) -> Self {
+            let (events, queue) = mpsc::channel(QUEUE_MOST);
+            Lock {
+                events,
+                queue: Mutex::new(Some(queue)),
+                counts: Mutex::new(Counts::default()),
+            }
+        }
+
+        #[expect(clippy::await_holding_lock)]
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.events.send(request.into_event()).await;
+            let mut counts = self.counts.lock().unwrap();
+            match app.cache().get(key) {
+                Some(value) => {
+                    counts.hits += 1;
+                    value
+                }
+                None => {
+                    counts.misses += 1;
+                    // BROKEN: the guard lives across the await: a handler
+                    // that locks meanwhile blocks the only thread, and this
+                    // one can never be polled again to unlock
+                    let value = app.store().load(key).await;
+                    app.cache().put(key, value);
+                    value
+                }
+            }
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            let queue = self.queue.lock().unwrap().take();
+            write_all(app, queue).await;
+        }
+    }
+    // ANCHOR_END: broken_lock
+
+    // ANCHOR: broken_lost
+    /// A service with an audit queue of its own making: up to
+    /// [`QUEUE_MOST`] events; a handler that finds it full waits for room.
+    pub struct Lost {
+        queue: OwnQueue,
+    }
+
+    impl Service for Lost {
+        fn start(_: &App) -> Self {
+            Lost {
+                queue: OwnQueue::default(),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            self.queue.send(request.into_event()).await;
+            cached_or_loaded(app, key).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            loop {
+                let event = self.queue.recv().await;
+                app.log().write(event).await;
+            }
+        }
+    }
+
+    #[derive(Default)]
+    pub struct OwnQueue {
+        state: Mutex<QueueState>,
+    }
+
+    #[derive(Default)]
+    struct QueueState {
+        events: std::collections::VecDeque<AuditEvent>,
+        /// Who to wake when there is room again.
+        sender: Option<Waker>,
+        /// Who to wake when there is an event.
+        receiver: Option<Waker>,
+    }
+
+    impl OwnQueue {
+        pub fn send(&self, event: AuditEvent) -> SendEvent<'_> {
+            SendEvent {
+                queue: self,
+                event: Some(event),
+            }
+        }
+
+        pub fn recv(&self) -> RecvEvent<'_> {
+            RecvEvent { queue: self }
+        }
+    }
+
+    pub struct SendEvent<'a> {
+        queue: &'a OwnQueue,
+        event: Option<AuditEvent>,
+    }
+
+    impl Future for SendEvent<'_> {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            let mut state = this.queue.state.lock().unwrap();
+            if state.events.len() < QUEUE_MOST {
+                state.events.extend(this.event.take());
+                if let Some(receiver) = state.receiver.take() {
+                    receiver.wake();
+                }
+                return Poll::Ready(());
+            }
+            // BROKEN: one slot for every waiting sender: a second sender's
+            // waker takes the place of the first's, which nobody will wake
+            state.sender = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    pub struct RecvEvent<'a> {
+        queue: &'a OwnQueue,
+    }
+
+    impl Future for RecvEvent<'_> {
+        type Output = AuditEvent;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AuditEvent> {
+            let mut state = self.queue.state.lock().unwrap();
+            match state.events.pop_front() {
+                Some(event) => {
+                    if let Some(sender) = state.sender.take() {
+                        sender.wake();
+                    }
+                    Poll::Ready(event)
+                }
+                None => {
+                    state.receiver = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+    // ANCHOR_END: broken_lost
 }
 
 pub mod fixed {
@@ -297,6 +464,163 @@ pub mod fixed {
         }
     }
     // ANCHOR_END: fixed_yield
+
+    // ANCHOR: fixed_lock
+    /// The service that counts its hits and misses, with the lock held only
+    /// while it counts.
+    pub struct Counted {
+        sound: Sound,
+        counts: Mutex<Counts>,
+    }
+
+    impl Service for Counted {
+        fn start(app: &App) -> Self {
+            Counted {
+                sound: Sound::start(app),
+                counts: Mutex::new(Counts::default()),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            let _ = self.sound.events.send(request.into_event()).await;
+            let cached = app.cache().get(key);
+            {
+                let mut counts = self.counts.lock().unwrap();
+                match cached {
+                    Some(_) => counts.hits += 1,
+                    None => counts.misses += 1,
+                }
+            } // FIXED: the guard is dropped here, before any await
+            match cached {
+                Some(value) => value,
+                None => {
+                    let value = app.store().load(key).await;
+                    app.cache().put(key, value);
+                    value
+                }
+            }
+        }
+
+        async fn refresh(&self, app: &App) {
+            self.sound.refresh(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            self.sound.audit(app).await;
+        }
+    }
+    // ANCHOR_END: fixed_lock
+
+    // ANCHOR: fixed_lost
+    /// The queue of its own making, which keeps the waker of every sender
+    /// that waits.
+    #[derive(Default)]
+    pub struct KeptQueue {
+        state: Mutex<KeptState>,
+    }
+
+    #[derive(Default)]
+    struct KeptState {
+        events: std::collections::VecDeque<AuditEvent>,
+        // FIXED: every waiting sender's waker, in the order they came
+        senders: std::collections::VecDeque<Waker>,
+        receiver: Option<Waker>,
+    }
+
+    impl Future for SendKept<'_> {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.get_mut();
+            let mut state = this.queue.state.lock().unwrap();
+            if state.events.len() < QUEUE_MOST {
+                state.events.extend(this.event.take());
+                if let Some(receiver) = state.receiver.take() {
+                    receiver.wake();
+                }
+                return Poll::Ready(());
+            }
+            // FIXED: kept beside the others, none replaced
+            state.senders.push_back(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    impl Future for RecvKept<'_> {
+        type Output = AuditEvent;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AuditEvent> {
+            let mut state = self.queue.state.lock().unwrap();
+            match state.events.pop_front() {
+                Some(event) => {
+                    // One place is free: the sender that waited longest
+                    // takes it (if another got there first, it waits again)
+                    if let Some(sender) = state.senders.pop_front() {
+                        sender.wake();
+                    }
+                    Poll::Ready(event)
+                }
+                None => {
+                    state.receiver = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+    // ANCHOR_END: fixed_lost
+
+    impl KeptQueue {
+        pub fn send(&self, event: AuditEvent) -> SendKept<'_> {
+            SendKept {
+                queue: self,
+                event: Some(event),
+            }
+        }
+
+        pub fn recv(&self) -> RecvKept<'_> {
+            RecvKept { queue: self }
+        }
+    }
+
+    pub struct SendKept<'a> {
+        queue: &'a KeptQueue,
+        event: Option<AuditEvent>,
+    }
+
+    pub struct RecvKept<'a> {
+        queue: &'a KeptQueue,
+    }
+
+    /// The service with the queue of its own making, fixed.
+    pub struct Kept {
+        queue: KeptQueue,
+    }
+
+    impl Service for Kept {
+        fn start(_: &App) -> Self {
+            Kept {
+                queue: KeptQueue::default(),
+            }
+        }
+
+        async fn handle(&self, app: &App, request: Request) -> u64 {
+            let key = request.key();
+            self.queue.send(request.into_event()).await;
+            cached_or_loaded(app, key).await
+        }
+
+        async fn refresh(&self, app: &App) {
+            rank_off_thread(app).await;
+        }
+
+        async fn audit(&self, app: &App) {
+            loop {
+                let event = self.queue.recv().await;
+                app.log().write(event).await;
+            }
+        }
+    }
 }
 
 pub mod solution {
@@ -352,6 +676,13 @@ pub mod solution {
         }
     }
     // ANCHOR_END: fixed_exercise
+}
+
+/// What a service may count under a lock: its hits and misses.
+#[derive(Default, Debug)]
+pub struct Counts {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 /// A key's value from the cache, or, on a miss, awaited from the store
@@ -634,6 +965,8 @@ struct Shared {
     /// Per ranking: the items scored, and their scores' sum.
     scored: Mutex<HashMap<u64, u64>>,
     totals: Mutex<HashMap<u64, u64>>,
+    /// The clients' thread, for its waits for a core (0 until known).
+    client_tid: AtomicU64,
 }
 
 impl Shared {
@@ -770,11 +1103,13 @@ impl Monitors {
     /// Spawns `fut` as a task of `kind`: monitored, timed, and traced.
     fn spawn<F>(&self, kind: &str, label: String, fut: F) -> tokio::task::JoinHandle<()>
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: Future<Output = ()> + 'static,
     {
         let (_, monitor, longest) = self.of(kind);
         // ANCHOR: instrument
-        tokio::spawn(monitor.instrument(longest.wrap(fut.traced(label).cancelled_quietly())))
+        tokio::task::spawn_local(
+            monitor.instrument(longest.wrap(fut.traced(label).cancelled_quietly())),
+        )
         // ANCHOR_END: instrument
     }
 
@@ -828,7 +1163,7 @@ pub const FACTS: &[FactSpec] = &[
     .timing(),
     fact(
         "slow_hits",
-        "the share of requests answered from the cache that took more than half a load (10 ms), in the steady workload",
+        "the share of requests answered from the cache that took more than half a load (10 ms), in the steady workload, each less the time the runtime thread waited for a core while the service had the request and the clients' thread while the client had its answer (where the system does not count it, the latency as seen)",
     )
     .timing(),
     fact(
@@ -849,6 +1184,21 @@ pub const FACTS: &[FactSpec] = &[
     fact(
         "slow_polls",
         "polls of the service's tasks that the task monitors counted slow (10 ms or more), over the workloads",
+    )
+    .timing(),
+    fact(
+        "lost_requests",
+        "requests the clients gave up on, unanswered after 1.5 s (a client then closes its connection), over the workloads",
+    )
+    .timing(),
+    fact(
+        "service_stuck",
+        "workloads after which the service's runtime thread never ended: 2.5 s after the clients were done, no poll of any task had ended",
+    )
+    .timing(),
+    fact(
+        "handlers_left",
+        "handler tasks started and never ended, though every client had hung up 0.5 s before, the workload with the most",
     )
     .timing(),
     fact(
@@ -899,6 +1249,16 @@ pub static STARVE: Spec = Spec {
 
 pub static QUEUE: Spec = Spec {
     name: "queue",
+    facts: FACTS,
+};
+
+pub static LOCK: Spec = Spec {
+    name: "lock",
+    facts: FACTS,
+};
+
+pub static LOST: Spec = Spec {
+    name: "lost",
     facts: FACTS,
 };
 
@@ -977,12 +1337,27 @@ const ITEM_COST: Duration = Duration::from_micros(20);
 /// What one workload measured.
 #[derive(Clone, Debug, Default)]
 pub struct Measured {
+    /// The hits' 99th percentile, as the user sees it (waits for a core
+    /// included).
     pub hit_p99: f64,
-    /// Of the hits, the share over half a load.
+    /// Of the hits, the share over half a load, each less the time the
+    /// runtime thread waited for a core while the service had the request,
+    /// and the clients' thread while the client had its answer.
     pub slow_hits: f64,
+    /// The same share, of the latencies as the user sees them.
+    pub slow_hits_plain: f64,
+    /// Whether the threads' waits for a core were known (else `slow_hits`
+    /// is of the plain latencies).
+    pub waits_known: bool,
     pub hits: usize,
     pub answered: u32,
     pub wrong: u32,
+    /// Requests the clients gave up on: no answer in [`GIVE_UP`].
+    pub lost: u32,
+    /// Handler tasks started and not ended once every client had hung up.
+    pub handlers_left: u64,
+    /// If the service's thread never ended: how it was stuck.
+    pub stuck: Option<Stuck>,
     pub events_made: u64,
     pub events_held: u64,
     pub events_unwritten: u64,
@@ -1009,13 +1384,58 @@ pub struct Measured {
 /// One client's record of its requests.
 #[derive(Default)]
 struct ClientRecord {
+    /// As the client saw them.
     hit_latencies: Vec<Duration>,
+    /// Less the threads' waits for a core while each had the request.
+    hit_latencies_own: Vec<Duration>,
     answered: u32,
     wrong: u32,
+    lost: u32,
+    waits_known: bool,
+    /// Some hit's waits could not be read.
+    waits_unknown: bool,
+}
+
+/// The time two threads have waited for a core, runnable (the second field
+/// of Linux's `schedstat`, in ns): the runtime thread's and the calling
+/// thread's (the clients').
+struct Waits {
+    runtime: std::fs::File,
+    client: std::fs::File,
+}
+
+impl Waits {
+    fn open(runtime_tid: Option<u64>) -> Option<Waits> {
+        let runtime =
+            std::fs::File::open(format!("/proc/self/task/{}/schedstat", runtime_tid?)).ok()?;
+        let client = std::fs::File::open("/proc/thread-self/schedstat").ok()?;
+        let w = Waits { runtime, client };
+        w.now().map(|_| w)
+    }
+
+    /// Both threads' waits so far.
+    fn now(&self) -> Option<(Duration, Duration)> {
+        Some((run_delay(&self.runtime)?, run_delay(&self.client)?))
+    }
+}
+
+#[cfg(unix)]
+fn run_delay(file: &std::fs::File) -> Option<Duration> {
+    let mut buf = [0u8; 96];
+    let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let ns = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+#[cfg(not(unix))]
+fn run_delay(_: &std::fs::File) -> Option<Duration> {
+    None
 }
 
 /// Runs the service `S` under one workload: a current-thread runtime of its
-/// own for the service, a thread with a runtime of its own for the clients.
+/// own for the service, on a thread of its own, and a thread with a runtime
+/// of its own for the clients.
 pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
     // The runtime thread's work between two rests, watched through its
     // park hooks: whatever task blocks it, spawned by the harness or not.
@@ -1027,18 +1447,13 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
             .sum()
     };
     let polls_before = polls_in_spells();
-    let threads = Threads::watch();
-    let runtime = {
-        let (parked, unparked) = (rests.clone(), rests.clone());
-        let ours = threads.ours.clone();
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .on_thread_start(move || Threads::ours_too(&ours))
-            .on_thread_park(move || parked.rest())
-            .on_thread_unpark(move || unparked.wake())
-            .build()
-            .expect("a current-thread runtime builds")
+    // Handlers of an earlier workload that never ended are not this one's.
+    let handlers_alive = || {
+        let h = monitors.metrics("handler");
+        h.instrumented_count - h.dropped_count
     };
+    let left_before = handlers_alive();
+    let threads = Threads::watch();
     let census = Census::new();
     let shared = Arc::new(Shared {
         book: Mutex::new(Book {
@@ -1066,6 +1481,7 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         rounds: shared::work::cpu::calibration().rounds_for(ITEM_COST),
         scored: Mutex::new(HashMap::new()),
         totals: Mutex::new(HashMap::new()),
+        client_tid: AtomicU64::new(0),
     });
     let app = App {
         shared: shared.clone(),
@@ -1075,112 +1491,104 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         .set_nonblocking(true)
         .expect("a listener can be non-blocking");
     let addr = std_listener.local_addr().expect("a bound address");
-    let done = Arc::new(AtomicBool::new(false));
     let clients_done = Arc::new(tokio::sync::Notify::new());
     let started = Instant::now();
+    // The service's runtime runs on a thread of its own, so that a service
+    // that deadlocks its thread does not stop the harness: the harness
+    // waits for it a while, then measures how it is stuck.
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel::<Option<u64>>();
+    let (end_tx, end_rx) = std::sync::mpsc::channel::<(u64, u64)>();
+    let service_thread = {
+        let (rests, ours) = (rests.clone(), threads.ours.clone());
+        let (monitors, app, shared) = (monitors.clone(), app.clone(), shared.clone());
+        let clients_done = clients_done.clone();
+        std::thread::Builder::new()
+            .name("service".into())
+            .spawn(move || {
+                Threads::ours_too(&ours);
+                let _ = tid_tx.send(this_thread_id());
+                let runtime = {
+                    let (parked, unparked) = (rests.clone(), rests.clone());
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .on_thread_start(move || Threads::ours_too(&ours))
+                        .on_thread_park(move || parked.rest())
+                        .on_thread_unpark(move || unparked.wake())
+                        .build()
+                        .expect("a current-thread runtime builds")
+                };
+                rests.wake();
+                let local = tokio::task::LocalSet::new();
+                let ends = runtime.block_on(local.run_until(serve::<S>(
+                    app,
+                    shared,
+                    monitors,
+                    std_listener,
+                    clients_done,
+                    left_before,
+                )));
+                // Every task still in the runtime is dropped; a thread
+                // blocked in the piece is not waited for long.
+                drop(local);
+                runtime.shutdown_timeout(ms(200));
+                let _ = end_tx.send(ends);
+            })
+            .expect("a thread for the service")
+    };
+    let runtime_tid = tid_rx.recv().ok().flatten();
     let clients = {
-        let (shape, done, clients_done) = (shape.clone(), done.clone(), clients_done.clone());
+        let (shape, shared) = (shape.clone(), shared.clone());
         let ours = threads.ours.clone();
         std::thread::Builder::new()
             .name("clients".into())
             .spawn(move || {
                 Threads::ours_too(&ours);
-                let r = run_clients(addr, &shape);
-                done.store(true, Ordering::SeqCst);
-                clients_done.notify_one();
-                r
+                if let Some(tid) = this_thread_id() {
+                    shared.client_tid.store(tid, Ordering::SeqCst);
+                }
+                run_clients(addr, &shape, runtime_tid)
             })
             .expect("a thread for the clients")
     };
-    rests.wake();
-    let auditor_polls_after = runtime.block_on(async {
-        let service = Arc::new(S::start(&app));
-        let mut tasks = Vec::new();
-        {
-            let (service, app) = (service.clone(), app.clone());
-            tasks.push(monitors.spawn("refresher", "refresher".into(), async move {
-                service.refresh(&app).await;
-            }));
-        }
-        {
-            let (service, app) = (service.clone(), app.clone());
-            tasks.push(monitors.spawn("auditor", "auditor".into(), async move {
-                service.audit(&app).await;
-            }));
-        }
-        tasks.push(monitors.spawn("reporter", "reporter".into(), {
-            let shared = shared.clone();
-            async move {
-                let mut every = tokio::time::interval(ms(10));
-                loop {
-                    every.tick().await;
-                    // A report: how much the store and the log have done.
-                    let _ = shared.store.loads.load(Ordering::Relaxed)
-                        + shared.log.written.load(Ordering::Relaxed);
-                }
-            }
-        }));
-        tasks.push(monitors.spawn("cleanup", "cleanup".into(), {
-            let shared = shared.clone();
-            async move {
-                let mut every = tokio::time::interval(ms(25));
-                loop {
-                    every.tick().await;
-                    // Drops the misses' keys: the cache keeps its hot keys.
-                    shared.cache.map.lock().unwrap().retain(|k, _| *k < HOT * 4);
-                }
-            }
-        }));
-        let listener = tokio::net::TcpListener::from_std(std_listener)
-            .expect("a tokio listener from a std one");
-        {
-            let (service, app, monitors2) = (service.clone(), app.clone(), monitors.clone());
-            let census = shared.log.census.clone();
-            tasks.push(monitors.spawn("accept", "accept".into(), async move {
-                let mut n = 0u32;
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    n += 1;
-                    let (service, app, census) = (service.clone(), app.clone(), census.clone());
-                    monitors2.spawn(
-                        "handler",
-                        format!("handler {n}"),
-                        connection(stream, service, app, census),
-                    );
-                }
-            }));
-        }
-        clients_done.notified().await;
-        let auditor_at_end = monitors.metrics("auditor").total_poll_count;
-        // Waits for the log to catch up with the events made.
-        let drain = Instant::now();
-        while shared.log.written.load(Ordering::SeqCst) + shared.log.foreign.load(Ordering::SeqCst)
-            < shared.log.census.made()
-            && drain.elapsed() < DRAIN
-        {
-            tokio::time::sleep(ms(5)).await;
-        }
-        for t in &tasks {
-            t.abort();
-        }
-        monitors.metrics("auditor").total_poll_count - auditor_at_end
-    });
-    let _ = done;
-    // Every task still in the runtime is dropped; a thread blocked in the
-    // piece is not waited for long.
-    runtime.shutdown_timeout(ms(200));
     let record = clients.join().expect("the clients do not panic");
+    clients_done.notify_one();
+    let all_polls = || -> u64 {
+        KINDS
+            .iter()
+            .map(|k| monitors.metrics(k).total_poll_count)
+            .sum()
+    };
+    let (polls_then, cpu_then) = (all_polls(), runtime_tid.and_then(thread_run_time));
+    let (auditor_polls_after, handlers_left, stuck) = match end_rx.recv_timeout(DRAIN + STUCK) {
+        Ok((after, left)) => {
+            let _ = service_thread.join();
+            (after, left, None)
+        }
+        Err(_) => {
+            // Still not done: stuck inside a poll. It cannot be ended alone;
+            // it stays blocked, using nothing, until the process ends.
+            let stuck = Stuck {
+                polls: all_polls() - polls_then,
+                cpu: match (cpu_then, runtime_tid.and_then(thread_run_time)) {
+                    (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                    _ => None,
+                },
+                state: runtime_tid.and_then(thread_state),
+                waited: DRAIN + STUCK,
+            };
+            (0, handlers_alive() - left_before, Some(stuck))
+        }
+    };
     let (threads_started, threads_left) = threads.count();
     let b = shared.lock();
-    let mut hits = record.hit_latencies.clone();
-    hits.sort();
-    let p99 = if hits.is_empty() {
+    let mut plain = record.hit_latencies.clone();
+    plain.sort();
+    let p99 = if plain.is_empty() {
         Duration::ZERO
     } else {
-        hits[((hits.len() as f64 * 0.99).ceil() as usize).clamp(1, hits.len()) - 1]
+        plain[((plain.len() as f64 * 0.99).ceil() as usize).clamp(1, plain.len()) - 1]
     };
+    let hits = &record.hit_latencies_own;
     let made = shared.log.census.made();
     Measured {
         hit_p99: p99.as_secs_f64() / LOAD.as_secs_f64(),
@@ -1189,12 +1597,21 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         } else {
             hits.iter().filter(|h| **h > LOAD / 2).count() as f64 / hits.len() as f64
         },
+        slow_hits_plain: if plain.is_empty() {
+            0.0
+        } else {
+            plain.iter().filter(|h| **h > LOAD / 2).count() as f64 / plain.len() as f64
+        },
+        waits_known: record.waits_known,
         hits: hits.len(),
         answered: record.answered,
         wrong: record.wrong
             + shape
                 .requests
                 .saturating_sub(record.answered + record.wrong),
+        lost: record.lost,
+        handlers_left,
+        stuck,
         events_made: made,
         events_held: shared.log.census.most(),
         events_unwritten: made.saturating_sub(shared.log.written.load(Ordering::SeqCst)),
@@ -1212,6 +1629,142 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
         auditor_polls_after,
         elapsed: started.elapsed(),
     }
+}
+
+/// How long the harness waits, past the time it gives the log to catch up,
+/// for the service's thread to end before it counts it stuck.
+const STUCK: Duration = Duration::from_millis(1000);
+
+/// How a service's thread that never ended was stuck, over the time the
+/// harness waited for it once the clients were done.
+#[derive(Clone, Debug)]
+pub struct Stuck {
+    /// The polls of every kind of task that ended meanwhile (the monitors'
+    /// counts, which grow as each poll returns).
+    pub polls: u64,
+    /// The runtime thread's time on a core meanwhile (from
+    /// `/proc/self/task/<tid>/schedstat`), where the system counts it.
+    pub cpu: Option<Duration>,
+    /// The runtime thread's state then (`/proc/self/task/<tid>/stat`): `S`
+    /// asleep, `R` running or runnable.
+    pub state: Option<char>,
+    pub waited: Duration,
+}
+
+/// The service's tasks, on its own runtime thread, until the clients are
+/// done and the log has caught up: returns the auditor's polls after the
+/// clients were done, and the handler tasks then started and not ended.
+async fn serve<S: Service>(
+    app: App,
+    shared: Arc<Shared>,
+    monitors: Monitors,
+    std_listener: std::net::TcpListener,
+    clients_done: Arc<tokio::sync::Notify>,
+    left_before: u64,
+) -> (u64, u64) {
+    let service = Arc::new(S::start(&app));
+    let mut tasks = Vec::new();
+    {
+        let (service, app) = (service.clone(), app.clone());
+        tasks.push(monitors.spawn("refresher", "refresher".into(), async move {
+            service.refresh(&app).await;
+        }));
+    }
+    {
+        let (service, app) = (service.clone(), app.clone());
+        tasks.push(monitors.spawn("auditor", "auditor".into(), async move {
+            service.audit(&app).await;
+        }));
+    }
+    tasks.push(monitors.spawn("reporter", "reporter".into(), {
+        let shared = shared.clone();
+        async move {
+            let mut every = tokio::time::interval(ms(10));
+            loop {
+                every.tick().await;
+                // A report: how much the store and the log have done.
+                let _ = shared.store.loads.load(Ordering::Relaxed)
+                    + shared.log.written.load(Ordering::Relaxed);
+            }
+        }
+    }));
+    tasks.push(monitors.spawn("cleanup", "cleanup".into(), {
+        let shared = shared.clone();
+        async move {
+            let mut every = tokio::time::interval(ms(25));
+            loop {
+                every.tick().await;
+                // Drops the misses' keys: the cache keeps its hot keys.
+                shared.cache.map.lock().unwrap().retain(|k, _| *k < HOT * 4);
+            }
+        }
+    }));
+    let listener =
+        tokio::net::TcpListener::from_std(std_listener).expect("a tokio listener from a std one");
+    {
+        let (service, app, monitors2) = (service.clone(), app.clone(), monitors.clone());
+        let census = shared.log.census.clone();
+        tasks.push(monitors.spawn("accept", "accept".into(), async move {
+            let mut n = 0u32;
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                n += 1;
+                let (service, app, census) = (service.clone(), app.clone(), census.clone());
+                monitors2.spawn(
+                    "handler",
+                    format!("handler {n}"),
+                    connection(stream, service, app, census),
+                );
+            }
+        }));
+    }
+    clients_done.notified().await;
+    let auditor_at_end = monitors.metrics("auditor").total_poll_count;
+    // Waits for the log to catch up with the events made.
+    let drain = Instant::now();
+    while shared.log.written.load(Ordering::SeqCst) + shared.log.foreign.load(Ordering::SeqCst)
+        < shared.log.census.made()
+        && drain.elapsed() < DRAIN
+    {
+        tokio::time::sleep(ms(5)).await;
+    }
+    // Every client has hung up: each handler ends once it reads that.
+    let left = || {
+        let h = monitors.metrics("handler");
+        (h.instrumented_count - h.dropped_count).saturating_sub(left_before)
+    };
+    let hung_up = Instant::now();
+    while left() > 0 && hung_up.elapsed() < HANG_UP {
+        tokio::time::sleep(ms(5)).await;
+    }
+    let handlers_left = left();
+    for t in &tasks {
+        t.abort();
+    }
+    (
+        monitors.metrics("auditor").total_poll_count - auditor_at_end,
+        handlers_left,
+    )
+}
+
+/// How long handlers have, once every client has hung up, to see it and
+/// end.
+const HANG_UP: Duration = Duration::from_millis(500);
+
+/// A thread's time on a core, from `/proc/self/task/<tid>/schedstat`.
+fn thread_run_time(tid: u64) -> Option<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let ns = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// A thread's state, from `/proc/self/task/<tid>/stat` (the field after
+/// its name, which ends with the last `)`).
+fn thread_state(tid: u64) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    text[text.rfind(')')? + 1..].trim_start().chars().next()
 }
 
 /// A poll, or a stretch of the runtime thread's sleep inside its work, up
@@ -1455,6 +2008,12 @@ async fn connection<S: Service>(
 ) {
     let (read, mut write) = stream.into_split();
     let mut lines = tokio::io::BufReader::new(read).lines();
+    // The clients' thread's waits for a core, read as each answer goes out.
+    let client = match app.shared.client_tid.load(Ordering::SeqCst) {
+        0 => None,
+        tid => std::fs::File::open(format!("/proc/self/task/{tid}/schedstat")).ok(),
+    };
+    let stamp = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_nanos().to_string());
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(key) = line.trim().parse::<u64>() else {
             break;
@@ -1466,8 +2025,21 @@ async fn connection<S: Service>(
             },
         };
         let value = service.handle(&app, request).await;
+        // The answer, with both threads' waits for a core so far: the
+        // runtime thread's (this one) and the clients'.
+        let (runtime_waited, client_waited) = (
+            SchedTimes::now().known.then(|| SchedTimes::now().waiting),
+            client.as_ref().and_then(run_delay),
+        );
         if write
-            .write_all(format!("{value}\n").as_bytes())
+            .write_all(
+                format!(
+                    "{value} {} {}\n",
+                    stamp(runtime_waited),
+                    stamp(client_waited)
+                )
+                .as_bytes(),
+            )
             .await
             .is_err()
         {
@@ -1478,7 +2050,20 @@ async fn connection<S: Service>(
 
 /// The clients: each connection sends its requests in turn, each once it
 /// is due and the answer before it is in, and checks each answer.
-fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
+///
+/// Each hit's latency is also kept less the time the machine kept the
+/// request waiting: the clients' thread's waits for a core while it sent
+/// the request, the runtime thread's from then until the answer went out
+/// (the service had it), and the clients' thread's from then until the
+/// answer was read (the client had it). A thread's wait while the request was in the other's hands did
+/// not hold it up, so neither the larger of the two waits nor their sum
+/// over the whole request is right: the sum counts twice a moment when
+/// both waited, the larger leaves out a wait of each in turn.
+fn run_clients(
+    addr: std::net::SocketAddr,
+    shape: &Shape,
+    runtime_tid: Option<u64>,
+) -> ClientRecord {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1498,10 +2083,12 @@ fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
         plans[c].push((shape.gap * i, key));
     }
     let salt = shape.salt;
+    let waits = Arc::new(Waits::open(runtime_tid));
     runtime.block_on(async move {
         let start = tokio::time::Instant::now();
         let mut clients = tokio::task::JoinSet::new();
         for plan in plans {
+            let waits = waits.clone();
             clients.spawn(async move {
                 let mut record = ClientRecord::default();
                 let Ok(stream) = tokio::net::TcpStream::connect(addr).await else {
@@ -1511,7 +2098,8 @@ fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
                 let mut lines = tokio::io::BufReader::new(read).lines();
                 for (due, key) in plan {
                     tokio::time::sleep_until(start + due).await;
-                    let sent = Instant::now();
+                    let (sent, waited) =
+                        (Instant::now(), waits.as_ref().as_ref().and_then(Waits::now));
                     if write
                         .write_all(format!("{key}\n").as_bytes())
                         .await
@@ -1519,15 +2107,51 @@ fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
                     {
                         break;
                     }
-                    let Ok(Ok(Some(answer))) =
-                        tokio::time::timeout(GIVE_UP, lines.next_line()).await
-                    else {
-                        break;
+                    let written = waits.as_ref().as_ref().and_then(Waits::now);
+                    let line = match tokio::time::timeout(GIVE_UP, lines.next_line()).await {
+                        Ok(Ok(Some(line))) => line,
+                        Err(_) => {
+                            // No answer: the client gives up on the
+                            // connection, as a user gives up on the page.
+                            record.lost += 1;
+                            break;
+                        }
+                        _ => break,
                     };
-                    if answer.trim().parse::<u64>().ok() == Some(value_of(salt, key)) {
+                    let mut fields = line.split_whitespace();
+                    let answer = fields.next().and_then(|v| v.parse::<u64>().ok());
+                    let mut stamp = || -> Option<Duration> {
+                        Some(Duration::from_nanos(fields.next()?.parse().ok()?))
+                    };
+                    let (runtime_at_answer, client_at_answer) = (stamp(), stamp());
+                    if answer == Some(value_of(salt, key)) {
                         record.answered += 1;
                         if key < HOT {
-                            record.hit_latencies.push(sent.elapsed());
+                            let took = sent.elapsed();
+                            // Each thread's wait counted only while the
+                            // request was in its hands: the runtime
+                            // thread's until the answer went out, the
+                            // clients' thread's from then on.
+                            let now = waits.as_ref().as_ref().and_then(Waits::now);
+                            let own =
+                                match (waited, written, runtime_at_answer, client_at_answer, now) {
+                                    (
+                                        Some((_, c0)),
+                                        Some((rw, cw)),
+                                        Some(ra),
+                                        Some(ca),
+                                        Some((_, c1)),
+                                    ) => took
+                                        .saturating_sub(cw.saturating_sub(c0))
+                                        .saturating_sub(ra.saturating_sub(rw))
+                                        .saturating_sub(c1.saturating_sub(ca)),
+                                    _ => {
+                                        record.waits_unknown = true;
+                                        took
+                                    }
+                                };
+                            record.hit_latencies.push(took);
+                            record.hit_latencies_own.push(own);
                         }
                     } else {
                         record.wrong += 1;
@@ -1540,10 +2164,14 @@ fn run_clients(addr: std::net::SocketAddr, shape: &Shape) -> ClientRecord {
         while let Some(r) = clients.join_next().await {
             if let Ok(r) = r {
                 all.hit_latencies.extend(r.hit_latencies);
+                all.hit_latencies_own.extend(r.hit_latencies_own);
                 all.answered += r.answered;
                 all.wrong += r.wrong;
+                all.lost += r.lost;
+                all.waits_unknown |= r.waits_unknown;
             }
         }
+        all.waits_known = waits.is_some() && !all.waits_unknown;
         all
     })
 }
@@ -1582,6 +2210,15 @@ pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors)
         all.iter().map(|m| m.events_unwritten).sum::<u64>() as f64,
     );
     facts.set("wrong_answers", all.iter().map(|m| m.wrong).sum::<u32>());
+    facts.set("lost_requests", all.iter().map(|m| m.lost).sum::<u32>());
+    facts.set(
+        "service_stuck",
+        all.iter().filter(|m| m.stuck.is_some()).count() as f64,
+    );
+    facts.set(
+        "handlers_left",
+        all.iter().map(|m| m.handlers_left).max().unwrap_or(0) as f64,
+    );
     facts.set(
         "cache_wrong",
         all.iter().map(|m| m.cache_wrong).sum::<u64>() as f64,
@@ -1627,12 +2264,13 @@ pub fn run<S: Service>(facts: &Facts) {
     for (i, (m, s)) in measured.iter().zip(&shapes).enumerate() {
         if s.steady {
             println!(
-                "Workload {}: {} answered right, {} wrong or unanswered; cache hits took up to {:.1} ms at the 99th percentile (a load from the store takes {} ms), and {:.0}% of them over 10 ms.",
+                "Workload {}: {} answered right, {} wrong or unanswered; cache hits took up to {:.1} ms at the 99th percentile (a load from the store takes {} ms), and {:.0}% of them over 10 ms ({:.0}% less the time the threads waited for a core).",
                 i + 1,
                 m.answered,
                 m.wrong,
                 m.hit_p99 * LOAD.as_secs_f64() * 1000.0,
                 LOAD.as_millis(),
+                m.slow_hits_plain * 100.0,
                 m.slow_hits * 100.0,
             );
         } else {
@@ -1645,6 +2283,39 @@ pub fn run<S: Service>(facts: &Facts) {
                 m.events_unwritten
             );
         }
+    }
+    for (i, m) in measured.iter().enumerate() {
+        if m.lost > 0 || m.handlers_left > 0 {
+            println!(
+                "Workload {}: the clients gave up on {} requests, unanswered after {:.1} s; {} handler tasks had not ended, though their clients had hung up.",
+                i + 1,
+                m.lost,
+                GIVE_UP.as_secs_f64(),
+                m.handlers_left
+            );
+        }
+        if let Some(s) = &m.stuck {
+            println!(
+                "Workload {}: the service's thread never ended. In the {:.1} s the harness waited for it, {} polls ended (of any task), the thread used {} of CPU, and its state was {}. It is left blocked until the program ends.",
+                i + 1,
+                s.waited.as_secs_f64(),
+                s.polls,
+                s.cpu.map_or("an unknown amount".into(), |c| format!(
+                    "{:.1} ms",
+                    c.as_secs_f64() * 1000.0
+                )),
+                match s.state {
+                    Some('S') => "S (asleep, waiting for something)".to_string(),
+                    Some(c) => c.to_string(),
+                    None => "unknown".to_string(),
+                }
+            );
+        }
+    }
+    if measured.iter().any(|m| !m.waits_known) {
+        println!(
+            "(This system does not say how long a thread waited for a core: slow_hits counts the latencies as the clients saw them.)"
+        );
     }
     if metrics_asked() {
         println!();

@@ -26,6 +26,12 @@ mod bug_caches_wrong_value;
 #[path = "fixtures/service/bug_guesses_misses.rs"]
 mod bug_guesses_misses;
 #[allow(dead_code)]
+#[path = "fixtures/service/bug_lock_across_await.rs"]
+mod bug_lock_across_await;
+#[allow(dead_code)]
+#[path = "fixtures/service/bug_own_queue_loses_wakers.rs"]
+mod bug_own_queue_loses_wakers;
+#[allow(dead_code)]
 #[path = "fixtures/service/bug_private_runtime.rs"]
 mod bug_private_runtime;
 #[allow(dead_code)]
@@ -40,6 +46,9 @@ mod bug_stops_ranking;
 #[allow(dead_code)]
 #[path = "fixtures/service/bug_thread_per_miss.rs"]
 mod bug_thread_per_miss;
+#[allow(dead_code)]
+#[path = "fixtures/service/bug_times_out_lost_sends.rs"]
+mod bug_times_out_lost_sends;
 #[allow(dead_code)]
 #[path = "fixtures/service/bug_unbounded_queue.rs"]
 mod bug_unbounded_queue;
@@ -199,14 +208,49 @@ fn a_wait_cut_into_spells_is_judged_not_fixed() {
     assert!(f.get("longest_poll") <= Some(0.25), "{f:?}");
 }
 
+/// Judged not fixed, in one run, with `id` among its diagnoses.
+fn wrong_with<S: Service>(what: &str, id: &str) -> Facts {
+    let f = measured::<S>(7);
+    let g = grader();
+    g.assert_not_fixed(what, Observed::Completes, &f);
+    let ids = g.diagnoses(Observed::Completes, &f);
+    assert!(
+        ids.iter().any(|i| i == id),
+        "{what}: {id} not in {ids:?} {f:?}"
+    );
+    f
+}
+
+fn a_service_that_stops_or_loses_requests_is_judged_not_fixed() {
+    // The service's thread blocks on the lock for good: the harness gives
+    // up on it (and leaves it blocked until the test process ends).
+    let f =
+        wrong_with::<bug_lock_across_await::Shop>("a lock held across an await", "service-stuck");
+    assert!(f.get("lost_requests") >= Some(4.0), "{f:?}");
+    // A few handlers are never woken again; the rest of the service goes on.
+    let f = wrong_with::<bug_own_queue_loses_wakers::Shop>(
+        "a queue that keeps one waker",
+        "requests-lost",
+    );
+    assert_eq!(f.get("service_stuck"), Some(0.0), "{f:?}");
+    assert!(f.get("handlers_left") >= Some(1.0), "{f:?}");
+    // The symptom hidden: every request answered, the events dropped.
+    let f = wrong_with::<bug_times_out_lost_sends::Shop>(
+        "a timeout around the send that loses its wake-up",
+        "events-lost",
+    );
+    assert_eq!(f.get("lost_requests"), Some(0.0), "{f:?}");
+}
+
 /// One test, which runs each check in turn: a run counts the threads that
 /// start while it runs, and the test harness starts a thread for each test
 /// as another ends.
 #[test]
 fn every_check_in_turn() {
-    watchdog(Duration::from_secs(540));
+    watchdog(Duration::from_secs(600));
     every_fix_is_judged_fixed();
     every_wrong_program_is_judged_not_fixed_and_named();
     what_the_service_leaves_behind_is_judged();
     a_wait_cut_into_spells_is_judged_not_fixed();
+    a_service_that_stops_or_loses_requests_is_judged_not_fixed();
 }

@@ -4,7 +4,8 @@
 //! machine; a watchdog ends a test that hangs.
 
 use lesson_14::{
-    BLOCKING, KINDS, Measured, Monitors, QUEUE, STARVE, Service, broken, fixed, measure, shapes,
+    BLOCKING, KINDS, LOCK, LOST, Measured, Monitors, QUEUE, STARVE, Service, broken, fixed,
+    measure, shapes,
 };
 use shared::grade::{Grader, Observed};
 use shared::lesson::{Facts, Spec};
@@ -130,7 +131,59 @@ fn an_unbounded_queue_keeps_the_auditor_busy_after_the_last_answer() {
     });
 }
 
+fn a_lock_held_across_an_await_stops_every_task_and_the_thread_sleeps() {
+    let claim = judged(&LOCK, false);
+    within_three_tries::<broken::Lock>(&LOCK, |f, m, _| {
+        claim(f)?;
+        // The steady workload has misses: the service stops there.
+        let Some(stuck) = &m[0].stuck else {
+            return Err("the steady workload's service thread ended".into());
+        };
+        // No poll of any kind ended in the seconds the harness waited: the
+        // monitors' counts stop (a slow poll would end, and count).
+        if stuck.polls > 0 {
+            return Err(format!("{} polls ended meanwhile", stuck.polls));
+        }
+        // Asleep, not computing: blocked on the lock.
+        if stuck.cpu.is_some_and(|c| c > Duration::from_millis(20)) {
+            return Err(format!("the thread used {:?} of CPU", stuck.cpu));
+        }
+        if stuck.state.is_some_and(|s| s != 'S') {
+            return Err(format!("the thread's state was {:?}", stuck.state));
+        }
+        Ok(())
+    });
+}
+
+fn a_lost_waker_leaves_handlers_never_polled_again_nor_ended() {
+    let claim = judged(&LOST, false);
+    within_three_tries::<broken::Lost>(&LOST, |f, m, mon| {
+        claim(f)?;
+        // In the burst: the handlers the clients gave up on were first
+        // polled, never ended, and never polled again; nothing held the
+        // thread meanwhile.
+        let burst = &m[1];
+        if burst.handlers_left < 1 || burst.handlers_left < u64::from(burst.lost) {
+            return Err(format!(
+                "handlers left {}, requests lost {}",
+                burst.handlers_left, burst.lost
+            ));
+        }
+        let slow: u64 = ["handler", "refresher", "auditor"]
+            .iter()
+            .map(|k| mon.metrics(k).total_slow_poll_count)
+            .sum();
+        if slow > 5 || burst.stuck.is_some() {
+            return Err(format!("slow polls {slow}, stuck {:?}", burst.stuck));
+        }
+        Ok(())
+    });
+}
+
 fn the_fixes_meet_the_fixed_claim() {
+    within_three_tries::<fixed::Counted>(&LOCK, |f, _, _| judged(&LOCK, true)(f));
+    within_three_tries::<fixed::Kept>(&LOST, |f, _, _| judged(&LOST, true)(f));
+    within_three_tries::<fixed::Sound>(&LOST, |f, _, _| judged(&LOST, true)(f));
     within_three_tries::<fixed::Sound>(&BLOCKING, |f, _, _| judged(&BLOCKING, true)(f));
     within_three_tries::<fixed::Yielding>(&STARVE, |f, _, _| judged(&STARVE, true)(f));
 }
@@ -140,9 +193,11 @@ fn the_fixes_meet_the_fixed_claim() {
 /// as another ends.
 #[test]
 fn every_check_in_turn() {
-    watchdog(Duration::from_secs(400));
+    watchdog(Duration::from_secs(500));
     a_blocking_handler_is_the_kind_with_the_slow_polls();
     a_loop_that_never_yields_is_the_refresher_s_slow_polls_and_everyone_else_s_long_delays();
     an_unbounded_queue_keeps_the_auditor_busy_after_the_last_answer();
+    a_lock_held_across_an_await_stops_every_task_and_the_thread_sleeps();
+    a_lost_waker_leaves_handlers_never_polled_again_nor_ended();
     the_fixes_meet_the_fixed_claim();
 }

@@ -1,9 +1,10 @@
 //! Lesson 14, fixed: the service with each fault found and fixed: a miss
 //! awaits the store, the ranking runs on the blocking pool (or yields every
-//! 16 items), the audit queue is bounded.
+//! 16 items), the audit queue is bounded, the counts' lock is
+//! released before any await, every waiting sender's waker is kept.
 //! Run it with `cargo xtask run lesson-14 --fixed`.
 
-use lesson_14::{BLOCKING, QUEUE, STARVE, fixed, piece};
+use lesson_14::{BLOCKING, LOCK, LOST, QUEUE, STARVE, fixed, piece};
 use shared::lesson::Variant;
 use std::process::ExitCode;
 
@@ -24,6 +25,15 @@ fn main() -> ExitCode {
             QUEUE.with(vec![piece::<fixed::Sound>("").note(
                 "The audit queue holds 32 events: a full queue makes the handlers wait, and the memory held stays small.",
             )]),
+            LOCK.with(vec![piece::<fixed::Counted>("").note(
+                "The counts' lock is held only while counting: its guard is dropped before the load is awaited.",
+            )]),
+            LOST.with(vec![
+                piece::<fixed::Kept>("wakers")
+                    .note("The queue keeps the waker of every sender that waits, and wakes them in turn."),
+                piece::<fixed::Sound>("channel")
+                    .note("tokio's bounded channel instead of a queue of our own: it keeps every waiting sender."),
+            ]),
         ],
     )
 }

@@ -31,6 +31,9 @@ use std::time::Instant;
 /// one bar.
 const MERGE_GAP_US: u64 = 50;
 
+/// The note on a poll that had not ended when its run did.
+pub const STILL_IN_POLL: &str = "still in this poll when the run ended";
+
 static NEXT_TASK: AtomicU64 = AtomicU64::new(1);
 
 struct TaskState {
@@ -281,6 +284,26 @@ impl Recorder {
             let mut s = self.lock();
             s.seal();
             let elapsed_us = s.now_us();
+            // A poll still going (a thread stuck in it, left behind) is
+            // recorded up to here, so the trace shows where it is.
+            let mut open: Vec<Span> = s
+                .tasks
+                .values()
+                .filter_map(|t| {
+                    t.in_poll.map(|(lane, since)| Span {
+                        task: t.label.to_string(),
+                        lane,
+                        kind: SpanKind::Poll,
+                        start_us: since,
+                        end_us: elapsed_us,
+                        polls: 1,
+                        ready: false,
+                        note: Some(STILL_IN_POLL.into()),
+                    })
+                })
+                .collect();
+            open.sort_by_key(|sp| sp.start_us);
+            s.events.extend(open.into_iter().map(Event::Span));
             s.settle_marks();
             s.events.push(Event::End { elapsed_us });
             s.running = false;

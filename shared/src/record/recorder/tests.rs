@@ -461,3 +461,39 @@ fn a_run_that_marks_in_a_loop_keeps_its_first_and_last_marks_and_counts_the_rest
     assert_eq!(texts[501], "report 99500");
     assert_eq!(texts[1000], "report 99999");
 }
+
+#[test]
+fn a_poll_still_going_when_the_run_ends_is_recorded_up_to_the_end() {
+    let rec = recorder();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let mut stuck = Box::pin(rec.traced(
+            "stuck",
+            std::future::poll_fn(move |_| {
+                tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                Poll::Ready(())
+            }),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        let _ = stuck.as_mut().poll(&mut cx);
+    });
+    rx.recv().unwrap();
+    let events = rec.finish();
+    go_tx.send(()).unwrap();
+    thread.join().unwrap();
+    let open: Vec<&Span> = spans(&events)
+        .into_iter()
+        .filter(|s| s.note.as_deref() == Some(STILL_IN_POLL))
+        .collect();
+    assert_eq!(open.len(), 1, "{events:?}");
+    assert_eq!(open[0].task, "stuck");
+    let end = events.iter().find_map(|e| match e {
+        Event::End { elapsed_us } => Some(*elapsed_us),
+        _ => None,
+    });
+    assert_eq!(Some(open[0].end_us), end);
+    // The poll's own end, after the run, adds nothing.
+    assert_eq!(rec.snapshot().len(), events.len());
+}
