@@ -56,6 +56,9 @@ mod bug_unbounded_queue;
 #[path = "fixtures/service/bug_warms_with_zero.rs"]
 mod bug_warms_with_zero;
 #[allow(dead_code)]
+#[path = "fixtures/service/bug_yield_waits_for_pool.rs"]
+mod bug_yield_waits_for_pool;
+#[allow(dead_code)]
 #[path = "fixtures/service/bug_yields_around.rs"]
 mod bug_yields_around;
 #[allow(dead_code)]
@@ -206,6 +209,13 @@ fn a_wait_cut_into_spells_is_judged_not_fixed() {
         "{ids:?} {f:?}"
     );
     assert!(f.get("longest_poll") <= Some(0.25), "{f:?}");
+    // The load on the blocking pool, waited for in a loop of
+    // `std::thread::yield_now`: the handler holds the thread for the whole
+    // load. Quiet, that is CPU time in one poll; beside busy programs each
+    // yield hands the core away, the loop shows as waits for a core, and
+    // the symptom (slow hits) and the monitors' slow polls judge it.
+    let f = measured::<bug_yield_waits_for_pool::Shop>(7);
+    grader().assert_not_fixed("a yield loop waiting for the pool", Observed::Completes, &f);
 }
 
 /// Judged not fixed, in one run, with `id` among its diagnoses.
