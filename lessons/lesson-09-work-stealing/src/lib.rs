@@ -692,6 +692,9 @@ pub mod parking {
     struct Counts {
         rung: AtomicU64,
         answered: AtomicU64,
+        /// Pushes asked of the pusher thread, and pushes it has done.
+        asked: AtomicU64,
+        pushed: AtomicU64,
         /// Set at each step: one wake-up may come at the worst moment.
         armed: AtomicBool,
         /// Where it comes at this step: just before `park` (false), or
@@ -741,6 +744,7 @@ pub mod parking {
                         next += 1;
                         ring_free(&bells, next, &counts);
                         pushed.done.store(true, SeqCst);
+                        counts.pushed.fetch_add(1, SeqCst);
                     }
                 })
             };
@@ -752,7 +756,9 @@ pub mod parking {
                         return;
                     }
                     let pushed = Arc::new(Pushed::default());
+                    counts.asked.fetch_add(1, SeqCst);
                     if to_pusher.lock().unwrap().send(pushed.clone()).is_err() {
+                        counts.asked.fetch_sub(1, SeqCst);
                         return;
                     }
                     let asked = Instant::now();
@@ -820,6 +826,23 @@ pub mod parking {
                     break;
                 }
                 std::thread::sleep(Duration::from_micros(pause));
+            }
+            // A push the hook asked for may be made after the last step's
+            // look (on a busy core the pusher thread can be that late): wait
+            // for it, then give its task the time any step gets.
+            let tail = Instant::now();
+            while counts.pushed.load(SeqCst) < counts.asked.load(SeqCst)
+                && tail.elapsed() < Duration::from_secs(1)
+            {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            let tail = Instant::now();
+            let all_ran = || counts.answered.load(SeqCst) >= counts.rung.load(SeqCst);
+            while !all_ran() && tail.elapsed() < LOST_AFTER {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            if !all_ran() {
+                stuck += 1;
             }
             let events = counts.rung.load(SeqCst).max(1);
             let idle = runtime.stats().idle_looks.load(SeqCst) - looks_before;
