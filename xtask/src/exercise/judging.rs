@@ -147,7 +147,7 @@ pub(super) fn missed_the_same(learner: &Judgement, reference: &Judgement) -> boo
         };
         !bound.holds(v)
             || bound.max.is_some_and(|m| m > 0.0 && v >= m * NEAR)
-            || bound.min.is_some_and(|m| m > 0.0 && v <= m / NEAR)
+            || bound.min.is_some_and(|m| m > 0.0 && v <= m * (2.0 - NEAR))
     };
     !missed.is_empty() && missed.into_iter().all(near)
 }
@@ -399,7 +399,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_same_misses_in_the_lessons_own_fix_excuse_a_learners_run() {
+    fn only_the_same_misses_or_near_misses_in_the_lessons_own_fix_excuse_a_learners_run() {
         use shared::contract::manifest::{Bound, Expect, Outcome};
         use shared::grade::{Observed, judge};
         let e = Expect {
@@ -443,6 +443,25 @@ mod tests {
             !missed_the_same(&run(1.0, 1.0), &run(8.0, 7.0)),
             "the learner missed nothing"
         );
+        // A minimum of 0.65: within 30% above it (0.845) is close.
+        let e = Expect {
+            facts: vec![Bound {
+                name: "throughput_ratio".into(),
+                min: Some(0.65),
+                max: None,
+                timing: true,
+            }],
+            ..e
+        };
+        let run = |ratio: f64| {
+            judge(
+                &e,
+                Observed::Completes,
+                vec![("throughput_ratio".into(), ratio)],
+            )
+        };
+        assert!(missed_the_same(&run(0.5), &run(0.8)));
+        assert!(!missed_the_same(&run(0.5), &run(0.9)));
     }
 
     #[test]
