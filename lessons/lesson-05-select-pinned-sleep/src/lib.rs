@@ -341,15 +341,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// (the process's, exact: the runtime's thread does nearly all of it, and
 /// one thread's share is at most the wall time), the time the thread
 /// waited for a core while it could have run (a busy machine's doing:
-/// `/proc/thread-self/schedstat`), and the rest, when it was asleep of its
-/// own accord (a sleep, a lock, a join), counted only if it gave up its
-/// core of its own accord (`voluntary_ctxt_switches` in
-/// `/proc/thread-self/status`). Leaving out the wait for a core keeps the
+/// Linux's `schedstat`), and the rest, when it was asleep of its own
+/// accord (a sleep, a lock, a join), counted only if it gave up its core
+/// of its own accord (a voluntary context switch). Both counts come from
+/// [`shared::record::sched`]. Leaving out the wait for a core keeps the
 /// time asleep honest on a busy machine: a thread that sleeps a
 /// microsecond on a lock and is then kept waiting for a core for 15 ms
 /// slept a microsecond. Linux only: elsewhere [`end`] says nothing was
 /// measured.
 pub mod stretches {
+    use shared::record::sched;
     use std::cell::RefCell;
     use std::time::{Duration, Instant};
 
@@ -363,23 +364,14 @@ pub mod stretches {
 
     impl Clock {
         fn now() -> Option<Clock> {
-            // The time this thread waited for a core, in ns. (The time on a
-            // core beside it may be a scheduler tick old; the process's CPU
-            // time is exact, and this thread does nearly all of it.)
-            let sched = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-            let waited_ns: u64 = sched.split_whitespace().nth(1)?.parse().ok()?;
-            let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
-            let voluntary = status
-                .lines()
-                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))?
-                .trim()
-                .parse()
-                .ok()?;
+            // The time this thread waited for a core. (Its time on a core
+            // may be a scheduler tick old; the process's CPU time is exact,
+            // and this thread does nearly all of it.)
             Some(Clock {
                 wall: Instant::now(),
                 cpu: shared::work::cpu::cpu_time(),
-                waited: Duration::from_nanos(waited_ns),
-                voluntary,
+                waited: sched::SchedStat::of_this_thread()?.waited,
+                voluntary: sched::voluntary_switches()?,
             })
         }
     }

@@ -275,11 +275,7 @@ impl Asleep {
     /// it gave up its core voluntarily, as Linux counts them. `None` where
     /// that cannot be read.
     fn blocking_calls() -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
-            .and_then(|v| v.trim().parse().ok())
+        shared::record::sched::voluntary_switches()
     }
 
     /// Whether this machine can tell (Linux can).

@@ -32,6 +32,7 @@ use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
 use shared::record::parked::Parked;
+use shared::record::sched::thread_ids;
 use shared::record::threads::{multi_thread, name_threads};
 use shared::work::heartbeat::Heartbeat;
 use shared::work::shape::{Rng, SEED_ENV, seed};
@@ -273,17 +274,6 @@ impl WaitsSeen {
     }
 }
 
-/// The ids of this process's threads, where the system lists them
-/// (`/proc/self/task` on Linux); `None` elsewhere.
-fn threads() -> Option<Vec<u64>> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    Some(
-        tasks
-            .filter_map(|t| t.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-    )
-}
-
 /// How many threads that were not in `before` are still alive, once
 /// `grace` has passed or fewer than `allowed` are (threads that are ending
 /// have that long to end). 0 where the system does not list threads.
@@ -291,7 +281,7 @@ fn threads_left(before: &Option<Vec<u64>>, allowed: usize, grace: Duration) -> u
     let Some(before) = before else { return 0 };
     let since = Instant::now();
     loop {
-        let new = threads()
+        let new = thread_ids()
             .unwrap_or_default()
             .iter()
             .filter(|t| !before.contains(t))
@@ -1152,7 +1142,7 @@ pub mod nested {
             };
             let each: Vec<Held> = shape.items.iter().map(|_| Held::new()).collect();
             let progress: Vec<Progress> = shape.items.iter().map(|_| Progress::default()).collect();
-            let threads_before = threads();
+            let threads_before = thread_ids();
             let (runtime, parked) = watched_runtime();
             // Each call is traced on its own, and the loop around them is
             // not: a panic then comes in a call's first poll, which no
@@ -1354,7 +1344,7 @@ pub mod drop_runtime {
         let (mut waits, mut left) = (WaitsSeen::default(), 0usize);
         let (mut wrong, mut lateness, mut busiest) = (0, 0.0f64, 0.0f64);
         for shape in shapes {
-            let (threads_before, open_before) = (threads(), ledger.left_running());
+            let (threads_before, open_before) = (thread_ids(), ledger.left_running());
             let (runtime, parked) = watched_runtime();
             let each: Vec<Held> = shape.accounts.iter().map(|_| Held::new()).collect();
             let progress: Vec<Progress> =
@@ -1743,7 +1733,7 @@ pub mod no_reactor {
         }
         for shape in shapes {
             let store = Store::default();
-            let threads_before = threads();
+            let threads_before = thread_ids();
             let (runtime, parked) = watched_runtime();
             let ((heartbeat, ended, before), busy) = parked.busy(|| {
                 runtime.block_on(

@@ -27,6 +27,7 @@
 
 use shared::TraceExt;
 use shared::lesson::{FactSpec, Facts, Piece, Spec, Variant, fact};
+use shared::record::sched::{self, SchedStat, SchedStatFile, this_thread_id, thread_ids};
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Rng, SEED_ENV, seed};
 use std::collections::HashMap;
@@ -1400,37 +1401,22 @@ struct ClientRecord {
 /// of Linux's `schedstat`, in ns): the runtime thread's and the calling
 /// thread's (the clients').
 struct Waits {
-    runtime: std::fs::File,
-    client: std::fs::File,
+    runtime: SchedStatFile,
+    client: SchedStatFile,
 }
 
 impl Waits {
     fn open(runtime_tid: Option<u64>) -> Option<Waits> {
-        let runtime =
-            std::fs::File::open(format!("/proc/self/task/{}/schedstat", runtime_tid?)).ok()?;
-        let client = std::fs::File::open("/proc/thread-self/schedstat").ok()?;
-        let w = Waits { runtime, client };
-        w.now().map(|_| w)
+        Some(Waits {
+            runtime: SchedStatFile::of_thread(runtime_tid?)?,
+            client: SchedStatFile::of_this_thread()?,
+        })
     }
 
     /// Both threads' waits so far.
     fn now(&self) -> Option<(Duration, Duration)> {
-        Some((run_delay(&self.runtime)?, run_delay(&self.client)?))
+        Some((self.runtime.read()?.waited, self.client.read()?.waited))
     }
-}
-
-#[cfg(unix)]
-fn run_delay(file: &std::fs::File) -> Option<Duration> {
-    let mut buf = [0u8; 96];
-    let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).ok()?;
-    let text = std::str::from_utf8(&buf[..n]).ok()?;
-    let ns = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-#[cfg(not(unix))]
-fn run_delay(_: &std::fs::File) -> Option<Duration> {
-    None
 }
 
 /// Runs the service `S` under one workload: a current-thread runtime of its
@@ -1753,11 +1739,9 @@ async fn serve<S: Service>(
 /// end.
 const HANG_UP: Duration = Duration::from_millis(500);
 
-/// A thread's time on a core, from `/proc/self/task/<tid>/schedstat`.
+/// A thread's time on a core (see [`SchedStat`]).
 fn thread_run_time(tid: u64) -> Option<Duration> {
-    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
-    let ns = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    Some(SchedStat::of_thread(tid)?.ran)
 }
 
 /// A thread's state, from `/proc/self/task/<tid>/stat` (the field after
@@ -1904,23 +1888,6 @@ impl Threads {
 /// running.
 const THREADS_END: Duration = Duration::from_millis(500);
 
-/// The ids of this process's threads, where the system lists them
-/// (`/proc/self/task` on Linux); `None` elsewhere.
-fn thread_ids() -> Option<Vec<u64>> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    Some(
-        tasks
-            .filter_map(|t| t.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-    )
-}
-
-/// The calling thread's id, as [`thread_ids`] lists it.
-fn this_thread_id() -> Option<u64> {
-    let link = std::fs::read_link("/proc/thread-self").ok()?;
-    link.file_name()?.to_str()?.parse().ok()
-}
-
 /// This thread's time on a core, and its time runnable but waiting for one,
 /// as the operating system counts them (`/proc/thread-self/schedstat` on
 /// Linux; elsewhere unknown, and nothing is counted).
@@ -1951,51 +1918,21 @@ impl SchedTimes {
 impl SchedTimes {
     fn now() -> SchedTimes {
         thread_local! {
-            static FILE: Option<std::fs::File> =
-                std::fs::File::open("/proc/thread-self/schedstat").ok();
+            static FILE: Option<SchedStatFile> = SchedStatFile::of_this_thread();
         }
         // The file's time on a core is brought up to date only at the
         // scheduler's ticks; the thread's CPU clock is exact.
-        let running = thread_cpu();
-        FILE.with(|file| {
-            let Some(file) = file else {
-                return SchedTimes::default();
-            };
-            let mut buf = [0u8; 96];
-            #[cfg(unix)]
-            let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).unwrap_or(0);
-            #[cfg(not(unix))]
-            let n = 0;
-            let text = std::str::from_utf8(&buf[..n]).unwrap_or("");
-            let mut words = text.split_whitespace().map(str::parse::<u64>);
-            match (running, words.next(), words.next()) {
-                (Some(running), Some(Ok(_)), Some(Ok(wait))) => SchedTimes {
-                    running,
-                    waiting: Duration::from_nanos(wait),
-                    switches: shared::record::held::voluntary_switches(),
-                    known: true,
-                },
-                _ => SchedTimes::default(),
-            }
-        })
+        let stat = FILE.with(|file| file.as_ref().and_then(SchedStatFile::read));
+        match (sched::thread_cpu_time(), stat, sched::voluntary_switches()) {
+            (Some(running), Some(stat), Some(switches)) => SchedTimes {
+                running,
+                waiting: stat.waited,
+                switches,
+                known: true,
+            },
+            _ => SchedTimes::default(),
+        }
     }
-}
-
-/// This thread's CPU time (Linux).
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn thread_cpu() -> Option<Duration> {
-    // SAFETY: an all-zero timespec is valid, and clock_gettime only writes
-    // into it.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: `ts` is valid and writable for the call.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
-    ok.then(|| Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thread_cpu() -> Option<Duration> {
-    None
 }
 
 /// One connection's handler: reads each request (a key, one a line),
@@ -2011,7 +1948,7 @@ async fn connection<S: Service>(
     // The clients' thread's waits for a core, read as each answer goes out.
     let client = match app.shared.client_tid.load(Ordering::SeqCst) {
         0 => None,
-        tid => std::fs::File::open(format!("/proc/self/task/{tid}/schedstat")).ok(),
+        tid => SchedStatFile::of_thread(tid),
     };
     let stamp = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_nanos().to_string());
     while let Ok(Some(line)) = lines.next_line().await {
@@ -2029,7 +1966,10 @@ async fn connection<S: Service>(
         // runtime thread's (this one) and the clients'.
         let (runtime_waited, client_waited) = (
             SchedTimes::now().known.then(|| SchedTimes::now().waiting),
-            client.as_ref().and_then(run_delay),
+            client
+                .as_ref()
+                .and_then(SchedStatFile::read)
+                .map(|s| s.waited),
         );
         if write
             .write_all(

@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+use crate::record::sched;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -67,53 +68,12 @@ struct ThreadClock {
 }
 
 impl ThreadClock {
-    #[allow(unsafe_code)]
     fn now() -> ThreadClock {
-        #[cfg(unix)]
-        {
-            // SAFETY: an all-zero timespec is valid, and clock_gettime only
-            // writes into it.
-            let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-            // SAFETY: `ts` is valid and writable for the call.
-            let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
-            let cpu = if ok {
-                Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32)
-            } else {
-                Duration::ZERO
-            };
-            ThreadClock {
-                cpu,
-                yielded: voluntary_switches(),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            ThreadClock {
-                cpu: Duration::ZERO,
-                yielded: 0,
-            }
+        ThreadClock {
+            cpu: sched::thread_cpu_time().unwrap_or_default(),
+            yielded: sched::voluntary_switches().unwrap_or(0),
         }
     }
-}
-
-/// Voluntary context switches of this thread so far: the times it gave
-/// up its core of its own accord (Linux only; 0 elsewhere).
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-pub fn voluntary_switches() -> u64 {
-    // SAFETY: an all-zero rusage is valid, and getrusage only writes
-    // into it.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is valid and writable for the call.
-    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
-        return 0;
-    }
-    u.ru_nvcsw.max(0) as u64
-}
-
-#[cfg(all(unix, not(target_os = "linux")))]
-pub fn voluntary_switches() -> u64 {
-    0
 }
 
 impl Held {

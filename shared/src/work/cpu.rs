@@ -148,27 +148,15 @@ type Sampler = (
     std::thread::JoinHandle<Busy>,
 );
 
-/// One thread's time run and waited for a core, and its runs, from its
-/// schedstat.
+/// Every thread of the process but the caller, with its time on a core
+/// and waiting for one, and its runs, so far.
 #[cfg(target_os = "linux")]
-fn schedstat_of(tid: &str) -> Option<(Duration, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
-    let mut f = s.split_whitespace().map(|x| x.parse::<u64>().ok());
-    let (ran, waited, runs) = (f.next()??, f.next()??, f.next()??);
-    Some((Duration::from_nanos(ran + waited), runs))
-}
-
-/// Every thread of the process but the caller, with its schedstat so far.
-#[cfg(target_os = "linux")]
-fn schedstat_now(me: &str) -> Option<Vec<(String, (Duration, u64))>> {
+fn schedstat_now(me: u64) -> Option<Vec<(u64, (Duration, u64))>> {
     let mut all = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-        let tid = entry.file_name().to_string_lossy().into_owned();
-        if tid != me {
-            // A thread that ended since the listing has no file: skip it.
-            if let Some(t) = schedstat_of(&tid) {
-                all.push((tid, t));
-            }
+    for tid in crate::record::sched::thread_ids()? {
+        // A thread that ended since the listing has no file: skip it.
+        if let Some(s) = crate::record::sched::SchedStat::of_thread(tid).filter(|_| tid != me) {
+            all.push((tid, (s.ran + s.waited, s.runs)));
         }
     }
     Some(all)
@@ -195,27 +183,28 @@ impl BusyWatch {
         let thread = std::thread::Builder::new()
             .name("busy-watch".into())
             .spawn(move || {
-                // SAFETY: gettid has no preconditions and cannot fail.
-                #[allow(unsafe_code)]
-                let me = unsafe { libc::gettid() }.to_string();
+                let Some(me) = crate::record::sched::this_thread_id() else {
+                    let _ = ready.send(false);
+                    return Busy::default();
+                };
                 // Each thread's figures at the start (zero for a thread
                 // born later), and at the latest sample.
-                let mut first: HashMap<String, (Duration, u64)> = HashMap::new();
-                let mut last: HashMap<String, (Duration, u64)> = HashMap::new();
-                let Some(now) = schedstat_now(&me) else {
+                let mut first: HashMap<u64, (Duration, u64)> = HashMap::new();
+                let mut last: HashMap<u64, (Duration, u64)> = HashMap::new();
+                let Some(now) = schedstat_now(me) else {
                     let _ = ready.send(false);
                     return Busy::default();
                 };
                 let threads_before = now.len();
                 let mut threads_most = threads_before;
                 for (tid, t) in now {
-                    first.insert(tid.clone(), t);
+                    first.insert(tid, t);
                     last.insert(tid, t);
                 }
                 let _ = ready.send(true);
                 loop {
                     let done = stopped.load(Ordering::SeqCst);
-                    let now = schedstat_now(&me).unwrap_or_default();
+                    let now = schedstat_now(me).unwrap_or_default();
                     threads_most = threads_most.max(now.len());
                     for (tid, t) in now {
                         last.insert(tid, t);

@@ -1,0 +1,181 @@
+//! What the operating system counts for each thread of this process: its
+//! time on a core, its time runnable but waiting for one, how many times
+//! it ran, how many times it gave up its core of its own accord.
+//!
+//! These counts tell a busy machine's doing from a program's: a thread
+//! that waited 15 ms for a core was not holding anything up for those
+//! 15 ms, and a thread that slept of its own accord was. Linux gives them
+//! (`/proc/self/task/<tid>/schedstat`, `getrusage`); elsewhere every
+//! function here returns `None`, and the lessons say so.
+
+use std::time::Duration;
+
+/// One thread's counts from Linux's `schedstat`: three numbers, the time
+/// on a core and the time waiting for one (in ns), and the runs on a core.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SchedStat {
+    /// Time on a core. Linux brings it up to date at the scheduler's ticks,
+    /// so it can be a tick behind; a thread's CPU clock is exact.
+    pub ran: Duration,
+    /// Time runnable, waiting for a core.
+    pub waited: Duration,
+    /// Times the thread was put on a core.
+    pub runs: u64,
+}
+
+impl SchedStat {
+    /// The counts in a `schedstat` file's text.
+    pub fn parse(text: &str) -> Option<SchedStat> {
+        let mut n = text.split_whitespace().map(|w| w.parse::<u64>().ok());
+        let (ran, waited, runs) = (n.next()??, n.next()??, n.next()??);
+        Some(SchedStat {
+            ran: Duration::from_nanos(ran),
+            waited: Duration::from_nanos(waited),
+            runs,
+        })
+    }
+
+    /// Thread `tid`'s counts, if it is a thread of this process and alive.
+    pub fn of_thread(tid: u64) -> Option<SchedStat> {
+        let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+        SchedStat::parse(&text)
+    }
+
+    /// The calling thread's counts.
+    pub fn of_this_thread() -> Option<SchedStat> {
+        SchedStat::parse(&std::fs::read_to_string("/proc/thread-self/schedstat").ok()?)
+    }
+}
+
+/// A thread's `schedstat` file, kept open: reading it again costs one
+/// system call, cheap enough to read around every request.
+#[derive(Debug)]
+pub struct SchedStatFile(std::fs::File);
+
+impl SchedStatFile {
+    /// Thread `tid`'s file, if it is a thread of this process.
+    pub fn of_thread(tid: u64) -> Option<SchedStatFile> {
+        SchedStatFile::open(&format!("/proc/self/task/{tid}/schedstat"))
+    }
+
+    /// The calling thread's file. It stays this thread's, whichever thread
+    /// reads it later.
+    pub fn of_this_thread() -> Option<SchedStatFile> {
+        SchedStatFile::of_thread(this_thread_id()?)
+    }
+
+    fn open(path: &str) -> Option<SchedStatFile> {
+        let file = SchedStatFile(std::fs::File::open(path).ok()?);
+        file.read().map(|_| file)
+    }
+
+    /// The thread's counts now.
+    #[cfg(unix)]
+    pub fn read(&self) -> Option<SchedStat> {
+        let mut buf = [0u8; 128];
+        let n = std::os::unix::fs::FileExt::read_at(&self.0, &mut buf, 0).ok()?;
+        SchedStat::parse(std::str::from_utf8(&buf[..n]).ok()?)
+    }
+
+    #[cfg(not(unix))]
+    pub fn read(&self) -> Option<SchedStat> {
+        None
+    }
+}
+
+/// The ids of this process's threads (`/proc/self/task`).
+pub fn thread_ids() -> Option<Vec<u64>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| t.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// The calling thread's id, as [`thread_ids`] lists it.
+pub fn this_thread_id() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// The calling thread's CPU time so far, exact (its CPU clock).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub fn thread_cpu_time() -> Option<Duration> {
+    // SAFETY: an all-zero timespec is valid, and clock_gettime only writes
+    // into it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is valid and writable for the call.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.max(0) as u32))
+}
+
+#[cfg(not(unix))]
+pub fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+/// The times the calling thread gave up its core of its own accord so far
+/// (to sleep, wait on a lock, block in a call): Linux's voluntary context
+/// switches.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn voluntary_switches() -> Option<u64> {
+    // SAFETY: an all-zero rusage is valid, and getrusage only writes into
+    // it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid and writable for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return None;
+    }
+    Some(u.ru_nvcsw.max(0) as u64)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn voluntary_switches() -> Option<u64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedstat_line_is_three_counts() {
+        let s = SchedStat::parse("1500000 250000 7\n").unwrap();
+        assert_eq!(s.ran, Duration::from_micros(1500));
+        assert_eq!(s.waited, Duration::from_micros(250));
+        assert_eq!(s.runs, 7);
+        assert_eq!(SchedStat::parse("1500000 250000"), None);
+        assert_eq!(SchedStat::parse("a b c"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_that_works_and_sleeps_is_counted() {
+        let file = SchedStatFile::of_this_thread().unwrap();
+        let (before, switches) = (file.read().unwrap(), voluntary_switches().unwrap());
+        let cpu = thread_cpu_time().unwrap();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(30) {}
+        std::thread::sleep(Duration::from_millis(5));
+        let after = file.read().unwrap();
+        assert!(after.ran > before.ran, "{before:?} then {after:?}");
+        assert!(after.runs > before.runs, "{before:?} then {after:?}");
+        assert!(voluntary_switches().unwrap() > switches);
+        let spun = thread_cpu_time().unwrap() - cpu;
+        assert!(
+            spun >= Duration::from_millis(25),
+            "{spun:?} of CPU for a 30 ms spin"
+        );
+        // The file read by name says the same, give or take the time since.
+        let by_name = SchedStat::of_thread(this_thread_id().unwrap()).unwrap();
+        assert!(by_name.ran >= after.ran && by_name.runs >= after.runs);
+        assert_eq!(
+            SchedStat::of_this_thread().map(|s| s.runs >= after.runs),
+            Some(true)
+        );
+        assert!(thread_ids().unwrap().contains(&this_thread_id().unwrap()));
+    }
+}
