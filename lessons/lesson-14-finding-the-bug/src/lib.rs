@@ -97,6 +97,37 @@ pub trait Service: Send + Sync + Sized + 'static {
     fn audit(&self, app: &App) -> impl Future<Output = ()>;
 }
 
+/// A service as the harness holds it: a [`Service`] with its futures
+/// boxed. The harness is then compiled once for every service, instead of
+/// once for each: the lesson's programs, and an exercise after each edit,
+/// build faster. A box costs one allocation per request.
+trait Served {
+    fn handle_boxed<'a>(&'a self, app: &'a App, request: Request) -> LocalBoxed<'a, u64>;
+    fn refresh_boxed<'a>(&'a self, app: &'a App) -> LocalBoxed<'a, ()>;
+    fn audit_boxed<'a>(&'a self, app: &'a App) -> LocalBoxed<'a, ()>;
+}
+
+type LocalBoxed<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+impl<S: Service> Served for S {
+    fn handle_boxed<'a>(&'a self, app: &'a App, request: Request) -> LocalBoxed<'a, u64> {
+        Box::pin(Service::handle(self, app, request))
+    }
+    fn refresh_boxed<'a>(&'a self, app: &'a App) -> LocalBoxed<'a, ()> {
+        Box::pin(Service::refresh(self, app))
+    }
+    fn audit_boxed<'a>(&'a self, app: &'a App) -> LocalBoxed<'a, ()> {
+        Box::pin(Service::audit(self, app))
+    }
+}
+
+/// Makes the service to run: [`Service::start`], for the harness.
+type Start = fn(&App) -> Arc<dyn Served + Send + Sync>;
+
+fn start<S: Service>(app: &App) -> Arc<dyn Served + Send + Sync> {
+    Arc::new(S::start(app))
+}
+
 pub mod broken {
     use super::*;
     use tokio::sync::mpsc;
@@ -1422,7 +1453,7 @@ impl Waits {
 /// Runs the service `S` under one workload: a current-thread runtime of its
 /// own for the service, on a thread of its own, and a thread with a runtime
 /// of its own for the clients.
-pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
+fn measure_one(start: Start, shape: &Shape, monitors: &Monitors) -> Measured {
     // The runtime thread's work between two rests, watched through its
     // park hooks: whatever task blocks it, spawned by the harness or not.
     let rests = Arc::new(Rests::default());
@@ -1505,7 +1536,8 @@ pub fn measure_one<S: Service>(shape: &Shape, monitors: &Monitors) -> Measured {
                 };
                 rests.wake();
                 let local = tokio::task::LocalSet::new();
-                let ends = runtime.block_on(local.run_until(serve::<S>(
+                let ends = runtime.block_on(local.run_until(serve(
+                    start,
                     app,
                     shared,
                     monitors,
@@ -1640,7 +1672,8 @@ pub struct Stuck {
 /// The service's tasks, on its own runtime thread, until the clients are
 /// done and the log has caught up: returns the auditor's polls after the
 /// clients were done, and the handler tasks then started and not ended.
-async fn serve<S: Service>(
+async fn serve(
+    start: Start,
     app: App,
     shared: Arc<Shared>,
     monitors: Monitors,
@@ -1648,18 +1681,18 @@ async fn serve<S: Service>(
     clients_done: Arc<tokio::sync::Notify>,
     left_before: u64,
 ) -> (u64, u64) {
-    let service = Arc::new(S::start(&app));
+    let service = start(&app);
     let mut tasks = Vec::new();
     {
         let (service, app) = (service.clone(), app.clone());
         tasks.push(monitors.spawn("refresher", "refresher".into(), async move {
-            service.refresh(&app).await;
+            service.refresh_boxed(&app).await;
         }));
     }
     {
         let (service, app) = (service.clone(), app.clone());
         tasks.push(monitors.spawn("auditor", "auditor".into(), async move {
-            service.audit(&app).await;
+            service.audit_boxed(&app).await;
         }));
     }
     tasks.push(monitors.spawn("reporter", "reporter".into(), {
@@ -1937,9 +1970,9 @@ impl SchedTimes {
 
 /// One connection's handler: reads each request (a key, one a line),
 /// hands it to the service, writes the answer.
-async fn connection<S: Service>(
+async fn connection(
     stream: tokio::net::TcpStream,
-    service: Arc<S>,
+    service: Arc<dyn Served + Send + Sync>,
     app: App,
     census: Arc<Census>,
 ) {
@@ -1961,7 +1994,7 @@ async fn connection<S: Service>(
                 inner: census.make(key),
             },
         };
-        let value = service.handle(&app, request).await;
+        let value = service.handle_boxed(&app, request).await;
         // The answer, with both threads' waits for a core so far: the
         // runtime thread's (this one) and the clients'.
         let (runtime_waited, client_waited) = (
@@ -2118,9 +2151,18 @@ fn run_clients(
 
 /// Runs each workload, and sets the facts.
 pub fn measure<S: Service>(facts: &Facts, shapes: &[Shape], monitors: &Monitors) -> Vec<Measured> {
+    measure_all(start::<S>, facts, shapes, monitors)
+}
+
+fn measure_all(
+    start: Start,
+    facts: &Facts,
+    shapes: &[Shape],
+    monitors: &Monitors,
+) -> Vec<Measured> {
     let all: Vec<Measured> = shapes
         .iter()
-        .map(|s| measure_one::<S>(s, monitors))
+        .map(|s| measure_one(start, s, monitors))
         .collect();
     let steady = shapes.iter().position(|s| s.steady).unwrap_or(0);
     let burst = shapes.iter().position(|s| !s.steady).unwrap_or(0);
@@ -2187,7 +2229,7 @@ pub fn metrics_asked() -> bool {
     std::env::var_os(METRICS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-pub fn run<S: Service>(facts: &Facts) {
+fn run(start: Start, facts: &Facts) {
     println!(
         "{} runs on 127.0.0.1: handlers answer from a cache or a slow store and queue an audit event; an auditor writes them to a slow log; a refresher ranks the recent requests, 60 ms after its last ranking; a reporter and a cleanup tick beside them. All on one runtime thread.",
         facts.The("service")
@@ -2200,7 +2242,7 @@ pub fn run<S: Service>(facts: &Facts) {
         println!("Workload {}: {}.", i + 1, s.name);
     }
     let monitors = Monitors::new();
-    let measured = measure::<S>(facts, &shapes, &monitors);
+    let measured = measure_all(start, facts, &shapes, &monitors);
     for (i, (m, s)) in measured.iter().zip(&shapes).enumerate() {
         if s.steady {
             println!(
@@ -2269,7 +2311,7 @@ pub fn run<S: Service>(facts: &Facts) {
 
 /// A piece: the service `S`, run by the harness.
 pub fn piece<'a, S: Service>(name: &'static str) -> Piece<'a> {
-    Piece::new(name, move |facts| run::<S>(facts))
+    Piece::new(name, move |facts| run(start::<S>, facts))
 }
 
 /// The exercise binary's `main`: judges the learner's service.
