@@ -64,7 +64,9 @@ mod fix_tasks_in_a_queue;
 #[path = "../exercise/start/pipeline.rs"]
 mod start;
 
-/// The facts counted as they happen.
+/// The facts counted as they happen, and `window_use`, a count of fetches
+/// driven while a slow one ran, which a very busy machine can lower for a
+/// fix too (the quick fetches cost more beside the slow one).
 const COUNTS: &[&str] = &[
     "window_use",
     "reach_ratio",
@@ -97,6 +99,42 @@ fn grader() -> Grader {
     Grader::new(env!("CARGO_MANIFEST_DIR"), &uneven::SPEC).only(COUNTS)
 }
 
+/// Judges a correct stage as the runner does: every count exactly; and
+/// `window_use`, if it misses, against the lesson's own fix measured again
+/// at once (a miss of both is a busy machine, not a wrong stage).
+fn assert_fixed_unless_busy(what: &str, facts: &Facts) {
+    let counted: Vec<&str> = COUNTS
+        .iter()
+        .copied()
+        .filter(|&f| f != "window_use")
+        .collect();
+    Grader::new(env!("CARGO_MANIFEST_DIR"), &uneven::SPEC)
+        .only(&counted)
+        .assert_fixed(what, done(), facts);
+    let used = get(facts, "window_use");
+    if used < 0.5 {
+        let again = get(&staged(fixed_stage::fetch_in_order), "window_use");
+        assert!(
+            again < 0.75,
+            "{what}: window_use {used}, while the lesson's own fix, measured again, gave {again} (seed {})",
+            seed()
+        );
+        eprintln!(
+            "{what}: window_use {used}, and the lesson's own fix {again}: the machine is busy"
+        );
+    }
+}
+
+/// The diagnoses shown, but the one that rests on `window_use`, which a
+/// busy machine can add.
+fn diagnoses_but_timing(facts: &Facts) -> Vec<String> {
+    grader()
+        .diagnoses(done(), facts)
+        .into_iter()
+        .filter(|d| d != "waits-behind-the-slow-one")
+        .collect()
+}
+
 fn get(facts: &Facts, name: &str) -> f64 {
     facts
         .get(name)
@@ -124,7 +162,7 @@ fn every_correct_stage_is_judged_fixed() {
             staged(fix_semaphore_buffered::fetch_in_order),
         ),
     ] {
-        grader().assert_fixed(what, done(), &facts);
+        assert_fixed_unless_busy(what, &facts);
         // Loosely, on what a busy machine does not stretch: no poll holds
         // the runtime's thread for 100 ms, and the runtime parks.
         let (held, busy) = (get(&facts, "longest_hold"), get(&facts, "runtime_busy"));
@@ -183,7 +221,14 @@ fn every_wrong_stage_is_judged_not_fixed_and_named() {
             &["asks-again"],
         ),
     ] {
-        grader().assert_diagnosed(what, done(), &facts, ids);
+        grader().assert_not_fixed(what, done(), &facts);
+        assert_eq!(
+            diagnoses_but_timing(&facts),
+            ids,
+            "{what}: the diagnoses shown (facts: {:?}, seed {})",
+            facts.values(),
+            seed()
+        );
     }
 }
 
