@@ -2194,3 +2194,87 @@ where
         vec![uneven::SPEC.with(vec![uneven::piece("", stage)])],
     )
 }
+
+#[cfg(test)]
+mod idle_polls {
+    use super::*;
+
+    fn log() -> Arc<FetchLog> {
+        let config = Config {
+            records: 4,
+            malformed_every: 3,
+            latency: Duration::from_millis(10),
+            cpu_time: Duration::from_millis(1),
+            capacity: 1,
+            in_flight: 2,
+            stop_after: None,
+            salt: 1,
+        };
+        let slow = Slow {
+            ids: Vec::new(),
+            factor: 1,
+        };
+        Arc::new(FetchLog::new(&config, &slow, 3))
+    }
+
+    async fn watched(log: &Arc<FetchLog>, stage: impl Future<Output = ()>) -> u64 {
+        Watched {
+            future: Box::pin(stage),
+            log: log.clone(),
+            last: None,
+        }
+        .await;
+        log.idle_polls.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stage_woken_by_a_timer_is_polled_idle_each_time() {
+        let log = log();
+        let idle = watched(&log, async {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert_eq!(idle, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stage_woken_by_what_it_waits_on_is_never_idle() {
+        let log = log();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+        let sender = log.clone();
+        tokio::spawn(async move {
+            for n in 0..10 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                // As the harness's reader does: noted, then sent.
+                sender.event();
+                let _ = tx.send(n).await;
+            }
+        });
+        let idle = watched(&log, async move { while rx.recv().await.is_some() {} }).await;
+        assert_eq!(idle, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_from_inside_the_stage_s_own_poll_is_not_idle() {
+        let log = log();
+        // Asks to be polled again from within its poll, as
+        // `FuturesUnordered` does after polling each of its futures.
+        let mut asked = false;
+        let idle = watched(
+            &log,
+            std::future::poll_fn(move |cx| {
+                if asked {
+                    std::task::Poll::Ready(())
+                } else {
+                    asked = true;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            }),
+        )
+        .await;
+        assert_eq!(idle, 0);
+    }
+}
