@@ -470,10 +470,11 @@ impl Fetcher {
         );
         let (client, alive) = (self.client.clone(), self._alive.clone());
         let log = self.uneven.as_ref().map(|(_, log)| log.clone());
-        async move {
+        let noted = log.clone();
+        let fetch = async move {
             let _alive = alive;
             // Noted at the first poll: when the fetch really starts.
-            let _fetching = log.map(|log| log.started(record.id));
+            let _fetching = log.clone().map(|log| log.started(record.id));
             let todo = client
                 .get(url)
                 .send()
@@ -484,8 +485,8 @@ impl Fetcher {
                 .await
                 .expect("the lesson's server sends a todo");
             Details::new(record, todo)
-        }
-        .traced(format!("fetch {}", record.id))
+        };
+        Noting::new(fetch, noted, Some(record.id)).traced(format!("fetch {}", record.id))
     }
 }
 
@@ -1337,9 +1338,19 @@ impl Slow {
 }
 
 /// The harness's log of the `uneven` scenario's fetches: when each starts
-/// and ends, and when each record is handed on.
+/// and runs to its end, and when each record is handed on; and the events
+/// that may wake the stage, to tell the polls they explain from the others.
 pub struct FetchLog {
     inner: Mutex<LogInner>,
+    /// Events from outside the stage that can wake it, each counted just
+    /// before it wakes anything: a record sent to it or its input closed
+    /// (by the reader), a fetch woken, room in the queue it hands on to.
+    events: AtomicU64,
+    /// Polls of the stage with no such event since the poll before: a
+    /// stage woken by a timer, a yield, or itself.
+    idle_polls: AtomicU64,
+    /// Set while the stage is being polled.
+    in_poll: AtomicBool,
 }
 
 struct LogInner {
@@ -1348,18 +1359,27 @@ struct LogInner {
     handed: Vec<bool>,
     /// The first place not yet handed on.
     oldest: usize,
-    /// Fetches started so far.
-    starts: u64,
+    /// Places whose fetch has started (been polled), and has been driven
+    /// (polled again after it was woken).
+    started: Vec<bool>,
+    driven: Vec<bool>,
+    /// Fetches started for a record not in the input, or for a record
+    /// whose fetch had started before.
+    extra: u64,
     /// The farthest a fetch started from the oldest record not yet handed
     /// on, counting both (1: the oldest itself).
     reach: usize,
-    /// Slow fetches followed by at least a window of records: the starts
-    /// counted when each began, while it runs.
+    /// Slow fetches followed by at least a window of records, while each
+    /// runs: the fetches of records after it driven since it started.
     slow_running: std::collections::HashMap<usize, u64>,
     /// Places of those slow records.
     slow_places: Vec<usize>,
-    /// For each of them that ended: fetches started while it ran.
+    /// For each of them that ended: the fetches behind it driven while it
+    /// ran.
     during_slow: Vec<u64>,
+    /// Set when the stage has returned; records handed on after that.
+    returned: bool,
+    handed_late: u64,
 }
 
 /// Ends a fetch in the log when dropped (the fetch done, or dropped).
@@ -1388,14 +1408,21 @@ impl FetchLog {
         FetchLog {
             inner: Mutex::new(LogInner {
                 handed: vec![false; ids.len()],
+                started: vec![false; ids.len()],
+                driven: vec![false; ids.len()],
                 place,
                 oldest: 0,
-                starts: 0,
+                extra: 0,
                 reach: 0,
                 slow_running: Default::default(),
                 slow_places,
                 during_slow: Vec::new(),
+                returned: false,
+                handed_late: 0,
             }),
+            events: AtomicU64::new(0),
+            idle_polls: AtomicU64::new(0),
+            in_poll: AtomicBool::new(false),
         }
     }
 
@@ -1403,27 +1430,49 @@ impl FetchLog {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// An event that may wake the stage, noted before it wakes it.
+    fn event(&self) {
+        self.events.fetch_add(1, Ordering::SeqCst);
+    }
+
     fn started(self: Arc<Self>, id: u64) -> FetchGuard {
         {
             let mut log = self.lock();
-            log.starts += 1;
-            if let Some(&p) = log.place.get(&id) {
-                let reach = (p + 1).saturating_sub(log.oldest);
-                log.reach = log.reach.max(reach);
-                if log.slow_places.contains(&p) {
-                    let starts = log.starts;
-                    log.slow_running.insert(p, starts);
+            match log.place.get(&id).copied() {
+                Some(p) if !log.started[p] => {
+                    log.started[p] = true;
+                    let reach = (p + 1).saturating_sub(log.oldest);
+                    log.reach = log.reach.max(reach);
+                    if log.slow_places.contains(&p) {
+                        log.slow_running.insert(p, 0);
+                    }
                 }
+                _ => log.extra += 1,
             }
         }
         FetchGuard { log: self, id }
     }
 
+    /// A fetch polled again after it was woken: it is being driven, not
+    /// only started and parked.
+    fn driven(&self, id: u64) {
+        let mut log = self.lock();
+        if let Some(&p) = log.place.get(&id) {
+            if !log.driven[p] {
+                log.driven[p] = true;
+                for (&slow, done) in log.slow_running.iter_mut() {
+                    if p > slow {
+                        *done += 1;
+                    }
+                }
+            }
+        }
+    }
+
     fn ended(&self, id: u64) {
         let mut log = self.lock();
         if let Some(&p) = log.place.get(&id) {
-            if let Some(at) = log.slow_running.remove(&p) {
-                let during = log.starts - at;
+            if let Some(during) = log.slow_running.remove(&p) {
                 log.during_slow.push(during);
             }
         }
@@ -1431,12 +1480,192 @@ impl FetchLog {
 
     fn handed(&self, id: u64) {
         let mut log = self.lock();
+        if log.returned {
+            log.handed_late += 1;
+        }
         if let Some(&p) = log.place.get(&id) {
             log.handed[p] = true;
             while log.oldest < log.handed.len() && log.handed[log.oldest] {
                 log.oldest += 1;
             }
         }
+    }
+}
+
+/// A future whose wakes are noted in the log as events before they wake
+/// whoever polled it (a fetch, a send to the next stage); for a fetch,
+/// the first poll after a wake is noted too.
+struct Noting<F> {
+    future: std::pin::Pin<Box<F>>,
+    log: Option<Arc<FetchLog>>,
+    fetch: Option<u64>,
+    woken: Arc<AtomicBool>,
+    polled: bool,
+    driven: bool,
+}
+
+impl<F: Future> Noting<F> {
+    fn new(future: F, log: Option<Arc<FetchLog>>, fetch: Option<u64>) -> Noting<F> {
+        Noting {
+            future: Box::pin(future),
+            log,
+            fetch,
+            woken: Arc::new(AtomicBool::new(false)),
+            polled: false,
+            driven: false,
+        }
+    }
+}
+
+struct NoteWake {
+    log: Arc<FetchLog>,
+    woken: Arc<AtomicBool>,
+    waker: std::task::Waker,
+}
+
+impl std::task::Wake for NoteWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.log.event();
+        self.waker.wake_by_ref();
+    }
+}
+
+impl<F: Future> Future for Noting<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let Some(log) = self.log.clone() else {
+            return self.future.as_mut().poll(cx);
+        };
+        if let Some(id) = self.fetch {
+            if self.polled && !self.driven && self.woken.load(Ordering::SeqCst) {
+                self.driven = true;
+                log.driven(id);
+            }
+            self.polled = true;
+        }
+        let waker = std::task::Waker::from(Arc::new(NoteWake {
+            log,
+            woken: self.woken.clone(),
+            waker: cx.waker().clone(),
+        }));
+        self.future
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker))
+    }
+}
+
+/// The stage's future, each poll of which is checked against the events:
+/// a poll with none since the poll before was not asked for by anything
+/// the stage waits on.
+struct Watched<F> {
+    future: std::pin::Pin<Box<F>>,
+    log: Arc<FetchLog>,
+    last: Option<u64>,
+}
+
+impl<F: Future> Future for Watched<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let now = self.log.events.load(Ordering::SeqCst);
+        if self.last == Some(now) {
+            self.log.idle_polls.fetch_add(1, Ordering::SeqCst);
+        }
+        self.last = Some(now);
+        // A wake during the poll itself is the stage asking to be polled
+        // again at once (`FuturesUnordered` does, to be fair to others,
+        // after polling each of its futures): an event, not a timer.
+        let waker = std::task::Waker::from(Arc::new(StageWake {
+            log: self.log.clone(),
+            waker: cx.waker().clone(),
+        }));
+        self.log.in_poll.store(true, Ordering::SeqCst);
+        let poll = self
+            .future
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker));
+        self.log.in_poll.store(false, Ordering::SeqCst);
+        poll
+    }
+}
+
+struct StageWake {
+    log: Arc<FetchLog>,
+    waker: std::task::Waker,
+}
+
+impl std::task::Wake for StageWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.log.in_poll.load(Ordering::SeqCst) {
+            self.log.event();
+        }
+        self.waker.wake_by_ref();
+    }
+}
+
+/// Threads started while the stage runs, and how long they were on a core
+/// or waiting for one (Linux's `schedstat`, sampled every 2 ms): a thread
+/// that spins is always one or the other, however busy the machine.
+struct NewThreads {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Duration>,
+    since: Instant,
+}
+
+impl NewThreads {
+    fn watch() -> Option<NewThreads> {
+        use shared::record::sched::{SchedStat, this_thread_id, thread_ids};
+        let before: std::collections::HashSet<u64> = thread_ids()?.into_iter().collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let me = this_thread_id();
+            let mut last = std::collections::HashMap::new();
+            loop {
+                let done = stopped.load(Ordering::SeqCst);
+                for tid in thread_ids().unwrap_or_default() {
+                    if before.contains(&tid) || Some(tid) == me {
+                        continue;
+                    }
+                    if let Some(s) = SchedStat::of_thread(tid) {
+                        last.insert(tid, s.ran + s.waited);
+                    }
+                }
+                if done {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            last.values().sum()
+        });
+        Some(NewThreads {
+            stop,
+            thread,
+            since: Instant::now(),
+        })
+    }
+
+    /// Their time on a core or waiting for one, over the wall time.
+    fn finish(self) -> f64 {
+        let wall = self.since.elapsed().as_secs_f64().max(1e-9);
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap_or_default().as_secs_f64() / wall
     }
 }
 
@@ -1475,7 +1704,7 @@ impl Out {
         pair: (Record, Details),
     ) -> Result<(), tokio::sync::mpsc::error::SendError<(Record, Details)>> {
         self.log.handed(pair.0.id);
-        self.tx.send(pair).await
+        Noting::new(self.tx.send(pair), Some(self.log.clone()), None).await
     }
 }
 
@@ -1578,6 +1807,10 @@ struct UnevenSeen {
     held_ratio: f64,
     hold: f64,
     polls: f64,
+    idle_polls: f64,
+    extra_fetches: u64,
+    handed_late: u64,
+    elsewhere: f64,
     busy: f64,
     left: usize,
 }
@@ -1641,18 +1874,24 @@ where
         log: log.clone(),
     };
     let reader = {
-        let sink = sink.clone();
+        let (sink, log) = (sink.clone(), log.clone());
         std::thread::spawn(move || {
             for (line, text) in input {
                 match serde_json::from_str::<Record>(&text) {
                     Ok(record) => {
-                        if records_tx.blocking_send(record).is_err() {
+                        // As `blocking_send`, with the send noted as an
+                        // event between the wait for room and the wake.
+                        let Ok(room) = futures::executor::block_on(records_tx.reserve()) else {
                             break;
-                        }
+                        };
+                        log.event();
+                        room.send(record);
                     }
                     Err(error) => sink.malformed(line, &error),
                 }
             }
+            log.event();
+            drop(records_tx);
         })
     };
     let writer = std::thread::spawn(move || {
@@ -1675,11 +1914,20 @@ where
         window,
         out,
     };
+    let watched = Watched {
+        future: Box::pin(stage(handed_over)),
+        log: log.clone(),
+        last: None,
+    };
+    let mut elsewhere = 0.0;
     let (left, busy) = parked.busy(|| {
         runtime.block_on(
             async {
                 let _ = counts.runtime_thread.set(std::thread::current().id());
-                held.wrap(stage(handed_over)).traced("fetch stage").await;
+                let threads = NewThreads::watch();
+                held.wrap(watched).traced("fetch stage").await;
+                log.lock().returned = true;
+                elsewhere = threads.map_or(0.0, NewThreads::finish);
                 counts.returned.store(true, Ordering::SeqCst);
                 // The reader and the writer end when their channels close:
                 // at once, unless the stage left a sender or a receiver
@@ -1704,6 +1952,7 @@ where
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let ids: Vec<u64> = written.iter().map(|&(id, _)| id).collect();
+    let log_idle = log.idle_polls.load(Ordering::SeqCst);
     let log = log.lock();
     let room = 2 * config.capacity + window + 3;
     UnevenSeen {
@@ -1730,6 +1979,10 @@ where
         held_ratio: counts.inside.load(Ordering::SeqCst) as f64 / room as f64,
         hold: held.own_longest().as_secs_f64() / TICK.as_secs_f64(),
         polls: held.polls() as f64 / config.records as f64,
+        idle_polls: log_idle as f64 / config.records as f64,
+        extra_fetches: log.extra,
+        handed_late: log.handed_late,
+        elsewhere,
         busy,
         left,
     }
@@ -1789,8 +2042,9 @@ pub mod uneven {
         facts: &[
             fact(
                 "window_use",
-                "while a slow fetch ran, the fetches started behind it, over the most the window allows (window - 1); the slow fetch where it was fewest",
-            ),
+                "while a slow fetch ran, the fetches of records behind it that were driven (polled again once woken), over the most the window allows (window - 1); the slow fetch where it was fewest",
+            )
+            .timing(),
             fact(
                 "reach_ratio",
                 "the farthest a fetch started from the oldest record not yet handed on (counting both), over the window; both workloads",
@@ -1817,6 +2071,22 @@ pub mod uneven {
                 "polls of the stage's future per record, the workload with the most: a few for a stage that waits, hundreds for one that spins",
             ),
             fact(
+                "idle_polls",
+                "polls of the stage per record with nothing since the poll before that it could have been waiting for (no record sent to it, no fetch woken, no room made in the queue it hands on to), the workload with the most: none for a stage that waits to be woken",
+            ),
+            fact(
+                "extra_fetches",
+                "fetches started for a record that is not in the input, or for a record fetched before, over both workloads",
+            ),
+            fact(
+                "handed_late",
+                "records handed on after the stage had returned, over both workloads",
+            ),
+            fact(
+                "threads_busy",
+                "the time threads started while the stage ran spent on a core or waiting for one, over the stage's time, the busier workload: about 1 for each thread that spins",
+            ),
+            fact(
                 "runtime_busy",
                 "the share of a workload's time that the runtime was not parked, the busier workload: 1 for a stage that spins, wherever the spin is",
             )
@@ -1841,6 +2111,7 @@ pub mod uneven {
         let (mut lost, mut order, mut wrong, mut left) = (0, 0, 0, 0);
         let (mut in_flight, mut reach, mut held, mut hold) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         let (mut polls, mut busy, mut used) = (0.0f64, 0.0f64, f64::INFINITY);
+        let (mut idle, mut extra, mut late, mut elsewhere) = (0.0f64, 0, 0, 0.0f64);
         for shape in shapes {
             let seen = drive_stage(shape.config, shape.slow.clone(), shape.window, &stage);
             lost += seen.lost;
@@ -1854,6 +2125,10 @@ pub mod uneven {
             polls = polls.max(seen.polls);
             busy = busy.max(seen.busy);
             used = used.min(seen.window_use);
+            idle = idle.max(seen.idle_polls);
+            extra += seen.extra_fetches;
+            late += seen.handed_late;
+            elsewhere = elsewhere.max(seen.elsewhere);
         }
         facts.set("window_use", used);
         facts.set("reach_ratio", reach);
@@ -1863,6 +2138,10 @@ pub mod uneven {
         facts.set("out_of_order", order as u32);
         facts.set("wrong_results", wrong as u32);
         facts.set("stage_polls", polls);
+        facts.set("idle_polls", idle);
+        facts.set("extra_fetches", extra as u32);
+        facts.set("handed_late", late as u32);
+        facts.set("threads_busy", elsewhere);
         facts.set("runtime_busy", busy);
         facts.set("longest_hold", hold);
         facts.set("threads_left", left as u32);
@@ -1914,4 +2193,88 @@ where
         Variant::Exercise("pipeline"),
         vec![uneven::SPEC.with(vec![uneven::piece("", stage)])],
     )
+}
+
+#[cfg(test)]
+mod idle_polls {
+    use super::*;
+
+    fn log() -> Arc<FetchLog> {
+        let config = Config {
+            records: 4,
+            malformed_every: 3,
+            latency: Duration::from_millis(10),
+            cpu_time: Duration::from_millis(1),
+            capacity: 1,
+            in_flight: 2,
+            stop_after: None,
+            salt: 1,
+        };
+        let slow = Slow {
+            ids: Vec::new(),
+            factor: 1,
+        };
+        Arc::new(FetchLog::new(&config, &slow, 3))
+    }
+
+    async fn watched(log: &Arc<FetchLog>, stage: impl Future<Output = ()>) -> u64 {
+        Watched {
+            future: Box::pin(stage),
+            log: log.clone(),
+            last: None,
+        }
+        .await;
+        log.idle_polls.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stage_woken_by_a_timer_is_polled_idle_each_time() {
+        let log = log();
+        let idle = watched(&log, async {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert_eq!(idle, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stage_woken_by_what_it_waits_on_is_never_idle() {
+        let log = log();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+        let sender = log.clone();
+        tokio::spawn(async move {
+            for n in 0..10 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                // As the harness's reader does: noted, then sent.
+                sender.event();
+                let _ = tx.send(n).await;
+            }
+        });
+        let idle = watched(&log, async move { while rx.recv().await.is_some() {} }).await;
+        assert_eq!(idle, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_from_inside_the_stage_s_own_poll_is_not_idle() {
+        let log = log();
+        // Asks to be polled again from within its poll, as
+        // `FuturesUnordered` does after polling each of its futures.
+        let mut asked = false;
+        let idle = watched(
+            &log,
+            std::future::poll_fn(move |cx| {
+                if asked {
+                    std::task::Poll::Ready(())
+                } else {
+                    asked = true;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            }),
+        )
+        .await;
+        assert_eq!(idle, 0);
+    }
 }
