@@ -15,10 +15,11 @@
 //! When `serve` returns, the harness drops the runtime, as `main` returning
 //! would: whatever is still running is dropped where it stands.
 //!
-//! Three workloads are drawn when the program runs (`LESSON_SEED` replays
+//! Four workloads are drawn when the program runs (`LESSON_SEED` replays
 //! them): a steady stream of clients; a burst, stopped at the moment the
-//! service is stuck; and a stream in which two records cannot be finished
-//! by the deadline, which `serve` must give up and report
+//! service is stuck; and two streams (a short deadline and a long one) in
+//! which one to four records cannot be finished by the deadline, which
+//! `serve` must give up and report
 //! (`Store::report_unfinished`), never drop in silence.
 
 use shared::TraceExt;
@@ -388,7 +389,9 @@ struct Book {
     first_answer: Option<Instant>,
     /// Requests the listener handed out.
     accepted: u32,
-    /// Of those, accepted more than half a deadline after the signal.
+    /// Of those, accepted late: once the service was seen waiting for
+    /// clients at `LATE_RESTS` rests since the signal, or half a deadline
+    /// after it.
     accepted_late: u32,
     /// By the clients: answers that came back right.
     answered: u32,
@@ -400,10 +403,26 @@ struct Book {
     returned: bool,
     /// Accepts, store steps and answers once `serve` had returned.
     after_return: u32,
+    /// What the service did that the harness sees (accepts, store steps,
+    /// answers, reports, the signal), and when it last did any.
+    events: u32,
+    last_event: Option<Instant>,
+    /// Accepts now waiting for a client.
+    accepts_waiting: u32,
+    /// Times the service's runtime went to rest after the signal was sent
+    /// with an accept waiting for a client.
+    waiting_rests: u32,
 }
 
 impl Book {
+    /// Something the service did: an accept, a store step, an answer.
+    fn event(&mut self) {
+        self.events += 1;
+        self.last_event = Some(Instant::now());
+    }
+
     fn after_return(&mut self) {
+        self.event();
         if self.returned {
             self.after_return += 1;
         }
@@ -439,6 +458,7 @@ impl Book {
     fn fire(&mut self, shared: &Shared) {
         self.signal_at = Some(Instant::now());
         self.answered_before_stop = self.answered.max(self.sent);
+        self.event();
         send_sigint();
         shared::mark("Ctrl-C: SIGINT sent to this process");
         shared.signalled.notify_one();
@@ -462,6 +482,15 @@ impl Shared {
         self.book.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// How long an answer takes to send: the harness's clients read slowly.
+const ANSWER_PAUSE: Duration = Duration::from_millis(2);
+
+/// An accept is late once the service's runtime has gone to rest this many
+/// times since the signal with an accept waiting for a client: a service
+/// that stops accepting when it hears the stop is seen waiting at one rest
+/// at most (the one at which the signal reaches the runtime).
+const LATE_RESTS: u32 = 3;
 
 /// Set once this process has tokio's SIGINT handler, for good.
 static HANDLER: AtomicBool = AtomicBool::new(false);
@@ -493,14 +522,30 @@ impl Listener {
     /// connection is taken only in the poll that returns it, so dropping
     /// this future takes nothing.
     pub async fn accept(&self) -> Request {
+        // Counted as waiting for a client from its first pending poll
+        // until it returns or is dropped.
+        let mut waiting = Waiting {
+            shared: &self.shared,
+            on: false,
+        };
         loop {
+            let accepted = std::future::poll_fn(|cx| {
+                let polled = self.inner.poll_accept(cx);
+                waiting.set(polled.is_pending());
+                polled
+            })
+            .await;
             // A client that gave up before we took it is an error here;
             // the next one will do.
-            if let Ok((stream, _)) = self.inner.accept().await {
+            if let Ok((stream, _)) = accepted {
                 let mut b = self.shared.lock();
                 b.accepted += 1;
+                // Late: once the service has been seen waiting for clients
+                // at a few of its runtime's rests since the signal (a fix
+                // stops waiting when it hears the stop, before it next
+                // rests), or half a deadline after it.
                 if let Some(at) = b.signal_at
-                    && at.elapsed() > b.deadline / 2
+                    && (b.waiting_rests >= LATE_RESTS || at.elapsed() > b.deadline / 2)
                 {
                     b.accepted_late += 1;
                 }
@@ -513,6 +558,32 @@ impl Listener {
                 };
             }
         }
+    }
+}
+
+/// Marks an `accept` as waiting for a client, in the harness's record.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    on: bool,
+}
+
+impl Waiting<'_> {
+    fn set(&mut self, on: bool) {
+        if on != self.on {
+            let mut b = self.shared.lock();
+            if on {
+                b.accepts_waiting += 1;
+            } else {
+                b.accepts_waiting -= 1;
+            }
+            self.on = on;
+        }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.set(false);
     }
 }
 
@@ -532,9 +603,15 @@ impl Request {
         assert_eq!(receipt.id, self.id, "a receipt for another request");
         self.shared.lock().after_return();
         if let Some(id) = self.id {
+            // The client reads slowly: the answer takes a moment to send,
+            // so a task dropped before its answer is sent leaves its client
+            // unanswered.
+            tokio::time::sleep(ANSWER_PAUSE).await;
             let written = self.stream.write_all(format!("ok {id}\n").as_bytes()).await;
             if written.is_ok() {
-                self.shared.lock().sent += 1;
+                let mut b = self.shared.lock();
+                b.sent += 1;
+                b.event();
             }
         }
     }
@@ -561,6 +638,7 @@ impl Store {
             let mut b = self.shared.lock();
             b.begun += 1;
             b.in_write += 1;
+            b.event();
             b.begun
         };
         let receipt = self.write_inner(request, index).await;
@@ -575,6 +653,7 @@ impl Store {
     pub fn report_unfinished(&self, requests: usize) {
         let mut b = self.shared.lock();
         b.reported += requests as u32;
+        b.event();
         shared::mark(&format!("serve reported {requests} request(s) unfinished"));
     }
 
@@ -625,7 +704,9 @@ impl Store {
         };
         if held {
             self.shared.gate.cancelled().await;
-            self.shared.lock().held -= 1;
+            let mut b = self.shared.lock();
+            b.held -= 1;
+            b.event();
         }
         tokio::time::sleep(step).await;
         let mut b = self.shared.lock();
@@ -683,7 +764,7 @@ pub mod shutdown {
             ),
             fact(
                 "accepted_late",
-                "requests accepted more than half a deadline after the SIGINT, over the workloads",
+                "requests accepted once the service had been seen waiting for clients at 3 of its runtime's rests since the SIGINT (a service that stops when it hears the stop is seen at one at most), or more than half a deadline after it, over the workloads",
             )
             .timing(),
             fact(
@@ -701,6 +782,29 @@ pub mod shutdown {
             fact(
                 "shutdown_polls",
                 "times serve's future was polled from the SIGINT to its return, in the worst workload: once per wake-up for a shutdown that waits (a busy machine only merges wake-ups), thousands for one that checks in a loop",
+            )
+            .timing(),
+            fact(
+                "idle_polls",
+                "polls of serve from the SIGINT to its return at which nothing had happened since its last poll and nothing happened in it (no accept, store step, answer or report by the service, no task ended), in the worst workload: a wait that awaits its tasks is woken by them, a loop on a timer wakes with nothing new",
+            )
+            .timing(),
+            fact(
+                "idle_after_done",
+                "time from the service's last act (accept, store step, answer or report) to serve's return, over the deadline, in the worst workload in which serve returned by itself and gave nothing up",
+            )
+            .timing(),
+            fact(
+                "gave_up_early",
+                "workloads in which serve returned with records that cannot finish in time given up, before 0.95 of its deadline from the SIGINT",
+            ),
+            fact(
+                "overreported",
+                "requests reported unfinished with Store::report_unfinished beyond those accepted and not answered, over the workloads in which serve returned by itself",
+            ),
+            fact(
+                "others_busy",
+                "time that threads serve made (every thread but the harness's: the service's runtime thread, the clients' thread, the lesson frame's) ran or waited for a core, from the SIGINT to serve's return, over the deadline, in the worst workload",
             )
             .timing(),
         ],
@@ -750,19 +854,23 @@ pub mod shutdown {
             }
         }
 
-        /// Clients arrive as in `steady`, but two early records take a
+        /// Clients arrive as in `steady`, but `count` early records take a
         /// step and a half of the deadline each: begun long before the
-        /// signal, they still cannot be finished by the deadline.
-        pub fn overrun(rng: &mut Rng) -> Shape {
-            let deadline = ms(rng.between(250, 350));
+        /// signal, they still cannot be finished by the deadline, drawn
+        /// from `deadline_ms`.
+        pub fn overrun(rng: &mut Rng, deadline_ms: (u64, u64), count: u64) -> Shape {
+            let deadline = ms(rng.between(deadline_ms.0, deadline_ms.1));
             let answers = rng.between(10, 15) as u32;
-            let first = rng.between(2, 5) as u32;
-            let beyond = vec![first, first + 1 + rng.between(0, 2) as u32];
+            let mut beyond = vec![rng.between(2, 5) as u32];
+            while (beyond.len() as u64) < count {
+                let last = beyond[beyond.len() - 1];
+                beyond.push(last + 1 + rng.between(0, 2) as u32);
+            }
+            let ids: Vec<String> = beyond.iter().map(u32::to_string).collect();
             Shape {
                 name: format!(
-                    "a client every 3 to 6 ms, records of two steps of 3 to 8 ms, but clients {} and {}'s steps take {} ms each; Ctrl-C after {answers} answers; a deadline of {} ms",
-                    beyond[0],
-                    beyond[1],
+                    "a client every 3 to 6 ms, records of two steps of 3 to 8 ms, but the steps of client(s) {} take {} ms each; Ctrl-C after {answers} answers; a deadline of {} ms",
+                    ids.join(", "),
                     (deadline * 3 / 2).as_millis(),
                     deadline.as_millis()
                 ),
@@ -807,9 +915,20 @@ pub mod shutdown {
         }
     }
 
-    /// This run's three workloads, drawn from `rng`.
+    /// This run's four workloads, drawn from `rng`: a steady stream, a
+    /// burst, and two overruns, one with a short deadline and one with a
+    /// long one, and a different number of records that cannot finish in
+    /// each (so that neither a fixed timeout nor a fixed count of records
+    /// given up can pass for the deadline and the count serve is given).
     pub fn shapes(rng: &mut Rng) -> Vec<Shape> {
-        vec![Shape::steady(rng), Shape::burst(rng), Shape::overrun(rng)]
+        let short = rng.between(1, 2);
+        let long = short + rng.between(1, 2);
+        vec![
+            Shape::steady(rng),
+            Shape::burst(rng),
+            Shape::overrun(rng, (250, 350), short),
+            Shape::overrun(rng, (500, 700), long),
+        ]
     }
 
     /// If the signal's moment never comes (a service that answers nobody),
@@ -841,6 +960,80 @@ pub mod shutdown {
         pub accepted_late: u32,
         pub after_return: u32,
         pub polls: u32,
+        /// Polls of serve after the signal at which nothing had happened
+        /// since its last poll, and nothing happened in it: no accept,
+        /// store step, answer or report, and no task ended.
+        pub idle_polls: u32,
+        /// Time from the service's last act (accept, store step, answer,
+        /// report) to serve's return, over the deadline, where serve
+        /// returned by itself and gave nothing up.
+        pub idle_after: f64,
+        /// serve returned with records given up before 0.95 of its deadline.
+        pub gave_up_early: bool,
+        /// Requests reported unfinished beyond those accepted and not
+        /// answered.
+        pub overreported: u32,
+        /// Time threads made by the piece (not the harness's) ran or
+        /// waited for a core, from the signal to serve's return, over the
+        /// deadline.
+        pub others_busy: f64,
+    }
+
+    /// The time the process's threads but some (and the watcher's own)
+    /// spent on a core or waiting for one, from `start` to `finish`:
+    /// `/proc/self/task/*/schedstat` sampled every 2 ms, so a thread that
+    /// ends between samples loses at most its last 2 ms. Zero where it
+    /// cannot be read.
+    struct Others {
+        stop: Arc<AtomicBool>,
+        thread: Option<std::thread::JoinHandle<Duration>>,
+    }
+
+    impl Others {
+        fn start(left_out: Vec<u64>) -> Others {
+            use shared::record::sched::{SchedStat, this_thread_id, thread_ids};
+            let stop = Arc::new(AtomicBool::new(false));
+            let (ready, started) = std::sync::mpsc::channel();
+            let stopped = stop.clone();
+            let thread = std::thread::Builder::new()
+                .name("others-watch".into())
+                .spawn(move || {
+                    let me = this_thread_id();
+                    let sample = || -> Vec<(u64, Duration)> {
+                        thread_ids()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|t| Some(*t) != me && !left_out.contains(t))
+                            .filter_map(|t| Some((t, SchedStat::of_thread(t)?)))
+                            .map(|(t, s)| (t, s.ran + s.waited))
+                            .collect()
+                    };
+                    let first: HashMap<u64, Duration> = sample().into_iter().collect();
+                    let mut last = first.clone();
+                    let _ = ready.send(());
+                    loop {
+                        let done = stopped.load(Ordering::SeqCst);
+                        last.extend(sample());
+                        if done {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    last.iter()
+                        .map(|(t, d)| d.saturating_sub(first.get(t).copied().unwrap_or_default()))
+                        .sum()
+                })
+                .ok();
+            if thread.is_some() {
+                let _ = started.recv();
+            }
+            Others { stop, thread }
+        }
+
+        fn finish(self) -> Duration {
+            self.stop.store(true, Ordering::SeqCst);
+            self.thread.and_then(|t| t.join().ok()).unwrap_or_default()
+        }
     }
 
     /// Signals are for the whole process: one run at a time.
@@ -862,7 +1055,12 @@ pub mod shutdown {
             let at_rest = at_rest.clone();
             builder.on_thread_park(move || {
                 if let Some(shared) = at_rest.get() {
-                    shared.lock().check_stuck(shared);
+                    let mut b = shared.lock();
+                    let signalled = b.signal_at.is_some();
+                    b.check_stuck(shared);
+                    if signalled && b.accepts_waiting > 0 {
+                        b.waiting_rests += 1;
+                    }
                 }
             });
         }
@@ -907,6 +1105,10 @@ pub mod shutdown {
                 signal_at: None,
                 returned: false,
                 after_return: 0,
+                events: 0,
+                last_event: None,
+                accepts_waiting: 0,
+                waiting_rests: 0,
             }),
             signalled: tokio::sync::Notify::new(),
             gone: tokio::sync::Notify::new(),
@@ -933,50 +1135,84 @@ pub mod shutdown {
             shared: shared.clone(),
         };
         let started = Instant::now();
-        let (early, forced, ended, tasks_left, polls) = runtime.block_on(async {
-            let mut inner = std::pin::pin!(serve(listener, store, shape.deadline).traced("serve"));
-            // Counts serve's polls once the signal is heard.
-            let (counting, polls) = (std::cell::Cell::new(false), std::cell::Cell::new(0u32));
-            let mut serve = std::pin::pin!(std::future::poll_fn(|cx| {
-                if counting.get() {
-                    polls.set(polls.get() + 1);
-                }
-                inner.as_mut().poll(cx)
-            }));
-            let mut finished = false;
-            let early = tokio::select! {
-                // The signal may have reached tokio (and ended serve)
-                // before this select heard of it: the record says.
-                _ = &mut serve => {
-                    finished = true;
-                    shared.lock().signal_at.is_none()
-                }
-                _ = shared.signalled.notified() => false,
-                _ = tokio::time::sleep(FALLBACK) => {
-                    let mut b = shared.lock();
-                    if b.signal_at.is_none() {
-                        b.fire(&shared);
+        // The harness's threads (this one, the service's runtime's; the
+        // clients'; the lesson frame's), left out of `others_busy`: any
+        // thread made later is the piece's.
+        let harness_threads = shared::record::sched::thread_ids().unwrap_or_default();
+        let (early, forced, ended, tasks_left, polls, idle_polls, others) =
+            runtime.block_on(async {
+                let mut inner =
+                    std::pin::pin!(serve(listener, store, shape.deadline).traced("serve"));
+                // Counts serve's polls once the signal is heard, and of those,
+                // the idle ones: nothing the harness sees (its events, the
+                // runtime's alive tasks) changed since the last poll or in it.
+                let (counting, polls) = (std::cell::Cell::new(false), std::cell::Cell::new(0u32));
+                let idle = std::cell::Cell::new(0u32);
+                let seen = std::cell::Cell::new(None::<(u32, usize)>);
+                let state = || {
+                    let alive = tokio::runtime::Handle::current()
+                        .metrics()
+                        .num_alive_tasks();
+                    (shared.lock().events, alive)
+                };
+                let mut serve = std::pin::pin!(std::future::poll_fn(|cx| {
+                    if !counting.get() {
+                        return inner.as_mut().poll(cx);
                     }
-                    false
-                }
-            };
-            counting.set(true);
-            let forced = !finished
-                && tokio::time::timeout(shape.deadline * 2, &mut serve)
-                    .await
-                    .is_err();
-            let ended = Instant::now();
-            let tasks_left = tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks() as u32;
-            shared.lock().returned = true;
-            shared::mark(if forced {
-                "serve dropped at twice the deadline"
-            } else {
-                "serve returned"
+                    polls.set(polls.get() + 1);
+                    let before = state();
+                    let result = inner.as_mut().poll(cx);
+                    let after = state();
+                    if seen.get() == Some(before) && before == after {
+                        idle.set(idle.get() + 1);
+                    }
+                    seen.set(Some(after));
+                    result
+                }));
+                let mut finished = false;
+                let early = tokio::select! {
+                    // The signal may have reached tokio (and ended serve)
+                    // before this select heard of it: the record says.
+                    _ = &mut serve => {
+                        finished = true;
+                        shared.lock().signal_at.is_none()
+                    }
+                    _ = shared.signalled.notified() => false,
+                    _ = tokio::time::sleep(FALLBACK) => {
+                        let mut b = shared.lock();
+                        if b.signal_at.is_none() {
+                            b.fire(&shared);
+                        }
+                        false
+                    }
+                };
+                counting.set(true);
+                let others = Others::start(harness_threads);
+                let forced = !finished
+                    && tokio::time::timeout(shape.deadline * 2, &mut serve)
+                        .await
+                        .is_err();
+                let ended = Instant::now();
+                let tasks_left = tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks() as u32;
+                shared.lock().returned = true;
+                shared::mark(if forced {
+                    "serve dropped at twice the deadline"
+                } else {
+                    "serve returned"
+                });
+                let others = others.finish();
+                (
+                    early,
+                    forced,
+                    ended,
+                    tasks_left,
+                    polls.get(),
+                    idle.get(),
+                    others,
+                )
             });
-            (early, forced, ended, tasks_left, polls.get())
-        });
         // As `main` returning would: every task still in the runtime is
         // dropped where it stands. A thread blocked in the piece is not
         // waited for.
@@ -1009,6 +1245,18 @@ pub mod shutdown {
         let accepted = b.accepted.saturating_sub(b.beyond.len() as u32);
         let answered = b.answered_within;
         let in_shutdown = ended.saturating_duration_since(signal_at);
+        let deadline = shape.deadline.as_secs_f64();
+        let returned_itself = !early && !forced;
+        // Requests accepted and not answered: unfinished.
+        let unfinished = b.accepted.saturating_sub(b.sent);
+        // Where something was given up, serve's last act is its report,
+        // judged apart.
+        let idle_after = match b.last_event {
+            Some(at) if returned_itself && given_up == 0 => {
+                ended.saturating_duration_since(at).as_secs_f64() / deadline
+            }
+            _ => 0.0,
+        };
         Measured {
             shutdown_ratio: if early {
                 0.0
@@ -1037,6 +1285,17 @@ pub mod shutdown {
             accepted_late: b.accepted_late,
             after_return: b.after_return,
             polls,
+            idle_polls,
+            idle_after,
+            gave_up_early: returned_itself
+                && given_up >= 1
+                && in_shutdown.as_secs_f64() < 0.95 * deadline,
+            overreported: if returned_itself {
+                b.reported.saturating_sub(unfinished)
+            } else {
+                0
+            },
+            others_busy: others.as_secs_f64() / deadline,
         }
     }
 
@@ -1172,6 +1431,14 @@ pub mod shutdown {
             "shutdown_polls",
             all.iter().map(|m| m.polls).max().unwrap_or(0),
         );
+        facts.set(
+            "idle_polls",
+            all.iter().map(|m| m.idle_polls).max().unwrap_or(0),
+        );
+        facts.set("idle_after_done", worst(|m| m.idle_after));
+        facts.set("gave_up_early", sum(|m| u32::from(m.gave_up_early)));
+        facts.set("overreported", sum(|m| m.overreported));
+        facts.set("others_busy", worst(|m| m.others_busy));
         all
     }
 

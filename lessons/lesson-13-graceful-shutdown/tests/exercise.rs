@@ -11,11 +11,29 @@ use shared::work::shape::Rng;
 use std::time::Duration;
 
 #[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_abort_and_report.rs"]
+mod bug_abort_and_report;
+#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_aborts_at_ctrl_c.rs"]
 mod bug_aborts_at_ctrl_c;
 #[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_answer_uncounted.rs"]
+mod bug_answer_uncounted;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_block_spells.rs"]
+mod bug_block_spells;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_fixed_sleep.rs"]
+mod bug_fixed_sleep;
+#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_gives_up_silently.rs"]
 mod bug_gives_up_silently;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_grace_accept.rs"]
+mod bug_grace_accept;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_ignores_deadline.rs"]
+mod bug_ignores_deadline;
 #[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_never_stops_accepting.rs"]
 mod bug_never_stops_accepting;
@@ -26,11 +44,26 @@ mod bug_no_deadline;
 #[path = "fixtures/shutdown/bug_permit_raced.rs"]
 mod bug_permit_raced;
 #[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_report_two.rs"]
+mod bug_report_two;
+#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_request_raced.rs"]
 mod bug_request_raced;
 #[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_spin_thread_wait.rs"]
+mod bug_spin_thread_wait;
+#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_spins_until_done.rs"]
 mod bug_spins_until_done;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_timer_poll_2ms.rs"]
+mod bug_timer_poll_2ms;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_timer_poll_wait.rs"]
+mod bug_timer_poll_wait;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/fix_guard_channel.rs"]
+mod fix_guard_channel;
 #[allow(dead_code)]
 #[path = "fixtures/shutdown/fix_join_set.rs"]
 mod fix_join_set;
@@ -59,6 +92,8 @@ const COUNTED: &[&str] = &[
     "early_returns",
     "answered_before_stop",
     "unreported",
+    "gave_up_early",
+    "overreported",
 ];
 
 #[test]
@@ -82,6 +117,11 @@ fn the_shutdown_grader_tells_every_fix_from_every_form_of_the_bug() {
         "FuturesUnordered, no task",
         done(),
         &measured(fix_no_spawn::serve),
+    );
+    grader.assert_fixed(
+        "a channel closed by the last task, no tracker",
+        done(),
+        &measured(fix_guard_channel::serve),
     );
 
     let named = |what: &str, facts: &Facts, ids: &[&str]| {
@@ -123,7 +163,12 @@ fn the_shutdown_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = measured(bug_gives_up_silently::serve);
     grader.assert_not_fixed("given up in silence", done(), &f);
     named("given up in silence", &f, &["gave-up-silently"]);
-    assert_eq!(f.get("unreported"), Some(2.0), "{f:?}");
+    // Every record that cannot finish, in both overruns.
+    let beyond: usize = shutdown::shapes(&mut Rng::new(SEED))
+        .iter()
+        .map(|s| s.beyond.len())
+        .sum();
+    assert_eq!(f.get("unreported"), Some(beyond as f64), "{f:?}");
 
     // No deadline: the records that cannot finish hold it up until the
     // harness drops it at twice the deadline.
@@ -139,4 +184,67 @@ fn the_shutdown_grader_tells_every_fix_from_every_form_of_the_bug() {
     full.only(&["shutdown_polls"])
         .assert_not_fixed("a spinning wait", done(), &f);
     named("a spinning wait", &f, &["checks-in-a-loop"]);
+
+    // Answers at once that it gives everything up, and returns: reporting
+    // is not finishing.
+    let f = measured(bug_abort_and_report::serve);
+    grader.assert_bug("gives up at once and says so", done(), &f);
+
+    // Counts a task done before its answer is sent: the answers on their
+    // way are cut with the runtime (an answer takes the harness's slow
+    // clients a moment).
+    let f = measured(bug_answer_uncounted::serve);
+    grader.assert_not_fixed("done before the answer", done(), &f);
+    assert!(f.get("unanswered") >= Some(1.0), "{f:?}");
+
+    // Checks a counter on a timer, or blocks the thread in spells: woken
+    // with nothing new, again and again.
+    let has = |what: &str, f: &Facts, id: &str| {
+        let ids = full.diagnoses(done(), f);
+        assert!(ids.iter().any(|i| i == id), "{what}: {ids:?} {f:?}");
+    };
+    let f = measured(bug_timer_poll_wait::serve);
+    grader.assert_fixed("a 5 ms timer loop, on its counts", done(), &f);
+    full.only(&["idle_polls"])
+        .assert_not_fixed("a 5 ms timer loop", done(), &f);
+    has("a 5 ms timer loop", &f, "wakes-for-nothing");
+    let f = measured(bug_timer_poll_2ms::serve);
+    full.only(&["idle_polls"])
+        .assert_not_fixed("a 2 ms timer loop", done(), &f);
+    let f = measured(bug_block_spells::serve);
+    full.only(&["idle_polls"])
+        .assert_not_fixed("blocking in spells", done(), &f);
+
+    // Spins on a thread of its own: serve is polled a few times, but a
+    // core is kept busy for the whole wait.
+    let f = measured(bug_spin_thread_wait::serve);
+    grader.assert_fixed("a spinning thread, on its counts", done(), &f);
+    full.only(&["others_busy"])
+        .assert_not_fixed("a spinning thread", done(), &f);
+    has("a spinning thread", &f, "spins-elsewhere");
+
+    // Sleeps a guessed half deadline: idles when the work is done sooner,
+    // gives up early when it is not.
+    let f = measured(bug_fixed_sleep::serve);
+    grader.assert_not_fixed("a guessed sleep", done(), &f);
+    assert!(f.get("gave_up_early") >= Some(1.0), "{f:?}");
+    full.only(&["idle_after_done"])
+        .assert_not_fixed("a guessed sleep", done(), &f);
+
+    // A timeout of its own instead of the deadline given: early in the
+    // long overrun.
+    let f = measured(bug_ignores_deadline::serve);
+    grader.assert_not_fixed("a timeout of its own", done(), &f);
+    named("a timeout of its own", &f, &["gave-up-early"]);
+
+    // A hard-coded count of what is given up: wrong in one overrun or
+    // the other.
+    let f = measured(bug_report_two::serve);
+    grader.assert_not_fixed("a made-up report", done(), &f);
+
+    // Keeps its door open for a third of the deadline after Ctrl-C.
+    let f = measured(bug_grace_accept::serve);
+    full.only(&["accepted_late"])
+        .assert_not_fixed("a grace period for new clients", done(), &f);
+    has("a grace period for new clients", &f, "kept-accepting");
 }
