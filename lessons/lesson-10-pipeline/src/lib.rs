@@ -1619,56 +1619,6 @@ impl std::task::Wake for StageWake {
     }
 }
 
-/// Threads started while the stage runs, and how long they were on a core
-/// or waiting for one (Linux's `schedstat`, sampled every 2 ms): a thread
-/// that spins is always one or the other, however busy the machine.
-struct NewThreads {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<Duration>,
-    since: Instant,
-}
-
-impl NewThreads {
-    fn watch() -> Option<NewThreads> {
-        use shared::record::sched::{SchedStat, this_thread_id, thread_ids};
-        let before: std::collections::HashSet<u64> = thread_ids()?.into_iter().collect();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let me = this_thread_id();
-            let mut last = std::collections::HashMap::new();
-            loop {
-                let done = stopped.load(Ordering::SeqCst);
-                for tid in thread_ids().unwrap_or_default() {
-                    if before.contains(&tid) || Some(tid) == me {
-                        continue;
-                    }
-                    if let Some(s) = SchedStat::of_thread(tid) {
-                        last.insert(tid, s.ran + s.waited);
-                    }
-                }
-                if done {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            last.values().sum()
-        });
-        Some(NewThreads {
-            stop,
-            thread,
-            since: Instant::now(),
-        })
-    }
-
-    /// Their time on a core or waiting for one, over the wall time.
-    fn finish(self) -> f64 {
-        let wall = self.since.elapsed().as_secs_f64().max(1e-9);
-        self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().unwrap_or_default().as_secs_f64() / wall
-    }
-}
-
 /// What the `uneven` scenario hands to the fetch stage under lesson.
 pub struct Fetching {
     /// The records, in input order, from the reader thread; closed when
@@ -1924,10 +1874,15 @@ where
         runtime.block_on(
             async {
                 let _ = counts.runtime_thread.set(std::thread::current().id());
-                let threads = NewThreads::watch();
+                // Threads started while the stage runs, and how long they
+                // were on a core or waiting for one: a thread that spins is
+                // always one or the other, however busy the machine.
+                let threads = shared::work::cpu::BusyWatch::leaving_out(
+                    shared::record::sched::thread_ids().unwrap_or_default(),
+                );
                 held.wrap(watched).traced("fetch stage").await;
                 log.lock().returned = true;
-                elsewhere = threads.map_or(0.0, NewThreads::finish);
+                elsewhere = threads.finish().ratio;
                 counts.returned.store(true, Ordering::SeqCst);
                 // The reader and the writer end when their channels close:
                 // at once, unless the stage left a sender or a receiver

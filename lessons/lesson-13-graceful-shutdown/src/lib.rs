@@ -979,63 +979,6 @@ pub mod shutdown {
         pub others_busy: f64,
     }
 
-    /// The time the process's threads but some (and the watcher's own)
-    /// spent on a core or waiting for one, from `start` to `finish`:
-    /// `/proc/self/task/*/schedstat` sampled every 2 ms, so a thread that
-    /// ends between samples loses at most its last 2 ms. Zero where it
-    /// cannot be read.
-    struct Others {
-        stop: Arc<AtomicBool>,
-        thread: Option<std::thread::JoinHandle<Duration>>,
-    }
-
-    impl Others {
-        fn start(left_out: Vec<u64>) -> Others {
-            use shared::record::sched::{SchedStat, this_thread_id, thread_ids};
-            let stop = Arc::new(AtomicBool::new(false));
-            let (ready, started) = std::sync::mpsc::channel();
-            let stopped = stop.clone();
-            let thread = std::thread::Builder::new()
-                .name("others-watch".into())
-                .spawn(move || {
-                    let me = this_thread_id();
-                    let sample = || -> Vec<(u64, Duration)> {
-                        thread_ids()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter(|t| Some(*t) != me && !left_out.contains(t))
-                            .filter_map(|t| Some((t, SchedStat::of_thread(t)?)))
-                            .map(|(t, s)| (t, s.ran + s.waited))
-                            .collect()
-                    };
-                    let first: HashMap<u64, Duration> = sample().into_iter().collect();
-                    let mut last = first.clone();
-                    let _ = ready.send(());
-                    loop {
-                        let done = stopped.load(Ordering::SeqCst);
-                        last.extend(sample());
-                        if done {
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                    last.iter()
-                        .map(|(t, d)| d.saturating_sub(first.get(t).copied().unwrap_or_default()))
-                        .sum()
-                })
-                .ok();
-            if thread.is_some() {
-                let _ = started.recv();
-            }
-            Others { stop, thread }
-        }
-
-        fn finish(self) -> Duration {
-            self.stop.store(true, Ordering::SeqCst);
-            self.thread.and_then(|t| t.join().ok()).unwrap_or_default()
-        }
-    }
-
     /// Signals are for the whole process: one run at a time.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -1187,7 +1130,8 @@ pub mod shutdown {
                     }
                 };
                 counting.set(true);
-                let others = Others::start(harness_threads);
+                // The time threads the piece made ran or waited for a core.
+                let others = shared::work::cpu::BusyWatch::leaving_out(harness_threads);
                 let forced = !finished
                     && tokio::time::timeout(shape.deadline * 2, &mut serve)
                         .await
@@ -1202,7 +1146,7 @@ pub mod shutdown {
                 } else {
                     "serve returned"
                 });
-                let others = others.finish();
+                let others = others.finish().time;
                 (
                     early,
                     forced,

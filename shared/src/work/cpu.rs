@@ -117,10 +117,13 @@ pub struct Busy {
     /// was made to. Zero where it cannot be read.
     pub runs: u64,
     /// The threads the process had when the watch started, and the most it
-    /// had at once while watched (the watch's own thread left out). Zero
-    /// where they cannot be counted.
+    /// had at once while watched (the watch's own thread, and any left out,
+    /// not counted). Zero where they cannot be counted.
     pub threads_before: usize,
     pub threads_most: usize,
+    /// The time itself, summed over the threads (what `ratio` divides by
+    /// the wall time).
+    pub time: Duration,
 }
 
 /// How much this process's threads wanted a core over a stretch of time:
@@ -136,11 +139,14 @@ pub struct Busy {
 /// A thread of its own samples `/proc/self/task/*/schedstat` (Linux) every
 /// 2 ms, so a thread that ends between samples loses at most its last 2 ms.
 /// Where that file cannot be read, the watch counts the process's CPU time
-/// instead ([`cpu_time`]), and [`BusyWatch::runnable_seen`] says so.
+/// instead ([`cpu_time`]), and [`BusyWatch::runnable_seen`] says so; a
+/// watch that leaves threads out ([`BusyWatch::leaving_out`]) then sees
+/// nothing, and says 0.
 pub struct BusyWatch {
     wall: Instant,
     cpu: Duration,
     sampler: Option<Sampler>,
+    leaves_out: bool,
 }
 
 type Sampler = (
@@ -148,14 +154,17 @@ type Sampler = (
     std::thread::JoinHandle<Busy>,
 );
 
-/// Every thread of the process but the caller, with its time on a core
-/// and waiting for one, and its runs, so far.
+/// Every thread of the process but the caller and those left out, with its
+/// time on a core and waiting for one, and its runs, so far.
 #[cfg(target_os = "linux")]
-fn schedstat_now(me: u64) -> Option<Vec<(u64, (Duration, u64))>> {
+fn schedstat_now(me: u64, left_out: &[u64]) -> Option<Vec<(u64, (Duration, u64))>> {
     let mut all = Vec::new();
     for tid in crate::record::sched::thread_ids()? {
+        if tid == me || left_out.contains(&tid) {
+            continue;
+        }
         // A thread that ended since the listing has no file: skip it.
-        if let Some(s) = crate::record::sched::SchedStat::of_thread(tid).filter(|_| tid != me) {
+        if let Some(s) = crate::record::sched::SchedStat::of_thread(tid) {
             all.push((tid, (s.ran + s.waited, s.runs)));
         }
     }
@@ -163,17 +172,31 @@ fn schedstat_now(me: u64) -> Option<Vec<(u64, (Duration, u64))>> {
 }
 
 impl BusyWatch {
-    /// Starts watching now.
+    /// Starts watching every thread of the process now.
     pub fn start() -> BusyWatch {
         BusyWatch {
-            sampler: Self::sampler(),
+            sampler: Self::sampler(Vec::new()),
             cpu: cpu_time(),
             wall: Instant::now(),
+            leaves_out: false,
+        }
+    }
+
+    /// Starts watching now, every thread but those listed (by the ids that
+    /// [`crate::record::sched::thread_ids`] gives): the threads a harness
+    /// had before the code under watch ran, so that only what that code
+    /// started is counted.
+    pub fn leaving_out(threads: Vec<u64>) -> BusyWatch {
+        BusyWatch {
+            sampler: Self::sampler(threads),
+            cpu: cpu_time(),
+            wall: Instant::now(),
+            leaves_out: true,
         }
     }
 
     #[cfg(target_os = "linux")]
-    fn sampler() -> Option<Sampler> {
+    fn sampler(left_out: Vec<u64>) -> Option<Sampler> {
         use std::collections::HashMap;
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::{Arc, mpsc};
@@ -191,7 +214,7 @@ impl BusyWatch {
                 // born later), and at the latest sample.
                 let mut first: HashMap<u64, (Duration, u64)> = HashMap::new();
                 let mut last: HashMap<u64, (Duration, u64)> = HashMap::new();
-                let Some(now) = schedstat_now(me) else {
+                let Some(now) = schedstat_now(me, &left_out) else {
                     let _ = ready.send(false);
                     return Busy::default();
                 };
@@ -204,7 +227,7 @@ impl BusyWatch {
                 let _ = ready.send(true);
                 loop {
                     let done = stopped.load(Ordering::SeqCst);
-                    let now = schedstat_now(me).unwrap_or_default();
+                    let now = schedstat_now(me, &left_out).unwrap_or_default();
                     threads_most = threads_most.max(now.len());
                     for (tid, t) in now {
                         last.insert(tid, t);
@@ -225,6 +248,7 @@ impl BusyWatch {
                     runs,
                     threads_before,
                     threads_most,
+                    time: busy,
                 }
             })
             .ok()?;
@@ -238,7 +262,7 @@ impl BusyWatch {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn sampler() -> Option<Sampler> {
+    fn sampler(_: Vec<u64>) -> Option<Sampler> {
         None
     }
 
@@ -259,10 +283,15 @@ impl BusyWatch {
                 busy.ratio /= wall;
                 busy
             }
-            None => Busy {
-                ratio: cpu_time().saturating_sub(self.cpu).as_secs_f64() / wall,
-                ..Busy::default()
-            },
+            None if self.leaves_out => Busy::default(),
+            None => {
+                let time = cpu_time().saturating_sub(self.cpu);
+                Busy {
+                    ratio: time.as_secs_f64() / wall,
+                    time,
+                    ..Busy::default()
+                }
+            }
         }
     }
 
