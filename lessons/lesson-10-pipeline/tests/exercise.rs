@@ -45,6 +45,8 @@ mod bug_spawns_the_tail;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_spins_on_its_own_thread.rs"]
 mod bug_spins_on_its_own_thread;
+#[path = "fixtures/pipeline/bug_spins_on_rayons_pool.rs"]
+mod bug_spins_on_rayons_pool;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_unordered.rs"]
 mod bug_unordered;
@@ -261,6 +263,11 @@ fn every_hole_the_adversary_found_is_closed() {
         (
             "a spin on a thread of its own",
             staged(bug_spins_on_its_own_thread::fetch_in_order),
+            "spins-elsewhere",
+        ),
+        (
+            "a spin on a thread of rayon's pool",
+            staged(bug_spins_on_rayons_pool::fetch_in_order),
             "spins-elsewhere",
         ),
         (
