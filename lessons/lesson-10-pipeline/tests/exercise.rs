@@ -45,6 +45,7 @@ mod bug_spawns_the_tail;
 #[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_spins_on_its_own_thread.rs"]
 mod bug_spins_on_its_own_thread;
+#[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_spins_on_rayons_pool.rs"]
 mod bug_spins_on_rayons_pool;
 #[allow(dead_code)]
