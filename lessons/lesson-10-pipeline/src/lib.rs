@@ -1771,6 +1771,9 @@ fn drive_stage<S>(config: Config, slow: Slow, window: usize, stage: S) -> Uneven
 where
     S: AsyncFnOnce(Fetching),
 {
+    // Every thread alive now but this one and the kit's is the program's:
+    // made in its `main`, or by an earlier workload and kept.
+    let harness = shared::record::sched::HarnessThreads::begin();
     let server = shared::work::server::DemoServer::start(config.latency)
         .expect("the lesson's server starts on 127.0.0.1");
     let client = reqwest::Client::builder()
@@ -1826,6 +1829,7 @@ where
     let reader = {
         let (sink, log) = (sink.clone(), log.clone());
         std::thread::spawn(move || {
+            shared::record::sched::claim_this_thread();
             for (line, text) in input {
                 match serde_json::from_str::<Record>(&text) {
                     Ok(record) => {
@@ -1845,6 +1849,7 @@ where
         })
     };
     let writer = std::thread::spawn(move || {
+        shared::record::sched::claim_this_thread();
         while let Some((record, details)) = handed.blocking_recv() {
             sink.write(cpu.score(record, details));
         }
@@ -1864,6 +1869,8 @@ where
         window,
         out,
     };
+    // Taken before the stage is first called, which may run its code.
+    let harness_threads = harness.now();
     let watched = Watched {
         future: Box::pin(stage(handed_over)),
         log: log.clone(),
@@ -1874,12 +1881,11 @@ where
         runtime.block_on(
             async {
                 let _ = counts.runtime_thread.set(std::thread::current().id());
-                // Threads started while the stage runs, and how long they
-                // were on a core or waiting for one: a thread that spins is
-                // always one or the other, however busy the machine.
-                let threads = shared::work::cpu::BusyWatch::leaving_out(
-                    shared::record::sched::thread_ids().unwrap_or_default(),
-                );
+                // The program's threads, and how long they were on a core
+                // or waiting for one while the stage ran: a thread that
+                // spins is always one or the other, however busy the
+                // machine.
+                let threads = shared::work::cpu::BusyWatch::leaving_out(harness_threads);
                 held.wrap(watched).traced("fetch stage").await;
                 log.lock().returned = true;
                 elsewhere = threads.finish().ratio;
@@ -2039,7 +2045,7 @@ pub mod uneven {
             ),
             fact(
                 "threads_busy",
-                "the time threads started while the stage ran spent on a core or waiting for one, over the stage's time, the busier workload: about 1 for each thread that spins",
+                "the time the program's own threads (every thread but the harness's, whenever it was made) spent on a core or waiting for one while the stage ran, over the stage's time, the busier workload: about 1 for each thread that spins",
             ),
             fact(
                 "runtime_busy",

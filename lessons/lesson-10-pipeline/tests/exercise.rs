@@ -43,6 +43,12 @@ mod bug_reads_everything_first;
 #[path = "fixtures/pipeline/bug_spawns_the_tail.rs"]
 mod bug_spawns_the_tail;
 #[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_spins_on_a_thread_kept_from_the_first_run.rs"]
+mod bug_spins_on_a_thread_kept_from_the_first_run;
+#[allow(dead_code)]
+#[path = "fixtures/pipeline/bug_spins_on_a_thread_made_first.rs"]
+mod bug_spins_on_a_thread_made_first;
+#[allow(dead_code)]
 #[path = "fixtures/pipeline/bug_spins_on_its_own_thread.rs"]
 mod bug_spins_on_its_own_thread;
 #[allow(dead_code)]
@@ -269,6 +275,19 @@ fn every_hole_the_adversary_found_is_closed() {
         (
             "a spin on a thread of rayon's pool",
             staged(bug_spins_on_rayons_pool::fetch_in_order),
+            "spins-elsewhere",
+        ),
+        (
+            "a spin on a thread made before the harness began",
+            {
+                bug_spins_on_a_thread_made_first::start_the_thread();
+                staged(bug_spins_on_a_thread_made_first::fetch_in_order)
+            },
+            "spins-elsewhere",
+        ),
+        (
+            "a spin on a thread the first workload made and kept",
+            staged(bug_spins_on_a_thread_kept_from_the_first_run::fetch_in_order),
             "spins-elsewhere",
         ),
         (

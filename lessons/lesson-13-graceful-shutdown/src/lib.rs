@@ -804,7 +804,7 @@ pub mod shutdown {
             ),
             fact(
                 "others_busy",
-                "time that threads serve made (every thread but the harness's: the service's runtime thread, the clients' thread, the lesson frame's) ran or waited for a core, from the SIGINT to serve's return, over the deadline, in the worst workload",
+                "time that the piece's own threads (every thread but the harness's: the service's runtime thread, the clients' thread, the kit's; whenever the piece made them) ran or waited for a core, from the SIGINT to serve's return, over the deadline, in the worst workload",
             )
             .timing(),
         ],
@@ -989,6 +989,9 @@ pub mod shutdown {
         S: AsyncFn(Listener, Store, Duration),
     {
         let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        // Every thread alive now but this one and the kit's is the piece's:
+        // made in its `main`, or by an earlier workload and kept.
+        let harness = shared::record::sched::HarnessThreads::begin();
         let mut builder = tokio::runtime::Builder::new_current_thread();
         builder.enable_all();
         // As the runtime goes to rest, the harness looks whether the
@@ -1063,7 +1066,10 @@ pub mod shutdown {
             let (shape, shared) = (shape.clone(), shared.clone());
             std::thread::Builder::new()
                 .name("clients".into())
-                .spawn(move || run_clients(addr, &shape, shared))
+                .spawn(move || {
+                    shared::record::sched::claim_this_thread();
+                    run_clients(addr, &shape, shared)
+                })
                 .expect("a thread for the clients")
         };
         let listener = {
@@ -1078,10 +1084,10 @@ pub mod shutdown {
             shared: shared.clone(),
         };
         let started = Instant::now();
-        // The harness's threads (this one, the service's runtime's; the
-        // clients'; the lesson frame's), left out of `others_busy`: any
-        // thread made later is the piece's.
-        let harness_threads = shared::record::sched::thread_ids().unwrap_or_default();
+        // The harness's threads (this one, which runs the service's
+        // runtime; the clients'; the kit's), left out of `others_busy`:
+        // every other thread is the piece's, whenever it was made.
+        let harness_threads = harness.now();
         let (early, forced, ended, tasks_left, polls, idle_polls, others) =
             runtime.block_on(async {
                 let mut inner =

@@ -50,6 +50,12 @@ mod bug_report_two;
 #[path = "fixtures/shutdown/bug_request_raced.rs"]
 mod bug_request_raced;
 #[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_spin_thread_kept_from_the_first_workload.rs"]
+mod bug_spin_thread_kept_from_the_first_workload;
+#[allow(dead_code)]
+#[path = "fixtures/shutdown/bug_spin_thread_made_first.rs"]
+mod bug_spin_thread_made_first;
+#[allow(dead_code)]
 #[path = "fixtures/shutdown/bug_spin_thread_wait.rs"]
 mod bug_spin_thread_wait;
 #[allow(dead_code)]
@@ -222,6 +228,25 @@ fn the_shutdown_grader_tells_every_fix_from_every_form_of_the_bug() {
     full.only(&["others_busy"])
         .assert_not_fixed("a spinning thread", done(), &f);
     has("a spinning thread", &f, "spins-elsewhere");
+    // The same spin on a thread made before the harness began (in
+    // `main`), or by the first workload and kept: a thread is the piece's
+    // whenever it was made.
+    bug_spin_thread_made_first::start_the_thread();
+    let f = measured(bug_spin_thread_made_first::serve);
+    full.only(&["others_busy"])
+        .assert_not_fixed("a spinning thread made first", done(), &f);
+    has("a spinning thread made first", &f, "spins-elsewhere");
+    let f = measured(bug_spin_thread_kept_from_the_first_workload::serve);
+    full.only(&["others_busy"]).assert_not_fixed(
+        "a spinning thread kept from the first workload",
+        done(),
+        &f,
+    );
+    has(
+        "a spinning thread kept from the first workload",
+        &f,
+        "spins-elsewhere",
+    );
 
     // Sleeps a guessed half deadline: idles when the work is done sooner,
     // gives up early when it is not.

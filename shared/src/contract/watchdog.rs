@@ -94,6 +94,7 @@ pub fn watch(rec: &'static Recorder, limits: Limits) {
         std::thread::Builder::new()
             .name("watchdog".into())
             .spawn(move || {
+                crate::record::sched::claim_this_thread();
                 loop {
                     std::thread::sleep(TICK);
                     rec.tick();

@@ -99,6 +99,83 @@ pub fn this_thread_id() -> Option<u64> {
     link.file_name()?.to_str()?.parse().ok()
 }
 
+/// The threads a harness made for itself, by id, each while it lives.
+static CLAIMED: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+
+/// Takes a thread's id out of [`CLAIMED`] when the thread ends.
+struct Claim(u64);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        claimed_list().retain(|&tid| tid != self.0);
+    }
+}
+
+thread_local! {
+    static CLAIM: std::cell::OnceCell<Claim> = const { std::cell::OnceCell::new() };
+}
+
+fn claimed_list() -> std::sync::MutexGuard<'static, Vec<u64>> {
+    CLAIMED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Marks the calling thread as the harness's own, until it ends. The kit
+/// and the harnesses call it first thing in every thread they start (the
+/// watchdog, the demo server, a harness's reader and writer), so that
+/// [`HarnessThreads`] can tell them from the threads a program made.
+pub fn claim_this_thread() {
+    let Some(tid) = this_thread_id() else {
+        return;
+    };
+    // A thread being torn down has no thread-locals left: nothing to claim.
+    let _ = CLAIM.try_with(|claim| {
+        claim.get_or_init(|| {
+            claimed_list().push(tid);
+            Claim(tid)
+        });
+    });
+}
+
+/// The ids of the threads claimed so far that are still alive.
+pub fn claimed_threads() -> Vec<u64> {
+    claimed_list().clone()
+}
+
+/// Tells a harness's threads from a program's, for one run of the
+/// program's code. A harness calls [`HarnessThreads::begin`] before it
+/// sets a run up, and [`HarnessThreads::now`] after, just before it first
+/// hands the program anything. Its threads are then the calling thread,
+/// the threads claimed ([`claim_this_thread`]), and the threads born in
+/// between, while only the harness's code ran (those a library starts for
+/// it). Every other thread is the program's, whenever it was made: before
+/// the harness began (in `main`), or in an earlier run, and kept.
+pub struct HarnessThreads {
+    before: Vec<u64>,
+}
+
+impl HarnessThreads {
+    /// The threads alive now, before the harness sets a run up.
+    pub fn begin() -> HarnessThreads {
+        HarnessThreads {
+            before: thread_ids().unwrap_or_default(),
+        }
+    }
+
+    /// The harness's threads now, as [`HarnessThreads`] says; empty where
+    /// threads cannot be listed.
+    pub fn now(&self) -> Vec<u64> {
+        let Some(alive) = thread_ids() else {
+            return Vec::new();
+        };
+        let claimed = claimed_threads();
+        let me = this_thread_id();
+        alive
+            .into_iter()
+            .filter(|tid| !self.before.contains(tid) || claimed.contains(tid) || Some(*tid) == me)
+            .collect()
+    }
+}
+
 /// The calling thread's CPU time so far, exact (its CPU clock).
 #[cfg(unix)]
 #[allow(unsafe_code)]
@@ -178,5 +255,44 @@ mod tests {
             Some(true)
         );
         assert!(thread_ids().unwrap().contains(&this_thread_id().unwrap()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_harness_s_threads_are_its_claimed_ones_and_those_born_in_its_setup() {
+        use std::sync::mpsc;
+        // A thread that waits until told to end, and says its id.
+        let start = |claim: bool| {
+            let (id_tx, id) = mpsc::channel();
+            let (end, ended) = mpsc::channel::<()>();
+            let thread = std::thread::spawn(move || {
+                if claim {
+                    claim_this_thread();
+                }
+                id_tx.send(this_thread_id().unwrap()).unwrap();
+                let _ = ended.recv();
+            });
+            (id.recv().unwrap(), end, thread)
+        };
+        // Made before the harness began: one claimed, one not (the program's).
+        let (kit, end_kit, kit_thread) = start(true);
+        let (early, end_early, early_thread) = start(false);
+        let harness = HarnessThreads::begin();
+        let (setup, end_setup, setup_thread) = start(false);
+        let theirs = harness.now();
+        assert!(theirs.contains(&kit) && theirs.contains(&setup));
+        assert!(theirs.contains(&this_thread_id().unwrap()));
+        assert!(!theirs.contains(&early), "{theirs:?} holds {early}");
+        // A thread no longer counts as claimed once it has ended.
+        assert!(claimed_threads().contains(&kit));
+        for (end, thread) in [
+            (end_kit, kit_thread),
+            (end_early, early_thread),
+            (end_setup, setup_thread),
+        ] {
+            drop(end);
+            thread.join().unwrap();
+        }
+        assert!(!claimed_threads().contains(&kit));
     }
 }

@@ -154,13 +154,19 @@ type Sampler = (
     std::thread::JoinHandle<Busy>,
 );
 
-/// Every thread of the process but the caller and those left out, with its
-/// time on a core and waiting for one, and its runs, so far.
+/// Every thread of the process but the caller and, if some are left out,
+/// those and the threads claimed by now, with its time on a core and
+/// waiting for one, and its runs, so far.
 #[cfg(target_os = "linux")]
-fn schedstat_now(me: u64, left_out: &[u64]) -> Option<Vec<(u64, (Duration, u64))>> {
+fn schedstat_now(me: u64, left_out: Option<&[u64]>) -> Option<Vec<(u64, (Duration, u64))>> {
+    let claimed = match left_out {
+        Some(_) => crate::record::sched::claimed_threads(),
+        None => Vec::new(),
+    };
+    let left_out = left_out.unwrap_or_default();
     let mut all = Vec::new();
     for tid in crate::record::sched::thread_ids()? {
-        if tid == me || left_out.contains(&tid) {
+        if tid == me || left_out.contains(&tid) || claimed.contains(&tid) {
             continue;
         }
         // A thread that ended since the listing has no file: skip it.
@@ -175,7 +181,7 @@ impl BusyWatch {
     /// Starts watching every thread of the process now.
     pub fn start() -> BusyWatch {
         BusyWatch {
-            sampler: Self::sampler(Vec::new()),
+            sampler: Self::sampler(None),
             cpu: cpu_time(),
             wall: Instant::now(),
             leaves_out: false,
@@ -183,12 +189,13 @@ impl BusyWatch {
     }
 
     /// Starts watching now, every thread but those listed (by the ids that
-    /// [`crate::record::sched::thread_ids`] gives): the threads a harness
-    /// had before the code under watch ran, so that only what that code
-    /// started is counted.
+    /// [`crate::record::sched::thread_ids`] gives) and those claimed by the
+    /// time of each sample ([`crate::record::sched::claim_this_thread`]):
+    /// given a harness's threads ([`crate::record::sched::HarnessThreads`]),
+    /// it counts only the threads of the program under watch.
     pub fn leaving_out(threads: Vec<u64>) -> BusyWatch {
         BusyWatch {
-            sampler: Self::sampler(threads),
+            sampler: Self::sampler(Some(threads)),
             cpu: cpu_time(),
             wall: Instant::now(),
             leaves_out: true,
@@ -196,7 +203,7 @@ impl BusyWatch {
     }
 
     #[cfg(target_os = "linux")]
-    fn sampler(left_out: Vec<u64>) -> Option<Sampler> {
+    fn sampler(left_out: Option<Vec<u64>>) -> Option<Sampler> {
         use std::collections::HashMap;
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::{Arc, mpsc};
@@ -206,6 +213,7 @@ impl BusyWatch {
         let thread = std::thread::Builder::new()
             .name("busy-watch".into())
             .spawn(move || {
+                crate::record::sched::claim_this_thread();
                 let Some(me) = crate::record::sched::this_thread_id() else {
                     let _ = ready.send(false);
                     return Busy::default();
@@ -214,7 +222,7 @@ impl BusyWatch {
                 // born later), and at the latest sample.
                 let mut first: HashMap<u64, (Duration, u64)> = HashMap::new();
                 let mut last: HashMap<u64, (Duration, u64)> = HashMap::new();
-                let Some(now) = schedstat_now(me, &left_out) else {
+                let Some(now) = schedstat_now(me, left_out.as_deref()) else {
                     let _ = ready.send(false);
                     return Busy::default();
                 };
@@ -227,7 +235,7 @@ impl BusyWatch {
                 let _ = ready.send(true);
                 loop {
                     let done = stopped.load(Ordering::SeqCst);
-                    let now = schedstat_now(me, &left_out).unwrap_or_default();
+                    let now = schedstat_now(me, left_out.as_deref()).unwrap_or_default();
                     threads_most = threads_most.max(now.len());
                     for (tid, t) in now {
                         last.insert(tid, t);
@@ -262,7 +270,7 @@ impl BusyWatch {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn sampler(_: Vec<u64>) -> Option<Sampler> {
+    fn sampler(_: Option<Vec<u64>>) -> Option<Sampler> {
         None
     }
 

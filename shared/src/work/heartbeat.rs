@@ -100,6 +100,7 @@ impl Alarm {
         let thread = std::thread::Builder::new()
             .name("alarm".into())
             .spawn(move || {
+                crate::record::sched::claim_this_thread();
                 let mut due = std::time::Instant::now() + tick;
                 while !s.load(Ordering::Relaxed) {
                     std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));

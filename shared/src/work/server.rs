@@ -90,6 +90,7 @@ impl DemoServer {
         let thread = std::thread::Builder::new()
             .name("demo-server".into())
             .spawn(move || {
+                crate::record::sched::claim_this_thread();
                 runtime.block_on(serve(listener, delay, served_stats, rx));
             })?;
         Ok(DemoServer {
