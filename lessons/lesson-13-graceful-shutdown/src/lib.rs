@@ -977,6 +977,9 @@ pub mod shutdown {
         /// waited for a core, from the signal to serve's return, over the
         /// deadline.
         pub others_busy: f64,
+        /// The signal was sent at the fallback: the workload's moment for
+        /// it (answers in, or the service stuck at the gate) never came.
+        pub signal_late: bool,
     }
 
     /// Signals are for the whole process: one run at a time.
@@ -1088,6 +1091,7 @@ pub mod shutdown {
         // runtime; the clients'; the kit's), left out of `others_busy`:
         // every other thread is the piece's, whenever it was made.
         let harness_threads = harness.now();
+        let signal_late = std::cell::Cell::new(false);
         let (early, forced, ended, tasks_left, polls, idle_polls, others) =
             runtime.block_on(async {
                 let mut inner =
@@ -1130,6 +1134,7 @@ pub mod shutdown {
                     _ = tokio::time::sleep(FALLBACK) => {
                         let mut b = shared.lock();
                         if b.signal_at.is_none() {
+                            signal_late.set(true);
                             b.fire(&shared);
                         }
                         false
@@ -1246,6 +1251,7 @@ pub mod shutdown {
                 0
             },
             others_busy: others.as_secs_f64() / deadline,
+            signal_late: signal_late.get(),
         }
     }
 
@@ -1346,7 +1352,23 @@ pub mod shutdown {
     where
         S: AsyncFn(Listener, Store, Duration),
     {
-        let all: Vec<Measured> = shapes.iter().map(|s| measure_one(s, &serve)).collect();
+        // The signal is meant for a moment of each workload. On a starved
+        // machine that moment may not come before the fallback, and the
+        // run is then not the workload designed (records a fix finishes
+        // in time can be left past its deadline): such a run is made
+        // again, once.
+        let all: Vec<Measured> = shapes
+            .iter()
+            .map(|s| {
+                let first = measure_one(s, &serve);
+                if first.signal_late {
+                    println!("  (the moment for the signal never came: the machine may be busy; that workload runs again)");
+                    measure_one(s, &serve)
+                } else {
+                    first
+                }
+            })
+            .collect();
         let worst = |f: fn(&Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
         let sum = |f: fn(&Measured) -> u32| all.iter().map(f).sum::<u32>();
         facts.set(
