@@ -185,7 +185,7 @@ where
             m.longest_poll_ratio, m.sleeping_polls, m.stray_wakes
         );
         println!(
-            "    the jobs had {:.2} cores on average by their CPU time; other threads were busy {:.2} of the time besides the jobs.",
+            "    the jobs had {:.2} cores on average by their CPU time; threads that computed no job used {:.2} times a job thread's CPU time.",
             m.cpu_overlap, m.threads_busy
         );
     }
