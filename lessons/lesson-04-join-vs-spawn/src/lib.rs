@@ -365,9 +365,9 @@ struct Batch {
     polls_cpu_ns: AtomicU64,
     /// Polls of `run_jobs` in which its thread slept (gave up its core).
     sleeping_polls: AtomicU32,
-    /// Wakes of `run_jobs`' task neither inside its own poll nor from a
-    /// thread that had just ended a job (a timer's, a watcher's).
-    stray_wakes: AtomicU32,
+    /// Wakes of `run_jobs`' task by the runtime's timer: from a worker
+    /// thread inside its park, where the timers that are due fire.
+    timer_wakes: AtomicU32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -393,16 +393,16 @@ thread_local! {
     /// Set on a thread while it polls `run_jobs` (the harness's future): a
     /// job that runs then runs inside that poll, on the runtime's thread.
     static IN_RUN_JOBS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Set on a thread when a job ends on it, until it starts another or,
-    /// for the runtime's workers, parks: a wake from it meanwhile is that
-    /// job's end, passed on (a task's handle, a channel).
-    static ENDED_A_JOB: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set on a worker thread of the lesson's runtime while it parks (it
+    /// has nothing to do): a wake it makes then is a timer that is due (or
+    /// an I/O event), fired by the runtime, not a job's end passed on.
+    static PARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// `run_jobs`'s future, marking its thread for the length of each poll,
 /// and counting, for the batch, what its polls did: their CPU time, the
 /// polls in which the thread slept, and (through the waker it is given)
-/// the wakes that came from something else than a job's end or itself.
+/// the wakes that came from the runtime's timer.
 struct InPoll<F> {
     future: std::pin::Pin<Box<F>>,
     batch: Arc<Batch>,
@@ -437,8 +437,7 @@ impl<F: Future> Future for InPoll<F> {
 }
 
 /// The waker `run_jobs` gets: its task's own, counting the wakes that come
-/// neither from `run_jobs` itself (inside its poll: a yield) nor from a
-/// thread that has just ended a job.
+/// from a parked worker of the runtime (its timer).
 struct Waking {
     inner: std::task::Waker,
     batch: Arc<Batch>,
@@ -450,8 +449,8 @@ impl std::task::Wake for Waking {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !IN_RUN_JOBS.get() && !ENDED_A_JOB.get() {
-            self.batch.stray_wakes.fetch_add(1, Ordering::SeqCst);
+        if PARKED.get() {
+            self.batch.timer_wakes.fetch_add(1, Ordering::SeqCst);
         }
         self.inner.wake_by_ref();
     }
@@ -474,7 +473,6 @@ impl Batch {
         if IN_RUN_JOBS.get() {
             self.in_poll.fetch_add(1, Ordering::SeqCst);
         }
-        ENDED_A_JOB.set(false);
         let _computing = self.computing.enter();
         let cpu = thread_cpu();
         let started = Instant::now();
@@ -494,7 +492,6 @@ impl Batch {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((started, finished));
-        ENDED_A_JOB.set(true);
         out
     }
 }
@@ -569,10 +566,10 @@ pub struct SpawnNeedsSendAndStatic;
 /// are `blocking pool`).
 pub fn runtime() -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
-    // A worker that parks has nothing left to do: whatever it wakes as it
-    // parks (a timer that is due) is not a job's end.
-    let parking = || ENDED_A_JOB.set(false);
+    // A worker parks when it has nothing left to do, and fires the timers
+    // that are due as it does: a task it wakes then was woken by a timer.
+    builder.enable_all().on_thread_unpark(|| PARKED.set(false));
+    let parking = || PARKED.set(true);
     multi_thread_parking(&mut builder, "worker", default_workers(), parking)
         .expect("the runtime builds")
 }
@@ -1005,8 +1002,8 @@ pub mod cpu {
         pub polls_cpu_ratio: f64,
         /// Polls of `run_jobs` in which its thread slept.
         pub sleeping_polls: u32,
-        /// Wakes of `run_jobs`' task from neither a job's end nor itself.
-        pub stray_wakes: u32,
+        /// Wakes of `run_jobs`' task by the runtime's timer.
+        pub timer_wakes: u32,
         /// The CPU time of the threads that computed no job (all but the
         /// one polling `run_jobs` and the kit's), over the jobs' CPU time
         /// per thread that computed any.
@@ -1078,7 +1075,7 @@ pub mod cpu {
             job_threads: Mutex::default(),
             polls_cpu_ns: AtomicU64::new(0),
             sleeping_polls: AtomicU32::new(0),
-            stray_wakes: AtomicU32::new(0),
+            timer_wakes: AtomicU32::new(0),
         });
         // A runtime's idle workers keep spinning a moment after a run before
         // they sleep; a short pause keeps that from slowing the next one.
@@ -1149,7 +1146,7 @@ pub mod cpu {
             longest_poll_ratio: held.longest_ratio(ideal),
             polls_cpu_ratio: ns(&batch.polls_cpu_ns).as_secs_f64() / ideal.as_secs_f64().max(1e-9),
             sleeping_polls: batch.sleeping_polls.load(Ordering::SeqCst),
-            stray_wakes: batch.stray_wakes.load(Ordering::SeqCst),
+            timer_wakes: batch.timer_wakes.load(Ordering::SeqCst),
             threads_busy: no_job.as_secs_f64() / job_thread.as_secs_f64().max(1e-9),
             cpu_overlap: ns(&batch.jobs_cpu_ns).as_secs_f64() / span.as_secs_f64().max(1e-9),
         }

@@ -91,8 +91,8 @@ pub static SPEC: Spec = Spec {
             "polls of run_jobs in which its thread slept (worst workload)",
         ),
         fact(
-            "stray_wakes",
-            "wakes of run_jobs' task from neither a thread that had just ended a job nor run_jobs itself: a timer's, a watcher's (worst workload)",
+            "timer_wakes",
+            "wakes of run_jobs' task by the runtime's timer, fired by a worker thread as it parked (worst workload)",
         ),
         fact(
             "threads_busy",
@@ -139,7 +139,7 @@ where
     facts.set("polls_cpu_ratio", worst(|m| m.polls_cpu_ratio));
     facts.set("longest_poll_ratio", worst(|m| m.longest_poll_ratio));
     facts.set("sleeping_polls", worst(|m| f64::from(m.sleeping_polls)));
-    facts.set("stray_wakes", worst(|m| f64::from(m.stray_wakes)));
+    facts.set("timer_wakes", worst(|m| f64::from(m.timer_wakes)));
     facts.set("threads_busy", worst(|m| m.threads_busy));
     all
 }
@@ -181,8 +181,8 @@ where
             m.in_poll, m.polls_cpu_ratio
         );
         println!(
-            "    the longest {:.2} by the clock; {} of them slept; it was woken {} times by neither a job's end nor itself;",
-            m.longest_poll_ratio, m.sleeping_polls, m.stray_wakes
+            "    the longest {:.2} by the clock; {} of them slept; the runtime's timer woke it {} times;",
+            m.longest_poll_ratio, m.sleeping_polls, m.timer_wakes
         );
         println!(
             "    the jobs had {:.2} cores on average by their CPU time; threads that computed no job used {:.2} times a job thread's CPU time.",
