@@ -19,12 +19,12 @@ use serde::Deserialize;
 use shared::TraceExt;
 use shared::lesson::{Facts, Piece, Spec, Variant, fact};
 use shared::record::held::Held;
-use shared::record::threads::{default_workers, multi_thread};
+use shared::record::threads::{default_workers, multi_thread_parking};
 use shared::work::gauge::AtOnce;
 use shared::work::shape::{Rng, seed};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -357,6 +357,17 @@ struct Batch {
     computing: AtOnce,
     /// When each run of a job computed, from start to end.
     spans: Mutex<Vec<(Instant, Instant)>>,
+    /// The CPU time of every run of a job, by its thread's own clock (ns).
+    jobs_cpu_ns: AtomicU64,
+    /// The threads that computed a job (by the ids `/proc` gives).
+    job_threads: Mutex<Vec<u64>>,
+    /// The CPU time of all the polls of `run_jobs` (ns).
+    polls_cpu_ns: AtomicU64,
+    /// Polls of `run_jobs` in which its thread slept (gave up its core).
+    sleeping_polls: AtomicU32,
+    /// Wakes of `run_jobs`' task by the runtime's timer: from a worker
+    /// thread inside its park, where the timers that are due fire.
+    timer_wakes: AtomicU32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -382,10 +393,20 @@ thread_local! {
     /// Set on a thread while it polls `run_jobs` (the harness's future): a
     /// job that runs then runs inside that poll, on the runtime's thread.
     static IN_RUN_JOBS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set on a worker thread of the lesson's runtime while it parks (it
+    /// has nothing to do): a wake it makes then is a timer that is due (or
+    /// an I/O event), fired by the runtime, not a job's end passed on.
+    static PARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// `run_jobs`'s future, marking its thread for the length of each poll.
-struct InPoll<F>(std::pin::Pin<Box<F>>);
+/// `run_jobs`'s future, marking its thread for the length of each poll,
+/// and counting, for the batch, what its polls did: their CPU time, the
+/// polls in which the thread slept, and (through the waker it is given)
+/// the wakes that came from the runtime's timer.
+struct InPoll<F> {
+    future: std::pin::Pin<Box<F>>,
+    batch: Arc<Batch>,
+}
 
 impl<F: Future> Future for InPoll<F> {
     type Output = F::Output;
@@ -394,10 +415,44 @@ impl<F: Future> Future for InPoll<F> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
+        let batch = self.batch.clone();
+        // run_jobs gets a waker that notes where each wake comes from.
+        let waker = std::task::Waker::from(Arc::new(Waking {
+            inner: cx.waker().clone(),
+            batch: batch.clone(),
+        }));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let switches = shared::record::sched::voluntary_switches();
+        let cpu = thread_cpu();
         let before = IN_RUN_JOBS.replace(true);
-        let out = self.0.as_mut().poll(cx);
+        let out = self.future.as_mut().poll(&mut cx);
         IN_RUN_JOBS.set(before);
+        let cpu = thread_cpu().saturating_sub(cpu);
+        batch.polls_cpu_ns.fetch_add(nanos(cpu), Ordering::SeqCst);
+        if shared::record::sched::voluntary_switches() > switches {
+            batch.sleeping_polls.fetch_add(1, Ordering::SeqCst);
+        }
         out
+    }
+}
+
+/// The waker `run_jobs` gets: its task's own, counting the wakes that come
+/// from a parked worker of the runtime (its timer).
+struct Waking {
+    inner: std::task::Waker,
+    batch: Arc<Batch>,
+}
+
+impl std::task::Wake for Waking {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if PARKED.get() {
+            self.batch.timer_wakes.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.wake_by_ref();
     }
 }
 
@@ -419,14 +474,44 @@ impl Batch {
             self.in_poll.fetch_add(1, Ordering::SeqCst);
         }
         let _computing = self.computing.enter();
+        let cpu = thread_cpu();
         let started = Instant::now();
         let out = input.compute();
+        let finished = Instant::now();
+        // Time on a core, which a job waiting for one does not get: jobs
+        // time-sliced on one core add up to at most the wall time.
+        let cpu = thread_cpu().saturating_sub(cpu);
+        self.jobs_cpu_ns.fetch_add(nanos(cpu), Ordering::SeqCst);
+        if let Some(tid) = shared::record::sched::this_thread_id() {
+            let mut threads = self.job_threads.lock().unwrap_or_else(|e| e.into_inner());
+            if !threads.contains(&tid) {
+                threads.push(tid);
+            }
+        }
         self.spans
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((started, Instant::now()));
+            .push((started, finished));
         out
     }
+}
+
+/// The calling thread's CPU time (zero where it cannot be read).
+fn thread_cpu() -> Duration {
+    shared::record::sched::thread_cpu_time().unwrap_or_default()
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The cores this process may run on, as the standard library saw them
+/// the first time the lesson asked (before any program's code ran): a
+/// program that pins its own thread to one core changes what the standard
+/// library says afterwards, and the batches' ideal time with it.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(shared::work::cpu::cores)
 }
 
 /// CPU job `i` of the current batch (1 to the batch's size): hashing its
@@ -481,8 +566,12 @@ pub struct SpawnNeedsSendAndStatic;
 /// are `blocking pool`).
 pub fn runtime() -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
-    multi_thread(&mut builder, "worker", default_workers()).expect("the runtime builds")
+    // A worker parks when it has nothing left to do, and fires the timers
+    // that are due as it does: a task it wakes then was woken by a timer.
+    builder.enable_all().on_thread_unpark(|| PARKED.set(false));
+    let parking = || PARKED.set(true);
+    multi_thread_parking(&mut builder, "worker", default_workers(), parking)
+        .expect("the runtime builds")
 }
 
 pub mod limit;
@@ -905,6 +994,23 @@ pub mod cpu {
         pub longest_cpu_ratio: f64,
         pub asleep_share: f64,
         pub polls_per_job: f64,
+        /// The longest poll of `run_jobs`, by the wall clock, over the
+        /// batch's ideal time.
+        pub longest_poll_ratio: f64,
+        /// The CPU time of all of `run_jobs`' polls, over the batch's ideal
+        /// time.
+        pub polls_cpu_ratio: f64,
+        /// Polls of `run_jobs` in which its thread slept.
+        pub sleeping_polls: u32,
+        /// Wakes of `run_jobs`' task by the runtime's timer.
+        pub timer_wakes: u32,
+        /// The CPU time of the threads that computed no job (all but the
+        /// one polling `run_jobs` and the kit's), over the jobs' CPU time
+        /// per thread that computed any.
+        pub threads_busy: f64,
+        /// The jobs' CPU time over the batch's time: how many cores they
+        /// really had, on average.
+        pub cpu_overlap: f64,
     }
 
     /// Runs one workload: the same jobs in a plain loop first (the
@@ -945,6 +1051,11 @@ pub mod cpu {
                 rounds: cal.rounds_for(d),
             })
             .collect();
+        // Taken before the plain loop too: another test's loop would be a
+        // thread busy beside this batch's jobs.
+        let _turn = ONE_BATCH_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let started = Instant::now();
         let mut wanted: Vec<u64> = shared::blocking("the same jobs in a plain loop", || {
             inputs.iter().map(|j| j.compute()).collect()
@@ -953,9 +1064,6 @@ pub mod cpu {
         if !in_order {
             wanted.sort_unstable();
         }
-        let _turn = ONE_BATCH_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
         let batch = Arc::new(Batch {
             runs: inputs.iter().map(|_| AtomicU32::new(0)).collect(),
             jobs: inputs,
@@ -963,15 +1071,44 @@ pub mod cpu {
             in_poll: AtomicU32::new(0),
             computing: AtOnce::new(),
             spans: Mutex::default(),
+            jobs_cpu_ns: AtomicU64::new(0),
+            job_threads: Mutex::default(),
+            polls_cpu_ns: AtomicU64::new(0),
+            sleeping_polls: AtomicU32::new(0),
+            timer_wakes: AtomicU32::new(0),
         });
         // A runtime's idle workers keep spinning a moment after a run before
         // they sleep; a short pause keeps that from slowing the next one.
         std::thread::sleep(Duration::from_millis(5));
         *BATCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(batch.clone());
         let held = Held::new();
+        let polled = InPoll {
+            future: Box::pin(begin(shape.jobs())),
+            batch: batch.clone(),
+        };
+        // Every thread of the process but this one (which polls run_jobs,
+        // and is watched poll by poll) and the kit's own: the runtime's
+        // workers, the blocking pool, and every thread the program made,
+        // whenever. Those that computed no job did other work.
+        let this_thread = shared::record::sched::this_thread_id();
+        let threads = shared::work::cpu::BusyWatch::leaving_out(this_thread.into_iter().collect());
         let start = Instant::now();
-        let mut got = runtime.block_on(held.wrap(InPoll(Box::pin(begin(shape.jobs())))));
+        let mut got = runtime.block_on(held.wrap(polled));
         let end = Instant::now();
+        let (_, threads) = threads.finish_by_thread();
+        let ideal = shape.ideal(cores());
+        let ns = |n: &AtomicU64| Duration::from_nanos(n.load(Ordering::SeqCst));
+        let job_threads = batch.job_threads.lock().unwrap_or_else(|e| e.into_inner());
+        // Their time on a core: a thread that spins beside the jobs gets
+        // about as much as a thread that computes them, however busy the
+        // machine (time waiting for a core would count the wake-ups of a
+        // pool's idle threads, which wait long behind a dozen jobs).
+        let no_job: Duration = threads
+            .iter()
+            .filter(|(tid, _)| !job_threads.contains(tid))
+            .map(|(_, counts)| counts.ran)
+            .sum();
+        let job_thread = ns(&batch.jobs_cpu_ns) / (job_threads.len().max(1) as u32);
         if !in_order {
             got.sort_unstable();
         }
@@ -990,10 +1127,8 @@ pub mod cpu {
             .sum::<u32>()
             + batch.strays.load(Ordering::SeqCst);
         let span = end - start;
-        let busy: Duration = batch
-            .spans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let spans = batch.spans.lock().unwrap_or_else(|e| e.into_inner());
+        let busy: Duration = spans
             .iter()
             .map(|&(a, b)| b.min(end).saturating_duration_since(a.max(start)))
             .sum();
@@ -1004,11 +1139,16 @@ pub mod cpu {
             extra,
             in_poll: batch.in_poll.load(Ordering::SeqCst),
             speedup: serial.as_secs_f64() / span.as_secs_f64(),
-            longest_asleep_ratio: held
-                .longest_asleep_ratio(shape.ideal(shared::work::cpu::cores())),
-            longest_cpu_ratio: held.longest_cpu_ratio(shape.ideal(shared::work::cpu::cores())),
+            longest_asleep_ratio: held.longest_asleep_ratio(ideal),
+            longest_cpu_ratio: held.longest_cpu_ratio(ideal),
             asleep_share: held.asleep().as_secs_f64() / span.as_secs_f64().max(1e-9),
             polls_per_job: held.polls() as f64 / f64::from(shape.jobs().max(1)),
+            longest_poll_ratio: held.longest_ratio(ideal),
+            polls_cpu_ratio: ns(&batch.polls_cpu_ns).as_secs_f64() / ideal.as_secs_f64().max(1e-9),
+            sleeping_polls: batch.sleeping_polls.load(Ordering::SeqCst),
+            timer_wakes: batch.timer_wakes.load(Ordering::SeqCst),
+            threads_busy: no_job.as_secs_f64() / job_thread.as_secs_f64().max(1e-9),
+            cpu_overlap: ns(&batch.jobs_cpu_ns).as_secs_f64() / span.as_secs_f64().max(1e-9),
         }
     }
 
@@ -1074,7 +1214,7 @@ pub mod cpu {
     where
         F: AsyncFn(u32) -> Vec<u64>,
     {
-        let cores = shared::work::cpu::cores();
+        let cores = cores();
         let mut rng = Rng::for_scenario("cpu");
         let shapes = shapes(cores, &mut rng);
         println!(

@@ -72,6 +72,32 @@ pub static SPEC: Spec = Spec {
         )
         .timing(),
         fact("polls_per_job", "polls of run_jobs per job (worst workload)"),
+        fact(
+            "cpu_overlap",
+            "the jobs' CPU time over the batch's time: cores they really had at once, on average (worst workload)",
+        )
+        .timing(),
+        fact(
+            "polls_cpu_ratio",
+            "the CPU time of all the polls of run_jobs together, over the batch's ideal time (worst workload)",
+        ),
+        fact(
+            "longest_poll_ratio",
+            "the longest poll of run_jobs by the clock on the wall, over the batch's ideal time (worst workload)",
+        )
+        .timing(),
+        fact(
+            "sleeping_polls",
+            "polls of run_jobs in which its thread slept (worst workload)",
+        ),
+        fact(
+            "timer_wakes",
+            "wakes of run_jobs' task by the runtime's timer, fired by a worker thread as it parked (worst workload)",
+        ),
+        fact(
+            "threads_busy",
+            "the CPU time of the threads that computed no job (but the harness's), over the jobs' CPU time per thread that computed them: about 1 for a thread that spins beside them (worst workload)",
+        ),
     ],
 };
 
@@ -103,6 +129,18 @@ where
         })
         .collect();
     cpu::set_facts(facts, &all);
+    let worst = |f: fn(&cpu::Measured) -> f64| all.iter().map(f).fold(0.0, f64::max);
+    facts.set(
+        "cpu_overlap",
+        all.iter()
+            .map(|m| m.cpu_overlap)
+            .fold(f64::INFINITY, f64::min),
+    );
+    facts.set("polls_cpu_ratio", worst(|m| m.polls_cpu_ratio));
+    facts.set("longest_poll_ratio", worst(|m| m.longest_poll_ratio));
+    facts.set("sleeping_polls", worst(|m| f64::from(m.sleeping_polls)));
+    facts.set("timer_wakes", worst(|m| f64::from(m.timer_wakes)));
+    facts.set("threads_busy", worst(|m| m.threads_busy));
     all
 }
 
@@ -111,7 +149,8 @@ pub fn run<F>(facts: &Facts, run_jobs: F)
 where
     F: AsyncFn(&[Input]) -> Vec<u64>,
 {
-    let cores = shared::work::cpu::cores();
+    // Taken now, before run_jobs first runs (see `cores`).
+    let cores = cores();
     let mut rng = Rng::for_scenario("share");
     let shapes = cpu::shapes(cores, &mut rng);
     println!(
@@ -138,8 +177,16 @@ where
             m.polls_per_job, m.longest_asleep_ratio, m.longest_cpu_ratio
         );
         println!(
-            "    {} of the jobs computed inside a poll of run_jobs, on its thread.",
-            m.in_poll
+            "    {} of the jobs computed inside a poll of run_jobs, on its thread; its polls took {:.3} of the ideal time in CPU,",
+            m.in_poll, m.polls_cpu_ratio
+        );
+        println!(
+            "    the longest {:.2} by the clock; {} of them slept; the runtime's timer woke it {} times;",
+            m.longest_poll_ratio, m.sleeping_polls, m.timer_wakes
+        );
+        println!(
+            "    the jobs had {:.2} cores on average by their CPU time; threads that computed no job used {:.2} times a job thread's CPU time.",
+            m.cpu_overlap, m.threads_busy
         );
     }
 }

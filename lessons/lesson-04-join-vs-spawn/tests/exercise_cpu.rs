@@ -26,8 +26,14 @@ mod bug_first_job_inline;
 #[path = "fixtures/cpu/bug_half_inline.rs"]
 mod bug_half_inline;
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_idle_priority_spin.rs"]
+mod bug_idle_priority_spin;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/bug_join_all.rs"]
 mod bug_join_all;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_one_core_threads.rs"]
+mod bug_one_core_threads;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/bug_order_of_finishing.rs"]
 mod bug_order_of_finishing;
@@ -35,14 +41,35 @@ mod bug_order_of_finishing;
 #[path = "fixtures/cpu/bug_rayon.rs"]
 mod bug_rayon;
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_sleep_each_poll.rs"]
+mod bug_sleep_each_poll;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_spin_in_slices.rs"]
+mod bug_spin_in_slices;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/bug_spin_until_finished.rs"]
 mod bug_spin_until_finished;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_spinner_thread.rs"]
+mod bug_spinner_thread;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/bug_thread_scope.rs"]
 mod bug_thread_scope;
 #[allow(dead_code)]
+#[path = "fixtures/cpu/bug_timer_checks.rs"]
+mod bug_timer_checks;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/bug_workers_pinned.rs"]
+mod bug_workers_pinned;
+#[allow(dead_code)]
 #[path = "fixtures/cpu/fix_chunk_per_worker.rs"]
 mod fix_chunk_per_worker;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/fix_par_iter_offloaded.rs"]
+mod fix_par_iter_offloaded;
+#[allow(dead_code)]
+#[path = "fixtures/cpu/fix_rayon_spawn_oneshot.rs"]
+mod fix_rayon_spawn_oneshot;
 #[allow(dead_code)]
 #[path = "fixtures/cpu/fix_shared_inputs_join_set.rs"]
 mod fix_shared_inputs_join_set;
@@ -75,12 +102,21 @@ fn measured(run_jobs: impl AsyncFn(&[Input]) -> Vec<u64>) -> Facts {
     facts
 }
 
+/// Every test here takes its turn: a thread one of them leaves spinning,
+/// or computing a plain loop, would be busy beside another's batch.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn two_cores() -> bool {
     shared::work::cpu::cores() >= 2
 }
 
 #[test]
 fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
+    let _alone = alone();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &share::SPEC);
     let exact = grader.only(&[
         "most_at_once",
@@ -88,6 +124,10 @@ fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
         "extra_runs",
         "jobs_in_poll",
         "polls_per_job",
+        "polls_cpu_ratio",
+        "sleeping_polls",
+        "timer_wakes",
+        "threads_busy",
     ]);
     let done = || Observed::Completes;
     // On one core the fixed claim is skipped, and these pass as skipped.
@@ -114,6 +154,12 @@ fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
     });
     fixed_in_three_tries("a task per core", &|| {
         measured(fix_chunk_per_worker::run_jobs)
+    });
+    fixed_in_three_tries("rayon::spawn and oneshot channels", &|| {
+        measured(fix_rayon_spawn_oneshot::run_jobs)
+    });
+    fixed_in_three_tries("rayon's par_iter on the blocking pool", &|| {
+        measured(fix_par_iter_offloaded::run_jobs)
     });
 
     // Jobs that take turns on one thread: at most one at a time, and an
@@ -170,6 +216,7 @@ fn the_share_grader_tells_every_fix_from_every_form_of_the_bug() {
 /// time of half the serial work in one poll, on any machine.
 #[test]
 fn parallel_jobs_that_keep_the_polling_thread_are_not_a_fix() {
+    let _alone = alone();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &share::SPEC);
     let done = || Observed::Completes;
     let f = measured(bug_half_inline::run_jobs);
@@ -217,6 +264,85 @@ fn parallel_jobs_that_keep_the_polling_thread_are_not_a_fix() {
             }
         }
     }
+}
+
+/// Tasks spawned and the polling thread free of jobs, but something else
+/// is wrong, and a mechanism shows it on any machine: the CPU time of the
+/// polls together (a spin in short polls), the longest poll (a spin in one
+/// poll), the polls that slept (a nap in each), the wakes the runtime's
+/// timer made (sleeping between looks), the CPU time of a thread that computed no job (a
+/// spinning watcher), the jobs' CPU time (threads pinned to one core).
+#[test]
+fn spins_naps_timers_and_one_core_are_not_a_fix() {
+    let _alone = alone();
+    let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &share::SPEC);
+    let done = || Observed::Completes;
+    let linux = cfg!(target_os = "linux");
+    let shows = |what: &str, f: &Facts, id: &str| {
+        grader.assert_not_fixed(what, done(), f);
+        if two_cores() && f.get("most_at_once").unwrap() >= 2.0 {
+            let found = grader.diagnoses(done(), f);
+            assert!(
+                found.contains(&id.to_string()),
+                "{what}: {found:?} {:?}",
+                f.values()
+            );
+        }
+    };
+    let f = measured(bug_spin_in_slices::run_jobs);
+    assert!(f.get("polls_cpu_ratio").unwrap() > 0.1, "{:?}", f.values());
+    shows("a spin in slices of 5 ms", &f, "spins-in-polls");
+    let f = measured(bug_timer_checks::run_jobs);
+    assert!(f.get("timer_wakes").unwrap() >= 1.0, "{:?}", f.values());
+    shows("a timer between looks", &f, "woken-by-a-timer");
+    if linux {
+        let f = measured(bug_sleep_each_poll::run_jobs);
+        assert!(f.get("sleeping_polls").unwrap() > 2.0, "{:?}", f.values());
+        shows("a nap in every poll", &f, "naps-in-polls");
+        bug_spinner_thread::start_watcher();
+        let f = measured(bug_spinner_thread::run_jobs);
+        bug_spinner_thread::STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(f.get("threads_busy").unwrap() > 0.3, "{:?}", f.values());
+        shows("a watcher thread that spins", &f, "spinning-thread");
+    }
+    // Pinned to one core with `taskset`, where there is one to pin to: by
+    // their CPU time the jobs had one core at most, on any machine.
+    let taskset = std::process::Command::new("taskset")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if linux && two_cores() && taskset {
+        for (what, f) in [
+            (
+                "a thread per job, pinned to one core",
+                measured(bug_one_core_threads::run_jobs),
+            ),
+            (
+                "the runtime's workers pinned to one core",
+                measured(bug_workers_pinned::run_jobs),
+            ),
+        ] {
+            assert!(
+                f.get("cpu_overlap").unwrap() <= 1.05,
+                "{what}: {:?}",
+                f.values()
+            );
+            grader.assert_not_fixed(what, done(), &f);
+        }
+    }
+    // Last: it demotes the thread that polls run_jobs (this one) to the
+    // idle class and pins it to one core, where `chrt` and `taskset` are.
+    let f = measured(bug_idle_priority_spin::run_jobs);
+    assert!(
+        f.get("longest_poll_ratio").unwrap() > 0.5,
+        "{:?}",
+        f.values()
+    );
+    shows(
+        "a spin in one poll, on a demoted thread",
+        &f,
+        "holds-the-thread",
+    );
 }
 
 /// No bound is out of reach on any machine from 1 to 64 cores: there are

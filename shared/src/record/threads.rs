@@ -74,10 +74,22 @@ pub fn multi_thread(
     worker: &str,
     workers: usize,
 ) -> std::io::Result<tokio::runtime::Runtime> {
+    multi_thread_parking(builder, worker, workers, || {})
+}
+
+/// [`multi_thread`], with `on_park` called too each time a worker thread
+/// parks (goes idle), before it parks.
+pub fn multi_thread_parking(
+    builder: &mut tokio::runtime::Builder,
+    worker: &str,
+    workers: usize,
+    on_park: impl Fn() + Send + Sync + 'static,
+) -> std::io::Result<tokio::runtime::Runtime> {
     let workers = workers.max(1);
     let started: Arc<(Mutex<HashSet<std::thread::ThreadId>>, Condvar)> = Arc::default();
     let seen = started.clone();
     name_threads(builder, worker, workers).on_thread_park(move || {
+        on_park();
         let (set, parked) = &*seen;
         let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
         if set.insert(std::thread::current().id()) {

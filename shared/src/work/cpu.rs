@@ -151,14 +151,17 @@ pub struct BusyWatch {
 
 type Sampler = (
     std::sync::Arc<std::sync::atomic::AtomicBool>,
-    std::thread::JoinHandle<Busy>,
+    std::thread::JoinHandle<(Busy, Vec<(u64, crate::record::sched::SchedStat)>)>,
 );
 
 /// Every thread of the process but the caller and, if some are left out,
 /// those and the threads claimed by now, with its time on a core and
 /// waiting for one, and its runs, so far.
 #[cfg(target_os = "linux")]
-fn schedstat_now(me: u64, left_out: Option<&[u64]>) -> Option<Vec<(u64, (Duration, u64))>> {
+fn schedstat_now(
+    me: u64,
+    left_out: Option<&[u64]>,
+) -> Option<Vec<(u64, crate::record::sched::SchedStat)>> {
     let claimed = match left_out {
         Some(_) => crate::record::sched::claimed_threads(),
         None => Vec::new(),
@@ -171,7 +174,7 @@ fn schedstat_now(me: u64, left_out: Option<&[u64]>) -> Option<Vec<(u64, (Duratio
         }
         // A thread that ended since the listing has no file: skip it.
         if let Some(s) = crate::record::sched::SchedStat::of_thread(tid) {
-            all.push((tid, (s.ran + s.waited, s.runs)));
+            all.push((tid, s));
         }
     }
     Some(all)
@@ -204,6 +207,7 @@ impl BusyWatch {
 
     #[cfg(target_os = "linux")]
     fn sampler(left_out: Option<Vec<u64>>) -> Option<Sampler> {
+        use crate::record::sched::SchedStat;
         use std::collections::HashMap;
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::{Arc, mpsc};
@@ -216,15 +220,15 @@ impl BusyWatch {
                 crate::record::sched::claim_this_thread();
                 let Some(me) = crate::record::sched::this_thread_id() else {
                     let _ = ready.send(false);
-                    return Busy::default();
+                    return Default::default();
                 };
                 // Each thread's figures at the start (zero for a thread
                 // born later), and at the latest sample.
-                let mut first: HashMap<u64, (Duration, u64)> = HashMap::new();
-                let mut last: HashMap<u64, (Duration, u64)> = HashMap::new();
+                let mut first: HashMap<u64, SchedStat> = HashMap::new();
+                let mut last: HashMap<u64, SchedStat> = HashMap::new();
                 let Some(now) = schedstat_now(me, left_out.as_deref()) else {
                     let _ = ready.send(false);
-                    return Busy::default();
+                    return Default::default();
                 };
                 let threads_before = now.len();
                 let mut threads_most = threads_before;
@@ -246,18 +250,26 @@ impl BusyWatch {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 let (mut busy, mut runs) = (Duration::ZERO, 0);
-                for (tid, (time, count)) in &last {
-                    let (time0, count0) = first.get(tid).copied().unwrap_or_default();
-                    busy += time.saturating_sub(time0);
-                    runs += count.saturating_sub(count0);
+                let mut by_thread = Vec::new();
+                for (tid, now) in &last {
+                    let then = first.get(tid).copied().unwrap_or_default();
+                    let since = SchedStat {
+                        ran: now.ran.saturating_sub(then.ran),
+                        waited: now.waited.saturating_sub(then.waited),
+                        runs: now.runs.saturating_sub(then.runs),
+                    };
+                    busy += since.ran + since.waited;
+                    runs += since.runs;
+                    by_thread.push((*tid, since));
                 }
-                Busy {
+                let busy = Busy {
                     ratio: busy.as_secs_f64(),
                     runs,
                     threads_before,
                     threads_most,
                     time: busy,
-                }
+                };
+                (busy, by_thread)
             })
             .ok()?;
         match started.recv() {
@@ -282,23 +294,32 @@ impl BusyWatch {
 
     /// Stops watching, and says what it saw since [`BusyWatch::start`].
     pub fn finish(self) -> Busy {
+        self.finish_by_thread().0
+    }
+
+    /// [`BusyWatch::finish`], and each thread's own counts while watched
+    /// (by the ids that [`crate::record::sched::thread_ids`] gives; a
+    /// thread that ended while watched is there with its counts until its
+    /// last sample). Empty where the threads cannot be watched one by one.
+    pub fn finish_by_thread(self) -> (Busy, Vec<(u64, crate::record::sched::SchedStat)>) {
         let wall = self.wall.elapsed().as_secs_f64().max(1e-9);
         match self.sampler {
             Some((stop, thread)) => {
                 stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                let mut busy = thread.join().unwrap_or_default();
+                let (mut busy, by_thread) = thread.join().unwrap_or_default();
                 // The sampler sums seconds; the ratio is over the wall time.
                 busy.ratio /= wall;
-                busy
+                (busy, by_thread)
             }
-            None if self.leaves_out => Busy::default(),
+            None if self.leaves_out => Default::default(),
             None => {
                 let time = cpu_time().saturating_sub(self.cpu);
-                Busy {
+                let busy = Busy {
                     ratio: time.as_secs_f64() / wall,
                     time,
                     ..Busy::default()
-                }
+                };
+                (busy, Vec::new())
             }
         }
     }
