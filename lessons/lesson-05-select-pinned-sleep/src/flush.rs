@@ -8,6 +8,7 @@
 //! after it), and is off while the batch is empty.
 
 use super::*;
+use std::future::Future;
 use std::process::ExitCode;
 
 /// How long after the first item of a batch came the batch is flushed.
@@ -102,6 +103,23 @@ pub static SPEC: Spec = Spec {
             "polls_per_event",
             "the worker's polls over the items sent and the reports due (the most of the shapes)",
         ),
+        fact(
+            "left_behind",
+            "items the worker had taken 0.75 FLUSH_AFTER or more before a flush that neither that flush nor an earlier one held",
+        ),
+        fact(
+            "idle_polls",
+            "the worker's polls in which it took no item, made no report and no flush (the most of the shapes)",
+        ),
+        fact(
+            "wakes_per_event",
+            "the runtime thread's wake-ups, in the worker or any task it spawned, over the moments something was due: items sent (a burst is one), reports due, flushes made (the most of the shapes)",
+        ),
+        fact(
+            "others_busy",
+            "the time the program's own threads (every thread but the harness's and the runtime's; whenever the program made them) ran or waited for a core, over the run's time",
+        )
+        .timing(),
     ],
 };
 
@@ -121,6 +139,12 @@ pub struct Shown {
     pub asleep_share: f64,
     pub busy: Duration,
     pub longest_asleep: Duration,
+    pub left_behind: u32,
+    pub idle_polls: u64,
+    pub wakes: u64,
+    /// The moments something was due: items sent (a burst is one),
+    /// reports due, flushes made.
+    pub moments: f64,
 }
 
 impl Shown {
@@ -130,6 +154,10 @@ impl Shown {
 
     pub fn polls_per_event(&self) -> f64 {
         self.polls as f64 / (f64::from(self.sent) + self.due).max(1.0)
+    }
+
+    pub fn wakes_per_event(&self) -> f64 {
+        self.wakes as f64 / self.moments.max(1.0)
     }
 }
 
@@ -143,9 +171,11 @@ where
     let handled = Arc::new(AtomicU32::new(0));
     let times = Arc::new(Mutex::new(Vec::new()));
     let flushes: Flushes = Arc::default();
+    let took = Took::default();
     let work = Work {
         items: rx,
         taken: taken.clone(),
+        took: took.clone(),
     };
     let reports = Reports {
         times: times.clone(),
@@ -163,12 +193,53 @@ where
     let start = Instant::now();
     let producer = tokio::spawn(producer(tx, arrivals, start, handled.clone()).traced("producer"));
     let working = held.time(|| worker(work, reports, batch));
-    held.wrap(working).traced("worker").await;
+    // A poll in which the worker took no item, made no report and no
+    // flush is idle: a worker that waits is woken by an item or a timer
+    // that is due, and does something each time.
+    let done = || {
+        taken.load(Ordering::SeqCst) as usize
+            + times.lock().unwrap().len()
+            + flushes.lock().unwrap().len()
+    };
+    let mut idle_polls = 0;
+    let mut working = pin!(working);
+    let watched = std::future::poll_fn(|cx| {
+        let before = done();
+        let poll = working.as_mut().poll(cx);
+        if poll.is_pending() && done() == before {
+            idle_polls += 1;
+        }
+        poll
+    });
+    held.wrap(watched).traced("worker").await;
     let end = Instant::now();
     let thread = stretches::end();
     producer.abort();
     let times = times.lock().unwrap().clone();
     let flushes = flushes.lock().unwrap().clone();
+    // When the worker took each item, by number.
+    let mut taken_at = vec![None; sent as usize];
+    for (n, at) in took.lock().unwrap().iter() {
+        taken_at[*n as usize] = Some(*at);
+    }
+    // A flush takes the whole batch: every item the worker had taken
+    // by then, but those taken in its last moments, is in it or in an
+    // earlier flush.
+    let mut in_a_flush = vec![false; sent as usize];
+    let mut left = vec![false; sent as usize];
+    for (at, numbers) in &flushes {
+        for &n in numbers {
+            in_a_flush[n as usize] = true;
+        }
+        for n in 0..sent as usize {
+            if !in_a_flush[n] && taken_at[n].is_some_and(|t| t + FLUSH_AFTER * 3 / 4 <= *at) {
+                left[n] = true;
+            }
+        }
+    }
+    // The moments items were sent: a burst's items are sent at once.
+    let mut moments = plan.clone();
+    moments.dedup();
     // Each batch is due FLUSH_AFTER after its first item was sent (the
     // producer sends on a schedule, so an item is never sent early).
     let mut late: f64 = 0.0;
@@ -214,6 +285,14 @@ where
             / ran,
         busy: thread.map_or(held.longest_cpu(), |t| t.longest_cpu),
         longest_asleep: thread.map_or(held.longest_asleep(), |t| t.longest_asleep),
+        left_behind: left.iter().filter(|&&l| l).count() as u32,
+        idle_polls,
+        // Where the thread's wake-ups cannot be counted (paused time, not
+        // Linux), the worker's polls stand in for them.
+        wakes: thread.map_or(held.polls() - polls, |t| t.wakes),
+        moments: moments.len() as f64
+            + ran / period
+            + flushes.iter().filter(|(_, n)| !n.is_empty()).count() as f64,
     }
 }
 
@@ -225,10 +304,19 @@ where
 {
     let held = Held::new();
     let mut shown = Vec::new();
+    // Every thread alive now but this one (the runtime's) and the kit's
+    // is the program's: made in its `main`, say. A thread that spins is
+    // always on a core or waiting for one, however busy the machine.
+    let harness = shared::record::sched::HarnessThreads::begin();
+    let others = shared::work::cpu::BusyWatch::leaving_out(harness.now());
+    let start = Instant::now();
     for arrivals in shapes {
         shared::mark(&format!("work comes {}", arrivals.name));
         shown.push(measure_shape(&worker, arrivals, &held).await);
     }
+    // Over the run's time on tokio's clock (the same as the wall's but on
+    // paused time, where a test's other threads may run meanwhile).
+    let others = others.finish().time.as_secs_f64() / start.elapsed().as_secs_f64().max(1e-9);
     let worst = |f: fn(&Shown) -> f64| shown.iter().map(f).fold(0.0, f64::max);
     facts.set("flush_late_ratio", worst(|s| s.late));
     facts.set("early_flushes", shown.iter().map(|s| s.early).sum::<u32>());
@@ -258,6 +346,16 @@ where
     );
     facts.set("asleep_share", worst(|s| s.asleep_share));
     facts.set("polls_per_event", worst(Shown::polls_per_event));
+    facts.set(
+        "left_behind",
+        shown.iter().map(|s| s.left_behind).sum::<u32>(),
+    );
+    facts.set(
+        "idle_polls",
+        shown.iter().map(|s| s.idle_polls).max().unwrap_or(0) as f64,
+    );
+    facts.set("wakes_per_event", worst(Shown::wakes_per_event));
+    facts.set("others_busy", others);
     shown
 }
 
@@ -292,7 +390,7 @@ where
     let shown = runtime().block_on(measure(facts, shapes, worker));
     for (i, s) in shown.iter().enumerate() {
         println!(
-            "Shape {}: {} of {} items flushed, in {} flushes ({} early, {} empty; the latest {:.2} of {} ms late); {} reports for {:.1} due.",
+            "Shape {}: {} of {} items flushed, in {} flushes ({} early, {} empty; the latest {:.2} of {} ms late; {} left behind); {} reports for {:.1} due; {} idle polls; {} wake-ups for {:.0} moments.",
             i + 1,
             s.flushed,
             s.sent,
@@ -301,8 +399,12 @@ where
             s.empty,
             s.late,
             FLUSH_AFTER.as_millis(),
+            s.left_behind,
             s.reports,
-            s.due
+            s.due,
+            s.idle_polls,
+            s.wakes,
+            s.moments
         );
     }
 }

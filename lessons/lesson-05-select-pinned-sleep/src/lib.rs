@@ -52,11 +52,16 @@ impl Item {
     }
 }
 
-/// The worker's inbox. The harness counts every item taken out of it.
+/// The worker's inbox. The harness counts every item taken out of it, and
+/// notes when each was taken.
 pub struct Work {
     items: mpsc::Receiver<Item>,
     taken: Arc<AtomicU32>,
+    took: Took,
 }
+
+/// Each item taken: its number, and when the worker took it.
+pub type Took = Arc<Mutex<Vec<(u32, Instant)>>>;
 
 impl Work {
     /// The next item, or `None` once the producer is done. Like
@@ -64,8 +69,12 @@ impl Work {
     /// no item is lost.
     pub async fn recv(&mut self) -> Option<Item> {
         let item = self.items.recv().await;
-        if item.is_some() {
+        if let Some(item) = &item {
             self.taken.fetch_add(1, Ordering::SeqCst);
+            self.took
+                .lock()
+                .unwrap()
+                .push((item.number, Instant::now()));
         }
         item
     }
@@ -385,6 +394,8 @@ pub mod stretches {
         pub asleep: Duration,
         /// The most CPU time one stretch used.
         pub longest_cpu: Duration,
+        /// How many times the thread woke from a rest.
+        pub wakes: u64,
     }
 
     #[derive(Default)]
@@ -427,6 +438,7 @@ pub mod stretches {
         WATCH.with_borrow_mut(|w| {
             if w.on {
                 w.since = Clock::now();
+                w.shown.wakes += 1;
             }
         });
     }
@@ -763,6 +775,7 @@ pub mod report {
         let work = Work {
             items: rx,
             taken: taken.clone(),
+            took: Took::default(),
         };
         let reports = Reports {
             times: times.clone(),

@@ -22,8 +22,14 @@ mod bug_flush_on_an_interval;
 #[path = "fixtures/report/bug_flush_reset_every_item.rs"]
 mod bug_flush_reset_every_item;
 #[allow(dead_code)]
+#[path = "fixtures/report/bug_per_item_delay.rs"]
+mod bug_per_item_delay;
+#[allow(dead_code)]
 #[path = "fixtures/report/bug_report_fixed_only.rs"]
 mod bug_report_fixed_only;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_tick20.rs"]
+mod bug_tick20;
 #[allow(dead_code)]
 #[path = "fixtures/report/fix_armed_flag.rs"]
 mod fix_armed_flag;
@@ -33,6 +39,9 @@ mod fix_optional_boxed_timer;
 #[allow(dead_code)]
 #[path = "fixtures/report/fix_sleep_until_first_item.rs"]
 mod fix_sleep_until_first_item;
+#[allow(dead_code)]
+#[path = "fixtures/report/fix_sleep_until_state.rs"]
+mod fix_sleep_until_state;
 #[allow(dead_code)]
 #[path = "../exercise/start/report.rs"]
 mod start;
@@ -78,6 +87,10 @@ async fn the_flush_grader_tells_every_fix_from_every_form_of_the_bug() {
             (
                 "an armed flag, and an interval that ticks at once",
                 worker_run(seed, fix_armed_flag::worker).await,
+            ),
+            (
+                "sleeps until two instants kept as state, made each turn",
+                worker_run(seed, fix_sleep_until_state::worker).await,
             ),
         ] {
             assert!(f.get("flush_late_ratio").unwrap() < 0.02, "{what}: {f:?}");
@@ -142,6 +155,29 @@ async fn the_flush_grader_tells_every_fix_from_every_form_of_the_bug() {
             done(),
             &f,
             &["flush-on-a-schedule"],
+        );
+        // Each item flushed on its own when its 60 ms are up: on time, but
+        // the items that came after a batch's first are left out of it.
+        let f = worker_run(seed, bug_per_item_delay::worker).await;
+        assert!(f.get("left_behind").unwrap() >= 10.0, "{f:?}");
+        assert!(f.get("flush_late_ratio").unwrap() < 0.02, "{f:?}");
+        assert_diagnosed(
+            &grader,
+            "each item delayed on its own, outside the batch",
+            done(),
+            &f,
+            &["flush-takes-too-little"],
+        );
+        // A 20 ms sleep made anew each turn, and a look at the clock:
+        // woken every 20 ms in the pauses with nothing to do.
+        let f = worker_run(seed, bug_tick20::worker).await;
+        assert!(f.get("idle_polls").unwrap() >= 20.0, "{f:?}");
+        assert_diagnosed(
+            &grader,
+            "a 20 ms sleep made each turn, and a look at the clock",
+            done(),
+            &f,
+            &["looks-now-and-then"],
         );
     }
 }

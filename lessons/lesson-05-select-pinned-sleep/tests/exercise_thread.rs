@@ -21,6 +21,12 @@ use shared::work::shape::Rng;
 #[path = "fixtures/report/bug_blocking_sleep.rs"]
 mod bug_blocking_sleep_report;
 #[allow(dead_code)]
+#[path = "fixtures/report/bug_spawned_ticker.rs"]
+mod bug_spawned_ticker;
+#[allow(dead_code)]
+#[path = "fixtures/report/bug_spin_thread.rs"]
+mod bug_spin_thread;
+#[allow(dead_code)]
 #[path = "fixtures/report/bug_timer_never_switched_off.rs"]
 mod bug_timer_never_switched_off;
 
@@ -36,6 +42,14 @@ fn worker_run(seed: u64, worker: impl AsyncFn(Work, Reports, Batch)) -> Facts {
     let facts = Facts::for_test(&flush::SPEC);
     let steady = report::shapes(&mut Rng::new(seed)).swap_remove(0);
     runtime().block_on(flush::measure(&facts, vec![steady], worker));
+    facts
+}
+
+/// Both shapes of `seed`'s work, in real time.
+fn worker_run_both(seed: u64, worker: impl AsyncFn(Work, Reports, Batch)) -> Facts {
+    let facts = Facts::for_test(&flush::SPEC);
+    let shapes = report::shapes(&mut Rng::new(seed));
+    runtime().block_on(flush::measure(&facts, shapes, worker));
     facts
 }
 
@@ -129,6 +143,39 @@ fn loops_that_never_wait_are_caught_by_their_polls_or_their_sleeps() {
         readers
             .diagnoses(done(), &f)
             .contains(&"holds-the-thread".to_string()),
+        "{f:?}"
+    );
+
+    // The runtime thread's wake-ups: the lesson's fix wakes at most twice
+    // per moment something is due (tokio's timer wheel adds one for a
+    // timer across a 64 ms slot's start); a task that sleeps 1 ms in a
+    // loop wakes it hundreds of times in the pauses between bursts,
+    // however busy the machine (a late wake-up only delays the next).
+    let wakes = workers.only(&["wakes_per_event", "idle_polls", "others_busy"]);
+    let f = worker_run_both(4, fixed::worker_with_batches);
+    wakes.assert_fixed("the reference, both shapes", done(), &f);
+    let f = worker_run_both(4, bug_spawned_ticker::worker);
+    assert!(f.get("wakes_per_event").unwrap() > 5.0, "{f:?}");
+    wakes.assert_not_fixed("a spawned task that sleeps 1 ms in a loop", done(), &f);
+    assert!(
+        workers
+            .diagnoses(done(), &f)
+            .contains(&"wakes-elsewhere".to_string()),
+        "{f:?}"
+    );
+
+    // Last, as it never stops: a thread made before the harness starts,
+    // spinning on the clock, is on a core or waiting for one all along.
+    bug_spin_thread::start_spinner();
+    let f = worker_run(4, bug_spin_thread::worker);
+    assert!(f.get("others_busy").unwrap() > 0.5, "{f:?}");
+    workers
+        .only(&["others_busy"])
+        .assert_not_fixed("a thread spinning on the clock", done(), &f);
+    assert!(
+        workers
+            .diagnoses(done(), &f)
+            .contains(&"spins-elsewhere".to_string()),
         "{f:?}"
     );
 }
