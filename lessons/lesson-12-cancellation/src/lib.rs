@@ -3174,12 +3174,12 @@ pub mod halt {
             ),
             fact(
                 "threads_busy",
-                "the time the program's own threads (every thread but the harness's, whenever it was made) spent on a core or waiting for one while the loop ran, beyond the time of the items' work done on them, over the time the items' work took (worst backlog): about 1 for a thread that spins",
+                "the time the program's own threads (every thread but the harness's, whenever it was made) spent on a core or waiting for one while the loop ran, beyond the time of the items' work done on them, over the time the items' work took, a tick at least (worst backlog): about 1 for a thread that spins",
             )
             .timing(),
             fact(
                 "worker_spun",
-                "the CPU time the loop's polls spent on its thread beyond the time of the items' work done in them, over the time the items' work took (worst backlog): near 0 for a loop that works and gives way, about 1 for one that spins while it waits for a thread",
+                "the CPU time the loop's polls spent on its thread beyond the CPU time of the items' work done in them, over the CPU time all the items' work took, a tick at least (worst backlog): near 0 for a loop that works and gives way, about 1 for one that spins while it waits for a thread",
             ),
             fact(
                 "sleeping_polls",
@@ -3410,6 +3410,12 @@ pub mod halt {
         // nothing).
         let all = ledger.work_ns.load(Ordering::Relaxed);
         let elsewhere = all.saturating_sub(work_here);
+        // The items' work, times, at least a tick: a stop that comes before
+        // the loop did much (a busy machine gave it little of its time)
+        // must not make a poll's or a thread's start look like a spin.
+        let tick_ns = TICK.as_nanos() as u64;
+        let work_cpu = ledger.work_cpu.load(Ordering::Relaxed).max(tick_ns) as f64;
+        let work_wall = all.max(tick_ns) as f64;
         let all = all.max(1_000) as f64;
         Measured {
             lateness,
@@ -3431,10 +3437,9 @@ pub mod halt {
             // Item work is timed by the clock, which counts the time a
             // busy machine paused it: taking it off can only make a spin
             // look smaller, never a fix look busier.
-            threads_busy: (others.as_nanos() as u64).saturating_sub(elsewhere) as f64 / all,
+            threads_busy: (others.as_nanos() as u64).saturating_sub(elsewhere) as f64 / work_wall,
             // CPU time over CPU time: a busy machine stretches neither.
-            spun: polls.spare_ns.get() as f64
-                / ledger.work_cpu.load(Ordering::Relaxed).max(1_000) as f64,
+            spun: polls.spare_ns.get() as f64 / work_cpu,
             sleeping_polls: polls.slept.get(),
             empty_polls: polls.empty.get(),
         }
