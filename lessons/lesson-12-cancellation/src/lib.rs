@@ -2755,6 +2755,8 @@ thread_local! {
     static WORK_HERE: Cell<u64> = const { Cell::new(0) };
     /// The time the items' work took on this thread so far, in ns.
     static WORK_NS_HERE: Cell<u64> = const { Cell::new(0) };
+    /// The CPU time the items' work took on this thread so far, in ns.
+    static WORK_CPU_HERE: Cell<u64> = const { Cell::new(0) };
 }
 
 fn work_here() -> u64 {
@@ -2765,16 +2767,29 @@ fn work_ns_here() -> u64 {
     WORK_NS_HERE.with(Cell::get)
 }
 
+fn work_cpu_here() -> u64 {
+    WORK_CPU_HERE.with(Cell::get)
+}
+
+/// This thread's CPU time so far, in ns (0 where it cannot be read).
+fn cpu_ns() -> u64 {
+    shared::record::sched::thread_cpu_time().map_or(0, |t| t.as_nanos() as u64)
+}
+
 /// The harness's record of one backlog: each item's work, as it is done.
 struct Ledger {
     salt: u64,
     rounds: u64,
     cost_us: u64,
-    /// Work done so far, in µs of the items' set cost, on any thread.
-    work_us: AtomicU64,
+    /// Work done so far, in µs of the items' set cost, on any thread
+    /// (shared with the harness's stopper, which must not hold the ledger).
+    work_us: Arc<AtomicU64>,
     /// The time the items' work took so far, in ns, as the clock saw it
     /// (a busy machine stretches it as it stretches the loop).
     work_ns: AtomicU64,
+    /// The CPU time the items' work took so far, in ns, on any thread (a
+    /// busy machine does not stretch it).
+    work_cpu: AtomicU64,
     done: Vec<AtomicBool>,
     results: Vec<AtomicU64>,
 }
@@ -2803,8 +2818,9 @@ impl Backlog {
                 salt,
                 rounds: shared::work::cpu::calibration().rounds_for(cost),
                 cost_us: cost.as_micros() as u64,
-                work_us: AtomicU64::new(0),
+                work_us: Arc::new(AtomicU64::new(0)),
                 work_ns: AtomicU64::new(0),
+                work_cpu: AtomicU64::new(0),
                 done: (0..items).map(|_| AtomicBool::new(false)).collect(),
                 results: (0..items).map(|_| AtomicU64::new(0)).collect(),
             }),
@@ -2829,11 +2845,17 @@ impl Backlog {
 pub fn work(item: Item) -> u64 {
     let l = &item.ledger;
     let seed = l.salt ^ mix(item.index as u64);
+    // Both clocks are read inside the wall time's bounds, so that a pause
+    // of the thread at a read of its CPU clock counts as the item's time.
     let began = std::time::Instant::now();
+    let cpu = cpu_ns();
     let result = shared::work::cpu::hash_rounds(seed, l.rounds);
+    let cpu = cpu_ns().saturating_sub(cpu);
     let took = began.elapsed().as_nanos() as u64;
     l.work_ns.fetch_add(took, Ordering::Relaxed);
+    l.work_cpu.fetch_add(cpu, Ordering::Relaxed);
     WORK_NS_HERE.with(|w| w.set(w.get() + took));
+    WORK_CPU_HERE.with(|w| w.set(w.get() + cpu));
     l.results[item.index].store(result, Ordering::Relaxed);
     l.done[item.index].store(true, Ordering::Relaxed);
     WORK_HERE.with(|w| w.set(w.get() + l.cost_us));
@@ -3142,6 +3164,31 @@ pub mod halt {
                 "wrong_sum",
                 "backlogs whose result was not the work of every item done, combined",
             ),
+            fact(
+                "kept_after_return",
+                "backlogs of which the program still held something (the backlog or an item) just after the loop returned: counted exactly, not timed",
+            ),
+            fact(
+                "after_return",
+                "items worked after the loop had returned, counted at the end of the whole run",
+            ),
+            fact(
+                "threads_busy",
+                "the time the program's own threads (every thread but the harness's, whenever it was made) spent on a core or waiting for one while the loop ran, beyond the time of the items' work done on them, over the time the items' work took, a tick at least (worst backlog): about 1 for a thread that spins",
+            )
+            .timing(),
+            fact(
+                "worker_spun",
+                "the CPU time the loop's polls spent on its thread beyond the CPU time of the items' work done in them, over the CPU time all the items' work took, a tick at least (worst backlog): near 0 for a loop that works and gives way, about 1 for one that spins while it waits for a thread",
+            ),
+            fact(
+                "sleeping_polls",
+                "polls of the loop in which its thread slept (a blocking sleep, join or wait), in the backlog with the most",
+            ),
+            fact(
+                "empty_polls",
+                "polls of the loop that gave its thread back with no item worked in them, in the backlog with the most",
+            ),
         ],
     };
 
@@ -3216,6 +3263,24 @@ pub mod halt {
         pub idle: f64,
         pub stopped_early: bool,
         pub wrong_sum: bool,
+        /// Whether the program still held the backlog, or an item of it,
+        /// just after the loop returned.
+        pub kept: bool,
+        /// The work done on the backlog (µs of the items' set cost), as
+        /// the ledger counts it, and its count when the loop returned.
+        pub work_us: Arc<AtomicU64>,
+        pub work_at_return: u64,
+        pub cost_us: u64,
+        /// The program's threads' time beyond the items' work done on
+        /// them, over the items' work time.
+        pub threads_busy: f64,
+        /// The loop's polls' CPU time beyond its items' work, over the
+        /// items' work time.
+        pub spun: f64,
+        /// Polls of the loop in which its thread slept.
+        pub sleeping_polls: u32,
+        /// Polls of the loop that returned Pending with no item worked.
+        pub empty_polls: u32,
     }
 
     /// Runs `process` on a current-thread runtime beside a heartbeat and a
@@ -3225,6 +3290,9 @@ pub mod halt {
     where
         P: AsyncFn(Backlog, CancellationToken) -> u64,
     {
+        // Every thread alive now but this one and the kit's is the
+        // program's: made in its `main`, or by an earlier backlog and kept.
+        let harness = shared::record::sched::HarnessThreads::begin();
         let backlog = Backlog::new(load.items, load.cost, load.salt);
         let ledger = backlog.ledger.clone();
         let stop = CancellationToken::new();
@@ -3236,12 +3304,16 @@ pub mod halt {
         let (returned, has_returned) = std::sync::mpsc::channel::<()>();
         let stopper = load.stop_at.map(|share| {
             let wait = load.cost.mul_f64(load.items as f64 * share);
-            let (stop, ledger) = (stop.clone(), ledger.clone());
+            // The work's count only, not the ledger: the harness's only
+            // hold on the ledger is its own, so that whatever else holds
+            // it after the loop returned is the program's.
+            let (stop, work_us) = (stop.clone(), ledger.work_us.clone());
             std::thread::spawn(move || {
+                shared::record::sched::claim_this_thread();
                 gone.recv().ok()?;
                 match has_returned.recv_timeout(wait) {
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        let at = ledger.work_us.load(Ordering::SeqCst);
+                        let at = work_us.load(Ordering::SeqCst);
                         stop.cancel();
                         Some(at)
                     }
@@ -3252,58 +3324,73 @@ pub mod halt {
         // The runtime's thread parks only when no task is ready: never
         // while a loop works or yields, whatever the machine's load.
         let (runtime, parked) = watched_runtime();
-        let (sum, lateness, turns, longest, idle, work_here) = runtime.block_on(async {
-            let heartbeat = Heartbeat::spawn(TICK);
-            tokio::time::sleep(TICK * 2).await;
-            let turns = Arc::new(AtomicU64::new(0));
-            let longest = Arc::new(AtomicU64::new(0));
-            let neighbour = tokio::spawn({
-                let (turns, longest) = (turns.clone(), longest.clone());
-                async move {
-                    let mut last = work_here();
-                    let mut idle = 0u32;
-                    loop {
-                        let now = work_here();
-                        longest.fetch_max(now - last, Ordering::Relaxed);
-                        idle = if now == last { idle + 1 } else { 0 };
-                        last = now;
-                        turns.fetch_add(1, Ordering::Relaxed);
-                        if idle < 50 {
-                            tokio::task::yield_now().await;
-                        } else {
-                            tokio::time::sleep(Duration::from_millis(1)).await;
+        // The harness's threads (this one, which runs the runtime; the
+        // stopper; the kit's), left out of `threads_busy`.
+        let harness_threads = harness.now();
+        let polls = Polls::default();
+        let (sum, lateness, turns, longest, idle, work_here, others, kept) =
+            runtime.block_on(async {
+                let heartbeat = Heartbeat::spawn(TICK);
+                tokio::time::sleep(TICK * 2).await;
+                let turns = Arc::new(AtomicU64::new(0));
+                let longest = Arc::new(AtomicU64::new(0));
+                let neighbour = tokio::spawn({
+                    let (turns, longest) = (turns.clone(), longest.clone());
+                    async move {
+                        let mut last = work_here();
+                        let mut idle = 0u32;
+                        loop {
+                            let now = work_here();
+                            longest.fetch_max(now - last, Ordering::Relaxed);
+                            idle = if now == last { idle + 1 } else { 0 };
+                            last = now;
+                            turns.fetch_add(1, Ordering::Relaxed);
+                            if idle < 50 {
+                                tokio::task::yield_now().await;
+                            } else {
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                            }
                         }
                     }
+                    .traced("neighbour")
+                    .cancelled_quietly()
+                });
+                tokio::task::yield_now().await; // its first turn, before the loop
+                let before = turns.load(Ordering::Relaxed);
+                let _ = go.send(());
+                // The time threads the program made ran or waited for a core.
+                let others = shared::work::cpu::BusyWatch::leaving_out(harness_threads);
+                let (parked_before, here_before) = (parked.total(), work_ns_here());
+                let sum = {
+                    let worker = held.wrap(process(backlog, stop.clone()).traced("worker"));
+                    polls.watch(worker).await
+                };
+                // The loop's future is dropped by now: the harness's `ledger`
+                // is its only hold left, and any other is the backlog or an
+                // item, kept by the program (in a thread, a task, a static).
+                let kept = Arc::strong_count(&ledger) > 1;
+                let idle = parked.total().saturating_sub(parked_before);
+                let work_here = work_ns_here() - here_before;
+                let others = others.finish().time;
+                let _ = returned.send(());
+                let end = turns.load(Ordering::Relaxed);
+                while turns.load(Ordering::Relaxed) == end {
+                    tokio::task::yield_now().await;
                 }
-                .traced("neighbour")
-                .cancelled_quietly()
+                let turns = turns.load(Ordering::Relaxed) - before;
+                neighbour.abort();
+                tokio::time::sleep(TICK * 2).await;
+                (
+                    sum,
+                    heartbeat.worst_lateness_ratio(),
+                    turns,
+                    longest.load(Ordering::Relaxed),
+                    idle,
+                    work_here,
+                    others,
+                    kept,
+                )
             });
-            tokio::task::yield_now().await; // its first turn, before the loop
-            let before = turns.load(Ordering::Relaxed);
-            let _ = go.send(());
-            let (parked_before, here_before) = (parked.total(), work_ns_here());
-            let sum = held
-                .wrap(process(backlog, stop.clone()).traced("worker"))
-                .await;
-            let idle = parked.total().saturating_sub(parked_before);
-            let work_here = work_ns_here() - here_before;
-            let _ = returned.send(());
-            let end = turns.load(Ordering::Relaxed);
-            while turns.load(Ordering::Relaxed) == end {
-                tokio::task::yield_now().await;
-            }
-            let turns = turns.load(Ordering::Relaxed) - before;
-            neighbour.abort();
-            tokio::time::sleep(TICK * 2).await;
-            (
-                sum,
-                heartbeat.worst_lateness_ratio(),
-                turns,
-                longest.load(Ordering::Relaxed),
-                idle,
-                work_here,
-            )
-        });
         let work_then = ledger.work_us.load(Ordering::SeqCst);
         let stopped_at = stopper.and_then(|t| t.join().ok().flatten());
         let done = ledger
@@ -3318,6 +3405,18 @@ pub mod halt {
             .filter(|(_, d)| d.load(Ordering::Relaxed))
             .fold(0u64, |s, (r, _)| s.wrapping_add(r.load(Ordering::Relaxed)));
         let tick_us = TICK.as_micros() as f64;
+        // The time of the items' work, and of the part done elsewhere than
+        // on the loop's thread (at least a microsecond, for a loop that did
+        // nothing).
+        let all = ledger.work_ns.load(Ordering::Relaxed);
+        let elsewhere = all.saturating_sub(work_here);
+        // The items' work, times, at least a tick: a stop that comes before
+        // the loop did much (a busy machine gave it little of its time)
+        // must not make a poll's or a thread's start look like a spin.
+        let tick_ns = TICK.as_nanos() as u64;
+        let work_cpu = ledger.work_cpu.load(Ordering::Relaxed).max(tick_ns) as f64;
+        let work_wall = all.max(tick_ns) as f64;
+        let all = all.max(1_000) as f64;
         Measured {
             lateness,
             held: held.longest_cpu_ratio(TICK),
@@ -3328,13 +3427,59 @@ pub mod halt {
             // Idle while work went on elsewhere is waiting for that work,
             // not idling (at least a microsecond of work, for a loop that
             // did nothing).
-            idle: {
-                let all = ledger.work_ns.load(Ordering::Relaxed);
-                let elsewhere = all.saturating_sub(work_here);
-                (idle.as_nanos() as u64).saturating_sub(elsewhere) as f64 / all.max(1_000) as f64
-            },
+            idle: (idle.as_nanos() as u64).saturating_sub(elsewhere) as f64 / all,
             stopped_early: done < load.items && stopped_at.is_none(),
             wrong_sum: sum != expected,
+            kept,
+            work_us: ledger.work_us.clone(),
+            work_at_return: work_then,
+            cost_us: ledger.cost_us.max(1),
+            // Item work is timed by the clock, which counts the time a
+            // busy machine paused it: taking it off can only make a spin
+            // look smaller, never a fix look busier.
+            threads_busy: (others.as_nanos() as u64).saturating_sub(elsewhere) as f64 / work_wall,
+            // CPU time over CPU time: a busy machine stretches neither.
+            spun: polls.spare_ns.get() as f64 / work_cpu,
+            sleeping_polls: polls.slept.get(),
+            empty_polls: polls.empty.get(),
+        }
+    }
+
+    /// What the loop's polls did, each looked at as it ran: CPU time
+    /// beyond the items' work, sleeps, and polls with no work.
+    #[derive(Default)]
+    struct Polls {
+        spare_ns: Cell<u64>,
+        slept: Cell<u32>,
+        empty: Cell<u32>,
+    }
+
+    impl Polls {
+        /// `fut`, each of its polls looked at.
+        async fn watch<F: Future>(&self, fut: F) -> F::Output {
+            use shared::record::sched::voluntary_switches;
+            let mut fut = std::pin::pin!(fut);
+            std::future::poll_fn(|cx| {
+                // The CPU clock read last before the poll and first after
+                // it, so that the other reads are not counted.
+                let (slept, items, items_cpu) =
+                    (voluntary_switches(), work_here(), work_cpu_here());
+                let cpu = cpu_ns();
+                let result = fut.as_mut().poll(cx);
+                // The poll's CPU time, but for its items' work.
+                let spare = cpu_ns()
+                    .saturating_sub(cpu)
+                    .saturating_sub(work_cpu_here() - items_cpu);
+                self.spare_ns.set(self.spare_ns.get() + spare);
+                if voluntary_switches() > slept {
+                    self.slept.set(self.slept.get() + 1);
+                }
+                if result.is_pending() && work_here() == items {
+                    self.empty.set(self.empty.get() + 1);
+                }
+                result
+            })
+            .await
         }
     }
 
@@ -3366,6 +3511,32 @@ pub mod halt {
         facts.set(
             "wrong_sum",
             all.iter().filter(|m| m.wrong_sum).count() as u32,
+        );
+        facts.set(
+            "kept_after_return",
+            all.iter().filter(|m| m.kept).count() as u32,
+        );
+        // Looked at once every backlog is done: work left to a thread, a
+        // task or a static shows by now.
+        let after: u64 = all
+            .iter()
+            .map(|m| {
+                m.work_us
+                    .load(Ordering::SeqCst)
+                    .saturating_sub(m.work_at_return)
+                    / m.cost_us
+            })
+            .sum();
+        facts.set("after_return", after as u32);
+        facts.set("threads_busy", worst(|m| m.threads_busy));
+        facts.set("worker_spun", worst(|m| m.spun));
+        facts.set(
+            "sleeping_polls",
+            all.iter().map(|m| m.sleeping_polls).max().unwrap_or(0),
+        );
+        facts.set(
+            "empty_polls",
+            all.iter().map(|m| m.empty_polls).max().unwrap_or(0),
         );
         all
     }

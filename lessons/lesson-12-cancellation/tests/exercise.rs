@@ -108,6 +108,18 @@ mod starve_bug_counts_instead;
 #[path = "fixtures/starve/bug_joins_a_thread.rs"]
 mod starve_bug_joins_a_thread;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_offload_timer_looks.rs"]
+mod starve_bug_offload_timer_looks;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_rest_after_return.rs"]
+mod starve_bug_rest_after_return;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_rest_in_next_call.rs"]
+mod starve_bug_rest_in_next_call;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_sleep_in_poll.rs"]
+mod starve_bug_sleep_in_poll;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_sleeps_between_items.rs"]
 mod starve_bug_sleeps_between_items;
 #[allow(dead_code)]
@@ -117,8 +129,20 @@ mod starve_bug_sleeps_for_no_time;
 #[path = "fixtures/starve/bug_stop_ignored.rs"]
 mod starve_bug_stop_ignored;
 #[allow(dead_code)]
+#[path = "fixtures/starve/bug_stop_watcher_spins.rs"]
+mod starve_bug_stop_watcher_spins;
+#[allow(dead_code)]
+#[path = "fixtures/starve/bug_thread_spin_joined.rs"]
+mod starve_bug_thread_spin_joined;
+#[allow(dead_code)]
 #[path = "fixtures/starve/bug_yield_added.rs"]
 mod starve_bug_yield_added;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_offload_awaited.rs"]
+mod starve_fix_offload_awaited;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_own_yield_future.rs"]
+mod starve_fix_own_yield_future;
 #[allow(dead_code)]
 #[path = "fixtures/starve/fix_run_until_cancelled.rs"]
 mod starve_fix_run_until_cancelled;
@@ -128,6 +152,9 @@ mod starve_fix_sum_outside_the_select;
 #[allow(dead_code)]
 #[path = "fixtures/starve/fix_yield_every_hundred.rs"]
 mod starve_fix_yield_every_hundred;
+#[allow(dead_code)]
+#[path = "fixtures/starve/fix_yield_every_item.rs"]
+mod starve_fix_yield_every_item;
 #[allow(dead_code)]
 #[path = "fixtures/stop/bug_batch_in_hand_dropped.rs"]
 mod stop_bug_batch_in_hand_dropped;
@@ -871,6 +898,11 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     // judged by `cargo xtask check`. The thread's idle time is 0 for a
     // loop that works or yields, whatever the load: a ready task's thread
     // never parks.
+    // What is left of the backlog after the return is counted exactly; the
+    // loop's polls' CPU time beyond the work, and the polls that slept or
+    // worked nothing, are its mechanism, which a busy machine does not
+    // stretch. (The program's threads' time, `threads_busy`, counts their
+    // waits for a core: judged below on the bug that spins a thread.)
     let counted = [
         "worker_idle",
         "longest_turn",
@@ -878,6 +910,11 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
         "stop_lag",
         "stopped_early",
         "wrong_sum",
+        "kept_after_return",
+        "after_return",
+        "worker_spun",
+        "sleeping_polls",
+        "empty_polls",
     ];
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC).only(&counted);
     let done = || Observed::Completes;
@@ -901,6 +938,18 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     fixed(
         "each step raced with run_until_cancelled",
         &halted(starve_fix_run_until_cancelled::process),
+    );
+    fixed(
+        "a hand-written future that gives way every 64 items",
+        &halted(starve_fix_own_yield_future::process),
+    );
+    fixed(
+        "the loop on tokio's blocking pool, awaited",
+        &halted(starve_fix_offload_awaited::process),
+    );
+    fixed(
+        "yield_now after every item",
+        &halted(starve_fix_yield_every_item::process),
     );
 
     let named = |what: &str, facts: &Facts, ids: &[&str]| {
@@ -938,6 +987,72 @@ fn the_halt_grader_tells_every_fix_from_every_form_of_the_bug() {
     let f = halted(starve_bug_counts_instead::process);
     grader.assert_not_fixed("a count instead of the stop", done(), &f);
     assert!(f.get("stopped_early") >= Some(1.0), "{f:?}");
+
+    // The rest of the stopped backlog kept, and worked after the return:
+    // by a thread 40 ms later, or by the next call (from a static). Held
+    // when the loop returned, and worked after it, counted exactly.
+    for (what, f, ids) in [
+        (
+            "the rest worked by a thread after the return",
+            halted(starve_bug_rest_after_return::process),
+            ["left-working"],
+        ),
+        (
+            "the rest kept in a static, worked by the next call",
+            halted(starve_bug_rest_in_next_call::process),
+            ["left-working"],
+        ),
+    ] {
+        grader.assert_not_fixed(what, done(), &f);
+        assert_eq!(f.get("kept_after_return"), Some(1.0), "{what}: {f:?}");
+        assert!(f.get("after_return") >= Some(1.0), "{what}: {f:?}");
+        named(what, &f, &ids);
+    }
+    // A watcher thread made in `main`, spinning on the token all along;
+    // the loop's thread spinning while it waits for the loop on another
+    // thread; a blocking sleep in every slice of 128 items; a look every 5
+    // ms at whether the loop on tokio's blocking pool is done.
+    for (what, f, id) in [
+        (
+            "a watcher thread spinning on the token",
+            // Its `main` starts the watcher before the harness; here, a
+            // thread of the test's, ended after.
+            {
+                let done = std::sync::atomic::AtomicBool::new(false);
+                std::thread::scope(|s| {
+                    s.spawn(|| starve_bug_stop_watcher_spins::watch(&done));
+                    let f = halted(starve_bug_stop_watcher_spins::process);
+                    done.store(true, std::sync::atomic::Ordering::Relaxed);
+                    f
+                })
+            },
+            "spins-on-a-thread",
+        ),
+        (
+            "the loop on a thread, waited for by spinning",
+            halted(starve_bug_thread_spin_joined::process),
+            "spins-while-waiting",
+        ),
+        (
+            "a blocking sleep in every slice",
+            halted(starve_bug_sleep_in_poll::process),
+            "sleeps-in-its-polls",
+        ),
+        (
+            "the loop on the blocking pool, looked at every 5 ms",
+            halted(starve_bug_offload_timer_looks::process),
+            "checks-in-a-loop",
+        ),
+    ] {
+        let all = Grader::new(env!("CARGO_MANIFEST_DIR"), &halt::SPEC);
+        all.assert_not_fixed(what, done(), &f);
+        // Named so, beside any other diagnosis a busy machine adds.
+        assert!(
+            all.diagnoses(done(), &f).iter().any(|d| d == id),
+            "{what}: {:?}",
+            f.values()
+        );
+    }
 
     // A sleep after each item gives way and sees the stop, but the thread
     // stands idle (parked) most of a millisecond or more per item of 45 or
