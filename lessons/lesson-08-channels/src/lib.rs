@@ -16,6 +16,7 @@ use shared::record::threads::name_threads;
 use shared::work::alive::{Alive, Census};
 use shared::work::shape::{Arrivals, Rng, seed};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -1372,12 +1373,194 @@ impl Answers {
     /// At times, the taker is slow: it is busy for a while after it takes
     /// a reply (in one of the workloads).
     pub fn take(&self, reply: Packet) {
+        let started = ThreadClock::now();
         let run = exchange_run();
         run.check(&reply);
         let stall = run.stalls.get(reply.seq as usize).copied();
         drop(reply);
         taker_busy(stall.unwrap_or_default());
+        // Noted for the client's polls: this time is the harness's, not
+        // the client's, even when the client calls `take` in its own poll.
+        let spent = ThreadClock::now().since(started);
+        IN_TAKE.with(|t| t.set(t.get().plus(spent)));
     }
+}
+
+/// A thread's clocks: the wall time, its CPU time, and the times it went
+/// to sleep of its own accord (Linux; elsewhere 0), now or over a while.
+#[derive(Clone, Copy, Debug, Default)]
+struct ThreadClock {
+    wall: Duration,
+    cpu: Duration,
+    slept: u64,
+}
+
+impl ThreadClock {
+    fn now() -> ThreadClock {
+        use shared::record::sched::{thread_cpu_time, voluntary_switches};
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ThreadClock {
+            wall: START.get_or_init(std::time::Instant::now).elapsed(),
+            cpu: thread_cpu_time().unwrap_or_default(),
+            slept: voluntary_switches().unwrap_or(0),
+        }
+    }
+
+    /// What passed from `before` to this reading.
+    fn since(self, before: ThreadClock) -> ThreadClock {
+        ThreadClock {
+            wall: self.wall.saturating_sub(before.wall),
+            cpu: self.cpu.saturating_sub(before.cpu),
+            slept: self.slept.saturating_sub(before.slept),
+        }
+    }
+
+    fn plus(self, other: ThreadClock) -> ThreadClock {
+        ThreadClock {
+            wall: self.wall + other.wall,
+            cpu: self.cpu + other.cpu,
+            slept: self.slept + other.slept,
+        }
+    }
+
+    fn minus(self, other: ThreadClock) -> ThreadClock {
+        ThreadClock {
+            wall: self.wall.saturating_sub(other.wall),
+            cpu: self.cpu.saturating_sub(other.cpu),
+            slept: self.slept.saturating_sub(other.slept),
+        }
+    }
+}
+
+thread_local! {
+    /// The time this thread has spent in [`Answers::take`] so far.
+    static IN_TAKE: std::cell::Cell<ThreadClock> = std::cell::Cell::new(ThreadClock::default());
+}
+
+/// Polls `fut`, and keeps in `longest` the longest time one of its polls
+/// kept its thread by its own doing, leaving out the time it spent in
+/// [`Answers::take`] (the taker's pauses are the harness's): its CPU time,
+/// or, if it went to sleep (a blocking call: `std::thread::sleep`, a lock,
+/// a nested `block_on`), its wall time. A poll that waits for nothing
+/// returns within microseconds; one that loops until its work is done
+/// holds its thread for the whole workload.
+async fn own_polls<F: Future>(fut: F, longest: &mut Duration) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let (before, taken) = (ThreadClock::now(), IN_TAKE.with(|t| t.get()));
+        let out = fut.as_mut().poll(cx);
+        let in_take = IN_TAKE.with(|t| t.get()).minus(taken);
+        let poll = ThreadClock::now().since(before).minus(in_take);
+        let own = if poll.slept > 0 { poll.wall } else { poll.cpu };
+        *longest = (*longest).max(own);
+        out
+    })
+    .await
+}
+
+/// Watches every thread of the process but its own, while a workload
+/// runs, for the longest time one of them stayed awake: on a core, or
+/// ready and waiting for one, without going to sleep of its own accord. A
+/// thread that waits for events sleeps between them, so its stretches
+/// last as long as one event's work (and, on a busy machine, its wait for
+/// a core). A thread that spins (a loop of `try_recv`, `yield_now` or
+/// `spin_loop`, on a runtime's thread, inside `block_in_place`, or on a
+/// thread of the program's own) never sleeps: its stretch is the whole
+/// workload, however busy the machine (it is always running or waiting to
+/// run). Reads Linux's `/proc/self/task/*/schedstat` and `status` every
+/// 5 ms; elsewhere it sees nothing, and says 0.
+struct Awake {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Duration>>,
+}
+
+impl Awake {
+    fn start() -> Awake {
+        use std::sync::atomic::AtomicBool;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let (ready, started) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("awake-watch".into())
+            .spawn(move || {
+                shared::record::sched::claim_this_thread();
+                let me = shared::record::sched::this_thread_id();
+                let mut seen = HashMap::new();
+                let mut longest = Duration::ZERO;
+                let mut first = true;
+                loop {
+                    let done = stopped.load(Ordering::SeqCst);
+                    for tid in shared::record::sched::thread_ids().unwrap_or_default() {
+                        if Some(tid) != me {
+                            longest = longest.max(awake_since_sleep(&mut seen, tid, first));
+                        }
+                    }
+                    if first {
+                        first = false;
+                        let _ = ready.send(());
+                    }
+                    if done {
+                        return longest;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
+            .ok();
+        if thread.is_some() {
+            let _ = started.recv();
+        }
+        Awake { stop, thread }
+    }
+
+    /// Stops watching, and says the longest time a thread stayed awake.
+    fn finish(mut self) -> Duration {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A thread's time awake (on a core or waiting for one) and its sleeps at
+/// the last sample, and its time awake since it last went to sleep.
+type Stretch = (Duration, u64, Duration);
+
+/// Samples thread `tid` into `seen`, and says how long it has been awake
+/// since it last went to sleep. A thread seen for the first time after
+/// the `first` sample was born since: all of its life counts. A thread
+/// that went to sleep since the last sample starts again from 0 (what it
+/// did after it woke is left out: 5 ms at most).
+fn awake_since_sleep(seen: &mut HashMap<u64, Stretch>, tid: u64, first: bool) -> Duration {
+    let (Some(s), Some(slept)) = (
+        shared::record::sched::SchedStat::of_thread(tid),
+        sleeps_of(tid),
+    ) else {
+        return Duration::ZERO; // ended, or not Linux
+    };
+    let awake = s.ran + s.waited;
+    let born = if first { awake } else { Duration::ZERO };
+    let (was_awake, was_slept, stretch) =
+        seen.get(&tid).copied().unwrap_or((born, 0, Duration::ZERO));
+    let stretch = if slept > was_slept {
+        Duration::ZERO
+    } else {
+        stretch + awake.saturating_sub(was_awake)
+    };
+    seen.insert(tid, (awake, slept, stretch));
+    stretch
+}
+
+/// The times thread `tid` of this process went to sleep of its own accord
+/// so far (Linux's voluntary context switches).
+fn sleeps_of(tid: u64) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The `requests` scenario: a client sends requests to a server that
@@ -1414,6 +1597,18 @@ pub mod requests {
                 "polls_per_request",
                 "polls of the client per request (worst workload)",
             ),
+            fact(
+                "hold_share",
+                "the longest one poll of the client kept its thread by its own doing (working, or asleep in a blocking call), the taker's pauses left out, over the client's time (worst workload)",
+            ),
+            fact(
+                "awake_share",
+                "the longest a thread of the program stayed on a core or waiting for one without going to sleep, wherever it was, over the client's time (worst workload; measured on the harness's runtime of 2 threads)",
+            )
+            // A machine so busy that a thread woken for each reply gets a
+            // core less often than its replies come keeps it awake too:
+            // a miss is measured again, beside the lesson's own fix.
+            .timing(),
         ],
     };
 
@@ -1487,6 +1682,17 @@ pub mod requests {
         pub wrong: u32,
         pub time_ratio: f64,
         pub polls_per_request: f64,
+        pub hold_share: f64,
+        /// Not measured on a runtime of one thread (the tests' paused
+        /// time).
+        pub awake_share: Option<f64>,
+    }
+
+    /// Whether the current runtime has several threads (the harness's:
+    /// real time).
+    fn many_threads() -> bool {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread
     }
 
     /// Runs `ask_all` once per workload on the current runtime, and
@@ -1510,18 +1716,31 @@ pub mod requests {
             ));
             set_exchange(Some(run.clone()));
             let held = Held::new();
+            let mut hold = Duration::ZERO;
+            // Threads are watched on the harness's runtime of 2 threads,
+            // in real time; not on the tests' paused time, where nothing
+            // ever sleeps.
+            let awake = many_threads().then(Awake::start);
             let started = tokio::time::Instant::now(); // paused in the tests
-            held.wrap(
+            held.wrap(own_polls(
                 ask_all(Answers {
                     _only_the_harness: (),
                 })
                 .traced("client"),
-            )
+                &mut hold,
+            ))
             .await;
             let took = started.elapsed();
+            let awake = awake.map(Awake::finish);
             set_exchange(None);
             let taken = run.taken.load(Ordering::SeqCst);
+            // Over the client's time, or the server's best time if the
+            // client gave up sooner (dropping requests, say).
+            let time = took.max(shape.ideal()).as_secs_f64().max(1e-9);
+            let share = |d: Duration| d.as_secs_f64() / time;
             all.push(Measured {
+                hold_share: share(hold),
+                awake_share: awake.map(share),
                 most_alive: run.census.most(),
                 peak_ratio: run.census.most() as f64 / f64::from(run.items),
                 lost: run.items - taken,
@@ -1548,6 +1767,16 @@ pub mod requests {
             "polls_per_request",
             all.iter().map(|m| m.polls_per_request).fold(0.0, f64::max),
         );
+        facts.set(
+            "hold_share",
+            all.iter().map(|m| m.hold_share).fold(0.0, f64::max),
+        );
+        if all.iter().all(|m| m.awake_share.is_some()) {
+            facts.set(
+                "awake_share",
+                all.iter().filter_map(|m| m.awake_share).fold(0.0, f64::max),
+            );
+        }
         all
     }
 
@@ -1569,13 +1798,18 @@ pub mod requests {
         let all = requests_runtime().block_on(measure(facts, &shapes, &mut rng, ask_all));
         for (shape, m) in shapes.iter().zip(&all) {
             println!(
-                "  {} requests: at most {} requests and replies alive at once; {} lost, {} wrong; {:.1} times the server's best time; the client polled {:.1} times per request.",
+                "  {} requests: at most {} requests and replies alive at once; {} lost, {} wrong; {:.1} times the server's best time; the client polled {:.1} times per request;",
                 shape.latency.len(),
                 m.most_alive,
                 m.lost,
                 m.wrong,
                 m.time_ratio,
                 m.polls_per_request
+            );
+            println!(
+                "    one poll of the client held its thread for {:.2} of its time at most, and a thread stayed awake for {:.2} of it at most.",
+                m.hold_share,
+                m.awake_share.unwrap_or(0.0)
             );
         }
     }
