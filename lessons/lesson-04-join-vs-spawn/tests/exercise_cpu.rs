@@ -219,9 +219,12 @@ fn parallel_jobs_that_keep_the_polling_thread_are_not_a_fix() {
     let _alone = alone();
     let grader = Grader::new(env!("CARGO_MANIFEST_DIR"), &share::SPEC);
     let done = || Observed::Completes;
+    // Half the serial work in one poll: about 1 of the batch's ideal time
+    // on two cores, about 0.5 on one (where CI's one-core run once read
+    // 0.37). Either way above the 0.3 a fix is allowed.
     let f = measured(bug_half_inline::run_jobs);
     assert!(
-        f.get("longest_cpu_ratio").unwrap() > 0.5,
+        f.get("longest_cpu_ratio").unwrap() > 0.3,
         "{:?}",
         f.values()
     );
